@@ -1,0 +1,47 @@
+// Command-line parsing shared by the commands: runc's global options come
+// before the command; each command parses the rest with node's parseArgs.
+
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CtcError } from '../compiler/error.ts';
+
+export interface Globals {
+  root?: string;
+  log?: string;
+  logFormat: 'text' | 'json';
+  help: boolean;
+  version: boolean;
+}
+
+/** Splits `ctc [globals] command [args]`. */
+export function splitGlobals(argv: string[]): { globals: Globals; command?: string; rest: string[] } {
+  const globals: Globals = { logFormat: 'text', help: false, version: false };
+  let i = 0;
+  const value = (name: string) => {
+    const v = argv[++i];
+    if (v === undefined) throw new CtcError('CT_USAGE', `${name} needs a value`);
+    return v;
+  };
+  for (; i < argv.length && argv[i].startsWith('-'); i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const get = () => inline ?? value(flag);
+    if (flag === '--root') globals.root = get();
+    else if (flag === '--log') globals.log = get();
+    else if (flag === '--log-format') {
+      const f = get();
+      if (f !== 'text' && f !== 'json') throw new CtcError('CT_USAGE', `--log-format is text or json, not ${f}`);
+      globals.logFormat = f;
+    } else if (flag === '--help' || flag === '-h') globals.help = true;
+    else if (flag === '--version' || flag === '-v') globals.version = true;
+    else if (flag === '--debug' || flag === '--systemd-cgroup') continue; // accepted as runc does; no effect yet
+    else throw new CtcError('CT_USAGE', `unknown option ${flag}`, { hint: 'see `ctc --help`' });
+  }
+  return { globals, command: argv[i], rest: argv.slice(i + 1) };
+}
+
+export function parseCommand<T extends ParseArgsConfig['options']>(command: string, args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new CtcError('CT_USAGE', `${command}: ${(e as Error).message}`, { hint: `see \`ctc ${command} --help\`` });
+  }
+}

@@ -1,0 +1,32 @@
+// How errors reach people (stderr) and orchestrators (--log, --log-format json).
+
+import { appendFileSync } from 'node:fs';
+import { CtcError, CtcErrors, errorJson, formatError } from '../compiler/error.ts';
+import type { Globals } from './args.ts';
+
+export function report(err: unknown, globals: Pick<Globals, 'log' | 'logFormat'>): void {
+  const errors = err instanceof CtcErrors ? err.errors : err instanceof CtcError ? [err] : undefined;
+  if (!errors) {
+    // Not a user mistake: a bug in ctc. Show everything.
+    process.stderr.write(`ctc: internal error: ${(err as Error)?.stack ?? err}\n`);
+    log(globals, { level: 'error', msg: String((err as Error)?.message ?? err) });
+    return;
+  }
+  for (const e of errors) {
+    process.stderr.write(`ctc: ${formatError(e)}\n`);
+    log(globals, { level: 'error', msg: formatError(e).split('\n')[0], ...errorJson(e) });
+  }
+}
+
+function log(globals: Pick<Globals, 'log' | 'logFormat'>, entry: Record<string, unknown>): void {
+  if (!globals.log) return;
+  const line =
+    globals.logFormat === 'json'
+      ? JSON.stringify({ ...entry, time: new Date().toISOString() })
+      : `time="${new Date().toISOString()}" level=${entry.level} msg=${JSON.stringify(entry.msg)}`;
+  try {
+    appendFileSync(globals.log, line + '\n');
+  } catch {
+    // the log is best effort; stderr already has the message
+  }
+}

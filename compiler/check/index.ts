@@ -1,0 +1,27 @@
+// Checks: a spec that passes them can be lowered and run; one that does not
+// is refused with every problem found, each at its source position.
+
+import { throwAll } from '../error.ts';
+import type { Origins, Spec } from '../spec.ts';
+import { checkMounts } from './mounts.ts';
+import { checkNamespaces } from './namespaces.ts';
+import { checkProcess, resolveUser } from './process.ts';
+import { checkResources } from './resources.ts';
+import { checkRootfs } from './rootfs.ts';
+import { containerPath } from './paths.ts';
+
+/** Returns the spec with users resolved, or throws everything wrong with it. */
+export function check(spec: Spec, origins: Origins): Spec {
+  const user = resolveUser(spec, origins);
+  const errors = [
+    ...checkRootfs(spec, origins),
+    ...checkNamespaces(spec, origins),
+    ...checkMounts(spec, origins),
+    ...checkProcess(spec, origins),
+    ...checkResources(spec, origins),
+    containerPath(spec.cgroupsPath, 'cgroupsPath', origins),
+    ...(user instanceof Error ? [user] : []),
+  ].filter((e) => e !== undefined);
+  throwAll(errors);
+  return { ...spec, process: { ...spec.process, user: user as Exclude<typeof user, Error> } };
+}

@@ -1,0 +1,27 @@
+import { CtcError } from '../error.ts';
+import { isDataOption, isFlagOption } from '../plan/mount-options.ts';
+import { type Origins, type Spec, originOf } from '../spec.ts';
+import { containerPath, hostPath } from './paths.ts';
+
+const types = new Set(['bind', 'proc', 'sysfs', 'tmpfs', 'devpts', 'mqueue', 'cgroup', 'cgroup2']);
+
+export const isBind = (m: { type: string; options: string[] }) =>
+  m.type === 'bind' || m.options.includes('bind') || m.options.includes('rbind');
+
+export function checkMounts(spec: Spec, origins: Origins): CtcError[] {
+  const errors: (CtcError | undefined)[] = [];
+  spec.mounts.forEach((m, i) => {
+    const at = `mounts[${i}]`;
+    const source = originOf(origins, at);
+    if (!types.has(m.type)) errors.push(new CtcError('CT_MOUNT_TYPE', `${at}: unknown mount type '${m.type}'`, { source }));
+    errors.push(containerPath(m.destination, `${at}.destination`, origins));
+    if (m.destination === '/') errors.push(new CtcError('CT_PATH_ESCAPE', `${at}: cannot mount over the container root`, { source, hint: 'use rootfs for the root' }));
+    if (isBind(m)) errors.push(hostPath(m.source, `${at}.source`, origins));
+    for (const o of m.options) {
+      if (!isFlagOption(o) && !isDataOption(o)) {
+        errors.push(new CtcError('CT_MOUNT_OPTION', `${at}: unknown mount option '${o}'`, { source: originOf(origins, `${at}.options`) }));
+      }
+    }
+  });
+  return errors.filter((e) => e !== undefined);
+}

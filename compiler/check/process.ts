@@ -1,0 +1,48 @@
+import { CtcError } from '../error.ts';
+import { type Origins, type Spec, type SpecUser, originOf } from '../spec.ts';
+import { containerPath } from './paths.ts';
+
+export function checkProcess(spec: Spec, origins: Origins): CtcError[] {
+  const p = spec.process;
+  const errors: (CtcError | undefined)[] = [];
+  if (p.args.length === 0 || p.args[0] === '') {
+    errors.push(new CtcError('CT_PROCESS_ARGS', 'process.args needs at least the program to run', { source: originOf(origins, 'process.args') }));
+  }
+  errors.push(containerPath(p.cwd, 'process.cwd', origins));
+  p.env.forEach((e, i) => {
+    if (!/^[^=]+=/.test(e)) errors.push(new CtcError('CT_SHAPE', `process.env[${i}]: '${e}' is not NAME=value`, { source: originOf(origins, `process.env[${i}]`) }));
+  });
+  const ids = [p.user.uid, p.user.gid, ...p.user.additionalGids];
+  if (p.user.name === undefined && ids.some((id) => id < 0 || id > 0xfffffffe)) {
+    errors.push(new CtcError('CT_LIMIT_RANGE', 'process.user: ids must be 0..4294967294', { source: originOf(origins, 'process.user') }));
+  }
+  return errors.filter((e) => e !== undefined);
+}
+
+/**
+ * A user given by name is looked up in the /etc/passwd and /etc/group the
+ * source itself writes (hostRootfs). Names in a prepared directory's files
+ * would make the plan depend on that directory, so they are refused for now.
+ */
+export function resolveUser(spec: Spec, origins: Origins): SpecUser | CtcError {
+  const u = spec.process.user;
+  if (u.name === undefined) return u;
+  const source = originOf(origins, 'process.user');
+  const files = spec.rootfs.kind === 'host' ? spec.rootfs.files : {};
+  const passwd = files['/etc/passwd'];
+  if (passwd === undefined) {
+    return new CtcError('CT_USER_UNKNOWN', `user '${u.name}': the rootfs has no /etc/passwd that ctc can read at build time`, {
+      source,
+      hint: 'give the user as { uid, gid }',
+    });
+  }
+  const entry = table(passwd).find((f) => f[0] === u.name);
+  if (!entry) return new CtcError('CT_USER_UNKNOWN', `user '${u.name}' is not in the rootfs's /etc/passwd`, { source });
+  const [uid, gid] = [Number(entry[2]), Number(entry[3])];
+  const groups = table(files['/etc/group'] ?? '')
+    .filter((g) => (g[3] ?? '').split(',').includes(u.name!) && Number(g[2]) !== gid)
+    .map((g) => Number(g[2]));
+  return { uid, gid, additionalGids: groups, name: u.name };
+}
+
+const table = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));

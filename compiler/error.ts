@@ -1,0 +1,108 @@
+// The one error type of ctc. Every failure a user can cause is a CtcError with
+// a code from this union; anything else reaching the CLI is a bug in ctc.
+
+export type ErrorCode =
+  // sources and the frontend
+  | 'CT_SOURCE_READ' // the source file cannot be read
+  | 'CT_SOURCE_KIND' // no frontend for this file name
+  | 'CT_TYPE' // the TypeScript checker rejected the module
+  | 'CT_IMPORT' // an import outside the stdlib and relative .ct.ts files
+  | 'CT_EVAL' // the module threw while being evaluated
+  | 'CT_NONDETERMINISTIC' // clock, randomness or similar used in a source
+  | 'CT_EXPORT' // the module has no container as default export
+  // checks
+  | 'CT_SHAPE' // a value of the wrong shape reached the spec
+  | 'CT_ROOTFS_RELATIVE'
+  | 'CT_PATH_RELATIVE'
+  | 'CT_PATH_ESCAPE'
+  | 'CT_MOUNT_TYPE'
+  | 'CT_MOUNT_OPTION'
+  | 'CT_NS_DUPLICATE'
+  | 'CT_NS_REQUIRED'
+  | 'CT_NS_UNSUPPORTED'
+  | 'CT_USER_UNKNOWN'
+  | 'CT_LIMIT_RANGE'
+  | 'CT_PROCESS_ARGS'
+  // plans
+  | 'CT_PLAN_READ'
+  | 'CT_PLAN_SYNTAX'
+  | 'CT_PLAN_DIGEST'
+  | 'CT_PLAN_VERSION'
+  | 'CT_PLAN_NONE'
+  | 'CT_PLAN_AMBIGUOUS'
+  // running
+  | 'CT_NOT_ROOT'
+  | 'CT_HELPER_MISSING'
+  | 'CT_STATE_EXISTS'
+  | 'CT_CGROUP_EXISTS'
+  | 'CT_INTERRUPTED'
+  | 'CT_STEP_FAILED'
+  | 'CT_HELPER_PROTOCOL'
+  | 'CT_CGROUP_LAYOUT'
+  | 'CT_ROLLBACK'
+  // command line
+  | 'CT_USAGE';
+
+export interface StepRef {
+  n: number;
+  kind: string;
+  /** what the step acted on, for the message (a path, a name) */
+  subject?: string;
+}
+
+export interface ErrorInit {
+  step?: StepRef;
+  /** file:line:col in a source, or a JSON path */
+  source?: string;
+  /** errno name, e.g. EPERM */
+  errno?: string;
+  hint?: string;
+}
+
+export class CtcError extends Error {
+  readonly code: ErrorCode;
+  readonly step?: StepRef;
+  readonly source?: string;
+  readonly errno?: string;
+  readonly hint?: string;
+
+  constructor(code: ErrorCode, message: string, init: ErrorInit = {}) {
+    super(message);
+    this.name = 'CtcError';
+    this.code = code;
+    Object.assign(this, init);
+  }
+}
+
+/** Several errors found together (type errors, failed checks), in source order. */
+export class CtcErrors extends Error {
+  readonly errors: CtcError[];
+  constructor(errors: CtcError[]) {
+    super(errors.map((e) => e.message).join('\n'));
+    this.name = 'CtcErrors';
+    this.errors = errors;
+  }
+}
+
+/** Throws the errors, if there are any. */
+export function throwAll(errors: CtcError[]): void {
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new CtcErrors(errors);
+}
+
+export const isCtcError = (e: unknown): e is CtcError => e instanceof CtcError;
+
+/** One line (plus a hint line) for people. */
+export function formatError(e: CtcError): string {
+  const where = e.source ? `${e.source}: ` : '';
+  const step = e.step ? `step ${e.step.n} ${e.step.kind}${e.step.subject ? ` (${e.step.subject})` : ''}: ` : '';
+  const errno = e.errno ? ` [${e.errno}]` : '';
+  const hint = e.hint ? `\n  hint: ${e.hint}` : '';
+  return `${where}error ${e.code}: ${step}${e.message}${errno}${hint}`;
+}
+
+/** The same facts for --log-format json and machines. */
+export function errorJson(e: CtcError): Record<string, unknown> {
+  const { code, message, step, source, errno, hint } = e;
+  return { code, message, step, source, errno, hint };
+}

@@ -1,0 +1,214 @@
+// The TypeScript frontend: app.ct.ts → Spec. The module is type-checked
+// against the stdlib's types with the TypeScript compiler API, checked for
+// imports and clock/randomness use, then evaluated hermetically (sandbox.ts).
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
+import { CtcError, throwAll } from '../error.ts';
+import { packageRoot } from '../package.ts';
+import type { Origins } from '../spec.ts';
+import { specFromDef } from './def.ts';
+import { originsTransformer } from './origins.ts';
+import { createSandbox, refusal, type Sandbox, type SandboxModule } from './sandbox.ts';
+import { originalPosition } from './sourcemap.ts';
+import type { FrontendResult } from './result.ts';
+
+const STDLIB_SPECIFIER = 'ctc';
+
+const stdlibDir = () => join(packageRoot(), 'stdlib');
+
+const compilerOptions = (): ts.CompilerOptions => ({
+  strict: true,
+  noEmit: true,
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.ESNext,
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  allowImportingTsExtensions: true,
+  // No @types: `process`, `require` and node modules are not even names.
+  types: [],
+  lib: ['lib.es2022.d.ts'],
+  paths: { [STDLIB_SPECIFIER]: [join(stdlibDir(), 'index.ts')] },
+  skipLibCheck: true,
+});
+
+export function compileTs(entryPath: string): FrontendResult {
+  const entry = resolve(entryPath);
+  const base = dirname(entry);
+  const name = (file: string) => relative(base, file) || file;
+  readSource(entry);
+
+  const program = ts.createProgram({ rootNames: [entry], options: compilerOptions() });
+  const userFiles = program.getSourceFiles().filter((sf) => !program.isSourceFileDefaultLibrary(sf) && !isStdlib(sf.fileName));
+
+  throwAll(ts.getPreEmitDiagnostics(program).map((d) => diagnosticError(d, name)));
+  throwAll(userFiles.flatMap((sf) => staticRefusals(sf, name)));
+
+  const modules = [...userFiles.map((sf) => userModule(sf, name)), ...stdlibModules(program)];
+  const sandbox = createSandbox(modules.map((m) => m.module));
+  const exported = evaluate(sandbox, name(entry), modules);
+  if (!isContainer(exported)) {
+    throw new CtcError('CT_EXPORT', 'the module must `export default container({...})`', { source: `${name(entry)}:1:1` });
+  }
+  const origins: Origins = new Map();
+  collectOrigins(sandbox, exported.def, '', origins);
+  return {
+    spec: specFromDef(exported.def, origins),
+    origins,
+    sources: userFiles.map((sf) => ({ path: name(sf.fileName), sha256: sha256(sf.text) })),
+  };
+}
+
+function readSource(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CtcError('CT_SOURCE_READ', `cannot read ${file}`, { errno: (e as NodeJS.ErrnoException).code });
+  }
+}
+
+const isStdlib = (file: string) => resolve(file).startsWith(stdlibDir() + '/');
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function position(sf: ts.SourceFile, pos: number, name: (f: string) => string): string {
+  const { line, character } = sf.getLineAndCharacterOfPosition(pos);
+  return `${name(sf.fileName)}:${line + 1}:${character + 1}`;
+}
+
+function diagnosticError(d: ts.Diagnostic, name: (f: string) => string): CtcError {
+  const message = ts.flattenDiagnosticMessageText(d.messageText, '\n  ');
+  const source = d.file && d.start !== undefined ? position(d.file, d.start, name) : undefined;
+  return new CtcError('CT_TYPE', `TS${d.code} ${message}`, { source });
+}
+
+/** Imports outside the stdlib and relative .ct.ts files; clock and randomness. */
+function staticRefusals(sf: ts.SourceFile, name: (f: string) => string): CtcError[] {
+  const errors: CtcError[] = [];
+  const at = (node: ts.Node) => position(sf, node.getStart(sf), name);
+  const visit = (node: ts.Node): void => {
+    const spec = moduleSpecifier(node);
+    if (spec && !allowedImport(spec.text)) {
+      errors.push(
+        new CtcError('CT_IMPORT', `cannot import '${spec.text}' in a container source`, {
+          source: at(spec),
+          hint: `import the stdlib as '${STDLIB_SPECIFIER}' and your own modules as relative './name.ct.ts' paths`,
+        }),
+      );
+    }
+    const banned = nondeterministic(node);
+    if (banned) {
+      errors.push(
+        new CtcError('CT_NONDETERMINISTIC', `${banned} is not available in container sources`, {
+          source: at(node),
+          hint: 'a source must give the same plan every time it is built; write the value down instead',
+        }),
+      );
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return errors;
+}
+
+function moduleSpecifier(node: ts.Node): ts.StringLiteral | undefined {
+  if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    return node.moduleSpecifier;
+  }
+  if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+    const [arg] = node.arguments;
+    return arg && ts.isStringLiteral(arg) ? arg : ts.factory.createStringLiteral('<computed>');
+  }
+  if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+    return node.argument.literal;
+  }
+  return undefined;
+}
+
+const allowedImport = (spec: string) => spec === STDLIB_SPECIFIER || (/^\.\.?\//.test(spec) && spec.endsWith('.ct.ts'));
+
+function nondeterministic(node: ts.Node): string | undefined {
+  const p = node.parent;
+  const usedAsValue =
+    p && ((ts.isNewExpression(p) || ts.isCallExpression(p) || ts.isPropertyAccessExpression(p)) && p.expression === node);
+  if (ts.isIdentifier(node) && node.text === 'Date' && usedAsValue) return 'Date';
+  const isMathRandom =
+    ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'Math' && node.name.text === 'random';
+  return isMathRandom ? 'Math.random' : undefined;
+}
+
+interface CompiledModule {
+  module: SandboxModule;
+  sourceMap?: string;
+}
+
+function transpile(sf: ts.SourceFile, transformers?: ts.CustomTransformers) {
+  return ts.transpileModule(sf.text, {
+    fileName: sf.fileName,
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, sourceMap: true, inlineSourceMap: false },
+    transformers,
+  });
+}
+
+function depsOf(sf: ts.SourceFile, idOf: (file: string) => string): Record<string, string> {
+  const deps: Record<string, string> = {};
+  for (const { fileName: spec } of ts.preProcessFile(sf.text, true, true).importedFiles) {
+    deps[spec] = spec === STDLIB_SPECIFIER ? stdlibId(join(stdlibDir(), 'index.ts')) : idOf(resolve(dirname(sf.fileName), spec));
+  }
+  return deps;
+}
+
+const stdlibId = (file: string) => `ctc:${relative(stdlibDir(), file)}`;
+
+function userModule(sf: ts.SourceFile, name: (f: string) => string): CompiledModule {
+  const out = transpile(sf, { before: [originsTransformer(name(sf.fileName))] });
+  const id = name(sf.fileName);
+  return { module: { id, filename: id, code: out.outputText, deps: depsOf(sf, name) }, sourceMap: out.sourceMapText };
+}
+
+function stdlibModules(program: ts.Program): CompiledModule[] {
+  return program
+    .getSourceFiles()
+    .filter((sf) => isStdlib(sf.fileName))
+    .map((sf) => {
+      const id = stdlibId(sf.fileName);
+      return { module: { id, filename: id, code: transpile(sf).outputText, deps: depsOf(sf, stdlibId) } };
+    });
+}
+
+function evaluate(sandbox: Sandbox, entryId: string, modules: CompiledModule[]): unknown {
+  try {
+    return (sandbox.load(entryId) as { default?: unknown }).default;
+  } catch (err) {
+    const message = String((err as Error)?.message ?? err).replace(/^CT_\w+ /, '');
+    throw new CtcError(refusal(err) ?? 'CT_EVAL', message, { source: throwSite(err, modules) });
+  }
+}
+
+/** The first stack frame in a container source, mapped back to its line. */
+function throwSite(err: unknown, modules: CompiledModule[]): string | undefined {
+  const stack = String((err as Error)?.stack ?? '');
+  for (const m of modules) {
+    if (!m.sourceMap) continue;
+    const escaped = m.module.filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const hit = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(stack);
+    if (!hit) continue;
+    const pos = originalPosition(m.sourceMap, Number(hit[1]), Number(hit[2]));
+    return pos ? `${m.module.filename}:${pos.line}:${pos.column}` : m.module.filename;
+  }
+  return undefined;
+}
+
+function isContainer(v: unknown): v is { kind: 'ctc.container'; def: unknown } {
+  return v !== null && typeof v === 'object' && (v as { kind?: unknown }).kind === 'ctc.container';
+}
+
+/** Walks the evaluated value, reading each object's origin tag. */
+function collectOrigins(sandbox: Sandbox, value: unknown, path: string, origins: Origins): void {
+  if (value === null || typeof value !== 'object') return;
+  const tag = sandbox.originTag(value);
+  if (tag && !origins.has(path)) origins.set(path, tag.self);
+  const key = (k: string) => (Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k);
+  if (tag) for (const [k, pos] of Object.entries(tag.props)) if (!origins.has(key(k))) origins.set(key(k), pos);
+  for (const [k, v] of Object.entries(value)) collectOrigins(sandbox, v, key(k), origins);
+}

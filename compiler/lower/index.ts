@@ -1,0 +1,26 @@
+// Lowering: a checked Spec becomes the ordered steps of a Plan. All policy
+// (order, derived steps, defaults) is here; the executor has none.
+
+import type { FrontendResult } from '../frontend/result.ts';
+import type { Plan } from '../plan/steps.ts';
+import type { Spec } from '../spec.ts';
+import { lowerCgroup, lowerCgroupJoin } from './cgroups.ts';
+import { Emitter } from './emit.ts';
+import { lowerMounts } from './mounts.ts';
+import { lowerClone, lowerUnshare } from './namespaces.ts';
+import { lowerProcess } from './process.ts';
+import { lowerPivot, lowerRootfs } from './rootfs.ts';
+
+export function lower(spec: Spec, { origins, sources }: Pick<FrontendResult, 'origins' | 'sources'>): Plan {
+  const out = new Emitter(origins);
+  out.emit('state.create', { dir: '{state}' }, '');
+  lowerCgroup(spec, out);
+  lowerClone(spec, out);
+  lowerCgroupJoin(spec, out);
+  lowerUnshare(spec, out);
+  lowerRootfs(spec, out);
+  lowerMounts(spec, out);
+  lowerPivot(spec, out);
+  lowerProcess(spec, out);
+  return { version: 1, sources, steps: out.steps };
+}

@@ -1,0 +1,34 @@
+import { isBind } from '../check/mounts.ts';
+import { isDataOption } from '../plan/mount-options.ts';
+import type { Spec, SpecMount } from '../spec.ts';
+import { defaultDevices, defaultDevLinks } from '../../stdlib/devices.ts';
+import type { Emitter } from './emit.ts';
+
+export function lowerMounts(spec: Spec, out: Emitter): void {
+  spec.mounts.forEach((m, i) => {
+    const cause = `mounts[${i}]`;
+    lowerMount(m, cause, out);
+    // A fresh /dev gets the devices the runtime spec requires.
+    if (m.destination === '/dev' && m.type === 'tmpfs') lowerDevices(cause, out);
+  });
+}
+
+function lowerMount(m: SpecMount, cause: string, out: Emitter): void {
+  const flags = m.options.filter((o) => !isDataOption(o));
+  if (isBind(m)) {
+    const withBind = flags.includes('bind') || flags.includes('rbind') ? flags : ['rbind', ...flags];
+    out.emit('mount.bind', { src: m.source, dst: m.destination, flags: withBind }, cause);
+  } else if (m.type === 'cgroup' || m.type === 'cgroup2') {
+    out.emit('mount.cgroup', { dst: m.destination, flags }, cause);
+  } else {
+    const data = m.options.filter(isDataOption).join(',');
+    out.emit('mount.fs', { type: m.type, src: m.source, dst: m.destination, flags, data }, cause);
+  }
+}
+
+function lowerDevices(cause: string, out: Emitter): void {
+  for (const d of defaultDevices) {
+    out.emit('dev.node', { path: d.path, type: d.type, major: d.major, minor: d.minor, mode: d.mode, uid: d.uid ?? 0, gid: d.gid ?? 0 }, cause);
+  }
+  for (const [path, target] of Object.entries(defaultDevLinks)) out.emit('fs.symlink', { path, target }, cause);
+}

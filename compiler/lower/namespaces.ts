@@ -1,0 +1,19 @@
+import { namespaceOrder, type Spec } from '../spec.ts';
+import type { Emitter } from './emit.ts';
+
+/**
+ * The init is cloned into every namespace but the cgroup one, which it
+ * unshares itself once the executor has moved it into its cgroup: a cgroup
+ * namespace's root is the cgroup its creator was in at that moment.
+ */
+export function lowerClone(spec: Spec, out: Emitter): void {
+  const ns = namespaceOrder.filter((n) => spec.namespaces.includes(n) && n !== 'cgroup');
+  out.emit('ns.clone', { ns }, 'namespaces');
+}
+
+export function lowerUnshare(spec: Spec, out: Emitter): void {
+  if (spec.namespaces.includes('cgroup')) out.emit('ns.unshare', { ns: ['cgroup'] }, 'namespaces');
+  // Nothing mounted from here on may propagate back to the host.
+  out.emit('mount.propagation', { path: '/', mode: 'rprivate' }, 'namespaces');
+  if (spec.namespaces.includes('network')) out.emit('net.up', { dev: 'lo' }, 'namespaces');
+}

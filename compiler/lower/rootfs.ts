@@ -1,0 +1,22 @@
+import type { Spec } from '../spec.ts';
+import type { Emitter } from './emit.ts';
+
+/** Where the root is assembled, in the container's own mount namespace. */
+export const rootfsDir = '{state}/rootfs';
+
+export function lowerRootfs(spec: Spec, out: Emitter): void {
+  const r = spec.rootfs;
+  if (r.kind === 'dir') {
+    out.emit('rootfs.bind', { dir: r.path }, 'rootfs');
+    return;
+  }
+  out.emit('rootfs.tmpfs', { dir: rootfsDir }, 'rootfs');
+  r.mirror.forEach((path, i) => out.emit('rootfs.mirror', { path }, `rootfs.mirror[${i}]`));
+  for (const [path, mode] of Object.entries(r.dirs)) out.emit('fs.mkdir', { path, mode }, `rootfs.dirs.${path}`);
+  for (const [path, data] of Object.entries(r.files)) out.emit('fs.write', { path, mode: 0o644, data }, `rootfs.files.${path}`);
+}
+
+export function lowerPivot(spec: Spec, out: Emitter): void {
+  out.emit('rootfs.pivot', {}, 'rootfs');
+  if (spec.rootfs.kind === 'dir' && spec.rootfs.readonly) out.emit('rootfs.readonly', {}, 'rootfs.readonly');
+}

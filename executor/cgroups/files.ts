@@ -1,0 +1,63 @@
+// Small file operations the cgroup drivers share. Errors keep their errno
+// (err.code) so the failing step can name it.
+
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { codeOf } from '../errno.ts';
+
+export function writeValue(file: string, value: string): void {
+  try {
+    writeFileSync(file, value);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    err.message = `writing '${value}' to ${file}: ${err.code}`;
+    throw err;
+  }
+}
+
+export function readValue(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Makes a shared parent directory (such as /ctc) if it is missing; it stays. */
+export function ensureDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    if (codeOf(e) !== 'EEXIST') throw e; // another container made it first
+  }
+}
+
+export function pidsIn(dir: string): number[] {
+  return (readValue(`${dir}/cgroup.procs`) ?? '').split('\n').filter(Boolean).map(Number);
+}
+
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * Kills whatever is left in the cgroup and removes it. A cgroup with tasks
+ * (or, on v1, tasks still exiting) cannot be removed, so it retries briefly.
+ * A cgroup that is already gone is fine: undo must be safe to repeat.
+ */
+export function removeCgroupDir(dir: string): void {
+  for (let attempt = 0; ; attempt++) {
+    for (const pid of pidsIn(dir)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (e) {
+      if (codeOf(e) === 'ENOENT') return;
+      if (codeOf(e) !== 'EBUSY' || attempt >= 200) throw e;
+      sleep(10);
+    }
+  }
+}

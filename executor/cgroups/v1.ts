@@ -1,0 +1,143 @@
+// cgroup v1: one hierarchy per controller (or group of controllers), each
+// mounted on its own; on a hybrid host also the cgroup2 tree (unified), which
+// holds no controllers but still tracks the container's processes.
+
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { codeOf } from '../errno.ts';
+import type { CgroupDriver, CgroupMount, LimitKey } from './driver.ts';
+import { pidsIn, readValue, removeCgroupDir, writeValue } from './files.ts';
+import { CgroupV2 } from './v2.ts';
+
+export interface Hierarchy {
+  mountpoint: string;
+  /** controllers, or name=... for a named hierarchy */
+  controllers: string[];
+}
+
+const knownControllers = new Set([
+  'cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'net_cls', 'net_prio',
+  'blkio', 'perf_event', 'hugetlb', 'pids', 'rdma', 'misc',
+]);
+
+/** The v1 hierarchies and the cgroup2 mount (if any) in a mountinfo text. */
+export function parseMountinfo(text: string): { hierarchies: Hierarchy[]; unified?: string } {
+  const hierarchies: Hierarchy[] = [];
+  let unified: string | undefined;
+  for (const line of text.split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (!right) continue;
+    const mountpoint = left.split(' ')[4];
+    const [fstype, , superOptions = ''] = right.split(' ');
+    if (fstype === 'cgroup2') unified ??= mountpoint;
+    if (fstype !== 'cgroup') continue;
+    const controllers = superOptions.split(',').filter((o) => knownControllers.has(o) || o.startsWith('name='));
+    if (controllers.length) hierarchies.push({ mountpoint, controllers });
+  }
+  return { hierarchies, unified };
+}
+
+/** Which controller's hierarchy holds each limit, and how it is written there. */
+const limitFiles: Record<LimitKey, (value: string) => [controller: string, file: string, value: string][]> = {
+  'memory.limit': (v) => [['memory', 'memory.limit_in_bytes', v]],
+  'memory.swap': (v) => [['memory', 'memory.memsw.limit_in_bytes', v]],
+  'pids.limit': (v) => [['pids', 'pids.max', v]],
+  'cpu.shares': (v) => [['cpu', 'cpu.shares', v]],
+  'cpu.max': (v) => {
+    const [quota, period] = v.split(' ');
+    // The period first: the kernel checks the quota against it.
+    return [
+      ['cpu', 'cpu.cfs_period_us', period],
+      ['cpu', 'cpu.cfs_quota_us', quota === 'max' ? '-1' : quota],
+    ];
+  },
+};
+
+export class CgroupV1 implements CgroupDriver {
+  readonly layout = 'v1';
+  readonly hierarchies: Hierarchy[];
+  private readonly unified?: CgroupV2;
+
+  constructor(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')) {
+    const found = parseMountinfo(mountinfo);
+    this.hierarchies = found.hierarchies;
+    if (found.unified) this.unified = new CgroupV2(found.unified);
+  }
+
+  private dirs(path: string): string[] {
+    return this.hierarchies.map((h) => join(h.mountpoint, path));
+  }
+
+  private hierarchyOf(controller: string): Hierarchy {
+    const h = this.hierarchies.find((x) => x.controllers.includes(controller));
+    if (h) return h;
+    const err = new Error(`the ${controller} controller is not mounted on this host`) as NodeJS.ErrnoException;
+    err.code = 'ENOENT';
+    throw err;
+  }
+
+  exists(path: string): boolean {
+    return this.dirs(path).some((d) => existsSync(d)) || (this.unified?.exists(path) ?? false);
+  }
+
+  create(path: string): void {
+    for (const h of this.hierarchies) createIn(h, path);
+    this.unified?.create(path);
+  }
+
+  limit(path: string, key: LimitKey, value: string): void {
+    for (const [controller, file, v] of limitFiles[key](value)) writeValue(join(this.hierarchyOf(controller).mountpoint, path, file), v);
+  }
+
+  join(path: string, pid: number): void {
+    for (const dir of this.dirs(path)) writeValue(join(dir, 'cgroup.procs'), String(pid));
+    this.unified?.join(path, pid);
+  }
+
+  remove(path: string): void {
+    for (const dir of this.dirs(path)) removeCgroupDir(dir);
+    this.unified?.remove(path);
+  }
+
+  pids(path: string): number[] {
+    const memory = this.hierarchies.find((h) => h.controllers.includes('memory')) ?? this.hierarchies[0];
+    return memory ? pidsIn(join(memory.mountpoint, path)) : [];
+  }
+
+  mounts(): CgroupMount[] {
+    const out: CgroupMount[] = [{ kind: 'tmpfs', sub: '' }];
+    for (const h of this.hierarchies) {
+      const sub = basename(h.mountpoint);
+      out.push({ kind: 'cgroup', sub, data: h.controllers.join(',') });
+      // Co-mounted controllers (cpu,cpuacct) are also reachable by each name.
+      for (const c of h.controllers) if (c !== sub && !c.startsWith('name=')) out.push({ kind: 'symlink', sub: c, data: sub });
+    }
+    if (this.unified) out.push({ kind: 'cgroup2', sub: basename(this.unified.root) });
+    out.push({ kind: 'remount-ro', sub: '' });
+    return out;
+  }
+}
+
+/**
+ * Creates path in one hierarchy: parents as needed (shared, they stay), the
+ * cgroup itself strictly. A new cpuset cgroup has no CPUs or memory nodes and
+ * refuses tasks, so each new level inherits its parent's.
+ */
+function createIn(h: Hierarchy, path: string): void {
+  const parts = path.split('/').filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) {
+    const dir = join(h.mountpoint, ...parts.slice(0, i));
+    const leaf = i === parts.length;
+    if (!leaf && existsSync(dir)) continue;
+    try {
+      mkdirSync(dir);
+    } catch (e) {
+      if (leaf || codeOf(e) !== 'EEXIST') throw e;
+    }
+    if (h.controllers.includes('cpuset')) {
+      for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+        if (!readValue(join(dir, f))) writeValue(join(dir, f), readValue(join(dir, '..', f)) ?? '');
+      }
+    }
+  }
+}

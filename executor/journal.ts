@@ -1,0 +1,49 @@
+// The journal: before a host step changes anything, the action that undoes
+// it is appended here (one JSON line each, in the container's state dir).
+// Rollback and `delete --force` replay it backwards; every undo is safe to
+// repeat, so a crash halfway through an undo is recovered the same way.
+
+import { appendFileSync, fsyncSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type Undo =
+  | { undo: 'state.remove'; step: number; dir: string }
+  | { undo: 'cgroup.remove'; step: number; path: string }
+  | { undo: 'init.kill'; step: number; pid: number };
+
+export const journalFile = (stateDir: string) => join(stateDir, 'journal');
+
+export class Journal {
+  /** The entries written by this process, also kept in memory (the file may be gone). */
+  readonly entries: Undo[] = [];
+  private file?: string;
+
+  /** Starts writing to the state dir once it exists; earlier entries are written then. */
+  attach(stateDir: string): void {
+    this.file = journalFile(stateDir);
+    for (const e of this.entries) this.write(e);
+  }
+
+  record(entry: Undo): void {
+    this.entries.push(entry);
+    if (this.file) this.write(entry);
+  }
+
+  private write(entry: Undo): void {
+    appendFileSync(this.file!, JSON.stringify(entry) + '\n');
+    const fd = openSync(this.file!, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+export function readJournal(stateDir: string): Undo[] {
+  try {
+    return readFileSync(journalFile(stateDir), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Undo);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,19 @@
+// Plans are host-independent: the container id and its state dir are
+// written as {id} and {state} and filled in here, when the plan runs, in
+// the arguments the step table marks as places (never in a command line).
+
+import { type ArgSpec, type KindSpec, type Step, stepKinds } from '../compiler/plan/steps.ts';
+
+export interface RunPlace {
+  id: string;
+  state: string;
+}
+
+export function fillStep(step: Step, p: RunPlace): Step {
+  const args = { ...step.args };
+  for (const a of (stepKinds[step.kind] as KindSpec).args as readonly ArgSpec[]) {
+    const v = args[a.name];
+    if (a.placeholders && typeof v === 'string') args[a.name] = v.replaceAll('{state}', p.state).replaceAll('{id}', p.id);
+  }
+  return { ...step, args };
+}

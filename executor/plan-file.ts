@@ -1,0 +1,27 @@
+// Finding and reading plan files for `ctc run`.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { CtcError } from '../compiler/error.ts';
+import type { Plan } from '../compiler/plan/steps.ts';
+import { parsePlan } from '../compiler/plan/text.ts';
+import { codeOf } from './errno.ts';
+
+export function readPlan(file: string): Plan {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CtcError('CT_PLAN_READ', `cannot read the plan ${file}`, { errno: codeOf(e) });
+  }
+  return parsePlan(text, file);
+}
+
+/** The only *.plan in dir, for `ctc run` without an argument. */
+export function findPlan(dir = '.'): string {
+  const plans = readdirSync(dir).filter((f) => f.endsWith('.plan')).sort();
+  if (plans.length === 1) return plans[0];
+  if (plans.length === 0) {
+    throw new CtcError('CT_PLAN_NONE', 'no .plan file here', { hint: 'build one with `ctc build app.ct.ts`, or name it: `ctc run PLAN`' });
+  }
+  throw new CtcError('CT_PLAN_AMBIGUOUS', `several plans here: ${plans.join(', ')}`, { hint: 'name the one to run: `ctc run PLAN`' });
+}

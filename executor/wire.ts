@@ -1,0 +1,185 @@
+// Encodes a plan's init steps into the binary program ctc-init reads. The
+// format and the op semantics are defined in native/wire.h; the numbers here
+// mirror it (a test reads wire.h to keep them equal).
+
+import { flagBits, MS, propagationFlags } from '../compiler/plan/mount-options.ts';
+import { type InitKind, type Step, int, ints, list, str } from '../compiler/plan/steps.ts';
+import type { CgroupMount } from './cgroups/index.ts';
+
+export const WIRE_MAGIC = 0x50435443;
+export const WIRE_VERSION = 1;
+
+export const Op = {
+  UNSHARE: 1,
+  PROPAGATION: 2,
+  LINK_UP: 3,
+  ROOTFS: 4,
+  MIRROR: 5,
+  MOUNT: 6,
+  MKNOD: 7,
+  SYMLINK: 8,
+  WRITE_FILE: 9,
+  MKDIR: 10,
+  PIVOT: 11,
+  HOSTNAME: 12,
+  USER: 13,
+  CHDIR: 14,
+  EXEC: 15,
+} as const;
+
+export const Msg = { PID: 1, ACK: 2, ERR: 3, PAUSED: 4, EXEC: 5, EXIT: 6 } as const;
+export const CMD_GO = 1;
+
+export const cloneFlags: Readonly<Record<string, number>> = {
+  mount: 0x00020000,
+  uts: 0x04000000,
+  ipc: 0x08000000,
+  user: 0x10000000,
+  pid: 0x20000000,
+  network: 0x40000000,
+  cgroup: 0x02000000,
+  time: 0x00000080,
+};
+
+const nsFlags = (names: string[]) => names.reduce((f, n) => f | cloneFlags[n], 0);
+
+type Arg = Buffer;
+const S = (s: string): Arg => Buffer.from(s + '\0');
+const U = (n: number): Arg => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(n));
+  return b;
+};
+const BLOB = (b: Buffer): Arg => b;
+const LIST = (xs: string[]): Arg => Buffer.from(xs.map((x) => x + '\0').join(''));
+
+interface WireOp {
+  op: number;
+  args: Arg[];
+}
+
+const op = (code: number, ...args: Arg[]): WireOp => ({ op: code, args });
+
+function mount(src: string, dst: string, fstype: string, flags: number, data = '', prop = 0): WireOp {
+  return op(Op.MOUNT, S(src), S(dst), S(fstype), U(flags), S(data), U(prop));
+}
+
+const S_IFMT: Record<string, number> = { c: 0o020000, b: 0o060000, p: 0o010000 };
+/** glibc's makedev for the dev_t the kernel takes. */
+const makedev = (major: number, minor: number) =>
+  Number(
+    ((BigInt(major) & 0xfffff000n) << 32n) | ((BigInt(major) & 0xfffn) << 8n) | ((BigInt(minor) & 0xffffff00n) << 12n) | (BigInt(minor) & 0xffn),
+  );
+
+const SAFE = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+
+function cgroupMounts(dst: string, names: string[], layout: CgroupMount[]): WireOp[] {
+  const [flags] = flagBits(names);
+  const at = (sub: string) => (sub ? `${dst}/${sub}` : dst);
+  return layout.flatMap((m): WireOp[] => {
+    switch (m.kind) {
+      case 'tmpfs':
+        return [mount('tmpfs', at(m.sub), 'tmpfs', SAFE, 'mode=755')];
+      case 'cgroup':
+        return [mount('cgroup', at(m.sub), 'cgroup', flags, m.data)];
+      case 'cgroup2':
+        return [mount('cgroup2', at(m.sub), 'cgroup2', flags)];
+      case 'symlink':
+        return [op(Op.SYMLINK, S(m.data ?? ''), S(at(m.sub)))];
+      case 'remount-ro':
+        return flags & MS.RDONLY ? [mount('', at(m.sub), '', MS.REMOUNT | MS.RDONLY | SAFE)] : [];
+    }
+  });
+}
+
+/** The wire ops of each init step kind. Adding a kind without one is a type error. */
+const encoders: Record<InitKind, (s: Step, cgroups: CgroupMount[]) => WireOp[]> = {
+  'ns.unshare': (s) => [op(Op.UNSHARE, U(nsFlags(list(s, 'ns'))))],
+  'mount.propagation': (s) => [op(Op.PROPAGATION, S(str(s, 'path')), U(propagationFlags[str(s, 'mode')]))],
+  'net.up': (s) => [op(Op.LINK_UP, S(str(s, 'dev')))],
+  'rootfs.tmpfs': (s) => [op(Op.ROOTFS, S(str(s, 'dir')), U(1))],
+  'rootfs.bind': (s) => [op(Op.ROOTFS, S(str(s, 'dir')), U(0))],
+  'rootfs.mirror': (s) => [op(Op.MIRROR, S(str(s, 'path')), S(str(s, 'path')))],
+  'fs.mkdir': (s) => [op(Op.MKDIR, S(str(s, 'path')), U(int(s, 'mode')))],
+  'fs.write': (s) => [op(Op.WRITE_FILE, S(str(s, 'path')), U(int(s, 'mode')), BLOB(Buffer.from(str(s, 'data'))))],
+  'fs.symlink': (s) => [op(Op.SYMLINK, S(str(s, 'target')), S(str(s, 'path')))],
+  'dev.node': (s) => [
+    op(
+      Op.MKNOD,
+      S(str(s, 'path')),
+      U(S_IFMT[str(s, 'type')] | int(s, 'mode')),
+      U(makedev(int(s, 'major'), int(s, 'minor'))),
+      U(int(s, 'uid')),
+      U(int(s, 'gid')),
+    ),
+  ],
+  'mount.fs': (s) => {
+    const [flags, prop] = flagBits(list(s, 'flags'));
+    return [mount(str(s, 'src'), str(s, 'dst'), str(s, 'type'), flags, str(s, 'data'), prop)];
+  },
+  'mount.bind': (s) => {
+    const [flags, prop] = flagBits(list(s, 'flags'));
+    return [mount(str(s, 'src'), str(s, 'dst'), '', flags | MS.BIND, '', prop)];
+  },
+  'mount.cgroup': (s, cgroups) => cgroupMounts(str(s, 'dst'), list(s, 'flags'), cgroups),
+  'rootfs.pivot': () => [op(Op.PIVOT)],
+  'rootfs.readonly': () => [mount('', '/', '', MS.REMOUNT | MS.BIND | MS.RDONLY)],
+  'uts.hostname': (s) => [op(Op.HOSTNAME, S(str(s, 'name')))],
+  'proc.user': (s) => {
+    const groups = Buffer.alloc(4 * ints(s, 'groups').length);
+    ints(s, 'groups').forEach((g, i) => groups.writeUInt32LE(g, 4 * i));
+    return [op(Op.USER, U(int(s, 'uid')), U(int(s, 'gid')), BLOB(groups))];
+  },
+  'proc.cwd': (s) => [op(Op.CHDIR, S(str(s, 'dir')))],
+  'proc.exec': (s) => [op(Op.EXEC, LIST(list(s, 'args')), LIST(list(s, 'env')))],
+};
+
+export interface ProgramHeader {
+  cloneNs: string[];
+  spawnStep: number;
+  failStep: number;
+}
+
+function record(o: WireOp, step: number): Buffer {
+  const args = o.args.flatMap((a) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(a.length);
+    return [len, a];
+  });
+  const head = Buffer.alloc(12);
+  const total = 12 + args.reduce((n, b) => n + b.length, 0);
+  head.writeUInt32LE(total, 0);
+  head.writeUInt16LE(o.op, 4);
+  head.writeUInt16LE(o.args.length, 6);
+  head.writeUInt32LE(step, 8);
+  return Buffer.concat([head, ...args]);
+}
+
+/** The whole program: header, then every init step's ops in plan order. */
+export function encodeProgram(h: ProgramHeader, steps: Step[], cgroups: CgroupMount[]): Buffer {
+  const records = steps.flatMap((s) => encoders[s.kind as InitKind](s, cgroups).map((o) => record(o, s.n)));
+  const body = Buffer.concat(records);
+  const head = Buffer.alloc(32);
+  [WIRE_MAGIC, WIRE_VERSION, nsFlags(h.cloneNs), h.spawnStep, h.failStep, records.length, body.length, 0].forEach((v, i) =>
+    head.writeUInt32LE(v >>> 0, 4 * i),
+  );
+  return Buffer.concat([head, body]);
+}
+
+export interface WireMsg {
+  type: number;
+  step: number;
+  value: number;
+  pid: number;
+}
+
+export function decodeMsg(b: Buffer, at = 0): WireMsg {
+  return { type: b.readUInt32LE(at), step: b.readUInt32LE(at + 4), value: b.readInt32LE(at + 8), pid: b.readUInt32LE(at + 12) };
+}
+
+export function goCommand(until: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeUInt32LE(CMD_GO, 0);
+  b.writeUInt32LE(until, 4);
+  return b;
+}

@@ -1,0 +1,739 @@
+/*
+ * ctc-init: the native half of the executor.
+ *
+ * Spawned by the executor with the container's stdio on fds 0-2 and the
+ * control socket on fd 3. It reads one PROGRAM (see wire.h for the format
+ * and the ladder of messages), validates all of it, then clones the
+ * container's init ("I") into the new namespaces and stays behind as the
+ * monitor ("M"), which reports I's pid and, at the end, its exit status.
+ *
+ * I waits for GO, runs the init ops in program order (one function per op
+ * below, each returning 0 or -errno), acknowledges each one and finally
+ * execs the container's process. Nothing here decides policy: the program
+ * says exactly what to do. Paths "in root" are resolved beneath the current
+ * root directory fd with openat2(RESOLVE_IN_ROOT), never joined as strings,
+ * so a symlink in an image cannot point a mount at the host.
+ *
+ * Build: cc -O2 -g -Wall -Wextra -Werror -std=gnu11 -o ctc-init ctc-init.c
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "wire.h"
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the wire format is little-endian");
+_Static_assert(sizeof(struct ctc_wire_header) == 32, "header layout");
+_Static_assert(sizeof(struct ctc_wire_op_header) == 12, "op header layout");
+_Static_assert(sizeof(struct ctc_wire_msg) == 16, "message layout");
+_Static_assert(sizeof(struct ctc_wire_cmd) == 8, "command layout");
+
+#define CTL_FD 3
+#define MAX_ARGS 6
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define autoclose __attribute__((cleanup(closep)))
+
+static void closep(int *fd)
+{
+  if (*fd >= 0)
+    close(*fd);
+}
+
+/* ---- the program ------------------------------------------------------- */
+
+/*
+ * Argument kinds per op, one letter per argument: S = STR, U = U64,
+ * B = BLOB, L = LIST. This table is the whole of the per-op validation.
+ */
+static const char *const op_args[] = {
+    [CTC_OP_UNSHARE] = "U",       [CTC_OP_PROPAGATION] = "SU", [CTC_OP_LINK_UP] = "S",
+    [CTC_OP_ROOTFS] = "SU",       [CTC_OP_MIRROR] = "SS",      [CTC_OP_MOUNT] = "SSSUSU",
+    [CTC_OP_MKNOD] = "SUUUU",     [CTC_OP_SYMLINK] = "SS",     [CTC_OP_WRITE_FILE] = "SUB",
+    [CTC_OP_MKDIR] = "SU",        [CTC_OP_PIVOT] = "",         [CTC_OP_HOSTNAME] = "S",
+    [CTC_OP_USER] = "UUB",        [CTC_OP_CHDIR] = "S",        [CTC_OP_EXEC] = "LL",
+};
+
+struct arg {
+  const char *p; /* points into the program body */
+  uint32_t len;
+  uint64_t u; /* the value of a U64 */
+};
+
+struct op {
+  uint16_t code;
+  uint32_t step;
+  struct arg a[MAX_ARGS];
+};
+
+struct program {
+  struct ctc_wire_header h;
+  char *body; /* kept for the life of the process: the args point into it */
+  struct op *ops;
+};
+
+/* A malformed program is a bug in the executor, not a user error. */
+__attribute__((noreturn, format(printf, 1, 2))) static void bad(const char *fmt, ...)
+{
+  char msg[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  dprintf(STDERR_FILENO, "ctc-init: bad program: %s\n", msg);
+  exit(2);
+}
+
+/* 0 when all len bytes were read; -1 on EOF or error. */
+static int read_full(int fd, void *buf, size_t len)
+{
+  for (size_t got = 0; got < len;) {
+    ssize_t n = read(fd, (char *)buf + got, len - got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return -1;
+    got += n;
+  }
+  return 0;
+}
+
+static size_t parse_op(const char *body, size_t size, size_t off, uint32_t i, struct op *o)
+{
+  struct ctc_wire_op_header oh;
+  if (size - off < sizeof oh)
+    bad("op %u: truncated header", i);
+  memcpy(&oh, body + off, sizeof oh);
+  if (oh.len < sizeof oh || oh.len > size - off)
+    bad("op %u: record length %u", i, oh.len);
+  const char *sig = oh.op < sizeof op_args / sizeof *op_args ? op_args[oh.op] : NULL;
+  if (!sig)
+    bad("op %u (step %u): unknown op %u", i, oh.step, oh.op);
+  if (oh.nargs != strlen(sig))
+    bad("op %u (step %u): op %u takes %zu args, not %u", i, oh.step, oh.op, strlen(sig), oh.nargs);
+
+  o->code = oh.op;
+  o->step = oh.step;
+  const char *p = body + off + sizeof oh, *end = body + off + oh.len;
+  for (size_t k = 0; sig[k]; k++) {
+    struct arg *a = &o->a[k];
+    if (end - p < 4)
+      bad("op %u (step %u): arg %zu: truncated", i, oh.step, k);
+    memcpy(&a->len, p, 4);
+    p += 4;
+    if (a->len > (size_t)(end - p))
+      bad("op %u (step %u): arg %zu: length %u past the record", i, oh.step, k, a->len);
+    a->p = p;
+    p += a->len;
+    switch (sig[k]) {
+    case 'S': /* exactly one NUL, at the end */
+      if (a->len == 0 || memchr(a->p, 0, a->len) != a->p + a->len - 1)
+        bad("op %u (step %u): arg %zu: not a STR", i, oh.step, k);
+      break;
+    case 'U':
+      if (a->len != 8)
+        bad("op %u (step %u): arg %zu: U64 of %u bytes", i, oh.step, k, a->len);
+      memcpy(&a->u, a->p, 8);
+      break;
+    case 'L':
+      if (a->len && a->p[a->len - 1])
+        bad("op %u (step %u): arg %zu: LIST not NUL-terminated", i, oh.step, k);
+      break;
+    }
+  }
+  if (p != end)
+    bad("op %u (step %u): %td bytes after the last arg", i, oh.step, end - p);
+  return off + oh.len;
+}
+
+static void read_program(struct program *prog)
+{
+  struct ctc_wire_header *h = &prog->h;
+  if (read_full(CTL_FD, h, sizeof *h) < 0)
+    bad("short header");
+  if (h->magic != CTC_WIRE_MAGIC)
+    bad("magic %#x", h->magic);
+  if (h->version != CTC_WIRE_VERSION)
+    bad("version %u", h->version);
+  if (h->reserved)
+    bad("reserved field %#x", h->reserved);
+  if (h->body_len > CTC_WIRE_MAX_PROGRAM - sizeof *h)
+    bad("body_len %u over the limit", h->body_len);
+  if (h->nops > h->body_len / sizeof(struct ctc_wire_op_header))
+    bad("nops %u does not fit in body_len %u", h->nops, h->body_len);
+  /* The low byte of clone(2)'s flags is the exit signal (CLONE_NEWTIME lives
+   * there too and can only be had through CTC_OP_UNSHARE). */
+  if (h->clone_flags & CSIGNAL)
+    bad("clone_flags %#x has bits in CSIGNAL", h->clone_flags);
+
+  prog->body = malloc(h->body_len + 1);
+  prog->ops = calloc(h->nops + 1, sizeof *prog->ops);
+  if (!prog->body || !prog->ops)
+    bad("out of memory");
+  if (read_full(CTL_FD, prog->body, h->body_len) < 0)
+    bad("short body");
+
+  size_t off = 0;
+  for (uint32_t i = 0; i < h->nops; i++) {
+    off = parse_op(prog->body, h->body_len, off, i, &prog->ops[i]);
+    /* GO(until) runs a prefix of the program, so steps must not go back. */
+    if (i && prog->ops[i].step < prog->ops[i - 1].step)
+      bad("op %u: step %u after step %u", i, prog->ops[i].step, prog->ops[i - 1].step);
+  }
+  if (off != h->body_len)
+    bad("%zu bytes after the last op", h->body_len - off);
+}
+
+/* ---- messages ------------------------------------------------------------ */
+
+static int send_msg(uint32_t type, uint32_t step, int32_t value, uint32_t pid)
+{
+  struct ctc_wire_msg m = {.type = type, .step = step, .value = value, .pid = pid};
+  ssize_t n;
+  do
+    n = send(CTL_FD, &m, sizeof m, MSG_NOSIGNAL); /* a gone executor is EPIPE, not a signal */
+  while (n < 0 && errno == EINTR);
+  return n == sizeof m ? 0 : -1;
+}
+
+/* For I: if the executor cannot hear us, nothing may go on unsupervised. */
+static void report(uint32_t type, uint32_t step, int32_t value)
+{
+  if (send_msg(type, step, value, 0) < 0)
+    _exit(1);
+}
+
+/* ---- paths in root ------------------------------------------------------- */
+
+static int rootfd = -1;        /* the current root, for "in root" paths */
+static const char *root_dir;   /* host path of CTC_OP_ROOTFS, for CTC_OP_PIVOT */
+static mode_t inherited_umask; /* given back to the container's process */
+
+static int in_root(const char *path, int flags, mode_t mode)
+{
+  struct open_how how = {
+      .flags = flags | O_CLOEXEC,
+      .mode = mode,
+      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+  };
+  while (*path == '/')
+    path++;
+  if (!*path)
+    path = ".";
+  long fd;
+  int tries = 0;
+  /* RESOLVE_IN_ROOT answers EAGAIN if a rename or mount raced a ".." walk. */
+  do
+    fd = syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+  while (fd < 0 && errno == EAGAIN && ++tries < 16);
+  return fd < 0 ? -errno : (int)fd;
+}
+
+/* mkdir -p of the first len bytes of an in-root path; an O_PATH fd of the last dir. */
+static int mkdir_p(const char *path, size_t len)
+{
+  char buf[PATH_MAX];
+  if (len >= sizeof buf)
+    return -ENAMETOOLONG;
+  memcpy(buf, path, len);
+  buf[len] = 0;
+  int dir = in_root(".", O_PATH | O_DIRECTORY, 0);
+  for (size_t i = 0, j; dir >= 0 && i < len; i = j) {
+    for (; i < len && buf[i] == '/'; i++)
+      ;
+    for (j = i; j < len && buf[j] != '/'; j++)
+      ;
+    if (i == j)
+      break;
+    buf[j] = 0;
+    int fd = in_root(buf, O_PATH | O_DIRECTORY, 0);
+    if (fd == -ENOENT) {
+      /* dir is the resolved prefix and the name has no '/', so this cannot escape. */
+      if (mkdirat(dir, buf + i, 0755) < 0 && errno != EEXIST)
+        fd = -errno;
+      else
+        fd = in_root(buf, O_PATH | O_DIRECTORY, 0);
+    }
+    close(dir);
+    dir = fd;
+    if (j < len)
+      buf[j] = '/';
+  }
+  return dir;
+}
+
+/* The parent directory of an in-root path (created as needed); *name is the last component. */
+static int open_parent(const char *path, const char **name)
+{
+  const char *slash = strrchr(path, '/');
+  *name = slash ? slash + 1 : path;
+  if (!**name)
+    return -EINVAL;
+  return mkdir_p(path, *name - path);
+}
+
+/* An O_PATH fd on an in-root mount target, created if missing: a 0755
+ * directory, or an empty 0644 file to bind a non-directory onto. */
+static int mount_target(const char *path, int is_dir)
+{
+  int fd = in_root(path, O_PATH, 0);
+  if (fd != -ENOENT)
+    return fd;
+  if (is_dir)
+    return mkdir_p(path, strlen(path));
+  const char *name;
+  autoclose int dir = open_parent(path, &name);
+  if (dir < 0)
+    return dir;
+  autoclose int f = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (f < 0 && errno != EEXIST)
+    return -errno;
+  return in_root(path, O_PATH, 0);
+}
+
+/*
+ * mount(2) onto what fd refers to, through its /proc/self/fd magic link, so
+ * the target is the object we resolved in root and not a path looked up
+ * again. Before CTC_OP_PIVOT that is the host's /proc (still mounted in our
+ * copy of the mount namespace; "self" resolves to our pid as the host sees
+ * it); after it, the container's /proc, which must be mounted by then.
+ */
+static int mount_on(int fd, const char *src, const char *fstype, unsigned long flags,
+                    const char *data)
+{
+  char target[32];
+  snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+  return mount(src, target, fstype, flags, data) < 0 ? -errno : 0;
+}
+
+/* For remounts and propagation: open dst only now, so the fd is the root of
+ * the mount on it (the kernel acts only on a mount's root). */
+static int mount_in_root(const char *dst, const char *src, const char *fstype,
+                         unsigned long flags, const char *data)
+{
+  autoclose int fd = in_root(dst, O_PATH, 0);
+  return fd < 0 ? fd : mount_on(fd, src, fstype, flags, data);
+}
+
+/* ---- the ops, in wire.h order -------------------------------------------- */
+
+static int op_unshare(uint64_t flags)
+{
+  if (unshare(flags) < 0)
+    return -errno;
+  /* A new mount namespace has its own copy of the root mount; the old fd
+   * would point back into the old namespace. */
+  if (flags & CLONE_NEWNS) {
+    int fd = open(root_dir ? root_dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+      return -errno;
+    close(rootfd);
+    rootfd = fd;
+  }
+  return 0;
+}
+
+static int op_propagation(const char *path, uint64_t flags)
+{
+  return mount(NULL, path, NULL, flags, NULL) < 0 ? -errno : 0;
+}
+
+static int op_link_up(const char *ifname)
+{
+  struct ifreq ifr = {0};
+  if (strlen(ifname) >= sizeof ifr.ifr_name)
+    return -EINVAL;
+  strcpy(ifr.ifr_name, ifname);
+  autoclose int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+    return -errno;
+  ifr.ifr_flags |= IFF_UP;
+  return ioctl(s, SIOCSIFFLAGS, &ifr) < 0 ? -errno : 0;
+}
+
+static int op_rootfs(const char *dir, uint64_t kind)
+{
+  int r;
+  if (kind == 0)
+    r = mount(dir, dir, NULL, MS_BIND | MS_REC, NULL); /* pivot_root needs a mount point */
+  else if (kind == 1)
+    r = mount("tmpfs", dir, "tmpfs", 0, "mode=0755");
+  else
+    return -EINVAL;
+  if (r < 0)
+    return -errno;
+  int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC); /* after the mount: its root */
+  if (fd < 0)
+    return -errno;
+  close(rootfd);
+  rootfd = fd;
+  root_dir = dir;
+  return 0;
+}
+
+static int op_symlink(const char *target, const char *path)
+{
+  const char *name;
+  autoclose int dir = open_parent(path, &name);
+  if (dir < 0)
+    return dir;
+  return symlinkat(target, dir, name) < 0 ? -errno : 0;
+}
+
+static int op_mirror(const char *host, const char *dst)
+{
+  struct stat st;
+  if (lstat(host, &st) < 0)
+    return errno == ENOENT ? 0 : -errno;
+  if (S_ISLNK(st.st_mode)) {
+    char target[PATH_MAX];
+    ssize_t n = readlink(host, target, sizeof target - 1);
+    if (n < 0)
+      return -errno;
+    target[n] = 0;
+    return op_symlink(target, dst);
+  }
+  /* Keep what the source mount forbids: dropping a locked nosuid/nodev/noexec
+   * in a user namespace is EPERM, and outside one it would widen the mount. */
+  struct statvfs vfs;
+  if (statvfs(host, &vfs) < 0)
+    return -errno;
+  unsigned long keep = (vfs.f_flag & ST_NOSUID ? MS_NOSUID : 0) |
+                       (vfs.f_flag & ST_NODEV ? MS_NODEV : 0) |
+                       (vfs.f_flag & ST_NOEXEC ? MS_NOEXEC : 0);
+  autoclose int fd = mount_target(dst, S_ISDIR(st.st_mode));
+  if (fd < 0)
+    return fd;
+  int r = mount_on(fd, host, NULL, MS_BIND | MS_REC, NULL);
+  if (r < 0)
+    return r;
+  return mount_in_root(dst, NULL, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, NULL);
+}
+
+/* Per-mount flags that a bind mount ignores and only a bind remount applies. */
+#define BIND_REMOUNT_FLAGS                                                                         \
+  (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME |       \
+   MS_STRICTATIME)
+
+static int op_mount(const char *src, const char *dst, const char *fstype, uint64_t flags,
+                    const char *data, uint64_t prop)
+{
+  /* An empty STR stands for NULL. */
+  src = *src ? src : NULL;
+  fstype = *fstype ? fstype : NULL;
+  data = *data ? data : NULL;
+  int r;
+  if (flags & MS_REMOUNT) {
+    r = mount_in_root(dst, src, fstype, flags, data);
+  } else {
+    int is_dir = 1;
+    struct stat st;
+    if (flags & MS_BIND) {
+      if (!src)
+        return -EINVAL;
+      if (stat(src, &st) < 0)
+        return -errno;
+      is_dir = S_ISDIR(st.st_mode);
+    }
+    autoclose int fd = mount_target(dst, is_dir);
+    if (fd < 0)
+      return fd;
+    r = mount_on(fd, src, fstype, flags & MS_BIND ? flags & ~MS_RDONLY : flags, data);
+    if (!r && (flags & MS_BIND) && (flags & BIND_REMOUNT_FLAGS))
+      r = mount_in_root(dst, NULL, NULL, MS_REMOUNT | MS_BIND | (flags & BIND_REMOUNT_FLAGS), NULL);
+  }
+  if (!r && prop)
+    r = mount_in_root(dst, NULL, NULL, prop, NULL);
+  return r;
+}
+
+static int op_mknod(const char *path, uint64_t mode, uint64_t dev, uint64_t uid, uint64_t gid)
+{
+  const char *name;
+  autoclose int dir = open_parent(path, &name);
+  if (dir < 0)
+    return dir;
+  if (unlinkat(dir, name, 0) < 0 && errno != ENOENT)
+    return -errno;
+  /* chown before chmod: chown clears set-id bits. The node is ours and just
+   * made, so following a name in dir here cannot lead elsewhere. */
+  if (mknodat(dir, name, mode, dev) < 0 ||
+      fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+      fchmodat(dir, name, mode & 07777, 0) < 0)
+    return -errno;
+  return 0;
+}
+
+static int op_write_file(const char *path, uint64_t mode, const char *data, size_t len)
+{
+  const char *name;
+  autoclose int dir = open_parent(path, &name);
+  if (dir < 0)
+    return dir;
+  autoclose int fd = in_root(path, O_WRONLY | O_CREAT | O_TRUNC, mode & 07777);
+  if (fd < 0)
+    return fd;
+  for (size_t off = 0; off < len;) {
+    ssize_t n = write(fd, data + off, len - off);
+    if (n < 0 && errno != EINTR)
+      return -errno;
+    if (n > 0)
+      off += n;
+  }
+  return fchmod(fd, mode & 07777) < 0 ? -errno : 0; /* the file may have existed */
+}
+
+static int op_mkdir(const char *path, uint64_t mode)
+{
+  autoclose int made = mkdir_p(path, strlen(path));
+  if (made < 0)
+    return made;
+  autoclose int fd = in_root(path, O_RDONLY | O_DIRECTORY, 0); /* fchmod refuses O_PATH fds */
+  if (fd < 0)
+    return fd;
+  return fchmod(fd, mode & 07777) < 0 ? -errno : 0;
+}
+
+static int op_pivot(void)
+{
+  if (!root_dir)
+    return -EINVAL;
+  autoclose int fd = open(root_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || fchdir(fd) < 0)
+    return -errno;
+  /* pivot_root(".", ".") stacks the old root on top of the new one; detaching
+   * it leaves only the new root, and no directory for the old root is needed. */
+  if (syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+    return -errno;
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return -errno;
+  close(rootfd);
+  rootfd = root;
+  root_dir = NULL;
+  return 0;
+}
+
+static int op_hostname(const char *name)
+{
+  return sethostname(name, strlen(name)) < 0 ? -errno : 0;
+}
+
+static int op_user(uint64_t uid, uint64_t gid, const char *groups, size_t len)
+{
+  if (len % 4)
+    return -EINVAL;
+  size_t n = len / 4;
+  gid_t *list = calloc(n + 1, sizeof *list);
+  if (!list)
+    return -ENOMEM;
+  for (size_t i = 0; i < n; i++)
+    memcpy(&list[i], groups + 4 * i, 4);
+  /* Groups and gid first: after setuid to non-root we may no longer change them. */
+  int r = setgroups(n, list) < 0 || setgid(gid) < 0 || setuid(uid) < 0 ? -errno : 0;
+  free(list);
+  return r;
+}
+
+static int op_chdir(const char *dir)
+{
+  return chdir(dir) < 0 ? -errno : 0;
+}
+
+/* A LIST as a NULL-terminated vector of pointers into the program. */
+static char **split_list(const char *p, size_t len)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < len; i++)
+    n += !p[i];
+  char **v = calloc(n + 1, sizeof *v);
+  for (size_t i = 0, k = 0; v && i < len; i += strlen(p + i) + 1)
+    v[k++] = (char *)(p + i);
+  return v;
+}
+
+/* execvpe(), but with the PATH from the container's environment. */
+static int exec_search(char **argv, char **envp)
+{
+  const char *file = argv[0];
+  if (!*file)
+    return -ENOENT;
+  if (strchr(file, '/')) {
+    execve(file, argv, envp);
+    return -errno;
+  }
+  const char *path = DEFAULT_PATH;
+  for (char **e = envp; *e; e++)
+    if (!strncmp(*e, "PATH=", 5)) {
+      path = *e + 5;
+      break;
+    }
+  int err = ENOENT;
+  for (const char *dir = path, *end;; dir = end + 1) {
+    end = strchrnul(dir, ':');
+    char buf[PATH_MAX];
+    int n = end == dir ? snprintf(buf, sizeof buf, "%s", file) /* empty entry: cwd */
+                       : snprintf(buf, sizeof buf, "%.*s/%s", (int)(end - dir), dir, file);
+    if (n > 0 && (size_t)n < sizeof buf) {
+      execve(buf, argv, envp);
+      /* Like execvp: "not here" errors move on; a file that exists but
+       * cannot run (EACCES) is the better answer than ENOENT. */
+      if (errno == EACCES)
+        err = EACCES;
+      else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP && errno != ESTALE &&
+               errno != ENODEV && errno != ETIMEDOUT)
+        return -errno;
+    }
+    if (!*end)
+      break;
+  }
+  return -err;
+}
+
+static int op_exec(uint32_t step, const char *argp, size_t argl, const char *envp, size_t envl)
+{
+  char **argv = split_list(argp, argl), **env = split_list(envp, envl);
+  if (!argv || !env)
+    return -ENOMEM;
+  if (!argv[0])
+    return -EINVAL;
+  report(CTC_MSG_EXEC, step, 0);
+  /* M ignored the terminal signals and I inherited that; SIG_IGN and the mask
+   * survive execve, the container's process must not start with them. */
+  for (int sig = 1; sig < NSIG; sig++)
+    signal(sig, SIG_DFL); /* SIGKILL, SIGSTOP and glibc's own fail harmlessly */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  umask(inherited_umask);
+  return exec_search(argv, env);
+}
+
+#define S(k) (o->a[k].p)
+#define U(k) (o->a[k].u)
+#define LEN(k) (o->a[k].len)
+
+static int run_op(const struct op *o)
+{
+  switch (o->code) {
+  case CTC_OP_UNSHARE: return op_unshare(U(0));
+  case CTC_OP_PROPAGATION: return op_propagation(S(0), U(1));
+  case CTC_OP_LINK_UP: return op_link_up(S(0));
+  case CTC_OP_ROOTFS: return op_rootfs(S(0), U(1));
+  case CTC_OP_MIRROR: return op_mirror(S(0), S(1));
+  case CTC_OP_MOUNT: return op_mount(S(0), S(1), S(2), U(3), S(4), U(5));
+  case CTC_OP_MKNOD: return op_mknod(S(0), U(1), U(2), U(3), U(4));
+  case CTC_OP_SYMLINK: return op_symlink(S(0), S(1));
+  case CTC_OP_WRITE_FILE: return op_write_file(S(0), U(1), S(2), LEN(2));
+  case CTC_OP_MKDIR: return op_mkdir(S(0), U(1));
+  case CTC_OP_PIVOT: return op_pivot();
+  case CTC_OP_HOSTNAME: return op_hostname(S(0));
+  case CTC_OP_USER: return op_user(U(0), U(1), S(2), LEN(2));
+  case CTC_OP_CHDIR: return op_chdir(S(0));
+  case CTC_OP_EXEC: return op_exec(o->step, S(0), LEN(0), S(1), LEN(1));
+  }
+  return -EINVAL; /* unreachable: read_program knows every op */
+}
+
+/* ---- I: the container's init --------------------------------------------- */
+
+__attribute__((noreturn)) static void init_main(const struct program *prog)
+{
+  /* Modes in the program are exact; the umask comes back just before execve. */
+  inherited_umask = umask(0);
+  /* Opened here, after the clone: with CLONE_NEWNS this is our copy of "/". */
+  rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    _exit(1);
+
+  uint32_t i = 0, fail = prog->h.fail_step;
+  for (;;) {
+    struct ctc_wire_cmd cmd;
+    if (read_full(CTL_FD, &cmd, sizeof cmd) < 0)
+      _exit(1); /* the executor is gone */
+    if (cmd.type != CTC_CMD_GO) {
+      dprintf(STDERR_FILENO, "ctc-init: bad command %u\n", cmd.type);
+      _exit(2);
+    }
+    for (; i < prog->h.nops && (!cmd.until || prog->ops[i].step < cmd.until); i++) {
+      const struct op *o = &prog->ops[i];
+      int r = fail && o->step == fail ? -EIO : run_op(o);
+      if (r < 0) {
+        report(CTC_MSG_ERR, o->step, -r);
+        _exit(o->code == CTC_OP_EXEC ? 127 : 1);
+      }
+      report(CTC_MSG_ACK, o->step, 0);
+    }
+    if (!cmd.until)
+      _exit(0); /* the program had no CTC_OP_EXEC: done */
+    report(CTC_MSG_PAUSED, cmd.until, 0);
+  }
+}
+
+/* ---- M: the monitor ------------------------------------------------------ */
+
+static int monitor(pid_t pid, uint32_t spawn_step)
+{
+  /* If the executor is gone this fails, and I sees EOF on fd 3 and exits. */
+  send_msg(CTC_MSG_PID, spawn_step, 0, pid);
+  int status;
+  pid_t r;
+  do
+    r = waitpid(pid, &status, 0);
+  while (r < 0 && errno == EINTR);
+  int code = r < 0 ? 1 : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+  send_msg(CTC_MSG_EXIT, 0, code, pid);
+  return code;
+}
+
+int main(void)
+{
+  if (fcntl(CTL_FD, F_SETFD, FD_CLOEXEC) < 0) {
+    dprintf(STDERR_FILENO, "ctc-init: fd 3: %m\n");
+    return 2;
+  }
+  /* The executor forwards signals to the container itself; a Ctrl-C meant
+   * for the container must not take the monitor (and the exit status) away. */
+  const int ignored[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+  for (size_t k = 0; k < sizeof ignored / sizeof *ignored; k++)
+    signal(ignored[k], SIG_IGN);
+
+  struct program prog;
+  read_program(&prog);
+
+  const struct ctc_wire_header *h = &prog.h;
+  long pid;
+  if (h->fail_step && h->fail_step == h->spawn_step) {
+    pid = -1;
+    errno = EIO;
+  } else {
+    /* fork-like: no new stack, the child returns here; we are single-threaded. */
+    pid = syscall(SYS_clone, (unsigned long)h->clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  }
+  if (pid < 0) {
+    send_msg(CTC_MSG_ERR, h->spawn_step, errno, 0);
+    send_msg(CTC_MSG_EXIT, 0, 1, 0);
+    return 1;
+  }
+  if (pid == 0)
+    init_main(&prog);
+  return monitor(pid, h->spawn_step);
+}

@@ -1,0 +1,170 @@
+/*
+ * wire.h: the one format between the executor (Node) and ctc-init.
+ *
+ * The executor spawns ctc-init with the container's stdio on fds 0-2 and one
+ * end of a unix stream socketpair on fd 3 (the control socket). Everything is
+ * little-endian; there is no JSON and no text parsing on this side.
+ *
+ * Sequence (a ladder; "E" is the executor, "M" is ctc-init, the monitor, and
+ * "I" is the container's init, cloned by M):
+ *
+ *     E                          M                              I
+ *     |-- PROGRAM -------------->|  header + init ops
+ *     |                          |-- clone(flags) ------------->|  (new namespaces)
+ *     |<------------- MSG_PID ---|  I's host pid                |  blocks reading fd 3
+ *     |  host steps that need the pid (cgroup.join, ...)        |
+ *     |-- GO(until) ------------------------------------------->|  runs ops with
+ *     |<------------------------------------------ MSG_ACK -----|  step < until,
+ *     |<------------------------------------------ MSG_PAUSED --|  then waits again
+ *     |  more host steps, then GO(0): run to the end            |
+ *     |<------------------------------------------ MSG_EXEC ----|  just before execve
+ *     |                          |  waitpid(I)                  |  (fd 3 is CLOEXEC)
+ *     |<------------ MSG_EXIT ---|  exit code (128+sig if killed), then M exits
+ *
+ * On any failure I sends MSG_ERR(step, errno) and exits 1 (127 when the
+ * failing step is the exec; MSG_ERR may then follow MSG_EXEC); M then reports
+ * MSG_EXIT as usual. A failed clone is MSG_ERR for the header's spawn_step,
+ * then MSG_EXIT(1). If fd 3 reaches EOF while I waits for GO, I exits at once
+ * (the executor is gone, so nothing may run unsupervised). I writes to fd 3
+ * only after GO and M writes only before GO (MSG_PID) and after I is gone
+ * (MSG_EXIT), so the two never interleave on the socket, provided E sends the
+ * first GO only after it has read MSG_PID.
+ *
+ * Every GO with until != 0 is answered by MSG_PAUSED, even when no ops are
+ * left; a program without CTC_OP_EXEC ends with I exiting 0 after GO(0).
+ * A malformed PROGRAM is a bug in the executor: ctc-init writes
+ * "ctc-init: bad program: ..." to stderr, exits 2 and sends nothing (it may
+ * leave bytes unread, so E can see ECONNRESET rather than EOF).
+ *
+ * Exactly the ops in the program are performed, in order; ctc-init decides
+ * nothing on its own (the only run-time look-ups are noted per op below).
+ */
+#ifndef CTC_WIRE_H
+#define CTC_WIRE_H
+
+#include <stdint.h>
+
+#define CTC_WIRE_MAGIC 0x50435443u /* "CTCP" */
+#define CTC_WIRE_VERSION 1u
+#define CTC_WIRE_MAX_PROGRAM (16u << 20)
+
+/* PROGRAM: a header, then `nops` op records, `body_len` bytes in all (the
+ * header not counted; header + body <= CTC_WIRE_MAX_PROGRAM). The records
+ * are in plan order: their steps never decrease. */
+struct ctc_wire_header {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t clone_flags; /* CLONE_NEW* bits for the clone of I; none in CSIGNAL
+                         * (0xff), so CLONE_NEWTIME needs CTC_OP_UNSHARE */
+  uint32_t spawn_step;  /* plan step number of the clone (ns.clone) */
+  uint32_t fail_step;   /* CTC_FAIL_STEP: this step fails with EIO before acting; 0 = none */
+  uint32_t nops;
+  uint32_t body_len;
+  uint32_t reserved;    /* 0 */
+};
+
+/*
+ * Op record: u32 len (whole record, this header included), u16 op, u16 nargs,
+ * u32 step (the plan step number it belongs to; several ops may share one),
+ * then nargs arguments, each a u32 length and that many bytes:
+ *   STR  a string: the bytes end in one NUL and contain no other NUL
+ *   U64  exactly 8 bytes, a little-endian unsigned integer
+ *   BLOB any bytes
+ *   LIST a sequence of NUL-terminated strings (an empty BLOB is the empty list)
+ * Paths marked "in root" are resolved beneath the current root directory
+ * (openat2 with RESOLVE_IN_ROOT), never joined as strings. The root starts as
+ * "/" and is changed by CTC_OP_ROOTFS; after CTC_OP_PIVOT it is "/" again.
+ * Mounts reach their target as /proc/self/fd/N: before CTC_OP_PIVOT that is
+ * the host's /proc, after it the container's, which must be mounted by then.
+ */
+struct ctc_wire_op_header {
+  uint32_t len;
+  uint16_t op;
+  uint16_t nargs;
+  uint32_t step;
+};
+
+enum ctc_wire_op {
+  /* U64 flags: unshare(flags). */
+  CTC_OP_UNSHARE = 1,
+  /* STR path (host path), U64 flags: mount(NULL, path, NULL, flags, NULL);
+   * used for propagation changes such as MS_REC|MS_PRIVATE on "/". */
+  CTC_OP_PROPAGATION = 2,
+  /* STR ifname: bring the interface up (SIOCSIFFLAGS |= IFF_UP). */
+  CTC_OP_LINK_UP = 3,
+  /* STR dir (host path), U64 kind (0 = bind dir onto itself, 1 = fresh tmpfs,
+   * mode 0755): mount it, then make it the root for later "in root" paths. */
+  CTC_OP_ROOTFS = 4,
+  /* STR host path, STR dst (in root): copy the host's view of a path into the
+   * root. Run-time look-up: lstat(host path). A symlink becomes the same
+   * symlink; a directory or file is bind-mounted (MS_BIND|MS_REC) and then
+   * remounted read-only, keeping the source's nosuid/nodev/noexec (statvfs);
+   * a missing path is
+   * skipped (ACK as usual). */
+  CTC_OP_MIRROR = 5,
+  /* STR source, STR dst (in root), STR fstype, U64 flags, STR data, U64 prop:
+   * create dst if missing (directories as 0755; for a bind whose source is
+   * not a directory, an empty 0644 file), then mount(source, dst, fstype,
+   * flags & ~MS_RDONLY-if-bind, data). For MS_BIND with any of
+   * MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC|atime flags, a second call
+   * MS_REMOUNT|MS_BIND|those flags on the new mount. With MS_REMOUNT in flags,
+   * nothing is created and the mount on dst is changed. prop (MS_PRIVATE,
+   * MS_SLAVE, MS_SHARED, MS_UNBINDABLE, optionally |MS_REC; 0 = none) is
+   * applied last with its own mount call. An empty source, fstype or data is
+   * passed as NULL. */
+  CTC_OP_MOUNT = 6,
+  /* STR path (in root), U64 mode (S_IFCHR/S_IFBLK/S_IFIFO | perms), U64 dev
+   * (makedev(major, minor)), U64 uid, U64 gid: mknod, then fchown and chmod
+   * (the umask must not change the mode). An existing node is replaced. */
+  CTC_OP_MKNOD = 7,
+  /* STR target, STR path (in root): symlink(target, path); parents created. */
+  CTC_OP_SYMLINK = 8,
+  /* STR path (in root), U64 mode, BLOB data: create or truncate, write all,
+   * chmod to mode; parents created as 0755. */
+  CTC_OP_WRITE_FILE = 9,
+  /* STR path (in root), U64 mode: mkdir -p, then chmod the last one to mode. */
+  CTC_OP_MKDIR = 10,
+  /* no args: pivot_root into the root, detach the old root, chdir("/"). */
+  CTC_OP_PIVOT = 11,
+  /* STR name: sethostname. */
+  CTC_OP_HOSTNAME = 12,
+  /* U64 uid, U64 gid, BLOB groups (u32 each): setgroups, setgid, setuid. */
+  CTC_OP_USER = 13,
+  /* STR dir: chdir (inside the container's root). */
+  CTC_OP_CHDIR = 14,
+  /* LIST argv, LIST envp: send MSG_EXEC, then execve. A bare argv[0] is
+   * searched in envp's PATH (not ctc-init's own). Signal dispositions are
+   * reset to default and the signal mask cleared first. */
+  CTC_OP_EXEC = 15,
+};
+
+/* Messages from ctc-init to the executor: fixed 16-byte records. Fields a
+ * message does not use are 0; MSG_PID (step = spawn_step) and MSG_EXIT
+ * (step 0) carry I's pid. */
+struct ctc_wire_msg {
+  uint32_t type;
+  uint32_t step;
+  int32_t value;
+  uint32_t pid;
+};
+
+enum ctc_wire_msg_type {
+  CTC_MSG_PID = 1,    /* pid = I's pid in the executor's pid namespace */
+  CTC_MSG_ACK = 2,    /* step done (sent once per op) */
+  CTC_MSG_ERR = 3,    /* step failed; value = errno */
+  CTC_MSG_PAUSED = 4, /* step = the `until` it stopped at; I waits for GO */
+  CTC_MSG_EXEC = 5,   /* step = exec step; execve is next */
+  CTC_MSG_EXIT = 6,   /* value = exit code, 128+signal if killed */
+};
+
+/* Commands from the executor to I: fixed 8-byte records. */
+struct ctc_wire_cmd {
+  uint32_t type;  /* CTC_CMD_GO */
+  uint32_t until; /* run ops with step < until, then MSG_PAUSED; 0 = to the end */
+};
+
+enum ctc_wire_cmd_type {
+  CTC_CMD_GO = 1,
+};
+
+#endif

@@ -1,0 +1,47 @@
+// Builds what ctc runs from: the native helper (with the system C compiler)
+// and the bundled CLI. Runs at `npm install` / `npm ci` (the prepare script).
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+mkdirSync(dist, { recursive: true });
+
+function buildHelper() {
+  const cc = process.env.CC || 'cc';
+  if (spawnSync(cc, ['--version'], { stdio: 'ignore' }).error) {
+    console.error(`ctc: building the native helper needs a C compiler, and '${cc}' was not found.\n` +
+      '     On Debian or Ubuntu: apt-get install gcc libc6-dev (or build-essential), then npm install again.');
+    process.exit(1);
+  }
+  execFileSync(cc, ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-std=gnu11', '-o', join(dist, 'ctc-init'), join(root, 'native', 'ctc-init.c')], {
+    stdio: 'inherit',
+  });
+}
+
+async function bundleCli() {
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: { ctc: join(root, 'cli', 'main.ts') },
+    outdir: dist,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    // The compiler API stays a separate package, loaded only by `ctc build`.
+    external: ['typescript'],
+    banner: { js: '#!/usr/bin/env node' },
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+}
+
+buildHelper();
+await bundleCli();
+chmodSync(join(dist, 'ctc.mjs'), 0o755);

@@ -1,0 +1,8 @@
+// What an app.ct.ts imports as 'ctc'.
+export type * from './types.ts';
+export { container } from './container.ts';
+export { defaultNamespaces } from './namespaces.ts';
+export { defaultMounts } from './mounts.ts';
+export { defaultDevices, defaultDevLinks } from './devices.ts';
+export { dirRootfs, hostRootfs } from './rootfs.ts';
+export { bytes } from './units.ts';

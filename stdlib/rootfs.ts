@@ -1,0 +1,27 @@
+import type { DirRootfs, HostRootfs } from './types.ts';
+
+/** Uses a prepared directory (an unpacked image, a debootstrap) as the root. */
+export function dirRootfs(path: string, opts: { readonly readonly?: boolean } = {}): DirRootfs {
+  return { kind: 'dir', path, readonly: opts.readonly ?? false };
+}
+
+const hostEtc: Readonly<Record<string, string>> = {
+  '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n',
+  '/etc/group': 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n',
+  '/etc/hosts': '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n',
+  '/etc/nsswitch.conf': 'passwd: files\ngroup: files\nshadow: files\nhosts: files\n',
+};
+
+/**
+ * A root made of the host's own programs, read-only, and a generated minimal
+ * /etc: runs on any Debian-like host without an image. The dynamic linker's
+ * cache and Debian's alternatives links are mirrored so programs resolve.
+ */
+export function hostRootfs(opts: { readonly files?: Readonly<Record<string, string>> } = {}): HostRootfs {
+  return {
+    kind: 'host',
+    mirror: ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc/ld.so.cache', '/etc/alternatives'],
+    dirs: { '/tmp': 0o1777, '/root': 0o700, '/run': 0o755 },
+    files: { ...hostEtc, ...opts.files },
+  };
+}

@@ -1,0 +1,116 @@
+// The types an app.ct.ts is checked against. Every name is a string-literal
+// union, so a misspelled namespace, mount type or option is a compile error
+// at its line and column.
+
+export type Namespace = 'mount' | 'uts' | 'ipc' | 'pid' | 'network' | 'cgroup' | 'user' | 'time';
+
+/** Bytes: a number, or a whole number with a binary unit ('64Mi'). */
+export type Bytes = number | `${number}${'Ki' | 'Mi' | 'Gi' | 'Ti'}`;
+
+export type MountType = 'bind' | 'proc' | 'sysfs' | 'tmpfs' | 'devpts' | 'mqueue' | 'cgroup' | 'cgroup2';
+
+export type MountFlag =
+  | 'ro' | 'rw'
+  | 'nosuid' | 'suid'
+  | 'nodev' | 'dev'
+  | 'noexec' | 'exec'
+  | 'sync' | 'async' | 'dirsync'
+  | 'noatime' | 'atime' | 'nodiratime' | 'diratime' | 'relatime' | 'norelatime' | 'strictatime' | 'nostrictatime'
+  | 'bind' | 'rbind'
+  | 'private' | 'rprivate' | 'shared' | 'rshared' | 'slave' | 'rslave' | 'unbindable' | 'runbindable';
+
+/** Filesystem data options passed to the kernel as they are. */
+export type MountData =
+  | `mode=${number}`
+  | `size=${string}`
+  | `nr_inodes=${string}`
+  | `uid=${number}`
+  | `gid=${number}`
+  | 'newinstance'
+  | `ptmxmode=${number}`;
+
+export type MountOption = MountFlag | MountData;
+
+export interface Mount {
+  readonly destination: string;
+  readonly type: MountType;
+  /** a host path for binds; the filesystem's name otherwise (defaults to the type) */
+  readonly source?: string;
+  readonly options?: readonly MountOption[];
+}
+
+export interface Device {
+  readonly path: string;
+  readonly type: 'c' | 'b' | 'p';
+  readonly major: number;
+  readonly minor: number;
+  readonly mode: number;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+/** A user by number, or by name from the rootfs's /etc/passwd. */
+export type User =
+  | { readonly uid: number; readonly gid: number; readonly additionalGids?: readonly number[] }
+  | string;
+
+export interface Process {
+  readonly args: readonly [string, ...string[]];
+  readonly env?: readonly string[];
+  readonly cwd?: string;
+  readonly user?: User;
+}
+
+export interface Resources {
+  readonly memory?: {
+    readonly limit?: Bytes;
+    /** memory plus swap, as in the OCI spec */
+    readonly swap?: Bytes;
+  };
+  readonly pids?: { readonly limit: number };
+  readonly cpu?: {
+    /** relative weight, 2..262144 (cgroup v1 shares) */
+    readonly shares?: number;
+    /** microseconds of CPU per period */
+    readonly quota?: number;
+    /** microseconds, 1000..1000000 */
+    readonly period?: number;
+  };
+}
+
+/** A prepared directory on the host used as the root filesystem. */
+export interface DirRootfs {
+  readonly kind: 'dir';
+  readonly path: string;
+  readonly readonly?: boolean;
+}
+
+/**
+ * A root built at run time on a fresh tmpfs: the listed host paths are
+ * mirrored read-only (symlinks stay symlinks), plus generated files.
+ */
+export interface HostRootfs {
+  readonly kind: 'host';
+  readonly mirror: readonly string[];
+  readonly dirs: Readonly<Record<string, number>>;
+  readonly files: Readonly<Record<string, string>>;
+}
+
+export type Rootfs = DirRootfs | HostRootfs;
+
+export interface ContainerDef {
+  readonly rootfs: Rootfs;
+  readonly process: Process;
+  readonly hostname?: string;
+  /** defaults to mount, uts, ipc, pid, network, cgroup */
+  readonly namespaces?: readonly Namespace[];
+  readonly mounts?: readonly Mount[];
+  readonly resources?: Resources;
+  /** where the cgroup is made; defaults to /ctc/<container id> */
+  readonly cgroupsPath?: string;
+}
+
+export interface Container {
+  readonly kind: 'ctc.container';
+  readonly def: ContainerDef;
+}

@@ -1,0 +1,1 @@
+export function hostResidue(stateRoots?: string[]): string[];

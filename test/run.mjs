@@ -1,0 +1,60 @@
+// `npm test`: bundles the TypeScript tests with esbuild, runs them with uvu,
+// then checks that the suite left nothing on the host. Ends with one line:
+// `N passed, N failed`.
+
+import { spawn } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { hostResidue } from './residue.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, '.build', 'test');
+const filter = process.argv[2]; // optional: only test files whose path contains this
+
+const walk = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+const files = walk(join(root, 'test')).filter((f) => f.endsWith('.test.ts') && (!filter || f.includes(filter)));
+
+rmSync(out, { recursive: true, force: true });
+await build({
+  entryPoints: files,
+  outdir: out,
+  outbase: join(root, 'test'),
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: 'inline',
+  logLevel: 'warning',
+});
+
+const before = hostResidue();
+const uvu = spawn(process.execPath, [join(root, 'node_modules', 'uvu', 'bin.js'), out, '.mjs$'], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, FORCE_COLOR: '0' },
+});
+let text = '';
+uvu.stdout.on('data', (d) => {
+  text += d;
+  process.stdout.write(d);
+});
+const code = await new Promise((resolve) => uvu.on('close', resolve));
+
+const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? 0);
+const passed = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? 0);
+const skipped = Number(/Skipped:\s+(\d+)/.exec(text)?.[1] ?? 0);
+// A crash before uvu's summary is one failure, not zero.
+let failed = total - passed - skipped || (code === 0 ? 0 : 1);
+
+const left = hostResidue().filter((x) => !before.includes(x));
+if (left.length) {
+  console.log(`\n  FAIL  the tests left this on the host:\n${left.map((x) => `    ${x}`).join('\n')}`);
+  failed++;
+} else {
+  console.log(`  ok  nothing left on the host (cgroups, mounts, state, processes, links) after ${relative(root, out)}`);
+}
+console.log(`\n${passed + (left.length ? 0 : 1)} passed, ${failed} failed`);
+process.exitCode = failed ? 1 : 0;

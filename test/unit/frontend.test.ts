@@ -1,0 +1,126 @@
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { build } from '../../compiler/build.ts';
+import { CtcError, CtcErrors } from '../../compiler/error.ts';
+import { compileTs } from '../../compiler/frontend/ts.ts';
+import { example, tempDir } from '../helpers.ts';
+
+const tmp = tempDir();
+test.after(() => tmp.remove());
+
+function source(name: string, text: string): string {
+  const file = join(tmp.dir, name);
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, text);
+  return file;
+}
+
+async function errorsOf(file: string): Promise<CtcError[]> {
+  try {
+    await build(file);
+  } catch (e) {
+    if (e instanceof CtcErrors) return e.errors;
+    if (e instanceof CtcError) return [e];
+    throw e;
+  }
+  throw new Error(`${file} built without errors`);
+}
+
+const head = `import { container, hostRootfs, defaultMounts } from 'ctc';\n`;
+
+test('a misspelled option is a type error at its line and column', async () => {
+  const file = source('typo.ct.ts', `${head}export default container({\n  rootfs: hostRootfs(),\n  hostnme: 'x',\n  process: { args: ['/bin/true'] },\n});\n`);
+  const [e, ...more] = await errorsOf(file);
+  assert.is(more.length, 0);
+  assert.is(e.code, 'CT_TYPE');
+  assert.is(e.source, 'typo.ct.ts:4:3');
+  assert.match(e.message, /TS2\d+ .*hostnme/);
+});
+
+test('a misspelled namespace or mount option is a type error', async () => {
+  const file = source(
+    'names.ct.ts',
+    `${head}export default container({\n  rootfs: hostRootfs(),\n  namespaces: ['mount', 'pdi'],\n  mounts: [{ destination: '/tmp', type: 'tmpfs', options: ['nosiud'] }],\n  process: { args: ['/bin/true'] },\n});\n`,
+  );
+  const errors = await errorsOf(file);
+  assert.equal(
+    errors.map((e) => e.source),
+    ['names.ct.ts:4:25', 'names.ct.ts:5:58'],
+  );
+});
+
+test('imports other than the stdlib and relative .ct.ts files are refused', async () => {
+  const file = source('imports.ct.ts', `import { readFileSync } from 'node:fs';\n${head}export default container({ rootfs: hostRootfs(), process: { args: [String(readFileSync)] } });\n`);
+  const errors = await errorsOf(file);
+  const imp = errors.find((e) => e.code === 'CT_IMPORT');
+  assert.ok(imp, 'a CT_IMPORT error');
+  assert.is(imp!.source, 'imports.ct.ts:1:30');
+});
+
+test('the clock and randomness are refused with their position', async () => {
+  const file = source('clock.ct.ts', `${head}const t = Date.now();\nexport default container({ rootfs: hostRootfs(), process: { args: ['/bin/echo', String(t + Math.random())] } });\n`);
+  const errors = await errorsOf(file);
+  assert.equal(
+    errors.map((e) => [e.code, e.source]),
+    [
+      ['CT_NONDETERMINISTIC', 'clock.ct.ts:2:11'],
+      ['CT_NONDETERMINISTIC', 'clock.ct.ts:3:95'],
+    ],
+  );
+});
+
+test('a throw while evaluating names the source line', async () => {
+  const file = source('throws.ct.ts', `${head}\nfunction pick(): string {\n  throw new Error('no such profile');\n}\nexport default container({ rootfs: hostRootfs(), process: { args: [pick()] } });\n`);
+  const [e] = await errorsOf(file);
+  assert.is(e.code, 'CT_EVAL');
+  assert.is(e.message, 'no such profile');
+  assert.is(e.source, 'throws.ct.ts:4:9');
+});
+
+test('the sandbox has no process, require or host objects', async () => {
+  const file = source(
+    'escape.ct.ts',
+    `${head}const g = globalThis as any;\nconst leak = [typeof g.process, typeof g.require, typeof g.Buffer, typeof (g.constructor.constructor)].join(',');\nexport default container({ rootfs: hostRootfs(), process: { args: ['/bin/echo', leak] } });\n`,
+  );
+  const { spec } = compileTs(file);
+  assert.equal(spec.process.args, ['/bin/echo', 'undefined,undefined,undefined,function']);
+  // and the context's Function cannot compile code from strings
+  const file2 = source('eval.ct.ts', `${head}const f = (globalThis as any).constructor.constructor('return 1');\nexport default container({ rootfs: hostRootfs(), process: { args: ['/bin/echo', String(f())] } });\n`);
+  const [e] = await errorsOf(file2);
+  assert.is(e.code, 'CT_EVAL');
+  assert.match(e.message, /Code generation from strings disallowed/);
+});
+
+test('relative .ct.ts imports work and their lines are the steps\' sources', async () => {
+  source('lib/web.ct.ts', `import type { Mount } from 'ctc';\nexport const cache: Mount = { destination: '/cache', type: 'tmpfs', options: ['nosuid'] };\n`);
+  const file = source(
+    'app.ct.ts',
+    `${head}import { cache } from './lib/web.ct.ts';\nexport default container({\n  rootfs: hostRootfs(),\n  mounts: [...defaultMounts, cache],\n  process: { args: ['/bin/true'] },\n});\n`,
+  );
+  const { plan } = await build(file);
+  const proc = plan.steps.find((s) => s.kind === 'mount.fs' && s.args.dst === '/proc');
+  const cacheStep = plan.steps.find((s) => s.kind === 'mount.fs' && s.args.dst === '/cache');
+  assert.is(proc?.source, 'app.ct.ts:6:12', 'a preset mount points at the spread');
+  assert.is(cacheStep?.source, 'lib/web.ct.ts:2:29', 'an imported mount points at where it was written');
+  assert.equal(
+    plan.sources.map((s) => s.path),
+    ['app.ct.ts', 'lib/web.ct.ts'],
+  );
+});
+
+test('building the same source twice gives the same bytes', async () => {
+  const a = await build(example('hello.ct.ts'));
+  const b = await build(example('hello.ct.ts'));
+  assert.is(a.text, b.text);
+});
+
+test('every step of the examples names its source line', async () => {
+  for (const name of ['hello.ct.ts', 'limits.ct.ts']) {
+    const { plan } = await build(example(name));
+    for (const s of plan.steps) assert.match(s.source ?? '', new RegExp(`^${name.replace('.', '\\.')}:\\d+:\\d+$`), `step ${s.n} ${s.kind}`);
+  }
+});
+
+test.run();
