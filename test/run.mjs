@@ -32,9 +32,9 @@ await build({
 });
 
 const before = hostResidue();
-const uvu = spawn(process.execPath, [join(root, 'node_modules', 'uvu', 'bin.js'), out, '.mjs$'], {
+const color = process.stdout.isTTY ? [] : ['--no-color'];
+const uvu = spawn(process.execPath, [join(root, 'node_modules', 'uvu', 'bin.js'), out, '.mjs$', ...color], {
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, FORCE_COLOR: '0' },
 });
 let text = '';
 uvu.stdout.on('data', (d) => {
@@ -43,6 +43,7 @@ uvu.stdout.on('data', (d) => {
 });
 const code = await new Promise((resolve) => uvu.on('close', resolve));
 
+text = text.replace(/\x1b\[[0-9;]*m/g, '');
 const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? 0);
 const passed = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? 0);
 const skipped = Number(/Skipped:\s+(\d+)/.exec(text)?.[1] ?? 0);

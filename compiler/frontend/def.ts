@@ -29,8 +29,9 @@ class Reader {
   bool(v: unknown, path: string): boolean {
     return typeof v === 'boolean' ? v : this.fail(path, 'true or false');
   }
+  /** A list copied into this realm: the sandbox's arrays must not leak into the spec. */
   arr(v: unknown, path: string): unknown[] {
-    return Array.isArray(v) ? v : this.fail(path, 'a list');
+    return Array.isArray(v) ? Array.from(v as unknown[]) : this.fail(path, 'a list');
   }
   strs(v: unknown, path: string): string[] {
     return this.arr(v, path).map((x, i) => this.str(x, `${path}[${i}]`));

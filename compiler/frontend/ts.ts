@@ -42,8 +42,9 @@ export function compileTs(entryPath: string): FrontendResult {
   const program = ts.createProgram({ rootNames: [entry], options: compilerOptions() });
   const userFiles = program.getSourceFiles().filter((sf) => !program.isSourceFileDefaultLibrary(sf) && !isStdlib(sf.fileName));
 
-  throwAll(ts.getPreEmitDiagnostics(program).map((d) => diagnosticError(d, name)));
+  // Refused imports first: their "cannot find module" type errors would only repeat them.
   throwAll(userFiles.flatMap((sf) => staticRefusals(sf, name)));
+  throwAll(ts.getPreEmitDiagnostics(program).map((d) => diagnosticError(d, name)));
 
   const modules = [...userFiles.map((sf) => userModule(sf, name)), ...stdlibModules(program)];
   const sandbox = createSandbox(modules.map((m) => m.module));
@@ -56,7 +57,10 @@ export function compileTs(entryPath: string): FrontendResult {
   return {
     spec: specFromDef(exported.def, origins),
     origins,
-    sources: userFiles.map((sf) => ({ path: name(sf.fileName), sha256: sha256(sf.text) })),
+    // the entry first, then what it imports, by name
+    sources: userFiles
+      .map((sf) => ({ path: name(sf.fileName), sha256: sha256(sf.text) }))
+      .sort((a, b) => Number(b.path === name(entry)) - Number(a.path === name(entry)) || (a.path < b.path ? -1 : 1)),
   };
 }
 
@@ -86,7 +90,7 @@ function diagnosticError(d: ts.Diagnostic, name: (f: string) => string): CtcErro
 function staticRefusals(sf: ts.SourceFile, name: (f: string) => string): CtcError[] {
   const errors: CtcError[] = [];
   const at = (node: ts.Node) => position(sf, node.getStart(sf), name);
-  const visit = (node: ts.Node): void => {
+  const visit = (node: ts.Node, parent?: ts.Node): void => {
     const spec = moduleSpecifier(node);
     if (spec && !allowedImport(spec.text)) {
       errors.push(
@@ -96,7 +100,7 @@ function staticRefusals(sf: ts.SourceFile, name: (f: string) => string): CtcErro
         }),
       );
     }
-    const banned = nondeterministic(node);
+    const banned = nondeterministic(node, parent);
     if (banned) {
       errors.push(
         new CtcError('CT_NONDETERMINISTIC', `${banned} is not available in container sources`, {
@@ -105,7 +109,7 @@ function staticRefusals(sf: ts.SourceFile, name: (f: string) => string): CtcErro
         }),
       );
     }
-    ts.forEachChild(node, visit);
+    ts.forEachChild(node, (child) => visit(child, node));
   };
   visit(sf);
   return errors;
@@ -127,8 +131,7 @@ function moduleSpecifier(node: ts.Node): ts.StringLiteral | undefined {
 
 const allowedImport = (spec: string) => spec === STDLIB_SPECIFIER || (/^\.\.?\//.test(spec) && spec.endsWith('.ct.ts'));
 
-function nondeterministic(node: ts.Node): string | undefined {
-  const p = node.parent;
+function nondeterministic(node: ts.Node, p: ts.Node | undefined): string | undefined {
   const usedAsValue =
     p && ((ts.isNewExpression(p) || ts.isCallExpression(p) || ts.isPropertyAccessExpression(p)) && p.expression === node);
   if (ts.isIdentifier(node) && node.text === 'Date' && usedAsValue) return 'Date';

@@ -1,0 +1,98 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { check } from '../../compiler/check/index.ts';
+import { CtcError, CtcErrors } from '../../compiler/error.ts';
+import { type Origins, type Spec, defaultEnv } from '../../compiler/spec.ts';
+import { hostRootfs } from '../../stdlib/rootfs.ts';
+
+const base = (): Spec => ({
+  rootfs: { kind: 'dir', path: '/srv/root', readonly: false },
+  process: { args: ['/bin/true'], env: [...defaultEnv], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] } },
+  namespaces: ['mount', 'uts', 'ipc', 'pid', 'network', 'cgroup'],
+  mounts: [],
+  resources: {},
+  cgroupsPath: '/ctc/{id}',
+});
+
+const origins: Origins = new Map([
+  ['', 'app.ct.ts:3:26'],
+  ['rootfs', 'app.ct.ts:4:3'],
+  ['mounts[0]', 'app.ct.ts:6:5'],
+  ['resources.memory.limit', 'app.ct.ts:9:15'],
+]);
+
+function codes(spec: Spec): [string, string | undefined][] {
+  try {
+    check(spec, origins);
+    return [];
+  } catch (e) {
+    const all = e instanceof CtcErrors ? e.errors : [e as CtcError];
+    return all.map((x) => [x.code, x.source]);
+  }
+}
+
+test('a valid spec passes', () => {
+  assert.equal(codes(base()), []);
+});
+
+test('a relative rootfs is refused at its line', () => {
+  const s = base();
+  s.rootfs = { kind: 'dir', path: 'rootfs', readonly: false };
+  assert.equal(codes(s), [['CT_ROOTFS_RELATIVE', 'app.ct.ts:4:3']]);
+});
+
+test('a mount destination that climbs out with .. is refused', () => {
+  const s = base();
+  s.mounts = [{ destination: '/data/../../etc', type: 'tmpfs', source: 'tmpfs', options: [] }];
+  assert.equal(codes(s), [['CT_PATH_ESCAPE', 'app.ct.ts:6:5']]);
+});
+
+test('relative mount destinations, unknown options and binds of relative host paths are refused', () => {
+  const s = base();
+  s.mounts = [{ destination: 'data', type: 'bind', source: 'src', options: ['rbind', 'nosiud'] }];
+  assert.equal(
+    codes(s).map(([c]) => c),
+    ['CT_PATH_RELATIVE', 'CT_PATH_RELATIVE', 'CT_MOUNT_OPTION'],
+  );
+});
+
+test('limits out of range are refused', () => {
+  const s = base();
+  s.resources = { memory: { limit: 1024 }, pids: { limit: 0 }, cpu: { period: 10 } };
+  assert.equal(codes(s), [
+    ['CT_LIMIT_RANGE', 'app.ct.ts:9:15'],
+    ['CT_LIMIT_RANGE', 'app.ct.ts:3:26'],
+    ['CT_LIMIT_RANGE', 'app.ct.ts:3:26'],
+  ]);
+});
+
+test('a user name is resolved in the /etc/passwd the source writes, or refused', () => {
+  const s = base();
+  s.rootfs = hostRootfs() as Spec['rootfs'];
+  s.process.user = { uid: -1, gid: -1, additionalGids: [], name: 'nobody' };
+  assert.equal(check(s, origins).process.user, { uid: 65534, gid: 65534, additionalGids: [], name: 'nobody' });
+  s.process.user = { uid: -1, gid: -1, additionalGids: [], name: 'www' };
+  assert.equal(codes(s).map(([c]) => c), ['CT_USER_UNKNOWN']);
+  const d = base();
+  d.process.user = { uid: -1, gid: -1, additionalGids: [], name: 'nobody' };
+  assert.equal(codes(d).map(([c]) => c), ['CT_USER_UNKNOWN']);
+});
+
+test('namespaces: duplicates, not-yet ones, and ones a setting needs', () => {
+  const s = base();
+  s.namespaces = ['mount', 'pid', 'pid', 'user'];
+  s.hostname = 'web';
+  s.mounts = [{ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [] }];
+  assert.equal(
+    codes(s).map(([c]) => c),
+    ['CT_NS_DUPLICATE', 'CT_NS_UNSUPPORTED', 'CT_NS_REQUIRED', 'CT_NS_REQUIRED'],
+  );
+});
+
+test('an empty command is refused', () => {
+  const s = base();
+  s.process.args = [];
+  assert.equal(codes(s).map(([c]) => c), ['CT_PROCESS_ARGS']);
+});
+
+test.run();
