@@ -136,6 +136,92 @@ enum ctc_wire_op {
    * searched in envp's PATH (not ctc-init's own). Signal dispositions are
    * reset to default and the signal mask cleared first. */
   CTC_OP_EXEC = 15,
+
+  /* ---- process security (issue 3 needs them for OCI configs) ---------- */
+
+  /* U64 keep: drop from the bounding set every capability (0..cap_last_cap)
+   * whose bit is not set in keep (prctl PR_CAPBSET_DROP). Needs root, so it
+   * comes before CTC_OP_USER. */
+  CTC_OP_CAPS_BOUNDING = 16,
+  /* U64 effective, U64 permitted, U64 inheritable, U64 ambient: capset() the
+   * three sets (bits above 63 are not representable and never used), then
+   * clear the ambient set and raise each ambient bit (PR_CAP_AMBIENT_RAISE).
+   * Comes after CTC_OP_USER (with keepcaps=1), as the target uid. */
+  CTC_OP_CAPS = 17,
+  /* U64 resource (RLIMIT_*), U64 soft, U64 hard: setrlimit. UINT64_MAX is
+   * RLIM_INFINITY. Raising a hard limit needs CAP_SYS_RESOURCE (EPERM). */
+  CTC_OP_RLIMIT = 18,
+  /* no args: prctl(PR_SET_NO_NEW_PRIVS, 1). */
+  CTC_OP_NO_NEW_PRIVS = 19,
+  /* U64 mask: umask(mask). */
+  CTC_OP_UMASK = 20,
+  /* STR path (in root): hide a path. A directory gets a read-only, empty
+   * tmpfs (size=0); anything else gets /dev/null bind-mounted over it (the
+   * root's /dev/null, resolved in root). A missing path is skipped. */
+  CTC_OP_MASK = 21,
+  /* STR path (in root): bind the path onto itself (MS_BIND|MS_REC) and
+   * remount it read-only, keeping its nosuid/nodev/noexec. A missing path
+   * is skipped. */
+  CTC_OP_READONLY = 22,
+  /* STR name: setdomainname. */
+  CTC_OP_DOMAINNAME = 23,
+
+  /* ---- lifecycle: create/start, terminals ----------------------------- */
+
+  /* STR fifo (host path): open the exec fifo O_RDWR|O_CLOEXEC (never blocks)
+   * and keep the fd. Must come before CTC_OP_PIVOT (the path is a host path). */
+  CTC_OP_FIFO_OPEN = 24,
+  /* no args: send MSG_WAITING(step), then block in read() on the kept fifo fd
+   * until `ctc start` writes a byte into it (or fail with EPIPE-like errors:
+   * a read of 0 bytes is ECANCELED). Close the fd. Comes right before
+   * CTC_OP_EXEC. After MSG_WAITING the executor may be gone: from then on,
+   * I and M ignore failed writes on fd 3 (SIGPIPE is ignored from the start). */
+  CTC_OP_WAIT_START = 25,
+  /* STR socket path (host path): connect an AF_UNIX SOCK_STREAM socket to the
+   * console socket (runc's --console-socket) and keep the fd (CLOEXEC). Must
+   * come before CTC_OP_PIVOT. */
+  CTC_OP_CONSOLE_CONNECT = 26,
+  /* U64 rows, U64 cols: open the root's /dev/ptmx (resolved in root, i.e. the
+   * container's own devpts after it is mounted), unlockpt, open the peer
+   * (TIOCGPTPEER), set the window size if rows and cols are not 0, setsid(),
+   * make the peer the controlling terminal (TIOCSCTTY) and dup2 it onto
+   * fds 0, 1 and 2. Then hand the master over with SCM_RIGHTS: to the
+   * console socket if CTC_OP_CONSOLE_CONNECT ran, else to M over the console
+   * channel (CTC_OP_M_CONSOLE_PROXY); fails with ENOTCONN if neither. The
+   * message carries one byte of data; the master is then closed in I. */
+  CTC_OP_PTY = 27,
+
+  /* ---- monitor ops ----------------------------------------------------
+   * Performed by M, not I, when the program is read, before the clone; they
+   * come first in the program, carry the spawn step, and I skips them. */
+
+  /* U64 pid, U64 ns flags: join the listed namespaces of pid (setns on
+   * /proc/<pid>/ns/<name>, opened all first; user first, mnt last) before
+   * the clone, so I is born inside them (`ctc exec`). cgroup joining is the
+   * executor's (cgroup.join after MSG_PID), as for a new container. */
+  CTC_OP_M_JOIN = 100,
+  /* STR exit file (host path), U64 caller pid: detach. M opens the exit
+   * file's directory before anything else (it may join a mount namespace).
+   * After MSG_PID, M finds out whether the caller (the process that started
+   * the executor) is a child subreaper: it forks a child that forks a
+   * grandchild and exits; the orphaned grandchild is re-parented to the
+   * nearest subreaper ancestor, and reports whether that is the caller.
+   * If it is (a containerd shim), M exits 0 at once, so I is re-parented
+   * to the caller, which reaps it. If not, M stays as I's monitor: it points
+   * its own fds 0-2 at /dev/null, waits for I, writes I's exit status
+   * (decimal, newline; 128+signal if killed) to the exit file through a
+   * temporary name and rename, and exits. Without this op M is the
+   * foreground monitor described above (MSG_EXIT). Either way M sends
+   * MSG_DETACHED right after MSG_PID, before E's first GO (E reads it first,
+   * so M's writes still never interleave with I's). */
+  CTC_OP_M_DETACH = 101,
+  /* no args: foreground terminal. Before the clone M makes a private unix
+   * socketpair (the console channel) for I's CTC_OP_PTY. After MSG_PID, M
+   * receives the pty master, puts its own stdin into raw mode if it is a
+   * terminal (restored when M exits), copies its stdin to the master and the
+   * master to its stdout until I exits, and on SIGWINCH copies stdin's window
+   * size to the master (once at start, too). */
+  CTC_OP_M_CONSOLE_PROXY = 102,
 };
 
 /* Messages from ctc-init to the executor: fixed 16-byte records. Fields a
@@ -155,6 +241,8 @@ enum ctc_wire_msg_type {
   CTC_MSG_PAUSED = 4, /* step = the `until` it stopped at; I waits for GO */
   CTC_MSG_EXEC = 5,   /* step = exec step; execve is next */
   CTC_MSG_EXIT = 6,   /* value = exit code, 128+signal if killed */
+  CTC_MSG_WAITING = 7, /* step = the exec step; I is set up and waits for `ctc start` */
+  CTC_MSG_DETACHED = 8, /* value = 1 if M exits (the caller reaps I), 0 if M stays as the monitor */
 };
 
 /* Commands from the executor to I: fixed 8-byte records. */
