@@ -23,6 +23,12 @@ export type ErrorCode =
   | 'CT_USER_UNKNOWN'
   | 'CT_LIMIT_RANGE'
   | 'CT_PROCESS_ARGS'
+  | 'CT_CAP_UNKNOWN'
+  | 'CT_RLIMIT_UNKNOWN'
+  | 'CT_DEVICE'
+  | 'CT_OCI_UNSUPPORTED' // an OCI config field ctc does not implement yet
+  | 'CT_OCI_VERSION'
+  | 'CT_NOT_YET' // a command or feature that a later issue brings
   // plans
   | 'CT_PLAN_READ'
   | 'CT_PLAN_SYNTAX'
@@ -40,6 +46,9 @@ export type ErrorCode =
   | 'CT_HELPER_PROTOCOL'
   | 'CT_CGROUP_LAYOUT'
   | 'CT_ROLLBACK'
+  | 'CT_NOT_FOUND' // no container with that id
+  | 'CT_BAD_STATE' // the container's status does not allow the operation
+  | 'CT_ID' // an invalid container id
   // command line
   | 'CT_USAGE';
 

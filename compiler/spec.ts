@@ -22,20 +22,78 @@ export type SpecRootfs =
   | { kind: 'dir'; path: string; readonly: boolean }
   | { kind: 'host'; mirror: string[]; dirs: Record<string, number>; files: Record<string, string> };
 
+export interface SpecDeviceRule {
+  allow: boolean;
+  type: 'a' | 'c' | 'b';
+  /** -1 matches any */
+  major: number;
+  minor: number;
+  access: string;
+}
+
 export interface SpecResources {
   memory?: { limit?: number; swap?: number };
   pids?: { limit: number };
   cpu?: { shares?: number; quota?: number; period?: number };
+  /** device cgroup rules; none means no device filter */
+  devices: SpecDeviceRule[];
+}
+
+export interface SpecCapabilities {
+  bounding: string[];
+  effective: string[];
+  permitted: string[];
+  inheritable: string[];
+  ambient: string[];
+}
+
+export interface SpecRlimit {
+  type: string;
+  /** -1 is unlimited */
+  soft: number;
+  hard: number;
+}
+
+export interface SpecDevice {
+  path: string;
+  type: 'c' | 'b' | 'p';
+  major: number;
+  minor: number;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+export interface SpecProcess {
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: SpecUser;
+  terminal: boolean;
+  /** the terminal's initial size, when terminal is set */
+  consoleSize?: { rows: number; cols: number };
+  /** absent: the capabilities are left as the user switch leaves them (OCI) */
+  capabilities?: SpecCapabilities;
+  rlimits: SpecRlimit[];
+  noNewPrivileges: boolean;
+  umask?: number;
+  oomScoreAdj?: number;
 }
 
 export interface Spec {
   rootfs: SpecRootfs;
-  process: { args: string[]; env: string[]; cwd: string; user: SpecUser };
+  process: SpecProcess;
   hostname?: string;
+  domainname?: string;
   namespaces: Namespace[];
   mounts: SpecMount[];
+  /** device nodes besides the default ones */
+  devices: SpecDevice[];
+  maskedPaths: string[];
+  readonlyPaths: string[];
   resources: SpecResources;
   cgroupsPath: string;
+  annotations: Record<string, string>;
 }
 
 /**

@@ -3,6 +3,8 @@
 // mirror it (a test reads wire.h to keep them equal).
 
 import { flagBits, MS, propagationFlags } from '../compiler/plan/mount-options.ts';
+import { capabilityNumbers } from '../stdlib/capabilities.ts';
+import { rlimitNumbers } from '../stdlib/rlimits.ts';
 import { type InitKind, type Step, int, ints, list, str } from '../compiler/plan/steps.ts';
 import type { CgroupMount } from './cgroups/index.ts';
 
@@ -25,9 +27,24 @@ export const Op = {
   USER: 13,
   CHDIR: 14,
   EXEC: 15,
+  CAPS_BOUNDING: 16,
+  CAPS: 17,
+  RLIMIT: 18,
+  NO_NEW_PRIVS: 19,
+  UMASK: 20,
+  MASK: 21,
+  READONLY: 22,
+  DOMAINNAME: 23,
+  FIFO_OPEN: 24,
+  WAIT_START: 25,
+  CONSOLE_CONNECT: 26,
+  PTY: 27,
+  M_JOIN: 100,
+  M_DETACH: 101,
+  M_CONSOLE_PROXY: 102,
 } as const;
 
-export const Msg = { PID: 1, ACK: 2, ERR: 3, PAUSED: 4, EXEC: 5, EXIT: 6 } as const;
+export const Msg = { PID: 1, ACK: 2, ERR: 3, PAUSED: 4, EXEC: 5, EXIT: 6, WAITING: 7, DETACHED: 8 } as const;
 export const CMD_GO = 1;
 
 export const cloneFlags: Readonly<Record<string, number>> = {
@@ -41,24 +58,32 @@ export const cloneFlags: Readonly<Record<string, number>> = {
   time: 0x00000080,
 };
 
-const nsFlags = (names: string[]) => names.reduce((f, n) => f | cloneFlags[n], 0);
+export const nsFlags = (names: string[]) => names.reduce((f, n) => f | cloneFlags[n], 0);
 
-type Arg = Buffer;
+/** A capability list as the kernel's 64-bit mask. */
+export const capMask = (names: string[]) =>
+  names.reduce((m, n) => m | (1n << BigInt(capabilityNumbers[n as keyof typeof capabilityNumbers])), 0n);
+
+const RLIM_INFINITY = 2n ** 64n - 1n;
+const rlimitValue = (v: string) => (v === 'unlimited' ? RLIM_INFINITY : BigInt(v));
+
+export type Arg = Buffer;
 const S = (s: string): Arg => Buffer.from(s + '\0');
-const U = (n: number): Arg => {
+const U = (n: number | bigint): Arg => {
   const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(BigInt(n));
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(n)));
   return b;
 };
 const BLOB = (b: Buffer): Arg => b;
 const LIST = (xs: string[]): Arg => Buffer.from(xs.map((x) => x + '\0').join(''));
 
-interface WireOp {
+export interface WireOp {
   op: number;
   args: Arg[];
 }
 
-const op = (code: number, ...args: Arg[]): WireOp => ({ op: code, args });
+export const op = (code: number, ...args: Arg[]): WireOp => ({ op: code, args });
+export { S as strArg, U as u64Arg };
 
 function mount(src: string, dst: string, fstype: string, flags: number, data = '', prop = 0): WireOp {
   return op(Op.MOUNT, S(src), S(dst), S(fstype), U(flags), S(data), U(prop));
@@ -124,12 +149,25 @@ const encoders: Record<InitKind, (s: Step, cgroups: CgroupMount[]) => WireOp[]> 
   'mount.cgroup': (s, cgroups) => cgroupMounts(str(s, 'dst'), list(s, 'flags'), cgroups),
   'rootfs.pivot': () => [op(Op.PIVOT)],
   'rootfs.readonly': () => [mount('', '/', '', MS.REMOUNT | MS.BIND | MS.RDONLY)],
+  'fs.mask': (s) => [op(Op.MASK, S(str(s, 'path')))],
+  'fs.readonly': (s) => [op(Op.READONLY, S(str(s, 'path')))],
   'uts.hostname': (s) => [op(Op.HOSTNAME, S(str(s, 'name')))],
+  'uts.domainname': (s) => [op(Op.DOMAINNAME, S(str(s, 'name')))],
+  'proc.tty': (s) => [op(Op.PTY, U(int(s, 'rows') ?? 0), U(int(s, 'cols') ?? 0))],
+  'proc.rlimit': (s) => [
+    op(Op.RLIMIT, U(rlimitNumbers[str(s, 'type') as keyof typeof rlimitNumbers]), U(rlimitValue(str(s, 'soft'))), U(rlimitValue(str(s, 'hard')))),
+  ],
+  'proc.umask': (s) => [op(Op.UMASK, U(int(s, 'mask')))],
+  'proc.bounding': (s) => [op(Op.CAPS_BOUNDING, U(capMask(list(s, 'caps'))))],
   'proc.user': (s) => {
     const groups = Buffer.alloc(4 * ints(s, 'groups').length);
     ints(s, 'groups').forEach((g, i) => groups.writeUInt32LE(g, 4 * i));
-    return [op(Op.USER, U(int(s, 'uid')), U(int(s, 'gid')), BLOB(groups))];
+    return [op(Op.USER, U(int(s, 'uid')), U(int(s, 'gid')), BLOB(groups), U(int(s, 'keepcaps') ?? 0))];
   },
+  'proc.caps': (s) => [
+    op(Op.CAPS, ...(['effective', 'permitted', 'inheritable', 'ambient'] as const).map((set) => U(capMask(list(s, set))))),
+  ],
+  'proc.no-new-privs': () => [op(Op.NO_NEW_PRIVS)],
   'proc.cwd': (s) => [op(Op.CHDIR, S(str(s, 'dir')))],
   'proc.exec': (s) => [op(Op.EXEC, LIST(list(s, 'args')), LIST(list(s, 'env')))],
 };
@@ -138,6 +176,16 @@ export interface ProgramHeader {
   cloneNs: string[];
   spawnStep: number;
   failStep: number;
+}
+
+/**
+ * Ops the executor adds to a plan's for one run (never plan steps): monitor
+ * ops first, then per step number ops before that step's own (the exec
+ * fifo wait before proc.exec, the console connect before the first step).
+ */
+export interface Extras {
+  monitor: WireOp[];
+  before: Map<number, WireOp[]>;
 }
 
 function record(o: WireOp, step: number): Buffer {
@@ -156,8 +204,11 @@ function record(o: WireOp, step: number): Buffer {
 }
 
 /** The whole program: header, then every init step's ops in plan order. */
-export function encodeProgram(h: ProgramHeader, steps: Step[], cgroups: CgroupMount[]): Buffer {
-  const records = steps.flatMap((s) => encoders[s.kind as InitKind](s, cgroups).map((o) => record(o, s.n)));
+export function encodeProgram(h: ProgramHeader, steps: Step[], cgroups: CgroupMount[], extras?: Extras): Buffer {
+  const records = [
+    ...(extras?.monitor ?? []).map((o) => record(o, h.spawnStep)),
+    ...steps.flatMap((s) => [...(extras?.before.get(s.n) ?? []), ...encoders[s.kind as InitKind](s, cgroups)].map((o) => record(o, s.n))),
+  ];
   const body = Buffer.concat(records);
   const head = Buffer.alloc(32);
   [WIRE_MAGIC, WIRE_VERSION, nsFlags(h.cloneNs), h.spawnStep, h.failStep, records.length, body.length, 0].forEach((v, i) =>

@@ -1,4 +1,4 @@
-import type { Device } from './types.ts';
+import type { Device, DeviceRule } from './types.ts';
 
 /**
  * The devices the OCI runtime spec requires in every container with its own
@@ -21,3 +21,10 @@ export const defaultDevLinks: Readonly<Record<string, string>> = {
   '/dev/stderr': '/proc/self/fd/2',
   '/dev/ptmx': 'pts/ptmx',
 };
+
+/**
+ * The device cgroup rules of a container: deny everything; the executor then
+ * allows the default devices and the container's own devices (`devices`).
+ * Without a rule list, a process with CAP_MKNOD could open the host's disks.
+ */
+export const defaultDeviceRules: readonly DeviceRule[] = [{ allow: false, access: 'rwm' }];

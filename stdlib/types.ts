@@ -2,6 +2,12 @@
 // union, so a misspelled namespace, mount type or option is a compile error
 // at its line and column.
 
+import type { Capabilities, Capability } from './capabilities.ts';
+import type { Rlimit } from './rlimits.ts';
+
+export type { Capabilities, Capability } from './capabilities.ts';
+export type { Rlimit, RlimitType } from './rlimits.ts';
+
 export type Namespace = 'mount' | 'uts' | 'ipc' | 'pid' | 'network' | 'cgroup' | 'user' | 'time';
 
 /** Bytes: a number, or a whole number with a binary unit ('64Mi'). */
@@ -39,6 +45,16 @@ export interface Mount {
   readonly options?: readonly MountOption[];
 }
 
+/** A device cgroup rule; type 'a' (or none) with no numbers matches every device. */
+export interface DeviceRule {
+  readonly allow: boolean;
+  readonly type?: 'a' | 'c' | 'b';
+  readonly major?: number;
+  readonly minor?: number;
+  /** some of r (read), w (write), m (mknod) */
+  readonly access?: string;
+}
+
 export interface Device {
   readonly path: string;
   readonly type: 'c' | 'b' | 'p';
@@ -59,6 +75,17 @@ export interface Process {
   readonly env?: readonly string[];
   readonly cwd?: string;
   readonly user?: User;
+  /** a list fills bounding, effective and permitted; defaults to defaultCapabilities */
+  readonly capabilities?: readonly Capability[] | Capabilities;
+  readonly rlimits?: readonly Rlimit[];
+  /** defaults to true: setuid programs and file capabilities gain nothing */
+  readonly noNewPrivileges?: boolean;
+  /** defaults to 0o022 */
+  readonly umask?: number;
+  /** run on a pseudo-terminal (ctc run -t, or a console socket) */
+  readonly terminal?: boolean;
+  /** -1000..1000 */
+  readonly oomScoreAdj?: number;
 }
 
 export interface Resources {
@@ -68,6 +95,8 @@ export interface Resources {
     readonly swap?: Bytes;
   };
   readonly pids?: { readonly limit: number };
+  /** device cgroup rules; defaults to defaultDeviceRules (deny all but the default devices) */
+  readonly devices?: readonly DeviceRule[];
   readonly cpu?: {
     /** relative weight, 2..262144 (cgroup v1 shares) */
     readonly shares?: number;
@@ -102,10 +131,18 @@ export interface ContainerDef {
   readonly rootfs: Rootfs;
   readonly process: Process;
   readonly hostname?: string;
+  readonly domainname?: string;
   /** defaults to mount, uts, ipc, pid, network, cgroup */
   readonly namespaces?: readonly Namespace[];
   readonly mounts?: readonly Mount[];
+  /** device nodes to create besides the default ones */
+  readonly devices?: readonly Device[];
+  /** defaults to maskedPaths.default */
+  readonly maskedPaths?: readonly string[];
+  /** defaults to readonlyPaths.default */
+  readonly readonlyPaths?: readonly string[];
   readonly resources?: Resources;
+  readonly annotations?: Readonly<Record<string, string>>;
   /** where the cgroup is made; defaults to /ctc/<container id> */
   readonly cgroupsPath?: string;
 }

@@ -9,6 +9,7 @@ import { checkProcess, resolveUser } from './process.ts';
 import { checkResources } from './resources.ts';
 import { checkRootfs } from './rootfs.ts';
 import { containerPath } from './paths.ts';
+import { checkPathsAndDevices, checkSecurity } from './security.ts';
 
 /** Returns the spec with users resolved, or throws everything wrong with it. */
 export function check(spec: Spec, origins: Origins): Spec {
@@ -19,6 +20,8 @@ export function check(spec: Spec, origins: Origins): Spec {
     ...checkMounts(spec, origins),
     ...checkProcess(spec, origins),
     ...checkResources(spec, origins),
+    ...checkSecurity(spec, origins),
+    ...checkPathsAndDevices(spec, origins),
     containerPath(spec.cgroupsPath, 'cgroupsPath', origins),
     ...(user instanceof Error ? [user] : []),
   ].filter((e) => e !== undefined);

@@ -28,6 +28,7 @@ export function checkNamespaces(spec: Spec, origins: Origins): CtcError[] {
     errors.push(new CtcError('CT_SHAPE', `hostname '${spec.hostname}' must be 1-64 letters, digits, '.' or '-'`, { source: originOf(origins, 'hostname') }));
   }
   if (spec.hostname !== undefined) need('uts', 'setting the hostname', 'hostname');
+  if (spec.domainname !== undefined) need('uts', 'setting the domain name', 'domainname');
   spec.mounts.forEach((m, i) => {
     if (m.type === 'cgroup' || m.type === 'cgroup2') need('cgroup', `mounting cgroups at ${m.destination}`, `mounts[${i}]`);
     if (m.type === 'mqueue') need('ipc', `mounting mqueue at ${m.destination}`, `mounts[${i}]`);

@@ -4,14 +4,29 @@
 // (paths, ranges, users) is checked later by compiler/check.
 
 import { CtcError } from '../error.ts';
-import { type Origins, type Spec, type SpecMount, type SpecRootfs, type SpecUser, defaultEnv, originOf } from '../spec.ts';
+import {
+  type Origins,
+  type Spec,
+  type SpecCapabilities,
+  type SpecDevice,
+  type SpecDeviceRule,
+  type SpecMount,
+  type SpecRlimit,
+  type SpecRootfs,
+  type SpecUser,
+  defaultEnv,
+  originOf,
+} from '../spec.ts';
 import type { Namespace } from '../../stdlib/types.ts';
+import { defaultCapabilities } from '../../stdlib/capabilities.ts';
+import { defaultDeviceRules } from '../../stdlib/devices.ts';
 import { defaultNamespaces } from '../../stdlib/namespaces.ts';
+import { maskedPaths, readonlyPaths } from '../../stdlib/paths.ts';
 import { bytes } from '../../stdlib/units.ts';
 
 type Obj = Record<string, unknown>;
 
-class Reader {
+export class Reader {
   constructor(private readonly origins: Origins) {}
 
   fail(path: string, what: string): never {
@@ -55,14 +70,20 @@ export function specFromDef(def: unknown, origins: Origins): Spec {
   const d = r.obj(def, '');
   const rootfs = readRootfs(r, d.rootfs);
   const hostname = r.opt(d, 'hostname', '', r.str.bind(r));
+  const domainname = r.opt(d, 'domainname', '', r.str.bind(r));
   return {
     rootfs,
     process: readProcess(r, d.process),
     ...(hostname === undefined ? {} : { hostname }),
+    ...(domainname === undefined ? {} : { domainname }),
     namespaces: (r.opt(d, 'namespaces', '', r.strs.bind(r)) ?? [...defaultNamespaces]) as Namespace[],
     mounts: r.arr(d.mounts ?? [], 'mounts').map((m, i) => readMount(r, m, `mounts[${i}]`)),
+    devices: r.arr(d.devices ?? [], 'devices').map((x, i) => readDevice(r, x, `devices[${i}]`)),
+    maskedPaths: r.opt(d, 'maskedPaths', '', r.strs.bind(r)) ?? [...maskedPaths.default],
+    readonlyPaths: r.opt(d, 'readonlyPaths', '', r.strs.bind(r)) ?? [...readonlyPaths.default],
     resources: readResources(r, d.resources ?? {}),
     cgroupsPath: r.opt(d, 'cgroupsPath', '', r.str.bind(r)) ?? '/ctc/{id}',
+    annotations: Object.fromEntries(Object.entries(r.obj(d.annotations ?? {}, 'annotations')).map(([k, v]) => [k, r.str(v, `annotations.${k}`)])),
   };
 }
 
@@ -84,11 +105,61 @@ function readRootfs(r: Reader, v: unknown): SpecRootfs {
 
 function readProcess(r: Reader, v: unknown): Spec['process'] {
   const p = r.obj(v, 'process');
+  const umask = r.opt(p, 'umask', 'process', r.int.bind(r)) ?? 0o022;
+  const oomScoreAdj = r.opt(p, 'oomScoreAdj', 'process', r.int.bind(r));
   return {
     args: r.strs(p.args, 'process.args'),
     env: r.opt(p, 'env', 'process', r.strs.bind(r)) ?? [...defaultEnv],
     cwd: r.opt(p, 'cwd', 'process', r.str.bind(r)) ?? '/',
     user: readUser(r, p.user),
+    terminal: r.opt(p, 'terminal', 'process', r.bool.bind(r)) ?? false,
+    capabilities: readCapabilities(r, p.capabilities ?? defaultCapabilities),
+    rlimits: r.arr(p.rlimits ?? [], 'process.rlimits').map((x, i) => readRlimit(r, x, `process.rlimits[${i}]`)),
+    noNewPrivileges: r.opt(p, 'noNewPrivileges', 'process', r.bool.bind(r)) ?? true,
+    umask,
+    ...(oomScoreAdj === undefined ? {} : { oomScoreAdj }),
+  };
+}
+
+/** A plain list means the same set in bounding, effective and permitted. */
+function readCapabilities(r: Reader, v: unknown): SpecCapabilities {
+  const path = 'process.capabilities';
+  if (Array.isArray(v)) {
+    const caps = r.strs(v, path);
+    return { bounding: caps, effective: [...caps], permitted: [...caps], inheritable: [], ambient: [] };
+  }
+  const o = r.obj(v, path);
+  const set = (k: string) => r.opt(o, k, path, r.strs.bind(r)) ?? [];
+  return { bounding: set('bounding'), effective: set('effective'), permitted: set('permitted'), inheritable: set('inheritable'), ambient: set('ambient') };
+}
+
+function readRlimit(r: Reader, v: unknown, path: string): SpecRlimit {
+  const o = r.obj(v, path);
+  const limit = (x: unknown, p: string) => (x === 'unlimited' ? -1 : r.int(x, p));
+  return { type: r.str(o.type, `${path}.type`), soft: limit(o.soft, `${path}.soft`), hard: limit(o.hard, `${path}.hard`) };
+}
+
+function readDevice(r: Reader, v: unknown, path: string): SpecDevice {
+  const o = r.obj(v, path);
+  return {
+    path: r.str(o.path, `${path}.path`),
+    type: r.str(o.type, `${path}.type`) as SpecDevice['type'],
+    major: r.int(o.major, `${path}.major`),
+    minor: r.int(o.minor, `${path}.minor`),
+    mode: r.opt(o, 'mode', path, r.int.bind(r)) ?? 0o666,
+    uid: r.opt(o, 'uid', path, r.int.bind(r)) ?? 0,
+    gid: r.opt(o, 'gid', path, r.int.bind(r)) ?? 0,
+  };
+}
+
+export function readDeviceRule(r: Reader, v: unknown, path: string): SpecDeviceRule {
+  const o = r.obj(v, path);
+  return {
+    allow: r.bool(o.allow, `${path}.allow`),
+    type: (r.opt(o, 'type', path, r.str.bind(r)) ?? 'a') as SpecDeviceRule['type'],
+    major: r.opt(o, 'major', path, r.int.bind(r)) ?? -1,
+    minor: r.opt(o, 'minor', path, r.int.bind(r)) ?? -1,
+    access: r.opt(o, 'access', path, r.str.bind(r)) ?? 'rwm',
   };
 }
 
@@ -116,7 +187,8 @@ function readMount(r: Reader, v: unknown, path: string): SpecMount {
 
 function readResources(r: Reader, v: unknown): Spec['resources'] {
   const o = r.obj(v, 'resources');
-  const out: Spec['resources'] = {};
+  const rules = o.devices ?? defaultDeviceRules;
+  const out: Spec['resources'] = { devices: r.arr(rules, 'resources.devices').map((x, i) => readDeviceRule(r, x, `resources.devices[${i}]`)) };
   if (o.memory !== undefined) {
     const m = r.obj(o.memory, 'resources.memory');
     out.memory = {

@@ -11,6 +11,7 @@ export function lowerMounts(spec: Spec, out: Emitter): void {
     // A fresh /dev gets the devices the runtime spec requires.
     if (m.destination === '/dev' && m.type === 'tmpfs') lowerDevices(cause, out);
   });
+  spec.devices.forEach((d, i) => out.emit('dev.node', { ...d }, `devices[${i}]`));
 }
 
 function lowerMount(m: SpecMount, cause: string, out: Emitter): void {

@@ -16,7 +16,10 @@ export function lowerRootfs(spec: Spec, out: Emitter): void {
   for (const [path, data] of Object.entries(r.files)) out.emit('fs.write', { path, mode: 0o644, data }, `rootfs.files.${path}`);
 }
 
+/** After the pivot: paths are the container's own, and /proc is its own. */
 export function lowerPivot(spec: Spec, out: Emitter): void {
   out.emit('rootfs.pivot', {}, 'rootfs');
+  spec.maskedPaths.forEach((path, i) => out.emit('fs.mask', { path }, `maskedPaths[${i}]`));
+  spec.readonlyPaths.forEach((path, i) => out.emit('fs.readonly', { path }, `readonlyPaths[${i}]`));
   if (spec.rootfs.kind === 'dir' && spec.rootfs.readonly) out.emit('rootfs.readonly', {}, 'rootfs.readonly');
 }

@@ -56,6 +56,12 @@ export const stepKinds = {
     subject: 'key',
     doc: 'set a limit; the cgroup driver maps the key to v1 or v2 files',
   },
+  'cgroup.devices': {
+    actor: 'host',
+    args: [place('path'), a('rules', 'strs')],
+    subject: 'path',
+    doc: 'set the device rules, in order, last match wins (v1: devices.deny/allow)',
+  },
   'ns.clone': {
     actor: 'host',
     args: [a('ns', 'names')],
@@ -68,6 +74,12 @@ export const stepKinds = {
     args: [place('path')],
     subject: 'path',
     doc: 'move the waiting init into the cgroup, before any container code runs',
+  },
+  'proc.oom-score': {
+    actor: 'host',
+    args: [a('value', 'int')],
+    subject: 'value',
+    doc: "set the init's oom_score_adj",
   },
   'ns.unshare': {
     actor: 'init',
@@ -157,17 +169,68 @@ export const stepKinds = {
     args: [],
     doc: 'remount the root read-only, once every mount is in place',
   },
+  'fs.mask': {
+    actor: 'init',
+    args: [a('path', 'str')],
+    subject: 'path',
+    doc: 'hide a path: an empty read-only tmpfs over a directory, /dev/null over a file; absent paths are skipped',
+  },
+  'fs.readonly': {
+    actor: 'init',
+    args: [a('path', 'str')],
+    subject: 'path',
+    doc: 'make a path read-only (bound onto itself, remounted ro); absent paths are skipped',
+  },
   'uts.hostname': {
     actor: 'init',
     args: [a('name', 'str')],
     subject: 'name',
     doc: 'set the hostname',
   },
+  'uts.domainname': {
+    actor: 'init',
+    args: [a('name', 'str')],
+    subject: 'name',
+    doc: 'set the NIS domain name',
+  },
+  'proc.tty': {
+    actor: 'init',
+    args: [a('rows', 'int', true), a('cols', 'int', true)],
+    doc: "give the process a new pseudo-terminal as stdio; the master goes to the console socket or to ctc run -t",
+  },
+  'proc.rlimit': {
+    actor: 'init',
+    args: [a('type', 'str'), a('soft', 'str'), a('hard', 'str')],
+    subject: 'type',
+    doc: 'set a resource limit (a number, or unlimited)',
+  },
+  'proc.umask': {
+    actor: 'init',
+    args: [a('mask', 'mode')],
+    subject: 'mask',
+    doc: 'set the file mode creation mask',
+  },
+  'proc.bounding': {
+    actor: 'init',
+    args: [a('caps', 'names')],
+    subject: 'caps',
+    doc: 'drop every capability not listed from the bounding set, for good (needs root: before proc.user)',
+  },
   'proc.user': {
     actor: 'init',
-    args: [a('uid', 'int'), a('gid', 'int'), a('groups', 'ints', true)],
+    args: [a('uid', 'int'), a('gid', 'int'), a('groups', 'ints', true), a('keepcaps', 'int', true)],
     subject: 'uid',
-    doc: 'set supplementary groups, gid, then uid',
+    doc: 'set supplementary groups, gid, then uid; keepcaps=1 keeps the permitted capabilities across the switch',
+  },
+  'proc.caps': {
+    actor: 'init',
+    args: [a('effective', 'names'), a('permitted', 'names'), a('inheritable', 'names'), a('ambient', 'names')],
+    doc: 'set the capability sets as the target user, then raise the ambient ones',
+  },
+  'proc.no-new-privs': {
+    actor: 'init',
+    args: [],
+    doc: 'set no_new_privs: setuid programs and file capabilities gain nothing',
   },
   'proc.cwd': {
     actor: 'init',

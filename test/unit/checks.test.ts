@@ -7,11 +7,23 @@ import { hostRootfs } from '../../stdlib/rootfs.ts';
 
 const base = (): Spec => ({
   rootfs: { kind: 'dir', path: '/srv/root', readonly: false },
-  process: { args: ['/bin/true'], env: [...defaultEnv], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] } },
+  process: {
+    args: ['/bin/true'],
+    env: [...defaultEnv],
+    cwd: '/',
+    user: { uid: 0, gid: 0, additionalGids: [] },
+    terminal: false,
+    rlimits: [],
+    noNewPrivileges: true,
+  },
   namespaces: ['mount', 'uts', 'ipc', 'pid', 'network', 'cgroup'],
   mounts: [],
-  resources: {},
+  devices: [],
+  maskedPaths: [],
+  readonlyPaths: [],
+  resources: { devices: [] },
   cgroupsPath: '/ctc/{id}',
+  annotations: {},
 });
 
 const origins: Origins = new Map([
@@ -58,7 +70,7 @@ test('relative mount destinations, unknown options and binds of relative host pa
 
 test('limits out of range are refused', () => {
   const s = base();
-  s.resources = { memory: { limit: 1024 }, pids: { limit: 0 }, cpu: { period: 10 } };
+  s.resources = { memory: { limit: 1024 }, pids: { limit: 0 }, cpu: { period: 10 }, devices: [] };
   assert.equal(codes(s), [
     ['CT_LIMIT_RANGE', 'app.ct.ts:9:15'],
     ['CT_LIMIT_RANGE', 'app.ct.ts:3:26'],
