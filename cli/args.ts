@@ -32,7 +32,12 @@ export function splitGlobals(argv: string[]): { globals: Globals; command?: stri
       globals.logFormat = f;
     } else if (flag === '--help' || flag === '-h') globals.help = true;
     else if (flag === '--version' || flag === '-v') globals.version = true;
-    else if (flag === '--debug' || flag === '--systemd-cgroup') continue; // accepted as runc does; no effect yet
+    else if (flag === '--debug') continue; // accepted as runc does; ctc's errors are already complete
+    else if (flag === '--systemd-cgroup') {
+      throw new CtcError('CT_NOT_YET', 'the systemd cgroup driver is not supported: ctc manages cgroups itself (cgroupfs)', {
+        hint: 'configure the orchestrator without SystemdCgroup for ctc',
+      });
+    } else if (flag === '--criu' || flag === '--rootless') get(); // runc options with a value ctc does not use
     else throw new CtcError('CT_USAGE', `unknown option ${flag}`, { hint: 'see `ctc --help`' });
   }
   return { globals, command: argv[i], rest: argv.slice(i + 1) };

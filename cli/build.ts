@@ -2,19 +2,36 @@ import { writeFileSync } from 'node:fs';
 import { CtcError } from '../compiler/error.ts';
 import { parseCommand } from './args.ts';
 
-export const buildHelp = `usage: ctc build SRC [-o PLAN]
+export const buildHelp = `usage: ctc build SRC [-o PLAN] [--emit-bundle DIR]
 
-Compiles a container source (app.ct.ts) to a plan: the ordered kernel steps
-that will create it. Writes PLAN, by default next to SRC with the .plan ending.`;
+Compiles a container source (app.ct.ts, or an OCI runtime config.json) to a
+plan: the ordered kernel steps that will create it. Writes PLAN, by default
+next to SRC with the .plan ending (config.json: config.plan).
+
+  -o PLAN              where to write the plan
+  --emit-bundle DIR    instead, write an OCI bundle that runc can run:
+                       DIR/config.json and, for hostRootfs(), DIR/rootfs
+                       (with -o as well, the plan too)`;
 
 export async function buildCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('build', args, { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } });
+  const { values, positionals } = parseCommand('build', args, {
+    output: { type: 'string', short: 'o' },
+    'emit-bundle': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) return void console.log(buildHelp), 0;
   const [src = 'app.ct.ts', ...extra] = positionals;
   if (extra.length) throw new CtcError('CT_USAGE', `build takes one source, not ${positionals.length}`);
   // The compiler (and TypeScript) load only here: `ctc run` never pays for them.
   const { build, defaultPlanPath } = await import('../compiler/build.ts');
-  const { text } = await build(src);
+  const { spec, text } = await build(src);
+  const bundleDir = values['emit-bundle'];
+  if (bundleDir !== undefined) {
+    const { writeBundle } = await import('../compiler/oci/bundle.ts');
+    const bundle = writeBundle(bundleDir, spec);
+    process.stderr.write(`ctc: wrote the bundle ${bundle.dir} (config.json${bundle.rootfs ? ', rootfs' : ''})\n`);
+    if (values.output === undefined) return 0;
+  }
   const out = values.output ?? defaultPlanPath(src);
   writeFileSync(out, text);
   process.stderr.write(`ctc: wrote ${out}\n`);

@@ -1,31 +1,76 @@
 // ctc's command line: parses arguments, calls the compiler or the executor,
-// prints. Exit codes: the container's own for run; 1 for errors; 2 for usage.
+// prints. Exit codes: the container's own for run and exec; 1 for errors;
+// 2 for usage errors.
 
 import { packageVersion } from '../compiler/package.ts';
 import { CtcError } from '../compiler/error.ts';
 import { splitGlobals, type Globals } from './args.ts';
 import { buildCommand } from './build.ts';
+import { execCommand } from './exec.ts';
+import {
+  createCommand,
+  deleteCommand,
+  killCommand,
+  listCommand,
+  notYet,
+  pauseCommand,
+  psCommand,
+  resumeCommand,
+  startCommand,
+  stateCommand,
+} from './lifecycle.ts';
 import { report } from './output.ts';
 import { runCommand } from './run.ts';
 
 const help = `usage: ctc [--root DIR] [--log FILE] [--log-format text|json] COMMAND [ARGS]
 
 ctc compiles containers: a typed source becomes a plan, the exact kernel
-steps that create the container, and ctc runs plans.
+steps that create the container, and ctc runs plans. It also speaks runc's
+command line, so orchestrators can use it as their OCI runtime.
 
-commands:
-  build SRC [-o PLAN]   compile app.ct.ts to app.plan
-  run [PLAN]            run a plan in the foreground
+compiler:
+  build SRC [-o PLAN]     compile app.ct.ts (or a config.json) to a plan
+  spec                    write a default config.json, as runc spec does
+
+containers:
+  run [PLAN | -b DIR ID]  run a plan or a bundle (foreground, or -d)
+  create -b DIR ID        set up a container; its process waits for start
+  start ID                start a created container's process
+  state ID                print the OCI state
+  list                    list containers
+  ps ID                   list a container's processes
+  exec ID CMD...          run a process in a container
+  kill ID [SIGNAL]        signal a container (--all: every process)
+  pause ID, resume ID     freeze and thaw a container
+  delete ID               remove a stopped container (--force: any)
 
 global options:
-  --root DIR            state root (default /run/ctc)
-  --log FILE            also write errors to FILE
-  --log-format FORMAT   text or json (for --log)
+  --root DIR              state root (default /run/ctc)
+  --log FILE              also write errors to FILE
+  --log-format FORMAT     text or json (for --log)
   --version, --help`;
 
-const commands: Record<string, (args: string[], globals: Globals) => Promise<number>> = {
+type Command = (args: string[], globals: Globals) => number | Promise<number>;
+
+const commands: Record<string, Command> = {
   build: (args) => buildCommand(args),
+  spec: async (args) => (await import('./spec.ts')).specCommand(args),
   run: runCommand,
+  create: createCommand,
+  start: startCommand,
+  state: stateCommand,
+  list: listCommand,
+  ps: psCommand,
+  exec: execCommand,
+  kill: killCommand,
+  delete: deleteCommand,
+  pause: pauseCommand,
+  resume: resumeCommand,
+  events: notYet('events', 6),
+  update: notYet('update', 6),
+  stats: notYet('stats', 6),
+  checkpoint: notYet('checkpoint', 13),
+  restore: notYet('restore', 13),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,36 +1,59 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
-import { runPlan } from '../executor/apply.ts';
-import { findPlan, readPlan } from '../executor/plan-file.ts';
-import { defaultStateRoot } from '../executor/state.ts';
-import { parseCommand, type Globals } from './args.ts';
+import type { Plan } from '../compiler/plan/steps.ts';
+import { findPlan, readPlanText } from '../executor/plan-file.ts';
+import { type Globals, parseCommand } from './args.ts';
+import { bundlePlan } from './bundle.ts';
+import { factory, failStep, refuseUnsupported } from './lifecycle.ts';
 
-export const runHelp = `usage: ctc run [PLAN] [--id ID]
+export const runHelp = `usage: ctc run [PLAN] [--id ID] [-d] [--pid-file F] [--console-socket S]
+       ctc run [--bundle DIR] [-d] [--pid-file F] [--console-socket S] ID
 
-Runs a plan in the foreground: the container's stdio is this terminal's,
+Runs a container. The first form runs a plan (with no PLAN, the only *.plan
+here); the second, runc's, compiles DIR/config.json (DIR defaults to the
+current directory). In the foreground the container's stdio is this one's,
 Ctrl-C goes to the container, and ctc exits with the container's exit code
-(128+signal if it was killed). With no PLAN, runs the only *.plan here.
+(128+signal if it was killed); everything is removed after. With -d, ctc
+returns once the process runs and leaves it to the native monitor.
 
 Environment: CTC_FAIL_STEP=N makes step N fail (after the steps before it
 really ran), to test that everything is rolled back.`;
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9_+.-]{0,127}$/;
-
-export async function runCommand(args: string[], globals: Globals): Promise<number> {
-  const { values, positionals } = parseCommand('run', args, { id: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+export async function runCommand(args: string[], g: Globals): Promise<number> {
+  const { values, positionals } = parseCommand('run', args, {
+    id: { type: 'string' },
+    bundle: { type: 'string', short: 'b' },
+    detach: { type: 'boolean', short: 'd' },
+    'pid-file': { type: 'string' },
+    'console-socket': { type: 'string' },
+    'no-pivot': { type: 'boolean' },
+    'no-new-keyring': { type: 'boolean' },
+    'no-subreaper': { type: 'boolean' },
+    'preserve-fds': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) return void console.log(runHelp), 0;
-  if (positionals.length > 1) throw new CtcError('CT_USAGE', 'run takes one plan');
-  const file = positionals[0] ?? findPlan();
-  const plan = readPlan(file);
-  const id = values.id ?? `${basename(file, '.plan').replace(/[^A-Za-z0-9_+.-]/g, '_')}-${randomBytes(4).toString('hex')}`;
-  if (!ID.test(id)) throw new CtcError('CT_USAGE', `'${id}' is not a valid container id`, { hint: 'letters, digits and _ + . -, at most 128' });
-  return runPlan(plan, { id, root: globals.root ?? defaultStateRoot, failStep: failStep() });
+  refuseUnsupported(values);
+  if (positionals.length > 1) throw new CtcError('CT_USAGE', 'run takes one plan or one container id', { hint: 'see `ctc run --help`' });
+  const [arg] = positionals;
+  // runc's form when a bundle is named or the argument is not a plan file.
+  const runcForm = values.bundle !== undefined || (arg !== undefined && !arg.endsWith('.plan') && !existsSync(arg));
+  const source: { plan: Plan; text: string; bundle?: string; file?: string } = runcForm ? await bundlePlan(values.bundle) : planSource(arg);
+  const id = runcForm ? arg : (values.id ?? `${basename(source.file!, '.plan').replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`);
+  if (!id) throw new CtcError('CT_USAGE', 'run needs a container id', { hint: 'usage: ctc run --bundle DIR ID' });
+  return factory(g).create(id, source.plan, {
+    mode: values.detach ? 'detached' : 'foreground',
+    planText: source.text,
+    bundle: runcForm ? source.bundle : undefined,
+    pidFile: values['pid-file'],
+    consoleSocket: values['console-socket'],
+    failStep: failStep(),
+  });
 }
 
-function failStep(): number | undefined {
-  const v = process.env.CTC_FAIL_STEP;
-  if (v === undefined || v === '') return undefined;
-  if (!/^[1-9]\d*$/.test(v)) throw new CtcError('CT_USAGE', `CTC_FAIL_STEP must be a step number, not '${v}'`);
-  return Number(v);
+function planSource(arg: string | undefined) {
+  const file = arg ?? findPlan();
+  return { file, ...readPlanText(file), bundle: undefined };
 }

@@ -6,16 +6,20 @@ import { lower } from './lower/index.ts';
 import type { Plan } from './plan/steps.ts';
 import { printPlan } from './plan/text.ts';
 import type { FrontendResult } from './frontend/result.ts';
+import type { Spec } from './spec.ts';
 
 export interface Built {
+  /** the spec after the checks (users resolved) */
+  spec: Spec;
   plan: Plan;
   text: string;
 }
 
 async function frontendFor(src: string): Promise<(src: string) => FrontendResult> {
   if (src.endsWith('.ct.ts')) return (await import('./frontend/ts.ts')).compileTs;
+  if (src.endsWith('.json')) return (await import('./frontend/oci.ts')).compileOci;
   throw new CtcError('CT_SOURCE_KIND', `no frontend for ${src}`, {
-    hint: 'container sources are .ct.ts modules (the .ct language and config.json come later)',
+    hint: 'container sources are .ct.ts modules or OCI runtime configs (config.json); the .ct language comes later',
   });
 }
 
@@ -23,7 +27,7 @@ export async function build(src: string): Promise<Built> {
   const front = (await frontendFor(src))(src);
   const spec = check(front.spec, front.origins);
   const plan = lower(spec, front);
-  return { plan, text: printPlan(plan) };
+  return { spec, plan, text: printPlan(plan) };
 }
 
 /** Where `ctc build app.ct.ts` writes by default: app.plan, next to it. */

@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'CT_DEVICE'
   | 'CT_OCI_UNSUPPORTED' // an OCI config field ctc does not implement yet
   | 'CT_OCI_VERSION'
+  | 'CT_JSON' // config.json is not valid JSON
   | 'CT_NOT_YET' // a command or feature that a later issue brings
   // plans
   | 'CT_PLAN_READ'
@@ -49,8 +50,10 @@ export type ErrorCode =
   | 'CT_NOT_FOUND' // no container with that id
   | 'CT_BAD_STATE' // the container's status does not allow the operation
   | 'CT_ID' // an invalid container id
-  // command line
-  | 'CT_USAGE';
+  // command line and files ctc writes
+  | 'CT_USAGE'
+  | 'CT_EXISTS' // a file ctc would create is already there (runc spec: "File config.json exists")
+  | 'CT_WRITE'; // a file or directory ctc writes (a bundle) cannot be written
 
 export interface StepRef {
   n: number;

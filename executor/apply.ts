@@ -1,38 +1,58 @@
 // Applies a plan: host steps here, runs of init steps through ctc-init, each
-// host change journaled before it is made. On any failure, and after the
-// container exits, the journal is undone in reverse, so the host is left as
-// it was found.
+// host change journaled before it is made. On any failure the journal is
+// undone in reverse, so the host is left as it was found.
+//
+// Three ways to run, as libcontainer has them:
+//   foreground  `ctc run`: wait for the container, forward signals, undo
+//               everything after it exits; resolves to its exit code.
+//   create      `ctc create`: set everything up, stop the init just before
+//               execve (it waits on the exec fifo for `ctc start`), detach.
+//   detached    `ctc run -d`: like create, then exec at once, detach.
+// Detaching leaves no Node process behind: ctc-init stays as the monitor,
+// or, when the caller is a subreaper (a containerd shim), hands the init to
+// it (native/wire.h, CTC_OP_M_DETACH).
 
 import { join } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
-import { type Plan, type Step, actorOf, list, str, subjectOf } from '../compiler/plan/steps.ts';
+import { type Plan, type Step, actorOf, int, list, str, subjectOf } from '../compiler/plan/steps.ts';
 import { type CgroupDriver, detectCgroups, isLimitKey } from './cgroups/index.ts';
 import { codeOf, errnoName } from './errno.ts';
-import { Helper } from './helper.ts';
-import { Journal, type Undo } from './journal.ts';
+import { Helper, helperPath } from './helper.ts';
+import { Journal } from './journal.ts';
 import { fillStep } from './placeholders.ts';
-import { type ContainerState, assertNoState, createStateDir, removeStateDir, writeState } from './state.ts';
-import { encodeProgram, Msg } from './wire.ts';
+import { procStat } from './proc.ts';
+import { type ContainerState, assertNoState, createStateDir, stateFiles, writePidFile, writeState } from './state.ts';
+import { undoAll } from './undo.ts';
+import { type Extras, Msg, Op, encodeProgram, op, strArg, u64Arg } from './wire.ts';
+import { writeFileSync } from 'node:fs';
+
+export type RunMode = 'foreground' | 'create' | 'detached';
 
 export interface RunOptions {
   id: string;
   /** the state root, /run/ctc by default */
   root: string;
+  mode: RunMode;
+  /** the plan's text, kept in the state dir for exec */
+  planText: string;
   /** CTC_FAIL_STEP: this step fails with EIO before it acts */
   failStep?: number;
   /** recorded as the OCI state's bundle */
   bundle?: string;
+  pidFile?: string;
+  /** runc's --console-socket: where the pty master of a terminal goes */
+  consoleSocket?: string;
 }
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
-/** Runs the plan in the foreground; resolves to the container's exit code. */
+/** Runs the plan; in the foreground resolves to the container's exit code, else to 0 once detached. */
 export async function runPlan(plan: Plan, opts: RunOptions): Promise<number> {
-  if (process.getuid?.() !== 0) throw new CtcError('CT_NOT_ROOT', 'ctc run needs root', { hint: 'rootless containers are not supported yet' });
+  if (process.getuid?.() !== 0) throw new CtcError('CT_NOT_ROOT', 'ctc needs root to run containers', { hint: 'rootless containers are not supported yet' });
   const run = new Run(plan, opts);
   try {
     await run.apply();
-    return await run.waitExit();
+    return opts.mode === 'foreground' ? await run.waitExit() : run.detach();
   } catch (e) {
     await run.undo().catch(() => undefined);
     throw e;
@@ -47,8 +67,7 @@ class Run {
   private readonly journal = new Journal();
   private cgroups?: CgroupDriver;
   private helper?: Helper;
-  private initPid = 0;
-  private execd = false;
+  private state?: ContainerState;
   private interrupted?: string;
   private readonly forwarders = new Map<string, () => void>();
 
@@ -58,6 +77,28 @@ class Run {
   ) {
     this.stateDir = join(opts.root, opts.id);
     this.steps = plan.steps.map((s) => fillStep(s, { id: opts.id, state: this.stateDir }));
+    this.checkTerminal();
+  }
+
+  private get detaching(): boolean {
+    return this.opts.mode !== 'foreground';
+  }
+
+  /** runc's rules: a detached terminal needs a console socket, and a console socket needs a terminal. */
+  private checkTerminal(): void {
+    const tty = this.steps.some((s) => s.kind === 'proc.tty');
+    if (tty && this.detaching && !this.opts.consoleSocket) {
+      throw new CtcError('CT_USAGE', 'the container wants a terminal (process.terminal), but it will detach without --console-socket', {
+        hint: 'give --console-socket, or set process.terminal to false',
+      });
+    }
+    if (!tty && this.opts.consoleSocket) {
+      throw new CtcError('CT_USAGE', '--console-socket was given, but the container has no terminal (process.terminal is false)');
+    }
+  }
+
+  private driver(): CgroupDriver {
+    return (this.cgroups ??= detectCgroups());
   }
 
   async apply(): Promise<void> {
@@ -66,7 +107,7 @@ class Run {
       if (this.interrupted) throw new CtcError('CT_INTERRUPTED', `interrupted by ${this.interrupted} before step ${step.n}`);
       if (actorOf(step.kind) === 'host') {
         this.host(step);
-        await this.afterHost(step);
+        if (step.kind === 'ns.clone') await this.clone(step);
         i++;
         continue;
       }
@@ -75,21 +116,17 @@ class Run {
       await this.runInit(step, j < this.steps.length ? this.steps[j].n : 0);
       i = j;
     }
-    if (!this.execd) throw new CtcError('CT_HELPER_PROTOCOL', 'the plan ended without starting the container process');
+    if (this.state?.phase === 'creating') throw new CtcError('CT_HELPER_PROTOCOL', 'the plan ended without starting the container process');
   }
 
   private fail(step: Step, errno: string, message?: string): CtcError {
     const injected = this.opts.failStep === step.n;
-    return new CtcError('CT_STEP_FAILED', injected ? 'failed as CTC_FAIL_STEP asked' : (message ?? `failed`), {
+    return new CtcError('CT_STEP_FAILED', injected ? 'failed as CTC_FAIL_STEP asked' : (message ?? 'failed'), {
       step: { n: step.n, kind: step.kind, subject: subjectOf(step) },
       source: step.source,
       errno,
       hint: injected ? 'unset CTC_FAIL_STEP to run normally' : hintFor(step, errno),
     });
-  }
-
-  private record(undo: Undo): void {
-    this.journal.record(undo);
   }
 
   /** Host steps act synchronously; their undo is journaled first. */
@@ -108,54 +145,97 @@ class Run {
       case 'state.create': {
         const dir = str(step, 'dir');
         assertNoState(dir, this.opts.id); // before anything is journaled: it is not ours to undo
-        this.record({ undo: 'state.remove', step: step.n, dir });
+        this.journal.record({ undo: 'state.remove', step: step.n, dir });
         createStateDir(dir, this.opts.id);
         this.journal.attach(dir);
+        writeFileSync(join(dir, stateFiles.plan), this.opts.planText);
         return;
       }
       case 'cgroup.create': {
         const path = str(step, 'path');
-        this.cgroups ??= detectCgroups();
-        if (this.cgroups.exists(path)) {
+        if (this.driver().exists(path)) {
           throw new CtcError('CT_CGROUP_EXISTS', `the cgroup ${path} already exists`, { step: { n: step.n, kind: step.kind, subject: path } });
         }
-        this.record({ undo: 'cgroup.remove', step: step.n, path });
-        this.cgroups.create(path);
+        this.journal.record({ undo: 'cgroup.remove', step: step.n, path });
+        this.driver().create(path);
         return;
       }
       case 'cgroup.limit': {
         const key = str(step, 'key');
         if (!isLimitKey(key)) throw this.fail(step, 'EINVAL', `unknown limit ${key}`);
-        this.cgroups!.limit(str(step, 'path'), key, str(step, 'value'));
-        return;
+        return this.driver().limit(str(step, 'path'), key, str(step, 'value'));
       }
+      case 'cgroup.devices':
+        return this.driver().devices(str(step, 'path'), list(step, 'rules'));
       case 'ns.clone':
-        return; // asynchronous: see afterHost
+        return; // asynchronous: see clone()
       case 'cgroup.join':
-        this.cgroups!.join(str(step, 'path'), this.initPid);
-        return;
+        return this.driver().join(str(step, 'path'), this.state!.pid);
+      case 'proc.oom-score':
+        return writeFileSync(`/proc/${this.state!.pid}/oom_score_adj`, String(int(step, 'value')));
     }
     throw this.fail(step, 'EINVAL', `${step.kind} is not a host step`);
   }
 
-  /** The clone: start ctc-init with every init step, and wait for the init's pid. */
-  private async afterHost(step: Step): Promise<void> {
-    if (step.kind !== 'ns.clone') return;
-    this.cgroups ??= detectCgroups();
+  /** Ops this run adds to the plan's: the monitor's mode, the exec fifo, the console socket. */
+  private extras(cloneStep: Step): Extras {
+    const inits = this.steps.filter((s) => actorOf(s.kind) === 'init');
+    const first = inits[0]?.n ?? cloneStep.n;
+    const exec = inits.find((s) => s.kind === 'proc.exec')?.n ?? 0;
+    const tty = inits.some((s) => s.kind === 'proc.tty');
+    const before = new Map<number, ReturnType<typeof op>[]>();
+    const add = (n: number, o: ReturnType<typeof op>) => before.set(n, [...(before.get(n) ?? []), o]);
+    if (this.opts.consoleSocket) add(first, op(Op.CONSOLE_CONNECT, strArg(this.opts.consoleSocket)));
+    if (this.opts.mode === 'create') {
+      add(first, op(Op.FIFO_OPEN, strArg(join(this.stateDir, stateFiles.fifo))));
+      add(exec, op(Op.WAIT_START));
+    }
+    const monitor = this.detaching
+      ? [op(Op.M_DETACH, strArg(join(this.stateDir, stateFiles.exit)), u64Arg(process.ppid))]
+      : tty && !this.opts.consoleSocket
+        ? [op(Op.M_CONSOLE_PROXY)]
+        : [];
+    return { monitor, before };
+  }
+
+  /** ns.clone: start ctc-init with every init step, and wait for the init's pid. */
+  private async clone(step: Step): Promise<void> {
     const program = encodeProgram(
       { cloneNs: list(step, 'ns'), spawnStep: step.n, failStep: this.opts.failStep ?? 0 },
       this.steps.filter((s) => actorOf(s.kind) === 'init'),
-      this.cgroups.mounts(),
+      this.driver().mounts(),
+      this.extras(step),
     );
     const helper = Helper.start(program);
     this.helper = helper;
     const m = await helper.next();
     if (m?.type === Msg.ERR) throw this.fail(step, errnoName(m.value), 'clone failed');
     if (m?.type !== Msg.PID) throw await this.helperGone(step);
-    this.initPid = m.pid;
-    this.record({ undo: 'init.kill', step: step.n, pid: m.pid });
-    this.writeState('creating');
-    this.forwardSignals();
+    const startTime = procStat(m.pid)?.startTime ?? 0;
+    this.journal.record({ undo: 'init.kill', step: step.n, pid: m.pid, startTime });
+    let monitorPid: number | undefined;
+    if (this.detaching) {
+      const d = await helper.next();
+      if (d?.type !== Msg.DETACHED) throw await this.helperGone(step);
+      if (d.value === 0) monitorPid = helper.child.pid;
+    }
+    this.state = {
+      ociVersion: '1.2.0',
+      id: this.opts.id,
+      phase: 'creating',
+      pid: m.pid,
+      initStartTime: startTime,
+      ...(monitorPid ? { monitorPid, monitorStartTime: procStat(monitorPid)?.startTime } : {}),
+      bundle: this.opts.bundle ?? '',
+      rootfs: rootfsOf(this.steps),
+      created: new Date().toISOString(),
+      owner: '',
+      annotations: {},
+      cgroupPath: this.steps.find((s) => s.kind === 'cgroup.create')?.args.path as string,
+      namespaces: namespacesOf(this.steps),
+    };
+    writeState(this.stateDir, this.state);
+    if (!this.detaching) this.forwardSignals();
   }
 
   /** Runs init steps from `first` up to (not including) step `until` (0: to the end). */
@@ -172,14 +252,27 @@ class Run {
           throw this.fail(this.stepAt(m.step), errnoName(m.value));
         case Msg.PAUSED:
           return;
+        case Msg.WAITING:
+          return this.settled('created');
         case Msg.EXEC:
-          this.execd = true;
-          this.writeState('running');
-          return;
+          return this.settled('running');
         default:
           throw await this.helperGone(first, m?.type === Msg.EXIT ? m.value : undefined);
       }
     }
+  }
+
+  /** The init is set up: waiting for start, or exec'ing. */
+  private settled(phase: 'created' | 'running'): void {
+    this.state = { ...this.state!, phase };
+    writeState(this.stateDir, this.state);
+    if (this.opts.pidFile) writePidFile(this.opts.pidFile, this.state.pid);
+  }
+
+  /** Leaves the container to ctc-init (or the caller) and lets this process exit. */
+  detach(): number {
+    this.helper?.detach();
+    return 0;
   }
 
   async waitExit(): Promise<number> {
@@ -201,6 +294,8 @@ class Run {
 
   private async helperGone(step: Step, code?: number): Promise<CtcError> {
     await this.helper?.exited;
+    const spawn = this.helper?.spawnError;
+    if (spawn) return this.fail(step, spawn.code ?? 'EIO', `cannot start ${helperPath()}`);
     const status = code ?? this.helper?.child.exitCode ?? this.helper?.child.signalCode;
     return new CtcError('CT_HELPER_PROTOCOL', `ctc-init stopped unexpectedly (status ${status})`, {
       step: { n: step.n, kind: step.kind },
@@ -208,23 +303,12 @@ class Run {
     });
   }
 
-  private writeState(status: ContainerState['status']): void {
-    writeState(this.stateDir, {
-      ociVersion: '1.2.0',
-      id: this.opts.id,
-      status,
-      pid: this.initPid,
-      bundle: this.opts.bundle ?? '',
-      created: new Date().toISOString(),
-    });
-  }
-
   /** Ctrl-C and friends: before the process runs they abort the run; after, they go to the container. */
   private forwardSignals(): void {
     for (const sig of FORWARDED) {
       const handler = () => {
-        if (!this.execd) this.interrupted = sig;
-        else if (this.helper?.child.exitCode === null) process.kill(this.initPid, sig);
+        if (this.state?.phase !== 'running') this.interrupted = sig;
+        else if (this.helper?.child.exitCode === null) process.kill(this.state.pid, sig);
       };
       this.forwarders.set(sig, handler);
       process.on(sig, handler);
@@ -236,51 +320,33 @@ class Run {
     this.forwarders.clear();
   }
 
-  /** Undoes the journal in reverse. Every undo is attempted; failures are reported together. */
+  /** Undoes the journal in reverse, then lets ctc-init go. */
   async undo(): Promise<void> {
-    const failures: string[] = [];
-    for (const entry of [...this.journal.entries].reverse()) {
-      try {
-        await this.undoOne(entry);
-      } catch (e) {
-        failures.push(`undo of step ${entry.step} (${entry.undo}): ${(e as Error).message}`);
-      }
-    }
-    this.journal.entries.length = 0;
-    if (failures.length) {
-      throw new CtcError('CT_ROLLBACK', `could not undo everything:\n  ${failures.join('\n  ')}`, {
-        hint: 'what is listed is still on the host; remove it by hand',
-      });
-    }
-  }
-
-  private async undoOne(entry: Undo): Promise<void> {
-    switch (entry.undo) {
-      case 'init.kill':
-        // Only while ctc-init lives: it has not reaped the init, so the pid cannot be reused yet.
-        if (this.helper && this.helper.child.exitCode === null && this.helper.child.signalCode === null) {
-          try {
-            process.kill(entry.pid, 'SIGKILL');
-          } catch (e) {
-            if (codeOf(e) !== 'ESRCH') throw e;
-          }
-        }
-        this.helper?.close();
-        await this.helper?.exited;
-        return;
-      case 'cgroup.remove':
-        return this.cgroups?.remove(entry.path);
-      case 'state.remove':
-        return removeStateDir(entry.dir);
+    const entries = this.journal.entries.splice(0);
+    try {
+      await undoAll(entries, () => this.driver());
+    } finally {
+      this.helper?.close();
+      await this.helper?.exited;
     }
   }
 }
+
+const rootfsOf = (steps: Step[]) => {
+  const r = steps.find((s) => s.kind === 'rootfs.bind' || s.kind === 'rootfs.tmpfs');
+  return r ? str(r, 'dir') : '';
+};
+
+const namespacesOf = (steps: Step[]) =>
+  steps.filter((s) => s.kind === 'ns.clone' || s.kind === 'ns.unshare').flatMap((s) => list(s, 'ns'));
 
 function hintFor(step: Step, errno: string): string | undefined {
   if (step.kind === 'proc.exec' && errno === 'ENOENT') return `is ${list(step, 'args')[0]} in the container's root and PATH?`;
   if (step.kind === 'cgroup.limit' && errno === 'ENOENT') return 'this host does not offer that controller';
   if (step.kind === 'rootfs.bind' && errno === 'ENOENT') return `does ${str(step, 'dir')} exist?`;
   if (step.kind === 'mount.bind' && errno === 'ENOENT') return `does ${str(step, 'src')} exist on the host?`;
+  if (step.kind === 'proc.rlimit' && errno === 'EPERM') return 'raising a hard limit needs CAP_SYS_RESOURCE, which this host does not give ctc';
+  if (step.kind === 'proc.oom-score' && errno === 'EACCES') return 'lowering the OOM score needs CAP_SYS_RESOURCE';
   if (errno === 'EPERM') return 'the kernel refused; ctc must run as root with all capabilities';
   return undefined;
 }

@@ -19,6 +19,8 @@ export class Helper {
   private readonly queue: WireMsg[] = [];
   private waiting?: (m: WireMsg | undefined) => void;
   private ended = false;
+  /** set when ctc-init could not even be started */
+  spawnError?: NodeJS.ErrnoException;
   readonly exited: Promise<void>;
 
   private constructor(program: Buffer) {
@@ -28,7 +30,15 @@ export class Helper {
     }
     // fds 0-2 are the container's stdio, unchanged; fd 3 is a socketpair.
     this.child = spawn(path, [], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
-    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', () => resolve());
+      // A spawn that fails (EACCES, ENOENT) never exits: it ends here, and the socket with it.
+      this.child.once('error', (e) => {
+        this.spawnError = e as NodeJS.ErrnoException;
+        this.end();
+        resolve();
+      });
+    });
     this.socket = this.child.stdio[3] as Duplex;
     this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
     this.socket.on('close', () => this.end());
@@ -75,5 +85,11 @@ export class Helper {
   /** Closes our end: an init still waiting for GO exits on EOF. */
   close(): void {
     this.socket.destroy();
+  }
+
+  /** Leaves ctc-init running on its own and lets this process exit. */
+  detach(): void {
+    this.socket.destroy();
+    this.child.unref();
   }
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 export type Undo =
   | { undo: 'state.remove'; step: number; dir: string }
   | { undo: 'cgroup.remove'; step: number; path: string }
-  | { undo: 'init.kill'; step: number; pid: number };
+  | { undo: 'init.kill'; step: number; pid: number; startTime: number };
 
 export const journalFile = (stateDir: string) => join(stateDir, 'journal');
 

@@ -6,14 +6,14 @@ import type { Plan } from '../compiler/plan/steps.ts';
 import { parsePlan } from '../compiler/plan/text.ts';
 import { codeOf } from './errno.ts';
 
-export function readPlan(file: string): Plan {
+export function readPlanText(file: string): { plan: Plan; text: string } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new CtcError('CT_PLAN_READ', `cannot read the plan ${file}`, { errno: codeOf(e) });
   }
-  return parsePlan(text, file);
+  return { plan: parsePlan(text, file), text };
 }
 
 /** The only *.plan in dir, for `ctc run` without an argument. */

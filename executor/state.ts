@@ -1,8 +1,10 @@
-// The state dir of a container: <root>/<id>, holding the journal, the state
-// (state.json, the OCI state plus what ctc needs) and the empty directory
-// that a tmpfs root is mounted on inside the container's mount namespace.
+// The state dir of a container: <root>/<id>. It holds the journal, the
+// container's state (state.json), the plan it runs (for exec), the exec fifo
+// while it waits for `start`, the exit status a detached monitor records,
+// and the empty directory a tmpfs root is mounted on inside the container's
+// own mount namespace.
 
-import { existsSync, mkdirSync, readdirSync, rmdirSync, unlinkSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import { codeOf } from './errno.ts';
@@ -11,18 +13,37 @@ export const defaultStateRoot = '/run/ctc';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
+/** What ctc keeps about a container; `ctc state` prints the OCI part. */
 export interface ContainerState {
   ociVersion: string;
   id: string;
-  status: Status;
+  /** creating until the init is set up; then created (waits for start) or running */
+  phase: 'creating' | 'created' | 'running';
   pid: number;
+  /** the init's start time (/proc/<pid>/stat), so a reused pid is never taken for it */
+  initStartTime: number;
+  /** ctc-init staying behind as the monitor, if it did */
+  monitorPid?: number;
+  monitorStartTime?: number;
   bundle: string;
+  rootfs: string;
   created: string;
-  annotations?: Record<string, string>;
+  owner: string;
+  annotations: Record<string, string>;
+  cgroupPath: string;
+  /** the namespaces the init has, for exec to join */
+  namespaces: string[];
 }
 
-const files = ['journal', 'state.json', 'state.json.tmp'];
-const dirs = ['rootfs'];
+export const stateFiles = {
+  state: 'state.json',
+  plan: 'plan',
+  fifo: 'exec.fifo',
+  exit: 'exit',
+  journal: 'journal',
+} as const;
+
+const subdirs = ['rootfs'];
 
 export function assertNoState(dir: string, id: string): void {
   if (existsSync(dir)) {
@@ -36,35 +57,59 @@ export function createStateDir(dir: string, id: string): void {
   assertNoState(dir, id);
   mkdirSync(join(dir, '..'), { recursive: true, mode: 0o711 });
   mkdirSync(dir, { mode: 0o711 });
-  for (const d of dirs) mkdirSync(join(dir, d), { mode: 0o755 });
+  for (const d of subdirs) mkdirSync(join(dir, d), { mode: 0o755 });
 }
 
 /**
- * Removes exactly what ctc puts in a state dir, then the dir. Never
- * recursive: if a mount leaked onto rootfs/, rmdir fails instead of
- * deleting through it.
+ * Removes the files in a state dir (ctc's own and the monitor's), its known
+ * subdirectories, then the dir. Never recursive: if a mount leaked onto
+ * rootfs/, rmdir fails instead of deleting through it.
  */
 export function removeStateDir(dir: string): void {
-  for (const f of files) {
-    try {
-      unlinkSync(join(dir, f));
-    } catch (e) {
-      if (codeOf(e) !== 'ENOENT') throw e;
-    }
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    if (codeOf(e) === 'ENOENT') return;
+    throw e;
   }
-  for (const d of [...dirs, '']) {
+  for (const e of entries) if (!e.isDirectory()) unlinkQuiet(join(dir, e.name));
+  for (const d of [...subdirs, '']) {
     try {
       rmdirSync(join(dir, d));
     } catch (e) {
       if (codeOf(e) === 'ENOENT') continue;
-      if (codeOf(e) === 'ENOTEMPTY') throw new Error(`${join(dir, d)} holds files ctc did not write: ${readdirSync(join(dir, d)).join(', ')}`);
+      if (codeOf(e) === 'ENOTEMPTY') throw new Error(`${join(dir, d)} holds entries ctc did not make: ${readdirSync(join(dir, d)).join(', ')}`);
       throw e;
     }
   }
 }
 
+function unlinkQuiet(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (e) {
+    if (codeOf(e) !== 'ENOENT') throw e;
+  }
+}
+
 export function writeState(dir: string, state: ContainerState): void {
-  const tmp = join(dir, 'state.json.tmp');
+  const tmp = join(dir, `${stateFiles.state}.tmp`);
   writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n');
-  renameSync(tmp, join(dir, 'state.json'));
+  renameSync(tmp, join(dir, stateFiles.state));
+}
+
+export function readState(dir: string): ContainerState | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, stateFiles.state), 'utf8')) as ContainerState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a pid file as runc does: the number alone, replaced atomically. */
+export function writePidFile(file: string, pid: number): void {
+  const tmp = `${file}.ctc-tmp`;
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, file);
 }

@@ -14,13 +14,18 @@
  * root directory fd with openat2(RESOLVE_IN_ROOT), never joined as strings,
  * so a symlink in an image cannot point a mount at the host.
  *
- * Build: cc -O2 -g -Wall -Wextra -Werror -std=gnu11 -o ctc-init ctc-init.c
+ * M's own ops (detach, join, the terminal proxy) are in monitor.c and
+ * pty.c; ctc-init.h lists what the files share.
+ *
+ * Build (scripts/build.mjs): cc -O2 -g -Wall -Wextra -Werror -std=gnu11
+ * -o dist/ctc-init native/ctc-init.c native/monitor.c native/pty.c
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <net/if.h>
 #include <sched.h>
@@ -32,13 +37,17 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctc-init.h"
 #include "wire.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the wire format is little-endian");
@@ -50,13 +59,6 @@ _Static_assert(sizeof(struct ctc_wire_cmd) == 8, "command layout");
 #define CTL_FD 3
 #define MAX_ARGS 6
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define autoclose __attribute__((cleanup(closep)))
-
-static void closep(int *fd)
-{
-  if (*fd >= 0)
-    close(*fd);
-}
 
 /* ---- the program ------------------------------------------------------- */
 
@@ -69,8 +71,16 @@ static const char *const op_args[] = {
     [CTC_OP_ROOTFS] = "SU",       [CTC_OP_MIRROR] = "SS",      [CTC_OP_MOUNT] = "SSSUSU",
     [CTC_OP_MKNOD] = "SUUUU",     [CTC_OP_SYMLINK] = "SS",     [CTC_OP_WRITE_FILE] = "SUB",
     [CTC_OP_MKDIR] = "SU",        [CTC_OP_PIVOT] = "",         [CTC_OP_HOSTNAME] = "S",
-    [CTC_OP_USER] = "UUB",        [CTC_OP_CHDIR] = "S",        [CTC_OP_EXEC] = "LL",
+    [CTC_OP_USER] = "UUBU",       [CTC_OP_CHDIR] = "S",        [CTC_OP_EXEC] = "LL",
+    [CTC_OP_CAPS_BOUNDING] = "U", [CTC_OP_CAPS] = "UUUU",      [CTC_OP_RLIMIT] = "UUU",
+    [CTC_OP_NO_NEW_PRIVS] = "",   [CTC_OP_UMASK] = "U",        [CTC_OP_MASK] = "S",
+    [CTC_OP_READONLY] = "S",      [CTC_OP_DOMAINNAME] = "S",   [CTC_OP_FIFO_OPEN] = "S",
+    [CTC_OP_WAIT_START] = "",     [CTC_OP_CONSOLE_CONNECT] = "S", [CTC_OP_PTY] = "UU",
+    [CTC_OP_M_JOIN] = "UU",       [CTC_OP_M_DETACH] = "SU",    [CTC_OP_M_CONSOLE_PROXY] = "",
 };
+
+/* Monitor ops are M's, done before the clone (wire.h); I skips them. */
+#define IS_MONITOR_OP(code) ((code) >= CTC_OP_M_JOIN)
 
 struct arg {
   const char *p; /* points into the program body */
@@ -88,6 +98,8 @@ struct program {
   struct ctc_wire_header h;
   char *body; /* kept for the life of the process: the args point into it */
   struct op *ops;
+  /* the monitor ops, if present (at most one of each) */
+  const struct op *join, *detach, *proxy;
 };
 
 /* A malformed program is a bug in the executor, not a user error. */
@@ -193,18 +205,34 @@ static void read_program(struct program *prog)
 
   size_t off = 0;
   for (uint32_t i = 0; i < h->nops; i++) {
-    off = parse_op(prog->body, h->body_len, off, i, &prog->ops[i]);
+    struct op *o = &prog->ops[i];
+    off = parse_op(prog->body, h->body_len, off, i, o);
     /* GO(until) runs a prefix of the program, so steps must not go back. */
-    if (i && prog->ops[i].step < prog->ops[i - 1].step)
-      bad("op %u: step %u after step %u", i, prog->ops[i].step, prog->ops[i - 1].step);
+    if (i && o->step < prog->ops[i - 1].step)
+      bad("op %u: step %u after step %u", i, o->step, prog->ops[i - 1].step);
+    if (!IS_MONITOR_OP(o->code))
+      continue;
+    if (i && !IS_MONITOR_OP(prog->ops[i - 1].code))
+      bad("op %u: monitor op %u after an init op", i, o->code);
+    if (o->step != h->spawn_step)
+      bad("op %u: monitor op %u at step %u, not the spawn step %u", i, o->code, o->step,
+          h->spawn_step);
+    const struct op **slot = o->code == CTC_OP_M_JOIN     ? &prog->join
+                             : o->code == CTC_OP_M_DETACH ? &prog->detach
+                                                          : &prog->proxy;
+    if (*slot)
+      bad("op %u: monitor op %u given twice", i, o->code);
+    *slot = o;
   }
   if (off != h->body_len)
     bad("%zu bytes after the last op", h->body_len - off);
+  if (prog->detach && prog->proxy)
+    bad("CTC_OP_M_DETACH and CTC_OP_M_CONSOLE_PROXY together");
 }
 
 /* ---- messages ------------------------------------------------------------ */
 
-static int send_msg(uint32_t type, uint32_t step, int32_t value, uint32_t pid)
+int send_msg(uint32_t type, uint32_t step, int32_t value, uint32_t pid)
 {
   struct ctc_wire_msg m = {.type = type, .step = step, .value = value, .pid = pid};
   ssize_t n;
@@ -214,20 +242,24 @@ static int send_msg(uint32_t type, uint32_t step, int32_t value, uint32_t pid)
   return n == sizeof m ? 0 : -1;
 }
 
-/* For I: if the executor cannot hear us, nothing may go on unsupervised. */
+/* Set by I after MSG_WAITING: `ctc create` has returned, its executor may be gone. */
+static int executor_may_be_gone;
+
+/* For I: if the executor cannot hear us, nothing may go on unsupervised,
+ * until the executor has handed the container over (CTC_OP_WAIT_START). */
 static void report(uint32_t type, uint32_t step, int32_t value)
 {
-  if (send_msg(type, step, value, 0) < 0)
+  if (send_msg(type, step, value, 0) < 0 && !executor_may_be_gone)
     _exit(1);
 }
 
 /* ---- paths in root ------------------------------------------------------- */
 
-static int rootfd = -1;        /* the current root, for "in root" paths */
-static const char *root_dir;   /* host path of CTC_OP_ROOTFS, for CTC_OP_PIVOT */
-static mode_t inherited_umask; /* given back to the container's process */
+static int rootfd = -1;      /* the current root, for "in root" paths */
+static const char *root_dir; /* host path of CTC_OP_ROOTFS, for CTC_OP_PIVOT */
+static mode_t exec_umask;    /* the container's process gets it (CTC_OP_UMASK) */
 
-static int in_root(const char *path, int flags, mode_t mode)
+int in_root(const char *path, int flags, mode_t mode)
 {
   struct open_how how = {
       .flags = flags | O_CLOEXEC,
@@ -398,6 +430,15 @@ static int op_symlink(const char *target, const char *path)
   return symlinkat(target, dir, name) < 0 ? -errno : 0;
 }
 
+/* Keep what the source mount forbids when binding it read-only: dropping a
+ * locked nosuid/nodev/noexec in a user namespace is EPERM, and outside one
+ * it would widen the mount. */
+static unsigned long locked_flags(const struct statvfs *vfs)
+{
+  return (vfs->f_flag & ST_NOSUID ? MS_NOSUID : 0) | (vfs->f_flag & ST_NODEV ? MS_NODEV : 0) |
+         (vfs->f_flag & ST_NOEXEC ? MS_NOEXEC : 0);
+}
+
 static int op_mirror(const char *host, const char *dst)
 {
   struct stat st;
@@ -411,14 +452,10 @@ static int op_mirror(const char *host, const char *dst)
     target[n] = 0;
     return op_symlink(target, dst);
   }
-  /* Keep what the source mount forbids: dropping a locked nosuid/nodev/noexec
-   * in a user namespace is EPERM, and outside one it would widen the mount. */
   struct statvfs vfs;
   if (statvfs(host, &vfs) < 0)
     return -errno;
-  unsigned long keep = (vfs.f_flag & ST_NOSUID ? MS_NOSUID : 0) |
-                       (vfs.f_flag & ST_NODEV ? MS_NODEV : 0) |
-                       (vfs.f_flag & ST_NOEXEC ? MS_NOEXEC : 0);
+  unsigned long keep = locked_flags(&vfs);
   autoclose int fd = mount_target(dst, S_ISDIR(st.st_mode));
   if (fd < 0)
     return fd;
@@ -537,9 +574,9 @@ static int op_hostname(const char *name)
   return sethostname(name, strlen(name)) < 0 ? -errno : 0;
 }
 
-static int op_user(uint64_t uid, uint64_t gid, const char *groups, size_t len)
+static int op_user(uint64_t uid, uint64_t gid, const char *groups, size_t len, uint64_t keepcaps)
 {
-  if (len % 4)
+  if (len % 4 || keepcaps > 1)
     return -EINVAL;
   size_t n = len / 4;
   gid_t *list = calloc(n + 1, sizeof *list);
@@ -547,9 +584,16 @@ static int op_user(uint64_t uid, uint64_t gid, const char *groups, size_t len)
     return -ENOMEM;
   for (size_t i = 0; i < n; i++)
     memcpy(&list[i], groups + 4 * i, 4);
+  /* Without keepcaps, setuid from 0 to non-0 empties the permitted set, and
+   * CTC_OP_CAPS could not give anything back. */
+  int r = keepcaps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ? -errno : 0;
   /* Groups and gid first: after setuid to non-root we may no longer change them. */
-  int r = setgroups(n, list) < 0 || setgid(gid) < 0 || setuid(uid) < 0 ? -errno : 0;
+  if (!r && (setgroups(n, list) < 0 || setgid(gid) < 0 || setuid(uid) < 0))
+    r = -errno;
   free(list);
+  /* Cleared as soon as it has done its job, as runc does (execve would too). */
+  if (!r && keepcaps && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+    r = -errno;
   return r;
 }
 
@@ -623,8 +667,195 @@ static int op_exec(uint32_t step, const char *argp, size_t argl, const char *env
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  umask(inherited_umask);
+  umask(exec_umask);
   return exec_search(argv, env);
+}
+
+/* ---- process security ----------------------------------------------------- */
+
+static int op_caps_bounding(uint64_t keep)
+{
+  /* PR_CAPBSET_READ is EINVAL past the kernel's last capability: that finds
+   * cap_last_cap without /proc, which may be unmounted (or the container's)
+   * by now. Capabilities already gone are left alone: dropping needs
+   * CAP_SETPCAP even when it changes nothing. */
+  for (int cap = 0; cap < 64; cap++) {
+    int in = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+    if (in < 0)
+      return errno == EINVAL ? 0 : -errno;
+    if (in && !(keep >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+      return -errno;
+  }
+  return 0;
+}
+
+static int op_caps(uint64_t eff, uint64_t perm, uint64_t inh, uint64_t amb)
+{
+  struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {
+      {.effective = (uint32_t)eff, .permitted = (uint32_t)perm, .inheritable = (uint32_t)inh},
+      {.effective = eff >> 32, .permitted = perm >> 32, .inheritable = inh >> 32},
+  };
+  if (syscall(SYS_capset, &hdr, data) < 0)
+    return -errno;
+  /* Only ambient capabilities survive execve for a non-root uid (no file
+   * capabilities are involved); each must be permitted and inheritable,
+   * which the capset above has just made so. */
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+    return -errno;
+  for (int cap = 0; cap < 64; cap++)
+    if (amb >> cap & 1 && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+      return -errno;
+  return 0;
+}
+
+static int op_rlimit(uint64_t resource, uint64_t soft, uint64_t hard)
+{
+  if (resource >= RLIM_NLIMITS)
+    return -EINVAL;
+  /* The wire's UINT64_MAX is RLIM_INFINITY, which is the same value for a
+   * 64-bit rlim_t; spelled out so that stays true on purpose. */
+  struct rlimit rl = {
+      .rlim_cur = soft == UINT64_MAX ? RLIM_INFINITY : soft,
+      .rlim_max = hard == UINT64_MAX ? RLIM_INFINITY : hard,
+  };
+  return setrlimit((__rlimit_resource_t)resource, &rl) < 0 ? -errno : 0;
+}
+
+static int op_no_new_privs(void)
+{
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+static int op_umask(uint64_t mask)
+{
+  exec_umask = mask & 0777; /* init ops keep umask 0: their modes are exact */
+  return 0;
+}
+
+static int op_mask(const char *path)
+{
+  autoclose int fd = in_root(path, O_PATH, 0);
+  if (fd == -ENOENT)
+    return 0;
+  if (fd < 0)
+    return fd;
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return -errno;
+  if (S_ISDIR(st.st_mode))
+    return mount_on(fd, "tmpfs", "tmpfs", MS_RDONLY, "size=0,mode=555");
+  /* The root's /dev/null must be the real one: an image (or a racing
+   * process) that makes it a symlink to, say, a /proc/sys file would get
+   * that file bound over the masked path (CVE-2025-31133 in runc). */
+  autoclose int null = in_root("/dev/null", O_PATH, 0);
+  if (null < 0)
+    return null;
+  if (fstat(null, &st) < 0)
+    return -errno;
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != (dev_t)makedev(1, 3))
+    return -ENODEV;
+  char src[32];
+  snprintf(src, sizeof src, "/proc/self/fd/%d", null);
+  return mount_on(fd, src, NULL, MS_BIND, NULL);
+}
+
+static int op_readonly(const char *path)
+{
+  autoclose int fd = in_root(path, O_PATH, 0);
+  if (fd == -ENOENT)
+    return 0;
+  if (fd < 0)
+    return fd;
+  struct statvfs vfs;
+  if (fstatvfs(fd, &vfs) < 0)
+    return -errno;
+  char self[32];
+  snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+  int r = mount_on(fd, self, NULL, MS_BIND | MS_REC, NULL);
+  if (r < 0)
+    return r;
+  /* A bind ignores MS_RDONLY; only a remount of the new mount applies it. */
+  return mount_in_root(path, NULL, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(&vfs),
+                       NULL);
+}
+
+static int op_domainname(const char *name)
+{
+  return setdomainname(name, strlen(name)) < 0 ? -errno : 0;
+}
+
+/* ---- lifecycle: create/start, terminals ------------------------------------ */
+
+static int fifo_fd = -1;      /* CTC_OP_FIFO_OPEN, for CTC_OP_WAIT_START */
+static int console_fd = -1;   /* CTC_OP_CONSOLE_CONNECT, for CTC_OP_PTY */
+static int console_chan = -1; /* I's end of M's console channel (CTC_OP_M_CONSOLE_PROXY) */
+
+static int op_fifo_open(const char *path)
+{
+  /* Node cannot make fifos, so the fifo is made here (owner-only: only root
+   * may start the container); an existing one is used as it is. */
+  if (mkfifo(path, 0600) < 0 && errno != EEXIST)
+    return -errno;
+  /* O_RDWR: a read-only open of a fifo blocks until there is a writer, and
+   * being a writer ourselves means the read in CTC_OP_WAIT_START sees no EOF. */
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  struct stat st;
+  int err = fstat(fd, &st) < 0 ? errno : S_ISFIFO(st.st_mode) ? 0 : EINVAL;
+  if (err) {
+    close(fd);
+    return -err;
+  }
+  if (fifo_fd >= 0)
+    close(fifo_fd);
+  fifo_fd = fd;
+  return 0;
+}
+
+static int op_wait_start(uint32_t step)
+{
+  if (fifo_fd < 0)
+    return -EBADF;
+  report(CTC_MSG_WAITING, step, 0);
+  /* `ctc create` returns now: from here on the executor may be gone, and
+   * the container must still start (or fail) on its own. */
+  executor_may_be_gone = 1;
+  char byte;
+  ssize_t n;
+  do
+    n = read(fifo_fd, &byte, 1);
+  while (n < 0 && errno == EINTR);
+  int r = n == 1 ? 0 : n == 0 ? -ECANCELED : -errno;
+  close(fifo_fd);
+  fifo_fd = -1;
+  return r;
+}
+
+static int op_console_connect(const char *path)
+{
+  int fd = pty_connect(path);
+  if (fd < 0)
+    return fd;
+  if (console_fd >= 0)
+    close(console_fd);
+  console_fd = fd;
+  return 0;
+}
+
+static int op_pty(uint64_t rows, uint64_t cols)
+{
+  int r = pty_open(rows, cols, console_fd >= 0 ? console_fd : console_chan);
+  if (r < 0)
+    return r;
+  /* The master has gone out; nothing more is sent on either. */
+  if (console_fd >= 0)
+    close(console_fd);
+  if (console_chan >= 0)
+    close(console_chan);
+  console_fd = console_chan = -1;
+  return 0;
 }
 
 #define S(k) (o->a[k].p)
@@ -646,9 +877,21 @@ static int run_op(const struct op *o)
   case CTC_OP_MKDIR: return op_mkdir(S(0), U(1));
   case CTC_OP_PIVOT: return op_pivot();
   case CTC_OP_HOSTNAME: return op_hostname(S(0));
-  case CTC_OP_USER: return op_user(U(0), U(1), S(2), LEN(2));
+  case CTC_OP_USER: return op_user(U(0), U(1), S(2), LEN(2), U(3));
   case CTC_OP_CHDIR: return op_chdir(S(0));
   case CTC_OP_EXEC: return op_exec(o->step, S(0), LEN(0), S(1), LEN(1));
+  case CTC_OP_CAPS_BOUNDING: return op_caps_bounding(U(0));
+  case CTC_OP_CAPS: return op_caps(U(0), U(1), U(2), U(3));
+  case CTC_OP_RLIMIT: return op_rlimit(U(0), U(1), U(2));
+  case CTC_OP_NO_NEW_PRIVS: return op_no_new_privs();
+  case CTC_OP_UMASK: return op_umask(U(0));
+  case CTC_OP_MASK: return op_mask(S(0));
+  case CTC_OP_READONLY: return op_readonly(S(0));
+  case CTC_OP_DOMAINNAME: return op_domainname(S(0));
+  case CTC_OP_FIFO_OPEN: return op_fifo_open(S(0));
+  case CTC_OP_WAIT_START: return op_wait_start(o->step);
+  case CTC_OP_CONSOLE_CONNECT: return op_console_connect(S(0));
+  case CTC_OP_PTY: return op_pty(U(0), U(1));
   }
   return -EINVAL; /* unreachable: read_program knows every op */
 }
@@ -658,7 +901,7 @@ static int run_op(const struct op *o)
 __attribute__((noreturn)) static void init_main(const struct program *prog)
 {
   /* Modes in the program are exact; the umask comes back just before execve. */
-  inherited_umask = umask(0);
+  exec_umask = umask(0);
   /* Opened here, after the clone: with CLONE_NEWNS this is our copy of "/". */
   rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
@@ -675,6 +918,8 @@ __attribute__((noreturn)) static void init_main(const struct program *prog)
     }
     for (; i < prog->h.nops && (!cmd.until || prog->ops[i].step < cmd.until); i++) {
       const struct op *o = &prog->ops[i];
+      if (IS_MONITOR_OP(o->code))
+        continue; /* M's, done before the clone */
       int r = fail && o->step == fail ? -EIO : run_op(o);
       if (r < 0) {
         report(CTC_MSG_ERR, o->step, -r);
@@ -690,18 +935,18 @@ __attribute__((noreturn)) static void init_main(const struct program *prog)
 
 /* ---- M: the monitor ------------------------------------------------------ */
 
-static int monitor(pid_t pid, uint32_t spawn_step)
+/* The monitor ops in their fixed order (wire.h), whatever the program's. */
+static int prepare(const struct program *prog, struct monitor *m)
 {
-  /* If the executor is gone this fails, and I sees EOF on fd 3 and exits. */
-  send_msg(CTC_MSG_PID, spawn_step, 0, pid);
-  int status;
-  pid_t r;
-  do
-    r = waitpid(pid, &status, 0);
-  while (r < 0 && errno == EINTR);
-  int code = r < 0 ? 1 : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-  send_msg(CTC_MSG_EXIT, 0, code, pid);
-  return code;
+  const struct op *o;
+  int r = 0;
+  if ((o = prog->detach))
+    r = m_detach(S(0), U(1), m);
+  if (!r && (o = prog->join))
+    r = m_join(U(0), U(1));
+  if (!r && prog->proxy)
+    r = m_console_proxy(m);
+  return r;
 }
 
 int main(void)
@@ -711,8 +956,9 @@ int main(void)
     return 2;
   }
   /* The executor forwards signals to the container itself; a Ctrl-C meant
-   * for the container must not take the monitor (and the exit status) away. */
-  const int ignored[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+   * for the container must not take the monitor (and the exit status) away.
+   * SIGPIPE: a gone executor (or reader of M's stdout) is an EPIPE, not death. */
+  const int ignored[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
   for (size_t k = 0; k < sizeof ignored / sizeof *ignored; k++)
     signal(ignored[k], SIG_IGN);
 
@@ -720,20 +966,24 @@ int main(void)
   read_program(&prog);
 
   const struct ctc_wire_header *h = &prog.h;
-  long pid;
-  if (h->fail_step && h->fail_step == h->spawn_step) {
-    pid = -1;
-    errno = EIO;
-  } else {
+  struct monitor m = MONITOR_INIT;
+  /* A fail_step on the spawn step fails before the monitor ops, too. */
+  int r = h->fail_step && h->fail_step == h->spawn_step ? -EIO : prepare(&prog, &m);
+  long pid = -1;
+  if (!r) {
     /* fork-like: no new stack, the child returns here; we are single-threaded. */
     pid = syscall(SYS_clone, (unsigned long)h->clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid < 0)
+      r = -errno;
   }
-  if (pid < 0) {
-    send_msg(CTC_MSG_ERR, h->spawn_step, errno, 0);
+  if (r < 0) {
+    send_msg(CTC_MSG_ERR, h->spawn_step, -r, 0);
     send_msg(CTC_MSG_EXIT, 0, 1, 0);
     return 1;
   }
-  if (pid == 0)
+  if (pid == 0) {
+    console_chan = m_leave(&m);
     init_main(&prog);
-  return monitor(pid, h->spawn_step);
+  }
+  return m_run(&m, pid, h->spawn_step);
 }

@@ -38,6 +38,28 @@
  *
  * Exactly the ops in the program are performed, in order; ctc-init decides
  * nothing on its own (the only run-time look-ups are noted per op below).
+ *
+ * SIGPIPE is ignored in M and I from the start (restored by CTC_OP_EXEC), so
+ * a gone executor is an EPIPE, never a signal.
+ *
+ * Variants of the ladder (monitor ops, below):
+ *
+ *   create/start (CTC_OP_M_DETACH, CTC_OP_FIFO_OPEN, CTC_OP_WAIT_START):
+ *     MSG_PID, MSG_DETACHED(d) from M; GO; ACKs from I; MSG_WAITING from I,
+ *     then E may exit. After `ctc start`: ACK(wait step), MSG_EXEC, written
+ *     only if E is still there (I no longer exits when a write fails).
+ *     d = 1: M has exited 0 after MSG_DETACHED; nothing more comes from M, so
+ *            E sees EOF once I has exec'd or exited.
+ *     d = 0: M stays; when I ends it writes the exit file, then tries
+ *            MSG_EXIT (ignored if E is gone) and exits with I's code.
+ *   exec (CTC_OP_M_JOIN): as the main ladder; I is born in the joined
+ *     namespaces.
+ *   terminal in the foreground (CTC_OP_M_CONSOLE_PROXY + CTC_OP_PTY): as the
+ *     main ladder; M copies between its stdio and the pty while I runs.
+ *
+ * Monitor ops are not ACKed. When one fails, or the clone does, M sends
+ * MSG_ERR(spawn_step, errno) and MSG_EXIT(1) and exits 1: no MSG_PID, no
+ * MSG_DETACHED, no exit file, no I.
  */
 #ifndef CTC_WIRE_H
 #define CTC_WIRE_H
@@ -128,7 +150,12 @@ enum ctc_wire_op {
   CTC_OP_PIVOT = 11,
   /* STR name: sethostname. */
   CTC_OP_HOSTNAME = 12,
-  /* U64 uid, U64 gid, BLOB groups (u32 each): setgroups, setgid, setuid. */
+  /* U64 uid, U64 gid, BLOB groups (u32 each), U64 keepcaps: setgroups,
+   * setgid, setuid. With keepcaps = 1 the permitted set survives the switch
+   * to a non-zero uid: prctl(PR_SET_KEEPCAPS, 1) before setgroups and
+   * prctl(PR_SET_KEEPCAPS, 0) after setuid (runc's order: CAPS_BOUNDING,
+   * USER with keepcaps, then CAPS). The effective set is still cleared by
+   * the kernel; CTC_OP_CAPS sets it again. */
   CTC_OP_USER = 13,
   /* STR dir: chdir (inside the container's root). */
   CTC_OP_CHDIR = 14,
@@ -141,45 +168,71 @@ enum ctc_wire_op {
 
   /* U64 keep: drop from the bounding set every capability (0..cap_last_cap)
    * whose bit is not set in keep (prctl PR_CAPBSET_DROP). Needs root, so it
-   * comes before CTC_OP_USER. */
+   * comes before CTC_OP_USER. cap_last_cap is found by PR_CAPBSET_READ
+   * (EINVAL past the last one), so /proc is not needed; capabilities not in
+   * the set already are left alone. */
   CTC_OP_CAPS_BOUNDING = 16,
   /* U64 effective, U64 permitted, U64 inheritable, U64 ambient: capset() the
    * three sets (bits above 63 are not representable and never used), then
    * clear the ambient set and raise each ambient bit (PR_CAP_AMBIENT_RAISE).
-   * Comes after CTC_OP_USER (with keepcaps=1), as the target uid. */
+   * Comes after CTC_OP_USER (with keepcaps=1), as the target uid. capset
+   * uses _LINUX_CAPABILITY_VERSION_3; the kernel ignores bits past
+   * cap_last_cap there, but raising such an ambient bit is EINVAL, and one
+   * that is not both permitted and inheritable is EPERM (the kernel's errno
+   * is reported as is). */
   CTC_OP_CAPS = 17,
   /* U64 resource (RLIMIT_*), U64 soft, U64 hard: setrlimit. UINT64_MAX is
    * RLIM_INFINITY. Raising a hard limit needs CAP_SYS_RESOURCE (EPERM). */
   CTC_OP_RLIMIT = 18,
   /* no args: prctl(PR_SET_NO_NEW_PRIVS, 1). */
   CTC_OP_NO_NEW_PRIVS = 19,
-  /* U64 mask: umask(mask). */
+  /* U64 mask: the umask the container's process gets. Init ops keep
+   * running with umask 0 (their modes are exact); CTC_OP_EXEC sets this
+   * mask (& 0777) just before execve. Without this op the process gets
+   * the umask ctc-init was started with. */
   CTC_OP_UMASK = 20,
   /* STR path (in root): hide a path. A directory gets a read-only, empty
-   * tmpfs (size=0); anything else gets /dev/null bind-mounted over it (the
-   * root's /dev/null, resolved in root). A missing path is skipped. */
+   * tmpfs (mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0,mode=555");
+   * for tmpfs size=0 means "no limit", which is moot on a read-only mount);
+   * anything else gets /dev/null bind-mounted over it (the root's
+   * /dev/null, resolved in root; a plain MS_BIND, like runc). That
+   * /dev/null must be the character device 1:3, else ENODEV: a symlink or
+   * file there would be bound over the masked path instead (runc's
+   * CVE-2025-31133). The path is followed if it is a symlink. A missing
+   * path (ENOENT) is skipped with an ACK; any other error is reported. */
   CTC_OP_MASK = 21,
   /* STR path (in root): bind the path onto itself (MS_BIND|MS_REC) and
-   * remount it read-only, keeping its nosuid/nodev/noexec. A missing path
-   * is skipped. */
+   * remount it read-only, keeping its nosuid/nodev/noexec (statvfs before
+   * the bind; atime flags are not kept, as in runc). Only the top mount is
+   * made read-only, not mounts below it. A missing path (ENOENT) is skipped
+   * with an ACK. */
   CTC_OP_READONLY = 22,
   /* STR name: setdomainname. */
   CTC_OP_DOMAINNAME = 23,
 
   /* ---- lifecycle: create/start, terminals ----------------------------- */
 
-  /* STR fifo (host path): open the exec fifo O_RDWR|O_CLOEXEC (never blocks)
-   * and keep the fd. Must come before CTC_OP_PIVOT (the path is a host path). */
+  /* STR fifo (host path): make the exec fifo (mkfifo 0600; an existing one
+   * is used), open it O_RDWR|O_CLOEXEC (never blocks) and keep the fd. Must come before CTC_OP_PIVOT (the path is a host path).
+   * Because I holds a writer too, `ctc start`'s O_WRONLY|O_NONBLOCK open
+   * succeeds whenever I is waiting, and fails with ENXIO once I is gone.
+   * A path that is not a fifo is EINVAL. */
   CTC_OP_FIFO_OPEN = 24,
   /* no args: send MSG_WAITING(step), then block in read() on the kept fifo fd
    * until `ctc start` writes a byte into it (or fail with EPIPE-like errors:
    * a read of 0 bytes is ECANCELED). Close the fd. Comes right before
    * CTC_OP_EXEC. After MSG_WAITING the executor may be gone: from then on,
-   * I and M ignore failed writes on fd 3 (SIGPIPE is ignored from the start). */
+   * I and M ignore failed writes on fd 3 (SIGPIPE is ignored from the start).
+   * If sending MSG_WAITING itself fails, I exits 1 (E died during setup).
+   * Without an earlier CTC_OP_FIFO_OPEN: EBADF. Until CTC_OP_EXEC, I still
+   * ignores SIGINT/SIGTERM/SIGHUP/SIGQUIT (inherited from M), and as pid 1
+   * of a pid namespace it only dies of SIGKILL anyway: kill a created
+   * container with SIGKILL. */
   CTC_OP_WAIT_START = 25,
   /* STR socket path (host path): connect an AF_UNIX SOCK_STREAM socket to the
    * console socket (runc's --console-socket) and keep the fd (CLOEXEC). Must
-   * come before CTC_OP_PIVOT. */
+   * come before CTC_OP_PIVOT. A path that does not fit sockaddr_un's
+   * sun_path (107 bytes) is ENAMETOOLONG. */
   CTC_OP_CONSOLE_CONNECT = 26,
   /* U64 rows, U64 cols: open the root's /dev/ptmx (resolved in root, i.e. the
    * container's own devpts after it is mounted), unlockpt, open the peer
@@ -188,17 +241,33 @@ enum ctc_wire_op {
    * fds 0, 1 and 2. Then hand the master over with SCM_RIGHTS: to the
    * console socket if CTC_OP_CONSOLE_CONNECT ran, else to M over the console
    * channel (CTC_OP_M_CONSOLE_PROXY); fails with ENOTCONN if neither. The
-   * message carries one byte of data; the master is then closed in I. */
+   * message carries one byte of data (0); the master is then closed in I,
+   * and so is the console socket (nothing more is sent on it). Before
+   * setsid, I is not a process-group leader, so setsid cannot fail with
+   * EPERM unless CTC_OP_PTY runs twice. */
   CTC_OP_PTY = 27,
 
   /* ---- monitor ops ----------------------------------------------------
    * Performed by M, not I, when the program is read, before the clone; they
-   * come first in the program, carry the spawn step, and I skips them. */
+   * come first in the program, carry the spawn step, and I skips them.
+   * Each may appear once; M_DETACH and M_CONSOLE_PROXY exclude each other
+   * (a detached container has no foreground terminal). Breaking these rules
+   * is a bad program. Whatever their order in the program, M performs them
+   * in one fixed order: M_DETACH's preparations (exit directory, /dev/null,
+   * the subreaper probe), M_JOIN, M_CONSOLE_PROXY's socketpair, clone. */
 
   /* U64 pid, U64 ns flags: join the listed namespaces of pid (setns on
    * /proc/<pid>/ns/<name>, opened all first; user first, mnt last) before
    * the clone, so I is born inside them (`ctc exec`). cgroup joining is the
-   * executor's (cgroup.join after MSG_PID), as for a new container. */
+   * executor's (cgroup.join after MSG_PID), as for a new container.
+   * ns flags are CLONE_NEW* bits: USER, NS (mnt), UTS, IPC, NET, PID,
+   * CGROUP, TIME (0x80 is allowed here); any other bit is EINVAL. A
+   * namespace M already shares with pid (same st_dev/st_ino of
+   * /proc/self/ns/<name> and /proc/<pid>/ns/<name>) is skipped: setns into
+   * one's own user namespace is EINVAL. Order: user, uts, ipc, net, pid,
+   * cgroup, time, mnt (mnt last: it changes M's root and cwd to the
+   * container's, which is also where I starts). The pid namespace applies
+   * to children only, i.e. to I. Clone flags 0 are usual with this op. */
   CTC_OP_M_JOIN = 100,
   /* STR exit file (host path), U64 caller pid: detach. M opens the exit
    * file's directory before anything else (it may join a mount namespace).
@@ -213,14 +282,34 @@ enum ctc_wire_op {
    * temporary name and rename, and exits. Without this op M is the
    * foreground monitor described above (MSG_EXIT). Either way M sends
    * MSG_DETACHED right after MSG_PID, before E's first GO (E reads it first,
-   * so M's writes still never interleave with I's). */
+   * so M's writes still never interleave with I's).
+   * Details: the probe runs before M_JOIN and the clone and is only
+   * reported after MSG_PID (a child forked after setns into a pid namespace
+   * would be born in it, and its orphans would go to the container's init).
+   * The probe's processes close every fd but their pipe at once, so they
+   * never hold E's stdio or fd 3, and are named "ctc-init-probe" (the
+   * orphan is reaped by whoever adopts it); the orphan gives up after ~1 s
+   * and answers 0; a failed fork is MSG_ERR (EAGAIN). Caller pid 0 means
+   * "no caller": no probe, MSG_DETACHED(0).
+   * The exit file is written by openat/renameat on the directory fd opened
+   * first (temporary name ".ctc-exit.<M's pid>", mode 0644); M keeps fd 3
+   * and, after writing it, still tries MSG_EXIT. M's own exit code: 0 when
+   * detaching (d = 1), else I's exit code. */
   CTC_OP_M_DETACH = 101,
   /* no args: foreground terminal. Before the clone M makes a private unix
    * socketpair (the console channel) for I's CTC_OP_PTY. After MSG_PID, M
    * receives the pty master, puts its own stdin into raw mode if it is a
    * terminal (restored when M exits), copies its stdin to the master and the
    * master to its stdout until I exits, and on SIGWINCH copies stdin's window
-   * size to the master (once at start, too). */
+   * size to the master (once at start, too).
+   * Details: raw mode and the window size are applied when the master
+   * arrives (so a failed setup never touches the terminal), only if fd 0 is
+   * a terminal. The channel is SOCK_STREAM|SOCK_CLOEXEC; I's end closes at
+   * its exec. At EOF on stdin M stops reading it (the pty is not closed, so
+   * the container sees no EOF, as with runc). When I has exited, M drains
+   * the master until EIO or 100 ms of silence (at most 2 s), restores the
+   * terminal, then sends MSG_EXIT. SIGCHLD and SIGWINCH are blocked in M
+   * and read from a signalfd; I starts with the signal mask M had. */
   CTC_OP_M_CONSOLE_PROXY = 102,
 };
 
@@ -241,8 +330,10 @@ enum ctc_wire_msg_type {
   CTC_MSG_PAUSED = 4, /* step = the `until` it stopped at; I waits for GO */
   CTC_MSG_EXEC = 5,   /* step = exec step; execve is next */
   CTC_MSG_EXIT = 6,   /* value = exit code, 128+signal if killed */
-  CTC_MSG_WAITING = 7, /* step = the exec step; I is set up and waits for `ctc start` */
-  CTC_MSG_DETACHED = 8, /* value = 1 if M exits (the caller reaps I), 0 if M stays as the monitor */
+  CTC_MSG_WAITING = 7, /* step = CTC_OP_WAIT_START's step (the exec step, if encoded
+                        * under it); I is set up and waits for `ctc start` */
+  CTC_MSG_DETACHED = 8, /* step = spawn_step; value = 1 if M exits (the caller
+                         * reaps I), 0 if M stays as the monitor */
 };
 
 /* Commands from the executor to I: fixed 8-byte records. */

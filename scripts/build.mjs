@@ -2,7 +2,7 @@
 // and the bundled CLI. Runs at `npm install` / `npm ci` (the prepare script).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,7 +17,11 @@ function buildHelper() {
       '     On Debian or Ubuntu: apt-get install gcc libc6-dev (or build-essential), then npm install again.');
     process.exit(1);
   }
-  execFileSync(cc, ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-std=gnu11', '-o', join(dist, 'ctc-init'), join(root, 'native', 'ctc-init.c')], {
+  const sources = readdirSync(join(root, 'native'))
+    .filter((f) => f.endsWith('.c'))
+    .sort()
+    .map((f) => join(root, 'native', f));
+  execFileSync(cc, ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-std=gnu11', '-o', join(dist, 'ctc-init'), ...sources], {
     stdio: 'inherit',
   });
 }
@@ -34,8 +38,13 @@ async function bundleCli() {
     format: 'esm',
     platform: 'node',
     target: 'node20',
+    // ESM builds first: a UMD build's dynamic require() cannot live in an ESM bundle (jsonc-parser).
+    mainFields: ['module', 'main'],
     // The compiler API stays a separate package, loaded only by `ctc build`.
     external: ['typescript'],
+    // ESM builds first: jsonc-parser's UMD main requires its parts dynamically,
+    // which a bundle cannot resolve.
+    mainFields: ['module', 'main'],
     banner: { js: '#!/usr/bin/env node' },
     sourcemap: 'linked',
     logLevel: 'warning',

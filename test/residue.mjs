@@ -30,7 +30,9 @@ export function hostResidue(stateRoots = ['/run/ctc']) {
   for (const p of ls('/proc')) {
     if (!/^\d+$/.test(p.name)) continue;
     try {
-      if (readFileSync(`/proc/${p.name}/comm`, 'utf8').trim() === 'ctc-init') found.push(`process ${p.name} ctc-init`);
+      // A zombie has exited; reaping it is its parent's (often pid 1's) business.
+      const zombie = / Z /.test(readFileSync(`/proc/${p.name}/stat`, 'utf8').replace(/^.*\)/s, ')'));
+      if (!zombie && readFileSync(`/proc/${p.name}/comm`, 'utf8').trim() === 'ctc-init') found.push(`process ${p.name} ctc-init`);
     } catch {
       // gone meanwhile
     }

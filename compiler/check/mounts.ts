@@ -17,11 +17,11 @@ export function checkMounts(spec: Spec, origins: Origins): CtcError[] {
     errors.push(containerPath(m.destination, `${at}.destination`, origins));
     if (m.destination === '/') errors.push(new CtcError('CT_PATH_ESCAPE', `${at}: cannot mount over the container root`, { source, hint: 'use rootfs for the root' }));
     if (isBind(m)) errors.push(hostPath(m.source, `${at}.source`, origins));
-    for (const o of m.options) {
+    m.options.forEach((o, j) => {
       if (!isFlagOption(o) && !isDataOption(o)) {
-        errors.push(new CtcError('CT_MOUNT_OPTION', `${at}: unknown mount option '${o}'`, { source: originOf(origins, `${at}.options`) }));
+        errors.push(new CtcError('CT_MOUNT_OPTION', `${at}: unknown mount option '${o}'`, { source: originOf(origins, `${at}.options[${j}]`) }));
       }
-    }
+    });
   });
   return errors.filter((e) => e !== undefined);
 }

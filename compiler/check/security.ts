@@ -11,11 +11,11 @@ export function checkSecurity(spec: Spec, origins: Origins): CtcError[] {
   const errors: CtcError[] = [];
   if (p.capabilities) {
     for (const [set, caps] of Object.entries(p.capabilities)) {
-      for (const c of caps as string[]) {
+      (caps as string[]).forEach((c, i) => {
         if (!Object.hasOwn(capabilityNumbers, c)) {
-          errors.push(new CtcError('CT_CAP_UNKNOWN', `process.capabilities.${set}: unknown capability '${c}'`, { source: at(`process.capabilities.${set}`) }));
+          errors.push(new CtcError('CT_CAP_UNKNOWN', `process.capabilities.${set}: unknown capability '${c}'`, { source: at(`process.capabilities.${set}[${i}]`) }));
         }
-      }
+      });
     }
     const { ambient, permitted, inheritable } = p.capabilities;
     const loose = ambient.filter((c) => !permitted.includes(c) || !inheritable.includes(c));

@@ -23,10 +23,16 @@ export interface CgroupDriver {
   /** Creates the cgroup (its parents as needed); fails if it exists. */
   create(path: string): void;
   limit(path: string, key: LimitKey, value: string): void;
+  /** Device rules ('allow c 1:3 rwm', 'deny a *:* rwm'), in order. */
+  devices(path: string, rules: string[]): void;
   join(path: string, pid: number): void;
   /** Kills what is left inside, then removes the cgroup's directories. */
   remove(path: string): void;
   pids(path: string): number[];
+  /** Freezes every process in the cgroup and waits until the kernel says so. */
+  freeze(path: string): Promise<void>;
+  thaw(path: string): Promise<void>;
+  isFrozen(path: string): boolean;
   /** What the container sees at its mount.cgroup destination. */
   mounts(): CgroupMount[];
 }

@@ -61,3 +61,16 @@ export function removeCgroupDir(dir: string): void {
     }
   }
 }
+
+/** Polls until done() holds, up to ms; throws ETIMEDOUT naming what. */
+export async function poll(done: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > end) {
+      const err = new Error(`timed out waiting for ${what}`) as NodeJS.ErrnoException;
+      err.code = 'ETIMEDOUT';
+      throw err;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

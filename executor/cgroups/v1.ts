@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { codeOf } from '../errno.ts';
 import type { CgroupDriver, CgroupMount, LimitKey } from './driver.ts';
-import { pidsIn, readValue, removeCgroupDir, writeValue } from './files.ts';
+import { pidsIn, poll, readValue, removeCgroupDir, writeValue } from './files.ts';
 import { CgroupV2 } from './v2.ts';
 
 export interface Hierarchy {
@@ -89,6 +89,14 @@ export class CgroupV1 implements CgroupDriver {
     for (const [controller, file, v] of limitFiles[key](value)) writeValue(join(this.hierarchyOf(controller).mountpoint, path, file), v);
   }
 
+  devices(path: string, rules: string[]): void {
+    const dir = join(this.hierarchyOf('devices').mountpoint, path);
+    for (const rule of rules) {
+      const [verb, ...rest] = rule.split(' ');
+      writeValue(join(dir, verb === 'allow' ? 'devices.allow' : 'devices.deny'), rest.join(' '));
+    }
+  }
+
   join(path: string, pid: number): void {
     for (const dir of this.dirs(path)) writeValue(join(dir, 'cgroup.procs'), String(pid));
     this.unified?.join(path, pid);
@@ -102,6 +110,33 @@ export class CgroupV1 implements CgroupDriver {
   pids(path: string): number[] {
     const memory = this.hierarchies.find((h) => h.controllers.includes('memory')) ?? this.hierarchies[0];
     return memory ? pidsIn(join(memory.mountpoint, path)) : [];
+  }
+
+  private freezerState(path: string): string | undefined {
+    const h = this.hierarchies.find((x) => x.controllers.includes('freezer'));
+    return h && join(h.mountpoint, path, 'freezer.state');
+  }
+
+  async freeze(path: string): Promise<void> {
+    const file = join(this.hierarchyOf('freezer').mountpoint, path, 'freezer.state');
+    // The state reads FREEZING until every task has stopped; asking again
+    // catches tasks forked meanwhile, as runc does.
+    await poll(() => {
+      writeValue(file, 'FROZEN');
+      return readValue(file) === 'FROZEN';
+    }, `${path} to freeze`);
+  }
+
+  async thaw(path: string): Promise<void> {
+    const file = this.freezerState(path);
+    if (!file || !existsSync(file)) return;
+    writeValue(file, 'THAWED');
+    await poll(() => readValue(file) === 'THAWED', `${path} to thaw`);
+  }
+
+  isFrozen(path: string): boolean {
+    const file = this.freezerState(path);
+    return file !== undefined && readValue(file) === 'FROZEN';
   }
 
   mounts(): CgroupMount[] {

@@ -3,8 +3,9 @@
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { CtcError } from '../../compiler/error.ts';
 import type { CgroupDriver, CgroupMount, LimitKey } from './driver.ts';
-import { ensureDir, pidsIn, readValue, removeCgroupDir, writeValue } from './files.ts';
+import { ensureDir, pidsIn, poll, readValue, removeCgroupDir, writeValue } from './files.ts';
 
 const wanted = ['cpu', 'memory', 'pids'];
 
@@ -54,6 +55,13 @@ export class CgroupV2 implements CgroupDriver {
     }
   }
 
+  devices(path: string, rules: string[]): void {
+    if (rules.length === 0) return;
+    throw new CtcError('CT_NOT_YET', `device rules on cgroup v2 (${path}) need an eBPF device filter, which ctc does not load yet`, {
+      hint: 'on cgroup v2 hosts, set resources.devices to [] (no device filter) until ctc has it',
+    });
+  }
+
   join(path: string, pid: number): void {
     writeValue(join(this.dir(path), 'cgroup.procs'), String(pid));
   }
@@ -76,5 +84,20 @@ export class CgroupV2 implements CgroupDriver {
 
   mounts(): CgroupMount[] {
     return [{ kind: 'cgroup2', sub: '' }];
+  }
+
+  async freeze(path: string): Promise<void> {
+    writeValue(join(this.dir(path), 'cgroup.freeze'), '1');
+    await poll(() => this.isFrozen(path), `${path} to freeze`);
+  }
+
+  async thaw(path: string): Promise<void> {
+    if (!existsSync(join(this.dir(path), 'cgroup.freeze'))) return;
+    writeValue(join(this.dir(path), 'cgroup.freeze'), '0');
+    await poll(() => !this.isFrozen(path), `${path} to thaw`);
+  }
+
+  isFrozen(path: string): boolean {
+    return /^frozen 1$/m.test(readValue(join(this.dir(path), 'cgroup.events')) ?? '');
   }
 }

@@ -93,15 +93,18 @@ test('limits are visible inside and set on the host cgroup while it runs; the cg
   );
   const cg = detectCgroups();
   const run = ctcAsync(['run', '--id', id, p]);
-  await until(() => run.out().split('\n').length >= 3, 'the container to print its limits');
-  assert.equal(run.out().split('\n').slice(0, 2), [String(48 * 2 ** 20), '20']);
-  assert.ok(cg.exists(`/ctc/${id}`), 'the cgroup exists on the host while the container runs');
-  const [initPid] = cg.pids(`/ctc/${id}`);
-  assert.ok(initPid > 0, 'the init is in the cgroup');
-  const state = JSON.parse(readFileSync(`/run/ctc/${id}/state.json`, 'utf8'));
-  assert.is(state.pid, initPid);
-  assert.is(state.status, 'running');
-  run.child.stdin.end('bye\n');
+  try {
+    await until(() => run.out().split('\n').length >= 3, 'the container to print its limits');
+    assert.equal(run.out().split('\n').slice(0, 2), [String(48 * 2 ** 20), '20']);
+    assert.ok(cg.exists(`/ctc/${id}`), 'the cgroup exists on the host while the container runs');
+    const [initPid] = cg.pids(`/ctc/${id}`);
+    assert.ok(initPid > 0, 'the init is in the cgroup');
+    const state = JSON.parse(ctc(['state', id]).stdout);
+    assert.is(state.pid, initPid);
+    assert.is(state.status, 'running');
+  } finally {
+    run.child.stdin.end('bye\n');
+  }
   const r = await run.done;
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /got bye/);

@@ -1,0 +1,141 @@
+// The runc-compatible lifecycle commands: create, start, state, kill,
+// delete, list, ps, pause, resume. Each parses its arguments and calls the
+// executor's API.
+
+import { readFileSync } from 'node:fs';
+import { CtcError } from '../compiler/error.ts';
+import { Factory } from '../executor/container.ts';
+import { parseSignal } from '../executor/signals.ts';
+import { defaultStateRoot } from '../executor/state.ts';
+import { type Globals, parseCommand } from './args.ts';
+import { bundlePlan } from './bundle.ts';
+
+export const factory = (g: Globals) => new Factory(g.root ?? defaultStateRoot);
+
+function oneId(command: string, positionals: string[]): string {
+  if (positionals.length !== 1) throw new CtcError('CT_USAGE', `${command} takes one container id`, { hint: `usage: ctc ${command} ID` });
+  return positionals[0];
+}
+
+export async function createCommand(args: string[], g: Globals): Promise<number> {
+  const { values, positionals } = parseCommand('create', args, {
+    bundle: { type: 'string', short: 'b' },
+    'pid-file': { type: 'string' },
+    'console-socket': { type: 'string' },
+    'no-pivot': { type: 'boolean' },
+    'no-new-keyring': { type: 'boolean' },
+    'preserve-fds': { type: 'string' },
+  });
+  const id = oneId('create', positionals);
+  refuseUnsupported(values);
+  const { plan, text, bundle } = await bundlePlan(values.bundle);
+  return factory(g).create(id, plan, {
+    mode: 'create',
+    planText: text,
+    bundle,
+    pidFile: values['pid-file'],
+    consoleSocket: values['console-socket'],
+    failStep: failStep(),
+  });
+}
+
+/** Options ctc accepts from runc's set but cannot honour yet: refused, never ignored. */
+export function refuseUnsupported(values: { 'no-pivot'?: boolean; 'preserve-fds'?: string }): void {
+  if (values['no-pivot']) throw new CtcError('CT_NOT_YET', '--no-pivot is not supported yet', { hint: 'ctc always uses pivot_root' });
+  if (values['preserve-fds'] && values['preserve-fds'] !== '0') throw new CtcError('CT_NOT_YET', '--preserve-fds is not supported yet');
+}
+
+export function startCommand(args: string[], g: Globals): number {
+  const { positionals } = parseCommand('start', args, {});
+  factory(g).load(oneId('start', positionals)).start();
+  return 0;
+}
+
+export function stateCommand(args: string[], g: Globals): number {
+  const { positionals } = parseCommand('state', args, {});
+  console.log(JSON.stringify(factory(g).load(oneId('state', positionals)).ociState(), null, 2));
+  return 0;
+}
+
+export function killCommand(args: string[], g: Globals): number {
+  const { values, positionals } = parseCommand('kill', args, { all: { type: 'boolean', short: 'a' } });
+  if (positionals.length < 1 || positionals.length > 2) throw new CtcError('CT_USAGE', 'usage: ctc kill [--all] ID [SIGNAL]');
+  const [id, signal = 'SIGTERM'] = positionals;
+  const sig = parseSignal(signal);
+  factory(g).load(id).signal(sig, values.all);
+  return 0;
+}
+
+export async function deleteCommand(args: string[], g: Globals): Promise<number> {
+  const { values, positionals } = parseCommand('delete', args, { force: { type: 'boolean', short: 'f' } });
+  if (positionals.length === 0) throw new CtcError('CT_USAGE', 'usage: ctc delete [--force] ID...');
+  for (const id of positionals) {
+    try {
+      await factory(g).load(id).destroy(values.force);
+    } catch (e) {
+      // runc: deleting what is already gone with --force is success
+      if (!(values.force && e instanceof CtcError && e.code === 'CT_NOT_FOUND')) throw e;
+    }
+  }
+  return 0;
+}
+
+export function listCommand(args: string[], g: Globals): number {
+  const { values } = parseCommand('list', args, { format: { type: 'string', short: 'f', default: 'table' }, quiet: { type: 'boolean', short: 'q' } });
+  const states = factory(g)
+    .list()
+    .map((c) => c.ociState());
+  if (values.quiet) for (const s of states) console.log(s.id);
+  else if (values.format === 'json') console.log(JSON.stringify(states));
+  else if (values.format === 'table') printTable(['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner]));
+  else throw new CtcError('CT_USAGE', `--format is table or json, not ${values.format}`);
+  return 0;
+}
+
+export function psCommand(args: string[], g: Globals): number {
+  const { values, positionals } = parseCommand('ps', args, { format: { type: 'string', short: 'f', default: 'table' } });
+  const c = factory(g).load(positionals[0] ?? oneId('ps', positionals));
+  const pids = c.processes();
+  if (values.format === 'json') console.log(JSON.stringify(pids));
+  else printTable(['PID', 'CMD'], pids.map((p) => [String(p), cmdline(p)]));
+  return 0;
+}
+
+export async function pauseCommand(args: string[], g: Globals): Promise<number> {
+  const { positionals } = parseCommand('pause', args, {});
+  await factory(g).load(oneId('pause', positionals)).pause();
+  return 0;
+}
+
+export async function resumeCommand(args: string[], g: Globals): Promise<number> {
+  const { positionals } = parseCommand('resume', args, {});
+  await factory(g).load(oneId('resume', positionals)).resume();
+  return 0;
+}
+
+/** Commands that exist for runc's callers but come with later issues. */
+export function notYet(command: string, issue: number): () => Promise<number> {
+  return async () => {
+    throw new CtcError('CT_NOT_YET', `ctc ${command} is not implemented yet (issue ${issue})`);
+  };
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+function printTable(head: string[], rows: string[][]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const r of [head, ...rows]) console.log(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join(''));
+}
+
+export function failStep(): number | undefined {
+  const v = process.env.CTC_FAIL_STEP;
+  if (v === undefined || v === '') return undefined;
+  if (!/^[1-9]\d*$/.test(v)) throw new CtcError('CT_USAGE', `CTC_FAIL_STEP must be a step number, not '${v}'`);
+  return Number(v);
+}

@@ -1,0 +1,45 @@
+// The OCI frontend: a runtime-spec config.json → Spec. Every part of the
+// spec remembers its `config.json:line:col`, so each plan step names the
+// line of the config that caused it.
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { CtcError, throwAll } from '../error.ts';
+import { parseJson } from '../oci/json.ts';
+import { specOrigins, walkFields } from '../oci/fields.ts';
+import { checkVersion, specFromOci } from '../oci/read.ts';
+import type { Spec } from '../spec.ts';
+import type { FrontendResult } from './result.ts';
+
+export function compileOci(configPath: string): FrontendResult {
+  const file = resolve(configPath);
+  const name = basename(file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CtcError('CT_SOURCE_READ', `cannot read ${configPath}`, { errno: (e as NodeJS.ErrnoException).code });
+  }
+  const { value, at } = parseJson(text, name);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new CtcError('CT_SHAPE', `${name} must hold a JSON object (an OCI runtime config)`, { source: at.get('') });
+  }
+  const config = value as Record<string, unknown>;
+  // A config of another version may mean something else by the same fields.
+  checkVersion(config, at);
+  const fields = walkFields(config, at);
+  let spec: Spec;
+  try {
+    spec = specFromOci(config, at, dirname(file));
+  } catch (e) {
+    if (e instanceof CtcError) throwAll([...fields.unsupported, e]); // all that is wrong, not one kind of it
+    throw e;
+  }
+  throwAll(fields.unsupported);
+  return {
+    spec,
+    origins: specOrigins(fields.read, at),
+    sources: [{ path: name, sha256: createHash('sha256').update(text).digest('hex') }],
+  };
+}

@@ -1,0 +1,79 @@
+// The OCI runtime config ctc writes (`ctc spec`, `ctc build --emit-bundle`):
+// the part of the runtime-spec's shape that ctc fills, and its printing.
+
+/** The runtime-spec version of the configs ctc writes. */
+export const OCI_VERSION = '1.2.0';
+
+export interface OciMount {
+  destination: string;
+  type: string;
+  source: string;
+  options?: string[];
+}
+
+export interface OciIdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
+export interface OciDeviceRule {
+  allow: boolean;
+  type?: string;
+  major?: number;
+  minor?: number;
+  access?: string;
+}
+
+export interface OciConfig {
+  ociVersion: string;
+  process: {
+    terminal?: boolean;
+    consoleSize?: { height: number; width: number };
+    user: { uid: number; gid: number; umask?: number; additionalGids?: number[] };
+    args: string[];
+    env?: string[];
+    cwd: string;
+    capabilities?: Partial<Record<'bounding' | 'effective' | 'permitted' | 'inheritable' | 'ambient', string[]>>;
+    /** -1 is RLIM_INFINITY, printed as 18446744073709551615 */
+    rlimits?: { type: string; hard: number; soft: number }[];
+    noNewPrivileges?: boolean;
+    oomScoreAdj?: number;
+  };
+  root: { path: string; readonly?: boolean };
+  hostname?: string;
+  domainname?: string;
+  mounts: OciMount[];
+  annotations?: Record<string, string>;
+  linux: {
+    uidMappings?: OciIdMapping[];
+    gidMappings?: OciIdMapping[];
+    resources?: {
+      devices?: OciDeviceRule[];
+      memory?: { limit?: number; swap?: number };
+      pids?: { limit: number };
+      cpu?: { shares?: number; quota?: number; period?: number };
+    };
+    cgroupsPath?: string;
+    namespaces: { type: string }[];
+    devices?: { path: string; type: string; major: number; minor: number; fileMode: number; uid: number; gid: number }[];
+    rootfsPropagation?: string;
+    maskedPaths?: string[];
+    readonlyPaths?: string[];
+  };
+}
+
+/** Stands in for RLIM_INFINITY while printing; no real value holds a NUL. */
+const INFINITY = '\u0000rlim-infinity';
+
+/**
+ * Tab-indented JSON, as runc writes it. An rlimit of -1 becomes
+ * 18446744073709551615 (RLIM_INFINITY, a uint64 to the runtime), which a
+ * JavaScript number cannot print.
+ */
+export function printConfig(config: OciConfig): string {
+  const rlimit = (n: number): number => (n === -1 ? (INFINITY as unknown as number) : n);
+  const rlimits = config.process.rlimits?.map((r) => ({ ...r, hard: rlimit(r.hard), soft: rlimit(r.soft) }));
+  const copy = rlimits ? { ...config, process: { ...config.process, rlimits } } : config;
+  return JSON.stringify(copy, null, '\t').replaceAll(JSON.stringify(INFINITY), '18446744073709551615') + '\n';
+}

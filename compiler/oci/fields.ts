@@ -1,0 +1,191 @@
+// Every field of the OCI runtime spec (config.md, config-linux.md, up to
+// 1.2.x), and what ctc does with it: reads it into the Spec, or refuses it
+// until the issue that brings it. A known field is never ignored silently;
+// a property the spec does not define is ignored, as the spec requires.
+
+import { CtcError } from '../error.ts';
+import type { Origins } from '../spec.ts';
+import { element, member } from './json.ts';
+
+/** Read into the Spec by compiler/oci/read.ts. */
+const READ = 'read';
+
+interface NotYet {
+  /** what brings it, or why nothing will */
+  notYet: string;
+  /** values that ask for nothing ctc does not already do (beyond null, false, '', [], {}) */
+  accepts?: (v: unknown) => boolean;
+}
+interface Each {
+  each: Fields;
+}
+type Field = typeof READ | NotYet | Each | Fields;
+interface Fields {
+  readonly [key: string]: Field;
+}
+
+const notYet = (hint: string, accepts?: NotYet['accepts']): NotYet => ({ notYet: hint, ...(accepts ? { accepts } : {}) });
+const each = (fields: Fields): Each => ({ each: fields });
+const zero = (v: unknown) => v === 0;
+
+const ISSUE_4 = notYet('issue 4 brings seccomp, sysctl and LSM labels');
+const ISSUE_6 = notYet('issue 6 brings the cgroup resources beyond memory and swap, pids, and cpu shares, quota and period');
+const ISSUE_6_ZERO = notYet(ISSUE_6.notYet, zero); // 0 means "not set" to runc
+const ISSUE_11 = notYet('issue 11 brings user namespaces, id mappings and joining existing namespaces');
+const ISSUE_13 = notYet('issue 13 brings hooks');
+const NOT_PLANNED = notYet('not planned; remove the field to build this config with ctc');
+const OTHER_OS = notYet('not planned: the field is for another platform; remove it to build this config with ctc');
+
+export const ociFields: Fields = {
+  ociVersion: READ,
+  root: { path: READ, readonly: READ },
+  mounts: each({ destination: READ, type: READ, source: READ, options: READ, uidMappings: ISSUE_11, gidMappings: ISSUE_11 }),
+  process: {
+    terminal: READ,
+    consoleSize: READ,
+    user: { uid: READ, gid: READ, umask: READ, additionalGids: READ, username: OTHER_OS },
+    args: READ,
+    commandLine: OTHER_OS,
+    env: READ,
+    cwd: READ,
+    capabilities: READ,
+    rlimits: READ,
+    noNewPrivileges: READ,
+    apparmorProfile: ISSUE_4,
+    selinuxLabel: ISSUE_4,
+    oomScoreAdj: READ,
+    scheduler: NOT_PLANNED,
+    ioPriority: NOT_PLANNED,
+    execCPUAffinity: NOT_PLANNED,
+  },
+  hostname: READ,
+  domainname: READ,
+  annotations: READ,
+  hooks: ISSUE_13,
+  linux: {
+    uidMappings: ISSUE_11,
+    gidMappings: ISSUE_11,
+    sysctl: ISSUE_4,
+    resources: {
+      devices: READ,
+      memory: {
+        limit: READ,
+        swap: READ,
+        reservation: ISSUE_6,
+        kernel: ISSUE_6_ZERO,
+        kernelTCP: ISSUE_6_ZERO,
+        swappiness: ISSUE_6,
+        disableOOMKiller: ISSUE_6,
+        useHierarchy: ISSUE_6,
+        checkBeforeUpdate: ISSUE_6,
+      },
+      cpu: {
+        shares: READ,
+        quota: READ,
+        period: READ,
+        burst: ISSUE_6_ZERO,
+        realtimeRuntime: ISSUE_6_ZERO,
+        realtimePeriod: ISSUE_6_ZERO,
+        cpus: ISSUE_6,
+        mems: ISSUE_6,
+        idle: ISSUE_6_ZERO,
+      },
+      pids: { limit: READ },
+      blockIO: ISSUE_6,
+      hugepageLimits: ISSUE_6,
+      network: ISSUE_6,
+      rdma: ISSUE_6,
+      unified: ISSUE_6,
+    },
+    cgroupsPath: READ,
+    namespaces: each({ type: READ, path: ISSUE_11 }),
+    devices: READ,
+    seccomp: ISSUE_4,
+    // ctc makes the root rprivate, always: asking for that is fine.
+    rootfsPropagation: notYet('issue 5 brings mount propagation modes other than private', (v) => v === 'private' || v === 'rprivate'),
+    maskedPaths: READ,
+    readonlyPaths: READ,
+    mountLabel: ISSUE_4,
+    intelRdt: NOT_PLANNED,
+    personality: NOT_PLANNED,
+    timeOffsets: NOT_PLANNED,
+    memoryPolicy: NOT_PLANNED,
+    netDevices: notYet('issue 10 brings networking beyond loopback'),
+  },
+  solaris: OTHER_OS,
+  windows: OTHER_OS,
+  vm: OTHER_OS,
+  zos: OTHER_OS,
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Asks for nothing: null, false, '', [], {}, or an object of such. */
+function isEmpty(v: unknown): boolean {
+  if (v === undefined || v === null || v === false || v === '') return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return isObject(v) && Object.values(v).every(isEmpty);
+}
+
+export interface FieldWalk {
+  /** CT_OCI_UNSUPPORTED for every known field ctc cannot do yet, in document order */
+  unsupported: CtcError[];
+  /** JSON paths of everything ctc reads (the fields and all they contain) */
+  read: string[];
+}
+
+/** Walks the config along the field table. `at` gives each JSON path's position. */
+export function walkFields(config: unknown, at: Map<string, string>): FieldWalk {
+  const out: FieldWalk = { unsupported: [], read: [''] };
+  const walk = (v: unknown, fields: Fields, path: string) => {
+    if (!isObject(v)) return; // a wrong shape is the reader's to report
+    for (const [key, x] of Object.entries(v)) {
+      const field = Object.hasOwn(fields, key) ? fields[key] : undefined;
+      if (field === undefined) continue; // not in the OCI spec: ignored, as the spec says
+      const p = member(path, key);
+      if (field === READ) {
+        everything(x, p, out.read);
+      } else if ('notYet' in field) {
+        if (isEmpty(x) || (field as NotYet).accepts?.(x)) continue;
+        out.unsupported.push(
+          new CtcError('CT_OCI_UNSUPPORTED', `${p}: ctc does not support this field yet`, { source: at.get(p), hint: (field as NotYet).notYet }),
+        );
+      } else if ('each' in field) {
+        out.read.push(p);
+        if (Array.isArray(x)) x.forEach((e, i) => (out.read.push(element(p, i)), walk(e, (field as Each).each, element(p, i))));
+      } else {
+        out.read.push(p);
+        walk(x, field as Fields, p);
+      }
+    }
+  };
+  walk(config, ociFields, '');
+  return out;
+}
+
+function everything(v: unknown, path: string, into: string[]): void {
+  into.push(path);
+  if (Array.isArray(v)) v.forEach((x, i) => everything(x, element(path, i), into));
+  else if (isObject(v)) for (const [k, x] of Object.entries(v)) everything(x, member(path, k), into);
+}
+
+/** Where an OCI field lands in the Spec (compiler/spec.ts); the rest keep their path. */
+const toSpec: [RegExp, string][] = [
+  [/^root(?=$|\.)/, 'rootfs'],
+  [/^linux\.(namespaces|devices|resources|maskedPaths|readonlyPaths|cgroupsPath)(?=$|[.[])/, '$1'],
+  [/^process\.user\.umask$/, 'process.umask'],
+  [/^process\.consoleSize\.height$/, 'process.consoleSize.rows'],
+  [/^process\.consoleSize\.width$/, 'process.consoleSize.cols'],
+];
+
+export const specPathOf = (ociPath: string) => toSpec.reduce((p, [from, to]) => p.replace(from, to), ociPath);
+
+/** Spec path → `config.json:line:col`, for everything ctc read. */
+export function specOrigins(read: string[], at: Map<string, string>): Origins {
+  const origins: Origins = new Map();
+  for (const p of read) {
+    const source = at.get(p);
+    if (source !== undefined) origins.set(specPathOf(p), source);
+  }
+  return origins;
+}

@@ -1,0 +1,174 @@
+// An OCI runtime config (plain values from json.ts) → Spec, with the OCI
+// defaults, which are not the TypeScript stdlib's: an OCI config says
+// everything it wants, so what it leaves out is not done. Shapes are checked
+// here and named by their JSON path; meaning is left to compiler/check.
+
+import { isAbsolute, resolve } from 'node:path';
+import { CtcError } from '../error.ts';
+import { Reader, readDeviceRule } from '../frontend/def.ts';
+import type { Spec, SpecCapabilities, SpecDevice, SpecMount, SpecResources, SpecRlimit } from '../spec.ts';
+import type { Namespace } from '../../stdlib/types.ts';
+import { element, member } from './json.ts';
+
+type Obj = Record<string, unknown>;
+
+/** The runtime-spec versions whose configs ctc reads; containerd 1.6 sends "1.0.2-dev". */
+const VERSIONS = /^1\.[012]\.\d+([-+].*)?$/;
+
+export function checkVersion(config: Obj, at: Map<string, string>): void {
+  const v = config.ociVersion;
+  if (typeof v !== 'string' || !VERSIONS.test(v)) {
+    throw new CtcError('CT_OCI_VERSION', v === undefined ? 'ociVersion is missing' : `ociVersion ${JSON.stringify(v)} is not supported`, {
+      source: at.get(v === undefined ? '' : 'ociVersion'),
+      hint: 'ctc reads OCI runtime configs of versions 1.0.x to 1.2.x',
+    });
+  }
+}
+
+/** `dir` is the config's folder: relative paths in the config are relative to the bundle. */
+export function specFromOci(c: Obj, at: Map<string, string>, dir: string): Spec {
+  const r = new Reader(at);
+  const linux = r.obj(c.linux ?? {}, 'linux');
+  const root = r.obj(c.root, 'root');
+  const hostname = r.opt(c, 'hostname', '', r.str.bind(r)) || undefined;
+  const domainname = r.opt(c, 'domainname', '', r.str.bind(r)) || undefined;
+  const cgroupsPath = r.opt(linux, 'cgroupsPath', 'linux', r.str.bind(r)) || '/ctc/{id}';
+  return {
+    rootfs: {
+      kind: 'dir',
+      path: resolve(dir, r.str(root.path, 'root.path')),
+      readonly: r.opt(root, 'readonly', 'root', r.bool.bind(r)) ?? false,
+    },
+    process: readProcess(r, c.process),
+    ...(hostname === undefined ? {} : { hostname }),
+    ...(domainname === undefined ? {} : { domainname }),
+    namespaces: r.arr(linux.namespaces ?? [], 'linux.namespaces').map((n, i) => {
+      const path = element('linux.namespaces', i);
+      return r.str(r.obj(n, path).type, `${path}.type`) as Namespace;
+    }),
+    mounts: r.arr(c.mounts ?? [], 'mounts').map((m, i) => readMount(r, m, element('mounts', i), dir)),
+    devices: r.arr(linux.devices ?? [], 'linux.devices').map((d, i) => readDevice(r, d, element('linux.devices', i))),
+    maskedPaths: r.opt(linux, 'maskedPaths', 'linux', r.strs.bind(r)) ?? [],
+    readonlyPaths: r.opt(linux, 'readonlyPaths', 'linux', r.strs.bind(r)) ?? [],
+    resources: readResources(r, linux.resources ?? {}),
+    // runc takes a relative cgroupsPath as relative to the cgroup root.
+    cgroupsPath: cgroupsPath.startsWith('/') ? cgroupsPath : `/${cgroupsPath}`,
+    annotations: Object.fromEntries(Object.entries(r.obj(c.annotations ?? {}, 'annotations')).map(([k, v]) => [k, r.str(v, member('annotations', k))])),
+  };
+}
+
+function readProcess(r: Reader, v: unknown): Spec['process'] {
+  const p = r.obj(v, 'process');
+  const u = r.obj(p.user, 'process.user');
+  const consoleSize = r.opt(p, 'consoleSize', 'process', (x, path) => {
+    const box = r.obj(x, path);
+    return { rows: r.int(box.height, `${path}.height`), cols: r.int(box.width, `${path}.width`) };
+  });
+  const oomScoreAdj = r.opt(p, 'oomScoreAdj', 'process', r.int.bind(r));
+  const capabilities = r.opt(p, 'capabilities', 'process', (x, path) => readCapabilities(r, x, path));
+  return {
+    args: r.strs(p.args, 'process.args'),
+    env: r.opt(p, 'env', 'process', r.strs.bind(r)) ?? [],
+    cwd: r.str(p.cwd, 'process.cwd'),
+    user: {
+      uid: r.int(u.uid, 'process.user.uid'),
+      gid: r.int(u.gid, 'process.user.gid'),
+      additionalGids: r.opt(u, 'additionalGids', 'process.user', r.ints.bind(r)) ?? [],
+    },
+    terminal: r.opt(p, 'terminal', 'process', r.bool.bind(r)) ?? false,
+    ...(consoleSize === undefined ? {} : { consoleSize }),
+    // Absent: the process keeps what the user switch leaves it, as runc does.
+    ...(capabilities === undefined ? {} : { capabilities }),
+    rlimits: r.arr(p.rlimits ?? [], 'process.rlimits').map((x, i) => readRlimit(r, x, element('process.rlimits', i))),
+    noNewPrivileges: r.opt(p, 'noNewPrivileges', 'process', r.bool.bind(r)) ?? false,
+    // runc's umask when the config has none
+    umask: r.opt(u, 'umask', 'process.user', r.int.bind(r)) ?? 0o022,
+    ...(oomScoreAdj === undefined ? {} : { oomScoreAdj }),
+  };
+}
+
+function readCapabilities(r: Reader, v: unknown, path: string): SpecCapabilities {
+  const o = r.obj(v, path);
+  const set = (k: string) => r.opt(o, k, path, r.strs.bind(r)) ?? [];
+  return { bounding: set('bounding'), effective: set('effective'), permitted: set('permitted'), inheritable: set('inheritable'), ambient: set('ambient') };
+}
+
+/** RLIM_INFINITY is 2^64-1, which a double reads as exactly 2^64. */
+const RLIM_INFINITY = 2 ** 64;
+
+function readRlimit(r: Reader, v: unknown, path: string): SpecRlimit {
+  const o = r.obj(v, path);
+  const limit = (x: unknown, p: string) => {
+    if (x === RLIM_INFINITY) return -1;
+    return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0 ? x : r.fail(p, 'a whole number from 0, or 18446744073709551615 for unlimited');
+  };
+  return { type: r.str(o.type, `${path}.type`), soft: limit(o.soft, `${path}.soft`), hard: limit(o.hard, `${path}.hard`) };
+}
+
+function readMount(r: Reader, v: unknown, path: string, dir: string): SpecMount {
+  const m = r.obj(v, path);
+  const options = r.opt(m, 'options', path, r.strs.bind(r)) ?? [];
+  const declared = r.opt(m, 'type', path, r.str.bind(r)) || 'none';
+  const bind = declared === 'bind' || options.includes('bind') || options.includes('rbind');
+  // An OCI bind mount is type "bind", or "none" (or no type) with a bind option.
+  const type = (bind && declared === 'none' ? 'bind' : declared) as SpecMount['type'];
+  const source = r.opt(m, 'source', path, r.str.bind(r));
+  return {
+    destination: r.str(m.destination, `${path}.destination`),
+    type,
+    // A relative bind source is relative to the bundle (config.md, mounts).
+    source: source === undefined ? (bind ? '' : type) : bind && source && !isAbsolute(source) ? resolve(dir, source) : source,
+    options,
+  };
+}
+
+function readDevice(r: Reader, v: unknown, path: string): SpecDevice {
+  const o = r.obj(v, path);
+  const type = r.str(o.type, `${path}.type`);
+  return {
+    path: r.str(o.path, `${path}.path`),
+    // 'u' (unbuffered) is a character device to mknod.
+    type: (type === 'u' ? 'c' : type) as SpecDevice['type'],
+    major: r.int(o.major, `${path}.major`),
+    minor: r.int(o.minor, `${path}.minor`),
+    // runc's default; the file type bits, if given, are the type's business
+    mode: (r.opt(o, 'fileMode', path, r.int.bind(r)) ?? 0o666) & ~0o170000,
+    uid: r.opt(o, 'uid', path, r.int.bind(r)) ?? 0,
+    gid: r.opt(o, 'gid', path, r.int.bind(r)) ?? 0,
+  };
+}
+
+/**
+ * runc reads 0 as "leave it" and -1 as "unlimited" for these limits; both
+ * are a new cgroup's default, so both are no limit here. Other values go to
+ * the checks, which know the ranges.
+ */
+const limit = (n: number | undefined) => (n === undefined || n === 0 || n === -1 ? undefined : n);
+
+function readResources(r: Reader, v: unknown): SpecResources {
+  const path = 'linux.resources';
+  const o = r.obj(v, path);
+  const out: SpecResources = {
+    devices: r.arr(o.devices ?? [], `${path}.devices`).map((x, i) => readDeviceRule(r, x, element(`${path}.devices`, i))),
+  };
+  const read = (parent: Obj, key: string, at: string) => limit(r.opt(parent, key, at, r.int.bind(r)));
+  if (o.memory !== undefined) {
+    const m = r.obj(o.memory, `${path}.memory`);
+    const [lim, swap] = [read(m, 'limit', `${path}.memory`), read(m, 'swap', `${path}.memory`)];
+    out.memory = { ...(lim === undefined ? {} : { limit: lim }), ...(swap === undefined ? {} : { swap }) };
+  }
+  if (o.pids !== undefined) {
+    const n = read(r.obj(o.pids, `${path}.pids`), 'limit', `${path}.pids`);
+    if (n !== undefined) out.pids = { limit: n };
+  }
+  if (o.cpu !== undefined) {
+    const c = r.obj(o.cpu, `${path}.cpu`);
+    const cpu: NonNullable<SpecResources['cpu']> = {};
+    for (const key of ['shares', 'quota', 'period'] as const) {
+      const n = read(c, key, `${path}.cpu`);
+      if (n !== undefined) cpu[key] = n;
+    }
+    if (Object.keys(cpu).length) out.cpu = cpu;
+  }
+  return out;
+}

@@ -1,0 +1,216 @@
+// The programmatic API, shaped like libcontainer's: a factory that creates
+// and loads containers by id under a state root, and a Container with its
+// status, state, processes and lifecycle operations. The CLI only parses
+// arguments and calls this.
+
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { CtcError } from '../compiler/error.ts';
+import type { Plan } from '../compiler/plan/steps.ts';
+import { type RunOptions, runPlan } from './apply.ts';
+import { type CgroupDriver, detectCgroups } from './cgroups/index.ts';
+import { codeOf } from './errno.ts';
+import { readJournal } from './journal.ts';
+import { isAlive, waitGone } from './proc.ts';
+import { type ContainerState, type Status, readState, removeStateDir, stateFiles } from './state.ts';
+import { undoAll } from './undo.ts';
+
+/** runc's rule for ids, with a length limit so a path can hold them. */
+const ID = /^[A-Za-z0-9_.-]{1,1024}$/;
+
+export function checkId(id: string): void {
+  if (!ID.test(id) || id === '.' || id === '..') {
+    throw new CtcError('CT_ID', `'${id.slice(0, 80)}' is not a valid container id`, {
+      hint: 'ids are 1 to 1024 letters, digits, and _ - .',
+    });
+  }
+}
+
+/** The OCI state, as `ctc state` prints it. */
+export interface OciState {
+  ociVersion: string;
+  id: string;
+  status: Status;
+  pid: number;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+}
+
+export class Factory {
+  constructor(readonly root: string) {}
+
+  /** Creates (or runs) a container from a plan: see RunOptions for the modes. */
+  async create(id: string, plan: Plan, opts: Omit<RunOptions, 'id' | 'root'>): Promise<number> {
+    checkId(id);
+    return runPlan(plan, { ...opts, id, root: this.root });
+  }
+
+  load(id: string): Container {
+    checkId(id);
+    const dir = join(this.root, id);
+    if (!existsSync(dir)) throw new CtcError('CT_NOT_FOUND', `container ${id} does not exist`);
+    return new Container(id, dir, readState(dir));
+  }
+
+  /** Every container under the root, oldest first. */
+  list(): Container[] {
+    let ids: string[];
+    try {
+      ids = readdirSync(this.root);
+    } catch {
+      return [];
+    }
+    return ids
+      .filter((id) => ID.test(id))
+      .map((id) => new Container(id, join(this.root, id), readState(join(this.root, id))))
+      .sort((a, b) => (a.state?.created ?? '').localeCompare(b.state?.created ?? ''));
+  }
+}
+
+export class Container {
+  private driverCache?: CgroupDriver;
+
+  constructor(
+    readonly id: string,
+    readonly dir: string,
+    /** undefined while the state is not written yet (early in create) */
+    readonly state: ContainerState | undefined,
+  ) {}
+
+  private get cgroups(): CgroupDriver {
+    return (this.driverCache ??= detectCgroups());
+  }
+
+  get pid(): number {
+    return this.state?.pid ?? 0;
+  }
+
+  private initAlive(): boolean {
+    return this.state !== undefined && isAlive(this.state.pid, this.state.initStartTime);
+  }
+
+  status(): Status {
+    const s = this.state;
+    if (!s) return 'creating';
+    if (!this.initAlive()) return 'stopped';
+    if (s.phase === 'creating') return 'creating';
+    if (existsSync(join(this.dir, stateFiles.fifo))) return 'created';
+    if (this.cgroups.isFrozen(s.cgroupPath)) return 'paused';
+    return 'running';
+  }
+
+  ociState(): OciState {
+    const s = this.state;
+    const status = this.status();
+    return {
+      ociVersion: s?.ociVersion ?? '1.2.0',
+      id: this.id,
+      pid: status === 'stopped' ? 0 : this.pid,
+      status,
+      bundle: s?.bundle ?? '',
+      rootfs: s?.rootfs ?? '',
+      created: s?.created ?? '',
+      owner: s?.owner ?? '',
+      ...(s && Object.keys(s.annotations).length ? { annotations: s.annotations } : {}),
+    };
+  }
+
+  /** The exit status a staying monitor recorded, once the container has stopped. */
+  exitStatus(): number | undefined {
+    try {
+      return Number(readFileSync(join(this.dir, stateFiles.exit), 'utf8').trim());
+    } catch {
+      return undefined;
+    }
+  }
+
+  plan(): string {
+    return readFileSync(join(this.dir, stateFiles.plan), 'utf8');
+  }
+
+  private need(allowed: Status[], action: string): Status {
+    const status = this.status();
+    if (!allowed.includes(status)) {
+      throw new CtcError('CT_BAD_STATE', `cannot ${action} container ${this.id}: it is ${status}`, {
+        hint: `${action} needs a container that is ${allowed.join(' or ')}`,
+      });
+    }
+    return status;
+  }
+
+  /** Releases an init waiting on the exec fifo: it execs the container's process. */
+  start(): void {
+    this.need(['created'], 'start');
+    const fifo = join(this.dir, stateFiles.fifo);
+    let fd: number;
+    try {
+      // O_NONBLOCK: fails with ENXIO instead of hanging if nobody waits on the fifo.
+      fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (e) {
+      throw new CtcError('CT_BAD_STATE', `container ${this.id} is not waiting to start`, { errno: codeOf(e) });
+    }
+    try {
+      writeSync(fd, Buffer.from([0]));
+    } finally {
+      closeSync(fd);
+    }
+    unlinkSync(fifo);
+  }
+
+  /** Sends a signal to the init, or with all to every process in the container's cgroup. */
+  signal(signal: NodeJS.Signals | number, all = false): void {
+    this.need(['created', 'running', 'paused'], 'signal');
+    const pids = all ? this.processes() : [this.pid];
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal);
+      } catch (e) {
+        if (codeOf(e) !== 'ESRCH') throw new CtcError('CT_BAD_STATE', `cannot signal pid ${pid}`, { errno: codeOf(e) });
+      }
+    }
+    // A frozen process keeps a SIGKILL pending until it is thawed.
+    if ((signal === 'SIGKILL' || signal === 9) && this.cgroups.isFrozen(this.state!.cgroupPath)) void this.cgroups.thaw(this.state!.cgroupPath);
+  }
+
+  processes(): number[] {
+    return this.state ? this.cgroups.pids(this.state.cgroupPath) : [];
+  }
+
+  async pause(): Promise<void> {
+    this.need(['running', 'created'], 'pause');
+    await this.cgroups.freeze(this.state!.cgroupPath);
+  }
+
+  async resume(): Promise<void> {
+    this.need(['paused'], 'resume');
+    await this.cgroups.thaw(this.state!.cgroupPath);
+  }
+
+  /**
+   * Removes the container: a stopped (or created) one always, a running,
+   * paused or half-created one only with force. Kills what is left and undoes
+   * the journal, as a failed run would have.
+   */
+  async destroy(force = false): Promise<void> {
+    const status = this.status();
+    if (!force && !['stopped', 'created'].includes(status)) {
+      throw new CtcError('CT_BAD_STATE', `cannot delete container ${this.id} that is not stopped: it is ${status}`, {
+        hint: 'stop it with `ctc kill`, or use `ctc delete --force`',
+      });
+    }
+    const s = this.state;
+    if (s && this.initAlive()) {
+      await this.cgroups.thaw(s.cgroupPath);
+      this.signal('SIGKILL');
+      if (!(await waitGone(s.pid, s.initStartTime))) throw new CtcError('CT_ROLLBACK', `the init (pid ${s.pid}) did not die after SIGKILL`);
+    }
+    // A monitor that stayed records the exit status as the init dies: let it finish before the dir goes.
+    if (s?.monitorPid) await waitGone(s.monitorPid, s.monitorStartTime, 2000);
+    const journal = readJournal(this.dir);
+    await undoAll(journal, () => this.cgroups);
+    if (journal.length === 0) removeStateDir(this.dir); // a state dir whose journal was lost
+  }
+}

@@ -1,0 +1,127 @@
+// `ctc exec`: a new process in a running container. ctc-init joins the
+// init's namespaces (setns) before it clones, the executor puts the clone in
+// the container's cgroup, and the clone applies the container's own process
+// settings from its plan (rlimits, umask, capabilities, user, no_new_privs),
+// with what the caller overrides, then execs.
+
+import { CtcError } from '../compiler/error.ts';
+import { type Step, list } from '../compiler/plan/steps.ts';
+import { parsePlan } from '../compiler/plan/text.ts';
+import { detectCgroups } from './cgroups/index.ts';
+import type { Container } from './container.ts';
+import { errnoName } from './errno.ts';
+import { Helper } from './helper.ts';
+import { writePidFile } from './state.ts';
+import { Msg, Op, encodeProgram, nsFlags, op, strArg, u64Arg } from './wire.ts';
+import { join } from 'node:path';
+import { capabilityNumbers } from '../stdlib/capabilities.ts';
+
+export interface ExecProcess {
+  args: string[];
+  /** replaces the container's environment when given (an OCI process file) */
+  env?: string[];
+  /** added to (or replacing, by name) the container's environment */
+  extraEnv?: string[];
+  cwd?: string;
+  user?: { uid: number; gid: number; additionalGids?: number[] };
+  terminal?: boolean;
+  /** added to every capability set but ambient */
+  addCaps?: string[];
+  /** replaces the capability sets (an OCI process file) */
+  capabilities?: { bounding: string[]; effective: string[]; permitted: string[]; inheritable: string[]; ambient: string[] };
+  noNewPrivileges?: boolean;
+}
+
+export interface ExecOptions {
+  detach: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+}
+
+/** The process steps of the container's plan, changed as the caller asks. */
+export function execSteps(planText: string, p: ExecProcess): Step[] {
+  const kinds = new Set(['proc.rlimit', 'proc.umask', 'proc.bounding', 'proc.user', 'proc.caps', 'proc.no-new-privs', 'proc.cwd', 'proc.exec']);
+  const steps = parsePlan(planText).steps.filter((s) => kinds.has(s.kind));
+  const withEnv = (env: string[]) => {
+    if (p.env) return p.env;
+    const names = new Set((p.extraEnv ?? []).map((e) => e.split('=')[0]));
+    return [...env.filter((e) => !names.has(e.split('=')[0])), ...(p.extraEnv ?? [])];
+  };
+  const out: Step[] = [];
+  for (const s of steps) {
+    const args = { ...s.args };
+    if (s.kind === 'proc.exec') Object.assign(args, { args: p.args, env: withEnv(list(s, 'env')) });
+    if (s.kind === 'proc.cwd' && p.cwd) args.dir = p.cwd;
+    if (s.kind === 'proc.user' && p.user) Object.assign(args, { uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [] });
+    if (s.kind === 'proc.caps' && p.capabilities) Object.assign(args, { ...p.capabilities });
+    if (s.kind === 'proc.caps' && p.addCaps) for (const set of ['effective', 'permitted', 'inheritable']) args[set] = [...new Set([...list(s, set), ...p.addCaps])];
+    if (s.kind === 'proc.bounding' && p.addCaps) args.caps = [...new Set([...list(s, 'caps'), ...p.addCaps])];
+    if (s.kind === 'proc.bounding' && p.capabilities) args.caps = p.capabilities.bounding;
+    if (s.kind === 'proc.exec' && p.terminal) out.push({ n: s.n, kind: 'proc.tty', args: {}, source: s.source });
+    out.push({ ...s, args });
+  }
+  if (p.noNewPrivileges && !out.some((s) => s.kind === 'proc.no-new-privs')) {
+    const at = out.findIndex((s) => s.kind === 'proc.cwd');
+    out.splice(at, 0, { n: out[at].n, kind: 'proc.no-new-privs', args: {} });
+  }
+  return out;
+}
+
+/** Runs a process in the container; resolves to its exit code, or 0 once detached. */
+export async function execIn(c: Container, p: ExecProcess, opts: ExecOptions): Promise<number> {
+  const status = c.status();
+  if (status !== 'running') throw new CtcError('CT_BAD_STATE', `cannot exec in container ${c.id}: it is ${status}`);
+  if (p.terminal && opts.detach && !opts.consoleSocket) {
+    throw new CtcError('CT_USAGE', 'exec --tty --detach needs --console-socket');
+  }
+  const unknown = [...(p.addCaps ?? []), ...Object.values(p.capabilities ?? {}).flat()].filter((n) => !Object.hasOwn(capabilityNumbers, n));
+  if (unknown.length) throw new CtcError('CT_CAP_UNKNOWN', `unknown capability ${unknown.join(', ')}`);
+  const state = c.state!;
+  const steps = execSteps(c.plan(), p);
+  const spawnStep = Math.max(0, steps[0].n - 1);
+  const monitor = [
+    op(Op.M_JOIN, u64Arg(state.pid), u64Arg(nsFlags(state.namespaces))),
+    ...(opts.detach ? [op(Op.M_DETACH, strArg(join(c.dir, `exec-${process.pid}.exit`)), u64Arg(process.ppid))] : []),
+    ...(p.terminal && !opts.detach && !opts.consoleSocket ? [op(Op.M_CONSOLE_PROXY)] : []),
+  ];
+  const before = new Map([[steps[0].n, opts.consoleSocket ? [op(Op.CONSOLE_CONNECT, strArg(opts.consoleSocket))] : []]]);
+  const helper = Helper.start(encodeProgram({ cloneNs: [], spawnStep, failStep: 0 }, steps, [], { monitor, before }));
+  const failed = (step: number, errno: number) => {
+    const s = steps.find((x) => x.n === step);
+    return new CtcError('CT_STEP_FAILED', `exec failed`, { step: s && { n: s.n, kind: s.kind }, errno: errnoName(errno), source: s?.source });
+  };
+  try {
+    const pid = await expect(helper, Msg.PID, failed);
+    if (opts.detach) await expect(helper, Msg.DETACHED, failed);
+    detectCgroups().join(state.cgroupPath, pid.pid);
+    helper.go(0);
+    for (let m = await helper.next(); m?.type !== Msg.EXEC; m = await helper.next()) {
+      if (m?.type === Msg.ERR) throw failed(m.step, m.value);
+      if (m === undefined || m.type === Msg.EXIT) throw new CtcError('CT_HELPER_PROTOCOL', 'the exec process died during setup');
+    }
+    if (opts.pidFile) writePidFile(opts.pidFile, pid.pid);
+    if (opts.detach) {
+      helper.detach();
+      return 0;
+    }
+    for (;;) {
+      const m = await helper.next();
+      if (m?.type === Msg.ERR) throw failed(m.step, m.value);
+      if (m === undefined) throw new CtcError('CT_HELPER_PROTOCOL', 'lost the exec process');
+      if (m.type === Msg.EXIT) return m.value;
+    }
+  } catch (e) {
+    helper.close();
+    throw e;
+  } finally {
+    if (!opts.detach) await helper.exited;
+  }
+}
+
+async function expect(helper: Helper, type: number, failed: (step: number, errno: number) => Error) {
+  const m = await helper.next();
+  if (m?.type === Msg.ERR) throw failed(m.step, m.value);
+  if (m?.type !== type) throw new CtcError('CT_HELPER_PROTOCOL', `ctc-init stopped unexpectedly during exec`);
+  return m;
+}
+

@@ -1,0 +1,54 @@
+// Undoing a journal, newest entry first. Used for rollback inside a run
+// (the entries in memory) and by `delete` (the journal file), so a crashed
+// or detached run is cleaned up the same way. Every undo may be repeated.
+
+import { CtcError } from '../compiler/error.ts';
+import type { CgroupDriver } from './cgroups/index.ts';
+import { codeOf } from './errno.ts';
+import type { Undo } from './journal.ts';
+import { isAlive, waitGone } from './proc.ts';
+import { removeStateDir } from './state.ts';
+
+export async function undoAll(entries: Undo[], cgroups: () => CgroupDriver): Promise<void> {
+  const failures: string[] = [];
+  const cgroupPaths = entries.flatMap((e) => (e.undo === 'cgroup.remove' ? [e.path] : []));
+  for (const entry of [...entries].reverse()) {
+    try {
+      await undoOne(entry, cgroups, cgroupPaths);
+    } catch (e) {
+      failures.push(`undo of step ${entry.step} (${entry.undo}): ${(e as Error).message}`);
+    }
+  }
+  if (failures.length) {
+    throw new CtcError('CT_ROLLBACK', `could not undo everything:\n  ${failures.join('\n  ')}`, {
+      hint: 'what is listed is still on the host; remove it by hand',
+    });
+  }
+}
+
+async function undoOne(entry: Undo, cgroups: () => CgroupDriver, cgroupPaths: string[]): Promise<void> {
+  switch (entry.undo) {
+    case 'init.kill':
+      return killInit(entry.pid, entry.startTime, cgroups, cgroupPaths);
+    case 'cgroup.remove': {
+      const driver = cgroups();
+      await driver.thaw(entry.path);
+      return driver.remove(entry.path);
+    }
+    case 'state.remove':
+      return removeStateDir(entry.dir);
+  }
+}
+
+/** SIGKILL for the init (only if that pid is still our init); a frozen init is thawed so it can die. */
+async function killInit(pid: number, startTime: number, cgroups: () => CgroupDriver, cgroupPaths: string[]): Promise<void> {
+  if (!isAlive(pid, startTime)) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (e) {
+    if (codeOf(e) !== 'ESRCH') throw e;
+  }
+  if (await waitGone(pid, startTime, 200)) return;
+  for (const path of cgroupPaths) await cgroups().thaw(path);
+  if (!(await waitGone(pid, startTime))) throw new Error(`the init (pid ${pid}) did not die after SIGKILL`);
+}

@@ -1,0 +1,66 @@
+/*
+ * ctc-init.h: what the files of ctc-init share. Not a wire format (that is
+ * wire.h); just the few functions one file calls in another.
+ *
+ *   ctc-init.c  the program, the messages, I and its ops, main
+ *   monitor.c   M: the monitor ops (detach, join, console channel), the wait
+ *   pty.c       terminals: the console socket, CTC_OP_PTY, M's console proxy
+ */
+#ifndef CTC_INIT_H
+#define CTC_INIT_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define autoclose __attribute__((cleanup(closep)))
+
+static inline void closep(int *fd)
+{
+  if (*fd >= 0)
+    close(*fd);
+}
+
+/* ctc-init.c: open a path beneath the current root (RESOLVE_IN_ROOT); fd or -errno. */
+int in_root(const char *path, int flags, mode_t mode);
+/* ctc-init.c: one message on fd 3; 0, or -1 if it could not be sent. */
+int send_msg(uint32_t type, uint32_t step, int32_t value, uint32_t pid);
+
+/* What M set up before the clone; I closes its parts of it. */
+struct monitor {
+  /* CTC_OP_M_DETACH */
+  int detach;
+  int exit_dir;          /* O_PATH, opened before any setns */
+  const char *exit_name; /* the exit file's name in exit_dir */
+  int devnull;           /* the host's, for M's stdio when it stays */
+  int caller_reaps;      /* the probe's answer: MSG_DETACHED's value */
+  /* CTC_OP_M_CONSOLE_PROXY */
+  int chan[2]; /* [0] M's end, [1] I's end */
+  int sigfd;   /* SIGCHLD and SIGWINCH, blocked in M */
+  sigset_t saved_mask;
+};
+
+#define MONITOR_INIT {.exit_dir = -1, .devnull = -1, .chan = {-1, -1}, .sigfd = -1}
+
+/* monitor.c, in M before the clone: the monitor ops. 0 or -errno. */
+int m_detach(const char *exit_file, uint64_t caller_pid, struct monitor *m);
+int m_join(uint64_t pid, uint64_t ns_flags);
+int m_console_proxy(struct monitor *m);
+/* monitor.c, in I right after the clone: close M's fds, restore the signal
+ * mask; returns I's end of the console channel, or -1. */
+int m_leave(const struct monitor *m);
+/* monitor.c, in M after the clone: MSG_PID to MSG_EXIT; M's exit code. */
+int m_run(struct monitor *m, pid_t pid, uint32_t spawn_step);
+
+/* pty.c, in I: connect to a console socket (a host path); the fd or -errno. */
+int pty_connect(const char *path);
+/* pty.c, in I: CTC_OP_PTY; the master goes to sock with SCM_RIGHTS. 0 or -errno. */
+int pty_open(uint64_t rows, uint64_t cols, int sock);
+/* pty.c, in M: CTC_OP_M_CONSOLE_PROXY after MSG_PID, until I (pid) is gone
+ * and the master drained. chan is M's end of the console channel, sigfd a
+ * signalfd for SIGCHLD and SIGWINCH. Returns I's wait status, or -1 if it
+ * could not be had. */
+int pty_proxy(int chan, int sigfd, pid_t pid);
+
+#endif

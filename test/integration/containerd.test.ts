@@ -1,0 +1,99 @@
+// ctc under a real containerd (Debian's 1.6, started here with its own root,
+// state and socket in a temporary directory), through its runc shim, as
+// `ctr run --runc-binary <ctc>`: the calls and expectations recorded in
+// ../shared/RUNTIME-CONTRACT.md. The image is a busybox rootfs given with
+// --rootfs: no registry, no snapshotter.
+
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { busyboxRootfs } from '../busybox.ts';
+import { cli, hostResidue, tempDir, until } from '../helpers.ts';
+
+const tmp = tempDir('ctc-containerd-');
+const sock = join(tmp.dir, 'containerd.sock');
+const rootfs = busyboxRootfs(tmp.dir);
+// The shim runs the runtime with --root /run/containerd/runc/<namespace>; the
+// cgroups go under /default/<id>. Both are checked and removed by this test.
+const shimRoot = '/run/containerd/runc/default';
+const hadRunContainerd = existsSync('/run/containerd');
+const hadDefaultCgroup = existsSync('/sys/fs/cgroup/memory/default');
+let daemon: ChildProcess | undefined;
+
+const ctr = (...args: string[]) => spawnSync('ctr', ['--address', sock, ...args], { encoding: 'utf8', timeout: 60_000 });
+
+test.before(async () => {
+  writeFileSync(
+    join(tmp.dir, 'config.toml'),
+    [
+      'version = 2',
+      `root = "${join(tmp.dir, 'root')}"`,
+      `state = "${join(tmp.dir, 'state')}"`,
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      '[grpc]',
+      `  address = "${sock}"`,
+    ].join('\n'),
+  );
+  daemon = spawn('containerd', ['--config', join(tmp.dir, 'config.toml')], { stdio: 'ignore' });
+  await until(() => existsSync(sock) && ctr('version').status === 0, 'containerd to answer', 20_000);
+});
+
+test.after(async () => {
+  for (const id of ['cd-fg', 'cd-bg']) {
+    ctr('task', 'kill', '-s', 'SIGKILL', id);
+    ctr('task', 'delete', id);
+    ctr('container', 'delete', id);
+  }
+  daemon?.kill('SIGTERM');
+  await new Promise((r) => (daemon?.exitCode !== null ? r(undefined) : daemon.once('exit', r)));
+  if (!hadDefaultCgroup) for (const h of readdirSync('/sys/fs/cgroup')) rmdirQuiet(join('/sys/fs/cgroup', h, 'default'));
+  if (!hadRunContainerd) rmSync('/run/containerd', { recursive: true, force: true });
+  tmp.remove();
+});
+
+function rmdirQuiet(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not there, or not empty (then the residue assertions below say so)
+  }
+}
+
+const leftovers = (id: string) => [
+  ...(existsSync(join(shimRoot, id)) ? [`state ${join(shimRoot, id)}`] : []),
+  ...readdirSync('/sys/fs/cgroup').filter((h) => existsSync(join('/sys/fs/cgroup', h, 'default', id))).map((h) => `cgroup ${h}/default/${id}`),
+];
+
+test('ctr run --rm with ctc as the runtime prints the output and returns the exit code', () => {
+  const before = hostResidue();
+  const r = ctr('run', '--rm', '--runc-binary', cli, '--rootfs', rootfs, 'cd-fg', '/bin/sh', '-c', 'echo hi; exit 4');
+  assert.is(r.stdout, 'hi\n', r.stderr);
+  assert.is(r.status, 4, r.stderr);
+  assert.equal(leftovers('cd-fg'), []);
+  assert.equal(hostResidue(), before);
+});
+
+test('ctr run -d, task exec, ps, pause/resume, kill and delete', async () => {
+  const r = ctr('run', '-d', '--runc-binary', cli, '--rootfs', rootfs, 'cd-bg', '/bin/sleep', '300');
+  assert.is(r.status, 0, r.stderr);
+  const e = ctr('task', 'exec', '--exec-id', 'e1', 'cd-bg', '/bin/sh', '-c', 'echo exec; exit 3');
+  assert.is(e.stdout, 'exec\n', e.stderr);
+  assert.is(e.status, 3);
+  const ps = ctr('task', 'ps', 'cd-bg');
+  assert.is(ps.status, 0, ps.stderr);
+  assert.match(ps.stdout, /PID\s+INFO\n\d+/);
+  assert.is(ctr('task', 'pause', 'cd-bg').status, 0);
+  assert.match(ctr('task', 'ls').stdout, /cd-bg\s+\d+\s+PAUSED/);
+  assert.is(ctr('task', 'resume', 'cd-bg').status, 0);
+  assert.match(ctr('task', 'ls').stdout, /cd-bg\s+\d+\s+RUNNING/);
+  assert.is(ctr('task', 'kill', '-s', 'SIGKILL', 'cd-bg').status, 0);
+  await until(() => /cd-bg\s+\d+\s+STOPPED/.test(ctr('task', 'ls').stdout), 'the task to stop');
+  const del = ctr('task', 'delete', 'cd-bg');
+  assert.is(del.status, 0, del.stderr);
+  assert.is(ctr('container', 'delete', 'cd-bg').status, 0);
+  assert.equal(leftovers('cd-bg'), []);
+});
+
+test.run();
