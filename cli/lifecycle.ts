@@ -35,13 +35,13 @@ export async function createCommand(args: string[], g: Globals): Promise<number>
     bundle,
     pidFile: values['pid-file'],
     consoleSocket: values['console-socket'],
+    noPivot: values['no-pivot'],
     failStep: failStep(),
   });
 }
 
 /** Options ctc accepts from runc's set but cannot honour yet: refused, never ignored. */
-export function refuseUnsupported(values: { 'no-pivot'?: boolean; 'preserve-fds'?: string }): void {
-  if (values['no-pivot']) throw new CtcError('CT_NOT_YET', '--no-pivot is not supported yet', { hint: 'ctc always uses pivot_root' });
+export function refuseUnsupported(values: { 'preserve-fds'?: string }): void {
   if (values['preserve-fds'] && values['preserve-fds'] !== '0') throw new CtcError('CT_NOT_YET', '--preserve-fds is not supported yet');
 }
 

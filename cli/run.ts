@@ -8,15 +8,18 @@ import { type Globals, parseCommand } from './args.ts';
 import { bundlePlan } from './bundle.ts';
 import { factory, failStep, refuseUnsupported } from './lifecycle.ts';
 
-export const runHelp = `usage: ctc run [PLAN] [--id ID] [-d] [--pid-file F] [--console-socket S]
-       ctc run [--bundle DIR] [-d] [--pid-file F] [--console-socket S] ID
+export const runHelp = `usage: ctc run [PLAN] [--id ID] [-d] [-t] [--pid-file F] [--console-socket S] [--no-pivot]
+       ctc run [--bundle DIR] [-d] [-t] [--pid-file F] [--console-socket S] [--no-pivot] ID
 
 Runs a container. The first form runs a plan (with no PLAN, the only *.plan
 here); the second, runc's, compiles DIR/config.json (DIR defaults to the
 current directory). In the foreground the container's stdio is this one's,
 Ctrl-C goes to the container, and ctc exits with the container's exit code
 (128+signal if it was killed); everything is removed after. With -d, ctc
-returns once the process runs and leaves it to the native monitor.
+returns once the process runs and leaves it to the native monitor. -t
+gives the process a terminal (interactive, window size followed), as
+process.terminal does; --no-pivot moves the root onto / and chroots instead
+of pivot_root (for roots on a ramdisk).
 
 Environment: CTC_FAIL_STEP=N makes step N fail (after the steps before it
 really ran), to test that everything is rolled back.`;
@@ -29,6 +32,7 @@ export async function runCommand(args: string[], g: Globals): Promise<number> {
     'pid-file': { type: 'string' },
     'console-socket': { type: 'string' },
     'no-pivot': { type: 'boolean' },
+    tty: { type: 'boolean', short: 't' },
     'no-new-keyring': { type: 'boolean' },
     'no-subreaper': { type: 'boolean' },
     'preserve-fds': { type: 'string' },
@@ -49,6 +53,8 @@ export async function runCommand(args: string[], g: Globals): Promise<number> {
     bundle: runcForm ? source.bundle : undefined,
     pidFile: values['pid-file'],
     consoleSocket: values['console-socket'],
+    tty: values.tty,
+    noPivot: values['no-pivot'],
     failStep: failStep(),
   });
 }

@@ -78,6 +78,7 @@ export interface SpecProcess {
   noNewPrivileges: boolean;
   umask?: number;
   oomScoreAdj?: number;
+  parentDeathSignal?: string;
 }
 
 export interface Spec {

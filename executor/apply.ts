@@ -42,6 +42,10 @@ export interface RunOptions {
   pidFile?: string;
   /** runc's --console-socket: where the pty master of a terminal goes */
   consoleSocket?: string;
+  /** `ctc run -t`: a terminal for the process even if the plan has none */
+  tty?: boolean;
+  /** runc's --no-pivot: move the root onto / and chroot instead of pivot_root */
+  noPivot?: boolean;
 }
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
@@ -84,9 +88,13 @@ class Run {
     return this.opts.mode !== 'foreground';
   }
 
+  private get wantsTty(): boolean {
+    return this.opts.tty === true || this.steps.some((s) => s.kind === 'proc.tty');
+  }
+
   /** runc's rules: a detached terminal needs a console socket, and a console socket needs a terminal. */
   private checkTerminal(): void {
-    const tty = this.steps.some((s) => s.kind === 'proc.tty');
+    const tty = this.wantsTty;
     if (tty && this.detaching && !this.opts.consoleSocket) {
       throw new CtcError('CT_USAGE', 'the container wants a terminal (process.terminal), but it will detach without --console-socket', {
         hint: 'give --console-socket, or set process.terminal to false',
@@ -182,10 +190,12 @@ class Run {
     const inits = this.steps.filter((s) => actorOf(s.kind) === 'init');
     const first = inits[0]?.n ?? cloneStep.n;
     const exec = inits.find((s) => s.kind === 'proc.exec')?.n ?? 0;
-    const tty = inits.some((s) => s.kind === 'proc.tty');
+    const tty = this.wantsTty;
     const before = new Map<number, ReturnType<typeof op>[]>();
     const add = (n: number, o: ReturnType<typeof op>) => before.set(n, [...(before.get(n) ?? []), o]);
     if (this.opts.consoleSocket) add(first, op(Op.CONSOLE_CONNECT, strArg(this.opts.consoleSocket)));
+    // -t on a plan without a terminal: the process gets one all the same, as with docker run -t.
+    if (this.opts.tty && !inits.some((s) => s.kind === 'proc.tty')) add(exec, op(Op.PTY, u64Arg(0), u64Arg(0)));
     if (this.opts.mode === 'create') {
       add(first, op(Op.FIFO_OPEN, strArg(join(this.stateDir, stateFiles.fifo))));
       add(exec, op(Op.WAIT_START));
@@ -195,7 +205,7 @@ class Run {
       : tty && !this.opts.consoleSocket
         ? [op(Op.M_CONSOLE_PROXY)]
         : [];
-    return { monitor, before };
+    return { monitor, before, noPivot: this.opts.noPivot };
   }
 
   /** ns.clone: start ctc-init with every init step, and wait for the init's pid. */

@@ -79,13 +79,14 @@ export async function execIn(c: Container, p: ExecProcess, opts: ExecOptions): P
   const state = c.state!;
   const steps = execSteps(c.plan(), p);
   const spawnStep = Math.max(0, steps[0].n - 1);
+  // The console socket is a host path: M connects before it joins the container's mount namespace.
   const monitor = [
+    ...(opts.consoleSocket ? [op(Op.M_CONSOLE_CONNECT, strArg(opts.consoleSocket))] : []),
     op(Op.M_JOIN, u64Arg(state.pid), u64Arg(nsFlags(state.namespaces))),
     ...(opts.detach ? [op(Op.M_DETACH, strArg(join(c.dir, `exec-${process.pid}.exit`)), u64Arg(process.ppid))] : []),
     ...(p.terminal && !opts.detach && !opts.consoleSocket ? [op(Op.M_CONSOLE_PROXY)] : []),
   ];
-  const before = new Map([[steps[0].n, opts.consoleSocket ? [op(Op.CONSOLE_CONNECT, strArg(opts.consoleSocket))] : []]]);
-  const helper = Helper.start(encodeProgram({ cloneNs: [], spawnStep, failStep: 0 }, steps, [], { monitor, before }));
+  const helper = Helper.start(encodeProgram({ cloneNs: [], spawnStep, failStep: 0 }, steps, [], { monitor, before: new Map() }));
   const failed = (step: number, errno: number) => {
     const s = steps.find((x) => x.n === step);
     return new CtcError('CT_STEP_FAILED', `exec failed`, { step: s && { n: s.n, kind: s.kind }, errno: errnoName(errno), source: s?.source });

@@ -2,6 +2,7 @@
 // format and the op semantics are defined in native/wire.h; the numbers here
 // mirror it (a test reads wire.h to keep them equal).
 
+import { constants } from 'node:os';
 import { flagBits, MS, propagationFlags } from '../compiler/plan/mount-options.ts';
 import { capabilityNumbers } from '../stdlib/capabilities.ts';
 import { rlimitNumbers } from '../stdlib/rlimits.ts';
@@ -39,9 +40,12 @@ export const Op = {
   WAIT_START: 25,
   CONSOLE_CONNECT: 26,
   PTY: 27,
+  MOVE_ROOT: 28,
+  PDEATHSIG: 29,
   M_JOIN: 100,
   M_DETACH: 101,
   M_CONSOLE_PROXY: 102,
+  M_CONSOLE_CONNECT: 103,
 } as const;
 
 export const Msg = { PID: 1, ACK: 2, ERR: 3, PAUSED: 4, EXEC: 5, EXIT: 6, WAITING: 7, DETACHED: 8 } as const;
@@ -168,6 +172,7 @@ const encoders: Record<InitKind, (s: Step, cgroups: CgroupMount[]) => WireOp[]> 
     op(Op.CAPS, ...(['effective', 'permitted', 'inheritable', 'ambient'] as const).map((set) => U(capMask(list(s, set))))),
   ],
   'proc.no-new-privs': () => [op(Op.NO_NEW_PRIVS)],
+  'proc.pdeathsig': (s) => [op(Op.PDEATHSIG, U(constants.signals[str(s, 'signal') as NodeJS.Signals]))],
   'proc.cwd': (s) => [op(Op.CHDIR, S(str(s, 'dir')))],
   'proc.exec': (s) => [op(Op.EXEC, LIST(list(s, 'args')), LIST(list(s, 'env')))],
 };
@@ -186,6 +191,13 @@ export interface ProgramHeader {
 export interface Extras {
   monitor: WireOp[];
   before: Map<number, WireOp[]>;
+  /** runc's --no-pivot: the root is moved onto / and chrooted into instead */
+  noPivot?: boolean;
+}
+
+function encodeStep(s: Step, cgroups: CgroupMount[], extras?: Extras): WireOp[] {
+  const own = s.kind === 'rootfs.pivot' && extras?.noPivot ? [op(Op.MOVE_ROOT)] : encoders[s.kind as InitKind](s, cgroups);
+  return [...(extras?.before.get(s.n) ?? []), ...own];
 }
 
 function record(o: WireOp, step: number): Buffer {
@@ -207,7 +219,7 @@ function record(o: WireOp, step: number): Buffer {
 export function encodeProgram(h: ProgramHeader, steps: Step[], cgroups: CgroupMount[], extras?: Extras): Buffer {
   const records = [
     ...(extras?.monitor ?? []).map((o) => record(o, h.spawnStep)),
-    ...steps.flatMap((s) => [...(extras?.before.get(s.n) ?? []), ...encoders[s.kind as InitKind](s, cgroups)].map((o) => record(o, s.n))),
+    ...steps.flatMap((s) => encodeStep(s, cgroups, extras).map((o) => record(o, s.n))),
   ];
   const body = Buffer.concat(records);
   const head = Buffer.alloc(32);

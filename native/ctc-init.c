@@ -77,6 +77,7 @@ static const char *const op_args[] = {
     [CTC_OP_READONLY] = "S",      [CTC_OP_DOMAINNAME] = "S",   [CTC_OP_FIFO_OPEN] = "S",
     [CTC_OP_WAIT_START] = "",     [CTC_OP_CONSOLE_CONNECT] = "S", [CTC_OP_PTY] = "UU",
     [CTC_OP_M_JOIN] = "UU",       [CTC_OP_M_DETACH] = "SU",    [CTC_OP_M_CONSOLE_PROXY] = "",
+    [CTC_OP_MOVE_ROOT] = "",      [CTC_OP_PDEATHSIG] = "U",    [CTC_OP_M_CONSOLE_CONNECT] = "S",
 };
 
 /* Monitor ops are M's, done before the clone (wire.h); I skips them. */
@@ -99,7 +100,7 @@ struct program {
   char *body; /* kept for the life of the process: the args point into it */
   struct op *ops;
   /* the monitor ops, if present (at most one of each) */
-  const struct op *join, *detach, *proxy;
+  const struct op *join, *detach, *proxy, *console;
 };
 
 /* A malformed program is a bug in the executor, not a user error. */
@@ -217,9 +218,10 @@ static void read_program(struct program *prog)
     if (o->step != h->spawn_step)
       bad("op %u: monitor op %u at step %u, not the spawn step %u", i, o->code, o->step,
           h->spawn_step);
-    const struct op **slot = o->code == CTC_OP_M_JOIN     ? &prog->join
-                             : o->code == CTC_OP_M_DETACH ? &prog->detach
-                                                          : &prog->proxy;
+    const struct op **slot = o->code == CTC_OP_M_JOIN              ? &prog->join
+                             : o->code == CTC_OP_M_DETACH          ? &prog->detach
+                             : o->code == CTC_OP_M_CONSOLE_CONNECT ? &prog->console
+                                                                   : &prog->proxy;
     if (*slot)
       bad("op %u: monitor op %u given twice", i, o->code);
     *slot = o;
@@ -228,6 +230,8 @@ static void read_program(struct program *prog)
     bad("%zu bytes after the last op", h->body_len - off);
   if (prog->detach && prog->proxy)
     bad("CTC_OP_M_DETACH and CTC_OP_M_CONSOLE_PROXY together");
+  if (prog->console && prog->proxy)
+    bad("CTC_OP_M_CONSOLE_CONNECT and CTC_OP_M_CONSOLE_PROXY together");
 }
 
 /* ---- messages ------------------------------------------------------------ */
@@ -569,6 +573,31 @@ static int op_pivot(void)
   return 0;
 }
 
+static int op_move_root(void)
+{
+  if (!root_dir)
+    return -EINVAL;
+  autoclose int fd = open(root_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || fchdir(fd) < 0)
+    return -errno;
+  if (mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0)
+    return -errno;
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return -errno;
+  close(rootfd);
+  rootfd = root;
+  root_dir = NULL;
+  return 0;
+}
+
+static int op_pdeathsig(uint64_t sig)
+{
+  if (sig == 0 || sig > 64)
+    return -EINVAL;
+  return prctl(PR_SET_PDEATHSIG, (unsigned long)sig) < 0 ? -errno : 0;
+}
+
 static int op_hostname(const char *name)
 {
   return sethostname(name, strlen(name)) < 0 ? -errno : 0;
@@ -892,6 +921,8 @@ static int run_op(const struct op *o)
   case CTC_OP_WAIT_START: return op_wait_start(o->step);
   case CTC_OP_CONSOLE_CONNECT: return op_console_connect(S(0));
   case CTC_OP_PTY: return op_pty(U(0), U(1));
+  case CTC_OP_MOVE_ROOT: return op_move_root();
+  case CTC_OP_PDEATHSIG: return op_pdeathsig(U(0));
   }
   return -EINVAL; /* unreachable: read_program knows every op */
 }
@@ -942,6 +973,8 @@ static int prepare(const struct program *prog, struct monitor *m)
   int r = 0;
   if ((o = prog->detach))
     r = m_detach(S(0), U(1), m);
+  if (!r && (o = prog->console))
+    r = op_console_connect(S(0)); /* I inherits console_fd */
   if (!r && (o = prog->join))
     r = m_join(U(0), U(1));
   if (!r && prog->proxy)
@@ -985,5 +1018,7 @@ int main(void)
     console_chan = m_leave(&m);
     init_main(&prog);
   }
+  if (console_fd >= 0)
+    close(console_fd); /* I's now (CTC_OP_M_CONSOLE_CONNECT) */
   return m_run(&m, pid, h->spawn_step);
 }

@@ -246,6 +246,15 @@ enum ctc_wire_op {
    * setsid, I is not a process-group leader, so setsid cannot fail with
    * EPERM unless CTC_OP_PTY runs twice. */
   CTC_OP_PTY = 27,
+  /* no args: runc's --no-pivot, for roots where pivot_root cannot work (a
+   * ramdisk): chdir into the root, move it onto "/" (MS_MOVE), chroot("."),
+   * chdir("/"). The old root stays underneath, unreachable by path. Takes
+   * the place of CTC_OP_PIVOT. */
+  CTC_OP_MOVE_ROOT = 28,
+  /* U64 signal: prctl(PR_SET_PDEATHSIG, signal): the process gets it when its
+   * parent (M, or the subreaper that adopted it) dies. The kernel clears it
+   * on a credential change, so it comes after CTC_OP_USER. */
+  CTC_OP_PDEATHSIG = 29,
 
   /* ---- monitor ops ----------------------------------------------------
    * Performed by M, not I, when the program is read, before the clone; they
@@ -311,6 +320,11 @@ enum ctc_wire_op {
    * terminal, then sends MSG_EXIT. SIGCHLD and SIGWINCH are blocked in M
    * and read from a signalfd; I starts with the signal mask M had. */
   CTC_OP_M_CONSOLE_PROXY = 102,
+  /* STR socket path (host path): as CTC_OP_CONSOLE_CONNECT, but done by M
+   * before CTC_OP_M_JOIN (the path is the host's; after joining a container's
+   * mount namespace it is out of reach). I inherits the connection as its
+   * console socket for CTC_OP_PTY. */
+  CTC_OP_M_CONSOLE_CONNECT = 103,
 };
 
 /* Messages from ctc-init to the executor: fixed 16-byte records. Fields a

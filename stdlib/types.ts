@@ -86,7 +86,12 @@ export interface Process {
   readonly terminal?: boolean;
   /** -1000..1000 */
   readonly oomScoreAdj?: number;
+  /** sent to the process if its parent, ctc's monitor, dies (libcontainer's ParentDeathSignal) */
+  readonly parentDeathSignal?: Signal;
 }
+
+export type Signal =
+  | 'SIGHUP' | 'SIGINT' | 'SIGQUIT' | 'SIGKILL' | 'SIGUSR1' | 'SIGUSR2' | 'SIGTERM' | 'SIGPWR';
 
 export interface Resources {
   readonly memory?: {

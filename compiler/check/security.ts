@@ -39,6 +39,9 @@ export function checkSecurity(spec: Spec, origins: Origins): CtcError[] {
       errors.push(new CtcError('CT_LIMIT_RANGE', `${path}: the soft limit of ${r.type} must not exceed the hard limit`, { source: at(path) }));
     }
   });
+  if (p.parentDeathSignal !== undefined && !/^SIG(HUP|INT|QUIT|KILL|USR1|USR2|TERM|PWR)$/.test(p.parentDeathSignal)) {
+    errors.push(new CtcError('CT_SHAPE', `process.parentDeathSignal: '${p.parentDeathSignal}' is not a signal ctc sends`, { source: at('process.parentDeathSignal') }));
+  }
   if (p.umask !== undefined && (p.umask < 0 || p.umask > 0o777)) {
     errors.push(new CtcError('CT_LIMIT_RANGE', `process.umask must be 0..0777`, { source: at('process.umask') }));
   }

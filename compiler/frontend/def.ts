@@ -107,6 +107,7 @@ function readProcess(r: Reader, v: unknown): Spec['process'] {
   const p = r.obj(v, 'process');
   const umask = r.opt(p, 'umask', 'process', r.int.bind(r)) ?? 0o022;
   const oomScoreAdj = r.opt(p, 'oomScoreAdj', 'process', r.int.bind(r));
+  const parentDeathSignal = r.opt(p, 'parentDeathSignal', 'process', r.str.bind(r));
   return {
     args: r.strs(p.args, 'process.args'),
     env: r.opt(p, 'env', 'process', r.strs.bind(r)) ?? [...defaultEnv],
@@ -118,6 +119,7 @@ function readProcess(r: Reader, v: unknown): Spec['process'] {
     noNewPrivileges: r.opt(p, 'noNewPrivileges', 'process', r.bool.bind(r)) ?? true,
     umask,
     ...(oomScoreAdj === undefined ? {} : { oomScoreAdj }),
+    ...(parentDeathSignal === undefined ? {} : { parentDeathSignal }),
   };
 }
 

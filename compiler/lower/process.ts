@@ -24,6 +24,8 @@ export function lowerProcess(spec: Spec, out: Emitter): void {
     out.emit('proc.caps', { effective, permitted, inheritable, ambient }, 'process.capabilities');
   }
   if (p.noNewPrivileges) out.emit('proc.no-new-privs', {}, 'process.noNewPrivileges');
+  // After the user switch, which clears it.
+  if (p.parentDeathSignal) out.emit('proc.pdeathsig', { signal: p.parentDeathSignal }, 'process.parentDeathSignal');
   out.emit('proc.cwd', { dir: p.cwd }, 'process.cwd');
   out.emit('proc.exec', { args: p.args, env: p.env }, 'process.args');
 }

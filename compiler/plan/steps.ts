@@ -232,6 +232,12 @@ export const stepKinds = {
     args: [],
     doc: 'set no_new_privs: setuid programs and file capabilities gain nothing',
   },
+  'proc.pdeathsig': {
+    actor: 'init',
+    args: [a('signal', 'str')],
+    subject: 'signal',
+    doc: "the signal the process gets when its parent (ctc's monitor) dies",
+  },
   'proc.cwd': {
     actor: 'init',
     args: [a('dir', 'str')],
