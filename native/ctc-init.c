@@ -982,8 +982,10 @@ static int prepare(const struct program *prog, struct monitor *m)
   return r;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+  if (argc == 3 && strcmp(argv[1], "device-filter") == 0)
+    return device_filter_main(argv[2]);
   if (fcntl(CTL_FD, F_SETFD, FD_CLOEXEC) < 0) {
     dprintf(STDERR_FILENO, "ctc-init: fd 3: %m\n");
     return 2;

@@ -5,6 +5,7 @@
  *   ctc-init.c  the program, the messages, I and its ops, main
  *   monitor.c   M: the monitor ops (detach, join, console channel), the wait
  *   pty.c       terminals: the console socket, CTC_OP_PTY, M's console proxy
+ *   device-filter.c  cgroup v2 device rules as an eBPF program (a one-shot mode)
  */
 #ifndef CTC_INIT_H
 #define CTC_INIT_H
@@ -62,5 +63,8 @@ int pty_open(uint64_t rows, uint64_t cols, int sock);
  * signalfd for SIGCHLD and SIGWINCH. Returns I's wait status, or -1 if it
  * could not be had. */
 int pty_proxy(int chan, int sigfd, pid_t pid);
+
+/* device-filter.c: the `device-filter CGROUP_DIR` mode; the exit status. */
+int device_filter_main(const char *cgroup_dir);
 
 #endif

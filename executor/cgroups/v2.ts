@@ -3,7 +3,7 @@
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CtcError } from '../../compiler/error.ts';
+import { attachDeviceFilter } from './device-filter.ts';
 import type { CgroupDriver, CgroupMount, LimitKey } from './driver.ts';
 import { ensureDir, pidsIn, poll, readValue, removeCgroupDir, writeValue } from './files.ts';
 
@@ -56,10 +56,7 @@ export class CgroupV2 implements CgroupDriver {
   }
 
   devices(path: string, rules: string[]): void {
-    if (rules.length === 0) return;
-    throw new CtcError('CT_NOT_YET', `device rules on cgroup v2 (${path}) need an eBPF device filter, which ctc does not load yet`, {
-      hint: 'on cgroup v2 hosts, set resources.devices to [] (no device filter) until ctc has it',
-    });
+    if (rules.length) attachDeviceFilter(this.dir(path), rules);
   }
 
   join(path: string, pid: number): void {

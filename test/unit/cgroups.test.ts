@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { detectCgroups } from '../../executor/cgroups/index.ts';
 import { CgroupV1, parseMountinfo } from '../../executor/cgroups/v1.ts';
 import { CgroupV2 } from '../../executor/cgroups/v2.ts';
+import { compileDeviceFilter, effectiveRules, parseRule } from '../../executor/cgroups/device-filter.ts';
 import { until } from '../helpers.ts';
 
 const sample = [
@@ -72,6 +73,46 @@ test('v2 driver on a real cgroup2 tree: create, join, remove kills and removes',
   assert.not.ok(existsSync(`${unified}${p}`));
   await s.gone;
   v2.remove(p); // removing again is fine: undo must be repeatable
+});
+
+test('v2 device filter: an eBPF program that allows the default devices and denies the rest, for real', async () => {
+  if (!hasUnified) return console.log('  (skipped: no cgroup2 tree at /sys/fs/cgroup/unified)');
+  const v2 = new CgroupV2(unified);
+  const p = path();
+  // waits for a line, then tries /dev/zero (allowed) and /dev/full (denied)
+  const child = spawn('sh', ['-c', 'read x; head -c1 /dev/zero >/dev/null && echo zero-ok; head -c1 /dev/full >/dev/null 2>&1 && echo full-ok || echo full-denied'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const done = new Promise((r) => child.on('close', r));
+  try {
+    v2.create(p);
+    v2.devices(p, ['deny a *:* rwm', 'allow c 1:5 rwm', 'allow c 1:3 rw']);
+    v2.join(p, child.pid!);
+    child.stdin.end('go\n');
+    await done;
+    assert.equal(out.trim().split('\n'), ['zero-ok', 'full-denied']);
+  } finally {
+    child.kill();
+    v2.remove(p);
+  }
+});
+
+test('device rules read as v1 does: an all-device rule resets, the last matching exception wins', () => {
+  const { allowByDefault, exceptions } = effectiveRules(
+    ['allow c 1:3 rwm', 'deny a *:* rwm', 'allow c 1:5 r', 'allow c *:* m', 'deny c 1:5 rwm'].map(parseRule),
+  );
+  assert.is(allowByDefault, false);
+  assert.equal(
+    exceptions.map((r) => [r.allow, r.major, r.minor, r.access]),
+    [
+      [true, 1, 5, 2],
+      [true, '*', '*', 1],
+      [false, 1, 5, 7],
+    ],
+  );
+  assert.is(compileDeviceFilter(['deny a *:* rwm']).length, 8 * 8, 'prologue and default verdict only');
 });
 
 test('v1 driver on this host: limits land in the controller files, join and remove', async () => {
