@@ -17,7 +17,7 @@ const root = join(tmp.dir, 'state');
 const before = hostResidue([root]);
 test.after(() => {
   // whatever a failed test left: remove it, then let the suite's residue check judge
-  for (const id of ['lc1', 'lc2', 'lc3', 'lc4', 'lc5']) ctc(['--root', root, 'delete', '--force', id]);
+  for (const id of ['lc1', 'lc2', 'lc3', 'lc4', 'lc5', 'lc6', 'lc7']) ctc(['--root', root, 'delete', '--force', id]);
   tmp.remove();
 });
 
@@ -133,6 +133,32 @@ test('run --bundle in the foreground returns the exit code and removes everythin
   assert.is(r.status, 3, r.stderr);
   assert.is(r.stdout, 'out\n');
   assert.not.ok(existsSync(join(root, 'lc4')));
+  assert.equal(hostResidue([root]), before);
+});
+
+test('--no-pivot moves the root instead of pivot_root, and the container works the same', () => {
+  const dir = bundle('lc6', ['/bin/sh', '-c', 'cat /proc/self/mountinfo | head -1 | cut -d" " -f5; hostname']);
+  const r = R('run', '--no-pivot', '--bundle', dir, 'lc6');
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n'), ['/', 'bb']);
+  assert.equal(hostResidue([root]), before);
+});
+
+test('a parent death signal reaches the container when its monitor dies', async () => {
+  const src = join(tmp.dir, 'orphan.ct.ts');
+  writeFileSync(
+    src,
+    `import { container, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), process: { args: ['/bin/sleep', '60'], parentDeathSignal: 'SIGKILL' } });\n`,
+  );
+  assert.is(ctc(['build', src]).status, 0);
+  const r = spawnSync(process.execPath, [cli, '--root', root, 'run', '-d', '--id', 'lc7', join(tmp.dir, 'orphan.plan')], { stdio: 'ignore' });
+  assert.is(r.status, 0);
+  const raw = JSON.parse(readFileSync(join(root, 'lc7', 'state.json'), 'utf8'));
+  assert.ok(raw.monitorPid > 0, 'ctc-init stayed as the monitor');
+  assert.is(state('lc7').status, 'running');
+  process.kill(raw.monitorPid, 'SIGKILL');
+  await until(() => state('lc7').status === 'stopped', 'the container to die with its monitor');
+  assert.is(R('delete', 'lc7').status, 0);
   assert.equal(hostResidue([root]), before);
 });
 
