@@ -553,17 +553,9 @@ static int op_mkdir(const char *path, uint64_t mode)
   return fchmod(fd, mode & 07777) < 0 ? -errno : 0;
 }
 
-static int op_pivot(void)
+/* After the root changed: "in root" paths are the new "/" from now on. */
+static int root_changed(void)
 {
-  if (!root_dir)
-    return -EINVAL;
-  autoclose int fd = open(root_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || fchdir(fd) < 0)
-    return -errno;
-  /* pivot_root(".", ".") stacks the old root on top of the new one; detaching
-   * it leaves only the new root, and no directory for the old root is needed. */
-  if (syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
-    return -errno;
   int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0)
     return -errno;
@@ -573,22 +565,35 @@ static int op_pivot(void)
   return 0;
 }
 
-static int op_move_root(void)
+/* chdir into the root that CTC_OP_ROOTFS mounted. */
+static int enter_root_dir(void)
 {
   if (!root_dir)
     return -EINVAL;
   autoclose int fd = open(root_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || fchdir(fd) < 0)
+  return fd < 0 || fchdir(fd) < 0 ? -errno : 0;
+}
+
+static int op_pivot(void)
+{
+  int r = enter_root_dir();
+  if (r < 0)
+    return r;
+  /* pivot_root(".", ".") stacks the old root on top of the new one; detaching
+   * it leaves only the new root, and no directory for the old root is needed. */
+  if (syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
     return -errno;
+  return root_changed();
+}
+
+static int op_move_root(void)
+{
+  int r = enter_root_dir();
+  if (r < 0)
+    return r;
   if (mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0)
     return -errno;
-  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0)
-    return -errno;
-  close(rootfd);
-  rootfd = root;
-  root_dir = NULL;
-  return 0;
+  return root_changed();
 }
 
 static int op_pdeathsig(uint64_t sig)
