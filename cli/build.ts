@@ -1,6 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { CtcError } from '../compiler/error.ts';
+import type { Step } from '../compiler/plan/steps.ts';
+import { lsmActive, lsmName, lsmsNeeded } from '../executor/lsm.ts';
 import { parseCommand } from './args.ts';
+
+/** A plan is built for any host, but one this host will refuse deserves a word now. */
+function warnAboutHost(steps: Step[]): void {
+  for (const lsm of lsmsNeeded(steps).filter((l) => !lsmActive(l))) {
+    process.stderr.write(`ctc: warning: the plan asks for ${lsmName[lsm]}, which is not active on this host: \`ctc run\` will refuse it here (CT_LSM_ABSENT)\n`);
+  }
+}
 
 export const buildHelp = `usage: ctc build SRC [-o PLAN] [--emit-bundle DIR]
 
@@ -24,7 +33,8 @@ export async function buildCommand(args: string[]): Promise<number> {
   if (extra.length) throw new CtcError('CT_USAGE', `build takes one source, not ${positionals.length}`);
   // The compiler (and TypeScript) load only here: `ctc run` never pays for them.
   const { build, defaultPlanPath } = await import('../compiler/build.ts');
-  const { spec, text } = await build(src);
+  const { spec, plan, text } = await build(src);
+  warnAboutHost(plan.steps);
   const bundleDir = values['emit-bundle'];
   if (bundleDir !== undefined) {
     const { writeBundle } = await import('../compiler/oci/bundle.ts');

@@ -26,6 +26,10 @@ export type ErrorCode =
   | 'CT_CAP_UNKNOWN'
   | 'CT_RLIMIT_UNKNOWN'
   | 'CT_DEVICE'
+  | 'CT_SYSCALL_UNKNOWN' // a seccomp rule names a syscall that no architecture has
+  | 'CT_SECCOMP_ARCH' // a seccomp architecture ctc cannot filter (it filters x86_64 and aarch64)
+  | 'CT_SYSCTL' // a kernel parameter that is not namespaced, or not in the container's namespaces
+  | 'CT_LSM_ABSENT' // an AppArmor/SELinux label on a host without that LSM
   | 'CT_OCI_UNSUPPORTED' // an OCI config field ctc does not implement yet
   | 'CT_OCI_VERSION'
   | 'CT_JSON' // config.json is not valid JSON

@@ -64,6 +64,40 @@ export interface SpecDevice {
   gid: number;
 }
 
+/** Seccomp actions, by the names the stdlib and plans use. */
+export type SeccompAction = 'allow' | 'errno' | 'kill_process' | 'kill_thread' | 'trap' | 'trace' | 'log' | 'notify';
+
+export interface SpecSeccompArg {
+  /** 0..5 */
+  index: number;
+  op: 'ne' | 'lt' | 'le' | 'eq' | 'ge' | 'gt' | 'masked_eq';
+  /** a decimal string: arguments are 64-bit */
+  value: string;
+  /** the mask's compare value, for masked_eq */
+  valueTwo?: string;
+}
+
+export interface SpecSeccompRule {
+  syscalls: string[];
+  action: SeccompAction;
+  /** for errno (the errno) and trace (the value the tracer sees) */
+  ret?: number;
+  /** all must hold (AND) */
+  args: SpecSeccompArg[];
+}
+
+export interface SpecSeccomp {
+  defaultAction: SeccompAction;
+  /** for a default errno or trace action */
+  defaultRet?: number;
+  /** 'x86_64', 'aarch64' */
+  architectures: string[];
+  /** SECCOMP_FILTER_FLAG_* names without the prefix: 'log', 'spec_allow' */
+  flags: string[];
+  /** checked in order; the first that matches decides; none matches: the default */
+  rules: SpecSeccompRule[];
+}
+
 export interface SpecProcess {
   args: string[];
   env: string[];
@@ -79,6 +113,10 @@ export interface SpecProcess {
   umask?: number;
   oomScoreAdj?: number;
   parentDeathSignal?: string;
+  seccomp?: SpecSeccomp;
+  /** loaded by the LSM when the process execs; refused where the LSM is absent */
+  apparmorProfile?: string;
+  selinuxLabel?: string;
 }
 
 export interface Spec {
@@ -95,6 +133,10 @@ export interface Spec {
   resources: SpecResources;
   cgroupsPath: string;
   annotations: Record<string, string>;
+  /** namespaced kernel parameters, written under /proc/sys */
+  sysctl: Record<string, string>;
+  /** the SELinux label of the container's mounts */
+  mountLabel?: string;
 }
 
 /**

@@ -20,6 +20,7 @@ import { codeOf, errnoName } from './errno.ts';
 import { Helper, helperPath } from './helper.ts';
 import { Journal } from './journal.ts';
 import { fillStep } from './placeholders.ts';
+import { preflight } from './preflight.ts';
 import { procStat } from './proc.ts';
 import { type ContainerState, assertNoState, createStateDir, stateFiles, writePidFile, writeState } from './state.ts';
 import { undoAll } from './undo.ts';
@@ -82,6 +83,7 @@ class Run {
     this.stateDir = join(opts.root, opts.id);
     this.steps = plan.steps.map((s) => fillStep(s, { id: opts.id, state: this.stateDir }));
     this.checkTerminal();
+    preflight(this.steps);
   }
 
   private get detaching(): boolean {

@@ -40,7 +40,11 @@ export interface ExecOptions {
 
 /** The process steps of the container's plan, changed as the caller asks. */
 export function execSteps(planText: string, p: ExecProcess): Step[] {
-  const kinds = new Set(['proc.rlimit', 'proc.umask', 'proc.bounding', 'proc.user', 'proc.caps', 'proc.no-new-privs', 'proc.cwd', 'proc.exec']);
+  // What confines the container's process confines what is exec'd in it, as in runc.
+  const kinds = new Set([
+    'proc.rlimit', 'proc.umask', 'proc.bounding', 'proc.user', 'proc.caps', 'proc.apparmor', 'proc.selinux',
+    'proc.no-new-privs', 'proc.cwd', 'proc.seccomp', 'proc.exec',
+  ]);
   const steps = parsePlan(planText).steps.filter((s) => kinds.has(s.kind));
   const withEnv = (env: string[]) => {
     if (p.env) return p.env;
@@ -52,7 +56,10 @@ export function execSteps(planText: string, p: ExecProcess): Step[] {
     const args = { ...s.args };
     if (s.kind === 'proc.exec') Object.assign(args, { args: p.args, env: withEnv(list(s, 'env')) });
     if (s.kind === 'proc.cwd' && p.cwd) args.dir = p.cwd;
-    if (s.kind === 'proc.user' && p.user) Object.assign(args, { uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [] });
+    if (s.kind === 'proc.user' && p.user) {
+      delete args.name;
+      Object.assign(args, { uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [] });
+    }
     if (s.kind === 'proc.caps' && p.capabilities) Object.assign(args, { ...p.capabilities });
     if (s.kind === 'proc.caps' && p.addCaps) for (const set of ['effective', 'permitted', 'inheritable']) args[set] = [...new Set([...list(s, set), ...p.addCaps])];
     if (s.kind === 'proc.bounding' && p.addCaps) args.caps = [...new Set([...list(s, 'caps'), ...p.addCaps])];

@@ -4,6 +4,10 @@
 
 import { constants } from 'node:os';
 import { flagBits, MS, propagationFlags } from '../compiler/plan/mount-options.ts';
+import { CtcError } from '../compiler/error.ts';
+import { compileSeccomp, seccompDigest, seccompFlags } from '../compiler/seccomp/bpf.ts';
+import { parseSeccompAction, parseSeccompRule } from '../compiler/seccomp/text.ts';
+import type { SpecSeccomp } from '../compiler/spec.ts';
 import { capabilityNumbers } from '../stdlib/capabilities.ts';
 import { rlimitNumbers } from '../stdlib/rlimits.ts';
 import { type InitKind, type Step, int, ints, list, str } from '../compiler/plan/steps.ts';
@@ -42,6 +46,10 @@ export const Op = {
   PTY: 27,
   MOVE_ROOT: 28,
   PDEATHSIG: 29,
+  SYSCTL: 30,
+  USER_NAME: 31,
+  LSM_EXEC: 32,
+  SECCOMP: 33,
   M_JOIN: 100,
   M_DETACH: 101,
   M_CONSOLE_PROXY: 102,
@@ -163,7 +171,11 @@ const encoders: Record<InitKind, (s: Step, cgroups: CgroupMount[]) => WireOp[]> 
   ],
   'proc.umask': (s) => [op(Op.UMASK, U(int(s, 'mask')))],
   'proc.bounding': (s) => [op(Op.CAPS_BOUNDING, U(capMask(list(s, 'caps'))))],
+  'proc.sysctl': (s) => [op(Op.SYSCTL, S(str(s, 'key')), S(str(s, 'value')))],
+  'proc.apparmor': (s) => [op(Op.LSM_EXEC, S('apparmor/exec'), S(`exec ${str(s, 'profile')}`))],
+  'proc.selinux': (s) => [op(Op.LSM_EXEC, S('exec'), S(str(s, 'label')))],
   'proc.user': (s) => {
+    if (s.args.name !== undefined) return [op(Op.USER_NAME, S(str(s, 'name')), U(int(s, 'keepcaps') ?? 0))];
     const groups = Buffer.alloc(4 * ints(s, 'groups').length);
     ints(s, 'groups').forEach((g, i) => groups.writeUInt32LE(g, 4 * i));
     return [op(Op.USER, U(int(s, 'uid')), U(int(s, 'gid')), BLOB(groups), U(int(s, 'keepcaps') ?? 0))];
@@ -172,10 +184,39 @@ const encoders: Record<InitKind, (s: Step, cgroups: CgroupMount[]) => WireOp[]> 
     op(Op.CAPS, ...(['effective', 'permitted', 'inheritable', 'ambient'] as const).map((set) => U(capMask(list(s, set))))),
   ],
   'proc.no-new-privs': () => [op(Op.NO_NEW_PRIVS)],
+  'proc.seccomp': (s) => {
+    const { policy, program } = seccompProgram(s);
+    return [op(Op.SECCOMP, U(seccompFlags(policy)), BLOB(program))];
+  },
   'proc.pdeathsig': (s) => [op(Op.PDEATHSIG, U(constants.signals[str(s, 'signal') as NodeJS.Signals]))],
   'proc.cwd': (s) => [op(Op.CHDIR, S(str(s, 'dir')))],
   'proc.exec': (s) => [op(Op.EXEC, LIST(list(s, 'args')), LIST(list(s, 'env')))],
 };
+
+/**
+ * The filter, compiled again from the plan's readable rules; it must be the
+ * program the build made (size and sha256 in the step), or the plan is not
+ * what this ctc would run.
+ */
+export function seccompProgram(s: Step): { policy: SpecSeccomp; program: Buffer } {
+  const { action, ret } = parseSeccompAction(str(s, 'default'));
+  const policy: SpecSeccomp = {
+    defaultAction: action,
+    ...(ret === undefined ? {} : { defaultRet: ret }),
+    architectures: list(s, 'arches'),
+    flags: list(s, 'flags'),
+    rules: list(s, 'rules').map(parseSeccompRule),
+  };
+  const program = compileSeccomp(policy);
+  if (seccompDigest(program) !== str(s, 'sha256') || program.length / 8 !== int(s, 'size')) {
+    throw new CtcError('CT_PLAN_DIGEST', `the seccomp rules compile to a program other than the one the plan names`, {
+      step: { n: s.n, kind: s.kind },
+      source: s.source,
+      hint: 'the plan was built by another version of ctc: build it again',
+    });
+  }
+  return { policy, program };
+}
 
 export interface ProgramHeader {
   cloneNs: string[];

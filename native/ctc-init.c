@@ -26,7 +26,9 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -78,6 +80,8 @@ static const char *const op_args[] = {
     [CTC_OP_WAIT_START] = "",     [CTC_OP_CONSOLE_CONNECT] = "S", [CTC_OP_PTY] = "UU",
     [CTC_OP_M_JOIN] = "UU",       [CTC_OP_M_DETACH] = "SU",    [CTC_OP_M_CONSOLE_PROXY] = "",
     [CTC_OP_MOVE_ROOT] = "",      [CTC_OP_PDEATHSIG] = "U",    [CTC_OP_M_CONSOLE_CONNECT] = "S",
+    [CTC_OP_SYSCTL] = "SS",       [CTC_OP_USER_NAME] = "SU",   [CTC_OP_LSM_EXEC] = "SS",
+    [CTC_OP_SECCOMP] = "UB",
 };
 
 /* Monitor ops are M's, done before the clone (wire.h); I skips them. */
@@ -608,26 +612,162 @@ static int op_hostname(const char *name)
   return sethostname(name, strlen(name)) < 0 ? -errno : 0;
 }
 
-static int op_user(uint64_t uid, uint64_t gid, const char *groups, size_t len, uint64_t keepcaps)
+/* setgroups, setgid, setuid, with keepcaps around them when asked. */
+static int switch_user(uid_t uid, gid_t gid, const gid_t *groups, size_t n, uint64_t keepcaps)
 {
-  if (len % 4 || keepcaps > 1)
+  if (keepcaps > 1)
     return -EINVAL;
-  size_t n = len / 4;
-  gid_t *list = calloc(n + 1, sizeof *list);
-  if (!list)
-    return -ENOMEM;
-  for (size_t i = 0; i < n; i++)
-    memcpy(&list[i], groups + 4 * i, 4);
   /* Without keepcaps, setuid from 0 to non-0 empties the permitted set, and
    * CTC_OP_CAPS could not give anything back. */
-  int r = keepcaps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ? -errno : 0;
+  if (keepcaps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+    return -errno;
   /* Groups and gid first: after setuid to non-root we may no longer change them. */
-  if (!r && (setgroups(n, list) < 0 || setgid(gid) < 0 || setuid(uid) < 0))
-    r = -errno;
-  free(list);
+  if (setgroups(n, groups) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+    return -errno;
   /* Cleared as soon as it has done its job, as runc does (execve would too). */
-  if (!r && keepcaps && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-    r = -errno;
+  return keepcaps && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+static int op_user(uint64_t uid, uint64_t gid, const char *groups, size_t len, uint64_t keepcaps)
+{
+  if (len % 4 || len / 4 > NGROUPS_MAX)
+    return -EINVAL;
+  gid_t list[NGROUPS_MAX];
+  size_t n = len / 4;
+  for (size_t i = 0; i < n; i++)
+    memcpy(&list[i], groups + 4 * i, 4);
+  return switch_user((uid_t)uid, (gid_t)gid, list, n, keepcaps);
+}
+
+/* A whole small file of the container's, NUL-terminated; NULL (errno set) if it cannot be read. */
+static char *read_in_root(const char *path)
+{
+  autoclose int fd = in_root(path, O_RDONLY, 0);
+  if (fd < 0) {
+    errno = -fd;
+    return NULL;
+  }
+  size_t cap = 1 << 16, len = 0;
+  char *buf = malloc(cap + 1);
+  for (ssize_t n; buf && len < cap && (n = read(fd, buf + len, cap - len)) != 0; len += n > 0 ? (size_t)n : 0)
+    if (n < 0 && errno != EINTR) {
+      free(buf);
+      return NULL;
+    }
+  if (buf)
+    buf[len] = '\0';
+  return buf;
+}
+
+/* Field k (0-based) of a colon-separated line, copied into out. */
+static int field(const char *line, int k, char *out, size_t size)
+{
+  for (; k > 0 && line; k--)
+    line = strchr(line, ':') ? strchr(line, ':') + 1 : NULL;
+  if (!line)
+    return -1;
+  size_t n = strcspn(line, ":\n");
+  if (n >= size)
+    return -1;
+  memcpy(out, line, n);
+  out[n] = '\0';
+  return 0;
+}
+
+static int parse_id(const char *text, unsigned long *id)
+{
+  char *end;
+  errno = 0;
+  *id = strtoul(text, &end, 10);
+  return errno || end == text || *end ? -1 : 0;
+}
+
+/* Whether name is in a comma-separated member list. */
+static int is_member(const char *members, const char *name)
+{
+  size_t len = strlen(name);
+  for (const char *p = members; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+    if (strncmp(p, name, len) == 0 && (p[len] == ',' || p[len] == '\0'))
+      return 1;
+  }
+  return 0;
+}
+
+/* The user by name, from the container's own /etc/passwd and /etc/group,
+ * read now: the plan does not depend on what the image holds. */
+static int op_user_name(const char *name, uint64_t keepcaps)
+{
+  char *passwd = read_in_root("/etc/passwd");
+  if (!passwd)
+    return -errno;
+  unsigned long uid = 0, gid = 0;
+  int found = 0;
+  char buf[256];
+  for (char *line = passwd; line && *line && !found; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    if (field(line, 0, buf, sizeof buf) < 0 || strcmp(buf, name) != 0)
+      continue;
+    found = field(line, 2, buf, sizeof buf) == 0 && parse_id(buf, &uid) == 0 && field(line, 3, buf, sizeof buf) == 0 &&
+            parse_id(buf, &gid) == 0;
+    if (!found)
+      break;
+  }
+  free(passwd);
+  if (!found)
+    return -ESRCH; /* no such user in the container */
+  gid_t groups[NGROUPS_MAX];
+  size_t n = 0;
+  char *group = read_in_root("/etc/group"); /* an image without one: no extra groups */
+  char members[4096];
+  for (char *line = group; line && *line && n < NGROUPS_MAX; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    unsigned long g;
+    if (field(line, 2, buf, sizeof buf) == 0 && parse_id(buf, &g) == 0 && g != gid &&
+        field(line, 3, members, sizeof members) == 0 && is_member(members, name))
+      groups[n++] = (gid_t)g;
+  }
+  free(group);
+  return switch_user((uid_t)uid, (gid_t)gid, groups, n, keepcaps);
+}
+
+/* A namespaced kernel parameter: net.ipv4.ip_forward is /proc/sys/net/ipv4/ip_forward (the container's /proc). */
+static int op_sysctl(const char *key, const char *value)
+{
+  char path[PATH_MAX];
+  int n = snprintf(path, sizeof path, "/proc/sys/%s", key);
+  if (n < 0 || (size_t)n >= sizeof path)
+    return -ENAMETOOLONG;
+  for (char *p = path + strlen("/proc/sys/"); *p; p++)
+    if (*p == '.')
+      *p = '/';
+  autoclose int fd = in_root(path, O_WRONLY, 0);
+  if (fd < 0)
+    return fd;
+  return write(fd, value, strlen(value)) < 0 ? -errno : 0;
+}
+
+/* The LSM label the process takes at execve: /proc/thread-self/attr/<attr>. */
+static int op_lsm_exec(const char *attr, const char *value)
+{
+  char path[PATH_MAX];
+  if (snprintf(path, sizeof path, "/proc/thread-self/attr/%s", attr) >= (int)sizeof path)
+    return -ENAMETOOLONG;
+  autoclose int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  return write(fd, value, strlen(value)) < 0 ? -errno : 0;
+}
+
+/* The filter is the last thing before execve: every syscall after it must pass it. */
+static int op_seccomp(uint64_t flags, const char *program, size_t len)
+{
+  if (len == 0 || len % sizeof(struct sock_filter) || len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+    return -EINVAL;
+  struct sock_filter *insns = malloc(len); /* the blob is not aligned in the program body */
+  if (!insns)
+    return -ENOMEM;
+  memcpy(insns, program, len);
+  struct sock_fprog prog = {.len = (unsigned short)(len / sizeof *insns), .filter = insns};
+  int r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned int)flags, &prog) < 0 ? -errno : 0;
+  free(insns);
   return r;
 }
 
@@ -928,6 +1068,10 @@ static int run_op(const struct op *o)
   case CTC_OP_PTY: return op_pty(U(0), U(1));
   case CTC_OP_MOVE_ROOT: return op_move_root();
   case CTC_OP_PDEATHSIG: return op_pdeathsig(U(0));
+  case CTC_OP_SYSCTL: return op_sysctl(S(0), S(1));
+  case CTC_OP_USER_NAME: return op_user_name(S(0), U(1));
+  case CTC_OP_LSM_EXEC: return op_lsm_exec(S(0), S(1));
+  case CTC_OP_SECCOMP: return op_seccomp(U(0), S(1), LEN(1));
   }
   return -EINVAL; /* unreachable: read_program knows every op */
 }

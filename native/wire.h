@@ -255,6 +255,23 @@ enum ctc_wire_op {
    * parent (M, or the subreaper that adopted it) dies. The kernel clears it
    * on a credential change, so it comes after CTC_OP_USER. */
   CTC_OP_PDEATHSIG = 29,
+  /* STR key, STR value: write value to /proc/sys/<key, dots as slashes>, in
+   * root (the container's /proc: after CTC_OP_PIVOT, before /proc/sys is
+   * made read-only). */
+  CTC_OP_SYSCTL = 30,
+  /* STR name, U64 keepcaps: CTC_OP_USER for a user named in the root's own
+   * /etc/passwd (uid, gid) and /etc/group (the groups listing the name),
+   * read when the op runs. A name the passwd file lacks is ESRCH. */
+  CTC_OP_USER_NAME = 31,
+  /* STR attr, STR value: write value to /proc/thread-self/attr/<attr>, the
+   * label the LSM gives the process at execve (AppArmor: "apparmor/exec",
+   * "exec <profile>"; SELinux: "exec", the context). */
+  CTC_OP_LSM_EXEC = 32,
+  /* U64 flags, BLOB program: seccomp(SECCOMP_SET_MODE_FILTER, flags) with the
+   * program, an array of struct sock_filter (8 bytes each). Comes right
+   * before CTC_OP_EXEC (after CTC_OP_NO_NEW_PRIVS), or before the user
+   * switch while the process still has CAP_SYS_ADMIN. */
+  CTC_OP_SECCOMP = 33,
 
   /* ---- monitor ops ----------------------------------------------------
    * Performed by M, not I, when the program is read, before the clone; they

@@ -75,6 +75,16 @@ export const defaultCapabilities: readonly Capability[] = [
   'CAP_AUDIT_WRITE',
 ];
 
+/** Lists built from others: `capabilities.drop(defaultCapabilities, 'CAP_NET_RAW')`. */
+export const capabilities = {
+  add(base: readonly Capability[], ...caps: Capability[]): readonly Capability[] {
+    return [...base, ...caps.filter((c) => !base.includes(c))];
+  },
+  drop(base: readonly Capability[], ...caps: Capability[]): readonly Capability[] {
+    return base.filter((c) => !caps.includes(c));
+  },
+};
+
 /** The same list in the bounding, effective and permitted sets, as docker does. */
 export function capabilitySets(caps: readonly Capability[]): Capabilities {
   return { bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: [] };

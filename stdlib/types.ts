@@ -4,6 +4,7 @@
 
 import type { Capabilities, Capability } from './capabilities.ts';
 import type { Rlimit } from './rlimits.ts';
+import type { Seccomp } from './seccomp.ts';
 
 export type { Capabilities, Capability } from './capabilities.ts';
 export type { Rlimit, RlimitType } from './rlimits.ts';
@@ -88,6 +89,12 @@ export interface Process {
   readonly oomScoreAdj?: number;
   /** sent to the process if its parent, ctc's monitor, dies (libcontainer's ParentDeathSignal) */
   readonly parentDeathSignal?: Signal;
+  /** the AppArmor profile to run under; a host without AppArmor refuses to run it */
+  readonly apparmorProfile?: string;
+  /** the SELinux process context; a host without SELinux refuses to run it */
+  readonly selinuxLabel?: string;
+  /** a syscall filter, compiled by ctc to BPF; defaults to `defaultSeccomp`; 'unconfined' for none */
+  readonly seccomp?: Seccomp | 'unconfined';
 }
 
 export type Signal =
@@ -148,6 +155,13 @@ export interface ContainerDef {
   readonly readonlyPaths?: readonly string[];
   readonly resources?: Resources;
   readonly annotations?: Readonly<Record<string, string>>;
+  /**
+   * Namespaced kernel parameters only (kernel.msg*, kernel.sem, kernel.shm*,
+   * fs.mqueue.*, net.*): anything else would change the host.
+   */
+  readonly sysctl?: Readonly<Record<string, string>>;
+  /** the SELinux context of the container's own mounts (tmpfs, devpts, mqueue) */
+  readonly mountLabel?: string;
   /** where the cgroup is made; defaults to /ctc/<container id> */
   readonly cgroupsPath?: string;
 }

@@ -10,6 +10,8 @@ import { checkResources } from './resources.ts';
 import { checkRootfs } from './rootfs.ts';
 import { containerPath } from './paths.ts';
 import { checkPathsAndDevices, checkSecurity } from './security.ts';
+import { checkSysctl } from './sysctl.ts';
+import { checkSeccomp } from './seccomp.ts';
 
 /** Returns the spec with users resolved, or throws everything wrong with it. */
 export function check(spec: Spec, origins: Origins): Spec {
@@ -22,6 +24,8 @@ export function check(spec: Spec, origins: Origins): Spec {
     ...checkResources(spec, origins),
     ...checkSecurity(spec, origins),
     ...checkPathsAndDevices(spec, origins),
+    ...checkSysctl(spec, origins),
+    ...checkSeccomp(spec, origins),
     containerPath(spec.cgroupsPath, 'cgroupsPath', origins),
     ...(user instanceof Error ? [user] : []),
   ].filter((e) => e !== undefined);

@@ -21,23 +21,25 @@ export function checkProcess(spec: Spec, origins: Origins): CtcError[] {
 
 /**
  * A user given by name is looked up in the /etc/passwd and /etc/group the
- * source itself writes (hostRootfs). Names in a prepared directory's files
- * would make the plan depend on that directory, so they are refused for now.
+ * source itself writes (hostRootfs), at build time. In a prepared directory
+ * the files are the image's: the name stays in the plan and ctc-init looks
+ * it up in the container's own files when it runs, so the plan does not
+ * depend on the directory's contents.
  */
 export function resolveUser(spec: Spec, origins: Origins): SpecUser | CtcError {
   const u = spec.process.user;
-  if (u.name === undefined) return u;
+  if (u.name === undefined || spec.rootfs.kind === 'dir') return u;
   const source = originOf(origins, 'process.user');
-  const files = spec.rootfs.kind === 'host' ? spec.rootfs.files : {};
+  const files = spec.rootfs.files;
   const passwd = files['/etc/passwd'];
   if (passwd === undefined) {
-    return new CtcError('CT_USER_UNKNOWN', `user '${u.name}': the rootfs has no /etc/passwd that ctc can read at build time`, {
+    return new CtcError('CT_USER_UNKNOWN', `user '${u.name}': hostRootfs() writes no /etc/passwd to find it in`, {
       source,
-      hint: 'give the user as { uid, gid }',
+      hint: 'give the user as { uid, gid }, or add /etc/passwd to the rootfs files',
     });
   }
   const entry = table(passwd).find((f) => f[0] === u.name);
-  if (!entry) return new CtcError('CT_USER_UNKNOWN', `user '${u.name}' is not in the rootfs's /etc/passwd`, { source });
+  if (!entry) return new CtcError('CT_USER_UNKNOWN', `user '${u.name}' is not in the /etc/passwd hostRootfs() writes`, { source });
   const [uid, gid] = [Number(entry[2]), Number(entry[3])];
   const groups = table(files['/etc/group'] ?? '')
     .filter((g) => (g[3] ?? '').split(',').includes(u.name!) && Number(g[2]) !== gid)

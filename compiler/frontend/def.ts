@@ -23,11 +23,13 @@ import { defaultDeviceRules } from '../../stdlib/devices.ts';
 import { defaultNamespaces } from '../../stdlib/namespaces.ts';
 import { maskedPaths, readonlyPaths } from '../../stdlib/paths.ts';
 import { bytes } from '../../stdlib/units.ts';
+import { defaultSeccomp, type Seccomp } from '../../stdlib/seccomp.ts';
+import { seccompSpecOf } from '../seccomp/policy.ts';
 
 type Obj = Record<string, unknown>;
 
 export class Reader {
-  constructor(private readonly origins: Origins) {}
+  constructor(readonly origins: Origins) {}
 
   fail(path: string, what: string): never {
     throw new CtcError('CT_SHAPE', `${path || 'the container'}: expected ${what}`, { source: originOf(this.origins, path) });
@@ -71,11 +73,13 @@ export function specFromDef(def: unknown, origins: Origins): Spec {
   const rootfs = readRootfs(r, d.rootfs);
   const hostname = r.opt(d, 'hostname', '', r.str.bind(r));
   const domainname = r.opt(d, 'domainname', '', r.str.bind(r));
+  const mountLabel = r.opt(d, 'mountLabel', '', r.str.bind(r));
   return {
     rootfs,
     process: readProcess(r, d.process),
     ...(hostname === undefined ? {} : { hostname }),
     ...(domainname === undefined ? {} : { domainname }),
+    ...(mountLabel === undefined ? {} : { mountLabel }),
     namespaces: (r.opt(d, 'namespaces', '', r.strs.bind(r)) ?? [...defaultNamespaces]) as Namespace[],
     mounts: r.arr(d.mounts ?? [], 'mounts').map((m, i) => readMount(r, m, `mounts[${i}]`)),
     devices: r.arr(d.devices ?? [], 'devices').map((x, i) => readDevice(r, x, `devices[${i}]`)),
@@ -84,6 +88,7 @@ export function specFromDef(def: unknown, origins: Origins): Spec {
     resources: readResources(r, d.resources ?? {}),
     cgroupsPath: r.opt(d, 'cgroupsPath', '', r.str.bind(r)) ?? '/ctc/{id}',
     annotations: Object.fromEntries(Object.entries(r.obj(d.annotations ?? {}, 'annotations')).map(([k, v]) => [k, r.str(v, `annotations.${k}`)])),
+    sysctl: Object.fromEntries(Object.entries(r.obj(d.sysctl ?? {}, 'sysctl')).map(([k, v]) => [k, r.str(v, `sysctl.${k}`)])),
   };
 }
 
@@ -108,6 +113,9 @@ function readProcess(r: Reader, v: unknown): Spec['process'] {
   const umask = r.opt(p, 'umask', 'process', r.int.bind(r)) ?? 0o022;
   const oomScoreAdj = r.opt(p, 'oomScoreAdj', 'process', r.int.bind(r));
   const parentDeathSignal = r.opt(p, 'parentDeathSignal', 'process', r.str.bind(r));
+  const apparmorProfile = r.opt(p, 'apparmorProfile', 'process', r.str.bind(r));
+  const selinuxLabel = r.opt(p, 'selinuxLabel', 'process', r.str.bind(r));
+  const seccomp = p.seccomp === 'unconfined' ? undefined : seccompSpecOf((p.seccomp ?? defaultSeccomp) as Seccomp, r.origins, 'process.seccomp');
   return {
     args: r.strs(p.args, 'process.args'),
     env: r.opt(p, 'env', 'process', r.strs.bind(r)) ?? [...defaultEnv],
@@ -120,6 +128,9 @@ function readProcess(r: Reader, v: unknown): Spec['process'] {
     umask,
     ...(oomScoreAdj === undefined ? {} : { oomScoreAdj }),
     ...(parentDeathSignal === undefined ? {} : { parentDeathSignal }),
+    ...(apparmorProfile === undefined ? {} : { apparmorProfile }),
+    ...(selinuxLabel === undefined ? {} : { selinuxLabel }),
+    ...(seccomp === undefined ? {} : { seccomp }),
   };
 }
 

@@ -9,8 +9,15 @@ import { CtcError, throwAll } from '../error.ts';
 import { parseJson } from '../oci/json.ts';
 import { specOrigins, walkFields } from '../oci/fields.ts';
 import { checkVersion, specFromOci } from '../oci/read.ts';
+import { seccompOriginsOfOci } from '../seccomp/oci.ts';
 import type { Spec } from '../spec.ts';
 import type { FrontendResult } from './result.ts';
+
+/** A seccomp rule list may be split or reordered on the way in: its positions come from the reader. */
+function seccompOrigins(config: Record<string, unknown>, at: Map<string, string>) {
+  const s = (config.linux as Record<string, unknown> | undefined)?.seccomp;
+  return s && typeof s === 'object' ? seccompOriginsOfOci(s, at) : new Map<string, string>();
+}
 
 export function compileOci(configPath: string): FrontendResult {
   const file = resolve(configPath);
@@ -39,7 +46,7 @@ export function compileOci(configPath: string): FrontendResult {
   throwAll(fields.unsupported);
   return {
     spec,
-    origins: specOrigins(fields.read, at),
+    origins: new Map([...specOrigins(fields.read, at), ...seccompOrigins(config, at)]),
     sources: [{ path: name, sha256: createHash('sha256').update(text).digest('hex') }],
   };
 }

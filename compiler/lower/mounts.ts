@@ -7,14 +7,14 @@ import type { Emitter } from './emit.ts';
 export function lowerMounts(spec: Spec, out: Emitter): void {
   spec.mounts.forEach((m, i) => {
     const cause = `mounts[${i}]`;
-    lowerMount(m, cause, out);
+    lowerMount(m, cause, out, spec.mountLabel);
     // A fresh /dev gets the devices the runtime spec requires.
     if (m.destination === '/dev' && m.type === 'tmpfs') lowerDevices(cause, out);
   });
   spec.devices.forEach((d, i) => out.emit('dev.node', { ...d }, `devices[${i}]`));
 }
 
-function lowerMount(m: SpecMount, cause: string, out: Emitter): void {
+function lowerMount(m: SpecMount, cause: string, out: Emitter, mountLabel?: string): void {
   const flags = m.options.filter((o) => !isDataOption(o));
   if (isBind(m)) {
     const withBind = flags.includes('bind') || flags.includes('rbind') ? flags : ['rbind', ...flags];
@@ -22,7 +22,9 @@ function lowerMount(m: SpecMount, cause: string, out: Emitter): void {
   } else if (m.type === 'cgroup' || m.type === 'cgroup2') {
     out.emit('mount.cgroup', { dst: m.destination, flags }, cause);
   } else {
-    const data = m.options.filter(isDataOption).join(',');
+    // SELinux labels what the container mounts itself; host paths keep theirs.
+    const label = mountLabel !== undefined && ['tmpfs', 'devpts', 'mqueue'].includes(m.type) ? [`context="${mountLabel}"`] : [];
+    const data = [...m.options.filter(isDataOption), ...label].join(',');
     out.emit('mount.fs', { type: m.type, src: m.source, dst: m.destination, flags, data }, cause);
   }
 }

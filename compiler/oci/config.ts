@@ -25,6 +25,14 @@ export interface OciDeviceRule {
   access?: string;
 }
 
+export interface OciSeccomp {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures: string[];
+  flags?: string[];
+  syscalls: { names: string[]; action: string; errnoRet?: number; args?: { index: number; value: number | bigint; valueTwo?: number | bigint; op: string }[] }[];
+}
+
 export interface OciConfig {
   ociVersion: string;
   process: {
@@ -39,6 +47,8 @@ export interface OciConfig {
     rlimits?: { type: string; hard: number; soft: number }[];
     noNewPrivileges?: boolean;
     oomScoreAdj?: number;
+    apparmorProfile?: string;
+    selinuxLabel?: string;
   };
   root: { path: string; readonly?: boolean };
   hostname?: string;
@@ -60,20 +70,26 @@ export interface OciConfig {
     rootfsPropagation?: string;
     maskedPaths?: string[];
     readonlyPaths?: string[];
+    sysctl?: Record<string, string>;
+    mountLabel?: string;
+    seccomp?: OciSeccomp;
   };
 }
 
-/** Stands in for RLIM_INFINITY while printing; no real value holds a NUL. */
-const INFINITY = '\u0000rlim-infinity';
+/** Marks a bigint while printing; no real string holds a NUL. */
+const BIG = '\u0000big:';
 
 /**
  * Tab-indented JSON, as runc writes it. An rlimit of -1 becomes
- * 18446744073709551615 (RLIM_INFINITY, a uint64 to the runtime), which a
- * JavaScript number cannot print.
+ * 18446744073709551615 (RLIM_INFINITY, a uint64 to the runtime); bigints
+ * (seccomp argument values) print as exact numbers, which a JavaScript
+ * number cannot hold.
  */
 export function printConfig(config: OciConfig): string {
-  const rlimit = (n: number): number => (n === -1 ? (INFINITY as unknown as number) : n);
+  const rlimit = (n: number): number | bigint => (n === -1 ? 2n ** 64n - 1n : n);
   const rlimits = config.process.rlimits?.map((r) => ({ ...r, hard: rlimit(r.hard), soft: rlimit(r.soft) }));
   const copy = rlimits ? { ...config, process: { ...config.process, rlimits } } : config;
-  return JSON.stringify(copy, null, '\t').replaceAll(JSON.stringify(INFINITY), '18446744073709551615') + '\n';
+  const json = JSON.stringify(copy, (_k, v) => (typeof v === 'bigint' ? `${BIG}${v}` : v), '\t');
+  // JSON.stringify writes the NUL as the six characters \u0000.
+  return json.replace(/"\\u0000big:(\d+)"/g, '$1') + '\n';
 }

@@ -4,6 +4,7 @@
 
 import { isBind } from '../check/mounts.ts';
 import type { Spec, SpecDeviceRule } from '../spec.ts';
+import { ociSeccompOf } from '../seccomp/oci.ts';
 import { OCI_VERSION, type OciConfig, type OciDeviceRule, type OciMount } from './config.ts';
 
 export interface EmitOptions {
@@ -36,6 +37,8 @@ export function ociFromSpec(spec: Spec, o: EmitOptions): OciConfig {
       ...(p.rlimits.length ? { rlimits: p.rlimits.map((r) => ({ type: r.type, hard: r.hard, soft: r.soft })) } : {}),
       noNewPrivileges: p.noNewPrivileges,
       ...(p.oomScoreAdj === undefined ? {} : { oomScoreAdj: p.oomScoreAdj }),
+      ...(p.apparmorProfile === undefined ? {} : { apparmorProfile: p.apparmorProfile }),
+      ...(p.selinuxLabel === undefined ? {} : { selinuxLabel: p.selinuxLabel }),
     },
     root: { path: o.rootPath, readonly: spec.rootfs.kind === 'dir' && spec.rootfs.readonly },
     ...(spec.hostname === undefined ? {} : { hostname: spec.hostname }),
@@ -58,6 +61,9 @@ export function ociFromSpec(spec: Spec, o: EmitOptions): OciConfig {
       rootfsPropagation: 'rprivate',
       maskedPaths: [...spec.maskedPaths],
       readonlyPaths: [...spec.readonlyPaths],
+      ...(Object.keys(spec.sysctl).length ? { sysctl: { ...spec.sysctl } } : {}),
+      ...(spec.mountLabel === undefined ? {} : { mountLabel: spec.mountLabel }),
+      ...(p.seccomp ? { seccomp: ociSeccompOf(p.seccomp) } : {}),
     },
   };
 }

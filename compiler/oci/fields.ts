@@ -28,7 +28,6 @@ const notYet = (hint: string, accepts?: NotYet['accepts']): NotYet => ({ notYet:
 const each = (fields: Fields): Each => ({ each: fields });
 const zero = (v: unknown) => v === 0;
 
-const ISSUE_4 = notYet('issue 4 brings seccomp, sysctl and LSM labels');
 const ISSUE_6 = notYet('issue 6 brings the cgroup resources beyond memory and swap, pids, and cpu shares, quota and period');
 const ISSUE_6_ZERO = notYet(ISSUE_6.notYet, zero); // 0 means "not set" to runc
 const ISSUE_11 = notYet('issue 11 brings user namespaces, id mappings and joining existing namespaces');
@@ -51,8 +50,8 @@ export const ociFields: Fields = {
     capabilities: READ,
     rlimits: READ,
     noNewPrivileges: READ,
-    apparmorProfile: ISSUE_4,
-    selinuxLabel: ISSUE_4,
+    apparmorProfile: READ,
+    selinuxLabel: READ,
     oomScoreAdj: READ,
     scheduler: NOT_PLANNED,
     ioPriority: NOT_PLANNED,
@@ -65,7 +64,7 @@ export const ociFields: Fields = {
   linux: {
     uidMappings: ISSUE_11,
     gidMappings: ISSUE_11,
-    sysctl: ISSUE_4,
+    sysctl: READ,
     resources: {
       devices: READ,
       memory: {
@@ -100,12 +99,12 @@ export const ociFields: Fields = {
     cgroupsPath: READ,
     namespaces: each({ type: READ, path: ISSUE_11 }),
     devices: READ,
-    seccomp: ISSUE_4,
+    seccomp: READ,
     // ctc makes the root rprivate, always: asking for that is fine.
     rootfsPropagation: notYet('issue 5 brings mount propagation modes other than private', (v) => v === 'private' || v === 'rprivate'),
     maskedPaths: READ,
     readonlyPaths: READ,
-    mountLabel: ISSUE_4,
+    mountLabel: READ,
     intelRdt: NOT_PLANNED,
     personality: NOT_PLANNED,
     timeOffsets: NOT_PLANNED,

@@ -9,6 +9,7 @@ import { Reader, readDeviceRule } from '../frontend/def.ts';
 import type { Spec, SpecCapabilities, SpecDevice, SpecMount, SpecResources, SpecRlimit } from '../spec.ts';
 import type { Namespace } from '../../stdlib/types.ts';
 import { element, member } from './json.ts';
+import { seccompSpecOfOci } from '../seccomp/oci.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -33,15 +34,17 @@ export function specFromOci(c: Obj, at: Map<string, string>, dir: string): Spec 
   const hostname = r.opt(c, 'hostname', '', r.str.bind(r)) || undefined;
   const domainname = r.opt(c, 'domainname', '', r.str.bind(r)) || undefined;
   const cgroupsPath = r.opt(linux, 'cgroupsPath', 'linux', r.str.bind(r)) || '/ctc/{id}';
+  const mountLabel = r.opt(linux, 'mountLabel', 'linux', r.str.bind(r)) || undefined;
   return {
     rootfs: {
       kind: 'dir',
       path: resolve(dir, r.str(root.path, 'root.path')),
       readonly: r.opt(root, 'readonly', 'root', r.bool.bind(r)) ?? false,
     },
-    process: readProcess(r, c.process),
+    process: readProcess(r, c.process, linux.seccomp),
     ...(hostname === undefined ? {} : { hostname }),
     ...(domainname === undefined ? {} : { domainname }),
+    ...(mountLabel === undefined ? {} : { mountLabel }),
     namespaces: r.arr(linux.namespaces ?? [], 'linux.namespaces').map((n, i) => {
       const path = element('linux.namespaces', i);
       return r.str(r.obj(n, path).type, `${path}.type`) as Namespace;
@@ -54,10 +57,12 @@ export function specFromOci(c: Obj, at: Map<string, string>, dir: string): Spec 
     // runc takes a relative cgroupsPath as relative to the cgroup root.
     cgroupsPath: cgroupsPath.startsWith('/') ? cgroupsPath : `/${cgroupsPath}`,
     annotations: Object.fromEntries(Object.entries(r.obj(c.annotations ?? {}, 'annotations')).map(([k, v]) => [k, r.str(v, member('annotations', k))])),
+    sysctl: Object.fromEntries(Object.entries(r.obj(linux.sysctl ?? {}, 'linux.sysctl')).map(([k, v]) => [k, r.str(v, member('linux.sysctl', k))])),
   };
 }
 
-function readProcess(r: Reader, v: unknown): Spec['process'] {
+/** linuxSeccomp: linux.seccomp, which the Spec keeps with the process it filters. */
+function readProcess(r: Reader, v: unknown, linuxSeccomp: unknown): Spec['process'] {
   const p = r.obj(v, 'process');
   const u = r.obj(p.user, 'process.user');
   const consoleSize = r.opt(p, 'consoleSize', 'process', (x, path) => {
@@ -65,6 +70,9 @@ function readProcess(r: Reader, v: unknown): Spec['process'] {
     return { rows: r.int(box.height, `${path}.height`), cols: r.int(box.width, `${path}.width`) };
   });
   const oomScoreAdj = r.opt(p, 'oomScoreAdj', 'process', r.int.bind(r));
+  const apparmorProfile = r.opt(p, 'apparmorProfile', 'process', r.str.bind(r)) || undefined;
+  const seccomp = linuxSeccomp === undefined ? undefined : seccompSpecOfOci(r.obj(linuxSeccomp, 'linux.seccomp'), r.origins);
+  const selinuxLabel = r.opt(p, 'selinuxLabel', 'process', r.str.bind(r)) || undefined;
   const capabilities = r.opt(p, 'capabilities', 'process', (x, path) => readCapabilities(r, x, path));
   return {
     args: r.strs(p.args, 'process.args'),
@@ -84,6 +92,9 @@ function readProcess(r: Reader, v: unknown): Spec['process'] {
     // runc's umask when the config has none
     umask: r.opt(u, 'umask', 'process.user', r.int.bind(r)) ?? 0o022,
     ...(oomScoreAdj === undefined ? {} : { oomScoreAdj }),
+    ...(apparmorProfile === undefined ? {} : { apparmorProfile }),
+    ...(selinuxLabel === undefined ? {} : { selinuxLabel }),
+    ...(seccomp === undefined ? {} : { seccomp }),
   };
 }
 

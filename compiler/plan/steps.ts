@@ -169,6 +169,12 @@ export const stepKinds = {
     args: [],
     doc: 'remount the root read-only, once every mount is in place',
   },
+  'proc.sysctl': {
+    actor: 'init',
+    args: [a('key', 'str'), a('value', 'str')],
+    subject: 'key',
+    doc: "set a namespaced kernel parameter in the container's /proc/sys",
+  },
   'fs.mask': {
     actor: 'init',
     args: [a('path', 'str')],
@@ -218,9 +224,9 @@ export const stepKinds = {
   },
   'proc.user': {
     actor: 'init',
-    args: [a('uid', 'int'), a('gid', 'int'), a('groups', 'ints', true), a('keepcaps', 'int', true)],
+    args: [a('uid', 'int', true), a('gid', 'int', true), a('name', 'str', true), a('groups', 'ints', true), a('keepcaps', 'int', true)],
     subject: 'uid',
-    doc: 'set supplementary groups, gid, then uid; keepcaps=1 keeps the permitted capabilities across the switch',
+    doc: "set supplementary groups, gid, then uid (or a user by name, looked up in the container's /etc/passwd and /etc/group when it runs); keepcaps=1 keeps the permitted capabilities across the switch",
   },
   'proc.caps': {
     actor: 'init',
@@ -231,6 +237,23 @@ export const stepKinds = {
     actor: 'init',
     args: [],
     doc: 'set no_new_privs: setuid programs and file capabilities gain nothing',
+  },
+  'proc.apparmor': {
+    actor: 'init',
+    args: [a('profile', 'str')],
+    subject: 'profile',
+    doc: 'the AppArmor profile the process enters at exec (refused on a host without AppArmor)',
+  },
+  'proc.selinux': {
+    actor: 'init',
+    args: [a('label', 'str')],
+    subject: 'label',
+    doc: 'the SELinux context the process enters at exec (refused on a host without SELinux)',
+  },
+  'proc.seccomp': {
+    actor: 'init',
+    args: [a('default', 'str'), a('arches', 'names'), a('flags', 'names', true), a('rules', 'strs'), a('size', 'int'), a('sha256', 'str')],
+    doc: 'load the seccomp filter compiled from these rules (first match decides, else the default); size is its instruction count and sha256 its digest, checked when it runs',
   },
   'proc.pdeathsig': {
     actor: 'init',

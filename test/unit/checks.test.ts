@@ -24,6 +24,7 @@ const base = (): Spec => ({
   resources: { devices: [] },
   cgroupsPath: '/ctc/{id}',
   annotations: {},
+  sysctl: {},
 });
 
 const origins: Origins = new Map([
@@ -85,9 +86,11 @@ test('a user name is resolved in the /etc/passwd the source writes, or refused',
   assert.equal(check(s, origins).process.user, { uid: 65534, gid: 65534, additionalGids: [], name: 'nobody' });
   s.process.user = { uid: -1, gid: -1, additionalGids: [], name: 'www' };
   assert.equal(codes(s).map(([c]) => c), ['CT_USER_UNKNOWN']);
+  // a prepared directory's own files are read when the container runs, not now
   const d = base();
   d.process.user = { uid: -1, gid: -1, additionalGids: [], name: 'nobody' };
-  assert.equal(codes(d).map(([c]) => c), ['CT_USER_UNKNOWN']);
+  assert.equal(codes(d), []);
+  assert.is(check(d, origins).process.user.name, 'nobody');
 });
 
 test('namespaces: duplicates, not-yet ones, and ones a setting needs', () => {

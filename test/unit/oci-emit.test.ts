@@ -165,6 +165,7 @@ function hostSpec(rootfs: { mirror: string[]; dirs: Record<string, number>; file
     resources: { devices: [] },
     cgroupsPath: '/ctc/{id}',
     annotations: {},
+    sysctl: {},
   };
 }
 
