@@ -137,6 +137,8 @@ export interface Spec {
   sysctl: Record<string, string>;
   /** the SELinux label of the container's mounts */
   mountLabel?: string;
+  /** private, rprivate, slave, rslave, shared, rshared, unbindable, runbindable; absent: rprivate */
+  rootfsPropagation?: string;
 }
 
 /**

@@ -16,6 +16,8 @@ export type Bytes = number | `${number}${'Ki' | 'Mi' | 'Gi' | 'Ti'}`;
 
 export type MountType = 'bind' | 'proc' | 'sysfs' | 'tmpfs' | 'devpts' | 'mqueue' | 'cgroup' | 'cgroup2';
 
+export type Propagation = 'private' | 'rprivate' | 'slave' | 'rslave' | 'shared' | 'rshared' | 'unbindable' | 'runbindable';
+
 export type MountFlag =
   | 'ro' | 'rw'
   | 'nosuid' | 'suid'
@@ -162,6 +164,11 @@ export interface ContainerDef {
   readonly sysctl?: Readonly<Record<string, string>>;
   /** the SELinux context of the container's own mounts (tmpfs, devpts, mqueue) */
   readonly mountLabel?: string;
+  /**
+   * The propagation of the container's root (OCI rootfsPropagation); defaults
+   * to rprivate: nothing mounted on either side is seen on the other.
+   */
+  readonly rootfsPropagation?: Propagation;
   /** where the cgroup is made; defaults to /ctc/<container id> */
   readonly cgroupsPath?: string;
 }

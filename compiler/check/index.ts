@@ -3,7 +3,7 @@
 
 import { throwAll } from '../error.ts';
 import type { Origins, Spec } from '../spec.ts';
-import { checkMounts } from './mounts.ts';
+import { checkMounts, checkRootfsPropagation } from './mounts.ts';
 import { checkNamespaces } from './namespaces.ts';
 import { checkProcess, resolveUser } from './process.ts';
 import { checkResources } from './resources.ts';
@@ -20,6 +20,7 @@ export function check(spec: Spec, origins: Origins): Spec {
     ...checkRootfs(spec, origins),
     ...checkNamespaces(spec, origins),
     ...checkMounts(spec, origins),
+    ...checkRootfsPropagation(spec, origins),
     ...checkProcess(spec, origins),
     ...checkResources(spec, origins),
     ...checkSecurity(spec, origins),

@@ -25,3 +25,11 @@ export function checkMounts(spec: Spec, origins: Origins): CtcError[] {
   });
   return errors.filter((e) => e !== undefined);
 }
+
+const propagations = ['private', 'rprivate', 'slave', 'rslave', 'shared', 'rshared', 'unbindable', 'runbindable'];
+
+export function checkRootfsPropagation(spec: Spec, origins: Origins): CtcError[] {
+  const p = spec.rootfsPropagation;
+  if (p === undefined || propagations.includes(p)) return [];
+  return [new CtcError('CT_MOUNT_OPTION', `rootfsPropagation '${p}' is not one of ${propagations.join(', ')}`, { source: originOf(origins, 'rootfsPropagation') })];
+}

@@ -74,12 +74,14 @@ export function specFromDef(def: unknown, origins: Origins): Spec {
   const hostname = r.opt(d, 'hostname', '', r.str.bind(r));
   const domainname = r.opt(d, 'domainname', '', r.str.bind(r));
   const mountLabel = r.opt(d, 'mountLabel', '', r.str.bind(r));
+  const rootfsPropagation = r.opt(d, 'rootfsPropagation', '', r.str.bind(r));
   return {
     rootfs,
     process: readProcess(r, d.process),
     ...(hostname === undefined ? {} : { hostname }),
     ...(domainname === undefined ? {} : { domainname }),
     ...(mountLabel === undefined ? {} : { mountLabel }),
+    ...(rootfsPropagation === undefined ? {} : { rootfsPropagation }),
     namespaces: (r.opt(d, 'namespaces', '', r.strs.bind(r)) ?? [...defaultNamespaces]) as Namespace[],
     mounts: r.arr(d.mounts ?? [], 'mounts').map((m, i) => readMount(r, m, `mounts[${i}]`)),
     devices: r.arr(d.devices ?? [], 'devices').map((x, i) => readDevice(r, x, `devices[${i}]`)),

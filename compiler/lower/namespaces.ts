@@ -13,7 +13,9 @@ export function lowerClone(spec: Spec, out: Emitter): void {
 
 export function lowerUnshare(spec: Spec, out: Emitter): void {
   if (spec.namespaces.includes('cgroup')) out.emit('ns.unshare', { ns: ['cgroup'] }, 'namespaces');
-  // Nothing mounted from here on may propagate back to the host.
-  out.emit('mount.propagation', { path: '/', mode: 'rprivate' }, 'namespaces');
+  // Nothing mounted while the root is built may propagate back to the host: a
+  // shared root is made shared only once it stands alone (lowerPivot).
+  const mode = spec.rootfsPropagation ?? 'rprivate';
+  out.emit('mount.propagation', { path: '/', mode: mode.endsWith('shared') ? 'rprivate' : mode }, spec.rootfsPropagation ? 'rootfsPropagation' : 'namespaces');
   if (spec.namespaces.includes('network')) out.emit('net.up', { dev: 'lo' }, 'namespaces');
 }

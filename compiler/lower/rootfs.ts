@@ -19,6 +19,8 @@ export function lowerRootfs(spec: Spec, out: Emitter): void {
 /** After the pivot: paths are the container's own, and /proc is its own. */
 export function lowerPivot(spec: Spec, out: Emitter): void {
   out.emit('rootfs.pivot', {}, 'rootfs');
+  const prop = spec.rootfsPropagation;
+  if (prop?.endsWith('shared')) out.emit('mount.propagation', { path: '/', mode: prop }, 'rootfsPropagation');
   // Before /proc/sys is made read-only below.
   for (const [key, value] of Object.entries(spec.sysctl)) out.emit('proc.sysctl', { key, value }, `sysctl.${key}`);
   spec.maskedPaths.forEach((path, i) => out.emit('fs.mask', { path }, `maskedPaths[${i}]`));

@@ -57,8 +57,8 @@ export function ociFromSpec(spec: Spec, o: EmitOptions): OciConfig {
       ...(spec.devices.length
         ? { devices: spec.devices.map((d) => ({ path: d.path, type: d.type, major: d.major, minor: d.minor, fileMode: d.mode, uid: d.uid, gid: d.gid })) }
         : {}),
-      // ctc makes the whole tree private before it builds the root; runc's own default is rslave.
-      rootfsPropagation: 'rprivate',
+      // ctc makes the whole tree private before it builds the root, unless told; runc's own default is rslave.
+      rootfsPropagation: spec.rootfsPropagation ?? 'rprivate',
       maskedPaths: [...spec.maskedPaths],
       readonlyPaths: [...spec.readonlyPaths],
       ...(Object.keys(spec.sysctl).length ? { sysctl: { ...spec.sysctl } } : {}),

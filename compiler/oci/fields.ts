@@ -101,7 +101,7 @@ export const ociFields: Fields = {
     devices: READ,
     seccomp: READ,
     // ctc makes the root rprivate, always: asking for that is fine.
-    rootfsPropagation: notYet('issue 5 brings mount propagation modes other than private', (v) => v === 'private' || v === 'rprivate'),
+    rootfsPropagation: READ,
     maskedPaths: READ,
     readonlyPaths: READ,
     mountLabel: READ,

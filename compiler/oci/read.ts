@@ -35,6 +35,7 @@ export function specFromOci(c: Obj, at: Map<string, string>, dir: string): Spec 
   const domainname = r.opt(c, 'domainname', '', r.str.bind(r)) || undefined;
   const cgroupsPath = r.opt(linux, 'cgroupsPath', 'linux', r.str.bind(r)) || '/ctc/{id}';
   const mountLabel = r.opt(linux, 'mountLabel', 'linux', r.str.bind(r)) || undefined;
+  const rootfsPropagation = r.opt(linux, 'rootfsPropagation', 'linux', r.str.bind(r)) || undefined;
   return {
     rootfs: {
       kind: 'dir',
@@ -45,6 +46,7 @@ export function specFromOci(c: Obj, at: Map<string, string>, dir: string): Spec 
     ...(hostname === undefined ? {} : { hostname }),
     ...(domainname === undefined ? {} : { domainname }),
     ...(mountLabel === undefined ? {} : { mountLabel }),
+    ...(rootfsPropagation === undefined ? {} : { rootfsPropagation }),
     namespaces: r.arr(linux.namespaces ?? [], 'linux.namespaces').map((n, i) => {
       const path = element('linux.namespaces', i);
       return r.str(r.obj(n, path).type, `${path}.type`) as Namespace;

@@ -121,7 +121,6 @@ test('every unsupported field is reported, in document order, each with its issu
   c.linux.resources.cpu.cpus = '0-1';
   c.linux.namespaces[4] = { type: 'network', path: '/var/run/netns/x' };
   c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
-  c.linux.rootfsPropagation = 'rshared';
   c.linux.personality = { domain: 'LINUX32' };
   c.windows = { layerFolders: ['C:\\x'] };
   const { file, text } = config(c);
@@ -134,7 +133,6 @@ test('every unsupported field is reported, in document order, each with its issu
       ['CT_OCI_UNSUPPORTED', 'linux.resources.memory.swappiness', posOf(text, '"swappiness"'), 'issue 6'],
       ['CT_OCI_UNSUPPORTED', 'linux.namespaces[4].path', posOf(text, '"path": "/var/run/netns/x"'), 'issue 11'],
       ['CT_OCI_UNSUPPORTED', 'linux.uidMappings', posOf(text, '"uidMappings"'), 'issue 11'],
-      ['CT_OCI_UNSUPPORTED', 'linux.rootfsPropagation', posOf(text, '"rootfsPropagation"'), 'issue 5'],
       ['CT_OCI_UNSUPPORTED', 'linux.personality', posOf(text, '"personality"'), 'not planned'],
       ['CT_OCI_UNSUPPORTED', 'hooks', posOf(text, '"hooks"'), 'issue 13'],
       ['CT_OCI_UNSUPPORTED', 'windows', posOf(text, '"windows"'), 'not planned'],
