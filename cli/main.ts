@@ -20,6 +20,7 @@ import {
   stateCommand,
 } from './lifecycle.ts';
 import { report } from './output.ts';
+import { eventsCommand, statsCommand, updateCommand } from './resources.ts';
 import { runCommand } from './run.ts';
 
 const help = `usage: ctc [--root DIR] [--log FILE] [--log-format text|json] COMMAND [ARGS]
@@ -42,6 +43,9 @@ containers:
   exec ID CMD...          run a process in a container
   kill ID [SIGNAL]        signal a container (--all: every process)
   pause ID, resume ID     freeze and thaw a container
+  update [flags] ID       change a running container's limits (runc's flags, -r FILE)
+  stats ID                print resource usage (JSON, as runc events --stats)
+  events [--interval] ID  stream stats and OOM events as JSON lines
   delete ID               remove a stopped container (--force: any)
 
 global options:
@@ -66,9 +70,9 @@ const commands: Record<string, Command> = {
   delete: deleteCommand,
   pause: pauseCommand,
   resume: resumeCommand,
-  events: notYet('events', 6),
-  update: notYet('update', 6),
-  stats: notYet('stats', 6),
+  events: eventsCommand,
+  update: updateCommand,
+  stats: statsCommand,
   checkpoint: notYet('checkpoint', 13),
   restore: notYet('restore', 13),
 };

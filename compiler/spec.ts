@@ -31,10 +31,38 @@ export interface SpecDeviceRule {
   access: string;
 }
 
+export interface SpecDeviceRate {
+  major: number;
+  minor: number;
+  rate: number;
+}
+
 export interface SpecResources {
-  memory?: { limit?: number; swap?: number };
+  memory?: { limit?: number; reservation?: number; swap?: number; swappiness?: number; disableOOMKiller?: boolean };
   pids?: { limit: number };
-  cpu?: { shares?: number; quota?: number; period?: number };
+  cpu?: {
+    shares?: number;
+    quota?: number;
+    period?: number;
+    burst?: number;
+    realtimeRuntime?: number;
+    realtimePeriod?: number;
+    cpus?: string;
+    mems?: string;
+    idle?: number;
+  };
+  blockIO?: {
+    weight?: number;
+    weightDevice?: { major: number; minor: number; weight: number }[];
+    throttleReadBpsDevice?: SpecDeviceRate[];
+    throttleWriteBpsDevice?: SpecDeviceRate[];
+    throttleReadIOPSDevice?: SpecDeviceRate[];
+    throttleWriteIOPSDevice?: SpecDeviceRate[];
+  };
+  hugepageLimits?: { pageSize: string; limit: number }[];
+  network?: { classID?: number; priorities?: { name: string; priority: number }[] };
+  unified?: Record<string, string>;
+  rdma?: Record<string, { hcaHandles?: number; hcaObjects?: number }>;
   /** device cgroup rules; none means no device filter */
   devices: SpecDeviceRule[];
 }

@@ -19,7 +19,7 @@ import { type CgroupDriver, detectCgroups, isLimitKey } from './cgroups/index.ts
 import { codeOf, errnoName } from './errno.ts';
 import { Helper, helperPath } from './helper.ts';
 import { Journal } from './journal.ts';
-import { fillStep } from './placeholders.ts';
+import { cgroupParent, fillStep } from './placeholders.ts';
 import { preflight } from './preflight.ts';
 import { procStat } from './proc.ts';
 import { type ContainerState, assertNoState, createStateDir, stateFiles, writePidFile, writeState } from './state.ts';
@@ -81,7 +81,7 @@ class Run {
     private readonly opts: RunOptions,
   ) {
     this.stateDir = join(opts.root, opts.id);
-    this.steps = plan.steps.map((s) => fillStep(s, { id: opts.id, state: this.stateDir }));
+    this.steps = plan.steps.map((s) => fillStep(s, { id: opts.id, state: this.stateDir, cgroupParent: cgroupParent() }));
     this.checkTerminal();
     preflight(this.steps);
   }
@@ -163,17 +163,17 @@ class Run {
       }
       case 'cgroup.create': {
         const path = str(step, 'path');
-        if (this.driver().exists(path)) {
-          throw new CtcError('CT_CGROUP_EXISTS', `the cgroup ${path} already exists`, { step: { n: step.n, kind: step.kind, subject: path } });
-        }
-        this.journal.record({ undo: 'cgroup.remove', step: step.n, path });
-        this.driver().create(path);
-        return;
+        // An existing cgroup (another container's, a pod's) is joined, and never removed by this one.
+        if (this.driver().exists(path)) return;
+        const parents = ancestors(path).filter((p) => !this.driver().exists(p));
+        this.journal.record({ undo: 'cgroup.remove', step: step.n, path, ...(parents.length ? { parents } : {}) });
+        return createCgroup(this.driver(), path);
       }
       case 'cgroup.limit': {
         const key = str(step, 'key');
         if (!isLimitKey(key)) throw this.fail(step, 'EINVAL', `unknown limit ${key}`);
-        return this.driver().limit(str(step, 'path'), key, str(step, 'value'));
+        this.driver().limit(str(step, 'path'), key, str(step, 'value'));
+        return;
       }
       case 'cgroup.devices':
         return this.driver().devices(str(step, 'path'), list(step, 'rules'));
@@ -196,8 +196,11 @@ class Run {
     const before = new Map<number, ReturnType<typeof op>[]>();
     const add = (n: number, o: ReturnType<typeof op>) => before.set(n, [...(before.get(n) ?? []), o]);
     if (this.opts.consoleSocket) add(first, op(Op.CONSOLE_CONNECT, strArg(this.opts.consoleSocket)));
-    // -t on a plan without a terminal: the process gets one all the same, as with docker run -t.
-    if (this.opts.tty && !inits.some((s) => s.kind === 'proc.tty')) add(exec, op(Op.PTY, u64Arg(0), u64Arg(0)));
+    // -t on a plan without a terminal: the process gets one all the same, as with docker run -t,
+    // where lowering puts proc.tty: before the process steps (the seccomp filter would refuse
+    // the /dev/console bind mount).
+    const ttyAt = inits.find((s) => s.kind.startsWith('proc.') && s.kind !== 'proc.sysctl')?.n ?? exec;
+    if (this.opts.tty && !inits.some((s) => s.kind === 'proc.tty')) add(ttyAt, op(Op.PTY, u64Arg(0), u64Arg(0)));
     if (this.opts.mode === 'create') {
       add(first, op(Op.FIFO_OPEN, strArg(join(this.stateDir, stateFiles.fifo))));
       add(exec, op(Op.WAIT_START));
@@ -344,6 +347,23 @@ class Run {
   }
 }
 
+/** /a/b/c → /a, /a/b */
+const ancestors = (path: string) => {
+  const parts = path.split('/').filter(Boolean);
+  return parts.slice(0, -1).map((_, i) => '/' + parts.slice(0, i + 1).join('/'));
+};
+
+/** Another container may remove an empty parent at the same moment: try again then. */
+function createCgroup(driver: CgroupDriver, path: string): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return driver.create(path);
+    } catch (e) {
+      if (codeOf(e) !== 'ENOENT' || attempt >= 5) throw e;
+    }
+  }
+}
+
 const rootfsOf = (steps: Step[]) => {
   const r = steps.find((s) => s.kind === 'rootfs.bind' || s.kind === 'rootfs.tmpfs');
   return r ? str(r, 'dir') : '';
@@ -359,6 +379,10 @@ function hintFor(step: Step, errno: string): string | undefined {
   if (step.kind === 'mount.bind' && errno === 'ENOENT') return `does ${str(step, 'src')} exist on the host?`;
   if (step.kind === 'proc.rlimit' && errno === 'EPERM') return 'raising a hard limit needs CAP_SYS_RESOURCE, which this host does not give ctc';
   if (step.kind === 'proc.oom-score' && errno === 'EACCES') return 'lowering the OOM score needs CAP_SYS_RESOURCE';
+  // ctc-init's refusals of the runc CVEs' attacks (native/wire.h)
+  if (step.kind === 'proc.cwd' && errno === 'EXDEV') return 'the working directory is outside the container\'s root (reached through /proc/self/fd or a mount): refused, see CVE-2024-21626';
+  if (step.kind === 'proc.sysctl' && errno === 'EXDEV') return 'the container\'s /proc/sys is not its procfs: something is mounted over it (refused, see CVE-2025-52881)';
+  if (step.kind === 'fs.mask' && errno === 'ENODEV') return 'the root\'s /dev/null is not the 1:3 device, so it cannot mask anything (refused, see CVE-2025-31133)';
   if (errno === 'EPERM') return 'the kernel refused; ctc must run as root with all capabilities';
   return undefined;
 }

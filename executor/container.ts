@@ -9,6 +9,7 @@ import { CtcError } from '../compiler/error.ts';
 import type { Plan } from '../compiler/plan/steps.ts';
 import { type RunOptions, runPlan } from './apply.ts';
 import { type CgroupDriver, detectCgroups } from './cgroups/index.ts';
+import { CgroupV2 } from './cgroups/v2.ts';
 import { codeOf } from './errno.ts';
 import { readJournal } from './journal.ts';
 import { isAlive, waitGone } from './proc.ts';
@@ -163,6 +164,9 @@ export class Container {
   /** Sends a signal to the init, or with all to every process in the container's cgroup. */
   signal(signal: NodeJS.Signals | number, all = false): void {
     this.need(['created', 'running', 'paused'], 'signal');
+    const kill = signal === 'SIGKILL' || signal === 9;
+    // v2 kills a whole cgroup at once, with no race against forks (cgroup.kill).
+    if (all && kill && this.cgroups instanceof CgroupV2 && this.cgroups.killAll(this.state!.cgroupPath)) return;
     const pids = all ? this.processes() : [this.pid];
     for (const pid of pids) {
       try {
@@ -172,7 +176,7 @@ export class Container {
       }
     }
     // A frozen process keeps a SIGKILL pending until it is thawed.
-    if ((signal === 'SIGKILL' || signal === 9) && this.cgroups.isFrozen(this.state!.cgroupPath)) void this.cgroups.thaw(this.state!.cgroupPath);
+    if (kill && this.cgroups.isFrozen(this.state!.cgroupPath)) void this.cgroups.thaw(this.state!.cgroupPath);
   }
 
   processes(): number[] {

@@ -8,7 +8,10 @@ import { join } from 'node:path';
 
 export type Undo =
   | { undo: 'state.remove'; step: number; dir: string }
-  | { undo: 'cgroup.remove'; step: number; path: string }
+  /** parents: the ancestors ctc made for it, removed after it if they are empty */
+  | { undo: 'cgroup.remove'; step: number; path: string; parents?: string[] }
+  /** cgroup files `ctc update` changed, with what they held before */
+  | { undo: 'cgroup.restore'; step: number; files: [string, string | undefined][] }
   | { undo: 'init.kill'; step: number; pid: number; startTime: number };
 
 export const journalFile = (stateDir: string) => join(stateDir, 'journal');

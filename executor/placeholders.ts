@@ -7,13 +7,20 @@ import { type ArgSpec, type KindSpec, type Step, stepKinds } from '../compiler/p
 export interface RunPlace {
   id: string;
   state: string;
+  /** where a relative cgroup path goes: CTC_CGROUP_PARENT, /ctc by default */
+  cgroupParent: string;
 }
+
+export const cgroupParent = () => process.env.CTC_CGROUP_PARENT || '/ctc';
 
 export function fillStep(step: Step, p: RunPlace): Step {
   const args = { ...step.args };
   for (const a of (stepKinds[step.kind] as KindSpec).args as readonly ArgSpec[]) {
     const v = args[a.name];
-    if (a.placeholders && typeof v === 'string') args[a.name] = v.replaceAll('{state}', p.state).replaceAll('{id}', p.id);
+    if (!a.placeholders || typeof v !== 'string') continue;
+    const filled = v.replaceAll('{state}', p.state).replaceAll('{id}', p.id);
+    const relativeCgroup = step.kind.startsWith('cgroup.') && a.name === 'path' && !filled.startsWith('/');
+    args[a.name] = relativeCgroup ? `${p.cgroupParent.replace(/\/$/, '')}/${filled}` : filled;
   }
   return { ...step, args };
 }

@@ -33,8 +33,13 @@ async function undoOne(entry: Undo, cgroups: () => CgroupDriver, cgroupPaths: st
     case 'cgroup.remove': {
       const driver = cgroups();
       await driver.thaw(entry.path);
-      return driver.remove(entry.path);
+      driver.remove(entry.path);
+      for (const parent of [...(entry.parents ?? [])].reverse()) driver.removeIfEmpty(parent);
+      return;
     }
+    case 'cgroup.restore':
+      // a container being removed takes its limits with it; only a failed update restores them
+      return;
     case 'state.remove':
       return removeStateDir(entry.dir);
   }

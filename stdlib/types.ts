@@ -105,20 +105,54 @@ export type Signal =
 export interface Resources {
   readonly memory?: {
     readonly limit?: Bytes;
+    /** a soft limit the kernel reclaims towards under pressure (v2 memory.low) */
+    readonly reservation?: Bytes;
     /** memory plus swap, as in the OCI spec */
     readonly swap?: Bytes;
+    /** 0..100; cgroup v1 only */
+    readonly swappiness?: number;
+    /** cgroup v1 only: the container waits instead of being OOM-killed */
+    readonly disableOOMKiller?: boolean;
   };
   readonly pids?: { readonly limit: number };
   /** device cgroup rules; defaults to defaultDeviceRules (deny all but the default devices) */
   readonly devices?: readonly DeviceRule[];
   readonly cpu?: {
-    /** relative weight, 2..262144 (cgroup v1 shares) */
+    /** relative weight, 2..262144 (cgroup v1 shares; v2 weight 1..10000) */
     readonly shares?: number;
     /** microseconds of CPU per period */
     readonly quota?: number;
     /** microseconds, 1000..1000000 */
     readonly period?: number;
+    /** microseconds a period may borrow from earlier idle ones */
+    readonly burst?: number;
+    /** cgroup v1 only: real-time scheduling budget */
+    readonly realtimeRuntime?: number;
+    readonly realtimePeriod?: number;
+    /** CPUs and memory nodes, as lists: '0-1,3' */
+    readonly cpus?: string;
+    readonly mems?: string;
+    /** 1: the group only gets idle CPU time */
+    readonly idle?: 0 | 1;
   };
+  readonly blockIO?: {
+    /** 10..1000 (v2 io.weight is converted) */
+    readonly weight?: number;
+    readonly weightDevice?: readonly { readonly major: number; readonly minor: number; readonly weight: number }[];
+    /** bytes or operations per second, per device */
+    readonly throttleReadBpsDevice?: readonly { readonly major: number; readonly minor: number; readonly rate: number }[];
+    readonly throttleWriteBpsDevice?: readonly { readonly major: number; readonly minor: number; readonly rate: number }[];
+    readonly throttleReadIOPSDevice?: readonly { readonly major: number; readonly minor: number; readonly rate: number }[];
+    readonly throttleWriteIOPSDevice?: readonly { readonly major: number; readonly minor: number; readonly rate: number }[];
+  };
+  /** per huge page size ('2MB', '1GB') */
+  readonly hugepageLimits?: readonly { readonly pageSize: `${number}${'KB' | 'MB' | 'GB'}`; readonly limit: Bytes }[];
+  /** cgroup v1 net_cls/net_prio */
+  readonly network?: { readonly classID?: number; readonly priorities?: readonly { readonly name: string; readonly priority: number }[] };
+  /** cgroup v2 only: file name → value, written as given */
+  readonly unified?: Readonly<Record<string, string>>;
+  /** per RDMA device */
+  readonly rdma?: Readonly<Record<string, { readonly hcaHandles?: number; readonly hcaObjects?: number }>>;
 }
 
 /** A prepared directory on the host used as the root filesystem. */

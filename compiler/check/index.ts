@@ -8,7 +8,7 @@ import { checkNamespaces } from './namespaces.ts';
 import { checkProcess, resolveUser } from './process.ts';
 import { checkResources } from './resources.ts';
 import { checkRootfs } from './rootfs.ts';
-import { containerPath } from './paths.ts';
+import { cgroupPath } from './paths.ts';
 import { checkPathsAndDevices, checkSecurity } from './security.ts';
 import { checkSysctl } from './sysctl.ts';
 import { checkSeccomp } from './seccomp.ts';
@@ -27,7 +27,7 @@ export function check(spec: Spec, origins: Origins): Spec {
     ...checkPathsAndDevices(spec, origins),
     ...checkSysctl(spec, origins),
     ...checkSeccomp(spec, origins),
-    containerPath(spec.cgroupsPath, 'cgroupsPath', origins),
+    cgroupPath(spec.cgroupsPath, origins),
     ...(user instanceof Error ? [user] : []),
   ].filter((e) => e !== undefined);
   throwAll(errors);

@@ -20,6 +20,12 @@ export function containerPath(path: string, where: string, origins: Origins): Ct
   return undefined;
 }
 
+/** A cgroup path: absolute, or relative to the parent ctc is given when it runs; never climbing with `..`. */
+export function cgroupPath(path: string, origins: Origins): CtcError | undefined {
+  if (path !== '' && !path.split('/').includes('..')) return undefined;
+  return new CtcError('CT_PATH_ESCAPE', `cgroupsPath '${path}' must be a path without '..'`, { source: originOf(origins, 'cgroupsPath') });
+}
+
 /** A host path used by the plan must be absolute: plans do not depend on the directory ctc runs in. */
 export function hostPath(path: string, where: string, origins: Origins): CtcError | undefined {
   if (path.startsWith('/') && !path.split('/').includes('..')) return undefined;

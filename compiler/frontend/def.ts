@@ -25,6 +25,7 @@ import { maskedPaths, readonlyPaths } from '../../stdlib/paths.ts';
 import { bytes } from '../../stdlib/units.ts';
 import { defaultSeccomp, type Seccomp } from '../../stdlib/seccomp.ts';
 import { seccompSpecOf } from '../seccomp/policy.ts';
+import { readResourceLimits } from '../resources.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -203,22 +204,12 @@ function readMount(r: Reader, v: unknown, path: string): SpecMount {
 function readResources(r: Reader, v: unknown): Spec['resources'] {
   const o = r.obj(v, 'resources');
   const rules = o.devices ?? defaultDeviceRules;
-  const out: Spec['resources'] = { devices: r.arr(rules, 'resources.devices').map((x, i) => readDeviceRule(r, x, `resources.devices[${i}]`)) };
-  if (o.memory !== undefined) {
-    const m = r.obj(o.memory, 'resources.memory');
-    out.memory = {
-      ...(m.limit === undefined ? {} : { limit: r.bytes(m.limit, 'resources.memory.limit') }),
-      ...(m.swap === undefined ? {} : { swap: r.bytes(m.swap, 'resources.memory.swap') }),
-    };
-  }
-  if (o.pids !== undefined) out.pids = { limit: r.int(r.obj(o.pids, 'resources.pids').limit, 'resources.pids.limit') };
-  if (o.cpu !== undefined) {
-    const c = r.obj(o.cpu, 'resources.cpu');
-    out.cpu = {};
-    for (const key of ['shares', 'quota', 'period'] as const) {
-      const n = r.opt(c, key, 'resources.cpu', r.int.bind(r));
-      if (n !== undefined) out.cpu[key] = n;
-    }
-  }
-  return out;
+  return {
+    ...readResourceLimits(r, o, {
+      bytes: (x, p) => (x === undefined ? undefined : r.bytes(x, p)),
+      count: (x, p) => (x === undefined ? undefined : r.int(x, p)),
+      at: (key) => `resources.${key}`,
+    }),
+    devices: r.arr(rules, 'resources.devices').map((x, i) => readDeviceRule(r, x, `resources.devices[${i}]`)),
+  };
 }

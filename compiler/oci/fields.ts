@@ -28,8 +28,8 @@ const notYet = (hint: string, accepts?: NotYet['accepts']): NotYet => ({ notYet:
 const each = (fields: Fields): Each => ({ each: fields });
 const zero = (v: unknown) => v === 0;
 
-const ISSUE_6 = notYet('issue 6 brings the cgroup resources beyond memory and swap, pids, and cpu shares, quota and period');
-const ISSUE_6_ZERO = notYet(ISSUE_6.notYet, zero); // 0 means "not set" to runc
+// Kernel memory limits were removed from the kernel (5.16: memory.kmem.limit_in_bytes no longer limits).
+const KERNEL_MEMORY = notYet('kernel memory limits no longer exist in current kernels; remove the field', zero);
 const ISSUE_11 = notYet('issue 11 brings user namespaces, id mappings and joining existing namespaces');
 const ISSUE_13 = notYet('issue 13 brings hooks');
 const NOT_PLANNED = notYet('not planned; remove the field to build this config with ctc');
@@ -70,31 +70,41 @@ export const ociFields: Fields = {
       memory: {
         limit: READ,
         swap: READ,
-        reservation: ISSUE_6,
-        kernel: ISSUE_6_ZERO,
-        kernelTCP: ISSUE_6_ZERO,
-        swappiness: ISSUE_6,
-        disableOOMKiller: ISSUE_6,
-        useHierarchy: ISSUE_6,
-        checkBeforeUpdate: ISSUE_6,
+        reservation: READ,
+        kernel: KERNEL_MEMORY,
+        kernelTCP: KERNEL_MEMORY,
+        swappiness: READ,
+        disableOOMKiller: READ,
+        // hierarchical accounting is all kernels since 4.x do; false cannot be had
+        useHierarchy: notYet('memory.use_hierarchy is always on in current kernels', (v) => v === true),
+        // runc's own check for update; ctc's update checks its values anyway
+        checkBeforeUpdate: notYet('', () => true),
       },
       cpu: {
         shares: READ,
         quota: READ,
         period: READ,
-        burst: ISSUE_6_ZERO,
-        realtimeRuntime: ISSUE_6_ZERO,
-        realtimePeriod: ISSUE_6_ZERO,
-        cpus: ISSUE_6,
-        mems: ISSUE_6,
-        idle: ISSUE_6_ZERO,
+        burst: READ,
+        realtimeRuntime: READ,
+        realtimePeriod: READ,
+        cpus: READ,
+        mems: READ,
+        idle: READ,
       },
       pids: { limit: READ },
-      blockIO: ISSUE_6,
-      hugepageLimits: ISSUE_6,
-      network: ISSUE_6,
-      rdma: ISSUE_6,
-      unified: ISSUE_6,
+      blockIO: {
+        weight: READ,
+        leafWeight: notYet('blkio leaf weights are gone from current kernels', zero),
+        weightDevice: READ,
+        throttleReadBpsDevice: READ,
+        throttleWriteBpsDevice: READ,
+        throttleReadIOPSDevice: READ,
+        throttleWriteIOPSDevice: READ,
+      },
+      hugepageLimits: READ,
+      network: READ,
+      rdma: READ,
+      unified: READ,
     },
     cgroupsPath: READ,
     namespaces: each({ type: READ, path: ISSUE_11 }),

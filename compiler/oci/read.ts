@@ -10,6 +10,7 @@ import type { Spec, SpecCapabilities, SpecDevice, SpecMount, SpecResources, Spec
 import type { Namespace } from '../../stdlib/types.ts';
 import { element, member } from './json.ts';
 import { seccompSpecOfOci } from '../seccomp/oci.ts';
+import { readResourceLimits } from '../resources.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -56,8 +57,8 @@ export function specFromOci(c: Obj, at: Map<string, string>, dir: string): Spec 
     maskedPaths: r.opt(linux, 'maskedPaths', 'linux', r.strs.bind(r)) ?? [],
     readonlyPaths: r.opt(linux, 'readonlyPaths', 'linux', r.strs.bind(r)) ?? [],
     resources: readResources(r, linux.resources ?? {}),
-    // runc takes a relative cgroupsPath as relative to the cgroup root.
-    cgroupsPath: cgroupsPath.startsWith('/') ? cgroupsPath : `/${cgroupsPath}`,
+    // a relative cgroupsPath goes under the parent ctc is given when it runs (CTC_CGROUP_PARENT, /ctc)
+    cgroupsPath,
     annotations: Object.fromEntries(Object.entries(r.obj(c.annotations ?? {}, 'annotations')).map(([k, v]) => [k, r.str(v, member('annotations', k))])),
     sysctl: Object.fromEntries(Object.entries(r.obj(linux.sysctl ?? {}, 'linux.sysctl')).map(([k, v]) => [k, r.str(v, member('linux.sysctl', k))])),
   };
@@ -161,27 +162,9 @@ const limit = (n: number | undefined) => (n === undefined || n === 0 || n === -1
 function readResources(r: Reader, v: unknown): SpecResources {
   const path = 'linux.resources';
   const o = r.obj(v, path);
-  const out: SpecResources = {
+  const number = (x: unknown, p: string) => (x === undefined ? undefined : limit(r.int(x, p)));
+  return {
+    ...readResourceLimits(r, o, { bytes: number, count: number, at: (key) => `${path}.${key}` }),
     devices: r.arr(o.devices ?? [], `${path}.devices`).map((x, i) => readDeviceRule(r, x, element(`${path}.devices`, i))),
   };
-  const read = (parent: Obj, key: string, at: string) => limit(r.opt(parent, key, at, r.int.bind(r)));
-  if (o.memory !== undefined) {
-    const m = r.obj(o.memory, `${path}.memory`);
-    const [lim, swap] = [read(m, 'limit', `${path}.memory`), read(m, 'swap', `${path}.memory`)];
-    out.memory = { ...(lim === undefined ? {} : { limit: lim }), ...(swap === undefined ? {} : { swap }) };
-  }
-  if (o.pids !== undefined) {
-    const n = read(r.obj(o.pids, `${path}.pids`), 'limit', `${path}.pids`);
-    if (n !== undefined) out.pids = { limit: n };
-  }
-  if (o.cpu !== undefined) {
-    const c = r.obj(o.cpu, `${path}.cpu`);
-    const cpu: NonNullable<SpecResources['cpu']> = {};
-    for (const key of ['shares', 'quota', 'period'] as const) {
-      const n = read(c, key, `${path}.cpu`);
-      if (n !== undefined) cpu[key] = n;
-    }
-    if (Object.keys(cpu).length) out.cpu = cpu;
-  }
-  return out;
 }

@@ -4,9 +4,13 @@
 
 export type CgroupLayout = 'v1' | 'v2';
 
-export const limitKeys = ['memory.limit', 'memory.swap', 'pids.limit', 'cpu.shares', 'cpu.max'] as const;
-export type LimitKey = (typeof limitKeys)[number];
-export const isLimitKey = (k: string): k is LimitKey => (limitKeys as readonly string[]).includes(k);
+import type { LimitKey } from './keys.ts';
+import type { Stats } from './stats.ts';
+
+export type { LimitKey } from './keys.ts';
+
+/** A cgroup file and its content before ctc wrote it. */
+export type Previous = [file: string, content: string | undefined];
 
 /** A mount the init performs to show the container its cgroups (mount.cgroup). */
 export interface CgroupMount {
@@ -22,13 +26,20 @@ export interface CgroupDriver {
   exists(path: string): boolean;
   /** Creates the cgroup (its parents as needed); fails if it exists. */
   create(path: string): void;
-  limit(path: string, key: LimitKey, value: string): void;
+  /** Sets a limit; returns each file written with what it held before (for `ctc update` to restore). */
+  limit(path: string, key: LimitKey, value: string): Previous[];
   /** Device rules ('allow c 1:3 rwm', 'deny a *:* rwm'), in order. */
   devices(path: string, rules: string[]): void;
   join(path: string, pid: number): void;
   /** Kills what is left inside, then removes the cgroup's directories. */
   remove(path: string): void;
+  /** Removes a parent cgroup ctc made, if nothing is in it any more (else leaves it). */
+  removeIfEmpty(path: string): void;
   pids(path: string): number[];
+  /** Usage in runc's stats shape. */
+  stats(path: string): Stats;
+  /** How many times the OOM killer has killed in the cgroup (memory.oom_control / memory.events). */
+  oomKills(path: string): number;
   /** Freezes every process in the cgroup and waits until the kernel says so. */
   freeze(path: string): Promise<void>;
   thaw(path: string): Promise<void>;

@@ -31,6 +31,15 @@ export function ensureDir(dir: string): void {
   }
 }
 
+/** rmdir that leaves a directory in use (or already gone) alone. */
+export function rmdirIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch (e) {
+    if (!['ENOENT', 'ENOTEMPTY', 'EBUSY'].includes(codeOf(e) ?? '')) throw e;
+  }
+}
+
 export function pidsIn(dir: string): number[] {
   return (readValue(`${dir}/cgroup.procs`) ?? '').split('\n').filter(Boolean).map(Number);
 }

@@ -5,8 +5,10 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { codeOf } from '../errno.ts';
-import type { CgroupDriver, CgroupMount, LimitKey } from './driver.ts';
-import { pidsIn, poll, readValue, removeCgroupDir, writeValue } from './files.ts';
+import type { CgroupDriver, CgroupMount, Previous } from './driver.ts';
+import { type LimitKey, v1Writes } from './keys.ts';
+import { type Stats, blkioV1, keyed, num } from './stats.ts';
+import { pidsIn, poll, readValue, removeCgroupDir, rmdirIfEmpty, writeValue } from './files.ts';
 import { CgroupV2 } from './v2.ts';
 
 export interface Hierarchy {
@@ -36,22 +38,6 @@ export function parseMountinfo(text: string): { hierarchies: Hierarchy[]; unifie
   }
   return { hierarchies, unified };
 }
-
-/** Which controller's hierarchy holds each limit, and how it is written there. */
-const limitFiles: Record<LimitKey, (value: string) => [controller: string, file: string, value: string][]> = {
-  'memory.limit': (v) => [['memory', 'memory.limit_in_bytes', v]],
-  'memory.swap': (v) => [['memory', 'memory.memsw.limit_in_bytes', v]],
-  'pids.limit': (v) => [['pids', 'pids.max', v]],
-  'cpu.shares': (v) => [['cpu', 'cpu.shares', v]],
-  'cpu.max': (v) => {
-    const [quota, period] = v.split(' ');
-    // The period first: the kernel checks the quota against it.
-    return [
-      ['cpu', 'cpu.cfs_period_us', period],
-      ['cpu', 'cpu.cfs_quota_us', quota === 'max' ? '-1' : quota],
-    ];
-  },
-};
 
 export class CgroupV1 implements CgroupDriver {
   readonly layout = 'v1';
@@ -85,8 +71,21 @@ export class CgroupV1 implements CgroupDriver {
     this.unified?.create(path);
   }
 
-  limit(path: string, key: LimitKey, value: string): void {
-    for (const [controller, file, v] of limitFiles[key](value)) writeValue(join(this.hierarchyOf(controller).mountpoint, path, file), v);
+  /**
+   * On a hybrid host a controller may live in the v2 tree instead (hugetlb
+   * here): such a limit goes there, as v2 writes it.
+   */
+  limit(path: string, key: LimitKey, value: string): Previous[] {
+    const inV2 = (controller: string) => this.unified?.controllers().includes(controller) && !this.hierarchies.some((h) => h.controllers.includes(controller));
+    if (key === 'unified' && this.unified) return this.unified.limit(path, key, value);
+    const previous: Previous[] = [];
+    for (const [controller, file, v] of v1Writes(key, value)) {
+      if (inV2(controller)) return this.unified!.limit(path, key, value);
+      const target = join(this.hierarchyOf(controller).mountpoint, path, file);
+      previous.push([target, readValue(target)]);
+      writeValue(target, v);
+    }
+    return previous;
   }
 
   devices(path: string, rules: string[]): void {
@@ -105,6 +104,11 @@ export class CgroupV1 implements CgroupDriver {
   remove(path: string): void {
     for (const dir of this.dirs(path)) removeCgroupDir(dir);
     this.unified?.remove(path);
+  }
+
+  removeIfEmpty(path: string): void {
+    for (const dir of this.dirs(path)) rmdirIfEmpty(dir);
+    this.unified?.removeIfEmpty(path);
   }
 
   pids(path: string): number[] {
@@ -132,6 +136,44 @@ export class CgroupV1 implements CgroupDriver {
     if (!file || !existsSync(file)) return;
     writeValue(file, 'THAWED');
     await poll(() => readValue(file) === 'THAWED', `${path} to thaw`);
+  }
+
+  private file(controller: string, path: string, file: string): string {
+    const h = this.hierarchies.find((x) => x.controllers.includes(controller));
+    return h ? join(h.mountpoint, path, file) : '/nonexistent';
+  }
+
+  oomKills(path: string): number {
+    return keyed(this.file('memory', path, 'memory.oom_control')).oom_kill ?? 0;
+  }
+
+  stats(path: string): Stats {
+    const f = (c: string, file: string) => this.file(c, path, file);
+    const percpu = (readValue(f('cpuacct', 'cpuacct.usage_percpu')) ?? '').split(' ').filter(Boolean).map(Number);
+    const ticks = keyed(f('cpuacct', 'cpuacct.stat'));
+    const tick = 1e9 / 100; // USER_HZ: cpuacct.stat counts in 1/100 s
+    const throttle = keyed(f('cpu', 'cpu.stat'));
+    const entry = (prefix: string) => ({
+      limit: num(f('memory', `${prefix}.limit_in_bytes`)) ?? 0,
+      usage: num(f('memory', `${prefix}.usage_in_bytes`)),
+      max: num(f('memory', `${prefix}.max_usage_in_bytes`)),
+      failcnt: num(f('memory', `${prefix}.failcnt`)) ?? 0,
+    });
+    const unified = this.unified?.exists(path) ? this.unified.stats(path) : undefined;
+    return {
+      cpu: {
+        usage: { total: num(f('cpuacct', 'cpuacct.usage')), percpu, kernel: (ticks.system ?? 0) * tick, user: (ticks.user ?? 0) * tick },
+        throttling: { periods: throttle.nr_periods, throttledPeriods: throttle.nr_throttled, throttledTime: throttle.throttled_time },
+      },
+      memory: { usage: entry('memory'), swap: entry('memory.memsw'), raw: keyed(f('memory', 'memory.stat')) },
+      pids: { current: num(f('pids', 'pids.current')), limit: num(f('pids', 'pids.max')) },
+      blkio: {
+        ioServiceBytesRecursive: blkioV1(f('blkio', 'blkio.throttle.io_service_bytes_recursive')),
+        ioServicedRecursive: blkioV1(f('blkio', 'blkio.throttle.io_serviced_recursive')),
+      },
+      // hugetlb lives in the v2 tree on hybrid hosts like this one
+      hugetlb: unified?.hugetlb ?? {},
+    };
   }
 
   isFrozen(path: string): boolean {

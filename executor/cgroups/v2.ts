@@ -1,13 +1,14 @@
 // cgroup v2: one tree. Controllers must be enabled in every ancestor's
 // cgroup.subtree_control before a child can use them.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { CtcError } from '../../compiler/error.ts';
 import { attachDeviceFilter } from './device-filter.ts';
-import type { CgroupDriver, CgroupMount, LimitKey } from './driver.ts';
-import { ensureDir, pidsIn, poll, readValue, removeCgroupDir, writeValue } from './files.ts';
-
-const wanted = ['cpu', 'memory', 'pids'];
+import type { CgroupDriver, CgroupMount, Previous } from './driver.ts';
+import { ensureDir, pidsIn, poll, readValue, removeCgroupDir, rmdirIfEmpty, writeValue } from './files.ts';
+import { type LimitKey, v2Writes } from './keys.ts';
+import { type Stats, blkioV2, keyed, num } from './stats.ts';
 
 export class CgroupV2 implements CgroupDriver {
   readonly layout = 'v2';
@@ -17,13 +18,18 @@ export class CgroupV2 implements CgroupDriver {
     return join(this.root, path);
   }
 
+  /** The controllers this tree offers (on a hybrid host, few or none). */
+  controllers(): string[] {
+    return (readValue(join(this.root, 'cgroup.controllers')) ?? '').split(' ').filter(Boolean);
+  }
+
   exists(path: string): boolean {
     return existsSync(this.dir(path));
   }
 
+  /** Creates the cgroup with every controller the tree offers enabled down to it, parents first. */
   create(path: string): void {
-    const available = (readValue(join(this.root, 'cgroup.controllers')) ?? '').split(' ');
-    const enable = wanted.filter((c) => available.includes(c));
+    const enable = this.controllers();
     const parts = path.split('/').filter(Boolean);
     for (let i = 0; i < parts.length; i++) {
       const parent = join(this.root, ...parts.slice(0, i));
@@ -35,24 +41,19 @@ export class CgroupV2 implements CgroupDriver {
     mkdirSync(this.dir(path));
   }
 
-  limit(path: string, key: LimitKey, value: string): void {
+  limit(path: string, key: LimitKey, value: string): Previous[] {
     const dir = this.dir(path);
-    switch (key) {
-      case 'memory.limit':
-        return writeValue(join(dir, 'memory.max'), value);
-      case 'memory.swap': {
-        // OCI gives memory+swap; v2 counts swap alone.
-        const limit = Number(readValue(join(dir, 'memory.max')));
-        return writeValue(join(dir, 'memory.swap.max'), String(Number(value) - limit));
+    const previous: Previous[] = [];
+    for (const [controller, file, v] of v2Writes(key, value, (f) => readValue(join(dir, f)))) {
+      if (!existsSync(join(dir, file))) {
+        throw new CtcError('CT_CGROUP_LAYOUT', `${file} does not exist in ${dir}: the ${controller} controller is not enabled there`, {
+          hint: `this host's cgroup v2 tree offers: ${this.controllers().join(' ') || 'no controllers'}`,
+        });
       }
-      case 'pids.limit':
-        return writeValue(join(dir, 'pids.max'), value);
-      case 'cpu.shares':
-        // The conversion runc and crun use: shares 2..262144 onto weight 1..10000.
-        return writeValue(join(dir, 'cpu.weight'), String(1 + Math.floor(((Number(value) - 2) * 9999) / 262142)));
-      case 'cpu.max':
-        return writeValue(join(dir, 'cpu.max'), value);
+      previous.push([join(dir, file), readValue(join(dir, file))]);
+      writeValue(join(dir, file), v);
     }
+    return previous;
   }
 
   devices(path: string, rules: string[]): void {
@@ -63,16 +64,25 @@ export class CgroupV2 implements CgroupDriver {
     writeValue(join(this.dir(path), 'cgroup.procs'), String(pid));
   }
 
+  /** Every process in the cgroup at once (cgroup.kill, Linux 5.14), else one by one. */
+  killAll(path: string): boolean {
+    const file = join(this.dir(path), 'cgroup.kill');
+    if (!existsSync(file)) return false;
+    writeValue(file, '1');
+    return true;
+  }
+
   remove(path: string): void {
-    const dir = this.dir(path);
-    if (existsSync(join(dir, 'cgroup.kill'))) {
-      try {
-        writeValue(join(dir, 'cgroup.kill'), '1');
-      } catch {
-        // removeCgroupDir kills one by one and reports what matters
-      }
+    try {
+      this.killAll(path);
+    } catch {
+      // removeCgroupDir kills one by one and reports what matters
     }
-    removeCgroupDir(dir);
+    removeCgroupDir(this.dir(path));
+  }
+
+  removeIfEmpty(path: string): void {
+    rmdirIfEmpty(this.dir(path));
   }
 
   pids(path: string): number[] {
@@ -96,5 +106,45 @@ export class CgroupV2 implements CgroupDriver {
 
   isFrozen(path: string): boolean {
     return /^frozen 1$/m.test(readValue(join(this.dir(path), 'cgroup.events')) ?? '');
+  }
+
+  oomKills(path: string): number {
+    return keyed(join(this.dir(path), 'memory.events')).oom_kill ?? 0;
+  }
+
+  stats(path: string): Stats {
+    const d = (f: string) => join(this.dir(path), f);
+    const cpu = keyed(d('cpu.stat'));
+    const mem = keyed(d('memory.stat'));
+    const events = keyed(d('memory.events'));
+    const hugetlb: Stats['hugetlb'] = {};
+    for (const size of hugepageSizes(this.dir(path))) {
+      hugetlb[size] = { usage: num(d(`hugetlb.${size}.current`)), max: num(d(`hugetlb.${size}.max`)), failcnt: keyed(d(`hugetlb.${size}.events`)).max ?? 0 };
+    }
+    return {
+      // v2 reports microseconds; runc's shape has nanoseconds
+      cpu: {
+        usage: { total: (cpu.usage_usec ?? 0) * 1000, kernel: (cpu.system_usec ?? 0) * 1000, user: (cpu.user_usec ?? 0) * 1000 },
+        throttling: { periods: cpu.nr_periods, throttledPeriods: cpu.nr_throttled, throttledTime: cpu.throttled_usec && cpu.throttled_usec * 1000 },
+      },
+      memory: {
+        usage: { limit: num(d('memory.max')) ?? 2 ** 64 - 1, usage: num(d('memory.current')), max: num(d('memory.peak')), failcnt: events.max ?? 0 },
+        swap: { limit: num(d('memory.swap.max')) ?? 2 ** 64 - 1, usage: num(d('memory.swap.current')), failcnt: keyed(d('memory.swap.events')).max ?? 0 },
+        raw: mem,
+      },
+      pids: { current: num(d('pids.current')), limit: num(d('pids.max')) },
+      blkio: blkioV2(d('io.stat')),
+      hugetlb,
+    };
+  }
+}
+
+function hugepageSizes(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .map((f) => /^hugetlb\.(\w+)\.max$/.exec(f)?.[1])
+      .filter((s): s is string => s !== undefined);
+  } catch {
+    return [];
   }
 }

@@ -55,7 +55,7 @@ const path = () => `/ctc/test-${randomBytes(4).toString('hex')}`;
 const unified = '/sys/fs/cgroup/unified';
 const hasUnified = existsSync(`${unified}/cgroup.procs`) && Number(statfsSync(unified).type) === 0x63677270;
 
-test('v2 driver on a real cgroup2 tree: create, join, remove kills and removes', async () => {
+test('v2 driver on a real cgroup2 tree: create, join, freeze, thaw, kill, remove', async () => {
   if (!hasUnified) return console.log('  (skipped: no cgroup2 tree at /sys/fs/cgroup/unified)');
   const v2 = new CgroupV2(unified);
   const p = path();
@@ -67,6 +67,14 @@ test('v2 driver on a real cgroup2 tree: create, join, remove kills and removes',
     v2.join(p, s.pid);
     assert.match(cgroupOf(s.pid), new RegExp(`^0::${p}$`, 'm'));
     assert.equal(v2.pids(p), [s.pid]);
+    await v2.freeze(p);
+    assert.ok(v2.isFrozen(p));
+    assert.match(readFileSync(`/proc/${s.pid}/status`, 'utf8'), /^State:\s+S/m, 'a v2-frozen task sleeps');
+    await v2.thaw(p);
+    assert.not.ok(v2.isFrozen(p));
+    assert.ok(v2.killAll(p), 'cgroup.kill exists on this kernel');
+    await s.gone;
+    assert.equal(v2.pids(p), [], 'cgroup.kill killed it');
   } finally {
     v2.remove(p);
   }
@@ -118,7 +126,7 @@ test('device rules read as v1 does: an all-device rule resets, the last matching
 test('v1 driver on this host: limits land in the controller files, join and remove', async () => {
   const driver = detectCgroups();
   if (driver.layout !== 'v1') return console.log('  (skipped: this host is pure cgroup v2)');
-  const v1 = driver as CgroupV1;
+  const v1 = driver as unknown as CgroupV1;
   const p = path();
   const s = sleeper();
   const at = (controller: string, file: string) => {

@@ -117,8 +117,7 @@ test('every unsupported field is reported, in document order, each with its issu
   const c = containerd();
   c.process.user.username = 'root';
   c.hooks = { prestart: [{ path: '/bin/true' }] };
-  c.linux.resources.memory = { limit: 67108864, swappiness: 0 };
-  c.linux.resources.cpu.cpus = '0-1';
+  c.linux.resources.memory = { limit: 67108864, kernel: 1048576 };
   c.linux.namespaces[4] = { type: 'network', path: '/var/run/netns/x' };
   c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
   c.linux.personality = { domain: 'LINUX32' };
@@ -129,8 +128,7 @@ test('every unsupported field is reported, in document order, each with its issu
     errors.map((e) => [e.code, e.message.split(':')[0], e.source, /issue (\d+)|not planned/.exec(e.hint ?? '')?.[0]]),
     [
       ['CT_OCI_UNSUPPORTED', 'process.user.username', posOf(text, '"username"'), 'not planned'],
-      ['CT_OCI_UNSUPPORTED', 'linux.resources.cpu.cpus', posOf(text, '"cpus"'), 'issue 6'],
-      ['CT_OCI_UNSUPPORTED', 'linux.resources.memory.swappiness', posOf(text, '"swappiness"'), 'issue 6'],
+      ['CT_OCI_UNSUPPORTED', 'linux.resources.memory.kernel', posOf(text, '"kernel"'), undefined],
       ['CT_OCI_UNSUPPORTED', 'linux.namespaces[4].path', posOf(text, '"path": "/var/run/netns/x"'), 'issue 11'],
       ['CT_OCI_UNSUPPORTED', 'linux.uidMappings', posOf(text, '"uidMappings"'), 'issue 11'],
       ['CT_OCI_UNSUPPORTED', 'linux.personality', posOf(text, '"personality"'), 'not planned'],
@@ -319,8 +317,8 @@ test('mounts, limits and paths as runc reads them', async () => {
   const { spec, plan } = await build(file);
   assert.equal(spec.mounts.at(-2), { destination: '/data', type: 'bind', source: join(file, '..', 'data'), options: ['rbind', 'ro'] });
   assert.equal(spec.mounts.at(-1), { destination: '/etc/hosts', type: 'bind', source: '/etc/hosts', options: ['bind'] });
-  assert.is(spec.cgroupsPath, '/k8s/pod1');
-  assert.equal(spec.resources.memory, {}, '-1 and 0 are no limit');
+  assert.is(spec.cgroupsPath, 'k8s/pod1', 'relative: it goes under CTC_CGROUP_PARENT when it runs');
+  assert.is(spec.resources.memory, undefined, '-1 and 0 are no limit');
   assert.is(spec.resources.pids, undefined);
   assert.equal(spec.resources.cpu, { shares: 512, period: 100000 });
   assert.equal(spec.process.rlimits[1], { type: 'RLIMIT_CORE', soft: 0, hard: -1 });
@@ -329,8 +327,8 @@ test('mounts, limits and paths as runc reads them', async () => {
   assert.equal(spec.devices, [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, mode: 0o666, uid: 0, gid: 0 }]);
   const find = (kind: string) => plan.steps.filter((s) => s.kind === kind).map((s) => s.args);
   assert.equal(find('cgroup.limit'), [
-    { path: '/k8s/pod1', key: 'cpu.shares', value: '512' },
-    { path: '/k8s/pod1', key: 'cpu.max', value: 'max 100000' },
+    { path: 'k8s/pod1', key: 'cpu.shares', value: '512' },
+    { path: 'k8s/pod1', key: 'cpu.max', value: 'max 100000' },
   ]);
   assert.equal(find('proc.rlimit')[1], { type: 'RLIMIT_CORE', soft: '0', hard: 'unlimited' });
   assert.equal(find('proc.tty'), [{ rows: 24, cols: 80 }]);

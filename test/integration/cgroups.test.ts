@@ -1,0 +1,203 @@
+// Cgroups at work, as the container and the host see them: limits read back
+// from inside, the OOM killer and its event, the pids limit against a fork
+// bomb, a CPU quota against a busy loop, update and stats, pause/resume,
+// nested and relative cgroup paths, joining another container's cgroup,
+// the cgroup namespace, and nothing left behind after kill -9.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { detectCgroups } from '../../executor/cgroups/index.ts';
+import { procStat } from '../../executor/proc.ts';
+import { cli, ctc, hostResidue, tempDir, until } from '../helpers.ts';
+
+const tmp = tempDir();
+const root = join(tmp.dir, 'state');
+const ids = ['cg1', 'cg2', 'cg3', 'cg4', 'cg5', 'cg6', 'cg7', 'cg8', 'cg9'];
+test.after(() => {
+  for (const id of ids) ctc(['--root', root, 'delete', '--force', id]);
+  tmp.remove();
+});
+const before = hostResidue([root]);
+const cg = detectCgroups();
+const v1 = cg.layout === 'v1';
+const R = (...args: string[]) => ctc(['--root', root, ...args]);
+/** No cgroup namespace (and no cgroup mount): /proc/self/cgroup then shows the host's paths. */
+const hostCgroupView = "namespaces: ['mount', 'uts', 'ipc', 'pid', 'network'], mounts: defaultMounts.filter((m) => m.type !== 'cgroup'),";
+
+/** Builds a hostRootfs container running a shell script; returns its plan. */
+function plan(name: string, script: string, extra = ''): string {
+  const src = join(tmp.dir, `${name}.ct.ts`);
+  writeFileSync(
+    src,
+    `import { container, defaultMounts, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), ${extra.includes('mounts:') ? '' : 'mounts: defaultMounts,'} ${extra}\n  process: { args: ['/bin/sh', '-c', ${JSON.stringify(script)}] } });\n`,
+  );
+  const b = ctc(['build', src]);
+  assert.is(b.status, 0, b.stderr);
+  return join(tmp.dir, `${name}.plan`);
+}
+
+const detached = (id: string, planFile: string, env: Record<string, string> = {}) => {
+  const r = spawnSync(process.execPath, [cli, '--root', root, 'run', '-d', '--id', id, planFile], { stdio: 'ignore', env: { ...process.env, ...env } });
+  assert.is(r.status, 0, `run -d ${id}`);
+};
+const state = (id: string) => JSON.parse(R('state', id).stdout);
+
+test('every configured limit reads back from the container\'s own cgroup files', () => {
+  if (!v1) return console.log('  (v1 files: this host is pure v2)');
+  const dev = statSync('/').dev;
+  const [major, minor] = [(dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00)];
+  const p = plan(
+    'limits',
+    'cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes memory/memory.soft_limit_in_bytes memory/memory.memsw.limit_in_bytes memory/memory.swappiness ' +
+      'cpu/cpu.shares cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpuset/cpuset.cpus pids/pids.max blkio/blkio.throttle.read_bps_device; ' +
+      'cat unified/hugetlb.2MB.max 2>/dev/null || echo no-hugetlb',
+    `resources: { memory: { limit: '64Mi', reservation: '32Mi', swap: '128Mi', swappiness: 10 }, cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0' }, pids: { limit: 40 },
+      blockIO: { throttleReadBpsDevice: [{ major: ${major}, minor: ${minor}, rate: 1048576 }] }, hugepageLimits: [{ pageSize: '2MB', limit: '4Mi' }] },`,
+  );
+  const r = ctc(['run', p]);
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n'), [
+    String(64 * 2 ** 20),
+    String(32 * 2 ** 20),
+    String(128 * 2 ** 20),
+    '10',
+    '512',
+    '50000',
+    '100000',
+    '0',
+    '40',
+    `${major}:${minor} 1048576`,
+    String(4 * 2 ** 20),
+  ]);
+});
+
+test('the cgroup namespace: the container sees its own cgroup as /', () => {
+  const r = ctc(['run', plan('cgns', 'cat /proc/self/cgroup')]);
+  assert.is(r.status, 0, r.stderr);
+  for (const line of r.stdout.trim().split('\n')) assert.match(line, /:\/$/, line);
+});
+
+test('a memory hog is OOM-killed, and events reports the oom', async () => {
+  detached('cg1', plan('oom', 'sleep 1; head -c 400000000 /dev/zero | tail; echo survived; sleep 60', "resources: { memory: { limit: '24Mi', swap: '24Mi' } },"));
+  const events = spawn(process.execPath, [cli, '--root', root, 'events', '--interval', '200ms', 'cg1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  events.stdout.on('data', (d) => (out += d));
+  try {
+    await until(() => out.includes('"type":"oom"'), 'an oom event', 20_000);
+    const oom = out.split('\n').find((l) => l.includes('"oom"'))!;
+    assert.equal(JSON.parse(oom), { type: 'oom', id: 'cg1' });
+    assert.ok(out.split('\n').some((l) => l.includes('"type":"stats"')), 'stats events too');
+    assert.is(R('kill', 'cg1', 'KILL').status, 0);
+    const code = await new Promise((r) => events.on('close', r));
+    assert.is(code, 0, 'events ends when the container does');
+  } finally {
+    events.kill();
+  }
+  assert.is(R('delete', 'cg1').status, 0);
+});
+
+test('a fork bomb stops at the pids limit', () => {
+  const r = ctc([
+    'run',
+    // The bomb runs in a shell of its own (a failed fork ends it); the count needs no fork.
+    plan('forks', 'sh -c \'i=0; while [ $i -lt 60 ]; do sleep 3 & i=$((i+1)); done\' 2>/dev/null; set -- /proc/[0-9]*; echo $#', 'resources: { pids: { limit: 20 } },'),
+  ]);
+  assert.is(r.status, 0, r.stderr);
+  const n = Number(r.stdout.trim().split('\n').pop());
+  assert.ok(n <= 20 && n > 5, `${n} processes, at most 20`);
+});
+
+test('a CPU quota bounds a busy loop (as a ratio of wall time)', () => {
+  if (!v1) return console.log('  (reads cpuacct: v1 here)');
+  const r = ctc([
+    'run',
+    plan(
+      'quota',
+      'u0=$(cat /sys/fs/cgroup/cpuacct/cpuacct.usage); t0=$(date +%s%N); timeout 1 sh -c "while :; do :; done"; t1=$(date +%s%N); u1=$(cat /sys/fs/cgroup/cpuacct/cpuacct.usage); echo $(( (u1 - u0) * 1000 / (t1 - t0) ))',
+      'resources: { cpu: { quota: 20000, period: 100000 } },',
+    ),
+  ]);
+  assert.is(r.status, 0, r.stderr);
+  const permille = Number(r.stdout.trim());
+  assert.ok(permille > 100 && permille < 300, `used ${permille / 10}% of a CPU against a 20% quota`);
+});
+
+test('update changes a running container\'s memory and pids limits, and stats shows them', () => {
+  detached('cg2', plan('upd', 'exec sleep 60', "resources: { memory: { limit: '64Mi' }, pids: { limit: 50 } },"));
+  const first = JSON.parse(R('stats', 'cg2').stdout);
+  assert.is(first.type, 'stats');
+  assert.is(first.data.memory.usage.limit, 64 * 2 ** 20);
+  const u = R('update', '--memory', '96m', '--pids-limit', '33', 'cg2');
+  assert.is(u.status, 0, u.stderr);
+  const after = JSON.parse(R('stats', 'cg2').stdout).data;
+  assert.is(after.memory.usage.limit, 96 * 2 ** 20);
+  if (v1) assert.is(Number(require_pids(cg, 'cg2')), 33);
+  const bad = R('update', '--memory', '1k', 'cg2');
+  assert.is(bad.status, 1, 'a limit the kernel refuses is an error');
+  assert.is(JSON.parse(R('stats', 'cg2').stdout).data.memory.usage.limit, 96 * 2 ** 20, 'and the limits stay as they were');
+  assert.is(R('delete', '--force', 'cg2').status, 0);
+});
+
+function require_pids(driver: ReturnType<typeof detectCgroups>, id: string): string {
+  return JSON.stringify(driver.stats(`/ctc/${id}`).pids.limit);
+}
+
+test('pause freezes every process (no CPU used) and resume lets them go on', async () => {
+  detached('cg3', plan('busy', 'sh -c "while :; do :; done" & exec sleep 60'));
+  const usage = () => JSON.parse(R('stats', 'cg3').stdout).data.cpu.usage.total as number;
+  assert.is(R('pause', 'cg3').status, 0);
+  assert.is(state('cg3').status, 'paused');
+  for (const pid of cg.pids('/ctc/cg3')) assert.is(procStat(pid)?.state, 'D', `pid ${pid} frozen`);
+  const u0 = usage();
+  await new Promise((r) => setTimeout(r, 400));
+  assert.is(usage(), u0, 'no CPU used while paused');
+  assert.is(R('resume', 'cg3').status, 0);
+  assert.is(state('cg3').status, 'running');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(usage() > u0, 'CPU used again after resume');
+  assert.is(R('kill', '--all', 'cg3', 'KILL').status, 0);
+  await until(() => state('cg3').status === 'stopped', 'the container to stop');
+  assert.is(R('delete', 'cg3').status, 0);
+});
+
+test('nested relative cgroup paths go under CTC_CGROUP_PARENT, and the parents ctc made go with the container', () => {
+  const parent = `/ctc-parent-${process.pid}`;
+  assert.not.ok(cg.exists(parent));
+  const p = plan('nested', 'cat /proc/self/cgroup | head -1', `cgroupsPath: 'a/b/{id}', ${hostCgroupView}`);
+  const r = ctc(['--root', root, 'run', '--id', 'cg4', p], { env: { CTC_CGROUP_PARENT: parent } });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`:${parent}/a/b/cg4$`, 'm'));
+  assert.not.ok(cg.exists(parent), 'the parents ctc created are removed with the container');
+});
+
+test('a container joins an existing cgroup (another container\'s) and does not remove it', async () => {
+  const shared = "cgroupsPath: '/ctc/shared-cg5',";
+  detached('cg5', plan('owner', 'exec sleep 60', shared));
+  const r = R('run', '--id', 'cg6', plan('guest', 'cat /proc/self/cgroup | grep memory', `${shared} ${hostCgroupView}`));
+  assert.is(r.status, 0, r.stderr);
+  if (v1) assert.match(r.stdout, /:memory:\/ctc\/shared-cg5$/m);
+  assert.ok(cg.exists('/ctc/shared-cg5'), 'the owner\'s cgroup is still there');
+  assert.is(R('delete', '--force', 'cg5').status, 0);
+  assert.not.ok(cg.exists('/ctc/shared-cg5'));
+});
+
+test('nothing is left after kill -9 of the container, or of ctc itself in the foreground', async () => {
+  detached('cg7', plan('victim', 'exec sleep 60'));
+  process.kill(state('cg7').pid, 'SIGKILL');
+  await until(() => state('cg7').status === 'stopped', 'the container to stop');
+  assert.is(R('delete', 'cg7').status, 0);
+  const fg = spawn(process.execPath, [cli, '--root', root, 'run', '--id', 'cg8', plan('fg', 'echo up; exec sleep 60')], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  fg.stdout.on('data', (d) => (out += d));
+  await until(() => out.includes('up'), 'the container to start');
+  fg.kill('SIGKILL'); // ctc dies; the container and its state stay until delete --force
+  await new Promise((r) => fg.on('close', r));
+  assert.ok(existsSync(join(root, 'cg8')));
+  assert.is(R('delete', '--force', 'cg8').status, 0);
+  assert.equal(hostResidue([root]), before);
+});
+
+test.run();
