@@ -17,15 +17,21 @@
  * M's own ops (detach, join, the terminal proxy) are in monitor.c and
  * pty.c; ctc-init.h lists what the files share.
  *
+ * Before all that, main() makes sure this process runs from a sealed memfd
+ * copy of the binary (sealed-self.c, CVE-2019-5736) and that no fd the
+ * caller leaked survives the container's execve (CVE-2024-21626).
+ *
  * Build (scripts/build.mjs): cc -O2 -g -Wall -Wextra -Werror -std=gnu11
- * -o dist/ctc-init native/ctc-init.c native/monitor.c native/pty.c
+ * -o dist/ctc-init native/[every .c file]
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/close_range.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
@@ -43,6 +49,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -51,6 +58,11 @@
 
 #include "ctc-init.h"
 #include "wire.h"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0 /* linux/magic.h */
+#endif
+#define PROC_ROOT_INO 1 /* the root directory of every procfs instance */
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the wire format is little-endian");
 _Static_assert(sizeof(struct ctc_wire_header) == 32, "header layout");
@@ -287,8 +299,42 @@ int in_root(const char *path, int flags, mode_t mode)
   return fd < 0 ? -errno : (int)fd;
 }
 
-/* mkdir -p of the first len bytes of an in-root path; an O_PATH fd of the last dir. */
-static int mkdir_p(const char *path, size_t len)
+/* Symlinks followed by hand beneath the root (dangling ones), at most: the kernel's own limit. */
+#define MAX_LINKS 40
+
+/*
+ * The in-root path that a dangling symlink stands for: name (in dir, and
+ * the component after the first prefix_len bytes of path) replaced by its
+ * target, then rest. An absolute target starts again from the root (in_root
+ * reads "/x" as beneath the root), a relative one from the link's own
+ * directory (the prefix), as the kernel would resolve it. The length, or
+ * -errno; EEXIST when name is not a symlink after all.
+ */
+static int relink(int dir, const char *name, const char *path, size_t prefix_len, const char *rest,
+                  size_t rest_len, char *out, size_t size)
+{
+  char target[PATH_MAX];
+  ssize_t n = readlinkat(dir, name, target, sizeof target - 1);
+  if (n < 0)
+    return errno == EINVAL ? -EEXIST : -errno;
+  target[n] = 0;
+  int m = target[0] == '/'
+              ? snprintf(out, size, "%s%.*s", target, (int)rest_len, rest)
+              : snprintf(out, size, "%.*s%s%.*s", (int)prefix_len, path, target, (int)rest_len, rest);
+  return m < 0 || (size_t)m >= size ? -ENAMETOOLONG : m;
+}
+
+/*
+ * mkdir -p of the first len bytes of an in-root path; an O_PATH fd of the
+ * last dir. Each prefix is resolved in root, and only a single name is ever
+ * created, with mkdirat in the directory fd its prefix resolved to, so
+ * nothing made here lands outside the root, whatever symlinks the image
+ * holds (runc's CVE-2021-30465 was mount targets reached through them). A
+ * dangling symlink on the way (an image's `data -> /srv/data`) is followed
+ * as the kernel would beneath the root: its target is created there, as
+ * `mkdir -p` in a chroot would.
+ */
+static int mkdir_p_links(const char *path, size_t len, int links)
 {
   char buf[PATH_MAX];
   if (len >= sizeof buf)
@@ -304,13 +350,23 @@ static int mkdir_p(const char *path, size_t len)
     if (i == j)
       break;
     buf[j] = 0;
+    const char *name = buf + i;
     int fd = in_root(buf, O_PATH | O_DIRECTORY, 0);
-    if (fd == -ENOENT) {
-      /* dir is the resolved prefix and the name has no '/', so this cannot escape. */
-      if (mkdirat(dir, buf + i, 0755) < 0 && errno != EEXIST)
-        fd = -errno;
-      else
+    /* "." and ".." always resolve (".." stops at the root): never made. */
+    if (fd == -ENOENT && strcmp(name, ".") && strcmp(name, "..")) {
+      /* dir is the resolved prefix and name has no '/', so this cannot escape. */
+      if (mkdirat(dir, name, 0755) == 0)
         fd = in_root(buf, O_PATH | O_DIRECTORY, 0);
+      else if (errno != EEXIST)
+        fd = -errno;
+      else if ((fd = in_root(buf, O_PATH | O_DIRECTORY, 0)) == -ENOENT) {
+        /* There, but leading nowhere: a dangling symlink. */
+        char next[PATH_MAX];
+        int n = links >= MAX_LINKS ? -ELOOP
+                                   : relink(dir, name, path, i, path + j, len - j, next, sizeof next);
+        close(dir);
+        return n < 0 ? n : mkdir_p_links(next, (size_t)n, links + 1);
+      }
     }
     close(dir);
     dir = fd;
@@ -318,6 +374,11 @@ static int mkdir_p(const char *path, size_t len)
       buf[j] = '/';
   }
   return dir;
+}
+
+static int mkdir_p(const char *path, size_t len)
+{
+  return mkdir_p_links(path, len, 0);
 }
 
 /* The parent directory of an in-root path (created as needed); *name is the last component. */
@@ -330,9 +391,7 @@ static int open_parent(const char *path, const char **name)
   return mkdir_p(path, *name - path);
 }
 
-/* An O_PATH fd on an in-root mount target, created if missing: a 0755
- * directory, or an empty 0644 file to bind a non-directory onto. */
-static int mount_target(const char *path, int is_dir)
+static int mount_target_links(const char *path, int is_dir, int links)
 {
   int fd = in_root(path, O_PATH, 0);
   if (fd != -ENOENT)
@@ -343,10 +402,25 @@ static int mount_target(const char *path, int is_dir)
   autoclose int dir = open_parent(path, &name);
   if (dir < 0)
     return dir;
+  /* O_EXCL: a symlink in the way is not followed (EEXIST). */
   autoclose int f = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (f < 0 && errno != EEXIST)
     return -errno;
-  return in_root(path, O_PATH, 0);
+  fd = in_root(path, O_PATH, 0);
+  if (fd != -ENOENT || f >= 0)
+    return fd;
+  /* A dangling symlink to the file: make the file it names, in root. */
+  char next[PATH_MAX];
+  int n = links >= MAX_LINKS ? -ELOOP
+                             : relink(dir, name, path, (size_t)(name - path), "", 0, next, sizeof next);
+  return n < 0 ? n : mount_target_links(next, 0, links + 1);
+}
+
+/* An O_PATH fd on an in-root mount target, created if missing: a 0755
+ * directory, or an empty 0644 file to bind a non-directory onto. */
+static int mount_target(const char *path, int is_dir)
+{
+  return mount_target_links(path, is_dir, 0);
 }
 
 /*
@@ -518,11 +592,12 @@ static int op_mknod(const char *path, uint64_t mode, uint64_t dev, uint64_t uid,
     return dir;
   if (unlinkat(dir, name, 0) < 0 && errno != ENOENT)
     return -errno;
-  /* chown before chmod: chown clears set-id bits. The node is ours and just
-   * made, so following a name in dir here cannot lead elsewhere. */
+  /* chown before chmod: chown clears set-id bits. Neither follows a symlink
+   * (should the name be swapped for one meanwhile): a node cannot be opened
+   * for fchmod without side effects. */
   if (mknodat(dir, name, mode, dev) < 0 ||
       fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-      fchmodat(dir, name, mode & 07777, 0) < 0)
+      fchmodat(dir, name, mode & 07777, AT_SYMLINK_NOFOLLOW) < 0)
     return -errno;
   return 0;
 }
@@ -557,6 +632,22 @@ static int op_mkdir(const char *path, uint64_t mode)
   return fchmod(fd, mode & 07777) < 0 ? -errno : 0;
 }
 
+/*
+ * CVE-2024-21626: a cwd outside the root. chdir follows magic links such as
+ * /proc/self/fd/N, so an fd to a host directory that is still open in I (a
+ * leaked one is only close-on-exec) would leave the process standing on the
+ * host after execve. getcwd(2) tells: a cwd the root cannot reach comes back
+ * as "(unreachable)/...", not as a path. (The raw syscall: glibc's getcwd
+ * turns that into ENOENT.) Such a cwd is EXDEV.
+ */
+static int cwd_in_root(void)
+{
+  char buf[PATH_MAX];
+  if (syscall(SYS_getcwd, buf, sizeof buf) < 0)
+    return -errno;
+  return buf[0] == '/' ? 0 : -EXDEV;
+}
+
 /* After the root changed: "in root" paths are the new "/" from now on. */
 static int root_changed(void)
 {
@@ -587,6 +678,8 @@ static int op_pivot(void)
    * it leaves only the new root, and no directory for the old root is needed. */
   if (syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
     return -errno;
+  if ((r = cwd_in_root()) < 0)
+    return r;
   return root_changed();
 }
 
@@ -597,6 +690,8 @@ static int op_move_root(void)
     return r;
   if (mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0)
     return -errno;
+  if ((r = cwd_in_root()) < 0)
+    return r;
   return root_changed();
 }
 
@@ -728,31 +823,71 @@ static int op_user_name(const char *name, uint64_t keepcaps)
   return switch_user((uid_t)uid, (gid_t)gid, groups, n, keepcaps);
 }
 
+/*
+ * A file of the container's procfs, opened for a write that must reach the
+ * kernel (CVE-2025-52881: runc's writes to /proc could be redirected by
+ * mounts the container made, to a file of its choosing or to another /proc
+ * file such as /proc/sys/kernel/core_pattern). The root's /proc must be the
+ * root of a procfs (f_type PROC_SUPER_MAGIC, inode 1), and rel is resolved
+ * beneath it without crossing any mount (a bind over /proc/sys or over the
+ * file itself), magic link or '..' out of it; the file must be on a procfs
+ * too. Any of that otherwise: EXDEV.
+ */
+static int proc_open(const char *rel, int flags)
+{
+  autoclose int proc = in_root("/proc", O_PATH | O_DIRECTORY, 0);
+  if (proc < 0)
+    return proc;
+  struct statfs sfs;
+  struct stat st;
+  if (fstatfs(proc, &sfs) < 0 || fstat(proc, &st) < 0)
+    return -errno;
+  if (sfs.f_type != PROC_SUPER_MAGIC || st.st_ino != PROC_ROOT_INO)
+    return -EXDEV;
+  struct open_how how = {
+      .flags = (uint64_t)flags | O_CLOEXEC | O_NOCTTY,
+      .resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
+  };
+  long fd;
+  do
+    fd = syscall(SYS_openat2, proc, rel, &how, sizeof how);
+  while (fd < 0 && errno == EAGAIN);
+  if (fd < 0)
+    return -errno;
+  int err = fstatfs((int)fd, &sfs) < 0 ? errno : sfs.f_type != PROC_SUPER_MAGIC ? EXDEV : 0;
+  if (err) {
+    close((int)fd);
+    return -err;
+  }
+  return (int)fd;
+}
+
 /* A namespaced kernel parameter: net.ipv4.ip_forward is /proc/sys/net/ipv4/ip_forward (the container's /proc). */
 static int op_sysctl(const char *key, const char *value)
 {
   char path[PATH_MAX];
-  int n = snprintf(path, sizeof path, "/proc/sys/%s", key);
+  int n = snprintf(path, sizeof path, "sys/%s", key);
   if (n < 0 || (size_t)n >= sizeof path)
     return -ENAMETOOLONG;
-  for (char *p = path + strlen("/proc/sys/"); *p; p++)
+  for (char *p = path + strlen("sys/"); *p; p++)
     if (*p == '.')
       *p = '/';
-  autoclose int fd = in_root(path, O_WRONLY, 0);
+  autoclose int fd = proc_open(path, O_WRONLY);
   if (fd < 0)
     return fd;
   return write(fd, value, strlen(value)) < 0 ? -errno : 0;
 }
 
-/* The LSM label the process takes at execve: /proc/thread-self/attr/<attr>. */
+/* The LSM label the process takes at execve: /proc/thread-self/attr/<attr>
+ * ("thread-self" is a plain symlink within procfs, not a magic link). */
 static int op_lsm_exec(const char *attr, const char *value)
 {
   char path[PATH_MAX];
-  if (snprintf(path, sizeof path, "/proc/thread-self/attr/%s", attr) >= (int)sizeof path)
+  if (snprintf(path, sizeof path, "thread-self/attr/%s", attr) >= (int)sizeof path)
     return -ENAMETOOLONG;
-  autoclose int fd = open(path, O_WRONLY | O_CLOEXEC);
+  autoclose int fd = proc_open(path, O_WRONLY);
   if (fd < 0)
-    return -errno;
+    return fd;
   return write(fd, value, strlen(value)) < 0 ? -errno : 0;
 }
 
@@ -773,7 +908,9 @@ static int op_seccomp(uint64_t flags, const char *program, size_t len)
 
 static int op_chdir(const char *dir)
 {
-  return chdir(dir) < 0 ? -errno : 0;
+  if (chdir(dir) < 0)
+    return -errno;
+  return cwd_in_root();
 }
 
 /* A LIST as a NULL-terminated vector of pointers into the program. */
@@ -1018,9 +1155,13 @@ static int op_console_connect(const char *path)
   return 0;
 }
 
+/* Set when the program joins a running container (CTC_OP_M_JOIN, `ctc exec`). */
+static int joined;
+
 static int op_pty(uint64_t rows, uint64_t cols)
 {
-  int r = pty_open(rows, cols, console_fd >= 0 ? console_fd : console_chan);
+  /* An exec'd process shares the container's mounts: /dev/console stays the init's. */
+  int r = pty_open(rows, cols, console_fd >= 0 ? console_fd : console_chan, !joined);
   if (r < 0)
     return r;
   /* The master has gone out; nothing more is sent on either. */
@@ -1082,6 +1223,7 @@ __attribute__((noreturn)) static void init_main(const struct program *prog)
 {
   /* Modes in the program are exact; the umask comes back just before execve. */
   exec_umask = umask(0);
+  joined = prog->join != NULL;
   /* Opened here, after the clone: with CLONE_NEWNS this is our copy of "/". */
   rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
@@ -1131,10 +1273,45 @@ static int prepare(const struct program *prog, struct monitor *m)
   return r;
 }
 
+/*
+ * CVE-2024-21626: an fd the caller leaked to us (anything but 0-3) must not
+ * reach the container, and a detached monitor must not hold the caller's
+ * fds for the container's whole life: they are closed at once. ctc has no
+ * --preserve-fds. Kernels before 5.9 lack close_range: walk /proc/self/fd.
+ */
+static int close_from(int first)
+{
+  if (close_range(first, ~0U, 0) == 0)
+    return 0;
+  if (errno != EINVAL && errno != ENOSYS)
+    return -errno;
+  DIR *d = opendir("/proc/self/fd");
+  if (!d)
+    return -errno;
+  for (struct dirent *e; (e = readdir(d));) {
+    int fd = atoi(e->d_name);
+    if (fd >= first && fd != dirfd(d))
+      close(fd);
+  }
+  closedir(d);
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
   if (argc == 3 && strcmp(argv[1], "device-filter") == 0)
-    return device_filter_main(argv[2]);
+    return device_filter_main(argv[2]); /* runs on the host, never inside a container */
+  /* Before anything else, and while fd 3 still survives an exec: from here
+   * on this process runs from a sealed memfd, not the host's binary. */
+  int r = seal_self(argv);
+  if (r < 0) {
+    dprintf(STDERR_FILENO, "ctc-init: cannot run from a sealed copy of itself: %s\n", strerror(-r));
+    return 2;
+  }
+  if ((r = close_from(CTL_FD + 1)) < 0) {
+    dprintf(STDERR_FILENO, "ctc-init: closing inherited fds: %s\n", strerror(-r));
+    return 2;
+  }
   if (fcntl(CTL_FD, F_SETFD, FD_CLOEXEC) < 0) {
     dprintf(STDERR_FILENO, "ctc-init: fd 3: %m\n");
     return 2;
@@ -1152,7 +1329,7 @@ int main(int argc, char **argv)
   const struct ctc_wire_header *h = &prog.h;
   struct monitor m = MONITOR_INIT;
   /* A fail_step on the spawn step fails before the monitor ops, too. */
-  int r = h->fail_step && h->fail_step == h->spawn_step ? -EIO : prepare(&prog, &m);
+  r = h->fail_step && h->fail_step == h->spawn_step ? -EIO : prepare(&prog, &m);
   long pid = -1;
   if (!r) {
     /* fork-like: no new stack, the child returns here; we are single-threaded. */

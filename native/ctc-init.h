@@ -6,6 +6,7 @@
  *   monitor.c   M: the monitor ops (detach, join, console channel), the wait
  *   pty.c       terminals: the console socket, CTC_OP_PTY, M's console proxy
  *   device-filter.c  cgroup v2 device rules as an eBPF program (a one-shot mode)
+ *   sealed-self.c    running from a sealed memfd copy of the binary (CVE-2019-5736)
  */
 #ifndef CTC_INIT_H
 #define CTC_INIT_H
@@ -56,8 +57,9 @@ int m_run(struct monitor *m, pid_t pid, uint32_t spawn_step);
 
 /* pty.c, in I: connect to a console socket (a host path); the fd or -errno. */
 int pty_connect(const char *path);
-/* pty.c, in I: CTC_OP_PTY; the master goes to sock with SCM_RIGHTS. 0 or -errno. */
-int pty_open(uint64_t rows, uint64_t cols, int sock);
+/* pty.c, in I: CTC_OP_PTY; the master goes to sock with SCM_RIGHTS. With
+ * console set, the peer is also bound onto the root's /dev/console. 0 or -errno. */
+int pty_open(uint64_t rows, uint64_t cols, int sock, int console);
 /* pty.c, in M: CTC_OP_M_CONSOLE_PROXY after MSG_PID, until I (pid) is gone
  * and the master drained. chan is M's end of the console channel, sigfd a
  * signalfd for SIGCHLD and SIGWINCH. Returns I's wait status, or -1 if it
@@ -66,5 +68,11 @@ int pty_proxy(int chan, int sigfd, pid_t pid);
 
 /* device-filter.c: the `device-filter CGROUP_DIR` mode; the exit status. */
 int device_filter_main(const char *cgroup_dir);
+
+/* sealed-self.c, first thing in main: unless /proc/self/exe is a sealed
+ * memfd already, copy the binary into one, seal it and execve it with argv
+ * and the same environment and fds. Returns 0 when already sealed (and the
+ * process is named "ctc-init"), else -errno (the exec failed). */
+int seal_self(char **argv);
 
 #endif

@@ -13,10 +13,15 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -69,7 +74,60 @@ static int send_fd(int sock, int fd)
   return n == 1 ? 0 : n < 0 ? -errno : -EIO;
 }
 
-int pty_open(uint64_t rows, uint64_t cols, int sock)
+/* The majors of pty peers (UNIX98_PTY_SLAVE_MAJOR and the 7 after it). */
+#define PTS_MAJOR_FIRST 136
+#define PTS_MAJOR_LAST 143
+#ifndef DEVPTS_SUPER_MAGIC
+#define DEVPTS_SUPER_MAGIC 0x1cd1 /* linux/magic.h */
+#endif
+
+/*
+ * /dev/console, as runc gives a container with a terminal: the pty's peer
+ * bound onto it, so what the process (or a program that insists on
+ * /dev/console) writes there reaches the console socket.
+ *
+ * Through fds only (CVE-2025-52565: runc's bind could be redirected to
+ * another path, such as a /proc file, by a symlink or a racing rename): the
+ * source is the peer fd itself, checked to be a pty peer on a devpts (a
+ * character device of major 136..143, the very pty the master has: its
+ * TIOCGPTN number); the target is the root's /dev/console opened without
+ * following a symlink, which must be a regular file (made here if missing:
+ * empty, 0666, like runc) or a character device, else ELOOP (a symlink) or
+ * EINVAL. A root where it cannot be made (no /dev: ENOENT; read-only:
+ * EROFS) gets no console; that is not an error.
+ */
+static int bind_console(int master, int peer)
+{
+  unsigned int n;
+  struct stat st;
+  struct statfs sfs;
+  if (ioctl(master, TIOCGPTN, &n) < 0 || fstat(peer, &st) < 0 || fstatfs(peer, &sfs) < 0)
+    return -errno;
+  unsigned int maj = major(st.st_rdev), min = minor(st.st_rdev);
+  if (!S_ISCHR(st.st_mode) || sfs.f_type != DEVPTS_SUPER_MAGIC || maj < PTS_MAJOR_FIRST ||
+      maj > PTS_MAJOR_LAST || (maj - PTS_MAJOR_FIRST) * 256 + min != n)
+    return -ENOTTY;
+  int made = in_root("/dev/console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0666);
+  if (made == -ENOENT || made == -EROFS)
+    return 0;
+  if (made < 0 && made != -EEXIST)
+    return made;
+  if (made >= 0)
+    close(made);
+  autoclose int target = in_root("/dev/console", O_PATH | O_NOFOLLOW, 0);
+  if (target < 0)
+    return target;
+  if (fstat(target, &st) < 0)
+    return -errno;
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+    return S_ISLNK(st.st_mode) ? -ELOOP : -EINVAL;
+  char src[32], dst[32];
+  snprintf(src, sizeof src, "/proc/self/fd/%d", peer);
+  snprintf(dst, sizeof dst, "/proc/self/fd/%d", target);
+  return mount(src, dst, NULL, MS_BIND, NULL) < 0 ? -errno : 0;
+}
+
+int pty_open(uint64_t rows, uint64_t cols, int sock, int console)
 {
   if (sock < 0)
     return -ENOTCONN;
@@ -93,6 +151,11 @@ int pty_open(uint64_t rows, uint64_t cols, int sock)
     struct winsize ws = {.ws_row = rows, .ws_col = cols};
     if (ioctl(master, TIOCSWINSZ, &ws) < 0)
       return -errno;
+  }
+  if (console) {
+    int r = bind_console(master, peer);
+    if (r < 0)
+      return r;
   }
   /* A controlling terminal needs a session leader without one; I is not a
    * group leader (M is), so setsid succeeds. */

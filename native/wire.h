@@ -42,6 +42,15 @@
  * SIGPIPE is ignored in M and I from the start (restored by CTC_OP_EXEC), so
  * a gone executor is an EPIPE, never a signal.
  *
+ * Before it reads anything, ctc-init re-executes itself from a sealed memfd
+ * copy of its binary (CVE-2019-5736: no process in a container can reach
+ * the host's file through /proc/<pid>/exe; the device-filter mode skips
+ * this, it never runs in a container), then closes every fd above 3
+ * (CVE-2024-21626: nothing the caller leaked reaches the container, and a
+ * detached monitor holds none of the caller's fds). Either failing is like a malformed program:
+ * "ctc-init: ..." on stderr, exit 2, nothing sent. /proc/<pid>/exe of M and
+ * I reads "/memfd:ctc-init (deleted)"; their name (comm) stays "ctc-init".
+ *
  * Variants of the ladder (monitor ops, below):
  *
  *   create/start (CTC_OP_M_DETACH, CTC_OP_FIFO_OPEN, CTC_OP_WAIT_START):
@@ -94,7 +103,13 @@ struct ctc_wire_header {
  *   BLOB any bytes
  *   LIST a sequence of NUL-terminated strings (an empty BLOB is the empty list)
  * Paths marked "in root" are resolved beneath the current root directory
- * (openat2 with RESOLVE_IN_ROOT), never joined as strings. The root starts as
+ * (openat2 with RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS), never joined as
+ * strings: a symlink in the image, absolute or climbing with "..", resolves
+ * beneath the root (CVE-2021-30465). Where an op creates missing parents
+ * (or a mount target), each is made with mkdirat in the directory its
+ * prefix resolved to; a dangling symlink on the way is followed beneath the
+ * root and what it names is created there (`data -> /srv/data` makes
+ * <root>/srv/data), at most 40 links deep (ELOOP). The root starts as
  * "/" and is changed by CTC_OP_ROOTFS; after CTC_OP_PIVOT it is "/" again.
  * Mounts reach their target as /proc/self/fd/N: before CTC_OP_PIVOT that is
  * the host's /proc, after it the container's, which must be mounted by then.
@@ -122,7 +137,7 @@ enum ctc_wire_op {
    * symlink; a directory or file is bind-mounted (MS_BIND|MS_REC) and then
    * remounted read-only, keeping the source's nosuid/nodev/noexec (statvfs);
    * a missing path is
-   * skipped (ACK as usual). */
+   * skipped (ACK as usual). dst is created as for CTC_OP_MOUNT. */
   CTC_OP_MIRROR = 5,
   /* STR source, STR dst (in root), STR fstype, U64 flags, STR data, U64 prop:
    * create dst if missing (directories as 0755; for a bind whose source is
@@ -137,7 +152,8 @@ enum ctc_wire_op {
   CTC_OP_MOUNT = 6,
   /* STR path (in root), U64 mode (S_IFCHR/S_IFBLK/S_IFIFO | perms), U64 dev
    * (makedev(major, minor)), U64 uid, U64 gid: mknod, then fchown and chmod
-   * (the umask must not change the mode). An existing node is replaced. */
+   * (the umask must not change the mode), neither following a symlink. An
+   * existing node is replaced. */
   CTC_OP_MKNOD = 7,
   /* STR target, STR path (in root): symlink(target, path); parents created. */
   CTC_OP_SYMLINK = 8,
@@ -146,7 +162,8 @@ enum ctc_wire_op {
   CTC_OP_WRITE_FILE = 9,
   /* STR path (in root), U64 mode: mkdir -p, then chmod the last one to mode. */
   CTC_OP_MKDIR = 10,
-  /* no args: pivot_root into the root, detach the old root, chdir("/"). */
+  /* no args: pivot_root into the root, detach the old root, chdir("/");
+   * then the cwd is checked as for CTC_OP_CHDIR (EXDEV). */
   CTC_OP_PIVOT = 11,
   /* STR name: sethostname. */
   CTC_OP_HOSTNAME = 12,
@@ -157,7 +174,11 @@ enum ctc_wire_op {
    * USER with keepcaps, then CAPS). The effective set is still cleared by
    * the kernel; CTC_OP_CAPS sets it again. */
   CTC_OP_USER = 13,
-  /* STR dir: chdir (inside the container's root). */
+  /* STR dir: chdir (inside the container's root). chdir follows magic
+   * links, so /proc/self/fd/N of an fd open in I (the executor's, or one a
+   * bug let through) could leave the process outside the root
+   * (CVE-2024-21626): after the chdir, a cwd that getcwd(2) reports as
+   * "(unreachable)..." (not below the root) fails with EXDEV. */
   CTC_OP_CHDIR = 14,
   /* LIST argv, LIST envp: send MSG_EXEC, then execve. A bare argv[0] is
    * searched in envp's PATH (not ctc-init's own). Signal dispositions are
@@ -236,15 +257,28 @@ enum ctc_wire_op {
   CTC_OP_CONSOLE_CONNECT = 26,
   /* U64 rows, U64 cols: open the root's /dev/ptmx (resolved in root, i.e. the
    * container's own devpts after it is mounted), unlockpt, open the peer
-   * (TIOCGPTPEER), set the window size if rows and cols are not 0, setsid(),
-   * make the peer the controlling terminal (TIOCSCTTY) and dup2 it onto
-   * fds 0, 1 and 2. Then hand the master over with SCM_RIGHTS: to the
+   * (TIOCGPTPEER), set the window size if rows and cols are not 0, bind the
+   * peer onto /dev/console (below), setsid(), make the peer the controlling
+   * terminal (TIOCSCTTY) and dup2 it onto fds 0, 1 and 2. Then hand the
+   * master over with SCM_RIGHTS: to the
    * console socket if CTC_OP_CONSOLE_CONNECT ran, else to M over the console
    * channel (CTC_OP_M_CONSOLE_PROXY); fails with ENOTCONN if neither. The
    * message carries one byte of data (0); the master is then closed in I,
    * and so is the console socket (nothing more is sent on it). Before
    * setsid, I is not a process-group leader, so setsid cannot fail with
-   * EPERM unless CTC_OP_PTY runs twice. */
+   * EPERM unless CTC_OP_PTY runs twice.
+   * /dev/console (runc's): unless the program has CTC_OP_M_JOIN (`exec`
+   * shares the container's mounts; its /dev/console stays the init's), the
+   * peer is bind-mounted onto the root's /dev/console, fd to fd
+   * (/proc/self/fd/N both sides; CVE-2025-52565 was that bind redirected
+   * by a symlink or a race). The peer must be a character device on a
+   * devpts, major 136..143, whose number is the master's (TIOCGPTN), else
+   * ENOTTY. /dev/console is created if missing (an empty file, mode 0666,
+   * not following a symlink); an existing one is opened without following
+   * a symlink and must be a regular file or a character device (a symlink:
+   * ELOOP; anything else: EINVAL). If it is missing and cannot be created
+   * because /dev is missing (ENOENT) or read-only (EROFS), there is no
+   * console and no error. */
   CTC_OP_PTY = 27,
   /* no args: runc's --no-pivot, for roots where pivot_root cannot work (a
    * ramdisk): chdir into the root, move it onto "/" (MS_MOVE), chroot("."),
@@ -257,7 +291,14 @@ enum ctc_wire_op {
   CTC_OP_PDEATHSIG = 29,
   /* STR key, STR value: write value to /proc/sys/<key, dots as slashes>, in
    * root (the container's /proc: after CTC_OP_PIVOT, before /proc/sys is
-   * made read-only). */
+   * made read-only).
+   * The write must reach the kernel (CVE-2025-52881: runc's /proc writes
+   * could be redirected by the container's mounts). The root's /proc must
+   * be the root of a procfs (statfs f_type PROC_SUPER_MAGIC, inode 1); the
+   * file is opened beneath it with openat2(RESOLVE_BENEATH|RESOLVE_NO_XDEV|
+   * RESOLVE_NO_MAGICLINKS), so a mount anywhere on the way (a bind over
+   * /proc/sys, or over the file) is refused, and the opened file must be on
+   * a procfs too. Otherwise EXDEV (ELOOP for a magic link). */
   CTC_OP_SYSCTL = 30,
   /* STR name, U64 keepcaps: CTC_OP_USER for a user named in the root's own
    * /etc/passwd (uid, gid) and /etc/group (the groups listing the name),
@@ -265,7 +306,9 @@ enum ctc_wire_op {
   CTC_OP_USER_NAME = 31,
   /* STR attr, STR value: write value to /proc/thread-self/attr/<attr>, the
    * label the LSM gives the process at execve (AppArmor: "apparmor/exec",
-   * "exec <profile>"; SELinux: "exec", the context). */
+   * "exec <profile>"; SELinux: "exec", the context). The root's /proc, opened
+   * and checked as for CTC_OP_SYSCTL (EXDEV); "thread-self" is a plain
+   * symlink within procfs. */
   CTC_OP_LSM_EXEC = 32,
   /* U64 flags, BLOB program: seccomp(SECCOMP_SET_MODE_FILTER, flags) with the
    * program, an array of struct sock_filter (8 bytes each). Comes right
