@@ -1,14 +1,16 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import type { Plan } from '../compiler/plan/steps.ts';
+import type { ImageSource } from '../executor/image.ts';
 
 /** Compiles an OCI bundle's config.json (runc's --bundle, default the current directory). */
-export async function bundlePlan(bundleDir = '.'): Promise<{ plan: Plan; text: string; bundle: string }> {
+export async function bundlePlan(bundleDir = '.'): Promise<{ plan: Plan; text: string; bundle: string; source: ImageSource }> {
   const bundle = resolve(bundleDir);
   const config = join(bundle, 'config.json');
   if (!existsSync(config)) throw new CtcError('CT_SOURCE_READ', `no config.json in the bundle ${bundle}`, { hint: 'give the bundle with --bundle DIR' });
+  const source: ImageSource = { kind: 'bundle', dir: bundle, config: readFileSync(config) };
   const { build } = await import('../compiler/build.ts');
   const { plan, text } = await build(config);
-  return { plan, text, bundle };
+  return { plan, text, bundle, source };
 }

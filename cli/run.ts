@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import type { Plan } from '../compiler/plan/steps.ts';
+import type { ImageSource } from '../executor/image.ts';
 import { findPlan, readPlanText } from '../executor/plan-file.ts';
 import { type Globals, parseCommand } from './args.ts';
 import { bundlePlan } from './bundle.ts';
@@ -44,7 +45,9 @@ export async function runCommand(args: string[], g: Globals): Promise<number> {
   const [arg] = positionals;
   // runc's form when a bundle is named or the argument is not a plan file.
   const runcForm = values.bundle !== undefined || (arg !== undefined && !arg.endsWith('.plan') && !existsSync(arg));
-  const source: { plan: Plan; text: string; bundle?: string; file?: string } = runcForm ? await bundlePlan(values.bundle) : planSource(arg);
+  const source: { plan: Plan; text: string; bundle?: string; file?: string; source: ImageSource } = runcForm
+    ? await bundlePlan(values.bundle)
+    : planSource(arg);
   const id = runcForm ? arg : (values.id ?? `${basename(source.file!, '.plan').replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`);
   if (!id) throw new CtcError('CT_USAGE', 'run needs a container id', { hint: 'usage: ctc run --bundle DIR ID' });
   return factory(g).create(id, source.plan, {
@@ -56,10 +59,12 @@ export async function runCommand(args: string[], g: Globals): Promise<number> {
     tty: values.tty,
     noPivot: values['no-pivot'],
     failStep: failStep(),
+    source: source.source,
   });
 }
 
 function planSource(arg: string | undefined) {
   const file = arg ?? findPlan();
-  return { file, ...readPlanText(file), bundle: undefined };
+  const read = readPlanText(file);
+  return { file, ...read, bundle: undefined, source: { kind: 'plan', bytes: Buffer.from(read.text) } as const };
 }

@@ -18,6 +18,7 @@ import { type Plan, type Step, actorOf, int, list, str, subjectOf } from '../com
 import { type CgroupDriver, detectCgroups, isLimitKey } from './cgroups/index.ts';
 import { codeOf, errnoName } from './errno.ts';
 import { Helper, helperPath } from './helper.ts';
+import { type ImageSource, writeImage } from './image.ts';
 import { Journal } from './journal.ts';
 import { cgroupParent, fillStep } from './placeholders.ts';
 import { preflight } from './preflight.ts';
@@ -47,6 +48,8 @@ export interface RunOptions {
   tty?: boolean;
   /** runc's --no-pivot: move the root onto / and chroot instead of pivot_root */
   noPivot?: boolean;
+  /** what the plan was read from: once the container starts, a run image is cached under its key */
+  source?: ImageSource;
 }
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
@@ -55,6 +58,11 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 export async function runPlan(plan: Plan, opts: RunOptions): Promise<number> {
   if (process.getuid?.() !== 0) throw new CtcError('CT_NOT_ROOT', 'ctc needs root to run containers', { hint: 'rootless containers are not supported yet' });
   const run = new Run(plan, opts);
+  const native = process.env.CTC_NATIVE_FAILED;
+  if (native) {
+    delete process.env.CTC_NATIVE_FAILED;
+    throw run.reported(native);
+  }
   try {
     await run.apply();
     return opts.mode === 'foreground' ? await run.waitExit() : run.detach();
@@ -77,7 +85,7 @@ class Run {
   private readonly forwarders = new Map<string, () => void>();
 
   constructor(
-    plan: Plan,
+    private readonly plan: Plan,
     private readonly opts: RunOptions,
   ) {
     this.stateDir = join(opts.root, opts.id);
@@ -127,6 +135,24 @@ class Run {
       i = j;
     }
     if (this.state?.phase === 'creating') throw new CtcError('CT_HELPER_PROTOCOL', 'the plan ended without starting the container process');
+  }
+
+  /**
+   * The native launcher ran this plan, failed, and undid everything
+   * (native/launcher/apply.c): the error it describes, as this run would
+   * have thrown it.
+   */
+  reported(failure: string): CtcError {
+    const [n, what] = failure.split(':');
+    const step = this.stepAt(Number(n));
+    if (what === 'interrupted') return new CtcError('CT_INTERRUPTED', `interrupted before step ${step.n}`);
+    if (what === 'helper') {
+      return new CtcError('CT_HELPER_PROTOCOL', 'ctc-init stopped unexpectedly', {
+        step: { n: step.n, kind: step.kind },
+        hint: 'the container init died during setup; see the messages above',
+      });
+    }
+    return this.fail(step, errnoName(Number(what)));
   }
 
   private fail(step: Step, errno: string, message?: string): CtcError {
@@ -282,6 +308,8 @@ class Run {
     this.state = { ...this.state!, phase };
     writeState(this.stateDir, this.state);
     if (this.opts.pidFile) writePidFile(this.opts.pidFile, this.state.pid);
+    const { source, planText, bundle, id, failStep } = this.opts;
+    if (source && !failStep) writeImage({ plan: this.plan, planText, source, id, stateDir: this.stateDir, bundle, driver: this.driver() });
   }
 
   /** Leaves the container to ctc-init (or the caller) and lets this process exit. */

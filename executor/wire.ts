@@ -236,12 +236,12 @@ export interface Extras {
   noPivot?: boolean;
 }
 
-function encodeStep(s: Step, cgroups: CgroupMount[], extras?: Extras): WireOp[] {
+export function encodeStep(s: Step, cgroups: CgroupMount[], extras?: Extras): WireOp[] {
   const own = s.kind === 'rootfs.pivot' && extras?.noPivot ? [op(Op.MOVE_ROOT)] : encoders[s.kind as InitKind](s, cgroups);
   return [...(extras?.before.get(s.n) ?? []), ...own];
 }
 
-function record(o: WireOp, step: number): Buffer {
+export function record(o: WireOp, step: number): Buffer {
   const args = o.args.flatMap((a) => {
     const len = Buffer.alloc(4);
     len.writeUInt32LE(a.length);

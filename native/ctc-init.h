@@ -68,6 +68,9 @@ int pty_proxy(int chan, int sigfd, pid_t pid);
 
 /* device-filter.c: the `device-filter CGROUP_DIR` mode; the exit status. */
 int device_filter_main(const char *cgroup_dir);
+/* device-filter.c, also in the launcher: load and attach len bytes of
+ * instructions to the cgroup dir. 0, or the errno (reported on stderr). */
+int device_filter_attach(const char *cgroup_dir, const void *insns, size_t len);
 
 /* sealed-self.c, first thing in main: unless /proc/self/exe is a sealed
  * memfd already, copy the binary into one, seal it and execve it with argv

@@ -45,7 +45,12 @@ int device_filter_main(const char *cgroup_dir)
     if (n < 0)
       n = 0;
   }
-  if (len == 0 || len % sizeof *insns || len == sizeof insns) {
+  return device_filter_attach(cgroup_dir, insns, len);
+}
+
+int device_filter_attach(const char *cgroup_dir, const void *insns, size_t len)
+{
+  if (len == 0 || len % sizeof(struct bpf_insn) || len >= MAX_INSNS * sizeof(struct bpf_insn)) {
     errno = EINVAL;
     return fail("the program must be 1 to 4095 whole instructions");
   }
@@ -59,7 +64,7 @@ int device_filter_main(const char *cgroup_dir)
   memset(&load, 0, sizeof load);
   load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
   load.insns = (uint64_t)(uintptr_t)insns;
-  load.insn_cnt = (uint32_t)(len / sizeof *insns);
+  load.insn_cnt = (uint32_t)(len / sizeof(struct bpf_insn));
   load.license = (uint64_t)(uintptr_t) "Apache-2.0";
   load.log_buf = (uint64_t)(uintptr_t)log;
   load.log_size = sizeof log;

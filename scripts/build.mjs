@@ -2,7 +2,7 @@
 // and the bundled CLI. Runs at `npm install` / `npm ci` (the prepare script).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,9 +21,18 @@ function buildHelper() {
     .filter((f) => f.endsWith('.c'))
     .sort()
     .map((f) => join(root, 'native', f));
-  execFileSync(cc, ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-std=gnu11', '-o', join(dist, 'ctc-init'), ...sources], {
-    stdio: 'inherit',
-  });
+  const flags = ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-std=gnu11'];
+  execFileSync(cc, [...flags, '-o', join(dist, 'ctc-init'), ...sources], { stdio: 'inherit' });
+  // The launcher (native/launcher/launcher.h): `ctc` itself, answering the hot commands without Node.
+  const launcher = readdirSync(join(root, 'native', 'launcher'))
+    .filter((f) => f.endsWith('.c'))
+    .sort()
+    .map((f) => join(root, 'native', 'launcher', f));
+  if (!existsSync('/usr/include/nettle/sha2.h')) {
+    console.error('ctc: building the launcher needs nettle (SHA-256). On Debian or Ubuntu: apt-get install nettle-dev, then npm install again.');
+    process.exit(1);
+  }
+  execFileSync(cc, [...flags, '-o', join(dist, 'ctc'), ...launcher, join(root, 'native', 'device-filter.c'), '-lnettle'], { stdio: 'inherit' });
 }
 
 async function bundleCli() {
@@ -39,7 +48,6 @@ async function bundleCli() {
     platform: 'node',
     target: 'node20',
     // ESM builds first: a UMD build's dynamic require() cannot live in an ESM bundle (jsonc-parser).
-    mainFields: ['module', 'main'],
     // The compiler API stays a separate package, loaded only by `ctc build`.
     external: ['typescript'],
     // ESM builds first: jsonc-parser's UMD main requires its parts dynamically,

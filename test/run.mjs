@@ -3,7 +3,8 @@
 // `N passed, N failed`.
 
 import { spawn } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -32,6 +33,10 @@ await build({
 });
 
 const before = hostResidue();
+if (before.length) console.log(`  note: the host held this before the tests (another run?):\n${before.map((x) => `    ${x}`).join('\n')}`);
+// The run images the tests' containers leave (executor/image.ts) go to a cache of their own.
+const cache = mkdtempSync(join(tmpdir(), 'ctc-cache-'));
+process.env.CTC_CACHE_DIR = cache;
 const color = process.stdout.isTTY ? [] : ['--no-color'];
 const uvu = spawn(process.execPath, [join(root, 'node_modules', 'uvu', 'bin.js'), out, '.mjs$', ...color], {
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -42,6 +47,7 @@ uvu.stdout.on('data', (d) => {
   process.stdout.write(d);
 });
 const code = await new Promise((resolve) => uvu.on('close', resolve));
+rmSync(cache, { recursive: true, force: true });
 
 text = text.replace(/\x1b\[[0-9;]*m/g, '');
 const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? 0);

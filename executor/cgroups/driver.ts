@@ -9,6 +9,11 @@ import type { Stats } from './stats.ts';
 
 export type { LimitKey } from './keys.ts';
 
+/** A file and the value written to it. */
+export type FileWrite = [file: string, value: string];
+
+export type DeviceWrites = { files: FileWrite[] } | { filter: { dir: string; program: Buffer } };
+
 /** A cgroup file and its content before ctc wrote it. */
 export type Previous = [file: string, content: string | undefined];
 
@@ -28,8 +33,12 @@ export interface CgroupDriver {
   create(path: string): void;
   /** Sets a limit; returns each file written with what it held before (for `ctc update` to restore). */
   limit(path: string, key: LimitKey, value: string): Previous[];
+  /** The files a limit writes, in order, without writing them (`read` gives a file's current content). */
+  limitWrites(path: string, key: LimitKey, value: string, read?: (file: string) => string | undefined): FileWrite[];
   /** Device rules ('allow c 1:3 rwm', 'deny a *:* rwm'), in order. */
   devices(path: string, rules: string[]): void;
+  /** What devices() does, without doing it: files to write (v1), or a filter to attach (v2). */
+  deviceWrites(path: string, rules: string[]): DeviceWrites;
   join(path: string, pid: number): void;
   /** Kills what is left inside, then removes the cgroup's directories. */
   remove(path: string): void;

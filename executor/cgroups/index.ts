@@ -27,5 +27,5 @@ export function detectCgroups(root = '/sys/fs/cgroup'): CgroupDriver {
   });
 }
 
-export type { CgroupDriver, CgroupLayout, CgroupMount } from './driver.ts';
+export type { CgroupDriver, CgroupLayout, CgroupMount, DeviceWrites, FileWrite } from './driver.ts';
 export { isLimitKey, type LimitKey } from './keys.ts';

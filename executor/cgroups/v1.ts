@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { codeOf } from '../errno.ts';
-import type { CgroupDriver, CgroupMount, Previous } from './driver.ts';
+import type { CgroupDriver, CgroupMount, DeviceWrites, FileWrite, Previous } from './driver.ts';
 import { type LimitKey, v1Writes } from './keys.ts';
 import { type Stats, blkioV1, keyed, num } from './stats.ts';
 import { pidsIn, poll, readValue, removeCgroupDir, rmdirIfEmpty, writeValue } from './files.ts';
@@ -76,24 +76,41 @@ export class CgroupV1 implements CgroupDriver {
    * here): such a limit goes there, as v2 writes it.
    */
   limit(path: string, key: LimitKey, value: string): Previous[] {
-    const inV2 = (controller: string) => this.unified?.controllers().includes(controller) && !this.hierarchies.some((h) => h.controllers.includes(controller));
-    if (key === 'unified' && this.unified) return this.unified.limit(path, key, value);
-    const previous: Previous[] = [];
-    for (const [controller, file, v] of v1Writes(key, value)) {
-      if (inV2(controller)) return this.unified!.limit(path, key, value);
-      const target = join(this.hierarchyOf(controller).mountpoint, path, file);
-      previous.push([target, readValue(target)]);
-      writeValue(target, v);
-    }
-    return previous;
+    if (this.limitsInV2(key, value)) return this.unified!.limit(path, key, value);
+    return this.limitWrites(path, key, value).map(([file, v]) => {
+      const before = readValue(file);
+      writeValue(file, v);
+      return [file, before];
+    });
+  }
+
+  /** A key for the unified tree, or whose controller lives only there (hugetlb here). */
+  private limitsInV2(key: LimitKey, value: string): boolean {
+    if (!this.unified) return false;
+    if (key === 'unified') return true;
+    const offered = this.unified.controllers();
+    return v1Writes(key, value).some(([c]) => offered.includes(c) && !this.hierarchies.some((h) => h.controllers.includes(c)));
+  }
+
+  limitWrites(path: string, key: LimitKey, value: string, read?: (file: string) => string | undefined): FileWrite[] {
+    if (this.limitsInV2(key, value)) return this.unified!.limitWrites(path, key, value, read);
+    return v1Writes(key, value).map(([controller, file, v]): FileWrite => [join(this.hierarchyOf(controller).mountpoint, path, file), v]);
   }
 
   devices(path: string, rules: string[]): void {
+    for (const [file, v] of this.deviceFiles(path, rules)) writeValue(file, v);
+  }
+
+  deviceWrites(path: string, rules: string[]): DeviceWrites {
+    return { files: this.deviceFiles(path, rules) };
+  }
+
+  private deviceFiles(path: string, rules: string[]): FileWrite[] {
     const dir = join(this.hierarchyOf('devices').mountpoint, path);
-    for (const rule of rules) {
+    return rules.map((rule) => {
       const [verb, ...rest] = rule.split(' ');
-      writeValue(join(dir, verb === 'allow' ? 'devices.allow' : 'devices.deny'), rest.join(' '));
-    }
+      return [join(dir, verb === 'allow' ? 'devices.allow' : 'devices.deny'), rest.join(' ')];
+    });
   }
 
   join(path: string, pid: number): void {

@@ -4,8 +4,8 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CtcError } from '../../compiler/error.ts';
-import { attachDeviceFilter } from './device-filter.ts';
-import type { CgroupDriver, CgroupMount, Previous } from './driver.ts';
+import { attachDeviceFilter, compileDeviceFilter } from './device-filter.ts';
+import type { CgroupDriver, CgroupMount, DeviceWrites, FileWrite, Previous } from './driver.ts';
 import { ensureDir, pidsIn, poll, readValue, removeCgroupDir, rmdirIfEmpty, writeValue } from './files.ts';
 import { type LimitKey, v2Writes } from './keys.ts';
 import { type Stats, blkioV2, keyed, num } from './stats.ts';
@@ -43,21 +43,31 @@ export class CgroupV2 implements CgroupDriver {
 
   limit(path: string, key: LimitKey, value: string): Previous[] {
     const dir = this.dir(path);
-    const previous: Previous[] = [];
-    for (const [controller, file, v] of v2Writes(key, value, (f) => readValue(join(dir, f)))) {
+    for (const [controller, file] of v2Writes(key, value, () => undefined)) {
       if (!existsSync(join(dir, file))) {
         throw new CtcError('CT_CGROUP_LAYOUT', `${file} does not exist in ${dir}: the ${controller} controller is not enabled there`, {
           hint: `this host's cgroup v2 tree offers: ${this.controllers().join(' ') || 'no controllers'}`,
         });
       }
-      previous.push([join(dir, file), readValue(join(dir, file))]);
-      writeValue(join(dir, file), v);
     }
-    return previous;
+    return this.limitWrites(path, key, value).map(([file, v]) => {
+      const before = readValue(file);
+      writeValue(file, v);
+      return [file, before];
+    });
+  }
+
+  limitWrites(path: string, key: LimitKey, value: string, read = readValue): FileWrite[] {
+    const dir = this.dir(path);
+    return v2Writes(key, value, (f) => read(join(dir, f))).map(([, file, v]): FileWrite => [join(dir, file), v]);
   }
 
   devices(path: string, rules: string[]): void {
     if (rules.length) attachDeviceFilter(this.dir(path), rules);
+  }
+
+  deviceWrites(path: string, rules: string[]): DeviceWrites {
+    return rules.length ? { filter: { dir: this.dir(path), program: compileDeviceFilter(rules) } } : { files: [] };
   }
 
   join(path: string, pid: number): void {

@@ -1,0 +1,357 @@
+/*
+ * cgroups.c: the cgroup work of a run that needs no key table (that was
+ * resolved into the image): create, join, thaw, remove. The same rules as
+ * executor/cgroups/v1.ts and v2.ts: pure v2 when /sys/fs/cgroup is a
+ * cgroup2 mount; else every v1 hierarchy in mountinfo, plus the first
+ * cgroup2 mount (a hybrid host's unified tree), which tracks processes.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#define MAX_HIERARCHIES 32
+
+static struct {
+  char *mount;
+  int cpuset, freezer;
+} v1[MAX_HIERARCHIES];
+static size_t nv1;
+static char *unified; /* the cgroup2 tree, or NULL */
+static int pure_v2;
+
+static const char *const known[] = {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls",
+                                    "net_prio", "blkio", "perf_event", "hugetlb", "pids", "rdma", "misc"};
+
+static int is_controller(const char *opt)
+{
+  if (!strncmp(opt, "name=", 5))
+    return 1;
+  for (size_t k = 0; k < sizeof known / sizeof *known; k++)
+    if (!strcmp(opt, known[k]))
+      return 1;
+  return 0;
+}
+
+static void add_v1(const char *mount, char *opts)
+{
+  int any = 0, cpuset = 0, freezer = 0;
+  for (char *o = strtok(opts, ","); o; o = strtok(NULL, ",")) {
+    any |= is_controller(o);
+    cpuset |= !strcmp(o, "cpuset");
+    freezer |= !strcmp(o, "freezer");
+  }
+  if (any && nv1 < MAX_HIERARCHIES)
+    v1[nv1].mount = strdup(mount), v1[nv1].cpuset = cpuset, v1[nv1++].freezer = freezer;
+}
+
+int cg_load(void)
+{
+  struct statfs fs;
+  if (statfs("/sys/fs/cgroup", &fs) < 0)
+    return -errno;
+  if (fs.f_type == CGROUP2_SUPER_MAGIC) {
+    pure_v2 = 1;
+    unified = "/sys/fs/cgroup";
+    return 0;
+  }
+  char *text = read_file("/proc/self/mountinfo", NULL);
+  if (!text)
+    return -errno;
+  for (char *line = text, *next; line && *line; line = next) {
+    next = strchr(line, '\n');
+    if (next)
+      *next++ = '\0';
+    char *dash = strstr(line, " - ");
+    char mount[4096], fstype[64], source[4096], opts[4096];
+    if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mount) != 1 || sscanf(dash + 3, "%63s %4095s %4095s", fstype, source, opts) != 3)
+      continue;
+    if (!strcmp(fstype, "cgroup2") && !unified)
+      unified = strdup(mount);
+    if (!strcmp(fstype, "cgroup"))
+      add_v1(mount, opts);
+  }
+  free(text);
+  return nv1 ? 0 : -ENOENT;
+}
+
+static char *join2(const char *a, const char *b)
+{
+  struct buf r = {0};
+  buf_fmt(&r, "%s%s", a, b);
+  return r.p;
+}
+
+static int exists(const char *p)
+{
+  struct stat st;
+  return stat(p, &st) == 0;
+}
+
+int cg_exists(const char *path)
+{
+  int found = 0;
+  for (size_t k = 0; k < nv1 && !found; k++) {
+    char *d = join2(v1[k].mount, path);
+    found = exists(d);
+    free(d);
+  }
+  if (!found && unified) {
+    char *d = join2(unified, path);
+    found = exists(d);
+    free(d);
+  }
+  return found;
+}
+
+/* The trimmed content of a file, or "" (malloc'd). */
+static char *value_of(const char *dir, const char *file)
+{
+  char p[4200];
+  snprintf(p, sizeof p, "%s/%s", dir, file);
+  char *v = read_file(p, NULL);
+  if (!v)
+    return strdup("");
+  size_t n = strlen(v);
+  while (n && (v[n - 1] == '\n' || v[n - 1] == ' '))
+    v[--n] = '\0';
+  return v;
+}
+
+/* A new cpuset cgroup has no CPUs or memory nodes: each new level inherits its parent's. */
+static int inherit_cpuset(const char *dir)
+{
+  static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+  for (size_t k = 0; k < 2; k++) {
+    char *mine = value_of(dir, files[k]);
+    int empty = !*mine;
+    free(mine);
+    if (!empty)
+      continue;
+    char parent[4200], target[4200];
+    snprintf(parent, sizeof parent, "%s/..", dir);
+    snprintf(target, sizeof target, "%s/%s", dir, files[k]);
+    char *v = value_of(parent, files[k]);
+    int r = write_value(target, v);
+    free(v);
+    if (r < 0)
+      return r;
+  }
+  return 0;
+}
+
+/* v1.ts createIn: parents as needed (shared, they stay), the cgroup itself strictly. */
+static int create_v1(size_t h, const char *path)
+{
+  struct buf dir = {0};
+  buf_str(&dir, v1[h].mount);
+  int r = 0;
+  for (const char *p = path; *p && !r;) {
+    while (*p == '/')
+      p++;
+    const char *end = strchrnul(p, '/');
+    buf_str(&dir, "/");
+    buf_add(&dir, p, (size_t)(end - p));
+    const char *rest = end;
+    while (*rest == '/')
+      rest++;
+    int leaf = !*rest;
+    p = end;
+    if (!leaf && exists(dir.p))
+      continue;
+    if (mkdir(dir.p, 0777) < 0 && (leaf || errno != EEXIST))
+      r = -errno;
+    else if (v1[h].cpuset)
+      r = inherit_cpuset(dir.p);
+  }
+  buf_free(&dir);
+  return r;
+}
+
+/* v2.ts create: every controller the tree offers enabled down to it, parents first. */
+static int create_v2(const char *path)
+{
+  char *offered = value_of(unified, "cgroup.controllers");
+  struct buf dir = {0};
+  buf_str(&dir, unified);
+  int r = 0;
+  for (const char *p = path;;) {
+    if (mkdir(dir.p, 0777) < 0 && errno != EEXIST) {
+      r = -errno;
+      break;
+    }
+    char *on = value_of(dir.p, "cgroup.subtree_control");
+    struct buf missing = {0};
+    char *copy = strdup(offered);
+    for (char *c = strtok(copy, " "); c; c = strtok(NULL, " ")) {
+      size_t n = strlen(c);
+      const char *hit = strstr(on, c);
+      if (!(hit && (hit == on || hit[-1] == ' ') && (hit[n] == ' ' || hit[n] == '\0')))
+        buf_fmt(&missing, "%s+%s", missing.len ? " " : "", c);
+    }
+    if (missing.len) {
+      char file[4200];
+      snprintf(file, sizeof file, "%s/cgroup.subtree_control", dir.p);
+      r = write_value(file, missing.p);
+    }
+    free(copy), free(on), buf_free(&missing);
+    while (*p == '/')
+      p++;
+    const char *end = strchrnul(p, '/');
+    const char *rest = end;
+    while (*rest == '/')
+      rest++;
+    if (r || !*rest) {
+      if (!r) {
+        buf_str(&dir, "/");
+        buf_add(&dir, p, (size_t)(end - p));
+        if (mkdir(dir.p, 0777) < 0)
+          r = -errno;
+      }
+      break;
+    }
+    buf_str(&dir, "/");
+    buf_add(&dir, p, (size_t)(end - p));
+    p = end;
+  }
+  free(offered);
+  buf_free(&dir);
+  return r;
+}
+
+int cg_create(const char *path)
+{
+  int r = 0;
+  for (size_t k = 0; k < nv1 && !r; k++)
+    r = create_v1(k, path);
+  return r || !unified ? r : create_v2(path);
+}
+
+static int write_pid(const char *root, const char *path, pid_t pid)
+{
+  char file[4200], v[32];
+  snprintf(file, sizeof file, "%s%s/cgroup.procs", root, path);
+  snprintf(v, sizeof v, "%d", (int)pid);
+  return write_value(file, v);
+}
+
+int cg_join(const char *path, pid_t pid)
+{
+  int r = 0;
+  for (size_t k = 0; k < nv1 && !r; k++)
+    r = write_pid(v1[k].mount, path, pid);
+  return r || !unified ? r : write_pid(unified, path, pid);
+}
+
+/* Polls until the file reads want, up to 5 s; 0 or -ETIMEDOUT. */
+static int poll_value(const char *dir, const char *file, const char *want)
+{
+  for (int waited = 0; waited <= 5000; waited += 5) {
+    char *v = value_of(dir, file);
+    int done = strstr(v, want) != NULL;
+    free(v);
+    if (done)
+      return 0;
+    sleep_ms(5);
+  }
+  return -ETIMEDOUT;
+}
+
+int cg_thaw(const char *path)
+{
+  char file[4200];
+  if (pure_v2) {
+    char *dir = join2(unified, path);
+    snprintf(file, sizeof file, "%s/cgroup.freeze", dir);
+    int r = exists(file) ? write_value(file, "0") : 0;
+    if (!r && exists(file))
+      r = poll_value(dir, "cgroup.events", "frozen 0");
+    free(dir);
+    return r;
+  }
+  for (size_t k = 0; k < nv1; k++) {
+    if (!v1[k].freezer)
+      continue;
+    char *dir = join2(v1[k].mount, path);
+    snprintf(file, sizeof file, "%s/freezer.state", dir);
+    int r = exists(file) ? write_value(file, "THAWED") : 0;
+    if (!r && exists(file))
+      r = poll_value(dir, "freezer.state", "THAWED");
+    free(dir);
+    return r;
+  }
+  return 0;
+}
+
+/* files.ts removeCgroupDir: kills what is left, removes the dir; EBUSY is retried briefly. */
+static int remove_dir(const char *dir)
+{
+  for (int attempt = 0;; attempt++) {
+    char *procs = value_of(dir, "cgroup.procs");
+    for (char *p = strtok(procs, "\n"); p; p = strtok(NULL, "\n"))
+      kill((pid_t)atoi(p), SIGKILL);
+    free(procs);
+    if (rmdir(dir) == 0 || errno == ENOENT)
+      return 0;
+    if (errno != EBUSY || attempt >= 200)
+      return -errno;
+    sleep_ms(10);
+  }
+}
+
+int cg_remove(const char *path)
+{
+  int r = 0;
+  for (size_t k = 0; k < nv1; k++) {
+    char *d = join2(v1[k].mount, path);
+    int e = remove_dir(d);
+    r = r ? r : e;
+    free(d);
+  }
+  if (unified) {
+    char *d = join2(unified, path);
+    char kill_file[4200];
+    snprintf(kill_file, sizeof kill_file, "%s/cgroup.kill", d);
+    if (exists(kill_file))
+      write_value(kill_file, "1");
+    int e = remove_dir(d);
+    r = r ? r : e;
+    free(d);
+  }
+  return r;
+}
+
+void cg_remove_if_empty(const char *path)
+{
+  for (size_t k = 0; k <= nv1; k++) {
+    const char *root = k < nv1 ? v1[k].mount : unified;
+    if (!root)
+      continue;
+    char *d = join2(root, path);
+    rmdir(d); /* in use or gone: left alone */
+    free(d);
+  }
+}
+
+int cg_frozen(const char *path)
+{
+  for (size_t k = 0; k <= nv1; k++) {
+    int v2 = k == nv1;
+    if (v2 ? !pure_v2 : !v1[k].freezer)
+      continue;
+    char *dir = join2(v2 ? unified : v1[k].mount, path);
+    char *v = value_of(dir, v2 ? "cgroup.events" : "freezer.state");
+    int frozen = v2 ? strstr(v, "frozen 1") != NULL : !strcmp(v, "FROZEN");
+    free(v), free(dir);
+    return frozen;
+  }
+  return 0;
+}

@@ -1,0 +1,312 @@
+/*
+ * image.c: finds the run image for a plan or a bundle (its key, image.h),
+ * checks and reads it, and builds ctc-init's program from it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <nettle/sha2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../wire.h"
+#include "image.h"
+#include "launcher.h"
+
+static int add_identity(struct sha256_ctx *h, const char *name, const char *file)
+{
+  struct stat st;
+  if (stat(file, &st) < 0)
+    return -1;
+  char line[256];
+  int n = snprintf(line, sizeof line, "%s %llu %llu\n", name, (unsigned long long)st.st_ino,
+                   (unsigned long long)st.st_mtim.tv_sec * 1000000000ull + (unsigned long long)st.st_mtim.tv_nsec);
+  sha256_update(h, (size_t)n, (const uint8_t *)line);
+  return 0;
+}
+
+/* The image's file name for these options (image.h), or -1. */
+static int image_path(const struct run_opts *o, char *out, size_t size)
+{
+  size_t len;
+  char *content = o->plan ? read_file(o->plan, &len) : NULL;
+  char config[4096];
+  if (!o->plan) {
+    snprintf(config, sizeof config, "%s/config.json", o->bundle);
+    content = read_file(config, &len);
+  }
+  if (!content)
+    return -1;
+  struct sha256_ctx h;
+  sha256_init(&h);
+  const char *head = "ctc-image 1\n";
+  sha256_update(&h, strlen(head), (const uint8_t *)head);
+  char helper[4096], cli[4096];
+  snprintf(helper, sizeof helper, "%s/ctc-init", dist_dir());
+  snprintf(cli, sizeof cli, "%s/ctc.mjs", dist_dir());
+  int r = add_identity(&h, "helper", helper) | add_identity(&h, "cli", cli);
+  const char *parent = getenv("CTC_CGROUP_PARENT");
+  struct buf b = {0};
+  buf_fmt(&b, "cgroup-parent %s\n", parent && *parent ? parent : "/ctc");
+  if (o->plan)
+    buf_str(&b, "plan\n");
+  else
+    buf_fmt(&b, "bundle %s\n", o->bundle);
+  sha256_update(&h, b.len, (const uint8_t *)b.p);
+  sha256_update(&h, len, (const uint8_t *)content);
+  buf_free(&b);
+  free(content);
+  if (r)
+    return -1;
+  uint8_t d[SHA256_DIGEST_SIZE];
+  sha256_digest(&h, sizeof d, d);
+  const char *dir = getenv("CTC_CACHE_DIR");
+  int n = snprintf(out, size, "%s/", dir && *dir ? dir : CACHE_DIR);
+  for (size_t k = 0; k < sizeof d && (size_t)n + 3 < size; k++)
+    n += snprintf(out + n, size - (size_t)n, "%02x", d[k]);
+  snprintf(out + n, size - (size_t)n, ".img");
+  return 0;
+}
+
+static uint32_t le32(const char *p)
+{
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+/* Splits the image into records; 0, or -1 if it is malformed. */
+static int parse(struct image *img)
+{
+  struct ctc_image_header h;
+  if (img->len < sizeof h)
+    return -1;
+  memcpy(&h, img->data, sizeof h);
+  if (h.magic != CTC_IMAGE_MAGIC || h.version != CTC_IMAGE_VERSION || h.body_len != img->len - sizeof h || h.nrecs == 0)
+    return -1;
+  img->r = calloc(h.nrecs, sizeof *img->r);
+  if (!img->r)
+    return -1;
+  const char *p = img->data + sizeof h, *end = img->data + img->len;
+  for (img->n = 0; img->n < h.nrecs; img->n++) {
+    struct rec *r = &img->r[img->n];
+    if (end - p < 12)
+      return -1;
+    uint32_t len = le32(p);
+    if (len < 12 || len > (size_t)(end - p))
+      return -1;
+    memcpy(&r->op, p + 4, 2);
+    memcpy(&r->nargs, p + 6, 2);
+    r->step = le32(p + 8);
+    if (r->nargs > MAX_ARGS)
+      return -1;
+    const char *q = p + 12, *rend = p + len;
+    for (uint16_t k = 0; k < r->nargs; k++) {
+      if (rend - q < 4 || le32(q) > (size_t)(rend - q - 4))
+        return -1;
+      r->a[k] = (struct arg){q + 4, le32(q)};
+      q += 4 + r->a[k].len;
+    }
+    if (q != rend)
+      return -1;
+    p = rend;
+  }
+  return p == end && img->r[0].op == IMG_META && img->r[0].nargs == 6 && img->r[0].a[5].len == 8 ? 0 : -1;
+}
+
+struct image *image_find(const struct run_opts *o)
+{
+  char path[4200];
+  if (image_path(o, path, sizeof path) < 0)
+    return NULL;
+  struct image *img = calloc(1, sizeof *img);
+  if (!img || !(img->data = read_file(path, &img->len)) || parse(img) < 0) {
+    if (img) {
+      free(img->data);
+      free(img->r);
+    }
+    free(img);
+    return NULL;
+  }
+  return img;
+}
+
+char *state_dir(const struct run_opts *o)
+{
+  struct buf b = {0};
+  buf_fmt(&b, "%s/%s", o->root, o->id);
+  return b.p;
+}
+
+/* Replaces the markers in a; appends to b. */
+static void substitute(struct buf *b, const struct run_opts *o, struct arg a)
+{
+  for (uint32_t k = 0; k < a.len; k++) {
+    if (a.p[k] == '\x01' && k + 1 < a.len && (a.p[k + 1] == 'i' || a.p[k + 1] == 's')) {
+      if (a.p[k + 1] == 'i')
+        buf_str(b, o->id);
+      else
+        buf_fmt(b, "%s/%s", o->root, o->id);
+      k++;
+    } else {
+      buf_add(b, &a.p[k], 1);
+    }
+  }
+}
+
+char *image_str(const struct run_opts *o, struct arg a)
+{
+  struct buf b = {0};
+  substitute(&b, o, a);
+  if (b.len && b.p[b.len - 1] == '\0')
+    return b.p;
+  buf_add(&b, "", 1);
+  return b.p;
+}
+
+/* One op record (wire.h) from pieces. */
+struct piece {
+  const void *p;
+  uint32_t len;
+};
+
+static void add_record(struct buf *b, uint16_t op, uint32_t step, const struct piece *args, uint16_t nargs)
+{
+  uint32_t len = 12;
+  for (uint16_t k = 0; k < nargs; k++)
+    len += 4 + args[k].len;
+  buf_add(b, &len, 4);
+  buf_add(b, &op, 2);
+  buf_add(b, &nargs, 2);
+  buf_add(b, &step, 4);
+  for (uint16_t k = 0; k < nargs; k++) {
+    buf_add(b, &args[k].len, 4);
+    buf_add(b, args[k].p, args[k].len);
+  }
+}
+
+static void add_str_op(struct buf *b, uint16_t op, uint32_t step, const char *s)
+{
+  struct piece a = {s, (uint32_t)strlen(s) + 1};
+  add_record(b, op, step, &a, 1);
+}
+
+/* An IMG_INIT record's wire record, with its STR* arguments substituted. */
+static int add_init(struct buf *b, const struct run_opts *o, const struct rec *r)
+{
+  uint64_t mask;
+  if (r->nargs != 2 || r->a[0].len != 8)
+    return -1;
+  memcpy(&mask, r->a[0].p, 8);
+  const char *p = r->a[1].p;
+  uint32_t len = r->a[1].len;
+  if (len < 12 || le32(p) != len)
+    return -1;
+  uint16_t op, nargs;
+  memcpy(&op, p + 4, 2);
+  memcpy(&nargs, p + 6, 2);
+  if (nargs > MAX_ARGS)
+    return -1;
+  struct buf parts[MAX_ARGS] = {{0}};
+  struct piece args[MAX_ARGS];
+  const char *q = p + 12;
+  for (uint16_t k = 0; k < nargs; k++) {
+    if ((size_t)(q - p) + 4 > len || le32(q) > len - (size_t)(q - p) - 4)
+      return -1;
+    struct arg a = {q + 4, le32(q)};
+    if (mask & (1ull << k)) {
+      substitute(&parts[k], o, a);
+      args[k] = (struct piece){parts[k].p, (uint32_t)parts[k].len};
+    } else {
+      args[k] = (struct piece){a.p, a.len};
+    }
+    q += 4 + a.len;
+  }
+  add_record(b, op, r->step, args, nargs);
+  for (uint16_t k = 0; k < nargs; k++)
+    buf_free(&parts[k]);
+  return 0;
+}
+
+static uint16_t init_op(const struct rec *r)
+{
+  uint16_t op = 0;
+  if (r->nargs == 2 && r->a[1].len >= 12)
+    memcpy(&op, r->a[1].p + 4, 2);
+  return op;
+}
+
+int image_program(const struct image *img, const struct run_opts *o, struct buf *out)
+{
+  uint32_t spawn = 0, first = 0, exec = 0;
+  int tty = 0;
+  for (size_t k = 0; k < img->n; k++) {
+    const struct rec *r = &img->r[k];
+    if (r->op == IMG_CLONE)
+      spawn = r->step;
+    if (r->op != IMG_INIT)
+      continue;
+    first = first ? first : r->step;
+    exec = init_op(r) == CTC_OP_EXEC ? r->step : exec;
+    tty |= init_op(r) == CTC_OP_PTY;
+  }
+  if (!spawn || !first)
+    return -1;
+  char *dir = state_dir(o);
+  struct buf body = {0};
+  uint32_t nops = 0;
+  if (o->mode != MODE_FOREGROUND) {
+    char exit_file[4200];
+    snprintf(exit_file, sizeof exit_file, "%s/exit", dir);
+    uint64_t ppid = (uint64_t)getppid();
+    struct piece a[2] = {{exit_file, (uint32_t)strlen(exit_file) + 1}, {&ppid, 8}};
+    add_record(&body, CTC_OP_M_DETACH, spawn, a, 2), nops++;
+  } else if (tty && !o->console) {
+    add_record(&body, CTC_OP_M_CONSOLE_PROXY, spawn, NULL, 0), nops++;
+  }
+  int before_first = 1, before_exec = 1;
+  for (size_t k = 0; k < img->n; k++) {
+    const struct rec *r = &img->r[k];
+    if (r->op != IMG_INIT)
+      continue;
+    if (before_first) {
+      before_first = 0;
+      if (o->console)
+        add_str_op(&body, CTC_OP_CONSOLE_CONNECT, r->step, o->console), nops++;
+      if (o->mode == MODE_CREATE) {
+        char fifo[4200];
+        snprintf(fifo, sizeof fifo, "%s/exec.fifo", dir);
+        add_str_op(&body, CTC_OP_FIFO_OPEN, r->step, fifo), nops++;
+      }
+    }
+    if (before_exec && r->step == exec) {
+      before_exec = 0;
+      if (o->mode == MODE_CREATE)
+        add_record(&body, CTC_OP_WAIT_START, r->step, NULL, 0), nops++;
+    }
+    if (add_init(&body, o, r) < 0) {
+      free(dir);
+      buf_free(&body);
+      return -1;
+    }
+    nops++;
+  }
+  free(dir);
+  uint64_t flags;
+  memcpy(&flags, img->r[0].a[5].p, 8);
+  struct ctc_wire_header h = {
+    .magic = CTC_WIRE_MAGIC,
+    .version = CTC_WIRE_VERSION,
+    .clone_flags = (uint32_t)flags,
+    .spawn_step = spawn,
+    .fail_step = o->fail_step,
+    .nops = nops,
+    .body_len = (uint32_t)body.len,
+  };
+  buf_add(out, &h, sizeof h);
+  buf_add(out, body.p, body.len);
+  buf_free(&body);
+  return 0;
+}

@@ -1,0 +1,154 @@
+/*
+ * launcher.h: `ctc`, the native entry point (DESIGN.md, "Speed").
+ *
+ * Node takes longer to start than runc takes to run a container, so the hot
+ * commands are answered here without it: `run` and `create` of a plan or a
+ * bundle this host has run before, `start`, `delete`. Everything else, and
+ * anything unusual in those (flags the launcher does not know, a plan not
+ * seen before, a container in a state it does not expect), is handed to the
+ * TypeScript CLI, the reference, by exec'ing `node dist/ctc.mjs` with the
+ * same argv: the launcher never guesses.
+ *
+ * "Seen before": when the TypeScript executor has started a container, it
+ * writes a run image (executor/image.ts, format in image.h) to the cache
+ * (/run/ctc-cache), named by the SHA-256 of what it was compiled from. An
+ * image holds the plan's host steps resolved for this host (cgroup files,
+ * device filter) and the init program, with the container id and state dir
+ * left as markers. The launcher applies it as executor/apply.ts does: the
+ * same journal, the same state.json, the same protocol with ctc-init
+ * (wire.h), the same rollback. A failure is rolled back here and then
+ * reported by the TypeScript CLI (CTC_NATIVE_FAILED), so every message has
+ * one author.
+ *
+ *   main.c       arguments, the hand-over to Node
+ *   image.c      finding, checking and reading a run image; the program
+ *   apply.c      run and create: host steps, ctc-init, state, rollback
+ *   lifecycle.c  start and delete
+ *   cgroups.c    the cgroup hierarchies of this host (mountinfo), create,
+ *                join, remove, thaw
+ *   files.c      small file helpers, the journal, JSON text
+ */
+#ifndef CTC_LAUNCHER_H
+#define CTC_LAUNCHER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define STATE_ROOT "/run/ctc"
+#define CACHE_DIR "/run/ctc-cache"
+
+/* main.c: exec the TypeScript CLI with the original argv (never returns).
+ * extra_env: "NAME=value" added to the environment, or NULL. */
+_Noreturn void hand_over(const char *extra_env);
+/* main.c: the directory of this binary (dist/), for ctc-init and ctc.mjs. */
+const char *dist_dir(void);
+
+/* ---- files.c ---- */
+struct buf {
+  char *p;
+  size_t len, cap;
+};
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_str(struct buf *b, const char *s);
+void buf_fmt(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_json(struct buf *b, const char *s); /* a JSON string, quoted */
+void buf_free(struct buf *b);
+/* the whole file, NUL-terminated (len without it); NULL with errno */
+char *read_file(const char *path, size_t *len);
+/* writes value to an existing file (a cgroup file); 0 or -errno */
+int write_value(const char *path, const char *value);
+/* write to tmp, fsync, rename; 0 or -errno */
+int write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* a field of a flat JSON object: the raw text of its value (a string's
+ * unescaped content), into out; 0, or -1 if absent or not simple */
+int json_field(const char *json, const char *name, char *out, size_t size);
+int json_long(const char *json, const char *name, long long *out);
+/* /proc/<pid>/stat: state letter and start time; 0, or -1 if gone */
+int proc_stat(pid_t pid, char *state, unsigned long long *start);
+int is_alive(pid_t pid, unsigned long long start);
+/* waits until the process is gone (or a zombie); 0, or -1 on timeout */
+int wait_gone(pid_t pid, unsigned long long start, int ms);
+void sleep_ms(int ms);
+/* removes a state dir as executor/state.ts does (never recursively) */
+int remove_state_dir(const char *dir);
+
+/* ---- cgroups.c (executor/cgroups/v1.ts and v2.ts, for what runs here) ---- */
+int cg_load(void); /* reads mountinfo; 0 or -errno */
+int cg_exists(const char *path);
+int cg_create(const char *path); /* 0 or -errno */
+int cg_join(const char *path, pid_t pid);
+int cg_thaw(const char *path);
+int cg_frozen(const char *path);
+int cg_remove(const char *path);
+void cg_remove_if_empty(const char *path);
+
+/* ---- the journal (executor/journal.ts) ---- */
+struct undo {
+  enum { UNDO_STATE, UNDO_CGROUP, UNDO_KILL } kind;
+  unsigned step;
+  char *path; /* state dir, or cgroup path */
+  char **parents;
+  size_t nparents;
+  pid_t pid;
+  unsigned long long start;
+};
+struct journal {
+  struct undo *e;
+  size_t n;
+  int fd; /* the file, once the state dir exists; -1 before */
+};
+int journal_record(struct journal *j, struct undo u);
+int journal_attach(struct journal *j, const char *state_dir);
+int journal_read(const char *state_dir, struct journal *j); /* 0, or -1 if not understood */
+/* undoes newest first; 0, or -1 if something could not be undone */
+int undo_all(struct journal *j);
+
+/* ---- image.c ---- */
+#define MAX_ARGS 8
+struct arg {
+  const char *p;
+  uint32_t len;
+};
+struct rec {
+  uint16_t op, nargs;
+  uint32_t step;
+  struct arg a[MAX_ARGS];
+};
+struct image {
+  char *data;
+  size_t len;
+  struct rec *r;
+  size_t n;
+};
+enum mode { MODE_FOREGROUND, MODE_CREATE, MODE_DETACHED };
+struct run_opts {
+  const char *root;
+  const char *id;
+  enum mode mode;
+  const char *bundle;   /* resolved (runc form), or NULL */
+  const char *plan;     /* the plan file (ctc form), or NULL */
+  const char *pid_file;
+  const char *console;  /* --console-socket */
+  unsigned fail_step;   /* CTC_FAIL_STEP */
+};
+/* The image for these options, or NULL (no image: hand over). */
+struct image *image_find(const struct run_opts *o);
+/* A STR* argument with the markers replaced, NUL-terminated (malloc'd). */
+char *image_str(const struct run_opts *o, struct arg a);
+/* <root>/<id> */
+char *state_dir(const struct run_opts *o);
+/* The program for ctc-init (wire.h): the image's init records, with the
+ * ops this run adds (monitor, exec fifo, console socket), as apply.ts's
+ * extras(). 0, or -1 if the image cannot make one. */
+int image_program(const struct image *img, const struct run_opts *o, struct buf *out);
+
+/* ---- apply.c ---- */
+/* Runs or creates; returns the exit code, or hands over to report a failure. */
+int apply_image(struct image *img, const struct run_opts *o);
+
+/* ---- lifecycle.c ---- */
+int start_container(const char *root, const char *id); /* hands over unless it is simple */
+int delete_container(const char *root, const char *id, int force);
+
+#endif

@@ -1,0 +1,121 @@
+// The native launcher (dist/ctc, native/launcher/) against the TypeScript
+// executor, the reference, on the same plans and bundles: the same output
+// and exit code, the same journal and state.json, the same host afterwards,
+// and the same rollback at every step. CTC_NODE names the Node the launcher
+// hands over to: a missing one proves that a command never left C, and a
+// wrapper that logs CTC_NATIVE_FAILED proves which side applied a failed run.
+
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parsePlan } from '../../compiler/plan/text.ts';
+import { busyboxBundle } from '../busybox.ts';
+import { type Ran, ctc, example, hostResidue, root, tempDir } from '../helpers.ts';
+
+const tmp = tempDir();
+test.after(() => tmp.remove());
+
+const launcher = join(root, 'dist', 'ctc');
+const NO_NODE = { CTC_NODE: '/nonexistent/node' };
+
+function native(args: string[], env: Record<string, string> = {}): Ran {
+  const r = spawnSync(launcher, args, { encoding: 'utf8', cwd: root, env: { ...process.env, ...env }, input: '', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const handedOver = (r: Ran) => r.status === 127 && r.stderr.includes('CT_NODE_MISSING');
+
+function plan(name: string): string {
+  const file = join(tmp.dir, `${name}.plan`);
+  assert.is(ctc(['build', example(`${name}.ct.ts`), '-o', file]).status, 0);
+  return file;
+}
+
+test('a plan this host has not run goes to Node; once run, the launcher runs it alone, with the same output', () => {
+  const file = plan('hello');
+  assert.ok(handedOver(native(['run', '--id', 'nat-hello', file], NO_NODE)), 'no image yet: handed over');
+  const ts = ctc(['run', '--id', 'nat-hello', file]);
+  assert.is(ts.status, 0, ts.stderr);
+  const c = native(['run', '--id', 'nat-hello', file], NO_NODE);
+  assert.is(c.status, 0, c.stderr);
+  assert.is(c.stdout, ts.stdout);
+  assert.ok(c.stdout.includes('hostname: hello'));
+});
+
+test('a changed plan is never run from the image of the old one', () => {
+  const file = plan('hello');
+  assert.is(ctc(['run', '--id', 'nat-old', file]).status, 0);
+  writeFileSync(file, readFileSync(file, 'utf8').replace('name=hello', 'name=other'));
+  assert.ok(handedOver(native(['run', '--id', 'nat-old', file], NO_NODE)));
+  assert.ok(handedOver(native(['run', '--id', 'nat-old', '--no-pivot', file], NO_NODE)), 'an option it does not know: handed over');
+});
+
+test('the exit code of the container is the launcher\'s', () => {
+  const dir = busyboxBundle(join(tmp.dir, 'nat-exit'), { id: 'nat-exit', args: ['/bin/sh', '-c', 'echo out; exit 3'] });
+  assert.is(ctc(['run', '--bundle', dir, 'nat-exit']).status, 3);
+  const c = native(['run', '--bundle', dir, 'nat-exit'], NO_NODE);
+  assert.is(c.status, 3, c.stderr);
+  assert.is(c.stdout, 'out\n');
+});
+
+/** journal and state.json with what differs between two runs (pids, times) made equal */
+function record(stateRoot: string, id: string): { journal: string; state: string } {
+  const dir = join(stateRoot, id);
+  const norm = (s: string) =>
+    s
+      .replace(/("(?:pid|startTime|initStartTime|monitorPid|monitorStartTime)": ?)\d+/g, '$1N')
+      .replace(/"created": "[^"]+"/, '"created": "T"');
+  return { journal: norm(readFileSync(join(dir, 'journal'), 'utf8')), state: norm(readFileSync(join(dir, 'state.json'), 'utf8')) };
+}
+
+test('create, start, delete: the same journal, state and cgroups as the TypeScript executor', () => {
+  const stateRoot = join(tmp.dir, 'state');
+  const id = 'nat-life';
+  const dir = busyboxBundle(join(tmp.dir, id), { id, args: ['/bin/sleep', '30'] });
+  const before = hostResidue([stateRoot]);
+  const cgroup = `/sys/fs/cgroup/pids/ctc/${id}`;
+  const run = (create: (args: string[]) => Ran, start: (args: string[]) => Ran, del: (args: string[]) => Ran) => {
+    const c = create(['--root', stateRoot, 'create', '--bundle', dir, id]);
+    assert.is(c.status, 0, c.stderr);
+    const made = record(stateRoot, id);
+    assert.ok(!existsSync('/sys/fs/cgroup/pids') || readFileSync(join(cgroup, 'pids.max'), 'utf8').trim() === '100', 'the pids limit is set');
+    assert.is(JSON.parse(ctc(['--root', stateRoot, 'state', id]).stdout).status, 'created');
+    assert.is(start(['--root', stateRoot, 'start', id]).status, 0);
+    assert.is(JSON.parse(ctc(['--root', stateRoot, 'state', id]).stdout).status, 'running');
+    assert.is(del(['--root', stateRoot, 'delete', '--force', id]).status, 0);
+    assert.equal(hostResidue([stateRoot]), before, 'nothing is left');
+    return made;
+  };
+  const ts = run(ctc, ctc, ctc);
+  const c = run(
+    (a) => native(a, NO_NODE),
+    (a) => native(a, NO_NODE),
+    (a) => native(a, NO_NODE),
+  );
+  assert.is(c.journal, ts.journal);
+  assert.is(c.state, ts.state);
+});
+
+test('a failure at each step is rolled back by the launcher, and reported by the CLI', () => {
+  const file = plan('limits');
+  assert.is(ctc(['run', '--id', 'nat-fail', file]).status, 0);
+  // Node, saying whether the launcher handed it a failure to report
+  const wrapper = join(tmp.dir, 'node-wrapper');
+  writeFileSync(wrapper, `#!/bin/sh\necho "native failure: $CTC_NATIVE_FAILED" >&2\nexec ${process.execPath} "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ').slice(3, 6).join(' ')).sort();
+  const residue = hostResidue();
+  for (const step of parsePlan(readFileSync(file, 'utf8')).steps) {
+    const r = native(['run', '--id', 'nat-fail', file], { CTC_FAIL_STEP: String(step.n), CTC_NODE: wrapper });
+    assert.is(r.status, 1, `step ${step.n}: ${r.stderr}`);
+    assert.ok(r.stderr.includes(`native failure: ${step.n}:5`), `step ${step.n} ${step.kind} failed in the launcher (EIO): ${r.stderr}`);
+    assert.ok(r.stderr.includes(`error CT_STEP_FAILED: step ${step.n} ${step.kind}`), `step ${step.n} is named: ${r.stderr}`);
+    assert.equal(hostResidue(), residue, `nothing is left after a failure at step ${step.n} ${step.kind}`);
+    const now = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ').slice(3, 6).join(' ')).sort();
+    assert.equal(now, mounts, `the mount table is as before after step ${step.n}`);
+  }
+});
+
+test.run();
