@@ -1323,7 +1323,7 @@ int main(int argc, char **argv)
   for (size_t k = 0; k < sizeof ignored / sizeof *ignored; k++)
     signal(ignored[k], SIG_IGN);
 
-  struct program prog;
+  struct program prog = {0}; /* the monitor op slots start empty */
   read_program(&prog);
 
   const struct ctc_wire_header *h = &prog.h;
