@@ -34,19 +34,36 @@ const compilerOptions = (): ts.CompilerOptions => ({
 });
 
 export function compileTs(entryPath: string): FrontendResult {
+  return evaluateTs(checkTs(entryPath));
+}
+
+interface Checked {
+  entry: string;
+  name: (file: string) => string;
+  userFiles: ts.SourceFile[];
+  modules: CompiledModule[];
+}
+
+/** Type-checks and transpiles, without evaluating: also what the build snapshot does at install time. */
+export function checkTs(entryPath: string): Checked {
   const entry = resolve(entryPath);
   const base = dirname(entry);
   const name = (file: string) => relative(base, file) || file;
   readSource(entry);
 
-  const program = ts.createProgram({ rootNames: [entry], options: compilerOptions() });
+  const options = compilerOptions();
+  const program = ts.createProgram({ rootNames: [entry], options, host: cachingHost(options) });
   const userFiles = program.getSourceFiles().filter((sf) => !program.isSourceFileDefaultLibrary(sf) && !isStdlib(sf.fileName));
 
   // Refused imports first: their "cannot find module" type errors would only repeat them.
   throwAll(userFiles.flatMap((sf) => staticRefusals(sf, name)));
-  throwAll(ts.getPreEmitDiagnostics(program).map((d) => diagnosticError(d, name)));
+  throwAll(preEmitDiagnostics(program, userFiles).map((d) => diagnosticError(d, name)));
 
   const modules = [...userFiles.map((sf) => userModule(sf, name)), ...stdlibModules(program)];
+  return { entry, name, userFiles, modules };
+}
+
+function evaluateTs({ entry, name, userFiles, modules }: Checked): FrontendResult {
   const sandbox = createSandbox(modules.map((m) => m.module));
   const exported = evaluate(sandbox, name(entry), modules);
   if (!isContainer(exported)) {
@@ -70,6 +87,55 @@ function readSource(file: string): string {
   } catch (e) {
     throw new CtcError('CT_SOURCE_READ', `cannot read ${file}`, { errno: (e as NodeJS.ErrnoException).code });
   }
+}
+
+// Parsed (and, once checked, bound) SourceFiles of the default library and the
+// stdlib, kept for the next program in this process: the lib .d.ts files are
+// most of what a build parses. `ctc build` runs from a V8 startup snapshot
+// (cli/build-snapshot.ts) that holds them already. A file is reused only if its
+// text on disk is still the text it was parsed from.
+const sharedFiles = new Map<string, ts.SourceFile>();
+
+function cachingHost(options: ts.CompilerOptions): ts.CompilerHost {
+  const host = ts.createCompilerHost(options);
+  const getSourceFile = host.getSourceFile;
+  const libDir = host.getDefaultLibLocation!();
+  host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
+    const shared = dirname(fileName) === libDir || isStdlib(fileName);
+    if (!shared) return getSourceFile(fileName, languageVersion, onError, shouldCreate);
+    const cached = sharedFiles.get(fileName);
+    if (cached && cached.text === host.readFile(fileName)) return cached;
+    const sf = getSourceFile(fileName, languageVersion, onError, shouldCreate);
+    if (sf) sharedFiles.set(fileName, sf);
+    return sf;
+  };
+  return host;
+}
+
+// Stdlib SourceFiles (shared, so of unchanged text) that a program in this
+// process has already checked without a diagnostic. Their bodies depend only
+// on the default library and each other, never on a user's module, unless a
+// user file can add to the global scope: a script (no import or export) or a
+// `declare global` / `declare module` augmentation. Then everything is checked.
+const cleanStdlib = new WeakSet<ts.SourceFile>();
+
+/** ts.getPreEmitDiagnostics, without checking clean stdlib files again. */
+function preEmitDiagnostics(program: ts.Program, userFiles: ts.SourceFile[]): readonly ts.Diagnostic[] {
+  const augments = userFiles.some((sf) => !ts.isExternalModule(sf) || sf.statements.some(ts.isModuleDeclaration));
+  const semantic = program.getSourceFiles().flatMap((sf) => {
+    if (!isStdlib(sf.fileName)) return program.getSemanticDiagnostics(sf);
+    if (cleanStdlib.has(sf) && !augments) return [];
+    const found = program.getSemanticDiagnostics(sf);
+    if (found.length === 0 && !augments) cleanStdlib.add(sf);
+    return found;
+  });
+  return ts.sortAndDeduplicateDiagnostics([
+    ...program.getConfigFileParsingDiagnostics(),
+    ...program.getOptionsDiagnostics(),
+    ...program.getSyntacticDiagnostics(),
+    ...program.getGlobalDiagnostics(),
+    ...semantic,
+  ]);
 }
 
 const isStdlib = (file: string) => resolve(file).startsWith(stdlibDir() + '/');
@@ -169,13 +235,21 @@ function userModule(sf: ts.SourceFile, name: (f: string) => string): CompiledMod
   return { module: { id, filename: id, code: out.outputText, deps: depsOf(sf, name) }, sourceMap: out.sourceMapText };
 }
 
+// Keyed by the shared SourceFile, so an edited stdlib file is transpiled again.
+const stdlibCompiled = new WeakMap<ts.SourceFile, CompiledModule>();
+
 function stdlibModules(program: ts.Program): CompiledModule[] {
   return program
     .getSourceFiles()
     .filter((sf) => isStdlib(sf.fileName))
     .map((sf) => {
-      const id = stdlibId(sf.fileName);
-      return { module: { id, filename: id, code: transpile(sf).outputText, deps: depsOf(sf, stdlibId) } };
+      let compiled = stdlibCompiled.get(sf);
+      if (!compiled) {
+        const id = stdlibId(sf.fileName);
+        compiled = { module: { id, filename: id, code: transpile(sf).outputText, deps: depsOf(sf, stdlibId) } };
+        stdlibCompiled.set(sf, compiled);
+      }
+      return compiled;
     });
 }
 
