@@ -5,23 +5,7 @@
 import { packageVersion } from '../compiler/package.ts';
 import { CtcError } from '../compiler/error.ts';
 import { splitGlobals, type Globals } from './args.ts';
-import { buildCommand } from './build.ts';
-import { execCommand } from './exec.ts';
-import {
-  createCommand,
-  deleteCommand,
-  killCommand,
-  listCommand,
-  notYet,
-  pauseCommand,
-  psCommand,
-  resumeCommand,
-  startCommand,
-  stateCommand,
-} from './lifecycle.ts';
 import { report } from './output.ts';
-import { eventsCommand, statsCommand, updateCommand } from './resources.ts';
-import { runCommand } from './run.ts';
 
 const help = `usage: ctc [--root DIR] [--log FILE] [--log-format text|json] COMMAND [ARGS]
 
@@ -56,25 +40,30 @@ global options:
 
 type Command = (args: string[], globals: Globals) => number | Promise<number>;
 
+// Each command's module loads only when it runs: `ctc build` starts its
+// compiler process before the executor's modules would have loaded.
+const lifecycle = () => import('./lifecycle.ts');
+const resources = () => import('./resources.ts');
+
 const commands: Record<string, Command> = {
-  build: (args) => buildCommand(args),
+  build: async (args) => (await import('./build.ts')).buildCommand(args),
   spec: async (args) => (await import('./spec.ts')).specCommand(args),
-  run: runCommand,
-  create: createCommand,
-  start: startCommand,
-  state: stateCommand,
-  list: listCommand,
-  ps: psCommand,
-  exec: execCommand,
-  kill: killCommand,
-  delete: deleteCommand,
-  pause: pauseCommand,
-  resume: resumeCommand,
-  events: eventsCommand,
-  update: updateCommand,
-  stats: statsCommand,
-  checkpoint: notYet('checkpoint', 13),
-  restore: notYet('restore', 13),
+  run: async (args, g) => (await import('./run.ts')).runCommand(args, g),
+  create: async (args, g) => (await lifecycle()).createCommand(args, g),
+  start: async (args, g) => (await lifecycle()).startCommand(args, g),
+  state: async (args, g) => (await lifecycle()).stateCommand(args, g),
+  list: async (args, g) => (await lifecycle()).listCommand(args, g),
+  ps: async (args, g) => (await lifecycle()).psCommand(args, g),
+  exec: async (args, g) => (await import('./exec.ts')).execCommand(args, g),
+  kill: async (args, g) => (await lifecycle()).killCommand(args, g),
+  delete: async (args, g) => (await lifecycle()).deleteCommand(args, g),
+  pause: async (args, g) => (await lifecycle()).pauseCommand(args, g),
+  resume: async (args, g) => (await lifecycle()).resumeCommand(args, g),
+  events: async (args, g) => (await resources()).eventsCommand(args, g),
+  update: async (args, g) => (await resources()).updateCommand(args, g),
+  stats: async (args, g) => (await resources()).statsCommand(args, g),
+  checkpoint: async () => (await lifecycle()).notYet('checkpoint', 13)(),
+  restore: async () => (await lifecycle()).notYet('restore', 13)(),
 };
 
 async function main(argv: string[]): Promise<number> {
