@@ -3,6 +3,7 @@ import { CtcError } from '../compiler/error.ts';
 import type { Step } from '../compiler/plan/steps.ts';
 import { lsmActive, lsmName, lsmsNeeded } from '../executor/lsm.ts';
 import { parseCommand } from './args.ts';
+import { buildFromSnapshot } from './snapshot.ts';
 
 /** A plan is built for any host, but one this host will refuse deserves a word now. */
 function warnAboutHost(steps: Step[]): void {
@@ -22,7 +23,11 @@ next to SRC with the .plan ending (config.json: config.plan).
                        DIR/config.json and, for hostRootfs(), DIR/rootfs
                        (with -o as well, the plan too)`;
 
-export async function buildCommand(args: string[]): Promise<number> {
+/**
+ * `inProcess`: compile here, as the build snapshot (cli/build-snapshot.ts)
+ * does, instead of handing the build to a process started from it.
+ */
+export async function buildCommand(args: string[], { inProcess = false } = {}): Promise<number> {
   const { values, positionals } = parseCommand('build', args, {
     output: { type: 'string', short: 'o' },
     'emit-bundle': { type: 'string' },
@@ -31,6 +36,11 @@ export async function buildCommand(args: string[]): Promise<number> {
   if (values.help) return void console.log(buildHelp), 0;
   const [src = 'app.ct.ts', ...extra] = positionals;
   if (extra.length) throw new CtcError('CT_USAGE', `build takes one source, not ${positionals.length}`);
+  // The same build, from a snapshot with TypeScript loaded and the stdlib parsed.
+  if (!inProcess && src.endsWith('.ct.ts')) {
+    const status = buildFromSnapshot(process.argv.slice(2));
+    if (status !== undefined) return status;
+  }
   // The compiler (and TypeScript) load only here: `ctc run` never pays for them.
   const { build, defaultPlanPath } = await import('../compiler/build.ts');
   const { spec, plan, text } = await build(src);
