@@ -9,7 +9,7 @@ import { type Step, list } from '../compiler/plan/steps.ts';
 import { parsePlan } from '../compiler/plan/text.ts';
 import { detectCgroups } from './cgroups/index.ts';
 import type { Container } from './container.ts';
-import { errnoName } from './errno.ts';
+import { errnoName, errnoNumber } from './errno.ts';
 import { Helper } from './helper.ts';
 import { writePidFile } from './state.ts';
 import { Msg, Op, encodeProgram, nsFlags, op, strArg, u64Arg } from './wire.ts';
@@ -93,11 +93,19 @@ export async function execIn(c: Container, p: ExecProcess, opts: ExecOptions): P
     ...(opts.detach ? [op(Op.M_DETACH, strArg(join(c.dir, `exec-${process.pid}.exit`)), u64Arg(process.ppid))] : []),
     ...(p.terminal && !opts.detach && !opts.consoleSocket ? [op(Op.M_CONSOLE_PROXY)] : []),
   ];
-  const helper = Helper.start(encodeProgram({ cloneNs: [], spawnStep, failStep: 0 }, steps, [], { monitor, before: new Map() }));
   const failed = (step: number, errno: number) => {
     const s = steps.find((x) => x.n === step);
     return new CtcError('CT_STEP_FAILED', `exec failed`, { step: s && { n: s.n, kind: s.kind }, errno: errnoName(errno), source: s?.source });
   };
+  // The native launcher tried this exec and failed (native/launcher/exec.c): its report.
+  const native = process.env.CTC_NATIVE_FAILED;
+  if (native) {
+    delete process.env.CTC_NATIVE_FAILED;
+    const [step, errno] = native.split(':').map(Number);
+    if (errno === errnoNumber('ECHILD')) throw new CtcError('CT_HELPER_PROTOCOL', 'ctc-init stopped unexpectedly during exec');
+    throw failed(step, errno);
+  }
+  const helper = Helper.start(encodeProgram({ cloneNs: [], spawnStep, failStep: 0 }, steps, [], { monitor, before: new Map() }));
   try {
     const pid = await expect(helper, Msg.PID, failed);
     if (opts.detach) await expect(helper, Msg.DETACHED, failed);

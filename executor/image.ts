@@ -7,7 +7,7 @@
 // stay markers. A cache: any failure to write one is ignored.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../compiler/package.ts';
 import { type Plan, type Step, actorOf, int, list, str } from '../compiler/plan/steps.ts';
@@ -67,6 +67,12 @@ export function writeImage(run: ImageRun): void {
     const file = join(dir, `${imageKey(run.source)}.img`);
     writeFileSync(`${file}.${process.pid}`, image);
     renameSync(`${file}.${process.pid}`, file);
+    // `exec` finds it by the plan in the state dir: a bundle's image is also named by its plan.
+    if (run.source.kind === 'bundle') {
+      const alias = join(dir, `${imageKey({ kind: 'plan', bytes: Buffer.from(run.planText) })}.img`);
+      linkSync(file, `${alias}.${process.pid}`);
+      renameSync(`${alias}.${process.pid}`, alias);
+    }
   } catch {
     // a cache: the next run goes through Node again
   }

@@ -53,14 +53,12 @@ static void on_signal(int sig)
     interrupted = sig;
 }
 
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-
 static void forward_signals(void)
 {
   struct sigaction sa = {.sa_handler = on_signal};
   sigemptyset(&sa.sa_mask);
-  for (size_t k = 0; k < sizeof forwarded / sizeof *forwarded; k++)
-    sigaction(forwarded[k], &sa, NULL);
+  for (size_t k = 0; k < sizeof forwarded_signals / sizeof *forwarded_signals; k++)
+    sigaction(forwarded_signals[k], &sa, NULL);
 }
 
 /* ---- state.json, as JSON.stringify(state, null, 2) writes it ---- */
@@ -202,49 +200,12 @@ static int host_step(struct run *r, const struct rec *s)
 
 static int read_msg(struct run *r, struct ctc_wire_msg *m)
 {
-  for (size_t got = 0; got < sizeof *m;) {
-    ssize_t n = read(r->sock, (char *)m + got, sizeof *m - got);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return -1;
-    got += (size_t)n;
-  }
-  return 0;
+  return helper_msg(r->sock, m);
 }
 
 static int spawn_helper(struct run *r, const struct buf *program)
 {
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-    return -errno;
-  char path[4200];
-  snprintf(path, sizeof path, "%s/ctc-init", dist_dir());
-  pid_t pid = fork();
-  if (pid < 0)
-    return -errno;
-  if (pid == 0) {
-    /* the container's stdio is ours (fds 0-2); fd 3 the control socket */
-    if (dup2(sv[1], 3) < 0)
-      _exit(127);
-    for (size_t k = 0; k < sizeof forwarded / sizeof *forwarded; k++)
-      signal(forwarded[k], SIG_DFL);
-    char *argv[] = {path, NULL};
-    execv(path, argv);
-    _exit(127);
-  }
-  close(sv[1]);
-  r->sock = sv[0];
-  r->helper = pid;
-  for (size_t off = 0; off < program->len;) {
-    ssize_t n = write(r->sock, program->p + off, program->len - off);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return -EPIPE;
-    off += (size_t)n;
-  }
-  return 0;
+  return helper_spawn(program, &r->sock, &r->helper);
 }
 
 /* ns.clone: start ctc-init with the init program and wait for the init's pid. */
@@ -295,8 +256,7 @@ static int settled(struct run *r, const char *phase)
 /* Runs init steps up to (not including) step until (0: to the end). */
 static int run_init(struct run *r, uint32_t until)
 {
-  uint32_t go[2] = {CTC_CMD_GO, until};
-  if (write(r->sock, go, sizeof go) != sizeof go)
+  if (helper_go(r->sock, until) < 0)
     return -ECHILD;
   for (;;) {
     struct ctc_wire_msg m;

@@ -210,7 +210,7 @@ static int add_init(struct buf *b, const struct run_opts *o, const struct rec *r
   if (nargs > MAX_ARGS)
     return -1;
   struct buf parts[MAX_ARGS] = {{0}};
-  struct piece args[MAX_ARGS];
+  struct piece args[MAX_ARGS] = {{0}};
   const char *q = p + 12;
   for (uint16_t k = 0; k < nargs; k++) {
     if ((size_t)(q - p) + 4 > len || le32(q) > len - (size_t)(q - p) - 4)
@@ -302,6 +302,87 @@ int image_program(const struct image *img, const struct run_opts *o, struct buf 
     .clone_flags = (uint32_t)flags,
     .spawn_step = spawn,
     .fail_step = o->fail_step,
+    .nops = nops,
+    .body_len = (uint32_t)body.len,
+  };
+  buf_add(out, &h, sizeof h);
+  buf_add(out, body.p, body.len);
+  buf_free(&body);
+  return 0;
+}
+
+/* exec.ts execSteps: the ops of the container's process steps, which confine what is exec'd too. */
+static int is_process_op(uint16_t op)
+{
+  switch (op) {
+  case CTC_OP_RLIMIT:
+  case CTC_OP_UMASK:
+  case CTC_OP_CAPS_BOUNDING:
+  case CTC_OP_USER:
+  case CTC_OP_USER_NAME:
+  case CTC_OP_CAPS:
+  case CTC_OP_LSM_EXEC:
+  case CTC_OP_NO_NEW_PRIVS:
+  case CTC_OP_CHDIR:
+  case CTC_OP_SECCOMP:
+  case CTC_OP_EXEC:
+    return 1;
+  }
+  return 0;
+}
+
+int image_exec_program(const struct image *img, const struct run_opts *o, const struct exec_opts *e, struct buf *out)
+{
+  uint32_t first = 0;
+  for (size_t k = 0; k < img->n && !first; k++)
+    if (img->r[k].op == IMG_INIT && is_process_op(init_op(&img->r[k])))
+      first = img->r[k].step;
+  if (!first)
+    return -1;
+  uint32_t spawn = first - 1;
+  struct buf body = {0};
+  uint32_t nops = 0;
+  uint64_t join[2] = {(uint64_t)e->pid, e->ns_flags};
+  struct piece j[2] = {{&join[0], 8}, {&join[1], 8}};
+  add_record(&body, CTC_OP_M_JOIN, spawn, j, 2), nops++;
+  if (e->exit_file) {
+    uint64_t ppid = (uint64_t)getppid();
+    struct piece d[2] = {{e->exit_file, (uint32_t)strlen(e->exit_file) + 1}, {&ppid, 8}};
+    add_record(&body, CTC_OP_M_DETACH, spawn, d, 2), nops++;
+  }
+  int r = 0;
+  for (size_t k = 0; k < img->n && !r; k++) {
+    const struct rec *rec = &img->r[k];
+    if (rec->op != IMG_INIT || !is_process_op(init_op(rec)))
+      continue;
+    if (init_op(rec) != CTC_OP_EXEC) {
+      r = add_init(&body, o, rec);
+      nops++;
+      continue;
+    }
+    /* proc.exec: the caller's command, the container's environment */
+    struct buf inner = {0};
+    if (add_init(&inner, o, rec) < 0 || inner.len < 12 + 4) {
+      buf_free(&inner);
+      r = -1;
+      break;
+    }
+    const char *env = inner.p + 12 + 4 + le32(inner.p + 12);
+    struct buf argl = {0};
+    for (char **a = e->argv; *a; a++)
+      buf_add(&argl, *a, strlen(*a) + 1);
+    struct piece x[2] = {{argl.p ? argl.p : "", (uint32_t)argl.len}, {env + 4, le32(env)}};
+    add_record(&body, CTC_OP_EXEC, rec->step, x, 2), nops++;
+    buf_free(&argl), buf_free(&inner);
+  }
+  if (r < 0) {
+    buf_free(&body);
+    return -1;
+  }
+  struct ctc_wire_header h = {
+    .magic = CTC_WIRE_MAGIC,
+    .version = CTC_WIRE_VERSION,
+    .spawn_step = spawn,
     .nops = nops,
     .body_len = (uint32_t)body.len,
   };

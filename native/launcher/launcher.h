@@ -143,12 +143,49 @@ char *state_dir(const struct run_opts *o);
  * extras(). 0, or -1 if the image cannot make one. */
 int image_program(const struct image *img, const struct run_opts *o, struct buf *out);
 
+/* ---- helper.c: ctc-init, the executor's side of wire.h ---- */
+struct ctc_wire_msg;
+/* The signals a foreground run forwards to the container (apply.ts FORWARDED). */
+static const int forwarded_signals[] = {2 /* INT */, 15 /* TERM */, 1 /* HUP */, 3 /* QUIT */};
+/* Starts dist/ctc-init with our stdio and the control socket on fd 3, and
+ * sends it the program. 0 or -errno; *sock and *pid set once it started. */
+int helper_spawn(const struct buf *program, int *sock, pid_t *pid);
+/* The next message; 0, or -1 at EOF or on an error. */
+int helper_msg(int sock, struct ctc_wire_msg *m);
+/* GO(until); 0 or -1. */
+int helper_go(int sock, uint32_t until);
+
+struct exec_opts {
+  pid_t pid;          /* the container's init */
+  uint64_t ns_flags;  /* its namespaces, to join */
+  char **argv;        /* the command */
+  const char *exit_file; /* -d: where the staying monitor records the exit, else NULL */
+};
+/* The program of `exec` (exec.ts execIn): join the init's namespaces, then
+ * the container's process steps with the caller's command. 0 or -1. */
+int image_exec_program(const struct image *img, const struct run_opts *o, const struct exec_opts *e, struct buf *out);
+
 /* ---- apply.c ---- */
 /* Runs or creates; returns the exit code, or hands over to report a failure. */
 int apply_image(struct image *img, const struct run_opts *o);
 
 /* ---- lifecycle.c ---- */
+struct state {
+  char dir[4200];
+  char phase[32];
+  char cgroup[4096];
+  char namespaces[256]; /* the JSON array's text */
+  long long pid, start, monitor, monitor_start;
+};
+/* state.json of root/id, or hand over */
+void load_state(const char *root, const char *id, struct state *s);
+/* container.ts status() */
+const char *state_status(const struct state *s);
 int start_container(const char *root, const char *id); /* hands over unless it is simple */
 int delete_container(const char *root, const char *id, int force);
+
+/* ---- exec.c ---- */
+/* `exec [-d] [--pid-file F] ID [--] CMD...`; other forms are handed over. */
+int exec_command(const char *root, char **args);
 
 #endif

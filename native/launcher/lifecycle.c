@@ -16,15 +16,7 @@
 
 #include "launcher.h"
 
-struct state {
-  char dir[4200];
-  char phase[32];
-  char cgroup[4096];
-  long long pid, start, monitor, monitor_start;
-};
-
-/* state.json of root/id, or hand over. */
-static void load(const char *root, const char *id, struct state *s)
+void load_state(const char *root, const char *id, struct state *s)
 {
   snprintf(s->dir, sizeof s->dir, "%s/%s", root, id);
   char file[4300];
@@ -39,6 +31,12 @@ static void load(const char *root, const char *id, struct state *s)
     s->monitor = 0;
   if (json_long(json, "monitorStartTime", &s->monitor_start))
     s->monitor_start = 0;
+  char *ns = strstr(json, "\"namespaces\"");
+  char *end = ns ? strchr(ns, ']') : NULL;
+  if (!ns || !end || (size_t)(end - ns) >= sizeof s->namespaces)
+    hand_over(NULL);
+  memcpy(s->namespaces, ns, (size_t)(end - ns));
+  s->namespaces[end - ns] = '\0';
   free(json);
 }
 
@@ -50,8 +48,7 @@ static int has_fifo(const struct state *s)
   return stat(fifo, &st) == 0;
 }
 
-/* container.ts status() */
-static const char *status(const struct state *s)
+const char *state_status(const struct state *s)
 {
   if (!is_alive((pid_t)s->pid, (unsigned long long)s->start))
     return "stopped";
@@ -67,8 +64,8 @@ int start_container(const char *root, const char *id)
   struct state s;
   if (cg_load() < 0)
     hand_over(NULL);
-  load(root, id, &s);
-  if (strcmp(status(&s), "created"))
+  load_state(root, id, &s);
+  if (strcmp(state_status(&s), "created"))
     hand_over(NULL);
   char fifo[4300];
   snprintf(fifo, sizeof fifo, "%s/exec.fifo", s.dir);
@@ -89,8 +86,8 @@ int delete_container(const char *root, const char *id, int force)
   struct state s;
   if (cg_load() < 0)
     hand_over(NULL);
-  load(root, id, &s);
-  const char *st = status(&s);
+  load_state(root, id, &s);
+  const char *st = state_status(&s);
   if (!force && strcmp(st, "stopped") && strcmp(st, "created"))
     hand_over(NULL); /* not stopped: the CLI refuses, with its hint */
   struct journal j;

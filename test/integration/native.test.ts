@@ -6,13 +6,13 @@
 // wrapper that logs CTC_NATIVE_FAILED proves which side applied a failed run.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parsePlan } from '../../compiler/plan/text.ts';
 import { busyboxBundle } from '../busybox.ts';
-import { type Ran, ctc, example, hostResidue, root, tempDir } from '../helpers.ts';
+import { type Ran, cli, ctc, example, hostResidue, root, tempDir } from '../helpers.ts';
 
 const tmp = tempDir();
 test.after(() => tmp.remove());
@@ -23,6 +23,19 @@ const NO_NODE = { CTC_NODE: '/nonexistent/node' };
 function native(args: string[], env: Record<string, string> = {}): Ran {
   const r = spawnSync(launcher, args, { encoding: 'utf8', cwd: root, env: { ...process.env, ...env }, input: '', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** create and run -d: the container keeps the caller's stdio, so a file, not a pipe spawnSync would wait on */
+function detached(which: 'ts' | 'native', args: string[], env: Record<string, string> = {}): Ran {
+  const out = join(tmp.dir, 'detached.out');
+  const fd = openSync(out, 'w');
+  try {
+    const [cmd, argv] = which === 'ts' ? [process.execPath, [cli, ...args]] : [launcher, args];
+    const r = spawnSync(cmd, argv, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', fd, fd], timeout: 60_000 });
+    return { status: r.status, stdout: '', stderr: readFileSync(out, 'utf8') };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const handedOver = (r: Ran) => r.status === 127 && r.stderr.includes('CT_NODE_MISSING');
@@ -88,14 +101,38 @@ test('create, start, delete: the same journal, state and cgroups as the TypeScri
     assert.equal(hostResidue([stateRoot]), before, 'nothing is left');
     return made;
   };
-  const ts = run(ctc, ctc, ctc);
+  const ts = run((a) => detached('ts', a), ctc, ctc);
   const c = run(
-    (a) => native(a, NO_NODE),
+    (a) => detached('native', a, NO_NODE),
     (a) => native(a, NO_NODE),
     (a) => native(a, NO_NODE),
   );
   assert.is(c.journal, ts.journal);
   assert.is(c.state, ts.state);
+});
+
+test('exec: the same process as the TypeScript CLI makes, and a failed exec reported the same way', () => {
+  const stateRoot = join(tmp.dir, 'state-exec');
+  const id = 'nat-exec';
+  const dir = busyboxBundle(join(tmp.dir, id), { id, args: ['/bin/sleep', '60'] });
+  assert.is(detached('ts', ['--root', stateRoot, 'run', '-d', '--bundle', dir, id]).status, 0);
+  try {
+    const probe = ['/bin/sh', '-c', 'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; cat /proc/self/cgroup | grep pids; hostname; exit 4'];
+    const ts = ctc(['--root', stateRoot, 'exec', id, ...probe]);
+    const c = native(['--root', stateRoot, 'exec', id, ...probe], NO_NODE);
+    assert.is(ts.status, 4, ts.stderr);
+    assert.is(c.status, 4, c.stderr);
+    assert.is(c.stdout, ts.stdout);
+    assert.ok(c.stdout.includes(`/ctc/${id}`), `in the container's cgroup: ${c.stdout}`);
+    const tsFail = ctc(['--root', stateRoot, 'exec', id, '/nonexistent']);
+    const cFail = native(['--root', stateRoot, 'exec', id, '/nonexistent']);
+    assert.is(cFail.status, tsFail.status);
+    assert.is(cFail.stderr, tsFail.stderr);
+    assert.ok(cFail.stderr.includes('[ENOENT]'), cFail.stderr);
+    assert.is(JSON.parse(ctc(['--root', stateRoot, 'state', id]).stdout).status, 'running', 'the container goes on');
+  } finally {
+    assert.is(ctc(['--root', stateRoot, 'delete', '--force', id]).status, 0);
+  }
 });
 
 test('a failure at each step is rolled back by the launcher, and reported by the CLI', () => {
