@@ -16,23 +16,20 @@ interface SnapshotManifest {
   root: string;
   /** sha256 of dist/ctc.mjs, built from the same sources in the same run */
   cli: string;
-  /** `size:mtimeMs` of the node binary and of typescript.js */
+  nodePath: string;
+  typescriptPath: string;
+  /** `size:mtimeNs` of the node binary and of typescript.js, by path */
   files: Record<string, string>;
+  /** V8 flags for the build process */
+  v8Flags: string[];
 }
-
-/**
- * V8 flags of the build process; the blob was made with the same ones (V8
- * refuses a snapshot made with other flags). Without Sparkplug: a build is too
- * short for baseline code to pay for compiling it (~30 ms less).
- */
-const v8Flags = ['--no-sparkplug'];
 
 /** Node's exit status when it cannot deserialize the snapshot (other node, other V8 flags in NODE_OPTIONS). */
 const SNAPSHOT_REFUSED = 14;
 
 const stamp = (file: string) => {
-  const st = statSync(file);
-  return `${st.size}:${st.mtimeMs}`;
+  const st = statSync(file, { bigint: true });
+  return `${st.size}:${st.mtimeNs}`;
 };
 
 function usable(root: string, made: SnapshotManifest): boolean {
@@ -50,10 +47,12 @@ function usable(root: string, made: SnapshotManifest): boolean {
 export function buildFromSnapshot(argv: string[]): number | undefined {
   if (process.env.CTC_NO_SNAPSHOT) return undefined;
   let blob: string;
+  let made: SnapshotManifest;
   try {
     const root = packageRoot();
     blob = join(root, 'dist', 'build.blob');
-    if (!usable(root, JSON.parse(readFileSync(join(root, 'dist', 'build.blob.json'), 'utf8')))) return undefined;
+    made = JSON.parse(readFileSync(join(root, 'dist', 'build.blob.json'), 'utf8'));
+    if (!usable(root, made)) return undefined;
   } catch {
     return undefined;
   }
@@ -62,7 +61,7 @@ export function buildFromSnapshot(argv: string[]): number | undefined {
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
   // stderr is kept until the end, to leave out node's message if it refuses the snapshot.
-  const r = spawnSync(process.execPath, [...v8Flags, '--snapshot-blob', blob, '--', ...argv], {
+  const r = spawnSync(process.execPath, [...made.v8Flags, '--snapshot-blob', blob, '--', ...argv], {
     stdio: ['inherit', 'inherit', 'pipe'],
     env,
     maxBuffer: 256 << 20,

@@ -205,7 +205,7 @@ int json_long(const char *json, const char *name, long long *out)
 }
 
 /* A JSON array of strings: each element, malloc'd; the count, or -1. */
-static long json_strings(const char *json, const char *name, char ***out)
+long json_strings(const char *json, const char *name, char ***out)
 {
   const char *p = json_value(json, name);
   *out = NULL;
@@ -215,7 +215,7 @@ static long json_strings(const char *json, const char *name, char ***out)
     return -1;
   long n = 0;
   for (;;) {
-    while (*p == ' ' || *p == ',')
+    while (*p == ' ' || *p == ',' || *p == '\n')
       p++;
     if (*p == ']')
       return n;

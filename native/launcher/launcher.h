@@ -24,6 +24,9 @@
  *   image.c      finding, checking and reading a run image; the program
  *   apply.c      run and create: host steps, ctc-init, state, rollback
  *   lifecycle.c  start and delete
+ *   exec.c       exec
+ *   build.c      build, started from the V8 snapshot without a Node in between
+ *   helper.c     ctc-init: starting it, its messages
  *   cgroups.c    the cgroup hierarchies of this host (mountinfo), create,
  *                join, remove, thaw
  *   files.c      small file helpers, the journal, JSON text
@@ -64,6 +67,8 @@ int write_atomic(const char *path, const void *data, size_t len, mode_t mode);
  * unescaped content), into out; 0, or -1 if absent or not simple */
 int json_field(const char *json, const char *name, char *out, size_t size);
 int json_long(const char *json, const char *name, long long *out);
+/* a field holding an array of strings: the count (0 if absent), or -1; *out malloc'd */
+long json_strings(const char *json, const char *name, char ***out);
 /* /proc/<pid>/stat: state letter and start time; 0, or -1 if gone */
 int proc_stat(pid_t pid, char *state, unsigned long long *start);
 int is_alive(pid_t pid, unsigned long long start);
@@ -183,6 +188,10 @@ void load_state(const char *root, const char *id, struct state *s);
 const char *state_status(const struct state *s);
 int start_container(const char *root, const char *id); /* hands over unless it is simple */
 int delete_container(const char *root, const char *id, int force);
+
+/* ---- build.c ---- */
+/* `build X.ct.ts ...` straight from the build snapshot (cli/snapshot.ts), when usable. */
+int build_command(char **argv, char **args);
 
 /* ---- exec.c ---- */
 /* `exec [-d] [--pid-file F] ID [--] CMD...`; other forms are handed over. */

@@ -220,6 +220,8 @@ int main(int argc, char **argv)
   char **rest = argv + i + 1;
   if (!strcmp(cmd, "run") || !strcmp(cmd, "create"))
     return run_or_create(!strcmp(cmd, "create"), argv, i + 1, root);
+  if (!strcmp(cmd, "build"))
+    return build_command(argv, rest);
   if (!strcmp(cmd, "exec"))
     return exec_command(root, rest);
   if (!strcmp(cmd, "start") && rest[0] && rest[0][0] != '-' && !rest[1] && valid_id(rest[0]))

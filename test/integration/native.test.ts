@@ -46,6 +46,22 @@ function plan(name: string): string {
   return file;
 }
 
+test('build through the launcher (from the snapshot, no Node in between): the same plan, the same errors', () => {
+  const viaCli = join(tmp.dir, 'cli.plan');
+  const viaLauncher = join(tmp.dir, 'launcher.plan');
+  assert.is(ctc(['build', example('limits.ct.ts'), '-o', viaCli]).status, 0);
+  const r = native(['build', example('limits.ct.ts'), '-o', viaLauncher]);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(readFileSync(viaLauncher, 'utf8'), readFileSync(viaCli, 'utf8'));
+  const bad = join(tmp.dir, 'bad.ct.ts');
+  writeFileSync(bad, "import { container } from 'ctc';\nexport default container({ namespaces: ['mount', 'pidd'], process: { args: ['/bin/true'] } });\n");
+  const e1 = ctc(['build', bad]);
+  const e2 = native(['build', bad]);
+  assert.is(e2.status, e1.status);
+  assert.is(e2.stderr, e1.stderr);
+  assert.match(e2.stderr, /bad\.ct\.ts:2:\d+: error/);
+});
+
 test('a plan this host has not run goes to Node; once run, the launcher runs it alone, with the same output', () => {
   const file = plan('hello');
   assert.ok(handedOver(native(['run', '--id', 'nat-hello', file], NO_NODE)), 'no image yet: handed over');
