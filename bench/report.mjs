@@ -139,7 +139,7 @@ which later \`run\`s and \`create\`s of the same bundle apply without Node.
 The bench's first run of the bundle (a check that every runtime runs it)
 leaves that image, so the ctc rows are with it, except "the same, ctc's
 run-image cache empty", where it is removed (for every runtime alike, untimed)
-before each run. \`exec\` always goes through Node.` : `ctc ran on Node (\`${ctcCommand}\`), for every command.`}
+before each run; \`exec\` finds the image by the plan in the state dir.` : `ctc ran on Node (\`${ctcCommand}\`), for every command.`}
 
 ## Runtimes
 
@@ -157,8 +157,23 @@ ${buildTable()}
 
 ${detailTable()}
 
+## What was tried for speed
+
+${readFileSync(new URL('tried.md', import.meta.url), 'utf8').trim()}
+
 ## Machine
 
 ${machineTable}
 `);
 process.stderr.write(`bench: wrote ${resultsPath}\n`);
+
+// The README shows the latest ratios, between its bench markers.
+const readme = new URL('../README.md', import.meta.url);
+const text = readFileSync(readme, 'utf8');
+const start = '<!-- bench:start -->', end = '<!-- bench:end -->';
+if (text.includes(start) && text.includes(end) && launcher && !warning) {
+  const date = machine.find(([k]) => k === 'date')?.[1] ?? '';
+  const block = `${start}\n${summary}\n(\`npm run bench\`, ${date}; details in bench/RESULTS.md)\n${end}`;
+  writeFileSync(readme, text.slice(0, text.indexOf(start)) + block + text.slice(text.indexOf(end) + end.length));
+  process.stderr.write('bench: updated the ratios in README.md\n');
+}

@@ -209,7 +209,10 @@ int main(int argc, char **argv)
   for (; argv[i] && argv[i][0] == '-'; i++) {
     if ((v = flag_value(argv, &i, "--root", NULL)))
       root = v;
-    else if (flag_value(argv, &i, "--log", NULL) || flag_value(argv, &i, "--log-format", NULL) || is_flag(argv[i], "--debug", NULL))
+    else if ((v = flag_value(argv, &i, "--log-format", NULL))) {
+      if (strcmp(v, "text") && strcmp(v, "json"))
+        hand_over(NULL); /* the CLI says what is wrong */
+    } else if (flag_value(argv, &i, "--log", NULL) || is_flag(argv[i], "--debug", NULL))
       continue; /* errors are the CLI's, and it gets the same flags */
     else
       hand_over(NULL);

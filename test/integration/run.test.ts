@@ -182,14 +182,15 @@ test('ctc run never loads the TypeScript compiler (and ctc build does: the probe
   const register = join(tmp.dir, 'register.mjs');
   writeFileSync(hooks, `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(trace)}, r.url + '\\n'); return r; }\n`);
   writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify('file://' + hooks)});\n`);
-  const traced = (args: string[]) => {
+  const traced = (args: string[], env: Record<string, string> = {}) => {
     writeFileSync(trace, '');
-    const r = ctc(args, { env: { NODE_OPTIONS: `--import ${register}` } });
+    const r = ctc(args, { env: { NODE_OPTIONS: `--import ${register}`, ...env } });
     assert.is(r.status, 0, r.stderr);
     return readFileSync(trace, 'utf8');
   };
   const p = join(tmp.dir, 'hello-traced.plan');
-  const built = traced(['build', example('hello.ct.ts'), '-o', p]);
+  // Without the build snapshot (which holds TypeScript already loaded), the build resolves it as a module.
+  const built = traced(['build', example('hello.ct.ts'), '-o', p], { CTC_NO_SNAPSHOT: '1' });
   assert.match(built, /node_modules\/typescript\//);
   const ran = traced(['run', p]);
   assert.match(ran, /dist\/ctc\.mjs/);
