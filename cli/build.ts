@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { CtcError } from '../compiler/error.ts';
+import { CtcError, formatError } from '../compiler/error.ts';
 import type { Step } from '../compiler/plan/steps.ts';
 import { lsmActive, lsmName, lsmsNeeded } from '../executor/lsm.ts';
 import { parseCommand } from './args.ts';
@@ -43,7 +43,8 @@ export async function buildCommand(args: string[], { inProcess = false } = {}): 
   }
   // The compiler (and TypeScript) load only here: `ctc run` never pays for them.
   const { build, defaultPlanPath } = await import('../compiler/build.ts');
-  const { spec, plan, text } = await build(src);
+  const { spec, plan, text, warnings } = await build(src);
+  for (const w of warnings) process.stderr.write(`ctc: ${formatError(w, 'warning')}\n`);
   warnAboutHost(plan.steps);
   const bundleDir = values['emit-bundle'];
   if (bundleDir !== undefined) {

@@ -2,6 +2,7 @@
 
 import { CtcError } from './error.ts';
 import { check } from './check/index.ts';
+import { relax } from './check/relax.ts';
 import { lower } from './lower/index.ts';
 import type { Plan } from './plan/steps.ts';
 import { printPlan } from './plan/text.ts';
@@ -13,6 +14,8 @@ export interface Built {
   spec: Spec;
   plan: Plan;
   text: string;
+  /** what was accepted and adjusted, as runc would (check/relax.ts) */
+  warnings: CtcError[];
 }
 
 async function frontendFor(src: string): Promise<(src: string) => FrontendResult> {
@@ -25,9 +28,10 @@ async function frontendFor(src: string): Promise<(src: string) => FrontendResult
 
 export async function build(src: string): Promise<Built> {
   const front = (await frontendFor(src))(src);
-  const spec = check(front.spec, front.origins);
+  const relaxed = relax(front.spec, front.origins);
+  const spec = check(relaxed.spec, front.origins);
   const plan = lower(spec, front);
-  return { spec, plan, text: printPlan(plan) };
+  return { spec, plan, text: printPlan(plan), warnings: relaxed.warnings };
 }
 
 /** Where `ctc build app.ct.ts` writes by default: app.plan, next to it. */

@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'CT_LIMIT_RANGE'
   | 'CT_PROCESS_ARGS'
   | 'CT_CAP_UNKNOWN'
+  | 'CT_CAP_AMBIENT'
   | 'CT_RLIMIT_UNKNOWN'
   | 'CT_DEVICE'
   | 'CT_SYSCALL_UNKNOWN' // a seccomp rule names a syscall that no architecture has
@@ -109,12 +110,12 @@ export function throwAll(errors: CtcError[]): void {
 export const isCtcError = (e: unknown): e is CtcError => e instanceof CtcError;
 
 /** One line (plus a hint line) for people. */
-export function formatError(e: CtcError): string {
+export function formatError(e: CtcError, level: 'error' | 'warning' = 'error'): string {
   const where = e.source ? `${e.source}: ` : '';
   const step = e.step ? `step ${e.step.n} ${e.step.kind}${e.step.subject ? ` (${e.step.subject})` : ''}: ` : '';
   const errno = e.errno ? ` [${e.errno}]` : '';
   const hint = e.hint ? `\n  hint: ${e.hint}` : '';
-  return `${where}error ${e.code}: ${step}${e.message}${errno}${hint}`;
+  return `${where}${level} ${e.code}: ${step}${e.message}${errno}${hint}`;
 }
 
 /** The same facts for --log-format json and machines. */

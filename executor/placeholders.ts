@@ -19,7 +19,7 @@ export function fillStep(step: Step, p: RunPlace): Step {
     const v = args[a.name];
     if (!a.placeholders || typeof v !== 'string') continue;
     const filled = v.replaceAll('{state}', p.state).replaceAll('{id}', p.id);
-    const relativeCgroup = step.kind.startsWith('cgroup.') && a.name === 'path' && !filled.startsWith('/');
+    const relativeCgroup = (step.kind.startsWith('cgroup.') || step.kind === 'mount.cgroup') && a.name === 'path' && !filled.startsWith('/');
     args[a.name] = relativeCgroup ? `${p.cgroupParent.replace(/\/$/, '')}/${filled}` : filled;
   }
   return { ...step, args };

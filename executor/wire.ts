@@ -110,17 +110,19 @@ const makedev = (major: number, minor: number) =>
 
 const SAFE = MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
-function cgroupMounts(dst: string, names: string[], layout: CgroupMount[]): WireOp[] {
+/** path: no cgroup namespace, so the container's own cgroup is bound from the host (as runc does). */
+function cgroupMounts(dst: string, names: string[], layout: CgroupMount[], path?: string): WireOp[] {
   const [flags] = flagBits(names);
   const at = (sub: string) => (sub ? `${dst}/${sub}` : dst);
+  const own = (m: CgroupMount) => mount(`${m.host}${path}`, at(m.sub), '', flags | MS.BIND | MS.REC);
   return layout.flatMap((m): WireOp[] => {
     switch (m.kind) {
       case 'tmpfs':
         return [mount('tmpfs', at(m.sub), 'tmpfs', SAFE, 'mode=755')];
       case 'cgroup':
-        return [mount('cgroup', at(m.sub), 'cgroup', flags, m.data)];
+        return [path ? own(m) : mount('cgroup', at(m.sub), 'cgroup', flags, m.data)];
       case 'cgroup2':
-        return [mount('cgroup2', at(m.sub), 'cgroup2', flags)];
+        return [path ? own(m) : mount('cgroup2', at(m.sub), 'cgroup2', flags)];
       case 'symlink':
         return [op(Op.SYMLINK, S(m.data ?? ''), S(at(m.sub)))];
       case 'remount-ro':
@@ -158,7 +160,7 @@ const encoders: Record<InitKind, (s: Step, cgroups: CgroupMount[]) => WireOp[]> 
     const [flags, prop] = flagBits(list(s, 'flags'));
     return [mount(str(s, 'src'), str(s, 'dst'), '', flags | MS.BIND, '', prop)];
   },
-  'mount.cgroup': (s, cgroups) => cgroupMounts(str(s, 'dst'), list(s, 'flags'), cgroups),
+  'mount.cgroup': (s, cgroups) => cgroupMounts(str(s, 'dst'), list(s, 'flags'), cgroups, s.args.path as string | undefined),
   'rootfs.pivot': () => [op(Op.PIVOT)],
   'rootfs.readonly': () => [mount('', '/', '', MS.REMOUNT | MS.BIND | MS.RDONLY)],
   'fs.mask': (s) => [op(Op.MASK, S(str(s, 'path')))],

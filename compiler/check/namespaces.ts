@@ -30,7 +30,6 @@ export function checkNamespaces(spec: Spec, origins: Origins): CtcError[] {
   if (spec.hostname !== undefined) need('uts', 'setting the hostname', 'hostname');
   if (spec.domainname !== undefined) need('uts', 'setting the domain name', 'domainname');
   spec.mounts.forEach((m, i) => {
-    if (m.type === 'cgroup' || m.type === 'cgroup2') need('cgroup', `mounting cgroups at ${m.destination}`, `mounts[${i}]`);
     if (m.type === 'mqueue') need('ipc', `mounting mqueue at ${m.destination}`, `mounts[${i}]`);
   });
   return errors;

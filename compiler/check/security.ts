@@ -17,16 +17,6 @@ export function checkSecurity(spec: Spec, origins: Origins): CtcError[] {
         }
       });
     }
-    const { ambient, permitted, inheritable } = p.capabilities;
-    const loose = ambient.filter((c) => !permitted.includes(c) || !inheritable.includes(c));
-    if (loose.length) {
-      errors.push(
-        new CtcError('CT_CAP_UNKNOWN', `process.capabilities.ambient: ${loose.join(', ')} must also be permitted and inheritable`, {
-          source: at('process.capabilities.ambient'),
-          hint: 'the kernel only raises ambient capabilities that are in both sets',
-        }),
-      );
-    }
   }
   const seen = new Set<string>();
   p.rlimits.forEach((r, i) => {

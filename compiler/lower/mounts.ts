@@ -7,20 +7,21 @@ import type { Emitter } from './emit.ts';
 export function lowerMounts(spec: Spec, out: Emitter): void {
   spec.mounts.forEach((m, i) => {
     const cause = `mounts[${i}]`;
-    lowerMount(m, cause, out, spec.mountLabel);
+    lowerMount(m, cause, out, spec);
     // A fresh /dev gets the devices the runtime spec requires.
     if (m.destination === '/dev' && m.type === 'tmpfs') lowerDevices(cause, out);
   });
   spec.devices.forEach((d, i) => out.emit('dev.node', { ...d }, `devices[${i}]`));
 }
 
-function lowerMount(m: SpecMount, cause: string, out: Emitter, mountLabel?: string): void {
+function lowerMount(m: SpecMount, cause: string, out: Emitter, { mountLabel, namespaces, cgroupsPath }: Spec): void {
   const flags = m.options.filter((o) => !isDataOption(o));
   if (isBind(m)) {
     const withBind = flags.includes('bind') || flags.includes('rbind') ? flags : ['rbind', ...flags];
     out.emit('mount.bind', { src: m.source, dst: m.destination, flags: withBind }, cause);
   } else if (m.type === 'cgroup' || m.type === 'cgroup2') {
-    out.emit('mount.cgroup', { dst: m.destination, flags }, cause);
+    // Without a cgroup namespace a fresh cgroup mount would show the host's whole tree: the container's own cgroup is bound instead.
+    out.emit('mount.cgroup', { dst: m.destination, flags, ...(namespaces.includes('cgroup') ? {} : { path: cgroupsPath }) }, cause);
   } else {
     // SELinux labels what the container mounts itself; host paths keep theirs.
     const label = mountLabel !== undefined && ['tmpfs', 'devpts', 'mqueue'].includes(m.type) ? [`context="${mountLabel}"`] : [];

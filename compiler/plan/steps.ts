@@ -155,9 +155,9 @@ export const stepKinds = {
   },
   'mount.cgroup': {
     actor: 'init',
-    args: [a('dst', 'str'), a('flags', 'names', true)],
+    args: [a('dst', 'str'), a('flags', 'names', true), { ...place('path'), optional: true }],
     subject: 'dst',
-    doc: "mount the container's cgroups: each v1 hierarchy under a tmpfs, or the v2 tree, as the host has them",
+    doc: "mount the container's cgroups: each v1 hierarchy under a tmpfs, or the v2 tree, as the host has them; with path (no cgroup namespace), the container's own cgroup bound from the host in each, as runc does",
   },
   'rootfs.pivot': {
     actor: 'init',

@@ -24,6 +24,8 @@ export interface CgroupMount {
   sub: string;
   /** cgroup v1 controllers (data), or the symlink's target */
   data?: string;
+  /** cgroup, cgroup2: where the host has this hierarchy mounted */
+  host?: string;
 }
 
 export interface CgroupDriver {

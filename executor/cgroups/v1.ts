@@ -202,11 +202,11 @@ export class CgroupV1 implements CgroupDriver {
     const out: CgroupMount[] = [{ kind: 'tmpfs', sub: '' }];
     for (const h of this.hierarchies) {
       const sub = basename(h.mountpoint);
-      out.push({ kind: 'cgroup', sub, data: h.controllers.join(',') });
+      out.push({ kind: 'cgroup', sub, data: h.controllers.join(','), host: h.mountpoint });
       // Co-mounted controllers (cpu,cpuacct) are also reachable by each name.
       for (const c of h.controllers) if (c !== sub && !c.startsWith('name=')) out.push({ kind: 'symlink', sub: c, data: sub });
     }
-    if (this.unified) out.push({ kind: 'cgroup2', sub: basename(this.unified.root) });
+    if (this.unified) out.push({ kind: 'cgroup2', sub: basename(this.unified.root), host: this.unified.root });
     out.push({ kind: 'remount-ro', sub: '' });
     return out;
   }

@@ -100,7 +100,7 @@ export class CgroupV2 implements CgroupDriver {
   }
 
   mounts(): CgroupMount[] {
-    return [{ kind: 'cgroup2', sub: '' }];
+    return [{ kind: 'cgroup2', sub: '', host: this.root }];
   }
 
   async freeze(path: string): Promise<void> {

@@ -107,4 +107,30 @@ test('ctc spec + a busybox rootfs: ctc builds it to a plan, and runc runs it', (
   rmSync(bundle, { recursive: true });
 });
 
+test("runc's own default config (`runc spec`) runs under ctc as it is, as under runc", () => {
+  const id = `runc-spec-${process.pid}`;
+  const bundle = join(tmp.dir, id);
+  mkdirSync(join(bundle, 'rootfs', 'bin'), { recursive: true });
+  copyFileSync('/usr/bin/busybox', join(bundle, 'rootfs', 'bin', 'busybox'));
+  for (const applet of ['sh', 'cat', 'grep', 'ls']) symlinkSync('busybox', join(bundle, 'rootfs', 'bin', applet));
+  assert.is(spawnSync(RUNC, ['spec'], { cwd: bundle }).status, 0);
+  const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+  // Only what a caller changes anyway: no terminal, the command, and a cgroup where the residue check looks.
+  config.process.terminal = false;
+  config.process.args = ['sh', '-c', 'grep CapAmb /proc/self/status; ls /sys/fs/cgroup/pids/ | grep -c "^ctc$"; exit 0'];
+  config.linux.cgroupsPath = `/ctc/${id}`;
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config, null, 2));
+  const before = hostResidue();
+  const r = ctc(['run', '--bundle', bundle, id]);
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stderr, /config\.json:\d+:\d+: warning CT_CAP_AMBIENT: .*CAP_KILL/, 'the ambient capabilities the kernel would not raise are named');
+  const [amb, hostDirs] = r.stdout.trim().split('\n');
+  assert.match(amb, /^CapAmb:\s+0+$/);
+  if (existsSync('/sys/fs/cgroup/pids')) assert.is(hostDirs, '0', 'no cgroup namespace: the container sees its own cgroup, not the host tree');
+  assert.equal(hostResidue(), before);
+  const theirs = runc(bundle, id);
+  assert.is(theirs.status, 0, theirs.stderr);
+  assert.is(theirs.stdout, r.stdout, 'runc shows the container the same');
+});
+
 test.run();

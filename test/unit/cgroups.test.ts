@@ -35,12 +35,12 @@ test('mountinfo: v1 hierarchies with their controllers, and the cgroup2 mount', 
   const v1 = new CgroupV1(sample);
   assert.equal(v1.mounts(), [
     { kind: 'tmpfs', sub: '' },
-    { kind: 'cgroup', sub: 'systemd', data: 'name=systemd' },
-    { kind: 'cgroup', sub: 'cpu,cpuacct', data: 'cpu,cpuacct' },
+    { kind: 'cgroup', sub: 'systemd', data: 'name=systemd', host: '/sys/fs/cgroup/systemd' },
+    { kind: 'cgroup', sub: 'cpu,cpuacct', data: 'cpu,cpuacct', host: '/sys/fs/cgroup/cpu,cpuacct' },
     { kind: 'symlink', sub: 'cpu', data: 'cpu,cpuacct' },
     { kind: 'symlink', sub: 'cpuacct', data: 'cpu,cpuacct' },
-    { kind: 'cgroup', sub: 'memory', data: 'memory' },
-    { kind: 'cgroup2', sub: 'unified' },
+    { kind: 'cgroup', sub: 'memory', data: 'memory', host: '/sys/fs/cgroup/memory' },
+    { kind: 'cgroup2', sub: 'unified', host: '/sys/fs/cgroup/unified' },
     { kind: 'remount-ro', sub: '' },
   ]);
 });

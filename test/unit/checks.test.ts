@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { check } from '../../compiler/check/index.ts';
+import { relax } from '../../compiler/check/relax.ts';
 import { CtcError, CtcErrors } from '../../compiler/error.ts';
 import { type Origins, type Spec, defaultEnv } from '../../compiler/spec.ts';
 import { hostRootfs } from '../../stdlib/rootfs.ts';
@@ -97,7 +98,7 @@ test('namespaces: duplicates, not-yet ones, and ones a setting needs', () => {
   const s = base();
   s.namespaces = ['mount', 'pid', 'pid', 'user'];
   s.hostname = 'web';
-  s.mounts = [{ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [] }];
+  s.mounts = [{ destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: [] }];
   assert.equal(
     codes(s).map(([c]) => c),
     ['CT_NS_DUPLICATE', 'CT_NS_UNSUPPORTED', 'CT_NS_REQUIRED', 'CT_NS_REQUIRED'],
@@ -108,6 +109,18 @@ test('an empty command is refused', () => {
   const s = base();
   s.process.args = [];
   assert.equal(codes(s).map(([c]) => c), ['CT_PROCESS_ARGS']);
+});
+
+test('ambient capabilities the kernel would not raise are left out of the plan, with a warning (runc accepts them)', () => {
+  const s = base();
+  const caps = ['CAP_KILL', 'CAP_CHOWN'];
+  s.process.capabilities = { bounding: caps, effective: caps, permitted: caps, inheritable: ['CAP_CHOWN'], ambient: ['CAP_KILL', 'CAP_CHOWN'] };
+  const { spec, warnings } = relax(s, new Map([['process.capabilities.ambient', 'config.json:30:7']]));
+  assert.equal(spec.process.capabilities?.ambient, ['CAP_CHOWN']);
+  assert.equal(warnings.map((w) => [w.code, w.source]), [['CT_CAP_AMBIENT', 'config.json:30:7']]);
+  assert.match(warnings[0].message, /CAP_KILL left out/);
+  assert.equal(codes(spec), []);
+  assert.equal(relax(spec, origins).warnings, [], 'nothing to say about a consistent set');
 });
 
 test.run();
