@@ -15,11 +15,26 @@ const [out, planDir, ...examples] = process.argv.slice(2);
 const runs = Number(process.env.BENCH_BUILD_WARM || 30);
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 
-// Use exactly the compiler `ctc build` runs: the chunk dist/ctc.mjs imports for it.
-const cli = readFileSync(join(dist, 'ctc.mjs'), 'utf8');
-const chunk = cli.match(/import\("(\.\/chunks\/build-[\w-]+\.mjs)"\)/)?.[1];
-if (!chunk) throw new Error('bench: cannot find the build chunk in dist/ctc.mjs (did the bundle layout change?)');
-const { build } = await import(pathToFileURL(join(dist, chunk)).href);
+// Use exactly the compiler `ctc build` runs: the chunk of dist/ that exports
+// compiler/build.ts, found by following the CLI's dynamic imports.
+async function findCompiler() {
+  const seen = new Set();
+  const queue = ['ctc.mjs'];
+  while (queue.length) {
+    const file = queue.shift();
+    const text = readFileSync(join(dist, file), 'utf8');
+    for (const [, rel] of text.matchAll(/import\("\.\/(?:chunks\/)?([\w-]+\.mjs)"\)/g)) {
+      const chunk = `chunks/${rel}`;
+      if (seen.has(chunk)) continue;
+      seen.add(chunk);
+      const m = await import(pathToFileURL(join(dist, chunk)).href);
+      if (typeof m.build === 'function' && typeof m.defaultPlanPath === 'function') return m.build;
+      queue.push(chunk);
+    }
+  }
+  throw new Error('bench: cannot find the compiler chunk in dist/ (did the bundle layout change?)');
+}
+const build = await findCompiler();
 
 const planOf = (src) => join(planDir, `${basename(src, '.ct.ts')}.warm.plan`);
 const once = async (src) => writeFileSync(planOf(src), (await build(src)).text);

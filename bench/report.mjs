@@ -127,11 +127,8 @@ config.json from \`runc spec\`, process \`/bin/true\`, no terminal), each with
 its own \`--root\` in a temp dir, interleaved in one hyperfine invocation per
 benchmark, in one private mount namespace. crun on this host:
 ${machine.find(([k]) => k === 'crun on this host')?.[1] ?? '?'}.
-Two adjustments of runc's default config, made for ctc (which refuses the
-default as it is; see bench/README.md) and applied to all three: the ambient
-capabilities are removed (runc's default lists them without the inheritable
-set, so the kernel never raised them anyway) and a cgroup namespace is added
-(ctc refuses the default cgroup mount without one).
+The config is \`runc spec\`'s with only the process, the terminal and the
+root path changed (see bench/README.md).
 
 ${launcher ? `ctc ran as its native launcher (\`dist/ctc\`), which hands a bundle it has
 not run before to the TypeScript CLI (Node); that leaves a cached "run image"

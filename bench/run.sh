@@ -165,9 +165,6 @@ const c = JSON.parse(fs.readFileSync(src, 'utf8'));
 c.process.args = args;
 c.process.terminal = false;
 c.root.path = rootfs;
-delete c.process.capabilities.ambient;           // WORKAROUND (ctc): CT_CAP_UNKNOWN
-if (!c.linux.namespaces.some((n) => n.type === 'cgroup'))
-  c.linux.namespaces.push({ type: 'cgroup' });   // WORKAROUND (ctc): CT_NS_REQUIRED
 fs.writeFileSync(dst, JSON.stringify(c, null, 2));
 EOF
 }

@@ -2,7 +2,7 @@
 // and the bundled CLI. Runs at `npm install` / `npm ci` (the prepare script).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,6 +39,8 @@ function buildHelper() {
 
 async function bundleCli() {
   const { build } = await import('esbuild');
+  rmSync(join(dist, 'chunks'), { recursive: true, force: true }); // chunks of earlier builds
+
   await build({
     entryPoints: { ctc: join(root, 'cli', 'main.ts') },
     outdir: dist,

@@ -265,29 +265,25 @@ static int poll_value(const char *dir, const char *file, const char *want)
   return -ETIMEDOUT;
 }
 
+/* Writes value to root/path/file (if it exists), then polls root/path/check until it holds want. */
+static int thaw_in(const char *root, const char *path, const char *file, const char *value, const char *check, const char *want)
+{
+  char *dir = join2(root, path), target[4200];
+  snprintf(target, sizeof target, "%s/%s", dir, file);
+  int r = exists(target) ? write_value(target, value) : 0;
+  if (!r && exists(target))
+    r = poll_value(dir, check, want);
+  free(dir);
+  return r;
+}
+
 int cg_thaw(const char *path)
 {
-  char file[4200];
-  if (pure_v2) {
-    char *dir = join2(unified, path);
-    snprintf(file, sizeof file, "%s/cgroup.freeze", dir);
-    int r = exists(file) ? write_value(file, "0") : 0;
-    if (!r && exists(file))
-      r = poll_value(dir, "cgroup.events", "frozen 0");
-    free(dir);
-    return r;
-  }
-  for (size_t k = 0; k < nv1; k++) {
-    if (!v1[k].freezer)
-      continue;
-    char *dir = join2(v1[k].mount, path);
-    snprintf(file, sizeof file, "%s/freezer.state", dir);
-    int r = exists(file) ? write_value(file, "THAWED") : 0;
-    if (!r && exists(file))
-      r = poll_value(dir, "freezer.state", "THAWED");
-    free(dir);
-    return r;
-  }
+  if (pure_v2)
+    return thaw_in(unified, path, "cgroup.freeze", "0", "cgroup.events", "frozen 0");
+  for (size_t k = 0; k < nv1; k++)
+    if (v1[k].freezer)
+      return thaw_in(v1[k].mount, path, "freezer.state", "THAWED", "freezer.state", "THAWED");
   return 0;
 }
 

@@ -230,6 +230,23 @@ static int add_init(struct buf *b, const struct run_opts *o, const struct rec *r
   return 0;
 }
 
+/* The program: wire.h's header, then the records in body (freed). */
+static void finish_program(struct buf *out, struct buf *body, uint32_t clone_flags, uint32_t spawn, uint32_t fail, uint32_t nops)
+{
+  struct ctc_wire_header h = {
+    .magic = CTC_WIRE_MAGIC,
+    .version = CTC_WIRE_VERSION,
+    .clone_flags = clone_flags,
+    .spawn_step = spawn,
+    .fail_step = fail,
+    .nops = nops,
+    .body_len = (uint32_t)body->len,
+  };
+  buf_add(out, &h, sizeof h);
+  buf_add(out, body->p, body->len);
+  buf_free(body);
+}
+
 static uint16_t init_op(const struct rec *r)
 {
   uint16_t op = 0;
@@ -296,18 +313,7 @@ int image_program(const struct image *img, const struct run_opts *o, struct buf 
   free(dir);
   uint64_t flags;
   memcpy(&flags, img->r[0].a[5].p, 8);
-  struct ctc_wire_header h = {
-    .magic = CTC_WIRE_MAGIC,
-    .version = CTC_WIRE_VERSION,
-    .clone_flags = (uint32_t)flags,
-    .spawn_step = spawn,
-    .fail_step = o->fail_step,
-    .nops = nops,
-    .body_len = (uint32_t)body.len,
-  };
-  buf_add(out, &h, sizeof h);
-  buf_add(out, body.p, body.len);
-  buf_free(&body);
+  finish_program(out, &body, (uint32_t)flags, spawn, o->fail_step, nops);
   return 0;
 }
 
@@ -379,15 +385,6 @@ int image_exec_program(const struct image *img, const struct run_opts *o, const 
     buf_free(&body);
     return -1;
   }
-  struct ctc_wire_header h = {
-    .magic = CTC_WIRE_MAGIC,
-    .version = CTC_WIRE_VERSION,
-    .spawn_step = spawn,
-    .nops = nops,
-    .body_len = (uint32_t)body.len,
-  };
-  buf_add(out, &h, sizeof h);
-  buf_add(out, body.p, body.len);
-  buf_free(&body);
+  finish_program(out, &body, 0, spawn, 0, nops);
   return 0;
 }
