@@ -7,7 +7,8 @@ export function stepKindsMarkdown(): string {
   const rows = Object.entries(stepKinds as Record<string, KindSpec>).map(([kind, k]) => {
     const args = k.args.map((a) => (a.optional ? `[${a.name}]` : a.name)).join(' ');
     const undo = k.undo ? ` Undo: ${k.undo}.` : '';
-    return `| \`${kind}\` | ${k.actor} | ${args} | ${k.doc}.${undo} |`;
+    const syscalls = k.syscalls.map((s) => `\`${s}\``).join(' ');
+    return `| \`${kind}\` | ${k.actor} | ${args} | ${k.doc}.${undo} | ${syscalls} |`;
   });
-  return ['| kind | actor | arguments | what it does |', '| --- | --- | --- | --- |', ...rows].join('\n');
+  return ['| kind | actor | arguments | what it does | syscalls |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
 }

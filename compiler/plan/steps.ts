@@ -28,12 +28,17 @@ export interface KindSpec {
   subject?: string;
   /** what undoes it on rollback (host steps; init steps vanish with the init) */
   undo?: string;
+  /** the system calls that apply it, in the order they happen (what `ctc explain` shows) */
+  syscalls: readonly string[];
   doc: string;
 }
 
-const a = (name: string, type: ArgType, optional = false): ArgSpec => ({ name, type, optional });
+// Generic so the table keeps each argument's literal name and type: StepOf<K> reads them.
+function a<const N extends string, const T extends ArgType, const O extends boolean = false>(name: N, type: T, optional?: O): { name: N; type: T; optional: O } {
+  return { name, type, optional: (optional ?? false) as O };
+}
 /** A string argument naming a run-time place: the state dir, a cgroup. */
-const place = (name: string): ArgSpec => ({ name, type: 'str', placeholders: true });
+const place = <const N extends string>(name: N) => ({ name, type: 'str' as const, placeholders: true }) satisfies ArgSpec;
 
 export const stepKinds = {
   'state.create': {
@@ -41,6 +46,7 @@ export const stepKinds = {
     args: [place('dir')],
     subject: 'dir',
     undo: 'remove the state dir and what ctc wrote in it',
+    syscalls: ['mkdir', 'openat', 'write'],
     doc: 'create the container state dir, which holds the journal',
   },
   'cgroup.create': {
@@ -48,18 +54,21 @@ export const stepKinds = {
     args: [place('path')],
     subject: 'path',
     undo: 'kill what is left in the cgroup, then remove it',
+    syscalls: ['mkdir'],
     doc: 'create the cgroup (every v1 hierarchy, or the v2 tree)',
   },
   'cgroup.limit': {
     actor: 'host',
     args: [place('path'), a('key', 'str'), a('value', 'str')],
     subject: 'key',
+    syscalls: ['openat', 'write'],
     doc: 'set a limit; the cgroup driver maps the key to v1 or v2 files',
   },
   'cgroup.devices': {
     actor: 'host',
     args: [place('path'), a('rules', 'strs')],
     subject: 'path',
+    syscalls: ['openat', 'write', 'bpf'],
     doc: 'set the device rules, in order, last match wins (v1: devices.deny/allow)',
   },
   'ns.clone': {
@@ -67,210 +76,246 @@ export const stepKinds = {
     args: [a('ns', 'names')],
     subject: 'ns',
     undo: 'kill the init and wait for it',
+    syscalls: ['clone'],
     doc: 'start ctc-init, which clones the container init into new namespaces; the init waits',
   },
   'cgroup.join': {
     actor: 'host',
     args: [place('path')],
     subject: 'path',
+    syscalls: ['openat', 'write'],
     doc: 'move the waiting init into the cgroup, before any container code runs',
   },
   'proc.oom-score': {
     actor: 'host',
     args: [a('value', 'int')],
     subject: 'value',
+    syscalls: ['openat', 'write'],
     doc: "set the init's oom_score_adj",
   },
   'ns.unshare': {
     actor: 'init',
     args: [a('ns', 'names')],
     subject: 'ns',
+    syscalls: ['unshare'],
     doc: 'unshare more namespaces from inside (cgroup: after joining, so the cgroup is the root)',
   },
   'mount.propagation': {
     actor: 'init',
     args: [a('path', 'str'), a('mode', 'str')],
     subject: 'path',
+    syscalls: ['mount'],
     doc: 'change mount propagation, so no mount leaks to the host',
   },
   'net.up': {
     actor: 'init',
     args: [a('dev', 'str')],
     subject: 'dev',
+    syscalls: ['socket', 'ioctl'],
     doc: 'bring a network interface up',
   },
   'rootfs.tmpfs': {
     actor: 'init',
     args: [place('dir')],
     subject: 'dir',
+    syscalls: ['mount'],
     doc: 'mount a fresh tmpfs as the container root',
   },
   'rootfs.bind': {
     actor: 'init',
     args: [a('dir', 'str')],
     subject: 'dir',
+    syscalls: ['mount'],
     doc: 'bind-mount a prepared directory as the container root',
   },
   'rootfs.mirror': {
     actor: 'init',
     args: [a('path', 'str')],
     subject: 'path',
+    syscalls: ['openat2', 'mount'],
     doc: "copy the host's path into the root: symlinks as symlinks, the rest as read-only binds; absent paths are skipped",
   },
   'fs.mkdir': {
     actor: 'init',
     args: [a('path', 'str'), a('mode', 'mode')],
     subject: 'path',
+    syscalls: ['openat2', 'mkdirat', 'fchmod'],
     doc: 'create a directory in the root',
   },
   'fs.write': {
     actor: 'init',
     args: [a('path', 'str'), a('mode', 'mode'), a('data', 'str')],
     subject: 'path',
+    syscalls: ['openat2', 'openat', 'write', 'fchmod'],
     doc: 'write a file in the root',
   },
   'fs.symlink': {
     actor: 'init',
     args: [a('path', 'str'), a('target', 'str')],
     subject: 'path',
+    syscalls: ['openat2', 'symlinkat'],
     doc: 'create a symlink in the root',
   },
   'dev.node': {
     actor: 'init',
     args: [a('path', 'str'), a('type', 'str'), a('major', 'int'), a('minor', 'int'), a('mode', 'mode'), a('uid', 'int'), a('gid', 'int')],
     subject: 'path',
+    syscalls: ['openat2', 'mknodat', 'fchownat', 'fchmodat'],
     doc: 'create a device node',
   },
   'mount.fs': {
     actor: 'init',
     args: [a('type', 'str'), a('src', 'str'), a('dst', 'str'), a('flags', 'names', true), a('data', 'str', true)],
     subject: 'dst',
+    syscalls: ['openat2', 'mount'],
     doc: 'mount a filesystem in the root',
   },
   'mount.bind': {
     actor: 'init',
     args: [a('src', 'str'), a('dst', 'str'), a('flags', 'names', true)],
     subject: 'dst',
+    syscalls: ['openat2', 'mount'],
     doc: 'bind-mount a host path into the root',
   },
   'mount.cgroup': {
     actor: 'init',
     args: [a('dst', 'str'), a('flags', 'names', true), { ...place('path'), optional: true }],
     subject: 'dst',
+    syscalls: ['openat2', 'mount'],
     doc: "mount the container's cgroups: each v1 hierarchy under a tmpfs, or the v2 tree, as the host has them; with path (no cgroup namespace), the container's own cgroup bound from the host in each, as runc does",
   },
   'rootfs.pivot': {
     actor: 'init',
     args: [],
+    syscalls: ['pivot_root', 'umount2', 'chdir'],
     doc: 'pivot_root into the root and detach the old one',
   },
   'rootfs.readonly': {
     actor: 'init',
     args: [],
+    syscalls: ['mount'],
     doc: 'remount the root read-only, once every mount is in place',
   },
   'proc.sysctl': {
     actor: 'init',
     args: [a('key', 'str'), a('value', 'str')],
     subject: 'key',
+    syscalls: ['openat', 'write'],
     doc: "set a namespaced kernel parameter in the container's /proc/sys",
   },
   'fs.mask': {
     actor: 'init',
     args: [a('path', 'str')],
     subject: 'path',
+    syscalls: ['openat2', 'mount'],
     doc: 'hide a path: an empty read-only tmpfs over a directory, /dev/null over a file; absent paths are skipped',
   },
   'fs.readonly': {
     actor: 'init',
     args: [a('path', 'str')],
     subject: 'path',
+    syscalls: ['openat2', 'mount'],
     doc: 'make a path read-only (bound onto itself, remounted ro); absent paths are skipped',
   },
   'uts.hostname': {
     actor: 'init',
     args: [a('name', 'str')],
     subject: 'name',
+    syscalls: ['sethostname'],
     doc: 'set the hostname',
   },
   'uts.domainname': {
     actor: 'init',
     args: [a('name', 'str')],
     subject: 'name',
+    syscalls: ['setdomainname'],
     doc: 'set the NIS domain name',
   },
   'proc.tty': {
     actor: 'init',
     args: [a('rows', 'int', true), a('cols', 'int', true)],
+    syscalls: ['openat', 'ioctl', 'setsid', 'dup3', 'sendmsg'],
     doc: "give the process a new pseudo-terminal as stdio; the master goes to the console socket or to ctc run -t",
   },
   'proc.rlimit': {
     actor: 'init',
     args: [a('type', 'str'), a('soft', 'str'), a('hard', 'str')],
     subject: 'type',
+    syscalls: ['setrlimit'],
     doc: 'set a resource limit (a number, or unlimited)',
   },
   'proc.umask': {
     actor: 'init',
     args: [a('mask', 'mode')],
     subject: 'mask',
+    syscalls: ['umask'],
     doc: 'set the file mode creation mask',
   },
   'proc.bounding': {
     actor: 'init',
     args: [a('caps', 'names')],
     subject: 'caps',
+    syscalls: ['prctl'],
     doc: 'drop every capability not listed from the bounding set, for good (needs root: before proc.user)',
   },
   'proc.user': {
     actor: 'init',
     args: [a('uid', 'int', true), a('gid', 'int', true), a('name', 'str', true), a('groups', 'ints', true), a('keepcaps', 'int', true)],
     subject: 'uid',
+    syscalls: ['prctl', 'setgroups', 'setgid', 'setuid'],
     doc: "set supplementary groups, gid, then uid (or a user by name, looked up in the container's /etc/passwd and /etc/group when it runs); keepcaps=1 keeps the permitted capabilities across the switch",
   },
   'proc.caps': {
     actor: 'init',
     args: [a('effective', 'names'), a('permitted', 'names'), a('inheritable', 'names'), a('ambient', 'names')],
+    syscalls: ['capset', 'prctl'],
     doc: 'set the capability sets as the target user, then raise the ambient ones',
   },
   'proc.no-new-privs': {
     actor: 'init',
     args: [],
+    syscalls: ['prctl'],
     doc: 'set no_new_privs: setuid programs and file capabilities gain nothing',
   },
   'proc.apparmor': {
     actor: 'init',
     args: [a('profile', 'str')],
     subject: 'profile',
+    syscalls: ['openat', 'write'],
     doc: 'the AppArmor profile the process enters at exec (refused on a host without AppArmor)',
   },
   'proc.selinux': {
     actor: 'init',
     args: [a('label', 'str')],
     subject: 'label',
+    syscalls: ['openat', 'write'],
     doc: 'the SELinux context the process enters at exec (refused on a host without SELinux)',
   },
   'proc.seccomp': {
     actor: 'init',
     args: [a('default', 'str'), a('arches', 'names'), a('flags', 'names', true), a('rules', 'strs'), a('size', 'int'), a('sha256', 'str')],
+    syscalls: ['seccomp'],
     doc: 'load the seccomp filter compiled from these rules (first match decides, else the default); size is its instruction count and sha256 its digest, checked when it runs',
   },
   'proc.pdeathsig': {
     actor: 'init',
     args: [a('signal', 'str')],
     subject: 'signal',
+    syscalls: ['prctl'],
     doc: "the signal the process gets when its parent (ctc's monitor) dies",
   },
   'proc.cwd': {
     actor: 'init',
     args: [a('dir', 'str')],
     subject: 'dir',
+    syscalls: ['chdir'],
     doc: 'change to the working directory',
   },
   'proc.exec': {
     actor: 'init',
     args: [a('args', 'strs'), a('env', 'strs')],
     subject: 'args',
+    syscalls: ['execve'],
     doc: "execute the container's process (a bare name is searched in its PATH)",
   },
 } as const satisfies Record<string, KindSpec>;
@@ -289,6 +334,27 @@ export interface Step {
   /** file:line:col of what caused it */
   source?: string;
 }
+
+/** What each argument type holds once parsed. */
+export interface ArgValues {
+  str: string;
+  int: number;
+  mode: number;
+  names: string[];
+  strs: string[];
+  ints: number[];
+}
+
+type ArgsSpecOf<K extends StepKind> = (typeof stepKinds)[K]['args'][number];
+/** A kind's arguments by name, typed from the table; optional ones may be absent. */
+export type ArgsOf<K extends StepKind> = {
+  [A in ArgsSpecOf<K> as A extends { optional: true } ? never : A['name']]: ArgValues[A['type']];
+} & {
+  [A in ArgsSpecOf<K> as A extends { optional: true } ? A['name'] : never]?: ArgValues[A['type']];
+};
+
+/** A step of one kind, its arguments typed: what policy rules read. */
+export type StepOf<K extends StepKind> = Omit<Step, 'kind' | 'args'> & { kind: K; args: ArgsOf<K> };
 
 export interface Plan {
   version: 1;
