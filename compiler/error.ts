@@ -42,6 +42,9 @@ export type ErrorCode =
   | 'CT_PLAN_VERSION'
   | 'CT_PLAN_NONE'
   | 'CT_PLAN_AMBIGUOUS'
+  | 'CT_PLAN_STALE' // ctc check: a committed plan is not what its source builds to now, or is missing
+  | 'CT_GIT' // ctc diff REV: git failed, or the source is not in a repository
+  | 'CT_GIT_REVISION' // ctc diff REV: no such revision, or the source does not exist at it
   // running
   | 'CT_NOT_ROOT'
   | 'CT_HELPER_MISSING'
@@ -55,6 +58,11 @@ export type ErrorCode =
   | 'CT_NOT_FOUND' // no container with that id
   | 'CT_BAD_STATE' // the container's status does not allow the operation
   | 'CT_ID' // an invalid container id
+  // ctc lint and ctc explain
+  | 'CT_CONFIG' // the project's ctc config: unknown key, rule or option, a value of the wrong type, or unreadable
+  | 'CT_LINT_PLUGIN' // a lint plugin cannot be loaded, or does not export rules
+  | 'CT_LINT_RULE' // a lint rule threw while checking a plan
+  | 'CT_PLAN_STEP' // ctc explain: the plan has no such step
   // command line and files ctc writes
   | 'CT_USAGE'
   | 'CT_EXISTS' // a file ctc would create is already there (runc spec: "File config.json exists")
