@@ -12,16 +12,24 @@ function warnAboutHost(steps: Step[]): void {
   }
 }
 
-export const buildHelp = `usage: ctc build SRC [-o PLAN] [--emit-bundle DIR]
+export const buildHelp = `usage: ctc build SRC [-o PLAN] [--json] [--emit-bundle DIR]
 
 Compiles a container source (app.ct.ts, or an OCI runtime config.json) to a
 plan: the ordered kernel steps that will create it. Writes PLAN, by default
 next to SRC with the .plan ending (config.json: config.plan).
 
   -o PLAN              where to write the plan
+  --json               also print the plan as JSON on stdout (the plan file is
+                       still written): compiler/plan/schema/plan.v1.schema.json
   --emit-bundle DIR    instead, write an OCI bundle that runc can run:
                        DIR/config.json and, for hostRootfs(), DIR/rootfs
                        (with -o as well, the plan too)`;
+
+/** The plan as JSON, read back from its text: the same facts, as the schema describes them. */
+async function printJson(text: string, src: string): Promise<void> {
+  const [{ planJson }, { parsePlan }] = await Promise.all([import('../compiler/plan/json.ts'), import('../compiler/plan/text.ts')]);
+  process.stdout.write(JSON.stringify(planJson(parsePlan(text, src)), null, 2) + '\n');
+}
 
 /**
  * `inProcess`: compile here, as the build snapshot (cli/build-snapshot.ts)
@@ -31,6 +39,7 @@ export async function buildCommand(args: string[], { inProcess = false } = {}): 
   const { values, positionals } = parseCommand('build', args, {
     output: { type: 'string', short: 'o' },
     'emit-bundle': { type: 'string' },
+    json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return void console.log(buildHelp), 0;
@@ -46,6 +55,7 @@ export async function buildCommand(args: string[], { inProcess = false } = {}): 
   const { spec, plan, text, warnings } = await build(src);
   for (const w of warnings) process.stderr.write(`ctc: ${formatError(w, 'warning')}\n`);
   warnAboutHost(plan.steps);
+  if (values.json) await printJson(text, src);
   const bundleDir = values['emit-bundle'];
   if (bundleDir !== undefined) {
     const { writeBundle } = await import('../compiler/oci/bundle.ts');

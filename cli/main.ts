@@ -14,7 +14,10 @@ steps that create the container, and ctc runs plans. It also speaks runc's
 command line, so orchestrators can use it as their OCI runtime.
 
 compiler:
-  build SRC [-o PLAN]     compile app.ct.ts (or a config.json) to a plan
+  build SRC [-o PLAN]     compile app.ct.ts (or a config.json) to a plan (--json: print it as JSON)
+  check [SRC...]          is each committed plan what its source builds to now? (for CI)
+  diff OLD NEW            step-level diff of plans or sources, with risk notes
+  diff REV -- SRC...      the same, against the source as of a git revision
   spec                    write a default config.json, as runc spec does
 
 containers:
@@ -47,6 +50,8 @@ const resources = () => import('./resources.ts');
 
 const commands: Record<string, Command> = {
   build: async (args) => (await import('./build.ts')).buildCommand(args),
+  check: async (args) => (await import('./check.ts')).checkCommand(args),
+  diff: async (args) => (await import('./diff.ts')).diffCommand(args),
   spec: async (args) => (await import('./spec.ts')).specCommand(args),
   run: async (args, g) => (await import('./run.ts')).runCommand(args, g),
   create: async (args, g) => (await lifecycle()).createCommand(args, g),
