@@ -37,6 +37,9 @@ _Noreturn void hand_over(const char *extra_env)
 {
   if (extra_env)
     putenv((char *)extra_env);
+  /* ctc opens no network connection: Node need not load extra CA
+   * certificates at start (where set, ~90 ms of every start) */
+  unsetenv("NODE_EXTRA_CA_CERTS");
   int argc = 0;
   while (saved_argv[argc])
     argc++;

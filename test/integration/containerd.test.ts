@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { busyboxRootfs } from '../busybox.ts';
-import { cli, hostResidue, tempDir, until } from '../helpers.ts';
+import { hostResidue, root, tempDir, until } from '../helpers.ts';
 
+// What an orchestrator is given as its runtime binary: the launcher, `ctc` itself.
+const launcher = join(root, 'dist', 'ctc');
 const tmp = tempDir('ctc-containerd-');
 const sock = join(tmp.dir, 'containerd.sock');
 const rootfs = busyboxRootfs(tmp.dir);
@@ -68,7 +70,7 @@ const leftovers = (id: string) => [
 
 test('ctr run --rm with ctc as the runtime prints the output and returns the exit code', () => {
   const before = hostResidue();
-  const r = ctr('run', '--rm', '--runc-binary', cli, '--rootfs', rootfs, 'cd-fg', '/bin/sh', '-c', 'echo hi; exit 4');
+  const r = ctr('run', '--rm', '--runc-binary', launcher, '--rootfs', rootfs, 'cd-fg', '/bin/sh', '-c', 'echo hi; exit 4');
   assert.is(r.stdout, 'hi\n', r.stderr);
   assert.is(r.status, 4, r.stderr);
   assert.equal(leftovers('cd-fg'), []);
@@ -76,7 +78,7 @@ test('ctr run --rm with ctc as the runtime prints the output and returns the exi
 });
 
 test('ctr run -d, task exec, ps, pause/resume, kill and delete', async () => {
-  const r = ctr('run', '-d', '--runc-binary', cli, '--rootfs', rootfs, 'cd-bg', '/bin/sleep', '300');
+  const r = ctr('run', '-d', '--runc-binary', launcher, '--rootfs', rootfs, 'cd-bg', '/bin/sleep', '300');
   assert.is(r.status, 0, r.stderr);
   const e = ctr('task', 'exec', '--exec-id', 'e1', 'cd-bg', '/bin/sh', '-c', 'echo exec; exit 3');
   assert.is(e.stdout, 'exec\n', e.stderr);
