@@ -3,7 +3,8 @@
  *
  * Node takes longer to start than runc takes to run a container, so the hot
  * commands are answered here without it: `run` and `create` of a plan or a
- * bundle this host has run before, `start`, `delete`. Everything else, and
+ * bundle this host has run before, `start`, `state`, `kill`, `delete`,
+ * `exec`, and `build` of a .ct.ts from the build snapshot. Everything else, and
  * anything unusual in those (flags the launcher does not know, a plan not
  * seen before, a container in a state it does not expect), is handed to the
  * TypeScript CLI, the reference, by exec'ing `node dist/ctc.mjs` with the
@@ -23,7 +24,7 @@
  *   main.c       arguments, the hand-over to Node
  *   image.c      finding, checking and reading a run image; the program
  *   apply.c      run and create: host steps, ctc-init, state, rollback
- *   lifecycle.c  start and delete
+ *   lifecycle.c  start, delete, state, kill
  *   exec.c       exec
  *   build.c      build, started from the V8 snapshot without a Node in between
  *   helper.c     ctc-init: starting it, its messages
@@ -188,6 +189,8 @@ void load_state(const char *root, const char *id, struct state *s);
 const char *state_status(const struct state *s);
 int start_container(const char *root, const char *id); /* hands over unless it is simple */
 int delete_container(const char *root, const char *id, int force);
+int state_command(const char *root, const char *id);
+int kill_command(const char *root, char **args);
 
 /* ---- build.c ---- */
 /* `build X.ct.ts ...` straight from the build snapshot (cli/snapshot.ts), when usable. */

@@ -228,6 +228,10 @@ int main(int argc, char **argv)
     return run_or_create(!strcmp(cmd, "create"), argv, i + 1, root);
   if (!strcmp(cmd, "build"))
     return build_command(argv, rest);
+  if (!strcmp(cmd, "state") && rest[0] && rest[0][0] != '-' && !rest[1] && valid_id(rest[0]))
+    return state_command(root, rest[0]);
+  if (!strcmp(cmd, "kill") && rest[0] && valid_id(rest[0]))
+    return kill_command(root, rest);
   if (!strcmp(cmd, "exec"))
     return exec_command(root, rest);
   if (!strcmp(cmd, "start") && rest[0] && rest[0][0] != '-' && !rest[1] && valid_id(rest[0]))

@@ -127,6 +127,31 @@ test('create, start, delete: the same journal, state and cgroups as the TypeScri
   assert.is(c.state, ts.state);
 });
 
+test('state and kill: the same answers as the CLI, in every status', () => {
+  const stateRoot = join(tmp.dir, 'state-kill');
+  const id = 'nat-kill';
+  const dir = busyboxBundle(join(tmp.dir, id), { id, args: ['/bin/sleep', '60'] });
+  const same = (status: string) => {
+    const c = native(['--root', stateRoot, 'state', id], NO_NODE);
+    assert.is(c.status, 0, c.stderr);
+    assert.is(c.stdout, ctc(['--root', stateRoot, 'state', id]).stdout);
+    assert.is(JSON.parse(c.stdout).status, status);
+  };
+  assert.is(detached('ts', ['--root', stateRoot, 'create', '--bundle', dir, id]).status, 0);
+  try {
+    same('created');
+    assert.is(native(['--root', stateRoot, 'start', id], NO_NODE).status, 0);
+    same('running');
+    assert.is(native(['--root', stateRoot, 'kill', id, 'KILL'], NO_NODE).status, 0);
+    const end = Date.now() + 5000;
+    while (JSON.parse(ctc(['--root', stateRoot, 'state', id]).stdout).status !== 'stopped' && Date.now() < end);
+    same('stopped');
+    assert.ok(handedOver(native(['--root', stateRoot, 'kill', id, 'KILL'], NO_NODE)), 'a stopped container: the CLI refuses it');
+  } finally {
+    assert.is(native(['--root', stateRoot, 'delete', '--force', id], NO_NODE).status, 0);
+  }
+});
+
 test('exec: the same process as the TypeScript CLI makes, and a failed exec reported the same way', () => {
   const stateRoot = join(tmp.dir, 'state-exec');
   const id = 'nat-exec';
