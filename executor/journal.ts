@@ -3,7 +3,7 @@
 // Rollback and `delete --force` replay it backwards; every undo is safe to
 // repeat, so a crash halfway through an undo is recovered the same way.
 
-import { appendFileSync, fsyncSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type Undo =
@@ -32,14 +32,13 @@ export class Journal {
     if (this.file) this.write(entry);
   }
 
+  /**
+   * A write reaches the page cache before the change it undoes is made, so a
+   * crash of ctc finds it. No fsync: what the journal undoes (cgroups, mounts,
+   * processes) does not outlive the machine either.
+   */
   private write(entry: Undo): void {
     appendFileSync(this.file!, JSON.stringify(entry) + '\n');
-    const fd = openSync(this.file!, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
   }
 }
 
