@@ -6,7 +6,7 @@
 // wrapper that logs CTC_NATIVE_FAILED proves which side applied a failed run.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -79,6 +79,16 @@ test('a changed plan is never run from the image of the old one', () => {
   writeFileSync(file, readFileSync(file, 'utf8').replace('name=hello', 'name=other'));
   assert.ok(handedOver(native(['run', '--id', 'nat-old', file], NO_NODE)));
   assert.ok(handedOver(native(['run', '--id', 'nat-old', '--no-pivot', file], NO_NODE)), 'an option it does not know: handed over');
+});
+
+test('an image anybody but root could have written is not used', () => {
+  const file = plan('hello');
+  const cache = join(tmp.dir, 'open-cache');
+  mkdirSync(cache, { mode: 0o700 });
+  assert.is(ctc(['run', '--id', 'nat-trust', file], { env: { CTC_CACHE_DIR: cache } }).status, 0);
+  assert.is(native(['run', '--id', 'nat-trust', file], { ...NO_NODE, CTC_CACHE_DIR: cache }).status, 0, 'its own image: used');
+  chmodSync(cache, 0o777);
+  assert.ok(handedOver(native(['run', '--id', 'nat-trust', file], { ...NO_NODE, CTC_CACHE_DIR: cache })), 'a world-writable cache: not trusted');
 });
 
 test('the exit code of the container is the launcher\'s', () => {
