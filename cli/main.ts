@@ -18,6 +18,8 @@ compiler:
   check [SRC...]          is each committed plan what its source builds to now? (for CI)
   diff OLD NEW            step-level diff of plans or sources, with risk notes
   diff REV -- SRC...      the same, against the source as of a git revision
+  lint [PLAN|SRC...]      check plans against policy rules (the ctc config's "lint")
+  explain PLAN STEP       what a step does to the kernel: effect, syscalls, source, preset
   spec                    write a default config.json, as runc spec does
 
 containers:
@@ -52,6 +54,8 @@ const commands: Record<string, Command> = {
   build: async (args) => (await import('./build.ts')).buildCommand(args),
   check: async (args) => (await import('./check.ts')).checkCommand(args),
   diff: async (args) => (await import('./diff.ts')).diffCommand(args),
+  lint: async (args) => (await import('./lint.ts')).lintCommand(args),
+  explain: async (args) => (await import('./explain.ts')).explainCommand(args),
   spec: async (args) => (await import('./spec.ts')).specCommand(args),
   run: async (args, g) => (await import('./run.ts')).runCommand(args, g),
   create: async (args, g) => (await lifecycle()).createCommand(args, g),

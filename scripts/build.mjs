@@ -53,7 +53,9 @@ async function bundleCli() {
     target: 'node20',
     // ESM builds first: a UMD build's dynamic require() cannot live in an ESM bundle (jsonc-parser).
     // The compiler API stays a separate package, loaded only by `ctc build`.
-    external: ['typescript'],
+    // cosmiconfig (ctc lint's config) is CommonJS that requires node's modules at
+    // run time, which an ESM bundle cannot; it stays a package too.
+    external: ['typescript', 'cosmiconfig'],
     // ESM builds first: jsonc-parser's UMD main requires its parts dynamically,
     // which a bundle cannot resolve.
     mainFields: ['module', 'main'],

@@ -1,0 +1,21 @@
+// What lint and explain read: a plan file as it is, or a source (app.ct.ts,
+// config.json) built in memory; the compiler loads only for a source.
+
+import { dirname, resolve } from 'node:path';
+import type { Plan } from '../compiler/plan/steps.ts';
+import { readPlanText } from '../executor/plan-file.ts';
+
+export interface PlanInput {
+  /** as named on the command line */
+  name: string;
+  plan: Plan;
+  /** the folder the plan's source positions are relative to */
+  sourceDir: string;
+}
+
+export async function readPlanInput(file: string): Promise<PlanInput> {
+  const sourceDir = dirname(resolve(file));
+  if (file.endsWith('.plan')) return { name: file, plan: readPlanText(file).plan, sourceDir };
+  const { build } = await import('../compiler/build.ts');
+  return { name: file, plan: (await build(file)).plan, sourceDir };
+}
