@@ -1,0 +1,175 @@
+// ctc lint through the built CLI: rules over plans, findings at the source
+// line, the project config found upward and checked, TypeScript plugins.
+
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ctc, tempDir } from '../helpers.ts';
+
+const tmp = tempDir('ctc-lint-');
+test.after(() => tmp.remove());
+
+function write(rel: string, text: string): string {
+  const file = join(tmp.dir, rel);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text);
+  return file;
+}
+
+/** A source, and its plan built next to it with `ctc build`. */
+function planOf(rel: string, text: string): string {
+  const src = write(rel, text);
+  const built = ctc(['build', src]);
+  assert.is(built.status, 0, built.stderr);
+  return src.replace(/\.ct\.ts$/, '.plan');
+}
+
+const container = (process: string, extra = '') => `import { container, defaultMounts, hostRootfs } from 'ctc';
+
+export default container({
+  rootfs: hostRootfs(),
+  mounts: defaultMounts,${extra}
+  resources: { memory: { limit: '64Mi' }, pids: { limit: 32 } },
+  process: {
+    args: ['/bin/true'],${process}
+  },
+});
+`;
+
+/** 1-based line of the first line of text that contains needle, as file:line:col. */
+function at(file: string, needle: string): string {
+  const lines = readFileSync(join(tmp.dir, file), 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.includes(needle));
+  return `${file}:${i + 1}:${lines[i].indexOf(needle.trim()) + 1}`;
+}
+
+const onlySeccomp = JSON.stringify({ lint: { defaults: false, rules: { 'seccomp-required': 'error' } } });
+
+test('seccomp-required fails a plan without seccomp, at the source line, and passes one with it', () => {
+  write('seccomp/ctc.config.json', onlySeccomp);
+  const without = planOf('seccomp/open.ct.ts', container(`\n    seccomp: 'unconfined',`));
+  const withIt = planOf('seccomp/filtered.ct.ts', container(''));
+
+  const bad = ctc(['lint', without], { cwd: tmp.dir });
+  assert.is(bad.status, 1, bad.stderr);
+  const lines = bad.stdout.trim().split('\n');
+  assert.is(lines.length, 1, bad.stdout);
+  // The step is the exec of the unfiltered process; its source is process.args.
+  const where = at('seccomp/open.ct.ts', "args: ['/bin/true']");
+  assert.match(lines[0], new RegExp(`^${where.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: error seccomp-required: step \\d+ proc\\.exec: the process runs without a seccomp filter`));
+  assert.match(bad.stderr, /1 error, 0 warnings in 1 plan/);
+
+  const good = ctc(['lint', withIt], { cwd: tmp.dir });
+  assert.is(good.status, 0, good.stdout + good.stderr);
+  assert.is(good.stdout, '');
+});
+
+test('a source is linted as the plan it builds to', () => {
+  const src = write('seccomp/open-src.ct.ts', container(`\n    seccomp: 'unconfined',`));
+  const r = ctc(['lint', src]);
+  assert.is(r.status, 1, r.stderr);
+  assert.match(r.stdout, /open-src\.ct\.ts:\d+:\d+: error seccomp-required: step \d+ proc\.exec/);
+});
+
+test('a config in a parent directory enables and configures rules', () => {
+  write('parent/ctc.config.json', JSON.stringify({ lint: { rules: { 'limits-required': ['error', { pids: 10 }], 'readonly-rootfs': ['warn', { allowTmpfs: false }] } } }));
+  const plan = planOf('parent/services/web/app.ct.ts', container(''));
+  const r = ctc(['lint', '--format', 'json', plan]);
+  assert.is(r.status, 1, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.is(out.plans[0].config, join(tmp.dir, 'parent/ctc.config.json'));
+  const byRule = Object.fromEntries(out.findings.map((f: { rule: string }) => [f.rule, f]));
+  assert.equal(Object.keys(byRule).sort(), ['limits-required', 'readonly-rootfs']);
+  assert.is(byRule['limits-required'].severity, 'error');
+  assert.is(byRule['limits-required'].message, "the pids limit is 32 processes, above the policy's 10");
+  assert.is(byRule['limits-required'].kind, 'cgroup.limit');
+  assert.match(byRule['limits-required'].source, /parent\/services\/web\/app\.ct\.ts:6:51$/);
+  assert.is(byRule['readonly-rootfs'].severity, 'warning');
+  assert.is(out.errors, 1);
+  assert.is(out.warnings, 1);
+
+  // The same plan where no config is found: the default set, which it passes.
+  const alone = planOf('alone/app.ct.ts', container(''));
+  const d = ctc(['lint', '--format', 'json', alone]);
+  assert.is(d.status, 0, d.stdout);
+  assert.equal(JSON.parse(d.stdout).plans[0].rules, ['no-privileged-capabilities', 'seccomp-required', 'no-rw-host-mounts', 'limits-required']);
+});
+
+test('the config may be YAML, or a ctc key in package.json', () => {
+  write('yaml/.ctcrc.yaml', 'lint:\n  defaults: false\n  rules:\n    user-namespace-required: error\n');
+  const yaml = ctc(['lint', planOf('yaml/app.ct.ts', container(''))]);
+  assert.is(yaml.status, 1);
+  assert.match(yaml.stdout, /error user-namespace-required: step \d+ ns\.clone: the container shares the host's user namespace/);
+
+  write('pkg/package.json', JSON.stringify({ name: 'x', ctc: { lint: { rules: { 'limits-required': 'off' } } } }));
+  const pkg = ctc(['lint', '--format', 'json', planOf('pkg/app.ct.ts', container(''))]);
+  assert.is(pkg.status, 0, pkg.stdout);
+  assert.not.ok(JSON.parse(pkg.stdout).plans[0].rules.includes('limits-required'));
+});
+
+test('a wrong config key, rule or option is a coded error naming the file and the key', () => {
+  const plan = planOf('wrong/app.ct.ts', container(''));
+  const cases: [unknown, RegExp][] = [
+    [{ lint: { rulez: {} } }, /wrong\/ctc\.config\.json:1:10: error CT_CONFIG: lint\.rulez: unknown key 'rulez'\n {2}hint: lint has the keys defaults, rules, plugins/],
+    [{ lnt: {} }, /wrong\/ctc\.config\.json:1:2: error CT_CONFIG: lnt: unknown key 'lnt'/],
+    [{ lint: { rules: { 'seccomp-requird': 'error' } } }, /wrong\/ctc\.config\.json:1:19: error CT_CONFIG: lint\.rules\.seccomp-requird: unknown rule 'seccomp-requird'\n {2}hint: the rules are .*seccomp-required/],
+    [{ lint: { rules: { 'limits-required': ['warn', { pidz: 1 }] } } }, /error CT_CONFIG: lint\.rules\.limits-required\[1\]\.pidz: unknown option 'pidz'/],
+    [{ lint: { rules: { 'limits-required': ['warn', { pids: 'many' }] } } }, /error CT_CONFIG: lint\.rules\.limits-required\[1\]\.pids: expected true, false or a number/],
+    [{ lint: { rules: { 'seccomp-required': 'fatal' } } }, /error CT_CONFIG: lint\.rules\.seccomp-required: expected "error", "warn" or "off"/],
+  ];
+  for (const [config, expected] of cases) {
+    write('wrong/ctc.config.json', JSON.stringify(config));
+    const r = ctc(['lint', plan], { cwd: tmp.dir });
+    assert.is(r.status, 1, JSON.stringify(config));
+    assert.match(r.stderr, expected);
+    assert.not.match(r.stderr, /internal error|\n\s+at /, 'no stack trace');
+  }
+  write('broken/.ctcrc.yaml', 'lint: [\n');
+  const broken = ctc(['lint', planOf('broken/app.ct.ts', container(''))], { cwd: tmp.dir });
+  assert.is(broken.status, 1);
+  assert.match(broken.stderr, /broken\/\.ctcrc\.yaml: error CT_CONFIG: cannot read the ctc config: YAML Error/);
+});
+
+test('a TypeScript plugin adds rules, written against the typed plan, with options', () => {
+  write('plugin/policy/names.ts', `export const generic: readonly string[] = ['app', 'web'];\n`);
+  write(
+    'plugin/policy/rules.ts',
+    `import { defineRule, stepsOf, type Plan } from 'ctc/lint';
+import { generic } from './names.ts';
+
+const hostname = defineRule({
+  id: 'acme/specific-hostname',
+  description: 'hostnames say what the container is',
+  options: { also: { type: 'strings', default: [], doc: 'more names to refuse' } },
+  *check(plan: Plan, { also }) {
+    for (const step of stepsOf(plan, 'uts.hostname')) {
+      const name: string = step.args.name;
+      if ([...generic, ...also].includes(name)) yield { message: \`hostname \${name} is too generic\`, step };
+    }
+  },
+});
+
+export const rules = [hostname];
+`,
+  );
+  write('plugin/ctc.config.json', JSON.stringify({ lint: { defaults: false, plugins: ['./policy/rules.ts'], rules: { 'acme/specific-hostname': ['warn', { also: ['box'] }] } } }));
+  const web = planOf('plugin/web.ct.ts', container('', `\n  hostname: 'web',`));
+  const box = planOf('plugin/box.ct.ts', container('', `\n  hostname: 'box',`));
+  const ok = planOf('plugin/billing.ct.ts', container('', `\n  hostname: 'billing',`));
+  const r = ctc(['lint', web, box, ok], { cwd: join(tmp.dir, 'plugin') });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(
+    r.stdout,
+    'web.ct.ts:6:3: warning acme/specific-hostname: step 63 uts.hostname: hostname web is too generic\n' +
+      'box.ct.ts:6:3: warning acme/specific-hostname: step 63 uts.hostname: hostname box is too generic\n',
+  );
+  assert.match(r.stderr, /0 errors, 2 warnings in 3 plans/);
+
+  write('plugin/policy/rules.ts', `export const rules = [{ id: 'Bad Id', description: 'x', check() { return []; } }];\n`);
+  const bad = ctc(['lint', web]);
+  assert.is(bad.status, 1);
+  assert.match(bad.stderr, /plugin\/policy\/rules\.ts: error CT_LINT_PLUGIN: rule id 'Bad Id' is not kebab-case/);
+});
+
+test.run();
