@@ -41,10 +41,7 @@ export async function findConfig(dir: string, file?: string): Promise<ProjectCon
   try {
     found = file === undefined ? await explorer().search(dir) : await explorer().load(file);
   } catch (e) {
-    const where = (e as { filepath?: string }).filepath ?? file ?? dir;
-    throw new CtcError('CT_CONFIG', `cannot read the ctc config: ${(e as Error).message.split('\n').join(' ')}`, {
-      source: display(where),
-    });
+    throw unreadable(e, file ?? dir);
   }
   if (!found || found.isEmpty) return undefined;
   const config = { file: found.filepath, values: found.config as Record<string, unknown> };
@@ -57,6 +54,16 @@ export async function findConfig(dir: string, file?: string): Promise<ProjectCon
     }
   }
   return config;
+}
+
+/** A config that does not parse or load: the loader's first line, at its line and column when it gives them. */
+function unreadable(e: unknown, fallback: string): CtcError {
+  const where = display((e as { filepath?: string }).filepath ?? fallback);
+  // cosmiconfig's loaders say "YAML Error in FILE:" and add code frames (`> 2 | ...`): neither says more than the file and position.
+  const text = String((e as Error)?.message ?? e).replace(/^(YAML|JSON|TypeScript) Error in .*?:(\s|$)/, '');
+  const first = text.split('\n').map((l) => l.trim()).find((l) => l && !/^>?\s*\d*\s*\|/.test(l)) ?? 'it does not parse';
+  const at = /\((\d+):(\d+)\)$/.exec(first);
+  return new CtcError('CT_CONFIG', `cannot read the ctc config: ${first}`, { source: at ? `${where}:${at[1]}:${at[2]}` : where });
 }
 
 /** A CT_CONFIG error naming the file (and, in JSON files, the key's line and column) and the key path. */
