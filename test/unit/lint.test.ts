@@ -128,7 +128,7 @@ test('a wrong config key, rule or option is a coded error naming the file and th
   write('broken/.ctcrc.yaml', 'lint: [\n');
   const broken = ctc(['lint', planOf('broken/app.ct.ts', container(''))], { cwd: tmp.dir });
   assert.is(broken.status, 1);
-  assert.match(broken.stderr, /broken\/\.ctcrc\.yaml: error CT_CONFIG: cannot read the ctc config: YAML Error/);
+  assert.match(broken.stderr, /^ctc: broken\/\.ctcrc\.yaml:2:1: error CT_CONFIG: cannot read the ctc config: unexpected end of the stream within a flow collection \(2:1\)\n$/);
 });
 
 test('a TypeScript plugin adds rules, written against the typed plan, with options', () => {
