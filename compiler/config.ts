@@ -9,6 +9,7 @@ import { basename, relative } from 'node:path';
 import { cosmiconfig } from 'cosmiconfig';
 import { findNodeAtLocation, parseTree } from 'jsonc-parser';
 import { CtcError } from './error.ts';
+import configPlaces from './config-places.json' with { type: 'json' };
 
 /** The top-level keys of a ctc config, and who reads them. */
 export const configKeys: Readonly<Record<string, string>> = {
@@ -25,12 +26,8 @@ export interface ProjectConfig {
 const explorer = () =>
   cosmiconfig('ctc', {
     // cosmiconfig's places, and ctc.config.{json,yaml,yml} besides its script forms.
-    searchPlaces: [
-      'package.json',
-      ...['', '.json', '.yaml', '.yml', '.js', '.ts', '.cjs', '.mjs'].map((ext) => `.ctcrc${ext}`),
-      ...['', '.json', '.yaml', '.yml', '.js', '.ts', '.cjs', '.mjs'].map((ext) => `.config/ctcrc${ext}`),
-      ...['json', 'yaml', 'yml', 'js', 'ts', 'cjs', 'mjs'].map((ext) => `ctc.config.${ext}`),
-    ],
+    // One list, also compiled into the launcher, which hands a command to Node where a config is.
+    searchPlaces: configPlaces,
     // Upward to the project root (the nearest package.json), as tools' configs are found.
     searchStrategy: 'project',
   });
