@@ -10,11 +10,16 @@ export interface Globals {
   logFormat: 'text' | 'json';
   help: boolean;
   version: boolean;
+  /** the options given on the command line: they win over the project config (cli/project.ts) */
+  given?: Partial<Record<GlobalKey, true>>;
 }
+
+/** The global options a project config can also set. */
+export type GlobalKey = 'root' | 'log' | 'logFormat';
 
 /** Splits `ctc [globals] command [args]`. */
 export function splitGlobals(argv: string[]): { globals: Globals; command?: string; rest: string[] } {
-  const globals: Globals = { logFormat: 'text', help: false, version: false };
+  const globals: Globals = { logFormat: 'text', help: false, version: false, given: {} };
   let i = 0;
   const value = (name: string) => {
     const v = argv[++i];
@@ -24,12 +29,17 @@ export function splitGlobals(argv: string[]): { globals: Globals; command?: stri
   for (; i < argv.length && argv[i].startsWith('-'); i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
     const get = () => inline ?? value(flag);
-    if (flag === '--root') globals.root = get();
-    else if (flag === '--log') globals.log = get();
-    else if (flag === '--log-format') {
+    if (flag === '--root') {
+      globals.root = get();
+      globals.given!.root = true;
+    } else if (flag === '--log') {
+      globals.log = get();
+      globals.given!.log = true;
+    } else if (flag === '--log-format') {
       const f = get();
       if (f !== 'text' && f !== 'json') throw new CtcError('CT_USAGE', `--log-format is text or json, not ${f}`);
       globals.logFormat = f;
+      globals.given!.logFormat = true;
     } else if (flag === '--help' || flag === '-h') globals.help = true;
     else if (flag === '--version' || flag === '-v') globals.version = true;
     else if (flag === '--debug') continue; // accepted as runc does; ctc's errors are already complete

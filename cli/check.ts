@@ -2,17 +2,19 @@
 // For CI: the plan a pull request shows is the plan the source makes.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { CtcError, CtcErrors } from '../compiler/error.ts';
 import { type CheckResultJson, checkJson } from '../compiler/plan/json.ts';
 import { parsePlan } from '../compiler/plan/text.ts';
-import { parseCommand } from './args.ts';
+import { type Globals, parseCommand } from './args.ts';
 import { compare, formatOption } from './diff.ts';
 import { changeLines, noteWhere, painter, renderMarkdown, summary, useColor } from './diff-format.ts';
 
 export const checkHelp = `usage: ctc check [--format text|json|markdown] [SRC...]
 
 Builds each source in memory and compares the result with the plan next to
-it (app.ct.ts: app.plan; config.json: config.plan), byte for byte. Exits 0
+it (app.ct.ts: app.plan; config.json: config.plan), or under the project
+config's planDir, byte for byte. Exits 0
 when every plan is up to date, 1 otherwise, listing each stale or missing
 plan with a step diff from the committed plan to what the source builds to
 now. With no SRC: every .ct.ts and .json here that has a plan next to it.
@@ -21,10 +23,16 @@ now. With no SRC: every .ct.ts and .json here that has a plan next to it.
 
 const isSource = (f: string) => f.endsWith('.ct.ts') || f.endsWith('.json');
 
-/** The sources here with a plan next to them: the ones that committed to a plan. */
+/** The plan of a source: next to it, or under its project's planDir. */
+async function planOf(src: string): Promise<string> {
+  const { loadProject, planPathFor } = await import('./project.ts');
+  return planPathFor(src, await loadProject(dirname(resolve(src))));
+}
+
+/** The sources here with a plan: the ones that committed to a plan. */
 async function sourcesHere(): Promise<string[]> {
-  const { defaultPlanPath } = await import('../compiler/build.ts');
-  const found = readdirSync('.').filter((f) => isSource(f) && existsSync(defaultPlanPath(f))).sort();
+  const found: string[] = [];
+  for (const f of readdirSync('.').filter(isSource).sort()) if (existsSync(await planOf(f))) found.push(f);
   if (!found.length) {
     throw new CtcError('CT_PLAN_NONE', 'no source here has a plan next to it', { hint: 'name the sources: `ctc check app.ct.ts`, or `ctc build` one first' });
   }
@@ -40,8 +48,8 @@ function errorOf(e: unknown): CheckResultJson['error'] {
 }
 
 async function checkOne(src: string): Promise<CheckResultJson> {
-  const { build, defaultPlanPath } = await import('../compiler/build.ts');
-  const plan = defaultPlanPath(src);
+  const { build } = await import('../compiler/build.ts');
+  const plan = await planOf(src);
   let text: string;
   try {
     text = (await build(src)).text;
@@ -89,12 +97,14 @@ function renderCheckMarkdown(results: CheckResultJson[]): string {
   return head + (diffs.length ? renderMarkdown(diffs, 'ctc check: stale plans') : '');
 }
 
-export async function checkCommand(args: string[]): Promise<number> {
+export async function checkCommand(args: string[], g: Globals): Promise<number> {
   const { values, positionals } = parseCommand('check', args, {
     format: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return void console.log(checkHelp), 0;
+  const { argumentDir, configure } = await import('./project.ts');
+  await configure(g, await argumentDir(positionals));
   const format = formatOption(values.format, 'check');
   const sources = positionals.length ? positionals : await sourcesHere();
   const results: CheckResultJson[] = [];

@@ -3,6 +3,7 @@
 // if any finding is an error.
 
 import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import { display, findConfig } from '../compiler/config.ts';
 import { lintSetup } from '../compiler/lint/config.ts';
@@ -15,11 +16,12 @@ export const lintHelp = `usage: ctc lint [PLAN|SRC...] [--format text|json] [--c
 
 Checks plans against policy rules. A PLAN is read as it is; a source
 (app.ct.ts, config.json) is built in memory first. With no argument, every
-*.plan here. The rules and their options come from the ctc config found
-from each file's folder upward (ctc.config.json/.yaml/.js/.mjs/.ts, .ctcrc*,
-or a "ctc" key in package.json), under "lint"; without one:
-no-privileged-capabilities, seccomp-required and no-rw-host-mounts as
-errors, limits-required (memory, pids) as a warning.
+*.plan here (or, with a planDir in the project config, there). The rules
+and their options come from the ctc config found from each file's folder
+upward (ctc.config.json/.yaml/.js/.mjs/.ts, .ctcrc*, or a "ctc" key in
+package.json), under "lint"; without one: no-privileged-capabilities,
+seccomp-required and no-rw-host-mounts as errors, limits-required (memory,
+pids) as a warning.
 
   --format text|json   findings as lines (default) or one JSON document
   --config FILE        use this config instead of searching for one
@@ -35,7 +37,7 @@ export async function lintCommand(args: string[]): Promise<number> {
   if (values.help) return void console.log(lintHelp), 0;
   const format = values.format;
   if (format !== 'text' && format !== 'json') throw new CtcError('CT_USAGE', `--format is text or json, not ${format}`);
-  const files = positionals.length ? positionals : plansHere();
+  const files = positionals.length ? positionals : await plansHere();
   const findings: LintFinding[] = [];
   const plans: { plan: string; config: string | null; rules: string[] }[] = [];
   for (const file of files) {
@@ -51,8 +53,11 @@ export async function lintCommand(args: string[]): Promise<number> {
   return errors ? 1 : 0;
 }
 
-function plansHere(): string[] {
-  const plans = readdirSync('.').filter((f) => f.endsWith('.plan')).sort();
+/** The plans here, or with a project planDir, those of this folder's sources there. */
+async function plansHere(): Promise<string[]> {
+  const { loadProject, planDirFor } = await import('./project.ts');
+  const dir = relative(process.cwd(), planDirFor(process.cwd(), await loadProject(process.cwd())));
+  const plans = readdirSync(dir || '.').filter((f) => f.endsWith('.plan')).sort().map((f) => join(dir, f));
   if (!plans.length) throw new CtcError('CT_PLAN_NONE', 'no .plan file here', { hint: 'name what to lint: `ctc lint app.plan` or `ctc lint app.ct.ts`' });
   return plans;
 }

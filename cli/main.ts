@@ -21,6 +21,8 @@ compiler:
   lint [PLAN|SRC...]      check plans against policy rules (the ctc config's "lint")
   explain PLAN STEP       what a step does to the kernel: effect, syscalls, source, preset
   spec                    write a default config.json, as runc spec does
+  config [DIR|SRC]        the project's effective settings and where each comes from
+  init [DIR]              scaffold a starter container (app.ct.ts, tsconfig.json, ctc config)
 
 containers:
   run [PLAN | -b DIR ID]  run a plan or a bundle (foreground, or -d)
@@ -37,7 +39,7 @@ containers:
   events [--interval] ID  stream stats and OOM events as JSON lines
   delete ID               remove a stopped container (--force: any)
 
-global options:
+global options (their defaults can come from the project's ctc config):
   --root DIR              state root (default /run/ctc)
   --log FILE              also write errors to FILE
   --log-format FORMAT     text or json (for --log)
@@ -50,27 +52,43 @@ type Command = (args: string[], globals: Globals) => number | Promise<number>;
 const lifecycle = () => import('./lifecycle.ts');
 const resources = () => import('./resources.ts');
 
+// The project config fills the global options the command line left out
+// (cli/project.ts): found from the current directory for the container
+// commands, which have no source; from the first file named for the
+// commands that read sources or plans (build and check look per source).
+const here = (command: Command): Command => async (args, g) => {
+  await (await import('./project.ts')).configure(g, process.cwd());
+  return command(args, g);
+};
+const near = (command: Command): Command => async (args, g) => {
+  const { argumentDir, configure } = await import('./project.ts');
+  await configure(g, await argumentDir(args));
+  return command(args, g);
+};
+
 const commands: Record<string, Command> = {
-  build: async (args) => (await import('./build.ts')).buildCommand(args),
-  check: async (args) => (await import('./check.ts')).checkCommand(args),
-  diff: async (args) => (await import('./diff.ts')).diffCommand(args),
-  lint: async (args) => (await import('./lint.ts')).lintCommand(args),
-  explain: async (args) => (await import('./explain.ts')).explainCommand(args),
+  build: async (args, g) => (await import('./build.ts')).buildCommand(args, { globals: g }),
+  check: async (args, g) => (await import('./check.ts')).checkCommand(args, g),
+  diff: near(async (args) => (await import('./diff.ts')).diffCommand(args)),
+  lint: near(async (args) => (await import('./lint.ts')).lintCommand(args)),
+  explain: near(async (args) => (await import('./explain.ts')).explainCommand(args)),
   spec: async (args) => (await import('./spec.ts')).specCommand(args),
-  run: async (args, g) => (await import('./run.ts')).runCommand(args, g),
-  create: async (args, g) => (await lifecycle()).createCommand(args, g),
-  start: async (args, g) => (await lifecycle()).startCommand(args, g),
-  state: async (args, g) => (await lifecycle()).stateCommand(args, g),
-  list: async (args, g) => (await lifecycle()).listCommand(args, g),
-  ps: async (args, g) => (await lifecycle()).psCommand(args, g),
-  exec: async (args, g) => (await import('./exec.ts')).execCommand(args, g),
-  kill: async (args, g) => (await lifecycle()).killCommand(args, g),
-  delete: async (args, g) => (await lifecycle()).deleteCommand(args, g),
-  pause: async (args, g) => (await lifecycle()).pauseCommand(args, g),
-  resume: async (args, g) => (await lifecycle()).resumeCommand(args, g),
-  events: async (args, g) => (await resources()).eventsCommand(args, g),
-  update: async (args, g) => (await resources()).updateCommand(args, g),
-  stats: async (args, g) => (await resources()).statsCommand(args, g),
+  config: async (args, g) => (await import('./config.ts')).configCommand(args, g),
+  init: async (args) => (await import('./init.ts')).initCommand(args),
+  run: here(async (args, g) => (await import('./run.ts')).runCommand(args, g)),
+  create: here(async (args, g) => (await lifecycle()).createCommand(args, g)),
+  start: here(async (args, g) => (await lifecycle()).startCommand(args, g)),
+  state: here(async (args, g) => (await lifecycle()).stateCommand(args, g)),
+  list: here(async (args, g) => (await lifecycle()).listCommand(args, g)),
+  ps: here(async (args, g) => (await lifecycle()).psCommand(args, g)),
+  exec: here(async (args, g) => (await import('./exec.ts')).execCommand(args, g)),
+  kill: here(async (args, g) => (await lifecycle()).killCommand(args, g)),
+  delete: here(async (args, g) => (await lifecycle()).deleteCommand(args, g)),
+  pause: here(async (args, g) => (await lifecycle()).pauseCommand(args, g)),
+  resume: here(async (args, g) => (await lifecycle()).resumeCommand(args, g)),
+  events: here(async (args, g) => (await resources()).eventsCommand(args, g)),
+  update: here(async (args, g) => (await resources()).updateCommand(args, g)),
+  stats: here(async (args, g) => (await resources()).statsCommand(args, g)),
   checkpoint: async () => (await lifecycle()).notYet('checkpoint', 13)(),
   restore: async () => (await lifecycle()).notYet('restore', 13)(),
 };

@@ -15,7 +15,11 @@ export interface PlanInput {
 
 export async function readPlanInput(file: string): Promise<PlanInput> {
   const sourceDir = dirname(resolve(file));
-  if (file.endsWith('.plan')) return { name: file, plan: readPlanText(file).plan, sourceDir };
+  if (file.endsWith('.plan')) {
+    // A plan under the project's planDir: its sources are in the matching folder next to the config.
+    const { loadProject, sourceDirOfPlan } = await import('./project.ts');
+    return { name: file, plan: readPlanText(file).plan, sourceDir: sourceDirOfPlan(file, await loadProject(sourceDir)) };
+  }
   const { build } = await import('../compiler/build.ts');
   return { name: file, plan: (await build(file)).plan, sourceDir };
 }

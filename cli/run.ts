@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import type { Plan } from '../compiler/plan/steps.ts';
 import type { ImageSource } from '../executor/image.ts';
@@ -13,7 +13,7 @@ export const runHelp = `usage: ctc run [PLAN] [--id ID] [-d] [-t] [--pid-file F]
        ctc run [--bundle DIR] [-d] [-t] [--pid-file F] [--console-socket S] [--no-pivot] ID
 
 Runs a container. The first form runs a plan (with no PLAN, the only *.plan
-here); the second, runc's, compiles DIR/config.json (DIR defaults to the
+here, or under the project config's planDir); the second, runc's, compiles DIR/config.json (DIR defaults to the
 current directory). In the foreground the container's stdio is this one's,
 Ctrl-C goes to the container, and ctc exits with the container's exit code
 (128+signal if it was killed); everything is removed after. With -d, ctc
@@ -47,7 +47,7 @@ export async function runCommand(args: string[], g: Globals): Promise<number> {
   const runcForm = values.bundle !== undefined || (arg !== undefined && !arg.endsWith('.plan') && !existsSync(arg));
   const source: { plan: Plan; text: string; bundle?: string; file?: string; source: ImageSource } = runcForm
     ? await bundlePlan(values.bundle)
-    : planSource(arg);
+    : planSource(arg ?? (await planHere()));
   const id = runcForm ? arg : (values.id ?? `${basename(source.file!, '.plan').replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`);
   if (!id) throw new CtcError('CT_USAGE', 'run needs a container id', { hint: 'usage: ctc run --bundle DIR ID' });
   return factory(g).create(id, source.plan, {
@@ -63,8 +63,14 @@ export async function runCommand(args: string[], g: Globals): Promise<number> {
   });
 }
 
-function planSource(arg: string | undefined) {
-  const file = arg ?? findPlan();
+/** The only plan here, or with a project planDir, the only one of this folder's sources there. */
+async function planHere(): Promise<string> {
+  const { loadProject, planDirFor } = await import('./project.ts');
+  const dir = planDirFor(process.cwd(), await loadProject(process.cwd()));
+  return dir === process.cwd() ? findPlan() : join(dir, findPlan(dir));
+}
+
+function planSource(file: string) {
   const read = readPlanText(file);
   return { file, ...read, bundle: undefined, source: { kind: 'plan', bytes: Buffer.from(read.text) } as const };
 }

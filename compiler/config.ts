@@ -1,12 +1,13 @@
 // The project's ctc config, found with cosmiconfig (module name `ctc`) from a
 // directory upward: ctc.config.{json,yaml,yml,js,mjs,cjs,ts}, .ctcrc[.json,
 // .yaml,.yml,.js,.mjs,.cjs,.ts], .config/ctcrc*, or a `ctc` key in
-// package.json. Each top-level key belongs to one command (`lint` to ctc
-// lint); an unknown key is refused, so a typo does not silently do nothing.
+// package.json. Each top-level key has one reader (configKeys); an unknown
+// key, or a value of the wrong type, is refused when the config is loaded,
+// so a typo does not silently do nothing. `lint` is checked by its reader
+// (lint/config.ts), which knows the rules and their options.
 
-import { readFileSync } from 'node:fs';
-import { basename, relative } from 'node:path';
-import { cosmiconfig } from 'cosmiconfig';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { findNodeAtLocation, parseTree } from 'jsonc-parser';
 import { CtcError } from './error.ts';
 import configPlaces from './config-places.json' with { type: 'json' };
@@ -14,8 +15,33 @@ import configPlaces from './config-places.json' with { type: 'json' };
 /** The top-level keys of a ctc config, and who reads them. */
 export const configKeys: Readonly<Record<string, string>> = {
   $schema: 'an editor hint, ignored',
+  root: 'the state root (the default of --root), relative to the config',
+  log: 'the log file (the default of --log), relative to the config',
+  logFormat: 'text or json (the default of --log-format)',
+  planDir: 'where ctc build writes plans (and check, run, lint look for them), relative to the config',
+  rootfs: 'the rootfs ctc init writes into a new source: "host" or { "dir": PATH, "readonly": BOOL }',
+  presets: 'the presets ctc init writes into a new source: { mounts, maskedPaths, readonlyPaths, capabilities, seccomp }',
   lint: 'ctc lint: rules and plugins',
 };
+
+/**
+ * The choices of each `presets` key, the first being the stdlib default a
+ * source gets when it leaves the field out. ctc init writes the choice into
+ * the new source (compiler/scaffold.ts); the compiler never reads presets
+ * from the config, so a plan is a function of its source alone.
+ */
+export const presetChoices = {
+  mounts: ['default', 'none'],
+  maskedPaths: ['default', 'none'],
+  readonlyPaths: ['default', 'none'],
+  capabilities: ['default', 'none'],
+  seccomp: ['default', 'unconfined'],
+} as const;
+export type PresetName = keyof typeof presetChoices;
+export type Presets = { [K in PresetName]: (typeof presetChoices)[K][number] };
+
+/** The `rootfs` key: the host's programs, or a prepared directory (absolute once read). */
+export type RootfsSetting = 'host' | { dir: string; readonly: boolean };
 
 export interface ProjectConfig {
   /** absolute path of the file */
@@ -23,8 +49,10 @@ export interface ProjectConfig {
   values: Record<string, unknown>;
 }
 
-const explorer = () =>
-  cosmiconfig('ctc', {
+// Loaded only when there is a config to read (configNear): `ctc run` and the
+// lifecycle commands look for one on every call.
+const explorer = async () =>
+  (await import('cosmiconfig')).cosmiconfig('ctc', {
     // cosmiconfig's places, and ctc.config.{json,yaml,yml} besides its script forms.
     // One list, also compiled into the launcher, which hands a command to Node where a config is.
     searchPlaces: configPlaces,
@@ -36,7 +64,8 @@ const explorer = () =>
 export async function findConfig(dir: string, file?: string): Promise<ProjectConfig | undefined> {
   let found;
   try {
-    found = file === undefined ? await explorer().search(dir) : await explorer().load(file);
+    if (file === undefined && !configNear(dir)) return undefined;
+    found = file === undefined ? await (await explorer()).search(dir) : await (await explorer()).load(file);
   } catch (e) {
     throw unreadable(e, file ?? dir);
   }
@@ -50,7 +79,65 @@ export async function findConfig(dir: string, file?: string): Promise<ProjectCon
       throw configError(config, [key], `unknown key '${key}'`, `the ctc config has the keys ${Object.keys(configKeys).filter((k) => k !== '$schema').join(', ')}`);
     }
   }
+  checkProjectKeys(config);
   return config;
+}
+
+/**
+ * Whether a config file may be at `dir` or above: the search places, as the
+ * native launcher looks for them (native/launcher/config.c), package.json
+ * only with a "ctc" key. Cheap (a few stats per folder), so the loader is
+ * not even imported where there is nothing to load.
+ */
+export function configNear(dir: string): boolean {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    for (const place of configPlaces) {
+      const file = resolve(d, place);
+      if (!existsSync(file)) continue;
+      if (place !== 'package.json') return true;
+      try {
+        if (Object.hasOwn(JSON.parse(readFileSync(file, 'utf8')) ?? {}, 'ctc')) return true;
+      } catch {
+        return true; // let the loader say what is wrong with it
+      }
+    }
+    if (dirname(d) === d) return false;
+  }
+}
+
+/** The keys of the project itself (all but lint), checked where they are read in, whatever the command. */
+function checkProjectKeys(config: ProjectConfig): void {
+  const v = config.values;
+  const fail = (path: (string | number)[], message: string, hint?: string): never => {
+    throw configError(config, path, message, hint);
+  };
+  for (const key of ['root', 'log', 'planDir'] as const) {
+    if (v[key] !== undefined && (typeof v[key] !== 'string' || v[key] === '')) fail([key], 'expected a path (relative to the config file, or absolute)');
+  }
+  if (v.logFormat !== undefined && v.logFormat !== 'text' && v.logFormat !== 'json') fail(['logFormat'], 'expected "text" or "json"');
+  if (v.rootfs !== undefined && v.rootfs !== 'host') {
+    const r = v.rootfs as Record<string, unknown>;
+    const shape = 'expected "host" or { "dir": PATH, "readonly": true|false }';
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) fail(['rootfs'], shape);
+    for (const k of Object.keys(r)) if (k !== 'dir' && k !== 'readonly') fail(['rootfs', k], `unknown key '${k}'`, shape);
+    if (typeof r.dir !== 'string' || r.dir === '') fail(['rootfs', ...(r.dir === undefined ? [] : ['dir'])], shape);
+    if (r.readonly !== undefined && typeof r.readonly !== 'boolean') fail(['rootfs', 'readonly'], 'expected true or false');
+  }
+  if (v.presets !== undefined) {
+    const p = v.presets as Record<string, unknown>;
+    const names = Object.keys(presetChoices) as PresetName[];
+    if (p === null || typeof p !== 'object' || Array.isArray(p)) fail(['presets'], `expected an object with ${names.join(', ')}`);
+    for (const [k, choice] of Object.entries(p)) {
+      const choices: readonly string[] | undefined = presetChoices[k as PresetName];
+      if (!choices) fail(['presets', k], `unknown preset '${k}'`, `the presets are ${names.join(', ')}`);
+      if (!choices!.includes(choice as string)) fail(['presets', k], `expected ${choices!.map((c) => `"${c}"`).join(' or ')}`);
+    }
+  }
+}
+
+/** A path key of the config (root, log, planDir, rootfs.dir) as an absolute path: relative to the config's folder. */
+export function configPath(config: ProjectConfig, value: string): string {
+  return isAbsolute(value) ? value : resolve(dirname(config.file), value);
 }
 
 /** A config that does not parse or load: the loader's first line, at its line and column when it gives them. */
@@ -75,7 +162,7 @@ export function formatKey(path: (string | number)[]): string {
 }
 
 /** file:line:col of a key in a JSON config (package.json: under `ctc`); just the file for YAML and scripts. */
-function locate(file: string, path: (string | number)[]): string {
+export function locate(file: string, path: (string | number)[]): string {
   if (!file.endsWith('.json') && !/\.ctcrc$|ctcrc$/.test(file)) return display(file);
   let text: string;
   try {

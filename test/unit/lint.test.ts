@@ -125,8 +125,10 @@ test('a wrong config key, rule or option is a coded error naming the file and th
     assert.match(r.stderr, expected);
     assert.not.match(r.stderr, /internal error|\n\s+at /, 'no stack trace');
   }
+  // The plan first: ctc build reads the project config too (planDir), and would refuse it.
+  const brokenPlan = planOf('broken/app.ct.ts', container(''));
   write('broken/.ctcrc.yaml', 'lint: [\n');
-  const broken = ctc(['lint', planOf('broken/app.ct.ts', container(''))], { cwd: tmp.dir });
+  const broken = ctc(['lint', brokenPlan], { cwd: tmp.dir });
   assert.is(broken.status, 1);
   assert.match(broken.stderr, /^ctc: broken\/\.ctcrc\.yaml:2:1: error CT_CONFIG: cannot read the ctc config: unexpected end of the stream within a flow collection \(2:1\)\n$/);
 });
