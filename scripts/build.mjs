@@ -2,7 +2,7 @@
 // and the bundled CLI. Runs at `npm install` / `npm ci` (the prepare script).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,7 +34,13 @@ function buildHelper() {
     console.error('ctc: building the launcher needs nettle (SHA-256). On Debian or Ubuntu: apt-get install nettle-dev, then npm install again.');
     process.exit(1);
   }
-  execFileSync(cc, [...flags, '-o', join(dist, 'ctc'), ...launcher, join(root, 'native', 'device-filter.c'), '-static', '-lnettle'], { stdio: 'inherit' });
+  // The config places, from the one list compiler/config.ts uses.
+  const places = JSON.parse(readFileSync(join(root, 'compiler', 'config-places.json'), 'utf8'));
+  mkdirSync(join(dist, 'gen'), { recursive: true });
+  writeFileSync(join(dist, 'gen', 'config-places.h'), `#define CONFIG_PLACES ${places.map((p) => JSON.stringify(p)).join(', ')}\n`);
+  execFileSync(cc, [...flags, '-I', join(dist, 'gen'), '-o', join(dist, 'ctc'), ...launcher, join(root, 'native', 'device-filter.c'), '-static', '-lnettle'], {
+    stdio: 'inherit',
+  });
 }
 
 async function bundleCli() {

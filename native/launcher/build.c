@@ -27,7 +27,8 @@ static int ends_with(const char *s, const char *end)
   return n >= m && !strcmp(s + n - m, end);
 }
 
-/* cli/build.ts: the source is the first positional, app.ct.ts without one. */
+/* cli/build.ts: the source is the first positional, app.ct.ts without one;
+ * it must be a .ct.ts with no project config near it. */
 static int source_is_ts(char **args)
 {
   const char *src = NULL;
@@ -44,7 +45,8 @@ static int source_is_ts(char **args)
       src = a;
     }
   }
-  return ends_with(src ? src : "app.ct.ts", ".ct.ts");
+  src = src ? src : "app.ct.ts";
+  return ends_with(src, ".ct.ts") && !config_near(src);
 }
 
 /* `size:mtimeNs`, as scripts/build.mjs stamps a file */

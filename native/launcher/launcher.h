@@ -28,6 +28,7 @@
  *   exec.c       exec
  *   build.c      build, started from the V8 snapshot without a Node in between
  *   helper.c     ctc-init: starting it, its messages
+ *   config.c     where a project config is (then the CLI answers)
  *   cgroups.c    the cgroup hierarchies of this host (mountinfo), create,
  *                join, remove, thaw
  *   files.c      small file helpers, the journal, JSON text
@@ -47,6 +48,10 @@
 _Noreturn void hand_over(const char *extra_env);
 /* main.c: the directory of this binary (dist/), for ctc-init and ctc.mjs. */
 const char *dist_dir(void);
+
+/* ---- config.c ---- */
+/* 1 if a ctc config is at path's directory (or path, a directory) or above it. */
+int config_near(const char *path);
 
 /* ---- files.c ---- */
 struct buf {

@@ -190,7 +190,7 @@ static int run_or_create(int create, char **argv, int i, const char *root)
     if (!id)
       id = generated_id(arg);
   }
-  if (!valid_id(id))
+  if (!valid_id(id) || config_near(o.plan ? o.plan : o.bundle))
     hand_over(NULL);
   o.id = id;
   o.fail_step = fail_step();
@@ -221,8 +221,8 @@ int main(int argc, char **argv)
       hand_over(NULL);
   }
   const char *cmd = argv[i];
-  if (!cmd)
-    hand_over(NULL);
+  if (!cmd || config_near(NULL))
+    hand_over(NULL); /* a project config may set the root, the log, where plans go */
   char **rest = argv + i + 1;
   if (!strcmp(cmd, "run") || !strcmp(cmd, "create"))
     return run_or_create(!strcmp(cmd, "create"), argv, i + 1, root);

@@ -81,6 +81,19 @@ test('a changed plan is never run from the image of the old one', () => {
   assert.ok(handedOver(native(['run', '--id', 'nat-old', '--no-pivot', file], NO_NODE)), 'an option it does not know: handed over');
 });
 
+test('a project config near the plan or the current directory sends the command to the CLI, which reads it', () => {
+  const dir = join(tmp.dir, 'with-config');
+  mkdirSync(join(dir, 'sub'), { recursive: true });
+  const file = join(dir, 'sub', 'hello.plan');
+  assert.is(ctc(['build', example('hello.ct.ts'), '-o', file]).status, 0);
+  assert.is(ctc(['run', '--id', 'nat-cfg', file]).status, 0);
+  assert.is(native(['run', '--id', 'nat-cfg', file], NO_NODE).status, 0, 'no config: the launcher runs it');
+  writeFileSync(join(dir, '.ctcrc.json'), '{}\n');
+  assert.ok(handedOver(native(['run', '--id', 'nat-cfg', file], NO_NODE)), 'a config above the plan');
+  const r = spawnSync(launcher, ['state', 'nat-none'], { cwd: join(dir, 'sub'), encoding: 'utf8', env: { ...process.env, ...NO_NODE } });
+  assert.ok(handedOver({ status: r.status, stdout: r.stdout, stderr: r.stderr }), 'a config above the current directory');
+});
+
 test('an image anybody but root could have written is not used', () => {
   const file = plan('hello');
   const cache = join(tmp.dir, 'open-cache');
