@@ -20,9 +20,10 @@ export interface Built {
 
 async function frontendFor(src: string): Promise<(src: string) => FrontendResult> {
   if (src.endsWith('.ct.ts')) return (await import('./frontend/ts.ts')).compileTs;
+  if (src.endsWith('.ct')) return (await import('./frontend/dsl/frontend.ts')).compileCt;
   if (src.endsWith('.json')) return (await import('./frontend/oci.ts')).compileOci;
   throw new CtcError('CT_SOURCE_KIND', `no frontend for ${src}`, {
-    hint: 'container sources are .ct.ts modules or OCI runtime configs (config.json); the .ct language comes later',
+    hint: 'container sources are .ct.ts modules, .ct files or OCI runtime configs (config.json)',
   });
 }
 

@@ -10,6 +10,9 @@ export type ErrorCode =
   | 'CT_EVAL' // the module threw while being evaluated
   | 'CT_NONDETERMINISTIC' // clock, randomness or similar used in a source
   | 'CT_EXPORT' // the module has no container as default export
+  | 'CT_SYNTAX' // a .ct file does not lex or parse
+  | 'CT_UNKNOWN_KEY' // a .ct file names a key its block does not have
+  | 'CT_UNKNOWN_NAME' // a .ct file names a preset, import, capability, namespace… that does not exist
   // checks
   | 'CT_SHAPE' // a value of the wrong shape reached the spec
   | 'CT_ROOTFS_RELATIVE'
