@@ -17,11 +17,11 @@ it (app.ct.ts: app.plan; config.json: config.plan), or under the project
 config's planDir, byte for byte. Exits 0
 when every plan is up to date, 1 otherwise, listing each stale or missing
 plan with a step diff from the committed plan to what the source builds to
-now. With no SRC: every .ct.ts and .json here that has a plan next to it.
+now. With no SRC: every .ct.ts, .ct and .json here that has a plan next to it.
 
   --format text|json|markdown   as for ctc diff (json: compiler/plan/schema/check.v1.schema.json)`;
 
-const isSource = (f: string) => f.endsWith('.ct.ts') || f.endsWith('.json');
+const isSource = (f: string) => f.endsWith('.ct.ts') || f.endsWith('.ct') || f.endsWith('.json');
 
 /** The plan of a source: next to it, or under its project's planDir. */
 async function planOf(src: string): Promise<string> {

@@ -14,13 +14,14 @@ steps that create the container, and ctc runs plans. It also speaks runc's
 command line, so orchestrators can use it as their OCI runtime.
 
 compiler:
-  build SRC [-o PLAN]     compile app.ct.ts (or a config.json) to a plan (--json: print it as JSON)
+  build SRC [-o PLAN]     compile app.ct.ts (or an app.ct, a config.json) to a plan (--json: print it as JSON)
   check [SRC...]          is each committed plan what its source builds to now? (for CI)
   diff OLD NEW            step-level diff of plans or sources, with risk notes
   diff REV -- SRC...      the same, against the source as of a git revision
   lint [PLAN|SRC...]      check plans against policy rules (the ctc config's "lint")
   explain PLAN STEP       what a step does to the kernel: effect, syscalls, source, preset
   spec                    write a default config.json, as runc spec does
+  fmt [--check] FILE...   lay .ct files out canonically (--check: exit 1 naming each that is not)
   config [DIR|SRC]        the project's effective settings and where each comes from
   init [DIR]              scaffold a starter container (app.ct.ts, tsconfig.json, ctc config)
 
@@ -73,6 +74,7 @@ const commands: Record<string, Command> = {
   lint: near(async (args) => (await import('./lint.ts')).lintCommand(args)),
   explain: near(async (args) => (await import('./explain.ts')).explainCommand(args)),
   spec: async (args) => (await import('./spec.ts')).specCommand(args),
+  fmt: async (args) => (await import('./fmt.ts')).fmtCommand(args),
   config: async (args, g) => (await import('./config.ts')).configCommand(args, g),
   init: async (args) => (await import('./init.ts')).initCommand(args),
   run: here(async (args, g) => (await import('./run.ts')).runCommand(args, g)),

@@ -9,6 +9,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
 import { CtcError, CtcErrors } from '../../compiler/error.ts';
+import { formatCt } from '../../compiler/frontend/dsl/format.ts';
+import { grammarHtml } from '../../compiler/frontend/dsl/parser.ts';
 import { ctc, example, root, tempDir } from '../helpers.ts';
 
 const tmp = tempDir();
@@ -178,6 +180,81 @@ test('ctc build of a .ct file never loads TypeScript', () => {
   const loaded = readFileSync(trace, 'utf8');
   assert.match(loaded, /dist\/chunks\/frontend-/);
   assert.not.match(loaded, /typescript/);
+});
+
+test('docs/ct-grammar.html is drawn from the parser as it is (node scripts/gen-ct-grammar.mjs)', async () => {
+  const file = join(root, 'docs', 'ct-grammar.html');
+  if (process.env.CTC_UPDATE_GOLDEN) writeFileSync(file, await grammarHtml());
+  assert.fixture(readFileSync(file, 'utf8'), await grammarHtml());
+});
+
+test('ctc fmt: the examples are formatted, and formatting is idempotent and keeps comments', () => {
+  for (const name of ['hello.ct', 'limits.ct']) {
+    const text = readFileSync(example(name), 'utf8');
+    assert.fixture(formatCt(text, name), text, `${name} is in the canonical layout`);
+  }
+  const ugly = [
+    '',
+    '# top',
+    'import "./base.ct"   as base',
+    'container {   # the container',
+    '',
+    '',
+    '  hostname    web  # trailing',
+    '  process { args /bin/sh -c "echo hi" ; env A=1',
+    '     # own line',
+    '     user nobody',
+    '  }',
+    '  mounts { use preset.defaultMounts }',
+    '  resources { memory.limit 64Mi; pids.limit 32 }',
+    '',
+    '',
+    '  namespaces mount uts',
+    '}',
+  ].join('\n');
+  const once = formatCt(ugly, 'ugly.ct');
+  assert.fixture(
+    once,
+    [
+      '# top',
+      'import "./base.ct" as base',
+      'container {  # the container',
+      '  hostname web  # trailing',
+      '  process {',
+      '    args /bin/sh -c "echo hi"',
+      '    env A=1',
+      '    # own line',
+      '    user nobody',
+      '  }',
+      '  mounts { use preset.defaultMounts }',
+      '  resources {',
+      '    memory.limit 64Mi',
+      '    pids.limit 32',
+      '  }',
+      '',
+      '  namespaces mount uts',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  assert.is(formatCt(once, 'ugly.ct'), once, 'idempotent');
+});
+
+test('ctc fmt --check exits 1 naming the unformatted file; ctc fmt rewrites it', () => {
+  const file = source('fmt/app.ct', 'container {  hostname   web\n}\n');
+  const good = source('fmt/good.ct', readFileSync(example('hello.ct'), 'utf8'));
+  const check = ctc(['fmt', '--check', good, file]);
+  assert.is(check.status, 1);
+  assert.match(check.stderr, /app\.ct is not formatted/);
+  assert.not.match(check.stderr, /good\.ct/);
+  assert.is(readFileSync(file, 'utf8'), 'container {  hostname   web\n}\n', '--check writes nothing');
+  assert.is(ctc(['fmt', file]).status, 0);
+  assert.is(readFileSync(file, 'utf8'), 'container {\n  hostname web\n}\n');
+  assert.is(ctc(['fmt', '--check', file]).status, 0);
+  const broken = source('fmt/broken.ct', 'container {\n');
+  const r = ctc(['fmt', broken]);
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /broken\.ct:\d+:\d+: error CT_SYNTAX/);
 });
 
 test.run();

@@ -282,3 +282,9 @@ export function unquote(image: string): string {
     return image.slice(1, -1);
   }
 }
+
+/** docs/ct-grammar.html: the grammar's railroad diagrams, drawn from the parser itself. */
+export async function grammarHtml(): Promise<string> {
+  const { createSyntaxDiagramsCode } = await import('chevrotain');
+  return createSyntaxDiagramsCode(parser().getSerializedGastProductions(), { resourceBase: 'https://unpkg.com/chevrotain@11.2.0/diagrams/' });
+}
