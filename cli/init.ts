@@ -1,5 +1,5 @@
 // `ctc init [DIR] [--lang ts|ct]`: a starter container in DIR that builds
-// and runs as it is (`ctc build app.ct.ts && ctc run`). Nothing is
+// and runs as it is (`ctc build app.ct.ts && ctc run`, or app.ct). Nothing is
 // overwritten: if any file it would write is there, none is written.
 
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,14 +12,15 @@ import { loadProject } from './project.ts';
 
 export const initHelp = `usage: ctc init [DIR] [--lang ts|ct]
 
-Writes a starter container in DIR (default: here; made if missing):
-app.ct.ts, a tsconfig.json that maps 'ctc' and 'ctc/lint' to this ctc's
-stdlib (so an editor type-checks the source), and ctc.config.json (lint
-rules) — unless a ctc config in a parent folder already applies, which a
-new one would hide. The source spells out the project's rootfs and presets
-settings (ctc config shows them). Refuses to overwrite any file.
+Writes a starter container in DIR (default: here; made if missing): with
+--lang ts (the default) app.ct.ts and a tsconfig.json that maps 'ctc' and
+'ctc/lint' to this ctc's stdlib, so an editor type-checks the source; with
+--lang ct app.ct. And ctc.config.json (lint rules), unless a ctc config in
+a parent folder already applies, which a new one would hide. The source
+spells out the project's rootfs and presets settings (see ctc config).
+Refuses to overwrite any file: then it writes none.
 
-  --lang ts|ct   the source language (ct: the .ct language, not there yet)`;
+  --lang ts|ct   the source language: TypeScript, or the .ct language`;
 
 export async function initCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand('init', args, {

@@ -23,7 +23,7 @@ compiler:
   spec                    write a default config.json, as runc spec does
   fmt [--check] FILE...   lay .ct files out canonically (--check: exit 1 naming each that is not)
   config [DIR|SRC]        the project's effective settings and where each comes from
-  init [DIR]              scaffold a starter container (app.ct.ts, tsconfig.json, ctc config)
+  init [DIR] [--lang ts|ct]  scaffold a starter container (app.ct.ts or app.ct, ctc config)
 
 containers:
   run [PLAN | -b DIR ID]  run a plan or a bundle (foreground, or -d)

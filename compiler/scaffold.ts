@@ -1,11 +1,10 @@
-// What `ctc init` writes: a starter container source that builds and runs
-// as it is, a tsconfig.json that lets an editor type-check it against the
-// installed ctc's stdlib, and a ctc config. The project's `rootfs` and
+// What `ctc init` writes: a starter container source (app.ct.ts, or app.ct)
+// that builds and runs as it is, for app.ct.ts a tsconfig.json that lets an
+// editor type-check it against the installed ctc's stdlib, and a ctc config. The project's `rootfs` and
 // `presets` settings are written into the source, spelled out: the compiler
 // never reads them, so a plan stays a function of its source alone.
 
 import { isAbsolute, join, relative } from 'node:path';
-import { CtcError } from './error.ts';
 import { packageRoot } from './package.ts';
 import type { PresetName, Presets, RootfsSetting } from './config.ts';
 
@@ -36,14 +35,24 @@ const presetSource: { [K in PresetName]: { inProcess: boolean; choices: Record<P
   seccomp: { inProcess: true, choices: { default: { expr: 'defaultSeccomp', imports: ['defaultSeccomp'] }, unconfined: { expr: "'unconfined'", imports: [] } } },
 };
 
+/** The same choices in a .ct file: its words for them. */
+const presetCt: { [K in PresetName]: Record<Presets[K], string> } = {
+  mounts: { default: 'use preset.defaultMounts', none: '{}' },
+  maskedPaths: { default: 'use preset.maskedPaths.default', none: '{}' },
+  readonlyPaths: { default: 'use preset.readonlyPaths.default', none: '{}' },
+  capabilities: { default: 'use preset.defaultCapabilities', none: '{}' },
+  seccomp: { default: 'use preset.defaultSeccomp', unconfined: 'unconfined' },
+};
+
 export function scaffold(input: ScaffoldInput): ScaffoldFile[] {
-  if (input.lang === 'ct') {
-    throw new CtcError('CT_NOT_YET', 'ctc init --lang ct: the .ct language is not there yet (issue 9)', { hint: 'ctc init --lang ts writes app.ct.ts' });
-  }
-  const files = [
-    { name: 'app.ct.ts', text: tsSource(input) },
-    { name: 'tsconfig.json', text: tsconfig(input.dir) },
-  ];
+  // A .ct file needs no TypeScript: no tsconfig.
+  const files =
+    input.lang === 'ct'
+      ? [{ name: 'app.ct', text: ctSource(input) }]
+      : [
+          { name: 'app.ct.ts', text: tsSource(input) },
+          { name: 'tsconfig.json', text: tsconfig(input.dir) },
+        ];
   if (input.config) files.push({ name: 'ctc.config.json', text: configText() });
   return files;
 }
@@ -75,6 +84,33 @@ export default container({
     ${inProcess.join('\n    ')}
   },
 });
+`;
+}
+
+function ctSource({ rootfs, presets }: ScaffoldInput): string {
+  const ct = (name: PresetName) => `${name} ${(presetCt[name] as Record<string, string>)[presets[name]]}`;
+  const word = (s: string) => (/^[A-Za-z0-9_./:=+-]+$/.test(s) ? s : JSON.stringify(s));
+  const rootfsCt =
+    rootfs === 'host'
+      ? 'rootfs use preset.hostRootfs'
+      : `rootfs {\n    kind dir\n    path ${word(rootfs.dir)}\n    readonly ${rootfs.readonly}\n  }`;
+  return `# A starter container. \`ctc build app.ct\` compiles it to app.plan (the
+# kernel steps, for review); \`ctc run\` runs that plan. The presets are
+# written out so the source says everything: edit them here.
+container {
+  hostname app
+  ${rootfsCt}
+  ${(['mounts', 'maskedPaths', 'readonlyPaths'] as const).map(ct).join('\n  ')}
+  resources {
+    memory.limit 64Mi
+    pids.limit 32
+  }
+  process {
+    args /bin/sh -c "echo \\"hello from $(hostname), pid $$\\""
+    env PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+    ${(['capabilities', 'seccomp'] as const).map(ct).join('\n    ')}
+  }
+}
 `;
 }
 

@@ -30,6 +30,17 @@ test('ctc init DIR && cd DIR && ctc build app.ct.ts && ctc run', () => {
   assert.match(run.stdout, /^hello from app, pid 1$/m);
 });
 
+test('ctc init --lang ct DIR && cd DIR && ctc build app.ct && ctc run', () => {
+  const dir = join(tmp.dir, 'ct');
+  const init = installed(['init', '--lang', 'ct', dir], tmp.dir);
+  assert.is(init.status, 0, init.stderr);
+  const built = installed(['build', 'app.ct'], dir);
+  assert.is(built.status, 0, built.stderr);
+  const run = installed(['run'], dir);
+  assert.is(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^hello from app, pid 1$/m);
+});
+
 test("a project config's state root and planDir, for a real run", () => {
   const state = join(tmp.dir, 'proj', 'state');
   mkdirSync(join(tmp.dir, 'proj'), { recursive: true });

@@ -1,8 +1,9 @@
 // The project configuration through the built CLI: a ctc config in a parent
 // folder sets the state root, the log, where plans go and the lint rules;
 // flags win; a wrong key is CT_CONFIG at the file and key; `ctc config`
-// says where each value came from; `ctc init` scaffolds a container that
-// builds, type-checks in an editor's TypeScript, and is never written over.
+// says where each value came from; `ctc init` scaffolds a container (.ct.ts
+// or .ct) that builds, type-checks in an editor's TypeScript, and is never
+// written over.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -177,9 +178,28 @@ test('ctc init spells out the project\'s rootfs and presets, and writes no confi
   assert.ok(text.includes('capabilities: [],'), text);
   assert.ok(text.includes('maskedPaths: maskedPaths.default,'), text);
 
-  const ct = ctc(['init', '--lang', 'ct', join(tmp.dir, 'ct')]);
-  assert.is(ct.status, 1);
-  assert.match(ct.stderr, /error CT_NOT_YET: ctc init --lang ct/);
+  // The same in the .ct language; it builds (the rootfs folder need not exist to build).
+  const ctDir = join(tmp.dir, 'team/new-ct');
+  const ct = ctc(['init', '--lang', 'ct', ctDir]);
+  assert.is(ct.status, 0, ct.stderr);
+  const ctText = readFileSync(join(ctDir, 'app.ct'), 'utf8');
+  assert.ok(ctText.includes(`path ${rootfs}\n    readonly true`), ctText);
+  assert.ok(ctText.includes('seccomp unconfined'), ctText);
+  assert.ok(ctText.includes('capabilities {}'), ctText);
+  assert.not.ok(existsSync(join(ctDir, 'tsconfig.json')));
+  const built = ctc(['build', 'app.ct'], { cwd: ctDir });
+  assert.is(built.status, 0, built.stderr);
+});
+
+test('ctc init --lang ct writes app.ct, which builds and lints clean', () => {
+  const dir = join(tmp.dir, 'fresh-ct');
+  const r = ctc(['init', '--lang', 'ct', dir]);
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(existsSync(join(dir, 'app.ct')) && existsSync(join(dir, 'ctc.config.json')));
+  const built = ctc(['build', 'app.ct'], { cwd: dir });
+  assert.is(built.status, 0, built.stderr);
+  const linted = ctc(['lint'], { cwd: dir });
+  assert.is(linted.status, 0, linted.stdout + linted.stderr);
 });
 
 test.run();
