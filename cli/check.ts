@@ -17,7 +17,8 @@ it (app.ct.ts: app.plan; config.json: config.plan), or under the project
 config's planDir, byte for byte. Exits 0
 when every plan is up to date, 1 otherwise, listing each stale or missing
 plan with a step diff from the committed plan to what the source builds to
-now. With no SRC: every .ct.ts, .ct and .json here that has a plan next to it.
+now. With no SRC: every .ct.ts, .ct and .json here that has a plan next to it
+(a .ct whose .ct.ts twin is here is left out: the two share a plan).
 
   --format text|json|markdown   as for ctc diff (json: compiler/plan/schema/check.v1.schema.json)`;
 
@@ -32,7 +33,9 @@ async function planOf(src: string): Promise<string> {
 /** The sources here with a plan: the ones that committed to a plan. */
 async function sourcesHere(): Promise<string[]> {
   const found: string[] = [];
-  for (const f of readdirSync('.').filter(isSource).sort()) if (existsSync(await planOf(f))) found.push(f);
+  const here = readdirSync('.');
+  const twinned = (f: string) => f.endsWith('.ct') && here.includes(`${f}.ts`);
+  for (const f of here.filter((x) => isSource(x) && !twinned(x)).sort()) if (existsSync(await planOf(f))) found.push(f);
   if (!found.length) {
     throw new CtcError('CT_PLAN_NONE', 'no source here has a plan next to it', { hint: 'name the sources: `ctc check app.ct.ts`, or `ctc build` one first' });
   }

@@ -2,7 +2,7 @@
 // scripts/build.mjs first): a stale or missing plan fails the check and is
 // named; JSON output follows the schemas in compiler/plan/schema/.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { test } from 'uvu';
@@ -99,6 +99,17 @@ test('a source that does not build is reported with its code, and the check fail
   assert.is(r.status, 1);
   assert.match(r.stdout, /^error\s+broken\.plan \(from broken\.ct\.ts\): broken\.ct\.ts:2:\d+: CT_TYPE: /m);
   noStack(r.stderr);
+});
+
+test('with no arguments, a .ct whose .ct.ts twin is here is left out: the two share a plan', () => {
+  const dir = join(tmp.dir, 'twins');
+  mkdirSync(dir);
+  copyFileSync(join(root, 'examples', 'hello.ct.ts'), join(dir, 'hello.ct.ts'));
+  copyFileSync(join(root, 'examples', 'hello.ct'), join(dir, 'hello.ct'));
+  assert.is(ctc(['build', 'hello.ct.ts'], { cwd: dir }).status, 0);
+  const r = ctc(['check'], { cwd: dir });
+  assert.is(r.status, 0, r.stderr + r.stdout);
+  assert.not.match(r.stdout + r.stderr, /hello\.ct\b(?!\.ts)/, 'the .ct twin is not checked against the .ct.ts plan');
 });
 
 test.run();
