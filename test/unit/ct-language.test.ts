@@ -3,36 +3,21 @@
 // schema is the stdlib's types; a .ct build never loads TypeScript.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
-import { CtcError, CtcErrors } from '../../compiler/error.ts';
 import { formatCt } from '../../compiler/frontend/dsl/format.ts';
 import { grammarHtml } from '../../compiler/frontend/dsl/parser.ts';
 import { ctc, example, root, tempDir } from '../helpers.ts';
+import { errorsOf, writeSource } from '../sources.ts';
 
 const tmp = tempDir();
 test.after(() => tmp.remove());
 
-function source(name: string, text: string): string {
-  const file = join(tmp.dir, name);
-  mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(file, text);
-  return file;
-}
+const source = (name: string, text: string) => writeSource(tmp.dir, name, text);
 
-async function errorsOf(file: string): Promise<CtcError[]> {
-  try {
-    await build(file);
-  } catch (e) {
-    if (e instanceof CtcErrors) return e.errors;
-    if (e instanceof CtcError) return [e];
-    throw e;
-  }
-  throw new Error(`${file} built without errors`);
-}
 
 const steps = async (file: string) => (await build(file)).plan.steps.map((s) => ({ kind: s.kind, args: s.args }));
 

@@ -1,21 +1,17 @@
 // ctc lint through the built CLI: rules over plans, findings at the source
 // line, the project config found upward and checked, TypeScript plugins.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ctc, tempDir } from '../helpers.ts';
+import { writeSource } from '../sources.ts';
 
 const tmp = tempDir('ctc-lint-');
 test.after(() => tmp.remove());
 
-function write(rel: string, text: string): string {
-  const file = join(tmp.dir, rel);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, text);
-  return file;
-}
+const write = (rel: string, text: string) => writeSource(tmp.dir, rel, text);
 
 /** A source, and its plan built next to it with `ctc build`. */
 function planOf(rel: string, text: string): string {

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
-import { CtcError, CtcErrors } from '../../compiler/error.ts';
 import { compileOci } from '../../compiler/frontend/oci.ts';
 import { parsePlan, printPlan } from '../../compiler/plan/text.ts';
 import { root, tempDir } from '../helpers.ts';
+import { errorsOf } from '../sources.ts';
 
 const tmp = tempDir();
 test.after(() => tmp.remove());
@@ -46,16 +46,6 @@ function posAt(text: string, offset: number): string {
   return `config.json:${before.length}:${before[before.length - 1].length + 1}`;
 }
 
-async function errorsOf(file: string): Promise<CtcError[]> {
-  try {
-    await build(file);
-  } catch (e) {
-    if (e instanceof CtcErrors) return e.errors;
-    if (e instanceof CtcError) return [e];
-    throw e;
-  }
-  throw new Error(`${file} built without errors`);
-}
 
 test("containerd's config for `ctr run` builds, with what it asks for", async () => {
   const { spec, plan } = await build(fixture('containerd'));

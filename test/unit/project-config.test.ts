@@ -11,16 +11,12 @@ import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ctc, root, tempDir } from '../helpers.ts';
+import { writeSource } from '../sources.ts';
 
 const tmp = tempDir('ctc-project-');
 test.after(() => tmp.remove());
 
-function write(rel: string, text: string): string {
-  const file = join(tmp.dir, rel);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, text);
-  return file;
-}
+const write = (rel: string, text: string) => writeSource(tmp.dir, rel, text);
 
 const source = `import { container, defaultMounts, hostRootfs } from 'ctc';
 
