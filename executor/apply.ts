@@ -23,7 +23,7 @@ import { Journal } from './journal.ts';
 import { cgroupParent, fillStep } from './placeholders.ts';
 import { preflight } from './preflight.ts';
 import { procStat } from './proc.ts';
-import { type ContainerState, assertNoState, createStateDir, stateFiles, writePidFile, writeState } from './state.ts';
+import { type ContainerState, claimStateDir, fillStateDir, stateFiles, writePidFile, writeState } from './state.ts';
 import { undoAll } from './undo.ts';
 import { type Extras, Msg, Op, encodeProgram, op, strArg, u64Arg } from './wire.ts';
 import { writeFileSync } from 'node:fs';
@@ -180,9 +180,10 @@ class Run {
     switch (step.kind) {
       case 'state.create': {
         const dir = str(step, 'dir');
-        assertNoState(dir, this.opts.id); // before anything is journaled: it is not ours to undo
+        // Journaled once it is ours: a dir another create claimed first is never undone by this one.
+        claimStateDir(dir, this.opts.id);
         this.journal.record({ undo: 'state.remove', step: step.n, dir });
-        createStateDir(dir, this.opts.id);
+        fillStateDir(dir);
         this.journal.attach(dir);
         writeFileSync(join(dir, stateFiles.plan), this.opts.planText);
         return;

@@ -53,10 +53,24 @@ export function assertNoState(dir: string, id: string): void {
   }
 }
 
-export function createStateDir(dir: string, id: string): void {
+/**
+ * Makes the state dir; mkdir is the claim on the id: of two creates of one id
+ * at once, exactly one gets it, and the other fails here with nothing of its
+ * own to undo (so it never journals, and never removes, the winner's dir).
+ */
+export function claimStateDir(dir: string, id: string): void {
   assertNoState(dir, id);
   mkdirSync(join(dir, '..'), { recursive: true, mode: 0o711 });
-  mkdirSync(dir, { mode: 0o711 });
+  try {
+    mkdirSync(dir, { mode: 0o711 });
+  } catch (e) {
+    if (codeOf(e) === 'EEXIST') assertNoState(dir, id);
+    throw e;
+  }
+}
+
+/** What goes in a claimed state dir before anything else. */
+export function fillStateDir(dir: string): void {
   for (const d of subdirs) mkdirSync(join(dir, d), { mode: 0o755 });
 }
 

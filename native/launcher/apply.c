@@ -124,13 +124,19 @@ static int state_create(struct run *r, const struct rec *s)
     free(dir);
     return -EEXIST;
   }
+  mkdir(r->o->root, 0711); /* the root's parents exist (/run) or the next mkdir says so */
+  /* mkdir is the claim on the id (state.ts claimStateDir): journaled only once it is ours */
+  if (mkdir(dir, 0711) < 0) {
+    int err = errno;
+    free(dir);
+    return -err;
+  }
   int e = journal_record(&r->j, (struct undo){.kind = UNDO_STATE, .step = s->step, .path = dir});
   if (e < 0)
     return e;
-  mkdir(r->o->root, 0711); /* the root's parents exist (/run) or the next mkdir says so */
   char sub[4200];
   snprintf(sub, sizeof sub, "%s/rootfs", dir);
-  if (mkdir(dir, 0711) < 0 || mkdir(sub, 0755) < 0)
+  if (mkdir(sub, 0755) < 0)
     return -errno;
   if ((e = journal_attach(&r->j, dir)) < 0)
     return e;

@@ -5,7 +5,7 @@
 // hands over to: a missing one proves that a command never left C, and a
 // wrapper that logs CTC_NATIVE_FAILED proves which side applied a failed run.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -172,6 +172,30 @@ test('state and kill: the same answers as the CLI, in every status', () => {
     assert.ok(handedOver(native(['--root', stateRoot, 'kill', id, 'KILL'], NO_NODE)), 'a stopped container: the CLI refuses it');
   } finally {
     assert.is(native(['--root', stateRoot, 'delete', '--force', id], NO_NODE).status, 0);
+  }
+});
+
+test('two creates of one id at once: exactly one wins, the other says so and leaves the winner intact', async () => {
+  const stateRoot = join(tmp.dir, 'state-race');
+  const id = 'nat-race';
+  const dir = busyboxBundle(join(tmp.dir, id), { id, args: ['/bin/sleep', '60'] });
+  const before = hostResidue([stateRoot]);
+  // each side once through Node, once through the launcher (whose image the first round leaves)
+  for (const [a, b] of [['ts', 'ts'], ['native', 'native']] as const) {
+    const start = (which: 'ts' | 'native', n: number) => {
+      const out = openSync(join(tmp.dir, `race-${n}.out`), 'w');
+      const [cmd, argv] = which === 'ts' ? [process.execPath, [cli]] : [launcher, []];
+      const child = spawn(cmd, [...argv, '--root', stateRoot, 'create', '--bundle', dir, id], { stdio: ['ignore', out, out] });
+      closeSync(out);
+      return new Promise<number | null>((resolve) => child.on('close', resolve));
+    };
+    const codes = await Promise.all([start(a, 1), start(b, 2)]);
+    const outs = [1, 2].map((n) => readFileSync(join(tmp.dir, `race-${n}.out`), 'utf8'));
+    assert.equal([...codes].sort(), [0, 1], `one wins: ${outs.join(' | ')}`);
+    assert.match(outs[codes.indexOf(1)], /CT_STATE_EXISTS/);
+    assert.is(JSON.parse(ctc(['--root', stateRoot, 'state', id]).stdout).status, 'created', "the winner's container is intact");
+    assert.is(ctc(['--root', stateRoot, 'delete', '--force', id]).status, 0);
+    assert.equal(hostResidue([stateRoot]), before);
   }
 });
 
