@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'CT_PROCESS_ARGS'
   | 'CT_CAP_UNKNOWN'
   | 'CT_CAP_AMBIENT'
+  | 'CT_JOURNAL_CORRUPT'
   | 'CT_RLIMIT_UNKNOWN'
   | 'CT_DEVICE'
   | 'CT_SYSCALL_UNKNOWN' // a seccomp rule names a syscall that no architecture has

@@ -213,8 +213,15 @@ export class Container {
     }
     // A monitor that stayed records the exit status as the init dies: let it finish before the dir goes.
     if (s?.monitorPid) await waitGone(s.monitorPid, s.monitorStartTime, 2000);
-    const journal = readJournal(this.dir);
-    await undoAll(journal, () => this.cgroups);
-    if (journal.length === 0) removeStateDir(this.dir); // a state dir whose journal was lost
+    const { entries, unreadable } = readJournal(this.dir);
+    if (unreadable.length) {
+      // Undo what can be read, but keep the state dir: it is the record of what may be left.
+      await undoAll(entries.filter((e) => e.undo !== 'state.remove'), () => this.cgroups);
+      throw new CtcError('CT_JOURNAL_CORRUPT', `the journal of ${this.id} is damaged; what it could read is undone, but not:\n  ${unreadable.join('\n  ')}`, {
+        hint: `what those lines undo (a cgroup, the init) may still be on the host; remove it, then ${this.dir}`,
+      });
+    }
+    await undoAll(entries, () => this.cgroups);
+    if (entries.length === 0) removeStateDir(this.dir); // a state dir whose journal was lost
   }
 }

@@ -42,10 +42,37 @@ export class Journal {
   }
 }
 
-export function readJournal(stateDir: string): Undo[] {
+export interface JournalRead {
+  entries: Undo[];
+  /** lines that are not entries (a damaged file): what they undo may still be on the host */
+  unreadable: string[];
+}
+
+/**
+ * The entries of a state dir's journal. A last line without its newline is
+ * the entry a crash interrupted: its change was never made (the entry is
+ * written first), so it is left out. Any other line that does not read is
+ * named in `unreadable`.
+ */
+export function readJournal(stateDir: string): JournalRead {
+  let text: string;
   try {
-    return readFileSync(journalFile(stateDir), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Undo);
+    text = readFileSync(journalFile(stateDir), 'utf8');
   } catch {
-    return [];
+    return { entries: [], unreadable: [] };
   }
+  const lines = text.split('\n').slice(0, -1); // the part after the last newline: empty, or torn
+  const entries: Undo[] = [];
+  const unreadable: string[] = [];
+  lines.forEach((line, i) => {
+    if (!line) return;
+    try {
+      const e = JSON.parse(line) as Undo;
+      if (typeof e?.undo !== 'string' || typeof e.step !== 'number') throw new Error('not an entry');
+      entries.push(e);
+    } catch {
+      unreadable.push(`line ${i + 1}: ${line.slice(0, 80)}`);
+    }
+  });
+  return { entries, unreadable };
 }

@@ -362,6 +362,9 @@ int journal_read(const char *state_dir, struct journal *j)
   char *text = read_file(path, NULL);
   if (!text)
     return errno == ENOENT ? 0 : -1;
+  /* a last line without its newline is the entry a crash interrupted: its change was never made */
+  char *end = strrchr(text, '\n');
+  *(end ? end + 1 : text) = '\0';
   int r = 0;
   for (char *line = strtok(text, "\n"); line && !r; line = strtok(NULL, "\n")) {
     char kind[64], value[4096];

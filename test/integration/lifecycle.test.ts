@@ -2,7 +2,7 @@
 // ps, exec, pause/resume, kill, delete, run (foreground and -d), checked
 // against the host (processes, cgroups, state) as well as ctc's answers.
 
-import { openSync, closeSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -17,7 +17,7 @@ const root = join(tmp.dir, 'state');
 const before = hostResidue([root]);
 test.after(() => {
   // whatever a failed test left: remove it, then let the suite's residue check judge
-  for (const id of ['lc1', 'lc2', 'lc3', 'lc4', 'lc5', 'lc6', 'lc7']) ctc(['--root', root, 'delete', '--force', id]);
+  for (const id of ['lc1', 'lc2', 'lc3', 'lc4', 'lc5', 'lc6', 'lc7', 'lc8', 'lc9']) ctc(['--root', root, 'delete', '--force', id]);
   tmp.remove();
 });
 
@@ -184,6 +184,29 @@ test('ids are checked, and an id in use is refused', () => {
   assert.is(r.status, 1);
   assert.match(r.stderr, /CT_ID/);
   assert.match(R('state', 'nosuch').stderr, /CT_NOT_FOUND: container nosuch does not exist/);
+});
+
+test('delete --force after a crash: a torn last journal line is the unfinished entry and is skipped; a damaged line is named, and the state dir kept', () => {
+  const journal = (id: string) => join(root, id, 'journal');
+  const dir = bundle('lc8', ['/bin/sleep', '30']);
+  assert.is(createDetached('lc8', dir).status, 0);
+  writeFileSync(journal('lc8'), readFileSync(journal('lc8'), 'utf8') + '{"undo":"cgroup.remove","step":9,"pa'); // a crash mid-write
+  const torn = R('delete', '--force', 'lc8');
+  assert.is(torn.status, 0, torn.stderr);
+  assert.equal(hostResidue([root]), before, 'everything else is undone');
+
+  const dir9 = bundle('lc9', ['/bin/sleep', '30']);
+  assert.is(createDetached('lc9', dir9).status, 0);
+  const pid = state('lc9').pid;
+  const lines = readFileSync(journal('lc9'), 'utf8').split('\n');
+  writeFileSync(journal('lc9'), [lines[0], 'garbage', ...lines.slice(1)].join('\n'));
+  const damaged = R('delete', '--force', 'lc9');
+  assert.is(damaged.status, 1);
+  assert.match(damaged.stderr, /error CT_JOURNAL_CORRUPT: the journal of lc9 is damaged[^]*line 2: garbage/);
+  assert.not.ok(procStat(pid) && procStat(pid)!.state !== 'Z', 'the init it could read about is gone');
+  assert.ok(existsSync(join(root, 'lc9')), 'the state dir is kept as the record');
+  rmSync(join(root, 'lc9'), { recursive: true });
+  assert.equal(hostResidue([root]), before);
 });
 
 test.run();
