@@ -54,6 +54,9 @@ export interface RunOptions {
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
+/** CTC_PAUSE_STEP=N: for the crash tests, ctc stops before step N and waits to be killed. */
+const pauseStep = () => Number(process.env.CTC_PAUSE_STEP) || 0;
+
 /** Runs the plan; in the foreground resolves to the container's exit code, else to 0 once detached. */
 export async function runPlan(plan: Plan, opts: RunOptions): Promise<number> {
   if (process.getuid?.() !== 0) throw new CtcError('CT_NOT_ROOT', 'ctc needs root to run containers', { hint: 'rootless containers are not supported yet' });
@@ -124,6 +127,7 @@ class Run {
       const step = this.steps[i];
       if (this.interrupted) throw new CtcError('CT_INTERRUPTED', `interrupted by ${this.interrupted} before step ${step.n}`);
       if (actorOf(step.kind) === 'host') {
+        if (step.n === pauseStep()) await this.pause(step);
         this.host(step);
         if (step.kind === 'ns.clone') await this.clone(step);
         i++;
@@ -131,7 +135,13 @@ class Run {
       }
       let j = i;
       while (j < this.steps.length && actorOf(this.steps[j].kind) === 'init') j++;
-      await this.runInit(step, j < this.steps.length ? this.steps[j].n : 0);
+      const until = j < this.steps.length ? this.steps[j].n : 0;
+      const pause = pauseStep();
+      if (pause >= step.n && (until === 0 || pause < until)) {
+        await this.runInit(step, pause); // the init steps before it, then the init waits
+        await this.pause(this.stepAt(pause));
+      }
+      await this.runInit(step, until);
       i = j;
     }
     if (this.state?.phase === 'creating') throw new CtcError('CT_HELPER_PROTOCOL', 'the plan ended without starting the container process');
@@ -153,6 +163,13 @@ class Run {
       });
     }
     return this.fail(step, errnoName(Number(what)));
+  }
+
+  /** CTC_PAUSE_STEP (tests): stop before the step, for good, so a test can kill ctc there. */
+  private async pause(step: Step): Promise<never> {
+    process.stderr.write(`ctc: paused before step ${step.n} ${step.kind} (CTC_PAUSE_STEP)\n`);
+    setInterval(() => undefined, 1 << 30);
+    return new Promise<never>(() => undefined);
   }
 
   private fail(step: Step, errno: string, message?: string): CtcError {
