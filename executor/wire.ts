@@ -201,6 +201,10 @@ const encoders: Record<InitKind, (s: Step, cgroups: CgroupMount[]) => WireOp[]> 
  * what this ctc would run.
  */
 export function seccompProgram(s: Step): { policy: SpecSeccomp; program: Buffer } {
+  // A run checks it (preflight), sends it (the program) and caches it (the run image): compiled once.
+  const key = JSON.stringify(s.args);
+  const known = verifiedSeccomp.get(key);
+  if (known) return known;
   const { action, ret } = parseSeccompAction(str(s, 'default'));
   const policy: SpecSeccomp = {
     defaultAction: action,
@@ -217,8 +221,12 @@ export function seccompProgram(s: Step): { policy: SpecSeccomp; program: Buffer 
       hint: 'the plan was built by another version of ctc: build it again',
     });
   }
+  verifiedSeccomp.set(key, { policy, program });
   return { policy, program };
 }
+
+/** Filters already compiled and checked in this process, by the step's arguments. */
+const verifiedSeccomp = new Map<string, { policy: SpecSeccomp; program: Buffer }>();
 
 export interface ProgramHeader {
   cloneNs: string[];
