@@ -1,7 +1,7 @@
 // Shared by the tests: running the built CLI, temp dirs, host snapshots.
 
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../compiler/package.ts';
@@ -51,5 +51,12 @@ export function tempDir(prefix = 'ctc-test-'): { dir: string; remove: () => void
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** The host's mounts (root, mount point, options), sorted: compared before and after a test. */
+export const mountTable = () =>
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ').slice(3, 6).join(' '))
+    .sort();
 
 export { hostResidue } from './residue.mjs';

@@ -9,16 +9,10 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parsePlan } from '../../compiler/plan/text.ts';
-import { cli, ctc, example, hostResidue, root, tempDir, until } from '../helpers.ts';
+import { cli, ctc, example, hostResidue, mountTable, root, tempDir, until } from '../helpers.ts';
 
 const tmp = tempDir();
 test.after(() => tmp.remove());
-
-const mountTable = () =>
-  readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ').slice(3, 6).join(' '))
-    .sort();
 
 /** Runs the plan until it pauses before step n, then kills ctc outright. */
 async function killedBefore(plan: string, id: string, n: number): Promise<void> {

@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parsePlan } from '../../compiler/plan/text.ts';
 import { busyboxBundle } from '../busybox.ts';
-import { type Ran, cli, ctc, example, hostResidue, root, tempDir } from '../helpers.ts';
+import { cli, ctc, example, hostResidue, mountTable, root, tempDir, type Ran } from '../helpers.ts';
 
 const tmp = tempDir();
 test.after(() => tmp.remove());
@@ -230,7 +230,7 @@ test('a failure at each step is rolled back by the launcher, and reported by the
   const wrapper = join(tmp.dir, 'node-wrapper');
   writeFileSync(wrapper, `#!/bin/sh\necho "native failure: $CTC_NATIVE_FAILED" >&2\nexec ${process.execPath} "$@"\n`);
   chmodSync(wrapper, 0o755);
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ').slice(3, 6).join(' ')).sort();
+  const mounts = mountTable();
   const residue = hostResidue();
   for (const step of parsePlan(readFileSync(file, 'utf8')).steps) {
     const r = native(['run', '--id', 'nat-fail', file], { CTC_FAIL_STEP: String(step.n), CTC_NODE: wrapper });
@@ -238,8 +238,7 @@ test('a failure at each step is rolled back by the launcher, and reported by the
     assert.ok(r.stderr.includes(`native failure: ${step.n}:5`), `step ${step.n} ${step.kind} failed in the launcher (EIO): ${r.stderr}`);
     assert.ok(r.stderr.includes(`error CT_STEP_FAILED: step ${step.n} ${step.kind}`), `step ${step.n} is named: ${r.stderr}`);
     assert.equal(hostResidue(), residue, `nothing is left after a failure at step ${step.n} ${step.kind}`);
-    const now = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ').slice(3, 6).join(' ')).sort();
-    assert.equal(now, mounts, `the mount table is as before after step ${step.n}`);
+    assert.equal(mountTable(), mounts, `the mount table is as before after step ${step.n}`);
   }
 });
 

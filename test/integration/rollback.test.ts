@@ -8,16 +8,10 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parsePlan } from '../../compiler/plan/text.ts';
-import { ctc, example, hostResidue, tempDir } from '../helpers.ts';
+import { ctc, example, hostResidue, mountTable, tempDir } from '../helpers.ts';
 
 const tmp = tempDir();
 test.after(() => tmp.remove());
-
-const mountTable = () =>
-  readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ').slice(3, 6).join(' '))
-    .sort();
 
 for (const name of ['hello', 'limits']) {
   test(`${name}: a failure at each step is rolled back completely`, () => {
