@@ -135,8 +135,6 @@ int build_command(char **argv, char **args)
   if (pid < 0)
     hand_over(NULL);
   if (pid == 0) {
-    /* a build makes no connection: no extra CA certificates to load (~90 ms where set) */
-    unsetenv("NODE_EXTRA_CA_CERTS");
     execv(node, nargv);
     _exit(127);
   }
