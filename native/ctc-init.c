@@ -1299,8 +1299,11 @@ static int close_from(int first)
 
 int main(int argc, char **argv)
 {
+  /* One-shot modes: they run on the host, never inside a container. */
   if (argc == 3 && strcmp(argv[1], "device-filter") == 0)
-    return device_filter_main(argv[2]); /* runs on the host, never inside a container */
+    return device_filter_main(argv[2]);
+  if (argc >= 2 && strcmp(argv[1], "net") == 0)
+    return net_main(argc - 2, argv + 2);
   /* Before anything else, and while fd 3 still survives an exec: from here
    * on this process runs from a sealed memfd, not the host's binary. */
   int r = seal_self(argv);

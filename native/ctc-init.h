@@ -6,6 +6,8 @@
  *   monitor.c   M: the monitor ops (detach, join, console channel), the wait
  *   pty.c       terminals: the console socket, CTC_OP_PTY, M's console proxy
  *   device-filter.c  cgroup v2 device rules as an eBPF program (a one-shot mode)
+ *   net-host.c       bridges and veth pairs on the host (a one-shot mode)
+ *   netlink.c        the rtnetlink encoder (netlink.h), for net-host.c and I's net ops
  *   sealed-self.c    running from a sealed memfd copy of the binary (CVE-2019-5736)
  */
 #ifndef CTC_INIT_H
@@ -71,6 +73,9 @@ int device_filter_main(const char *cgroup_dir);
 /* device-filter.c, also in the launcher: load and attach len bytes of
  * instructions to the cgroup dir. 0, or the errno (reported on stderr). */
 int device_filter_attach(const char *cgroup_dir, const void *insns, size_t len);
+
+/* net-host.c: the `net OP ARGS...` mode (argv[0] is OP); the exit status. */
+int net_main(int argc, char **argv);
 
 /* sealed-self.c, first thing in main: unless /proc/self/exe is a sealed
  * memfd already, copy the binary into one, seal it and execve it with argv

@@ -44,8 +44,8 @@
  *
  * Before it reads anything, ctc-init re-executes itself from a sealed memfd
  * copy of its binary (CVE-2019-5736: no process in a container can reach
- * the host's file through /proc/<pid>/exe; the device-filter mode skips
- * this, it never runs in a container), then closes every fd above 3
+ * the host's file through /proc/<pid>/exe; the device-filter and net modes
+ * skip this, they never run in a container), then closes every fd above 3
  * (CVE-2024-21626: nothing the caller leaked reaches the container, and a
  * detached monitor holds none of the caller's fds). Either failing is like a malformed program:
  * "ctc-init: ..." on stderr, exit 2, nothing sent. /proc/<pid>/exe of M and

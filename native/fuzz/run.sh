@@ -10,7 +10,8 @@ command -v clang >/dev/null || { echo "fuzz: needs clang (apt-get install clang 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I native \
-  -o "$work/wire_fuzz" native/fuzz/wire_fuzz.c native/monitor.c native/pty.c native/device-filter.c native/sealed-self.c
+  -o "$work/wire_fuzz" native/fuzz/wire_fuzz.c native/monitor.c native/pty.c native/device-filter.c native/sealed-self.c \
+  native/netlink.c native/net-host.c
 # bundled inside the repo (.build/, ignored): the compiler finds the package from where it runs
 npx esbuild --bundle --platform=node --format=esm --packages=external --log-level=warning native/fuzz/make-corpus.ts --outfile=.build/fuzz/make-corpus.mjs
 mkdir -p "$work/corpus" native/fuzz/corpus
