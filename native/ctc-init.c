@@ -57,6 +57,7 @@
 #include <unistd.h>
 
 #include "ctc-init.h"
+#include "netlink.h"
 #include "wire.h"
 
 #ifndef PROC_SUPER_MAGIC
@@ -93,7 +94,8 @@ static const char *const op_args[] = {
     [CTC_OP_M_JOIN] = "UU",       [CTC_OP_M_DETACH] = "SU",    [CTC_OP_M_CONSOLE_PROXY] = "",
     [CTC_OP_MOVE_ROOT] = "",      [CTC_OP_PDEATHSIG] = "U",    [CTC_OP_M_CONSOLE_CONNECT] = "S",
     [CTC_OP_SYSCTL] = "SS",       [CTC_OP_USER_NAME] = "SU",   [CTC_OP_LSM_EXEC] = "SS",
-    [CTC_OP_SECCOMP] = "UB",
+    [CTC_OP_SECCOMP] = "UB",      [CTC_OP_NET_ADDR] = "SUBU",  [CTC_OP_NET_ROUTE] = "UBUBBS",
+    [CTC_OP_SETNS] = "SU",
 };
 
 /* Monitor ops are M's, done before the clone (wire.h); I skips them. */
@@ -1173,6 +1175,61 @@ static int op_pty(uint64_t rows, uint64_t cols)
   return 0;
 }
 
+/* ---- network ------------------------------------------------------------- */
+
+static int op_net_addr(const char *ifname, uint64_t family, const char *addr, size_t len,
+                       uint64_t prefix)
+{
+  if ((family != AF_INET && family != AF_INET6) || len != nl_addr_size((int)family) || prefix > len * 8)
+    return -EINVAL;
+  return nl_addr_add(ifname, (int)family, addr, (unsigned)prefix);
+}
+
+/* An address BLOB of a route: empty (*out = NULL) or one address of size bytes. */
+static int route_addr(const struct arg *a, size_t size, const void **out)
+{
+  *out = a->len ? a->p : NULL;
+  return a->len == 0 || a->len == size ? 0 : -EINVAL;
+}
+
+static int op_net_route(uint64_t family, const struct arg *dst, uint64_t dst_len,
+                        const struct arg *gateway, const struct arg *prefsrc, const char *ifname)
+{
+  if (family != AF_INET && family != AF_INET6)
+    return -EINVAL;
+  size_t size = nl_addr_size((int)family);
+  struct nl_route rt = {.family = (int)family, .ifname = ifname};
+  if (dst_len > size * 8 || route_addr(dst, size, &rt.dst) < 0 ||
+      route_addr(gateway, size, &rt.gateway) < 0 || route_addr(prefsrc, size, &rt.prefsrc) < 0)
+    return -EINVAL;
+  rt.dst_len = (unsigned)dst_len;
+  return nl_route_add(&rt);
+}
+
+static int op_setns(const char *path, uint64_t nstype)
+{
+  const uint64_t kinds = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID |
+                         CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWTIME;
+  /* One kind, named: with 0 setns joins whatever the path turns out to be. */
+  if (!nstype || (nstype & (nstype - 1)) || !(nstype & kinds))
+    return -EINVAL;
+  autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  if (setns(fd, (int)nstype) < 0)
+    return -errno;
+  if (nstype != CLONE_NEWNS)
+    return 0;
+  /* The kernel has moved our root and cwd to the joined namespace's "/";
+   * "in root" paths follow it. */
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return -errno;
+  close(rootfd);
+  rootfd = root;
+  return 0;
+}
+
 #define S(k) (o->a[k].p)
 #define U(k) (o->a[k].u)
 #define LEN(k) (o->a[k].len)
@@ -1213,6 +1270,9 @@ static int run_op(const struct op *o)
   case CTC_OP_USER_NAME: return op_user_name(S(0), U(1));
   case CTC_OP_LSM_EXEC: return op_lsm_exec(S(0), S(1));
   case CTC_OP_SECCOMP: return op_seccomp(U(0), S(1), LEN(1));
+  case CTC_OP_NET_ADDR: return op_net_addr(S(0), U(1), S(2), LEN(2), U(3));
+  case CTC_OP_NET_ROUTE: return op_net_route(U(0), &o->a[1], U(2), &o->a[3], &o->a[4], S(5));
+  case CTC_OP_SETNS: return op_setns(S(0), U(1));
   }
   return -EINVAL; /* unreachable: read_program knows every op */
 }

@@ -316,6 +316,42 @@ enum ctc_wire_op {
    * switch while the process still has CAP_SYS_ADMIN. */
   CTC_OP_SECCOMP = 33,
 
+  /* ---- network (rtnetlink, in I's network namespace) --------------------
+   * The host's side (bridge, veth pair into I's namespace) is the
+   * executor's, with `ctc-init net ...`. Interface names are looked up when
+   * the op runs (a missing one is ENODEV); an address or route already
+   * there is EEXIST. */
+
+  /* STR ifname, U64 family (AF_INET 2 / AF_INET6 10), BLOB address (4 or
+   * 16 bytes, the family's size), U64 prefix length: add the address
+   * (RTM_NEWADDR, NLM_F_CREATE|NLM_F_EXCL; IPv4 gets the subnet's broadcast
+   * address below /31). An IPv6 address gets IFA_F_NODAD: usable at once,
+   * without the second or more of duplicate address detection (which
+   * would also refuse it as a route's source until done). A wrong size,
+   * family or prefix length is EINVAL. */
+  CTC_OP_NET_ADDR = 34,
+  /* U64 family, BLOB destination (0 bytes = the default route), U64
+   * destination length (0 with no destination), BLOB gateway (0 bytes =
+   * none), BLOB preferred source (0 bytes = none), STR ifname ("" = none):
+   * add a route (RTM_NEWROUTE, NLM_F_CREATE|NLM_F_EXCL) to the main table,
+   * protocol RTPROT_BOOT, type unicast; scope universe with a gateway, link
+   * without. Each address is empty or of the family's size, else EINVAL.
+   * The kernel's rules apply: a gateway must be reachable through a route
+   * already there (else ENETUNREACH; IPv6: EHOSTUNREACH), and an address's
+   * own subnet route exists only while its link is up, so CTC_OP_LINK_UP
+   * comes first; a source must be a usable address of the namespace
+   * (EINVAL); IPv4 host bits past the length are EINVAL. */
+  CTC_OP_NET_ROUTE = 35,
+  /* STR path (host path), U64 nstype (one CLONE_NEW* bit): open the path
+   * O_RDONLY|O_CLOEXEC, setns(fd, nstype), close: join an existing
+   * namespace by path (OCI's namespaces[].path; the network namespace
+   * before CTC_OP_NET_*). Comes before CTC_OP_ROOTFS/CTC_OP_PIVOT (the path
+   * is the host's). nstype 0 (any kind) or several bits is EINVAL, so a
+   * path to another kind of namespace fails (EINVAL) rather than being
+   * joined. After joining a mount namespace, "in root" paths are resolved
+   * from its "/"; a pid namespace applies to children only, not to I. */
+  CTC_OP_SETNS = 36,
+
   /* ---- monitor ops ----------------------------------------------------
    * Performed by M, not I, when the program is read, before the clone; they
    * come first in the program, carry the spawn step, and I skips them.
