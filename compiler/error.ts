@@ -33,6 +33,14 @@ export type ErrorCode =
   | 'CT_DEVICE'
   | 'CT_SYSCALL_UNKNOWN' // a seccomp rule names a syscall that no architecture has
   | 'CT_SECCOMP_ARCH' // a seccomp architecture ctc cannot filter (it filters x86_64 and aarch64)
+  | 'CT_NET_CONFLICT' // network settings that contradict each other or the namespaces
+  | 'CT_NET_ADDRESS' // not an address, a CIDR or a host name
+  | 'CT_NET_OVERLAP' // subnets of two interfaces overlap, or an address is used twice
+  | 'CT_NET_GATEWAY' // a gateway outside the interface's subnets
+  | 'CT_NET_IFNAME' // an interface name Linux refuses (over 15 bytes, '/', ':' …)
+  | 'CT_NET_MAC'
+  | 'CT_NET_ROUTE'
+  | 'CT_NET_PORT'
   | 'CT_SYSCTL' // a kernel parameter that is not namespaced, or not in the container's namespaces
   | 'CT_LSM_ABSENT' // an AppArmor/SELinux label on a host without that LSM
   | 'CT_OCI_UNSUPPORTED' // an OCI config field ctc does not implement yet

@@ -147,12 +147,70 @@ export interface SpecProcess {
   selinuxLabel?: string;
 }
 
+export interface SpecBridge {
+  name: string;
+  create: boolean;
+  addresses: string[];
+  mtu?: number;
+}
+
+export interface SpecVeth {
+  type: 'veth';
+  /** inside the container */
+  name: string;
+  /** absent: made from the container id when it runs */
+  hostName?: string;
+  bridge?: SpecBridge;
+  mac?: string;
+  /** CIDRs, as written */
+  addresses: string[];
+  gateway?: string;
+  ipv6Gateway?: string;
+  mtu?: number;
+  txQueueLen?: number;
+  hairpin: boolean;
+}
+
+export interface SpecRoute {
+  /** a CIDR, or 'default' */
+  destination: string;
+  gateway?: string;
+  source?: string;
+  interface?: string;
+}
+
+export interface SpecPort {
+  host: number;
+  container: number;
+  protocol: 'tcp' | 'udp';
+  hostIp?: string;
+}
+
+export interface SpecDns {
+  servers: string[];
+  search: string[];
+  options: string[];
+  hosts: Record<string, string>;
+}
+
+/** The network of a container with its own network namespace ('host' has none: see namespaces). */
+export interface SpecNetwork {
+  /** join this existing network namespace instead of making one */
+  join?: string;
+  /** in the order written (lo is always up, listed or not) */
+  interfaces: (SpecVeth | { type: 'loopback' })[];
+  routes: SpecRoute[];
+  dns?: SpecDns;
+  ports: SpecPort[];
+}
+
 export interface Spec {
   rootfs: SpecRootfs;
   process: SpecProcess;
   hostname?: string;
   domainname?: string;
   namespaces: Namespace[];
+  network: SpecNetwork;
   mounts: SpecMount[];
   /** device nodes besides the default ones */
   devices: SpecDevice[];

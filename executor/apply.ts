@@ -12,7 +12,7 @@
 // or, when the caller is a subreaper (a containerd shim), hands the init to
 // it (native/wire.h, CTC_OP_M_DETACH).
 
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import { type Plan, type Step, actorOf, int, list, str, subjectOf } from '../compiler/plan/steps.ts';
 import { type CgroupDriver, detectCgroups, isLimitKey } from './cgroups/index.ts';
@@ -20,6 +20,7 @@ import { codeOf, errnoName } from './errno.ts';
 import { Helper, helperPath } from './helper.ts';
 import { type ImageSource, writeImage } from './image.ts';
 import { Journal } from './journal.ts';
+import { makeBridge, makeVeth, publish, vethAlias } from './network.ts';
 import { cgroupParent, fillStep } from './placeholders.ts';
 import { preflight } from './preflight.ts';
 import { procStat } from './proc.ts';
@@ -227,6 +228,17 @@ class Run {
         return this.driver().join(str(step, 'path'), this.state!.pid);
       case 'proc.oom-score':
         return writeFileSync(`/proc/${this.state!.pid}/oom_score_adj`, String(int(step, 'value')));
+      case 'state.file':
+        return writeFileSync(join(this.stateDir, basename(str(step, 'name'))), str(step, 'data'), { mode: 0o644 });
+      case 'net.bridge':
+        this.journal.record({ undo: 'net.bridge.release', step: step.n, name: str(step, 'name') });
+        return makeBridge(step);
+      case 'net.veth':
+        this.journal.record({ undo: 'net.link.remove', step: step.n, name: str(step, 'host'), alias: vethAlias(this.opts.id) });
+        return makeVeth(step, this.state!.pid, this.opts.id);
+      case 'net.publish':
+        this.journal.record({ undo: 'net.unpublish', step: step.n, table: str(step, 'table'), id: this.opts.id });
+        return publish(step, this.opts.id);
     }
     throw this.fail(step, 'EINVAL', `${step.kind} is not a host step`);
   }

@@ -12,7 +12,13 @@ export type Undo =
   | { undo: 'cgroup.remove'; step: number; path: string; parents?: string[] }
   /** cgroup files `ctc update` changed, with what they held before */
   | { undo: 'cgroup.restore'; step: number; files: [string, string | undefined][] }
-  | { undo: 'init.kill'; step: number; pid: number; startTime: number };
+  | { undo: 'init.kill'; step: number; pid: number; startTime: number }
+  /** a bridge ctc may have made: removed if it is marked as ctc's and nothing is attached */
+  | { undo: 'net.bridge.release'; step: number; name: string }
+  /** a veth's host end, deleted only while its ifalias is still this one */
+  | { undo: 'net.link.remove'; step: number; name: string; alias: string }
+  /** a published-ports table, deleted only while its comment names this container */
+  | { undo: 'net.unpublish'; step: number; table: string; id: string };
 
 export const journalFile = (stateDir: string) => join(stateDir, 'journal');
 

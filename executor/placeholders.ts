@@ -1,7 +1,10 @@
 // Plans are host-independent: the container id and its state dir are
 // written as {id} and {state} and filled in here, when the plan runs, in
 // the arguments the step table marks as places (never in a command line).
+// {idhash} is 8 hex digits of the id's sha256: short enough for names with
+// a limit (a host interface has 15 bytes), and the same for the same id.
 
+import { createHash } from 'node:crypto';
 import { type ArgSpec, type KindSpec, type Step, stepKinds } from '../compiler/plan/steps.ts';
 
 export interface RunPlace {
@@ -18,9 +21,11 @@ export function fillStep(step: Step, p: RunPlace): Step {
   for (const a of (stepKinds[step.kind] as KindSpec).args as readonly ArgSpec[]) {
     const v = args[a.name];
     if (!a.placeholders || typeof v !== 'string') continue;
-    const filled = v.replaceAll('{state}', p.state).replaceAll('{id}', p.id);
+    const filled = v.replaceAll('{state}', p.state).replaceAll('{idhash}', idHash(p.id)).replaceAll('{id}', p.id);
     const relativeCgroup = (step.kind.startsWith('cgroup.') || step.kind === 'mount.cgroup') && a.name === 'path' && !filled.startsWith('/');
     args[a.name] = relativeCgroup ? `${p.cgroupParent.replace(/\/$/, '')}/${filled}` : filled;
   }
   return { ...step, args };
 }
+
+export const idHash = (id: string) => createHash('sha256').update(id).digest('hex').slice(0, 8);

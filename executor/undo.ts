@@ -6,6 +6,7 @@ import { CtcError } from '../compiler/error.ts';
 import type { CgroupDriver } from './cgroups/index.ts';
 import { codeOf } from './errno.ts';
 import type { Undo } from './journal.ts';
+import { deleteLink, releaseBridge, unpublish } from './network.ts';
 import { isAlive, waitGone } from './proc.ts';
 import { removeStateDir } from './state.ts';
 
@@ -42,6 +43,12 @@ async function undoOne(entry: Undo, cgroups: () => CgroupDriver, cgroupPaths: st
       return;
     case 'state.remove':
       return removeStateDir(entry.dir);
+    case 'net.bridge.release':
+      return releaseBridge(entry.name);
+    case 'net.link.remove':
+      return deleteLink(entry.name, entry.alias);
+    case 'net.unpublish':
+      return unpublish(entry.table, entry.id);
   }
 }
 

@@ -8,6 +8,7 @@ import { CtcError } from '../compiler/error.ts';
 import { compileSeccomp, seccompDigest, seccompFlags } from '../compiler/seccomp/bpf.ts';
 import { parseSeccompAction, parseSeccompRule } from '../compiler/seccomp/text.ts';
 import type { SpecSeccomp } from '../compiler/spec.ts';
+import { inetBytes, parseCidr, parseInet } from '../compiler/plan/inet.ts';
 import { capabilityNumbers } from '../stdlib/capabilities.ts';
 import { rlimitNumbers } from '../stdlib/rlimits.ts';
 import { type InitKind, type Step, int, ints, list, str } from '../compiler/plan/steps.ts';
@@ -50,6 +51,9 @@ export const Op = {
   USER_NAME: 31,
   LSM_EXEC: 32,
   SECCOMP: 33,
+  NET_ADDR: 34,
+  NET_ROUTE: 35,
+  SETNS: 36,
   M_JOIN: 100,
   M_DETACH: 101,
   M_CONSOLE_PROXY: 102,
@@ -131,11 +135,29 @@ function cgroupMounts(dst: string, names: string[], layout: CgroupMount[], path?
   });
 }
 
+/** AF_INET, AF_INET6 (os.constants has no address families) */
+const AF = { 4: 2, 6: 10 } as const;
+const inetArg = (text: string) => (text ? inetBytes(parseInet(text)!) : Buffer.alloc(0));
+
+/** dst 'default' is IPv4's default route; '::/0' is IPv6's. */
+function netRoute(s: Step): WireOp {
+  const dst = str(s, 'dst');
+  const c = dst === 'default' ? undefined : parseCidr(dst)!;
+  const family = c?.family ?? 4;
+  return op(Op.NET_ROUTE, U(AF[family]), BLOB(c && c.prefix ? inetBytes(c) : Buffer.alloc(0)), U(c?.prefix ?? 0), BLOB(inetArg(str(s, 'gw'))), BLOB(inetArg(str(s, 'src'))), S(str(s, 'dev')));
+}
+
 /** The wire ops of each init step kind. Adding a kind without one is a type error. */
 const encoders: Record<InitKind, (s: Step, cgroups: CgroupMount[]) => WireOp[]> = {
   'ns.unshare': (s) => [op(Op.UNSHARE, U(nsFlags(list(s, 'ns'))))],
   'mount.propagation': (s) => [op(Op.PROPAGATION, S(str(s, 'path')), U(propagationFlags[str(s, 'mode')]))],
   'net.up': (s) => [op(Op.LINK_UP, S(str(s, 'dev')))],
+  'ns.join': (s) => [op(Op.SETNS, S(str(s, 'path')), U(cloneFlags[str(s, 'ns')]))],
+  'net.addr': (s) => {
+    const c = parseCidr(str(s, 'addr'))!;
+    return [op(Op.NET_ADDR, S(str(s, 'dev')), U(AF[c.family]), BLOB(inetBytes(c)), U(c.prefix))];
+  },
+  'net.route': (s) => [netRoute(s)],
   'rootfs.tmpfs': (s) => [op(Op.ROOTFS, S(str(s, 'dir')), U(1))],
   'rootfs.bind': (s) => [op(Op.ROOTFS, S(str(s, 'dir')), U(0))],
   'rootfs.mirror': (s) => [op(Op.MIRROR, S(str(s, 'path')), S(str(s, 'path')))],

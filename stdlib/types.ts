@@ -175,13 +175,111 @@ export interface HostRootfs {
 
 export type Rootfs = DirRootfs | HostRootfs;
 
+/** An address with its prefix length: '10.88.0.2/24', 'fd00:88::2/64'. */
+export type Cidr = `${string}/${number}`;
+
+/** The loopback interface; a new network namespace always gets lo up, listed or not. */
+export interface Loopback {
+  readonly type: 'loopback';
+}
+
+/** A bridge on the host that a veth's host end is attached to. */
+export interface Bridge {
+  readonly name: string;
+  /**
+   * Make it when it is missing, marked as ctc's (ifalias "ctc"); it is
+   * removed with the last container that used it. An existing bridge is
+   * used as it is, and never removed.
+   */
+  readonly create?: boolean;
+  /** the bridge's own addresses when ctc makes it: usually the containers' gateway */
+  readonly addresses?: readonly Cidr[];
+  readonly mtu?: number;
+}
+
+/** A veth pair: one end in the container, the other on the host (or a bridge there). */
+export interface Veth {
+  readonly type: 'veth';
+  /** the name inside the container; defaults to eth0 */
+  readonly name?: string;
+  /** the host end's name, at most 15 bytes; defaults to one made from the container id */
+  readonly hostName?: string;
+  /** a bridge's name, or a bridge ctc may create */
+  readonly bridge?: string | Bridge;
+  /** the container end's MAC address: unicast, like '02:42:0a:58:00:02' */
+  readonly mac?: string;
+  readonly addresses?: readonly Cidr[];
+  /** the IPv4 default route's next hop: inside one of the addresses' subnets */
+  readonly gateway?: string;
+  /** the IPv6 default route's next hop */
+  readonly ipv6Gateway?: string;
+  /** 68..65535, both ends */
+  readonly mtu?: number;
+  /** the transmit queue length, both ends */
+  readonly txQueueLen?: number;
+  /** a frame may go back out of the bridge port it came in by (needs a bridge) */
+  readonly hairpin?: boolean;
+}
+
+export type Interface = Loopback | Veth;
+
+export interface Route {
+  /** a subnet, or 'default' (IPv4, or IPv6 when the gateway is) */
+  readonly destination: Cidr | 'default';
+  readonly gateway?: string;
+  /** the preferred source address */
+  readonly source?: string;
+  /** one of the container's interface names */
+  readonly interface?: string;
+}
+
+/** A published port: connections to the host's port are forwarded to the container's (nftables DNAT). */
+export interface PortMapping {
+  readonly host: number;
+  readonly container: number;
+  /** defaults to tcp */
+  readonly protocol?: 'tcp' | 'udp';
+  /** only connections to this host address; any of the host's when absent */
+  readonly hostIp?: string;
+}
+
+/** Generated /etc/resolv.conf and /etc/hosts, bound into the container. */
+export interface Dns {
+  readonly servers?: readonly string[];
+  readonly search?: readonly string[];
+  readonly options?: readonly string[];
+  /** extra /etc/hosts entries: name → address */
+  readonly hosts?: Readonly<Record<string, string>>;
+}
+
+export interface NetworkConfig {
+  readonly interfaces?: readonly Interface[];
+  readonly routes?: readonly Route[];
+  readonly dns?: Dns;
+  readonly ports?: readonly PortMapping[];
+}
+
+/** Join an existing network namespace (a path like /var/run/netns/NAME or /proc/PID/ns/net). */
+export interface NetworkJoin {
+  readonly join: string;
+}
+
+/**
+ * 'none': a network namespace with only lo (the default); 'host': the host's
+ * network, no namespace; a NetworkConfig: a new namespace with interfaces,
+ * routes, DNS and published ports; a NetworkJoin: an existing namespace.
+ */
+export type Network = 'none' | 'host' | NetworkConfig | NetworkJoin;
+
 export interface ContainerDef {
   readonly rootfs: Rootfs;
   readonly process: Process;
   readonly hostname?: string;
   readonly domainname?: string;
-  /** defaults to mount, uts, ipc, pid, network, cgroup */
+  /** defaults to mount, uts, ipc, pid, network, cgroup (without network for network: 'host') */
   readonly namespaces?: readonly Namespace[];
+  /** defaults to 'none': a network namespace with only lo */
+  readonly network?: Network;
   readonly mounts?: readonly Mount[];
   /** device nodes to create besides the default ones */
   readonly devices?: readonly Device[];

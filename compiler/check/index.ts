@@ -5,6 +5,7 @@ import { throwAll } from '../error.ts';
 import type { Origins, Spec } from '../spec.ts';
 import { checkMounts, checkRootfsPropagation } from './mounts.ts';
 import { checkNamespaces } from './namespaces.ts';
+import { checkNetwork } from './network.ts';
 import { checkProcess, resolveUser } from './process.ts';
 import { checkResources } from './resources.ts';
 import { checkRootfs } from './rootfs.ts';
@@ -19,6 +20,7 @@ export function check(spec: Spec, origins: Origins): Spec {
   const errors = [
     ...checkRootfs(spec, origins),
     ...checkNamespaces(spec, origins),
+    ...checkNetwork(spec, origins),
     ...checkMounts(spec, origins),
     ...checkRootfsPropagation(spec, origins),
     ...checkProcess(spec, origins),

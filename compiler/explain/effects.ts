@@ -26,11 +26,21 @@ export const effects: Effects = {
   'cgroup.limit': ({ key, value }) => `sets ${key} to ${value} in the container's cgroup: the kernel enforces it on every process of the container`,
   'cgroup.devices': ({ rules }) =>
     `sets the device rules of the container's cgroup (${rules.length} rules, last match wins; first: ${rules[0] ?? 'none'}), so its processes can open only the devices allowed, whatever their capabilities`,
+  'net.bridge': ({ name, addrs }) =>
+    `makes the bridge ${name} on the host${addrs?.length ? ` with the address${addrs.length > 1 ? 'es' : ''} ${list(addrs)}` : ''} and brings it up, unless a link named ${name} exists (then it is used as it is); containers attached to it can reach each other and the host`,
+  'state.file': ({ name, data }) => `writes ${name} (${Buffer.byteLength(data)} bytes) into the container's state directory, to be bound into the container`,
   'ns.clone': ({ ns }) =>
     `starts ctc-init, which clones the container's init into new ${list(ns.map((n) => nsNames[n] ?? n))} namespaces; any namespace neither made here nor by a later ns.unshare is shared with the host`,
   'cgroup.join': ({ path }) => `moves the waiting init into the cgroup ${path}, so the limits hold before the container runs any code`,
+  'net.veth': ({ host, peer, bridge, hairpin }) =>
+    `makes a veth pair: ${host} on the host${bridge ? `, attached to the bridge ${bridge}${hairpin ? ' in hairpin mode' : ''}` : ''}, and ${peer} inside the container's network namespace; traffic between them crosses the namespace boundary`,
+  'net.publish': ({ table, ports }) =>
+    `adds the nftables table ${table} (inet) on the host, whose DNAT rules forward ${list(ports)}: anyone who can reach the host's port reaches the container's`,
   'proc.oom-score': ({ value }) => `sets the init's oom_score_adj to ${value}: ${value > 0 ? 'the OOM killer picks it sooner' : value < 0 ? 'the OOM killer spares it longer' : "the OOM killer's default"}`,
   'ns.unshare': ({ ns }) => `gives the init new ${list(ns.map((n) => nsNames[n] ?? n))} namespaces from inside${ns.includes('cgroup') ? ', so its cgroup becomes the root of what it sees under /sys/fs/cgroup' : ''}`,
+  'ns.join': ({ ns, path }) => `enters the existing ${nsNames[ns] ?? ns} namespace ${path}: the container shares it with whatever else is in it`,
+  'net.addr': ({ dev, addr }) => `adds the address ${addr} to ${dev}, inside the container's network namespace`,
+  'net.route': ({ dst, gw, src, dev }) => `adds the route ${dst}${gw ? ` via ${gw}` : ''}${dev ? ` dev ${dev}` : ''}${src ? ` src ${src}` : ''} inside the container's network namespace`,
   'mount.propagation': ({ path, mode }) =>
     `makes the mounts under ${path} ${mode}${mode.includes('private') ? ': nothing the container mounts propagates to the host, nor the host\'s new mounts to it' : mode.includes('slave') ? ': the host\'s mounts propagate in, none back out' : ': mounts propagate both ways with the host'}`,
   'net.up': ({ dev }) => `brings the ${dev} interface of the container's own network namespace up`,

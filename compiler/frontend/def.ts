@@ -26,6 +26,7 @@ import { bytes } from '../../stdlib/units.ts';
 import { defaultSeccomp, type Seccomp } from '../../stdlib/seccomp.ts';
 import { seccompSpecOf } from '../seccomp/policy.ts';
 import { readResourceLimits } from '../resources.ts';
+import { noNetwork, readNetwork } from './network.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -76,6 +77,14 @@ export function specFromDef(def: unknown, origins: Origins): Spec {
   const domainname = r.opt(d, 'domainname', '', r.str.bind(r));
   const mountLabel = r.opt(d, 'mountLabel', '', r.str.bind(r));
   const rootfsPropagation = r.opt(d, 'rootfsPropagation', '', r.str.bind(r));
+  const network = readNetwork(r, d.network);
+  const namespaces = network === 'host' ? defaultNamespaces.filter((n) => n !== 'network') : defaultNamespaces;
+  if (network === 'host' && Array.isArray(d.namespaces) && d.namespaces.includes('network')) {
+    throw new CtcError('CT_NET_CONFLICT', "network: 'host' shares the host's network, but namespaces lists 'network'", {
+      source: originOf(origins, 'network'),
+      hint: "leave 'network' out of namespaces, or use network: 'none'",
+    });
+  }
   return {
     rootfs,
     process: readProcess(r, d.process),
@@ -83,7 +92,8 @@ export function specFromDef(def: unknown, origins: Origins): Spec {
     ...(domainname === undefined ? {} : { domainname }),
     ...(mountLabel === undefined ? {} : { mountLabel }),
     ...(rootfsPropagation === undefined ? {} : { rootfsPropagation }),
-    namespaces: (r.opt(d, 'namespaces', '', r.strs.bind(r)) ?? [...defaultNamespaces]) as Namespace[],
+    namespaces: (r.opt(d, 'namespaces', '', r.strs.bind(r)) ?? [...namespaces]) as Namespace[],
+    network: network === 'host' ? noNetwork() : network,
     mounts: r.arr(d.mounts ?? [], 'mounts').map((m, i) => readMount(r, m, `mounts[${i}]`)),
     devices: r.arr(d.devices ?? [], 'devices').map((x, i) => readDevice(r, x, `devices[${i}]`)),
     maskedPaths: r.opt(d, 'maskedPaths', '', r.strs.bind(r)) ?? [...maskedPaths.default],

@@ -8,6 +8,7 @@ import { lowerCgroup, lowerCgroupJoin } from './cgroups.ts';
 import { Emitter } from './emit.ts';
 import { lowerMounts } from './mounts.ts';
 import { lowerClone, lowerUnshare } from './namespaces.ts';
+import { lowerBridges, lowerDnsFiles, lowerDnsMounts, lowerNetworkInit, lowerVeths } from './network.ts';
 import { lowerProcess } from './process.ts';
 import { lowerPivot, lowerRootfs } from './rootfs.ts';
 
@@ -15,11 +16,16 @@ export function lower(spec: Spec, { origins, sources }: Pick<FrontendResult, 'or
   const out = new Emitter(origins);
   out.emit('state.create', { dir: '{state}' }, '');
   lowerCgroup(spec, out);
+  lowerBridges(spec, out);
+  lowerDnsFiles(spec, out);
   lowerClone(spec, out);
   lowerCgroupJoin(spec, out);
+  lowerVeths(spec, out);
   lowerUnshare(spec, out);
+  lowerNetworkInit(spec, out);
   lowerRootfs(spec, out);
   lowerMounts(spec, out);
+  lowerDnsMounts(spec, out);
   lowerPivot(spec, out);
   lowerProcess(spec, out);
   return { version: 1, sources, steps: out.steps };

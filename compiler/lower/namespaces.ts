@@ -7,7 +7,9 @@ import type { Emitter } from './emit.ts';
  * namespace's root is the cgroup its creator was in at that moment.
  */
 export function lowerClone(spec: Spec, out: Emitter): void {
-  const ns = namespaceOrder.filter((n) => spec.namespaces.includes(n) && n !== 'cgroup');
+  // a network namespace joined by path is entered by the init (ns.join), not made
+  const joined = (n: string) => n === 'network' && spec.network.join !== undefined;
+  const ns = namespaceOrder.filter((n) => spec.namespaces.includes(n) && n !== 'cgroup' && !joined(n));
   out.emit('ns.clone', { ns }, 'namespaces');
 }
 
@@ -17,5 +19,4 @@ export function lowerUnshare(spec: Spec, out: Emitter): void {
   // shared root is made shared only once it stands alone (lowerPivot).
   const mode = spec.rootfsPropagation ?? 'rprivate';
   out.emit('mount.propagation', { path: '/', mode: mode.endsWith('shared') ? 'rprivate' : mode }, spec.rootfsPropagation ? 'rootfsPropagation' : 'namespaces');
-  if (spec.namespaces.includes('network')) out.emit('net.up', { dev: 'lo' }, 'namespaces');
 }

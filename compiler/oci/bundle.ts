@@ -20,6 +20,12 @@ export interface Bundle {
 
 /** Writes DIR/config.json and, for a host root, DIR/rootfs; refuses to overwrite either. */
 export function writeBundle(dir: string, spec: Spec): Bundle {
+  const net = spec.network;
+  if (net.interfaces.some((i) => i.type === 'veth') || net.routes.length || net.ports.length || net.dns) {
+    throw new CtcError('CT_OCI_UNSUPPORTED', 'an OCI config has no place for network interfaces, routes, DNS or published ports', {
+      hint: 'under an OCI runtime the caller makes them (CNI); run this container with ctc run, or emit it without network',
+    });
+  }
   const bundle = resolve(dir);
   const config = join(bundle, 'config.json');
   const rootfs = spec.rootfs.kind === 'host' ? join(bundle, 'rootfs') : undefined;

@@ -65,7 +65,7 @@ export interface OciConfig {
       cpu?: { shares?: number; quota?: number; period?: number };
     };
     cgroupsPath?: string;
-    namespaces: { type: string }[];
+    namespaces: { type: string; path?: string }[];
     devices?: { path: string; type: string; major: number; minor: number; fileMode: number; uid: number; gid: number }[];
     rootfsPropagation?: string;
     maskedPaths?: string[];

@@ -53,7 +53,7 @@ export function ociFromSpec(spec: Spec, o: EmitOptions): OciConfig {
         ...(cpu ? { cpu: { ...cpu } } : {}),
       },
       cgroupsPath: spec.cgroupsPath.replaceAll('{id}', o.id),
-      namespaces: spec.namespaces.map((type) => ({ type })),
+      namespaces: spec.namespaces.map((type) => (type === 'network' && spec.network.join ? { type, path: spec.network.join } : { type })),
       ...(spec.devices.length
         ? { devices: spec.devices.map((d) => ({ path: d.path, type: d.type, major: d.major, minor: d.minor, fileMode: d.mode, uid: d.uid, gid: d.gid })) }
         : {}),

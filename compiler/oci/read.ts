@@ -37,6 +37,8 @@ export function specFromOci(c: Obj, at: Map<string, string>, dir: string): Spec 
   const cgroupsPath = r.opt(linux, 'cgroupsPath', 'linux', r.str.bind(r)) || '/ctc/{id}';
   const mountLabel = r.opt(linux, 'mountLabel', 'linux', r.str.bind(r)) || undefined;
   const rootfsPropagation = r.opt(linux, 'rootfsPropagation', 'linux', r.str.bind(r)) || undefined;
+  const namespaces = readNamespaces(r, linux.namespaces);
+  const join = namespaces.find((n) => n.type === 'network')?.path;
   return {
     rootfs: {
       kind: 'dir',
@@ -48,10 +50,8 @@ export function specFromOci(c: Obj, at: Map<string, string>, dir: string): Spec 
     ...(domainname === undefined ? {} : { domainname }),
     ...(mountLabel === undefined ? {} : { mountLabel }),
     ...(rootfsPropagation === undefined ? {} : { rootfsPropagation }),
-    namespaces: r.arr(linux.namespaces ?? [], 'linux.namespaces').map((n, i) => {
-      const path = element('linux.namespaces', i);
-      return r.str(r.obj(n, path).type, `${path}.type`) as Namespace;
-    }),
+    namespaces: namespaces.map((n) => n.type),
+    network: { interfaces: [], routes: [], ports: [], ...(join ? { join } : {}) },
     mounts: r.arr(c.mounts ?? [], 'mounts').map((m, i) => readMount(r, m, element('mounts', i), dir)),
     devices: r.arr(linux.devices ?? [], 'linux.devices').map((d, i) => readDevice(r, d, element('linux.devices', i))),
     maskedPaths: r.opt(linux, 'maskedPaths', 'linux', r.strs.bind(r)) ?? [],
@@ -62,6 +62,23 @@ export function specFromOci(c: Obj, at: Map<string, string>, dir: string): Spec 
     annotations: Object.fromEntries(Object.entries(r.obj(c.annotations ?? {}, 'annotations')).map(([k, v]) => [k, r.str(v, member('annotations', k))])),
     sysctl: Object.fromEntries(Object.entries(r.obj(linux.sysctl ?? {}, 'linux.sysctl')).map(([k, v]) => [k, r.str(v, member('linux.sysctl', k))])),
   };
+}
+
+/** Namespaces; a path joins an existing one, which ctc does for the network namespace only so far. */
+function readNamespaces(r: Reader, v: unknown): { type: Namespace; path?: string }[] {
+  return r.arr(v ?? [], 'linux.namespaces').map((n, i) => {
+    const at = element('linux.namespaces', i);
+    const o = r.obj(n, at);
+    const type = r.str(o.type, `${at}.type`) as Namespace;
+    const path = r.opt(o, 'path', at, r.str.bind(r)) || undefined;
+    if (path !== undefined && type !== 'network') {
+      throw new CtcError('CT_OCI_UNSUPPORTED', `${at}.path: joining an existing ${type} namespace is not supported yet (only network)`, {
+        source: r.origins.get(`${at}.path`),
+        hint: 'issue 11 brings joining the other namespaces',
+      });
+    }
+    return { type, ...(path ? { path } : {}) };
+  });
 }
 
 /** linuxSeccomp: linux.seccomp, which the Spec keeps with the process it filters. */

@@ -71,6 +71,21 @@ export const stepKinds = {
     syscalls: ['openat', 'write', 'bpf'],
     doc: 'set the device rules, in order, last match wins (v1: devices.deny/allow)',
   },
+  'net.bridge': {
+    actor: 'host',
+    args: [a('name', 'str'), a('mtu', 'int', true), a('addrs', 'strs', true)],
+    subject: 'name',
+    undo: 'remove the bridge, if ctc made it (ifalias "ctc") and nothing is attached to it any more',
+    syscalls: ['socket', 'sendmsg', 'recvmsg'],
+    doc: 'make a bridge over rtnetlink, with its addresses, and bring it up, marked as ctc\'s; a link by that name that exists already is used as it is',
+  },
+  'state.file': {
+    actor: 'host',
+    args: [a('name', 'str'), a('data', 'str')],
+    subject: 'name',
+    syscalls: ['openat', 'write'],
+    doc: 'write a file into the state dir (generated /etc/hosts, /etc/resolv.conf), for a bind mount; it goes with the state dir',
+  },
   'ns.clone': {
     actor: 'host',
     args: [a('ns', 'names')],
@@ -86,6 +101,22 @@ export const stepKinds = {
     syscalls: ['openat', 'write'],
     doc: 'move the waiting init into the cgroup, before any container code runs',
   },
+  'net.veth': {
+    actor: 'host',
+    args: [place('host'), a('peer', 'str'), a('mtu', 'int', true), a('txqlen', 'int', true), a('mac', 'str', true), a('bridge', 'str', true), a('hairpin', 'int', true)],
+    subject: 'host',
+    undo: 'delete the host end, which deletes the pair',
+    syscalls: ['socket', 'sendmsg', 'recvmsg'],
+    doc: "make a veth pair over rtnetlink: the host end here (attached to the bridge, hairpin if asked, up), the peer created in the init's network namespace with the MAC; MTU and queue length on both",
+  },
+  'net.publish': {
+    actor: 'host',
+    args: [place('table'), a('ports', 'strs')],
+    subject: 'table',
+    undo: 'delete the table',
+    syscalls: ['execve nft', 'socket', 'sendmsg'],
+    doc: "publish ports: one nftables table of ctc's own (family inet) whose DNAT rules send connections to a host port, from outside (prerouting) and from the host itself (output), to the container's address",
+  },
   'proc.oom-score': {
     actor: 'host',
     args: [a('value', 'int')],
@@ -100,6 +131,13 @@ export const stepKinds = {
     syscalls: ['unshare'],
     doc: 'unshare more namespaces from inside (cgroup: after joining, so the cgroup is the root)',
   },
+  'ns.join': {
+    actor: 'init',
+    args: [a('ns', 'str'), a('path', 'str')],
+    subject: 'path',
+    syscalls: ['openat', 'setns'],
+    doc: 'join an existing namespace by its path, instead of a new one',
+  },
   'mount.propagation': {
     actor: 'init',
     args: [a('path', 'str'), a('mode', 'str')],
@@ -113,6 +151,20 @@ export const stepKinds = {
     subject: 'dev',
     syscalls: ['socket', 'ioctl'],
     doc: 'bring a network interface up',
+  },
+  'net.addr': {
+    actor: 'init',
+    args: [a('dev', 'str'), a('addr', 'str')],
+    subject: 'addr',
+    syscalls: ['socket', 'sendmsg', 'recvmsg'],
+    doc: 'add an address to an interface, over rtnetlink (IPv6 without duplicate address detection: it is usable at once)',
+  },
+  'net.route': {
+    actor: 'init',
+    args: [a('dst', 'str'), a('gw', 'str', true), a('src', 'str', true), a('dev', 'str', true)],
+    subject: 'dst',
+    syscalls: ['socket', 'sendmsg', 'recvmsg'],
+    doc: 'add a route to the main table, over rtnetlink',
   },
   'rootfs.tmpfs': {
     actor: 'init',
@@ -172,7 +224,7 @@ export const stepKinds = {
   },
   'mount.bind': {
     actor: 'init',
-    args: [a('src', 'str'), a('dst', 'str'), a('flags', 'names', true)],
+    args: [place('src'), a('dst', 'str'), a('flags', 'names', true)],
     subject: 'dst',
     syscalls: ['openat2', 'mount'],
     doc: 'bind-mount a host path into the root',

@@ -18,6 +18,7 @@ const base = (): Spec => ({
     noNewPrivileges: true,
   },
   namespaces: ['mount', 'uts', 'ipc', 'pid', 'network', 'cgroup'],
+  network: { interfaces: [], routes: [], ports: [] },
   mounts: [],
   devices: [],
   maskedPaths: [],

@@ -158,6 +158,7 @@ function hostSpec(rootfs: { mirror: string[]; dirs: Record<string, number>; file
     rootfs: { kind: 'host', ...rootfs },
     process: { args: ['/bin/true'], env: [], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, terminal: false, rlimits: [], noNewPrivileges: true },
     namespaces: ['mount'],
+    network: { interfaces: [], routes: [], ports: [] },
     mounts: [{ destination: '/proc', type: 'proc', source: 'proc', options: [] }],
     devices: [],
     maskedPaths: [],

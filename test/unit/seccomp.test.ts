@@ -563,6 +563,7 @@ function withSeccomp(seccomp: SpecSeccomp): Spec {
     rootfs: { kind: 'dir', path: '/srv/root', readonly: false },
     process: { args: ['/bin/true'], env: [...defaultEnv], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, terminal: false, rlimits: [], noNewPrivileges: true, seccomp },
     namespaces: ['mount'],
+    network: { interfaces: [], routes: [], ports: [] },
     mounts: [],
     devices: [],
     maskedPaths: [],

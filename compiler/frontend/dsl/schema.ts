@@ -1117,7 +1117,307 @@ export const containerShape: Shape = {
         }
       },
       "optional": true,
-      "doc": "defaults to mount, uts, ipc, pid, network, cgroup"
+      "doc": "defaults to mount, uts, ipc, pid, network, cgroup (without network for network: 'host')"
+    },
+    "network": {
+      "shape": {
+        "t": "union",
+        "of": [
+          {
+            "t": "enum",
+            "values": [
+              "host",
+              "none"
+            ],
+            "patterns": []
+          },
+          {
+            "t": "object",
+            "props": {
+              "interfaces": {
+                "shape": {
+                  "t": "list",
+                  "of": {
+                    "t": "object",
+                    "props": {
+                      "type": {
+                        "shape": {
+                          "t": "enum",
+                          "values": [
+                            "loopback",
+                            "veth"
+                          ],
+                          "patterns": []
+                        },
+                        "optional": false
+                      },
+                      "name": {
+                        "shape": {
+                          "t": "string"
+                        },
+                        "optional": true,
+                        "doc": "the name inside the container; defaults to eth0"
+                      },
+                      "hostName": {
+                        "shape": {
+                          "t": "string"
+                        },
+                        "optional": true,
+                        "doc": "the host end's name, at most 15 bytes; defaults to one made from the container id"
+                      },
+                      "bridge": {
+                        "shape": {
+                          "t": "union",
+                          "of": [
+                            {
+                              "t": "string"
+                            },
+                            {
+                              "t": "object",
+                              "props": {
+                                "name": {
+                                  "shape": {
+                                    "t": "string"
+                                  },
+                                  "optional": false
+                                },
+                                "create": {
+                                  "shape": {
+                                    "t": "boolean"
+                                  },
+                                  "optional": true,
+                                  "doc": "Make it when it is missing, marked as ctc's (ifalias \"ctc\"); it is removed with the last container that used it. An existing bridge is used as it is, and never removed."
+                                },
+                                "addresses": {
+                                  "shape": {
+                                    "t": "list",
+                                    "of": {
+                                      "t": "enum",
+                                      "values": [],
+                                      "patterns": [
+                                        "^[\\s\\S]*/-?[0-9]+(?:\\.[0-9]+)?$"
+                                      ]
+                                    }
+                                  },
+                                  "optional": true,
+                                  "doc": "the bridge's own addresses when ctc makes it: usually the containers' gateway"
+                                },
+                                "mtu": {
+                                  "shape": {
+                                    "t": "number"
+                                  },
+                                  "optional": true
+                                }
+                              }
+                            }
+                          ]
+                        },
+                        "optional": true,
+                        "doc": "a bridge's name, or a bridge ctc may create"
+                      },
+                      "mac": {
+                        "shape": {
+                          "t": "string"
+                        },
+                        "optional": true,
+                        "doc": "the container end's MAC address: unicast, like '02:42:0a:58:00:02'"
+                      },
+                      "addresses": {
+                        "shape": {
+                          "t": "list",
+                          "of": {
+                            "t": "enum",
+                            "values": [],
+                            "patterns": [
+                              "^[\\s\\S]*/-?[0-9]+(?:\\.[0-9]+)?$"
+                            ]
+                          }
+                        },
+                        "optional": true
+                      },
+                      "gateway": {
+                        "shape": {
+                          "t": "string"
+                        },
+                        "optional": true,
+                        "doc": "the IPv4 default route's next hop: inside one of the addresses' subnets"
+                      },
+                      "ipv6Gateway": {
+                        "shape": {
+                          "t": "string"
+                        },
+                        "optional": true,
+                        "doc": "the IPv6 default route's next hop"
+                      },
+                      "mtu": {
+                        "shape": {
+                          "t": "number"
+                        },
+                        "optional": true,
+                        "doc": "68..65535, both ends"
+                      },
+                      "txQueueLen": {
+                        "shape": {
+                          "t": "number"
+                        },
+                        "optional": true,
+                        "doc": "the transmit queue length, both ends"
+                      },
+                      "hairpin": {
+                        "shape": {
+                          "t": "boolean"
+                        },
+                        "optional": true,
+                        "doc": "a frame may go back out of the bridge port it came in by (needs a bridge)"
+                      }
+                    }
+                  }
+                },
+                "optional": true
+              },
+              "routes": {
+                "shape": {
+                  "t": "list",
+                  "of": {
+                    "t": "object",
+                    "props": {
+                      "destination": {
+                        "shape": {
+                          "t": "enum",
+                          "values": [
+                            "default"
+                          ],
+                          "patterns": [
+                            "^[\\s\\S]*/-?[0-9]+(?:\\.[0-9]+)?$"
+                          ]
+                        },
+                        "optional": false,
+                        "doc": "a subnet, or 'default' (IPv4, or IPv6 when the gateway is)"
+                      },
+                      "gateway": {
+                        "shape": {
+                          "t": "string"
+                        },
+                        "optional": true
+                      },
+                      "source": {
+                        "shape": {
+                          "t": "string"
+                        },
+                        "optional": true,
+                        "doc": "the preferred source address"
+                      },
+                      "interface": {
+                        "shape": {
+                          "t": "string"
+                        },
+                        "optional": true,
+                        "doc": "one of the container's interface names"
+                      }
+                    }
+                  }
+                },
+                "optional": true
+              },
+              "dns": {
+                "shape": {
+                  "t": "object",
+                  "props": {
+                    "servers": {
+                      "shape": {
+                        "t": "list",
+                        "of": {
+                          "t": "string"
+                        }
+                      },
+                      "optional": true
+                    },
+                    "search": {
+                      "shape": {
+                        "t": "list",
+                        "of": {
+                          "t": "string"
+                        }
+                      },
+                      "optional": true
+                    },
+                    "options": {
+                      "shape": {
+                        "t": "list",
+                        "of": {
+                          "t": "string"
+                        }
+                      },
+                      "optional": true
+                    },
+                    "hosts": {
+                      "shape": {
+                        "t": "record",
+                        "of": {
+                          "t": "string"
+                        }
+                      },
+                      "optional": true,
+                      "doc": "extra /etc/hosts entries: name → address"
+                    }
+                  }
+                },
+                "optional": true
+              },
+              "ports": {
+                "shape": {
+                  "t": "list",
+                  "of": {
+                    "t": "object",
+                    "props": {
+                      "host": {
+                        "shape": {
+                          "t": "number"
+                        },
+                        "optional": false
+                      },
+                      "container": {
+                        "shape": {
+                          "t": "number"
+                        },
+                        "optional": false
+                      },
+                      "protocol": {
+                        "shape": {
+                          "t": "enum",
+                          "values": [
+                            "tcp",
+                            "udp"
+                          ],
+                          "patterns": []
+                        },
+                        "optional": true,
+                        "doc": "defaults to tcp"
+                      },
+                      "hostIp": {
+                        "shape": {
+                          "t": "string"
+                        },
+                        "optional": true,
+                        "doc": "only connections to this host address; any of the host's when absent"
+                      }
+                    }
+                  }
+                },
+                "optional": true
+              },
+              "join": {
+                "shape": {
+                  "t": "string"
+                },
+                "optional": true
+              }
+            }
+          }
+        ]
+      },
+      "optional": true,
+      "doc": "defaults to 'none': a network namespace with only lo"
     },
     "mounts": {
       "shape": {
