@@ -20,7 +20,7 @@ import { codeOf, errnoName } from './errno.ts';
 import { Helper, helperPath } from './helper.ts';
 import { type ImageSource, writeImage } from './image.ts';
 import { Journal } from './journal.ts';
-import { makeBridge, makeVeth, publish, vethAlias } from './network.ts';
+import { currentNetns, makeBridge, makeVeth, publish, vethAlias } from './network.ts';
 import { cgroupParent, fillStep } from './placeholders.ts';
 import { preflight } from './preflight.ts';
 import { procStat } from './proc.ts';
@@ -231,13 +231,13 @@ class Run {
       case 'state.file':
         return writeFileSync(join(this.stateDir, basename(str(step, 'name'))), str(step, 'data'), { mode: 0o644 });
       case 'net.bridge':
-        this.journal.record({ undo: 'net.bridge.release', step: step.n, name: str(step, 'name') });
+        this.journal.record({ undo: 'net.bridge.release', step: step.n, name: str(step, 'name'), netns: currentNetns() });
         return makeBridge(step);
       case 'net.veth':
-        this.journal.record({ undo: 'net.link.remove', step: step.n, name: str(step, 'host'), alias: vethAlias(this.opts.id) });
+        this.journal.record({ undo: 'net.link.remove', step: step.n, name: str(step, 'host'), alias: vethAlias(this.opts.id), netns: currentNetns() });
         return makeVeth(step, this.state!.pid, this.opts.id);
       case 'net.publish':
-        this.journal.record({ undo: 'net.unpublish', step: step.n, table: str(step, 'table'), id: this.opts.id });
+        this.journal.record({ undo: 'net.unpublish', step: step.n, table: str(step, 'table'), id: this.opts.id, netns: currentNetns() });
         return publish(step, this.opts.id);
     }
     throw this.fail(step, 'EINVAL', `${step.kind} is not a host step`);
@@ -435,6 +435,11 @@ function hintFor(step: Step, errno: string): string | undefined {
   if (step.kind === 'cgroup.limit' && errno === 'ENOENT') return 'this host does not offer that controller';
   if (step.kind === 'rootfs.bind' && errno === 'ENOENT') return `does ${str(step, 'dir')} exist?`;
   if (step.kind === 'mount.bind' && errno === 'ENOENT') return `does ${str(step, 'src')} exist on the host?`;
+  if (step.kind === 'net.veth' && errno === 'EEXIST') return `a link named ${str(step, 'host')} or ${str(step, 'peer')} exists already (another container's?): give the veth another hostName`;
+  if (step.kind === 'net.veth' && errno === 'ENODEV') return `is there a bridge ${str(step, 'bridge')}? make it, or let ctc (bridge: { name, create: true })`;
+  if (step.kind === 'net.publish' && errno === 'ENOENT') return 'publishing ports needs nft: apt-get install nftables';
+  if (step.kind === 'net.route' && (errno === 'ENETUNREACH' || errno === 'EHOSTUNREACH')) return 'the gateway is not on any subnet of the container\'s interfaces';
+  if (step.kind === 'ns.join' && errno === 'ENOENT') return `does ${str(step, 'path')} exist? (ip netns add NAME makes /var/run/netns/NAME)`;
   if (step.kind === 'proc.rlimit' && errno === 'EPERM') return 'raising a hard limit needs CAP_SYS_RESOURCE, which this host does not give ctc';
   if (step.kind === 'proc.oom-score' && errno === 'EACCES') return 'lowering the OOM score needs CAP_SYS_RESOURCE';
   // ctc-init's refusals of the runc CVEs' attacks (native/wire.h)

@@ -14,11 +14,12 @@ export type Undo =
   | { undo: 'cgroup.restore'; step: number; files: [string, string | undefined][] }
   | { undo: 'init.kill'; step: number; pid: number; startTime: number }
   /** a bridge ctc may have made: removed if it is marked as ctc's and nothing is attached */
-  | { undo: 'net.bridge.release'; step: number; name: string }
+  | { undo: 'net.bridge.release'; step: number; name: string; netns: string }
   /** a veth's host end, deleted only while its ifalias is still this one */
-  | { undo: 'net.link.remove'; step: number; name: string; alias: string }
+  | { undo: 'net.link.remove'; step: number; name: string; alias: string; netns: string }
   /** a published-ports table, deleted only while its comment names this container */
-  | { undo: 'net.unpublish'; step: number; table: string; id: string };
+  | { undo: 'net.unpublish'; step: number; table: string; id: string; netns: string };
+// netns: the inode of the network namespace ctc ran in, where the undo must run too
 
 export const journalFile = (stateDir: string) => join(stateDir, 'journal');
 

@@ -5,6 +5,7 @@
 // functions at the bottom, which may be repeated.
 
 import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { type Step, int, list, str } from '../compiler/plan/steps.ts';
 import { errnoName } from './errno.ts';
 import { helperPath } from './helper.ts';
@@ -19,6 +20,18 @@ function netHelper(args: string[]): void {
     failure.code = err.status ? errnoName(err.status) : (err.code ?? 'EIO');
     throw failure;
   }
+}
+
+/** The network namespace this process is in (its inode), recorded with each undo. */
+export const currentNetns = () => String(statSync('/proc/self/ns/net').ino);
+
+/** An undo acts on links and tables by name: only in the namespace they were made in. */
+export function inNetns(netns: string, undo: () => void): void {
+  const here = currentNetns();
+  if (netns !== here) {
+    throw new Error(`it was made in network namespace ${netns}, and ctc runs in ${here}: run ctc delete --force from that namespace (nsenter --net=…)`);
+  }
+  undo();
 }
 
 const opt = (key: string, v: string | number | undefined) => (v === undefined || v === '' ? [] : [`${key}=${v}`]);
@@ -68,7 +81,8 @@ export function publishScript(table: string, ports: string[], comment: string): 
     return `${match} ${proto} dport ${hostPort} dnat ${family} to ${to}:${toPort}`;
   });
   const chain = (name: string) => [`  chain ${name} {`, `    type nat hook ${name} priority -100; policy accept;`, ...rules.map((r) => `    ${r}`), '  }'];
-  return [`table inet ${table} {`, `  comment ${JSON.stringify(comment)}`, ...chain('prerouting'), ...chain('output'), '}', ''].join('\n');
+  // `create` fails on an existing table (EEXIST) rather than adding to it; its block takes no chains
+  return [`create table inet ${table} { comment ${JSON.stringify(comment)}; }`, `table inet ${table} {`, ...chain('prerouting'), ...chain('output'), '}', ''].join('\n');
 }
 
 function nft(script: string): void {
@@ -84,10 +98,8 @@ function nft(script: string): void {
 
 const tableComment = (id: string) => `ctc container ${id}`;
 
-/** `create` fails on an existing table (EEXIST) rather than adding to it. */
 export function publish(s: Step, id: string): void {
-  const script = publishScript(str(s, 'table'), list(s, 'ports'), tableComment(id));
-  nft(script.replace(/^table /, 'create table '));
+  nft(publishScript(str(s, 'table'), list(s, 'ports'), tableComment(id)));
 }
 
 /**

@@ -6,7 +6,7 @@ import { CtcError } from '../compiler/error.ts';
 import type { CgroupDriver } from './cgroups/index.ts';
 import { codeOf } from './errno.ts';
 import type { Undo } from './journal.ts';
-import { deleteLink, releaseBridge, unpublish } from './network.ts';
+import { deleteLink, inNetns, releaseBridge, unpublish } from './network.ts';
 import { isAlive, waitGone } from './proc.ts';
 import { removeStateDir } from './state.ts';
 
@@ -44,11 +44,11 @@ async function undoOne(entry: Undo, cgroups: () => CgroupDriver, cgroupPaths: st
     case 'state.remove':
       return removeStateDir(entry.dir);
     case 'net.bridge.release':
-      return releaseBridge(entry.name);
+      return inNetns(entry.netns, () => releaseBridge(entry.name));
     case 'net.link.remove':
-      return deleteLink(entry.name, entry.alias);
+      return inNetns(entry.netns, () => deleteLink(entry.name, entry.alias));
     case 'net.unpublish':
-      return unpublish(entry.table, entry.id);
+      return inNetns(entry.netns, () => unpublish(entry.table, entry.id));
   }
 }
 

@@ -1,6 +1,7 @@
 // What a ctc run can leave on a host, as a list of strings: cgroups under
 // any ctc parent, mounts mentioning ctc, state dirs, ctc-init processes,
-// network links. Used by the test runner (before vs after) and by tests.
+// network links, network namespaces and nft tables named ctc*. Used by
+// the test runner (before vs after) and by tests.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -46,6 +47,14 @@ export function hostResidue(stateRoots = ['/run/ctc']) {
     } catch {
       // no iproute2: links are not checked
     }
+  }
+  for (const e of ls('/run/netns')) if (/ctc/.test(e.name)) found.push(`netns ${e.name}`);
+  try {
+    for (const l of execFileSync('nft', ['list', 'tables'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')) {
+      if (/^table \S+ ctc/.test(l)) found.push(`nft ${l}`);
+    }
+  } catch {
+    // no nft: nothing can have been published
   }
   return found;
 }

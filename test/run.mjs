@@ -61,7 +61,7 @@ if (left.length) {
   console.log(`\n  FAIL  the tests left this on the host:\n${left.map((x) => `    ${x}`).join('\n')}`);
   failed++;
 } else {
-  console.log(`  ok  nothing left on the host (cgroups, mounts, state, processes, links) after ${relative(root, out)}`);
+  console.log(`  ok  nothing left on the host (cgroups, mounts, state, processes, links, netns, nft tables) after ${relative(root, out)}`);
 }
 console.log(`\n${passed + (left.length ? 0 : 1)} passed, ${failed} failed`);
 process.exitCode = failed ? 1 : 0;

@@ -161,7 +161,7 @@ test('OCI: a network namespace with a path is joined by the init; other paths ar
 
 test('published ports: one inet table, prerouting and output chains, DNAT per family', () => {
   const script = publishScript('ctc-1a2b3c4d', ['tcp *:8080 -> 10.88.0.2:80', 'udp [fd00::1]:53 -> [fd00:88::2]:53'], 'ctc container web');
-  assert.match(script, /^table inet ctc-1a2b3c4d \{\n  comment "ctc container web"\n/);
+  assert.match(script, /^create table inet ctc-1a2b3c4d \{ comment "ctc container web"; \}\ntable inet ctc-1a2b3c4d \{\n/);
   assert.match(script, /chain prerouting \{\n    type nat hook prerouting priority -100; policy accept;\n    meta nfproto ipv4 fib daddr type local tcp dport 8080 dnat ip to 10\.88\.0\.2:80\n    ip6 daddr fd00::1 udp dport 53 dnat ip6 to \[fd00:88::2\]:53\n  \}/);
   assert.match(script, /chain output \{\n    type nat hook output priority -100;/);
   assert.throws(() => publishScript('t', ['tcp 8080 -> x'], ''), /not a published port/);
