@@ -164,6 +164,8 @@ export interface SpecVeth {
   mac?: string;
   /** CIDRs, as written */
   addresses: string[];
+  /** addresses: 'auto': one per subnet of the bridge, given out when the container starts */
+  ipam: boolean;
   gateway?: string;
   ipv6Gateway?: string;
   mtu?: number;

@@ -21,7 +21,8 @@ import { Helper, helperPath } from './helper.ts';
 import { type ImageSource, writeImage } from './image.ts';
 import { Journal } from './journal.ts';
 import { currentNetns, makeBridge, makeVeth, publish, vethAlias } from './network.ts';
-import { cgroupParent, fillStep } from './placeholders.ts';
+import { claimAddress } from './ipam.ts';
+import { cgroupParent, fillAddresses, fillStep } from './placeholders.ts';
 import { preflight } from './preflight.ts';
 import { procStat } from './proc.ts';
 import { type ContainerState, claimStateDir, fillStateDir, stateFiles, writePidFile, writeState } from './state.ts';
@@ -233,6 +234,8 @@ class Run {
       case 'net.bridge':
         this.journal.record({ undo: 'net.bridge.release', step: step.n, name: str(step, 'name'), netns: currentNetns() });
         return makeBridge(step);
+      case 'net.ipam':
+        return this.ipam(step);
       case 'net.veth':
         this.journal.record({ undo: 'net.link.remove', step: step.n, name: str(step, 'host'), alias: vethAlias(this.opts.id), netns: currentNetns() });
         return makeVeth(step, this.state!.pid, this.opts.id);
@@ -241,6 +244,19 @@ class Run {
         return publish(step, this.opts.id);
     }
     throw this.fail(step, 'EINVAL', `${step.kind} is not a host step`);
+  }
+
+  /** addresses: 'auto': claim one address per subnet, and put them into the steps that name them. */
+  private ipam(step: Step): void {
+    const dev = str(step, 'dev');
+    const given = new Map<string, string>();
+    for (const subnet of list(step, 'subnets')) {
+      const claim = claimAddress(this.opts.root, str(step, 'bridge'), subnet, this.opts.id, (file) =>
+        this.journal.record({ undo: 'net.ipam.release', step: step.n, file, id: this.opts.id }),
+      );
+      given.set(`{ipv${claim.family}:${dev}}`, claim.address);
+    }
+    for (let i = 0; i < this.steps.length; i++) if (this.steps[i].n > step.n) this.steps[i] = fillAddresses(this.steps[i], given);
   }
 
   /** Ops this run adds to the plan's: the monitor's mode, the exec fifo, the console socket. */

@@ -18,7 +18,9 @@ export type Undo =
   /** a veth's host end, deleted only while its ifalias is still this one */
   | { undo: 'net.link.remove'; step: number; name: string; alias: string; netns: string }
   /** a published-ports table, deleted only while its comment names this container */
-  | { undo: 'net.unpublish'; step: number; table: string; id: string; netns: string };
+  | { undo: 'net.unpublish'; step: number; table: string; id: string; netns: string }
+  /** an address net.ipam gave out: the file that holds it, removed if it still names this container */
+  | { undo: 'net.ipam.release'; step: number; file: string; id: string };
 // netns: the inode of the network namespace ctc ran in, where the undo must run too
 
 export const journalFile = (stateDir: string) => join(stateDir, 'journal');

@@ -16,6 +16,19 @@ export interface RunPlace {
 
 export const cgroupParent = () => process.env.CTC_CGROUP_PARENT || '/ctc';
 
+/** Addresses net.ipam gave out, filled into the steps after it: {ipv4:eth0} → 10.88.0.2. */
+export function fillAddresses(step: Step, addresses: ReadonlyMap<string, string>): Step {
+  const fill = (v: string) => v.replace(/\{ipv[46]:[^}]+\}/g, (m) => addresses.get(m) ?? m);
+  const args = { ...step.args };
+  for (const a of (stepKinds[step.kind] as KindSpec).args as readonly ArgSpec[]) {
+    const v = args[a.name];
+    if (!a.placeholders) continue;
+    if (typeof v === 'string') args[a.name] = fill(v);
+    else if (Array.isArray(v)) args[a.name] = (v as string[]).map(fill);
+  }
+  return { ...step, args };
+}
+
 export function fillStep(step: Step, p: RunPlace): Step {
   const args = { ...step.args };
   for (const a of (stepKinds[step.kind] as KindSpec).args as readonly ArgSpec[]) {

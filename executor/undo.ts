@@ -6,6 +6,7 @@ import { CtcError } from '../compiler/error.ts';
 import type { CgroupDriver } from './cgroups/index.ts';
 import { codeOf } from './errno.ts';
 import type { Undo } from './journal.ts';
+import { releaseAddress } from './ipam.ts';
 import { deleteLink, inNetns, releaseBridge, unpublish } from './network.ts';
 import { isAlive, waitGone } from './proc.ts';
 import { removeStateDir } from './state.ts';
@@ -47,6 +48,8 @@ async function undoOne(entry: Undo, cgroups: () => CgroupDriver, cgroupPaths: st
       return inNetns(entry.netns, () => releaseBridge(entry.name));
     case 'net.link.remove':
       return inNetns(entry.netns, () => deleteLink(entry.name, entry.alias));
+    case 'net.ipam.release':
+      return releaseAddress(entry.file, entry.id);
     case 'net.unpublish':
       return inNetns(entry.netns, () => unpublish(entry.table, entry.id));
   }

@@ -208,7 +208,12 @@ export interface Veth {
   readonly bridge?: string | Bridge;
   /** the container end's MAC address: unicast, like '02:42:0a:58:00:02' */
   readonly mac?: string;
-  readonly addresses?: readonly Cidr[];
+  /**
+   * The container's addresses, or 'auto': one from each of the bridge's
+   * subnets (its addresses), the first free one when the container starts,
+   * claimed under the state root and given back when it is removed.
+   */
+  readonly addresses?: readonly Cidr[] | 'auto';
   /** the IPv4 default route's next hop: inside one of the addresses' subnets */
   readonly gateway?: string;
   /** the IPv6 default route's next hop */

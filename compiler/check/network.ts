@@ -60,6 +60,8 @@ interface Subnet {
   cidr: Cidr;
   iface: string;
   path: string;
+  /** given out when the container starts (addresses: 'auto'): its value is the bridge's */
+  auto?: boolean;
 }
 
 function checkInterfaces(c: NetCheck, spec: Spec): Subnet[] {
@@ -103,6 +105,7 @@ function checkMac(c: NetCheck, mac: string, path: string): void {
 }
 
 function checkAddresses(c: NetCheck, iface: SpecVeth, path: string): Subnet[] {
+  if (iface.ipam) return autoSubnets(c, iface, path);
   const out: Subnet[] = [];
   iface.addresses.forEach((text, j) => {
     const at = `${path}.addresses[${j}]`;
@@ -118,6 +121,15 @@ function checkAddresses(c: NetCheck, iface: SpecVeth, path: string): Subnet[] {
   return out;
 }
 
+/** addresses: 'auto' takes one address from each of the bridge's subnets. */
+function autoSubnets(c: NetCheck, iface: SpecVeth, path: string): Subnet[] {
+  const subnets = (iface.bridge?.addresses ?? []).flatMap((a) => parseCidr(a) ?? []);
+  if (!subnets.length) {
+    c.error('CT_NET_CONFLICT', `${path}.addresses`, "addresses: 'auto' takes them from the bridge's subnets, and this veth has no bridge with addresses", 'give the bridge addresses (bridge: { name, create: true, addresses: [...] })');
+  }
+  return subnets.map((cidr) => ({ cidr, iface: iface.name, path: `${path}.addresses`, auto: true }));
+}
+
 function checkGateway(c: NetCheck, iface: SpecVeth, own: Subnet[], family: 4 | 6, key: 'gateway' | 'ipv6Gateway', path: string): void {
   const text = iface[key];
   if (text === undefined) return;
@@ -128,7 +140,7 @@ function checkGateway(c: NetCheck, iface: SpecVeth, own: Subnet[], family: 4 | 6
     return c.error('CT_NET_GATEWAY', at, `${key} ${text} is IPv${gw.family}`, family === 4 ? 'an IPv6 gateway goes in ipv6Gateway' : 'an IPv4 gateway goes in gateway');
   }
   const mine = own.filter((s) => s.cidr.family === family);
-  if (mine.some((s) => s.cidr.value === gw.value)) return c.error('CT_NET_GATEWAY', at, `${key} ${text} is the interface's own address`);
+  if (mine.some((s) => !s.auto && s.cidr.value === gw.value)) return c.error('CT_NET_GATEWAY', at, `${key} ${text} is the interface's own address`);
   if (!mine.some((s) => contains(s.cidr, gw))) {
     const subnets = mine.map((s) => subnetText(s.cidr)).join(', ') || `no IPv${family} address`;
     c.error('CT_NET_GATEWAY', at, `${key} ${text} is outside the subnets of ${iface.name} (${subnets}): the kernel could not reach it`);
@@ -146,7 +158,7 @@ function checkBridge(c: NetCheck, iface: SpecVeth, own: Subnet[], path: string):
   b.addresses.forEach((text, j) => {
     const at = `${path}.addresses[${j}]`;
     const cidr = c.cidr(text, at);
-    const same = cidr && own.find((s) => s.cidr.family === cidr.family && s.cidr.value === cidr.value);
+    const same = cidr && own.find((s) => !s.auto && s.cidr.family === cidr.family && s.cidr.value === cidr.value);
     if (same) c.error('CT_NET_OVERLAP', same.path, `${text} is both the bridge's address and ${iface.name}'s`);
   });
 }

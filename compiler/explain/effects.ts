@@ -28,6 +28,8 @@ export const effects: Effects = {
     `sets the device rules of the container's cgroup (${rules.length} rules, last match wins; first: ${rules[0] ?? 'none'}), so its processes can open only the devices allowed, whatever their capabilities`,
   'net.bridge': ({ name, addrs }) =>
     `makes the bridge ${name} on the host${addrs?.length ? ` with the address${addrs.length > 1 ? 'es' : ''} ${list(addrs)}` : ''} and brings it up, unless a link named ${name} exists (then it is used as it is); containers attached to it can reach each other and the host`,
+  'net.ipam': ({ bridge, dev, subnets }) =>
+    `gives ${dev} the first free address in each of ${list(subnets)} (the bridge ${bridge}'s subnets), recorded under the state root so no other container gets it until this one is removed`,
   'state.file': ({ name, data }) => `writes ${name} (${Buffer.byteLength(data)} bytes) into the container's state directory, to be bound into the container`,
   'ns.clone': ({ ns }) =>
     `starts ctc-init, which clones the container's init into new ${list(ns.map((n) => nsNames[n] ?? n))} namespaces; any namespace neither made here nor by a later ns.unshare is shared with the host`,

@@ -8,7 +8,7 @@ import { lowerCgroup, lowerCgroupJoin } from './cgroups.ts';
 import { Emitter } from './emit.ts';
 import { lowerMounts } from './mounts.ts';
 import { lowerClone, lowerUnshare } from './namespaces.ts';
-import { lowerBridges, lowerDnsFiles, lowerDnsMounts, lowerNetworkInit, lowerVeths } from './network.ts';
+import { lowerBridges, lowerDnsFiles, lowerIpam, lowerDnsMounts, lowerNetworkInit, lowerVeths } from './network.ts';
 import { lowerProcess } from './process.ts';
 import { lowerPivot, lowerRootfs } from './rootfs.ts';
 
@@ -17,6 +17,7 @@ export function lower(spec: Spec, { origins, sources }: Pick<FrontendResult, 'or
   out.emit('state.create', { dir: '{state}' }, '');
   lowerCgroup(spec, out);
   lowerBridges(spec, out);
+  lowerIpam(spec, out);
   lowerDnsFiles(spec, out);
   lowerClone(spec, out);
   lowerCgroupJoin(spec, out);

@@ -24,6 +24,24 @@ export function lowerBridges(spec: Spec, out: Emitter): void {
   }
 }
 
+/** addresses: 'auto': one address per bridge subnet, given out before the clone; later steps name it {ipv4:DEV}. */
+export function lowerIpam(spec: Spec, out: Emitter): void {
+  for (const { veth, at } of veths(spec)) {
+    if (veth.ipam) out.emit('net.ipam', { bridge: veth.bridge!.name, dev: veth.name, subnets: veth.bridge!.addresses }, `${at}.addresses`);
+  }
+}
+
+/** What a veth's addresses are in the plan: as written, or the placeholders of the ones net.ipam gives out. */
+function addressesOf(veth: SpecVeth): string[] {
+  if (!veth.ipam) return veth.addresses;
+  return veth.bridge!.addresses.flatMap((a) => {
+    const c = parseCidr(a);
+    return c ? [`${ipamPlace(c.family, veth.name)}/${c.prefix}`] : [];
+  });
+}
+
+export const ipamPlace = (family: 4 | 6, dev: string) => `{ipv${family}:${dev}}`;
+
 /** Generated /etc/resolv.conf and /etc/hosts, written into the state dir, bound in after the mounts. */
 export function lowerDnsFiles(spec: Spec, out: Emitter): void {
   const dns = spec.network.dns;
@@ -63,7 +81,7 @@ export function lowerVeths(spec: Spec, out: Emitter): void {
 
 /** `tcp *:8080 -> 10.88.0.2:80`: one per port and address family that has somewhere to go. */
 function portRules(spec: Spec): string[] {
-  const target = (family: 4 | 6) => ownAddresses(spec).find((a) => parseInet(a)!.family === family);
+  const target = (family: 4 | 6) => ownAddresses(spec).find((a) => familyOf(a) === family);
   const hostPort = (ip: string | undefined, port: number) => (ip === undefined ? `*:${port}` : withPort(ip, port));
   return spec.network.ports.flatMap((p) => {
     const families = p.hostIp ? [parseInet(p.hostIp)!.family] : ([4, 6] as const);
@@ -74,10 +92,12 @@ function portRules(spec: Spec): string[] {
   });
 }
 
-const withPort = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+const withPort = (ip: string, port: number) => (familyOf(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`);
 
-/** The containers's addresses without their prefix, in the order written. */
-const ownAddresses = (spec: Spec) => veths(spec).flatMap(({ veth }) => veth.addresses.filter((a) => parseCidr(a)).map((a) => a.slice(0, a.lastIndexOf('/'))));
+/** The container's addresses without their prefix, in the order written (placeholders for 'auto' ones). */
+const ownAddresses = (spec: Spec) => veths(spec).flatMap(({ veth }) => addressesOf(veth).map((a) => a.slice(0, a.lastIndexOf('/'))));
+
+const familyOf = (a: string) => (a.startsWith('{ipv') ? Number(a[4]) : parseInet(a)?.family);
 
 /** Inside the namespace: lo, then each veth's addresses, the link up, its default routes; then the routes. */
 export function lowerNetworkInit(spec: Spec, out: Emitter): void {
@@ -86,7 +106,7 @@ export function lowerNetworkInit(spec: Spec, out: Emitter): void {
   if (net.join !== undefined) return out.emit('ns.join', { ns: 'network', path: net.join }, 'network.join');
   out.emit('net.up', { dev: 'lo' }, 'namespaces');
   for (const { veth, at } of veths(spec)) {
-    veth.addresses.forEach((addr, j) => out.emit('net.addr', { dev: veth.name, addr }, `${at}.addresses[${j}]`));
+    addressesOf(veth).forEach((addr, j) => out.emit('net.addr', { dev: veth.name, addr }, veth.ipam ? `${at}.addresses` : `${at}.addresses[${j}]`));
     out.emit('net.up', { dev: veth.name }, at);
     if (veth.gateway) out.emit('net.route', { dst: 'default', gw: veth.gateway, dev: veth.name }, `${at}.gateway`);
     if (veth.ipv6Gateway) out.emit('net.route', { dst: '::/0', gw: veth.ipv6Gateway, dev: veth.name }, `${at}.ipv6Gateway`);

@@ -65,10 +65,24 @@ export function inetBytes(a: Inet): Buffer {
   return out;
 }
 
+/** The address as text: 10.88.0.2, fd00:88::2 (the longest run of zero groups as ::). */
+export function inetText(a: Inet): string {
+  const v = a.value;
+  if (a.family === 4) return [24n, 16n, 8n, 0n].map((s) => (v >> s) & 0xffn).join('.');
+  const groups = Array.from({ length: 8 }, (_, i) => ((v >> BigInt(16 * (7 - i))) & 0xffffn).toString(16));
+  const runs = [...groups.join(':').matchAll(/(?:^|:)0(?::0)+(?::|$)/g)].sort((x, y) => y[0].length - x[0].length);
+  if (!runs.length) return groups.join(':');
+  const text = groups.join(':');
+  const r = runs[0];
+  return `${text.slice(0, r.index)}::${text.slice(r.index! + r[0].length)}`;
+}
+
 /** The subnet as text, for messages: 10.88.0.0/24. */
 export function subnetText(c: Cidr): string {
-  const v = network(c);
-  if (c.family === 4) return `${[24n, 16n, 8n, 0n].map((s) => (v >> s) & 0xffn).join('.')}/${c.prefix}`;
-  const groups = Array.from({ length: 8 }, (_, i) => ((v >> BigInt(16 * (7 - i))) & 0xffffn).toString(16));
-  return `${groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::')}/${c.prefix}`;
+  return `${inetText({ family: c.family, value: network(c) })}/${c.prefix}`;
+}
+
+/** The last address of the subnet (IPv4's broadcast address). */
+export function lastOf(c: Cidr): bigint {
+  return network(c) + (1n << BigInt((c.family === 4 ? 32 : 128) - c.prefix)) - 1n;
 }

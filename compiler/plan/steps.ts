@@ -79,9 +79,17 @@ export const stepKinds = {
     syscalls: ['socket', 'sendmsg', 'recvmsg'],
     doc: 'make a bridge over rtnetlink, with its addresses, and bring it up, marked as ctc\'s; a link by that name that exists already is used as it is',
   },
+  'net.ipam': {
+    actor: 'host',
+    args: [a('bridge', 'str'), a('dev', 'str'), a('subnets', 'strs')],
+    subject: 'dev',
+    undo: 'give the addresses back',
+    syscalls: ['mkdir', 'openat', 'write'],
+    doc: "give the interface the first free address of each of the bridge's subnets: claimed by creating <state root>/ipam/<bridge>/<address> exclusively (O_EXCL), so no two containers get one; later steps name it {ipv4:DEV}, {ipv6:DEV}",
+  },
   'state.file': {
     actor: 'host',
-    args: [a('name', 'str'), a('data', 'str')],
+    args: [a('name', 'str'), place('data')],
     subject: 'name',
     syscalls: ['openat', 'write'],
     doc: 'write a file into the state dir (generated /etc/hosts, /etc/resolv.conf), for a bind mount; it goes with the state dir',
@@ -111,7 +119,7 @@ export const stepKinds = {
   },
   'net.publish': {
     actor: 'host',
-    args: [place('table'), a('ports', 'strs')],
+    args: [place('table'), { ...place('ports'), type: 'strs' as const }],
     subject: 'table',
     undo: 'delete the table',
     syscalls: ['execve nft', 'socket', 'sendmsg'],
@@ -154,7 +162,7 @@ export const stepKinds = {
   },
   'net.addr': {
     actor: 'init',
-    args: [a('dev', 'str'), a('addr', 'str')],
+    args: [a('dev', 'str'), place('addr')],
     subject: 'addr',
     syscalls: ['socket', 'sendmsg', 'recvmsg'],
     doc: 'add an address to an interface, over rtnetlink (IPv6 without duplicate address detection: it is usable at once)',

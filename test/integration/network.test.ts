@@ -5,7 +5,7 @@
 // containers run the host's python3 for a TCP echo (a bounded exchange).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -15,7 +15,7 @@ import { writeSource } from '../sources.ts';
 const tmp = tempDir();
 const root = join(tmp.dir, 'state');
 const NS = `ctc-nettest-${process.pid}`;
-const ids = ['srv', 'cli', 'fail', 'taken', 'join'];
+const ids = ['srv', 'cli', 'fail', 'taken', 'join', 'ipam1', 'ipam2'];
 
 /** Runs a command in the test's network namespace (and nothing else changed). */
 const inNs = (cmd: string, args: string[], env: Record<string, string> = {}) => {
@@ -23,6 +23,18 @@ const inNs = (cmd: string, args: string[], env: Record<string, string> = {}) => 
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 };
 const ctcIn = (args: string[], env: Record<string, string> = {}) => inNs(process.execPath, [cli, '--root', root, ...args], env);
+
+/** `ctc run -d`: the container keeps the stdio it is given, so it gets a file, not a pipe this test would wait on. */
+function runDetached(id: string, plan: string): { status: number | null; log: () => string } {
+  const log = join(tmp.dir, `${id}.log`);
+  const fd = openSync(log, 'w');
+  try {
+    const r = spawnSync('nsenter', [`--net=/run/netns/${NS}`, '--', process.execPath, cli, '--root', root, 'run', '-d', '--id', id, plan], { stdio: ['ignore', fd, fd], timeout: 60_000 });
+    return { status: r.status, log: () => readFileSync(log, 'utf8') };
+  } finally {
+    closeSync(fd);
+  }
+}
 const ipJson = (...args: string[]) => JSON.parse(execFileSync('ip', ['-n', NS, '-j', ...args], { encoding: 'utf8' }) || '[]');
 const links = () => (ipJson('link') as { ifname: string }[]).map((l) => l.ifname).sort();
 const nftTables = () => inNs('nft', ['list', 'tables']).stdout.trim();
@@ -110,8 +122,8 @@ const client = () =>
   );
 
 test('two containers on one bridge talk over IPv4 and IPv6; each sees its MAC, MTU, addresses and routes; a published port reaches the server', async () => {
-  const started = ctcIn(['run', '-d', '--id', 'srv', server()]);
-  assert.is(started.status, 0, started.stderr);
+  const started = runDetached('srv', server());
+  assert.is(started.status, 0, started.log());
   try {
     await talk();
   } finally {
@@ -214,6 +226,27 @@ export default container({
   const lo = JSON.parse(r.stdout)[0].addr_info.map((a: { local: string }) => a.local);
   assert.ok(lo.includes('10.77.0.1'), lo.join(' '));
   assert.ok(existsSync(`/run/netns/${NS}`));
+});
+
+test("addresses: 'auto' gives each container the next free address of the bridge's subnets, and takes it back", async () => {
+  const auto = (name: string, args: string) =>
+    build(source(name, "name: 'eth0', addresses: 'auto'", args, name === 'ipam1' ? "\n    ports: [{ host: 8081, container: 80 }]," : ''));
+  const first = runDetached('ipam1', auto('ipam1', JSON.stringify(['python3', '/echo-server.py'])));
+  assert.is(first.status, 0, first.log());
+  try {
+    assert.equal(readdirSync(join(root, '@ipam', 'ctcbr0')).sort(), ['10.88.0.2', 'fd00:88::2'], 'the first free ones: .1 is the bridge');
+    const second = ctcIn(['run', '--id', 'ipam2', auto('ipam2', JSON.stringify(['ip', '-j', 'addr', 'show', 'eth0']))]);
+    assert.is(second.status, 0, second.stderr);
+    const addrs = JSON.parse(second.stdout)[0].addr_info.map((a: { local: string; prefixlen: number }) => `${a.local}/${a.prefixlen}`);
+    assert.ok(addrs.includes('10.88.0.3/24') && addrs.includes('fd00:88::3/64'), addrs.join(' '));
+    assert.equal(readdirSync(join(root, '@ipam', 'ctcbr0')).sort(), ['10.88.0.2', 'fd00:88::2'], 'the second one gave its addresses back');
+    // the published port goes to the address the first one was given
+    await until(() => inNs('python3', ['-c', ECHO_CLIENT, '10.88.0.1', '8081', 'a']).status === 0, 'the port published to an auto address', 15_000);
+  } finally {
+    ctcIn(['delete', '--force', 'ipam1']);
+  }
+  assert.not.ok(existsSync(join(root, '@ipam')), 'nothing of the IPAM is left once no container holds an address');
+  assert.equal(links(), ['lo']);
 });
 
 function parseSteps(plan: string): { n: number; kind: string }[] {

@@ -121,6 +121,18 @@ test('MACs, MTUs, routes, ports and DNS are checked too', async () => {
   ]);
 });
 
+test("addresses: 'auto' lowers to net.ipam and placeholders, and needs a bridge with addresses", async () => {
+  const file = ts('auto.ct.ts', "{ interfaces: [{ type: 'veth', bridge: { name: 'ctcbr0', create: true, addresses: ['10.88.0.1/24', 'fd00:88::1/64'] }, addresses: 'auto', gateway: '10.88.0.1' }], ports: [{ host: 80, container: 8080 }] }");
+  const steps = (await build(file)).plan.steps;
+  assert.equal(steps.find((s) => s.kind === 'net.ipam')!.args, { bridge: 'ctcbr0', dev: 'eth0', subnets: ['10.88.0.1/24', 'fd00:88::1/64'] });
+  assert.equal(steps.filter((s) => s.kind === 'net.addr').map((s) => s.args.addr), ['{ipv4:eth0}/24', '{ipv6:eth0}/64']);
+  assert.equal(steps.find((s) => s.kind === 'net.publish')!.args.ports, ['tcp *:80 -> {ipv4:eth0}:8080', 'tcp *:80 -> [{ipv6:eth0}]:8080']);
+  assert.ok(steps.findIndex((s) => s.kind === 'net.ipam') < steps.findIndex((s) => s.kind === 'ns.clone'));
+  const [e] = await errorsOf(ts('auto-bad.ct.ts', "{ interfaces: [{ type: 'veth', bridge: 'br0', addresses: 'auto' }] }"));
+  assert.is(e.code, 'CT_NET_CONFLICT');
+  assert.match(e.message, /addresses: 'auto' takes them from the bridge's subnets/);
+});
+
 test('the .ct language takes the same network, positions included', async () => {
   const file = writeSource(
     tmp.dir,

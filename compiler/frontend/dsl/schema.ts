@@ -1224,16 +1224,29 @@ export const containerShape: Shape = {
                       },
                       "addresses": {
                         "shape": {
-                          "t": "list",
-                          "of": {
-                            "t": "enum",
-                            "values": [],
-                            "patterns": [
-                              "^[\\s\\S]*/-?[0-9]+(?:\\.[0-9]+)?$"
-                            ]
-                          }
+                          "t": "union",
+                          "of": [
+                            {
+                              "t": "list",
+                              "of": {
+                                "t": "enum",
+                                "values": [],
+                                "patterns": [
+                                  "^[\\s\\S]*/-?[0-9]+(?:\\.[0-9]+)?$"
+                                ]
+                              }
+                            },
+                            {
+                              "t": "enum",
+                              "values": [
+                                "auto"
+                              ],
+                              "patterns": []
+                            }
+                          ]
                         },
-                        "optional": true
+                        "optional": true,
+                        "doc": "The container's addresses, or 'auto': one from each of the bridge's subnets (its addresses), the first free one when the container starts, claimed under the state root and given back when it is removed."
                       },
                       "gateway": {
                         "shape": {
