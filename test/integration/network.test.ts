@@ -4,7 +4,7 @@
 // namespace, and every address used lives there or in the containers. The
 // containers run the host's python3 for a TCP echo (a bounded exchange).
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -15,7 +15,7 @@ import { writeSource } from '../sources.ts';
 const tmp = tempDir();
 const root = join(tmp.dir, 'state');
 const NS = `ctc-nettest-${process.pid}`;
-const ids = ['srv', 'cli', 'fail', 'taken', 'join', 'ipam1', 'ipam2'];
+const ids = ['srv', 'cli', 'fail', 'crash', 'taken', 'join', 'ipam1', 'ipam2'];
 
 /** Runs a command in the test's network namespace (and nothing else changed). */
 const inNs = (cmd: string, args: string[], env: Record<string, string> = {}) => {
@@ -190,6 +190,26 @@ test('a failure at each network step leaves no interface, bridge, route, nft tab
     tried++;
   }
   assert.ok(tried >= 8, `${tried} steps tried`);
+});
+
+test('ctc killed in the middle of the network steps: delete --force removes what the journal says', async () => {
+  const plan = server();
+  const n = parseSteps(plan).find((s) => s.kind === 'net.publish')!.n;
+  const child = spawn('nsenter', [`--net=/run/netns/${NS}`, '--', process.execPath, cli, '--root', root, 'run', '--id', 'crash', plan], {
+    env: { ...process.env, CTC_PAUSE_STEP: String(n) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  await until(() => stderr.includes(`paused before step ${n} `) || child.exitCode !== null, 'ctc to pause before net.publish');
+  assert.ok(links().includes('ctcbr0'), 'the bridge was made before the kill');
+  child.kill('SIGKILL'); // nsenter execs ctc: this is ctc itself
+  await new Promise((r) => child.on('close', r));
+  const r = ctcIn(['delete', '--force', 'crash']);
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(links(), ['lo']);
+  assert.is(nftTables(), '');
+  assert.not.ok(existsSync(join(root, 'crash')));
 });
 
 test("a veth whose host name is taken fails with EEXIST, and the link that was there stays", () => {
