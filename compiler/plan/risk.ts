@@ -23,7 +23,9 @@ export type RiskCode =
   | 'RISK_NO_NEW_PRIVS_REMOVED'
   | 'RISK_LSM_REMOVED'
   | 'RISK_LIMIT_RAISED'
-  | 'RISK_LIMIT_REMOVED';
+  | 'RISK_LIMIT_REMOVED'
+  | 'RISK_PORT_PUBLISHED'
+  | 'RISK_NETNS_JOINED';
 
 /**
  * Where a note points: the new side's step (`new-step`); for a removal, the
@@ -164,6 +166,7 @@ const readWrite = (s: Step) => (list(s, 'flags').includes('ro') ? 'read-only' : 
 function hostMounts(ctx: RiskContext): Finding[] {
   const binds = changesOf(ctx, '*', 'mount.bind')
     .filter((c) => c.type === 'added' || (c.type === 'changed' && argChange(c, 'src')))
+    .filter((c) => !str(c.new!, 'src').startsWith('{state}/')) // files ctc wrote (state.file), not the host's
     .map((change) => ({
       message: `mounts the host's ${str(change.new!, 'src')} at ${str(change.new!, 'dst')} ${readWrite(change.new!)}`,
       change,
@@ -191,8 +194,9 @@ function mountsReadWrite(ctx: RiskContext): Finding[] {
 
 // ── namespaces, devices, users ──────────────────────────────────────────────
 
+/** Namespaces of its own, made or joined by path (a joined one is RISK_NETNS_JOINED's, not the host's). */
 const namespacesOf = (plan: Plan) =>
-  plan.steps.filter((s) => s.kind === 'ns.clone' || s.kind === 'ns.unshare').flatMap((s) => list(s, 'ns'));
+  plan.steps.flatMap((s) => (s.kind === 'ns.clone' || s.kind === 'ns.unshare' ? list(s, 'ns') : s.kind === 'ns.join' ? [str(s, 'ns')] : []));
 
 function namespacesRemoved(ctx: RiskContext): Finding[] {
   const now = namespacesOf(ctx.new);
@@ -308,7 +312,22 @@ export const riskRules: readonly RiskRule[] = [
   { code: 'RISK_LSM_REMOVED', doc: 'an AppArmor profile or SELinux label removed', find: lsmRemoved },
   { code: 'RISK_LIMIT_RAISED', doc: 'a memory, pids, CPU or rlimit ceiling raised', find: limitsRaised },
   { code: 'RISK_LIMIT_REMOVED', doc: 'such a limit removed', find: limitsRemoved },
+  { code: 'RISK_PORT_PUBLISHED', doc: "a port of the host forwarded to the container's", find: portsPublished },
+  { code: 'RISK_NETNS_JOINED', doc: 'an existing network namespace joined: its interfaces are shared', find: netnsJoined },
 ];
+
+function portsPublished(ctx: RiskContext): Finding[] {
+  return changesOf(ctx, '*', 'net.publish').flatMap((change) => {
+    const ports = change.type === 'added' ? list(change.new!, 'ports') : ((argChange(change, 'ports')?.added ?? []) as string[]);
+    return ports.map((p) => ({ message: `publishes ${p}: whoever reaches the host's port reaches the container`, change }));
+  });
+}
+
+function netnsJoined(ctx: RiskContext): Finding[] {
+  return changesOf(ctx, '*', 'ns.join')
+    .filter((c) => c.type !== 'removed')
+    .map((change) => ({ message: `joins the ${str(change.new!, 'ns')} namespace ${str(change.new!, 'path')}: it shares that namespace's interfaces and whatever else is in it`, change }));
+}
 
 function locate(ctx: RiskContext, change: Change): Pick<RiskNote, 'source' | 'at'> {
   if (change.new) return { source: change.new.source, at: 'new-step' };

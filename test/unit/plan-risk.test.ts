@@ -26,6 +26,17 @@ test('a namespace no longer created is shared with the host', () => {
   assert.equal(codes(plan(clone(['mount'])), plan(clone(['mount', 'pid']))), [], 'a namespace added narrows');
 });
 
+test('networking: a published port and a joined network namespace are noted; ctc\'s own DNS files are not host mounts', () => {
+  const publish = (ports: string[]): S => ({ kind: 'net.publish', args: { table: 'ctc-{idhash}', ports }, source: 'a.ct.ts:8:5' });
+  const join: S = { kind: 'ns.join', args: { ns: 'network', path: '/run/netns/web' }, source: 'a.ct.ts:4:3' };
+  const dns: S = { kind: 'mount.bind', args: { src: '{state}/resolv.conf', dst: '/etc/resolv.conf', flags: ['bind'] }, source: 'a.ct.ts:9:5' };
+  const base = plan(clone(['mount', 'network']));
+  assert.equal(codes(base, plan(clone(['mount', 'network']), publish(['tcp *:80 -> 10.88.0.2:80']), dns)), [['RISK_PORT_PUBLISHED', 'a.ct.ts:8:5']]);
+  const more = codes(plan(publish(['tcp *:80 -> 10.88.0.2:80'])), plan(publish(['tcp *:80 -> 10.88.0.2:80', 'udp *:53 -> 10.88.0.2:53'])));
+  assert.equal(more, [['RISK_PORT_PUBLISHED', 'a.ct.ts:8:5']], 'only the rule that is new');
+  assert.equal(codes(base, plan(clone(['mount']), join)), [['RISK_NETNS_JOINED', 'a.ct.ts:4:3']], 'joined, not shared with the host');
+});
+
 test('limits raised or removed; lowered ones and weights are not risks', () => {
   const before = plan(limit('memory.limit', '67108864'), limit('pids.limit', '32'), limit('cpu.max', '50000 100000'), limit('cpu.shares', '512'));
   const after = plan(limit('memory.limit', '134217728'), limit('cpu.max', 'max 100000'), limit('cpu.shares', '1024'));
