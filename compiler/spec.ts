@@ -206,6 +206,12 @@ export interface SpecNetwork {
   ports: SpecPort[];
 }
 
+export interface SpecIdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
 export interface Spec {
   rootfs: SpecRootfs;
   process: SpecProcess;
@@ -213,6 +219,9 @@ export interface Spec {
   domainname?: string;
   namespaces: Namespace[];
   network: SpecNetwork;
+  /** with a user namespace; empty without */
+  uidMappings: SpecIdMapping[];
+  gidMappings: SpecIdMapping[];
   mounts: SpecMount[];
   /** device nodes besides the default ones */
   devices: SpecDevice[];

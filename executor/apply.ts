@@ -180,7 +180,7 @@ class Run {
       step: { n: step.n, kind: step.kind, subject: subjectOf(step) },
       source: step.source,
       errno,
-      hint: injected ? 'unset CTC_FAIL_STEP to run normally' : hintFor(step, errno),
+      hint: injected ? 'unset CTC_FAIL_STEP to run normally' : hintFor(step, errno, this.steps.some((s) => s.kind === 'user.map')),
     });
   }
 
@@ -229,6 +229,10 @@ class Run {
         return this.driver().join(str(step, 'path'), this.state!.pid);
       case 'proc.oom-score':
         return writeFileSync(`/proc/${this.state!.pid}/oom_score_adj`, String(int(step, 'value')));
+      case 'user.map':
+        // gid_map first would do as well; uid_map first is what the kernel documents
+        writeFileSync(`/proc/${this.state!.pid}/uid_map`, list(step, 'uid').join('\n') + '\n');
+        return writeFileSync(`/proc/${this.state!.pid}/gid_map`, list(step, 'gid').join('\n') + '\n');
       case 'state.file':
         return writeFileSync(join(this.stateDir, basename(str(step, 'name'))), str(step, 'data'), { mode: 0o644 });
       case 'net.bridge':
@@ -446,7 +450,10 @@ const rootfsOf = (steps: Step[]) => {
 const namespacesOf = (steps: Step[]) =>
   steps.filter((s) => s.kind === 'ns.clone' || s.kind === 'ns.unshare').flatMap((s) => list(s, 'ns'));
 
-function hintFor(step: Step, errno: string): string | undefined {
+function hintFor(step: Step, errno: string, userns = false): string | undefined {
+  if (userns && errno === 'EACCES' && /^(rootfs|mount|fs)\./.test(step.kind)) {
+    return "in a user namespace the container's root is an unprivileged host user: every directory above this path (the state root's too) must let others through (o+x), as /run/ctc does";
+  }
   if (step.kind === 'proc.exec' && errno === 'ENOENT') return `is ${list(step, 'args')[0]} in the container's root and PATH?`;
   if (step.kind === 'cgroup.limit' && errno === 'ENOENT') return 'this host does not offer that controller';
   if (step.kind === 'rootfs.bind' && errno === 'ENOENT') return `does ${str(step, 'dir')} exist?`;

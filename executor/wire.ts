@@ -152,6 +152,7 @@ const encoders: Record<InitKind, (s: Step, cgroups: CgroupMount[]) => WireOp[]> 
   'ns.unshare': (s) => [op(Op.UNSHARE, U(nsFlags(list(s, 'ns'))))],
   'mount.propagation': (s) => [op(Op.PROPAGATION, S(str(s, 'path')), U(propagationFlags[str(s, 'mode')]))],
   'net.up': (s) => [op(Op.LINK_UP, S(str(s, 'dev')))],
+  'user.root': () => [op(Op.USER, U(0), U(0), BLOB(Buffer.alloc(0)), U(0))],
   'ns.join': (s) => [op(Op.SETNS, S(str(s, 'path')), U(cloneFlags[str(s, 'ns')]))],
   'net.addr': (s) => {
     const c = parseCidr(str(s, 'addr'))!;

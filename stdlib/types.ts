@@ -276,6 +276,13 @@ export interface NetworkJoin {
  */
 export type Network = 'none' | 'host' | NetworkConfig | NetworkJoin;
 
+/** Ids containerID..containerID+size-1 inside the user namespace are hostID..hostID+size-1 on the host. */
+export interface IdMapping {
+  readonly containerID: number;
+  readonly hostID: number;
+  readonly size: number;
+}
+
 export interface ContainerDef {
   readonly rootfs: Rootfs;
   readonly process: Process;
@@ -285,6 +292,12 @@ export interface ContainerDef {
   readonly namespaces?: readonly Namespace[];
   /** defaults to 'none': a network namespace with only lo */
   readonly network?: Network;
+  /**
+   * With the 'user' namespace: which host uids the container's are. Root
+   * inside (0) must be mapped: the init sets the container up as it.
+   */
+  readonly uidMappings?: readonly IdMapping[];
+  readonly gidMappings?: readonly IdMapping[];
   readonly mounts?: readonly Mount[];
   /** device nodes to create besides the default ones */
   readonly devices?: readonly Device[];

@@ -13,6 +13,7 @@ import { cgroupPath } from './paths.ts';
 import { checkPathsAndDevices, checkSecurity } from './security.ts';
 import { checkSysctl } from './sysctl.ts';
 import { checkSeccomp } from './seccomp.ts';
+import { checkUserns } from './userns.ts';
 
 /** Returns the spec with users resolved, or throws everything wrong with it. */
 export function check(spec: Spec, origins: Origins): Spec {
@@ -21,6 +22,7 @@ export function check(spec: Spec, origins: Origins): Spec {
     ...checkRootfs(spec, origins),
     ...checkNamespaces(spec, origins),
     ...checkNetwork(spec, origins),
+    ...checkUserns(spec, user instanceof Error ? spec.process.user : user, origins),
     ...checkMounts(spec, origins),
     ...checkRootfsPropagation(spec, origins),
     ...checkProcess(spec, origins),

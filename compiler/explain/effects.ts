@@ -34,12 +34,15 @@ export const effects: Effects = {
   'ns.clone': ({ ns }) =>
     `starts ctc-init, which clones the container's init into new ${list(ns.map((n) => nsNames[n] ?? n))} namespaces; any namespace neither made here nor by a later ns.unshare is shared with the host`,
   'cgroup.join': ({ path }) => `moves the waiting init into the cgroup ${path}, so the limits hold before the container runs any code`,
+  'user.map': ({ uid, gid }) =>
+    `maps the container's ids to the host's (uid ${list(uid)}; gid ${list(gid)}): root inside is an unprivileged user outside, with no power over the host's files`,
   'net.veth': ({ host, peer, bridge, hairpin }) =>
     `makes a veth pair: ${host} on the host${bridge ? `, attached to the bridge ${bridge}${hairpin ? ' in hairpin mode' : ''}` : ''}, and ${peer} inside the container's network namespace; traffic between them crosses the namespace boundary`,
   'net.publish': ({ table, ports }) =>
     `adds the nftables table ${table} (inet) on the host, whose DNAT rules forward ${list(ports)}: anyone who can reach the host's port reaches the container's`,
   'proc.oom-score': ({ value }) => `sets the init's oom_score_adj to ${value}: ${value > 0 ? 'the OOM killer picks it sooner' : value < 0 ? 'the OOM killer spares it longer' : "the OOM killer's default"}`,
   'ns.unshare': ({ ns }) => `gives the init new ${list(ns.map((n) => nsNames[n] ?? n))} namespaces from inside${ns.includes('cgroup') ? ', so its cgroup becomes the root of what it sees under /sys/fs/cgroup' : ''}`,
+  'user.root': () => "makes the init root of its user namespace: uid and gid 0 inside, the mapped host ids outside; its capabilities hold inside the namespace only",
   'ns.join': ({ ns, path }) => `enters the existing ${nsNames[ns] ?? ns} namespace ${path}: the container shares it with whatever else is in it`,
   'net.addr': ({ dev, addr }) => `adds the address ${addr} to ${dev}, inside the container's network namespace`,
   'net.route': ({ dst, gw, src, dev }) => `adds the route ${dst}${gw ? ` via ${gw}` : ''}${dev ? ` dev ${dev}` : ''}${src ? ` src ${src}` : ''} inside the container's network namespace`,

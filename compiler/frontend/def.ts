@@ -10,6 +10,7 @@ import {
   type SpecCapabilities,
   type SpecDevice,
   type SpecDeviceRule,
+  type SpecIdMapping,
   type SpecMount,
   type SpecRlimit,
   type SpecRootfs,
@@ -94,6 +95,8 @@ export function specFromDef(def: unknown, origins: Origins): Spec {
     ...(rootfsPropagation === undefined ? {} : { rootfsPropagation }),
     namespaces: (r.opt(d, 'namespaces', '', r.strs.bind(r)) ?? [...namespaces]) as Namespace[],
     network: network === 'host' ? noNetwork() : network,
+    uidMappings: readIdMappings(r, d.uidMappings, 'uidMappings'),
+    gidMappings: readIdMappings(r, d.gidMappings, 'gidMappings'),
     mounts: r.arr(d.mounts ?? [], 'mounts').map((m, i) => readMount(r, m, `mounts[${i}]`)),
     devices: r.arr(d.devices ?? [], 'devices').map((x, i) => readDevice(r, x, `devices[${i}]`)),
     maskedPaths: r.opt(d, 'maskedPaths', '', r.strs.bind(r)) ?? [...maskedPaths.default],
@@ -103,6 +106,14 @@ export function specFromDef(def: unknown, origins: Origins): Spec {
     annotations: Object.fromEntries(Object.entries(r.obj(d.annotations ?? {}, 'annotations')).map(([k, v]) => [k, r.str(v, `annotations.${k}`)])),
     sysctl: Object.fromEntries(Object.entries(r.obj(d.sysctl ?? {}, 'sysctl')).map(([k, v]) => [k, r.str(v, `sysctl.${k}`)])),
   };
+}
+
+export function readIdMappings(r: Reader, v: unknown, path: string): SpecIdMapping[] {
+  return r.arr(v ?? [], path).map((x, i) => {
+    const at = `${path}[${i}]`;
+    const o = r.obj(x, at);
+    return { containerID: r.int(o.containerID, `${at}.containerID`), hostID: r.int(o.hostID, `${at}.hostID`), size: r.int(o.size, `${at}.size`) };
+  });
 }
 
 function readRootfs(r: Reader, v: unknown): SpecRootfs {

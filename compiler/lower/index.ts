@@ -7,7 +7,7 @@ import type { Spec } from '../spec.ts';
 import { lowerCgroup, lowerCgroupJoin } from './cgroups.ts';
 import { Emitter } from './emit.ts';
 import { lowerMounts } from './mounts.ts';
-import { lowerClone, lowerUnshare } from './namespaces.ts';
+import { lowerClone, lowerUnshare, lowerUserMap, lowerUserRoot } from './namespaces.ts';
 import { lowerBridges, lowerDnsFiles, lowerIpam, lowerDnsMounts, lowerNetworkInit, lowerVeths } from './network.ts';
 import { lowerProcess } from './process.ts';
 import { lowerPivot, lowerRootfs } from './rootfs.ts';
@@ -21,7 +21,9 @@ export function lower(spec: Spec, { origins, sources }: Pick<FrontendResult, 'or
   lowerDnsFiles(spec, out);
   lowerClone(spec, out);
   lowerCgroupJoin(spec, out);
+  lowerUserMap(spec, out);
   lowerVeths(spec, out);
+  lowerUserRoot(spec, out);
   lowerUnshare(spec, out);
   lowerNetworkInit(spec, out);
   lowerRootfs(spec, out);

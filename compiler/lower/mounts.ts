@@ -1,6 +1,6 @@
 import { isBind } from '../check/mounts.ts';
 import { isDataOption } from '../plan/mount-options.ts';
-import type { Spec, SpecMount } from '../spec.ts';
+import type { Spec, SpecDevice, SpecMount } from '../spec.ts';
 import { defaultDevices, defaultDevLinks } from '../../stdlib/devices.ts';
 import type { Emitter } from './emit.ts';
 
@@ -9,9 +9,15 @@ export function lowerMounts(spec: Spec, out: Emitter): void {
     const cause = `mounts[${i}]`;
     lowerMount(m, cause, out, spec);
     // A fresh /dev gets the devices the runtime spec requires.
-    if (m.destination === '/dev' && m.type === 'tmpfs') lowerDevices(cause, out);
+    if (m.destination === '/dev' && m.type === 'tmpfs') lowerDevices(cause, out, spec);
   });
-  spec.devices.forEach((d, i) => out.emit('dev.node', { ...d }, `devices[${i}]`));
+  spec.devices.forEach((d, i) => lowerDevice(d, `devices[${i}]`, out, spec));
+}
+
+/** In a user namespace the kernel refuses mknod: the host's node of the same path is bound instead (runc does the same). */
+function lowerDevice(d: SpecDevice, cause: string, out: Emitter, spec: Spec): void {
+  if (spec.namespaces.includes('user')) out.emit('mount.bind', { src: d.path, dst: d.path, flags: ['bind'] }, cause);
+  else out.emit('dev.node', { ...d }, cause);
 }
 
 function lowerMount(m: SpecMount, cause: string, out: Emitter, { mountLabel, namespaces, cgroupsPath }: Spec): void {
@@ -21,7 +27,9 @@ function lowerMount(m: SpecMount, cause: string, out: Emitter, { mountLabel, nam
     out.emit('mount.bind', { src: m.source, dst: m.destination, flags: withBind }, cause);
   } else if (m.type === 'cgroup' || m.type === 'cgroup2') {
     // Without a cgroup namespace a fresh cgroup mount would show the host's whole tree: the container's own cgroup is bound instead.
-    out.emit('mount.cgroup', { dst: m.destination, flags, ...(namespaces.includes('cgroup') ? {} : { path: cgroupsPath }) }, cause);
+    // In a user namespace the kernel mounts no cgroup v1 hierarchy: bound then too.
+    const bind = !namespaces.includes('cgroup') || namespaces.includes('user');
+    out.emit('mount.cgroup', { dst: m.destination, flags, ...(bind ? { path: cgroupsPath } : {}) }, cause);
   } else {
     // SELinux labels what the container mounts itself; host paths keep theirs.
     const label = mountLabel !== undefined && ['tmpfs', 'devpts', 'mqueue'].includes(m.type) ? [`context="${mountLabel}"`] : [];
@@ -30,9 +38,7 @@ function lowerMount(m: SpecMount, cause: string, out: Emitter, { mountLabel, nam
   }
 }
 
-function lowerDevices(cause: string, out: Emitter): void {
-  for (const d of defaultDevices) {
-    out.emit('dev.node', { path: d.path, type: d.type, major: d.major, minor: d.minor, mode: d.mode, uid: d.uid ?? 0, gid: d.gid ?? 0 }, cause);
-  }
+function lowerDevices(cause: string, out: Emitter, spec: Spec): void {
+  for (const d of defaultDevices) lowerDevice({ path: d.path, type: d.type, major: d.major, minor: d.minor, mode: d.mode, uid: d.uid ?? 0, gid: d.gid ?? 0 }, cause, out, spec);
   for (const [path, target] of Object.entries(defaultDevLinks)) out.emit('fs.symlink', { path, target }, cause);
 }

@@ -20,3 +20,15 @@ export function lowerUnshare(spec: Spec, out: Emitter): void {
   const mode = spec.rootfsPropagation ?? 'rprivate';
   out.emit('mount.propagation', { path: '/', mode: mode.endsWith('shared') ? 'rprivate' : mode }, spec.rootfsPropagation ? 'rootfsPropagation' : 'namespaces');
 }
+
+/** After the clone (the maps need the init's pid); the init waits until they are written. */
+export function lowerUserMap(spec: Spec, out: Emitter): void {
+  if (!spec.namespaces.includes('user')) return;
+  const lines = (maps: Spec['uidMappings']) => maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}`);
+  out.emit('user.map', { uid: lines(spec.uidMappings), gid: lines(spec.gidMappings) }, 'uidMappings');
+}
+
+/** The init's first step in a user namespace: root inside, so what it makes is owned by a mapped id. */
+export function lowerUserRoot(spec: Spec, out: Emitter): void {
+  if (spec.namespaces.includes('user')) out.emit('user.root', {}, 'uidMappings');
+}

@@ -30,7 +30,7 @@ const zero = (v: unknown) => v === 0;
 
 // Kernel memory limits were removed from the kernel (5.16: memory.kmem.limit_in_bytes no longer limits).
 const KERNEL_MEMORY = notYet('kernel memory limits no longer exist in current kernels; remove the field', zero);
-const ISSUE_11 = notYet('issue 11 brings user namespaces, id mappings and joining existing namespaces');
+const ISSUE_11 = notYet('issue 11 brings idmapped mounts');
 const ISSUE_13 = notYet('issue 13 brings hooks');
 const NOT_PLANNED = notYet('not planned; remove the field to build this config with ctc');
 const OTHER_OS = notYet('not planned: the field is for another platform; remove it to build this config with ctc');
@@ -62,8 +62,8 @@ export const ociFields: Fields = {
   annotations: READ,
   hooks: ISSUE_13,
   linux: {
-    uidMappings: ISSUE_11,
-    gidMappings: ISSUE_11,
+    uidMappings: READ,
+    gidMappings: READ,
     sysctl: READ,
     resources: {
       devices: READ,
@@ -182,7 +182,7 @@ function everything(v: unknown, path: string, into: string[]): void {
 /** Where an OCI field lands in the Spec (compiler/spec.ts); the rest keep their path. */
 const toSpec: [RegExp, string][] = [
   [/^root(?=$|\.)/, 'rootfs'],
-  [/^linux\.(namespaces|devices|resources|maskedPaths|readonlyPaths|cgroupsPath)(?=$|[.[])/, '$1'],
+  [/^linux\.(namespaces|devices|resources|maskedPaths|readonlyPaths|cgroupsPath|uidMappings|gidMappings)(?=$|[.[])/, '$1'],
   [/^process\.user\.umask$/, 'process.umask'],
   [/^process\.consoleSize\.height$/, 'process.consoleSize.rows'],
   [/^process\.consoleSize\.width$/, 'process.consoleSize.cols'],

@@ -5,7 +5,7 @@
 
 import { isAbsolute, resolve } from 'node:path';
 import { CtcError } from '../error.ts';
-import { Reader, readDeviceRule } from '../frontend/def.ts';
+import { Reader, readDeviceRule, readIdMappings } from '../frontend/def.ts';
 import type { Spec, SpecCapabilities, SpecDevice, SpecMount, SpecResources, SpecRlimit } from '../spec.ts';
 import type { Namespace } from '../../stdlib/types.ts';
 import { element, member } from './json.ts';
@@ -52,6 +52,8 @@ export function specFromOci(c: Obj, at: Map<string, string>, dir: string): Spec 
     ...(rootfsPropagation === undefined ? {} : { rootfsPropagation }),
     namespaces: namespaces.map((n) => n.type),
     network: { interfaces: [], routes: [], ports: [], ...(join ? { join } : {}) },
+    uidMappings: readIdMappings(r, linux.uidMappings, 'linux.uidMappings'),
+    gidMappings: readIdMappings(r, linux.gidMappings, 'linux.gidMappings'),
     mounts: r.arr(c.mounts ?? [], 'mounts').map((m, i) => readMount(r, m, element('mounts', i), dir)),
     devices: r.arr(linux.devices ?? [], 'linux.devices').map((d, i) => readDevice(r, d, element('linux.devices', i))),
     maskedPaths: r.opt(linux, 'maskedPaths', 'linux', r.strs.bind(r)) ?? [],

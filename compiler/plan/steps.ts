@@ -109,6 +109,13 @@ export const stepKinds = {
     syscalls: ['openat', 'write'],
     doc: 'move the waiting init into the cgroup, before any container code runs',
   },
+  'user.map': {
+    actor: 'host',
+    args: [a('uid', 'strs'), a('gid', 'strs')],
+    subject: 'uid',
+    syscalls: ['openat', 'write'],
+    doc: "write the init's uid_map and gid_map (each line: container id, host id, count); they go with the init",
+  },
   'net.veth': {
     actor: 'host',
     args: [place('host'), a('peer', 'str'), a('mtu', 'int', true), a('txqlen', 'int', true), a('mac', 'str', true), a('bridge', 'str', true), a('hairpin', 'int', true)],
@@ -138,6 +145,12 @@ export const stepKinds = {
     subject: 'ns',
     syscalls: ['unshare'],
     doc: 'unshare more namespaces from inside (cgroup: after joining, so the cgroup is the root)',
+  },
+  'user.root': {
+    actor: 'init',
+    args: [],
+    syscalls: ['setgroups', 'setgid', 'setuid'],
+    doc: "become root of the user namespace (uid and gid 0 inside, the mapped host ids outside), keeping its capabilities there; from here the host's files are reached as that user",
   },
   'ns.join': {
     actor: 'init',

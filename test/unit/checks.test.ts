@@ -19,6 +19,8 @@ const base = (): Spec => ({
   },
   namespaces: ['mount', 'uts', 'ipc', 'pid', 'network', 'cgroup'],
   network: { interfaces: [], routes: [], ports: [] },
+  uidMappings: [],
+  gidMappings: [],
   mounts: [],
   devices: [],
   maskedPaths: [],
@@ -97,7 +99,7 @@ test('a user name is resolved in the /etc/passwd the source writes, or refused',
 
 test('namespaces: duplicates, not-yet ones, and ones a setting needs', () => {
   const s = base();
-  s.namespaces = ['mount', 'pid', 'pid', 'user'];
+  s.namespaces = ['mount', 'pid', 'pid', 'time'];
   s.hostname = 'web';
   s.mounts = [{ destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: [] }];
   assert.equal(

@@ -159,6 +159,8 @@ function hostSpec(rootfs: { mirror: string[]; dirs: Record<string, number>; file
     process: { args: ['/bin/true'], env: [], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, terminal: false, rlimits: [], noNewPrivileges: true },
     namespaces: ['mount'],
     network: { interfaces: [], routes: [], ports: [] },
+    uidMappings: [],
+    gidMappings: [],
     mounts: [{ destination: '/proc', type: 'proc', source: 'proc', options: [] }],
     devices: [],
     maskedPaths: [],

@@ -108,7 +108,6 @@ test('every unsupported field is reported, in document order, each with its issu
   c.process.user.username = 'root';
   c.hooks = { prestart: [{ path: '/bin/true' }] };
   c.linux.resources.memory = { limit: 67108864, kernel: 1048576 };
-  c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
   c.linux.personality = { domain: 'LINUX32' };
   c.windows = { layerFolders: ['C:\\x'] };
   const { file, text } = config(c);
@@ -118,7 +117,6 @@ test('every unsupported field is reported, in document order, each with its issu
     [
       ['CT_OCI_UNSUPPORTED', 'process.user.username', posOf(text, '"username"'), 'not planned'],
       ['CT_OCI_UNSUPPORTED', 'linux.resources.memory.kernel', posOf(text, '"kernel"'), undefined],
-      ['CT_OCI_UNSUPPORTED', 'linux.uidMappings', posOf(text, '"uidMappings"'), 'issue 11'],
       ['CT_OCI_UNSUPPORTED', 'linux.personality', posOf(text, '"personality"'), 'not planned'],
       ['CT_OCI_UNSUPPORTED', 'hooks', posOf(text, '"hooks"'), 'issue 13'],
       ['CT_OCI_UNSUPPORTED', 'windows', posOf(text, '"windows"'), 'not planned'],
@@ -280,12 +278,18 @@ test('no namespaces: the checks refuse it, since a root needs a mount namespace'
   assert.equal([e.code, e.source], ['CT_NS_REQUIRED', posOf(text, '"root"')]);
 });
 
-test('a user namespace without a path is left to the checks', async () => {
+test('a user namespace without mappings is left to the checks; the mappings are read at their lines', async () => {
   const c = containerd();
   c.linux.namespaces.push({ type: 'user' });
-  const { file, text } = config(c);
-  const [e] = await errorsOf(file);
-  assert.equal([e.code, e.source], ['CT_NS_UNSUPPORTED', objectOf(text, '"type": "user"')]);
+  const { file } = config(c);
+  const errors = await errorsOf(file);
+  assert.equal(errors.map((e) => e.code), ['CT_USERNS_MAP', 'CT_USERNS_MAP']);
+  c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 10 }];
+  c.process.user = { uid: 0, gid: 20 };
+  const second = config(c);
+  const [e] = await errorsOf(second.file);
+  assert.equal([e.code, e.source], ['CT_USERNS_UNMAPPED', posOf(second.text, '"user"')]);
 });
 
 test('mounts, limits and paths as runc reads them', async () => {

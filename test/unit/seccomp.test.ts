@@ -564,6 +564,8 @@ function withSeccomp(seccomp: SpecSeccomp): Spec {
     process: { args: ['/bin/true'], env: [...defaultEnv], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, terminal: false, rlimits: [], noNewPrivileges: true, seccomp },
     namespaces: ['mount'],
     network: { interfaces: [], routes: [], ports: [] },
+    uidMappings: [],
+    gidMappings: [],
     mounts: [],
     devices: [],
     maskedPaths: [],

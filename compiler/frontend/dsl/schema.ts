@@ -1432,6 +1432,65 @@ export const containerShape: Shape = {
       "optional": true,
       "doc": "defaults to 'none': a network namespace with only lo"
     },
+    "uidMappings": {
+      "shape": {
+        "t": "list",
+        "of": {
+          "t": "object",
+          "props": {
+            "containerID": {
+              "shape": {
+                "t": "number"
+              },
+              "optional": false
+            },
+            "hostID": {
+              "shape": {
+                "t": "number"
+              },
+              "optional": false
+            },
+            "size": {
+              "shape": {
+                "t": "number"
+              },
+              "optional": false
+            }
+          }
+        }
+      },
+      "optional": true,
+      "doc": "With the 'user' namespace: which host uids the container's are. Root inside (0) must be mapped: the init sets the container up as it."
+    },
+    "gidMappings": {
+      "shape": {
+        "t": "list",
+        "of": {
+          "t": "object",
+          "props": {
+            "containerID": {
+              "shape": {
+                "t": "number"
+              },
+              "optional": false
+            },
+            "hostID": {
+              "shape": {
+                "t": "number"
+              },
+              "optional": false
+            },
+            "size": {
+              "shape": {
+                "t": "number"
+              },
+              "optional": false
+            }
+          }
+        }
+      },
+      "optional": true
+    },
     "mounts": {
       "shape": {
         "t": "list",
