@@ -44,6 +44,8 @@ export type ErrorCode =
   | 'CT_USERNS_MAP' // uid/gid mappings the kernel would refuse, missing, or without root inside
   | 'CT_USERNS_UNMAPPED' // a process or file id that the mappings leave out
   | 'CT_USERNS_MOUNT' // a mount the kernel refuses in a user namespace
+  | 'CT_USERNS_SUBID' // no subordinate ids for the user (or no newuidmap) where the maps need them
+  | 'CT_ROOTLESS_CGROUP' // rootless without a cgroup, and the plan sets limits
   | 'CT_SYSCTL' // a kernel parameter that is not namespaced, or not in the container's namespaces
   | 'CT_LSM_ABSENT' // an AppArmor/SELinux label on a host without that LSM
   | 'CT_OCI_UNSUPPORTED' // an OCI config field ctc does not implement yet

@@ -208,7 +208,8 @@ export interface SpecNetwork {
 
 export interface SpecIdMapping {
   containerID: number;
-  hostID: number;
+  /** 'self': the user running ctc; 'subordinate': the start of its /etc/subuid (subgid) range */
+  hostID: number | 'self' | 'subordinate';
   size: number;
 }
 

@@ -22,6 +22,7 @@ import { type ImageSource, writeImage } from './image.ts';
 import { Journal } from './journal.ts';
 import { currentNetns, makeBridge, makeVeth, publish, vethAlias } from './network.ts';
 import { claimAddress } from './ipam.ts';
+import { writeMaps } from './idmap.ts';
 import { cgroupParent, fillAddresses, fillStep } from './placeholders.ts';
 import { preflight } from './preflight.ts';
 import { procStat } from './proc.ts';
@@ -61,7 +62,11 @@ const pauseStep = () => Number(process.env.CTC_PAUSE_STEP) || 0;
 
 /** Runs the plan; in the foreground resolves to the container's exit code, else to 0 once detached. */
 export async function runPlan(plan: Plan, opts: RunOptions): Promise<number> {
-  if (process.getuid?.() !== 0) throw new CtcError('CT_NOT_ROOT', 'ctc needs root to run containers', { hint: 'rootless containers are not supported yet' });
+  if (process.getuid?.() !== 0 && !plan.steps.some((s) => s.kind === 'user.map')) {
+    throw new CtcError('CT_NOT_ROOT', 'without root, ctc runs only containers with a user namespace', {
+      hint: "use the stdlib's rootless preset (container({ ...rootless, ... })), or run ctc as root",
+    });
+  }
   const run = new Run(plan, opts);
   const native = process.env.CTC_NATIVE_FAILED;
   if (native) {
@@ -84,6 +89,10 @@ class Run {
   private readonly stateDir: string;
   private readonly journal = new Journal();
   private cgroups?: CgroupDriver;
+  /** ctc runs as an ordinary user (a plan with a user namespace) */
+  private readonly rootless = process.geteuid?.() !== 0;
+  /** rootless, and no cgroup could be made: the cgroup steps are skipped */
+  private noCgroup = false;
   private helper?: Helper;
   private state?: ContainerState;
   private interrupted?: string;
@@ -209,6 +218,7 @@ class Run {
       }
       case 'cgroup.create': {
         const path = str(step, 'path');
+        if (this.rootless) return this.rootlessCgroup(step);
         // An existing cgroup (another container's, a pod's) is joined, and never removed by this one.
         if (this.driver().exists(path)) return;
         const parents = ancestors(path).filter((p) => !this.driver().exists(p));
@@ -217,22 +227,24 @@ class Run {
       }
       case 'cgroup.limit': {
         const key = str(step, 'key');
+        if (this.noCgroup) return this.limitWithoutCgroup(step);
         if (!isLimitKey(key)) throw this.fail(step, 'EINVAL', `unknown limit ${key}`);
         this.driver().limit(str(step, 'path'), key, str(step, 'value'));
         return;
       }
       case 'cgroup.devices':
+        // without a cgroup the user namespace still keeps the devices away: no mknod, only the user's own nodes bound
+        if (this.noCgroup) return;
         return this.driver().devices(str(step, 'path'), list(step, 'rules'));
       case 'ns.clone':
         return; // asynchronous: see clone()
       case 'cgroup.join':
+        if (this.noCgroup) return;
         return this.driver().join(str(step, 'path'), this.state!.pid);
       case 'proc.oom-score':
         return writeFileSync(`/proc/${this.state!.pid}/oom_score_adj`, String(int(step, 'value')));
       case 'user.map':
-        // gid_map first would do as well; uid_map first is what the kernel documents
-        writeFileSync(`/proc/${this.state!.pid}/uid_map`, list(step, 'uid').join('\n') + '\n');
-        return writeFileSync(`/proc/${this.state!.pid}/gid_map`, list(step, 'gid').join('\n') + '\n');
+        return writeMaps(this.state!.pid, list(step, 'uid'), list(step, 'gid'));
       case 'state.file':
         return writeFileSync(join(this.stateDir, basename(str(step, 'name'))), str(step, 'data'), { mode: 0o644 });
       case 'net.bridge':
@@ -248,6 +260,32 @@ class Run {
         return publish(step, this.opts.id);
     }
     throw this.fail(step, 'EINVAL', `${step.kind} is not a host step`);
+  }
+
+  /**
+   * Rootless: a cgroup where the user may make one (a delegated subtree);
+   * otherwise none, said once. Without a cgroup, limits are an error unless
+   * CTC_ROOTLESS_CGROUPS=skip says to run without them.
+   */
+  private rootlessCgroup(step: Step): void {
+    const path = str(step, 'path');
+    this.journal.record({ undo: 'cgroup.remove', step: step.n, path });
+    try {
+      createCgroup(this.driver(), path);
+    } catch (e) {
+      if (!['EACCES', 'EPERM', 'EROFS', 'ENOENT'].includes(codeOf(e) ?? '')) throw e;
+      this.noCgroup = true;
+      process.stderr.write(`ctc: warning: no cgroup for the container: ${path} cannot be made by uid ${process.getuid!()} (${codeOf(e)}); it runs in ctc's own\n`);
+    }
+  }
+
+  private limitWithoutCgroup(step: Step): void {
+    if (process.env.CTC_ROOTLESS_CGROUPS === 'skip') return;
+    throw new CtcError('CT_ROOTLESS_CGROUP', `the plan sets ${str(step, 'key')}, but this user has no cgroup to set it in`, {
+      step: { n: step.n, kind: step.kind, subject: subjectOf(step) },
+      source: step.source,
+      hint: 'delegate a cgroup subtree to the user (systemd: Delegate=yes), or set CTC_ROOTLESS_CGROUPS=skip to run without the limits',
+    });
   }
 
   /** addresses: 'auto': claim one address per subnet, and put them into the steps that name them. */
@@ -458,6 +496,8 @@ function hintFor(step: Step, errno: string, userns = false): string | undefined 
   if (step.kind === 'cgroup.limit' && errno === 'ENOENT') return 'this host does not offer that controller';
   if (step.kind === 'rootfs.bind' && errno === 'ENOENT') return `does ${str(step, 'dir')} exist?`;
   if (step.kind === 'mount.bind' && errno === 'ENOENT') return `does ${str(step, 'src')} exist on the host?`;
+  if (step.kind.startsWith('net.') && errno === 'EPERM' && process.geteuid?.() !== 0) return "making interfaces, bridges or nft rules on the host needs root: a rootless container has lo only, or joins a namespace by path (network: { join })";
+  if (step.kind === 'mount.cgroup' && errno === 'ENOENT' && process.geteuid?.() !== 0) return 'without a cgroup of its own (rootless) there is none to mount: leave the cgroup mount out (the rootless preset does)';
   if (step.kind === 'net.veth' && errno === 'EEXIST') return `a link named ${str(step, 'host')} or ${str(step, 'peer')} exists already (another container's?): give the veth another hostName`;
   if (step.kind === 'net.veth' && errno === 'ENODEV') return `is there a bridge ${str(step, 'bridge')}? make it, or let ctc (bridge: { name, create: true })`;
   if (step.kind === 'net.publish' && errno === 'ENOENT') return 'publishing ports needs nft: apt-get install nftables';

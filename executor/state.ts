@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import { codeOf } from './errno.ts';
 
-export const defaultStateRoot = '/run/ctc';
+/** /run/ctc for root; an ordinary user's is $XDG_RUNTIME_DIR/ctc (or /tmp/ctc-UID without one), as rootless runc does. */
+export const defaultStateRoot =
+  process.geteuid?.() === 0 ? '/run/ctc' : process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, 'ctc') : `/tmp/ctc-${process.geteuid?.()}`;
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 

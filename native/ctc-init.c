@@ -710,6 +710,14 @@ static int op_hostname(const char *name)
 }
 
 /* setgroups, setgid, setuid, with keepcaps around them when asked. */
+/* /proc/self/setgroups says "deny" (read before /proc is the container's, or after: both are ours). */
+static int setgroups_denied(void)
+{
+  char buf[8] = {0};
+  autoclose int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+  return fd >= 0 && read(fd, buf, sizeof buf - 1) > 0 && strncmp(buf, "deny", 4) == 0;
+}
+
 static int switch_user(uid_t uid, gid_t gid, const gid_t *groups, size_t n, uint64_t keepcaps)
 {
   if (keepcaps > 1)
@@ -718,8 +726,13 @@ static int switch_user(uid_t uid, gid_t gid, const gid_t *groups, size_t n, uint
    * CTC_OP_CAPS could not give anything back. */
   if (keepcaps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
     return -errno;
-  /* Groups and gid first: after setuid to non-root we may no longer change them. */
-  if (setgroups(n, groups) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+  /* Groups and gid first: after setuid to non-root we may no longer change them.
+   * In a user namespace whose gid map was written without newgidmap, the
+   * kernel denies setgroups (EPERM) for good; an empty list then asks for
+   * nothing that can be had, and is skipped (runc does the same). */
+  if (setgroups(n, groups) < 0 && !(n == 0 && errno == EPERM && setgroups_denied()))
+    return -errno;
+  if (setgid(gid) < 0 || setuid(uid) < 0)
     return -errno;
   /* Cleared as soon as it has done its job, as runc does (execve would too). */
   return keepcaps && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ? -errno : 0;

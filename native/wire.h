@@ -172,7 +172,11 @@ enum ctc_wire_op {
    * to a non-zero uid: prctl(PR_SET_KEEPCAPS, 1) before setgroups and
    * prctl(PR_SET_KEEPCAPS, 0) after setuid (runc's order: CAPS_BOUNDING,
    * USER with keepcaps, then CAPS). The effective set is still cleared by
-   * the kernel; CTC_OP_CAPS sets it again. */
+   * the kernel; CTC_OP_CAPS sets it again. An empty groups list that
+   * setgroups refuses with EPERM while /proc/self/setgroups reads "deny"
+   * (a user namespace mapped without newgidmap) is skipped. In a new user
+   * namespace, uid 0 and gid 0 make I root inside it (the executor's
+   * user.root), keeping its capabilities there. */
   CTC_OP_USER = 13,
   /* STR dir: chdir (inside the container's root). chdir follows magic
    * links, so /proc/self/fd/N of an fd open in I (the executor's, or one a

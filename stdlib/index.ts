@@ -8,6 +8,7 @@ export { capabilities, capabilityNumbers, defaultCapabilities, capabilitySets } 
 export { rlimitNumbers } from './rlimits.ts';
 export { maskedPaths, readonlyPaths } from './paths.ts';
 export { dirRootfs, hostRootfs } from './rootfs.ts';
+export { rootless, rootlessMappings } from './rootless.ts';
 export { bytes } from './units.ts';
 export type { Errno, ErrnoName, Seccomp, SeccompAction, SeccompArch, SeccompArg, SeccompArgIndex, SeccompFlag, SeccompRule, SeccompValue, Syscall, SyscallArch } from './seccomp.ts';
 export { cloneNamespaceFlags, defaultSeccomp } from './seccomp.ts';

@@ -276,10 +276,16 @@ export interface NetworkJoin {
  */
 export type Network = 'none' | 'host' | NetworkConfig | NetworkJoin;
 
-/** Ids containerID..containerID+size-1 inside the user namespace are hostID..hostID+size-1 on the host. */
+/**
+ * Ids containerID..containerID+size-1 inside the user namespace are
+ * hostID..hostID+size-1 on the host. hostID 'self' is the user who runs ctc
+ * (size 1); 'subordinate' is the start of that user's range in /etc/subuid
+ * (or /etc/subgid), looked up when the container starts: what a rootless
+ * container maps.
+ */
 export interface IdMapping {
   readonly containerID: number;
-  readonly hostID: number;
+  readonly hostID: number | 'self' | 'subordinate';
   readonly size: number;
 }
 

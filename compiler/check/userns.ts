@@ -63,12 +63,17 @@ function checkRanges(maps: readonly SpecIdMapping[], key: string, err: (code: 'C
   if (maps.length > MAX_LINES) err('CT_USERNS_MAP', key, `${key} has ${maps.length} ranges; the kernel takes at most ${MAX_LINES}`);
   maps.forEach((m, i) => {
     const at = `${key}[${i}]`;
-    if (m.size < 1 || m.containerID < 0 || m.hostID < 0 || m.containerID + m.size - 1 > MAX_ID || m.hostID + m.size - 1 > MAX_ID) {
+    const host = typeof m.hostID === 'number' ? m.hostID : 0;
+    if (m.size < 1 || m.containerID < 0 || host < 0 || m.containerID + m.size - 1 > MAX_ID || host + m.size - 1 > MAX_ID) {
       return err('CT_USERNS_MAP', at, `${at}: ids must be 0..${MAX_ID} and size at least 1`);
     }
+    if (m.hostID === 'self' && m.size !== 1) err('CT_USERNS_MAP', at, `${at}: hostID 'self' is one id: size must be 1`);
     maps.slice(0, i).forEach((o, j) => {
       if (overlap(m.containerID, o.containerID, m.size, o.size)) err('CT_USERNS_MAP', at, `${at} maps container ids that ${key}[${j}] maps too`, 'the kernel refuses overlapping ranges');
-      else if (overlap(m.hostID, o.hostID, m.size, o.size)) err('CT_USERNS_MAP', at, `${at} maps to host ids that ${key}[${j}] maps to too`, 'the kernel refuses overlapping ranges');
+      else if (m.hostID === o.hostID && typeof m.hostID === 'string') err('CT_USERNS_MAP', at, `${at} maps to '${m.hostID}' as ${key}[${j}] does`);
+      else if (typeof m.hostID === 'number' && typeof o.hostID === 'number' && overlap(m.hostID, o.hostID, m.size, o.size)) {
+        err('CT_USERNS_MAP', at, `${at} maps to host ids that ${key}[${j}] maps to too`, 'the kernel refuses overlapping ranges');
+      }
     });
   });
 }

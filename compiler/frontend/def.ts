@@ -112,7 +112,8 @@ export function readIdMappings(r: Reader, v: unknown, path: string): SpecIdMappi
   return r.arr(v ?? [], path).map((x, i) => {
     const at = `${path}[${i}]`;
     const o = r.obj(x, at);
-    return { containerID: r.int(o.containerID, `${at}.containerID`), hostID: r.int(o.hostID, `${at}.hostID`), size: r.int(o.size, `${at}.size`) };
+    const hostID = o.hostID === 'self' || o.hostID === 'subordinate' ? o.hostID : r.int(o.hostID, `${at}.hostID`);
+    return { containerID: r.int(o.containerID, `${at}.containerID`), hostID, size: r.int(o.size, `${at}.size`) };
   });
 }
 

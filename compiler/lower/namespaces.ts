@@ -24,7 +24,8 @@ export function lowerUnshare(spec: Spec, out: Emitter): void {
 /** After the clone (the maps need the init's pid); the init waits until they are written. */
 export function lowerUserMap(spec: Spec, out: Emitter): void {
   if (!spec.namespaces.includes('user')) return;
-  const lines = (maps: Spec['uidMappings']) => maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}`);
+  // 'self' and 'subordinate' are looked up when the container starts: {self}, {subordinate}
+  const lines = (maps: Spec['uidMappings']) => maps.map((m) => `${m.containerID} ${typeof m.hostID === 'number' ? m.hostID : `{${m.hostID}}`} ${m.size}`);
   out.emit('user.map', { uid: lines(spec.uidMappings), gid: lines(spec.gidMappings) }, 'uidMappings');
 }
 

@@ -225,6 +225,8 @@ int main(int argc, char **argv)
   if (!cmd || config_near(NULL))
     hand_over(NULL); /* a project config may set the root, the log, where plans go */
   char **rest = argv + i + 1;
+  if (geteuid() != 0 && strcmp(cmd, "build"))
+    hand_over(NULL); /* rootless: its state root and cache are the CLI's */
   if (!strcmp(cmd, "run") || !strcmp(cmd, "create"))
     return run_or_create(!strcmp(cmd, "create"), argv, i + 1, root);
   if (!strcmp(cmd, "build"))

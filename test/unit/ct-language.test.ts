@@ -21,7 +21,7 @@ const source = (name: string, text: string) => writeSource(tmp.dir, name, text);
 
 const steps = async (file: string) => (await build(file)).plan.steps.map((s) => ({ kind: s.kind, args: s.args }));
 
-for (const name of ['hello', 'limits', 'bridge']) {
+for (const name of ['hello', 'limits', 'bridge', 'rootless']) {
   test(`examples/${name}.ct builds to the same steps as examples/${name}.ct.ts`, async () => {
     assert.ok(existsSync(example(`${name}.ct`)), 'every example has a .ct twin');
     assert.equal(await steps(example(`${name}.ct`)), await steps(example(`${name}.ct.ts`)));

@@ -10,7 +10,7 @@ import { build } from '../../compiler/build.ts';
 import { parsePlan, printPlan } from '../../compiler/plan/text.ts';
 import { example, root } from '../helpers.ts';
 
-for (const name of ['hello', 'limits', 'bridge']) {
+for (const name of ['hello', 'limits', 'bridge', 'rootless']) {
   test(`examples/${name}.ct.ts builds to test/golden/${name}.plan`, async () => {
     const { text } = await build(example(`${name}.ct.ts`));
     const golden = join(root, 'test', 'golden', `${name}.plan`);

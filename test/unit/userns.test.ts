@@ -67,6 +67,15 @@ test('mappings: overlaps, root not mapped, none at all, or without the user name
   ]);
 });
 
+test("the rootless preset: 'self' and 'subordinate' become {self} and {subordinate}, looked up when it runs", async () => {
+  const file = writeSource(tmp.dir, 'rl.ct.ts', "import { container, hostRootfs, rootless } from 'ctc';\nexport default container({ ...rootless, rootfs: hostRootfs(), process: { args: ['/bin/true'] } });\n");
+  const steps = (await build(file)).plan.steps;
+  assert.equal(steps.find((s) => s.kind === 'user.map')!.args, { uid: ['0 {self} 1', '1 {subordinate} 65535'], gid: ['0 {self} 1', '1 {subordinate} 65535'] });
+  assert.not.ok(steps.some((s) => s.kind === 'mount.cgroup'), 'no cgroup mount: an ordinary user seldom has a cgroup');
+  const bad = ts('self2.ct.ts', `${USERNS}\n  uidMappings: [{ containerID: 0, hostID: 'self', size: 2 }],\n  gidMappings: ${MAP},\n  process: { args: ['/bin/true'] },`);
+  assert.equal((await errorsOf(bad)).map((e) => e.message), ["uidMappings[0]: hostID 'self' is one id: size must be 1"]);
+});
+
 test('OCI: linux.uidMappings and gidMappings are read', async () => {
   const dir = join(tmp.dir, 'oci');
   mkdirSync(dir);

@@ -1446,7 +1446,20 @@ export const containerShape: Shape = {
             },
             "hostID": {
               "shape": {
-                "t": "number"
+                "t": "union",
+                "of": [
+                  {
+                    "t": "number"
+                  },
+                  {
+                    "t": "enum",
+                    "values": [
+                      "self",
+                      "subordinate"
+                    ],
+                    "patterns": []
+                  }
+                ]
               },
               "optional": false
             },
@@ -1476,7 +1489,20 @@ export const containerShape: Shape = {
             },
             "hostID": {
               "shape": {
-                "t": "number"
+                "t": "union",
+                "of": [
+                  {
+                    "t": "number"
+                  },
+                  {
+                    "t": "enum",
+                    "values": [
+                      "self",
+                      "subordinate"
+                    ],
+                    "patterns": []
+                  }
+                ]
               },
               "optional": false
             },
