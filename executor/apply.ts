@@ -275,7 +275,7 @@ class Run {
     } catch (e) {
       if (!['EACCES', 'EPERM', 'EROFS', 'ENOENT'].includes(codeOf(e) ?? '')) throw e;
       this.noCgroup = true;
-      process.stderr.write(`ctc: warning: no cgroup for the container: ${path} cannot be made by uid ${process.getuid!()} (${codeOf(e)}); it runs in ctc's own\n`);
+      process.stderr.write(`ctc: warning: no cgroup for the container: ${path} cannot be made by uid ${process.getuid!()} (${codeOf(e)}); it runs in ctc's own, and a cgroup mount is left out\n`);
     }
   }
 
@@ -331,7 +331,8 @@ class Run {
   private async clone(step: Step): Promise<void> {
     const program = encodeProgram(
       { cloneNs: list(step, 'ns'), spawnStep: step.n, failStep: this.opts.failStep ?? 0 },
-      this.steps.filter((s) => actorOf(s.kind) === 'init'),
+      // without a cgroup of its own (rootless) there is no cgroup to show: the mount is left out
+      this.steps.filter((s) => actorOf(s.kind) === 'init' && !(this.noCgroup && s.kind === 'mount.cgroup')),
       this.driver().mounts(),
       this.extras(step),
     );

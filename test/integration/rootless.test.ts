@@ -11,6 +11,7 @@ import { accessSync, chmodSync, chownSync, constants, cpSync, existsSync, mkdirS
 import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { busyboxRootfs } from '../busybox.ts';
 import { example, hostResidue, root as packageRoot, tempDir } from '../helpers.ts';
 
 const NAME = `ctcrl${process.pid % 100000}`;
@@ -121,6 +122,25 @@ test('rootless without a cgroup: a limit is an error unless CTC_ROOTLESS_CGROUPS
   assert.match(refused.stderr, /CT_ROOTLESS_CGROUP: step \d+ cgroup\.limit \(pids\.limit\): the plan sets pids\.limit, but this user has no cgroup to set it in/, refused.stderr);
   const skipped = asUser(['run', 'limited.plan'], { CTC_ROOTLESS_CGROUPS: 'skip' });
   assert.is(skipped.status, 0, skipped.stderr);
+  assert.equal(readdirSync(join(run, 'ctc')), []);
+  assert.equal(hostResidue(), before);
+});
+
+test('`ctc spec --rootless` writes a config the user runs as it is (a busybox root the user does not own)', () => {
+  const bundle = join(work, 'bundle');
+  mkdirSync(bundle);
+  busyboxRootfs(bundle);
+  chownSync(bundle, uid, gid);
+  const spec = spawnSync('runuser', ['-u', NAME, '--', cliPath, 'spec', '--rootless'], { cwd: bundle, encoding: 'utf8' });
+  assert.is(spec.status, 0, spec.stderr);
+  const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+  assert.equal(config.linux.uidMappings, [{ containerID: 0, hostID: uid, size: 1 }]);
+  config.process.args = ['sh', '-c', 'cat /proc/self/uid_map; id -u'];
+  config.process.terminal = false;
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+  const r = asUser(['run', '--bundle', bundle, 'rlspec']);
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' ')), [`0 ${uid} 1`, '0']);
   assert.equal(readdirSync(join(run, 'ctc')), []);
   assert.equal(hostResidue(), before);
 });
