@@ -12,6 +12,7 @@
 // or, when the caller is a subreaper (a containerd shim), hands the init to
 // it (native/wire.h, CTC_OP_M_DETACH).
 
+import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import { type Plan, type Step, actorOf, int, list, str, subjectOf } from '../compiler/plan/steps.ts';
@@ -22,14 +23,13 @@ import { type ImageSource, writeImage } from './image.ts';
 import { Journal } from './journal.ts';
 import { currentNetns, makeBridge, makeVeth, publish, vethAlias } from './network.ts';
 import { claimAddress } from './ipam.ts';
-import { writeMaps } from './idmap.ts';
+import { idmapMount, writeMaps } from './idmap.ts';
 import { cgroupParent, fillAddresses, fillStep } from './placeholders.ts';
 import { preflight } from './preflight.ts';
 import { procStat } from './proc.ts';
 import { type ContainerState, claimStateDir, fillStateDir, stateFiles, writePidFile, writeState } from './state.ts';
 import { undoAll } from './undo.ts';
 import { type Extras, Msg, Op, encodeProgram, op, strArg, u64Arg } from './wire.ts';
-import { writeFileSync } from 'node:fs';
 
 export type RunMode = 'foreground' | 'create' | 'detached';
 
@@ -243,6 +243,8 @@ class Run {
         return this.driver().join(str(step, 'path'), this.state!.pid);
       case 'proc.oom-score':
         return writeFileSync(`/proc/${this.state!.pid}/oom_score_adj`, String(int(step, 'value')));
+      case 'mount.idmap':
+        return idmapMount(step, this.state!.pid);
       case 'user.map':
         return writeMaps(this.state!.pid, list(step, 'uid'), list(step, 'gid'));
       case 'state.file':

@@ -1,14 +1,30 @@
 // The executor's side of the control socket to ctc-init (native/wire.h).
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { CtcError } from '../compiler/error.ts';
 import { packageRoot } from '../compiler/package.ts';
+import { errnoName } from './errno.ts';
 import { decodeMsg, goCommand, type WireMsg } from './wire.ts';
 
 export const helperPath = () => join(packageRoot(), 'dist', 'ctc-init');
+
+/**
+ * Runs a one-shot host mode of ctc-init (device-filter, net, idmap-mount):
+ * its exit status is the errno of what failed and its stderr says what; a
+ * failure throws an Error whose code is that errno's name.
+ */
+export function helperMode(args: string[], input?: Buffer): void {
+  try {
+    execFileSync(helperPath(), args, { input, stdio: [input ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    const err = e as { status?: number; stderr?: Buffer; code?: string };
+    const message = String(err.stderr ?? '').trim() || `ctc-init ${args[0]} failed (${err.status ?? err.code})`;
+    throw Object.assign(new Error(message), { code: err.status ? errnoName(err.status) : (err.code ?? 'EIO') });
+  }
+}
 
 const MSG_SIZE = 16;
 

@@ -1,4 +1,4 @@
-// Writing a user namespace's maps (user.map). Root writes them directly. A
+// Writing a user namespace's maps (user.map), and idmapped binds (mount.idmap). Root writes them directly. A
 // user who is not root may write one line mapping itself; anything more goes
 // through newuidmap/newgidmap (Debian's uidmap), setuid helpers that check
 // /etc/subuid and /etc/subgid. {self} and {subordinate} in a plan's lines are
@@ -8,6 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { CtcError } from '../compiler/error.ts';
+import { type Step, list, str } from '../compiler/plan/steps.ts';
+import { helperMode } from './helper.ts';
 
 type Kind = 'uid' | 'gid';
 const subFile = { uid: '/etc/subuid', gid: '/etc/subgid' } as const;
@@ -91,4 +93,14 @@ function writeUnprivileged(pid: number, kind: Kind, lines: string[]): void {
     }
     throw Object.assign(new Error(`${helper[kind]}: ${String(err.stderr ?? '').trim()}`), { code: 'EPERM' });
   }
+}
+
+/** MOUNT_ATTR_* bits of a step's flags; a bind is recursive unless it says 'bind'. */
+const MOUNT_ATTR: Readonly<Record<string, number>> = { ro: 0x1, nosuid: 0x2, nodev: 0x4, noexec: 0x8 };
+
+export function idmapMount(step: Step, pid: number): void {
+  const flags = list(step, 'flags');
+  const attrs = flags.reduce((a, f) => a | (MOUNT_ATTR[f] ?? 0), 0);
+  const args = ['idmap-mount', String(pid), str(step, 'root'), str(step, 'src'), str(step, 'dst'), String(attrs), flags.includes('bind') ? '0' : '1'];
+  helperMode(args);
 }

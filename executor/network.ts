@@ -7,20 +7,10 @@
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { type Step, int, list, str } from '../compiler/plan/steps.ts';
-import { errnoName } from './errno.ts';
-import { helperPath } from './helper.ts';
+import { helperMode } from './helper.ts';
 
-/** Runs `ctc-init net ARGS`; a failure throws an Error whose code is the errno name. */
-function netHelper(args: string[]): void {
-  try {
-    execFileSync(helperPath(), ['net', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (e) {
-    const err = e as { status?: number; stderr?: Buffer; code?: string };
-    const failure = new Error(String(err.stderr ?? '').trim() || `ctc-init net ${args[0]} failed (${err.status ?? err.code})`) as NodeJS.ErrnoException;
-    failure.code = err.status ? errnoName(err.status) : (err.code ?? 'EIO');
-    throw failure;
-  }
-}
+/** `ctc-init net ARGS`; a failure throws an Error whose code is the errno name. */
+const netHelper = (args: string[]) => helperMode(['net', ...args]);
 
 /** The network namespace this process is in (its inode), recorded with each undo. */
 export const currentNetns = () => String(statSync('/proc/self/ns/net').ino);

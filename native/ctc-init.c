@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -447,6 +448,63 @@ static int mount_in_root(const char *dst, const char *src, const char *fstype,
 {
   autoclose int fd = in_root(dst, O_PATH, 0);
   return fd < 0 ? fd : mount_on(fd, src, fstype, flags, data);
+}
+
+/* ---- `ctc-init idmap-mount`: the host's part of an idmapped bind --------- */
+
+/*
+ * ctc-init idmap-mount PID ROOT SRC DST ATTRS RECURSIVE: bind SRC at DST
+ * beneath ROOT (a host path, as the init's mount namespace has it) in the
+ * mount namespace of PID, through the mapping of PID's user namespace
+ * (MOUNT_ATTR_IDMAP) plus ATTRS (MOUNT_ATTR_RDONLY, NOSUID, NODEV, NOEXEC
+ * bits). Only a process privileged over the source's filesystem (the host's
+ * root) may idmap it, so the executor does this, not the init. DST is
+ * resolved in root and created as for CTC_OP_MOUNT. Exit status: 0 or the
+ * errno, with a line on stderr.
+ */
+static int idmap_fail(const char *what)
+{
+  int err = errno ? errno : EINVAL;
+  dprintf(STDERR_FILENO, "ctc-init: idmap-mount: %s: %s\n", what, strerror(err));
+  return err;
+}
+
+static int idmap_mount_main(char **argv)
+{
+  char path[64];
+  unsigned long attrs = strtoul(argv[5], NULL, 10), recursive = strtoul(argv[6], NULL, 10);
+  snprintf(path, sizeof path, "/proc/%s/ns/user", argv[1]);
+  autoclose int userns = open(path, O_RDONLY | O_CLOEXEC);
+  snprintf(path, sizeof path, "/proc/%s/ns/mnt", argv[1]);
+  autoclose int mntns = open(path, O_RDONLY | O_CLOEXEC);
+  if (userns < 0 || mntns < 0)
+    return idmap_fail("the init's namespaces");
+  if (setns(mntns, CLONE_NEWNS) < 0)
+    return idmap_fail("setns into the init's mount namespace");
+  unsigned rec = recursive ? AT_RECURSIVE : 0;
+  autoclose int tree = open_tree(AT_FDCWD, argv[3], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+  if (tree < 0)
+    return idmap_fail(argv[3]);
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP | attrs, .userns_fd = (uint64_t)userns};
+  if (mount_setattr(tree, "", AT_EMPTY_PATH | rec, &attr, sizeof attr) < 0)
+    return idmap_fail("mount_setattr");
+  if ((rootfd = open(argv[2], O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return idmap_fail(argv[2]);
+  struct stat st, root;
+  if (fstat(tree, &st) < 0 || fstat(rootfd, &root) < 0)
+    return idmap_fail(argv[3]);
+  /* A missing target is made as the root's owner (root inside): host root is
+   * no id in the container's user namespace, and its tmpfs refuses it (EOVERFLOW). */
+  setfsgid(root.st_gid);
+  setfsuid(root.st_uid);
+  int target = mount_target(argv[4], S_ISDIR(st.st_mode));
+  if (target < 0) {
+    errno = -target;
+    return idmap_fail(argv[4]);
+  }
+  int r = move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  close(target);
+  return r < 0 ? idmap_fail("move_mount") : 0;
 }
 
 /* ---- the ops, in wire.h order -------------------------------------------- */
@@ -1377,6 +1435,8 @@ int main(int argc, char **argv)
     return device_filter_main(argv[2]);
   if (argc >= 2 && strcmp(argv[1], "net") == 0)
     return net_main(argc - 2, argv + 2);
+  if (argc == 8 && strcmp(argv[1], "idmap-mount") == 0)
+    return idmap_mount_main(argv + 1); /* runs on the host, never inside a container */
   /* Before anything else, and while fd 3 still survives an exec: from here
    * on this process runs from a sealed memfd, not the host's binary. */
   int r = seal_self(argv);

@@ -26,6 +26,8 @@ export type MountFlag =
   | 'sync' | 'async' | 'dirsync'
   | 'noatime' | 'atime' | 'nodiratime' | 'diratime' | 'relatime' | 'norelatime' | 'strictatime' | 'nostrictatime'
   | 'bind' | 'rbind'
+  /** a bind seen through the container's id mappings: host owners kept (needs the user namespace) */
+  | 'idmap'
   | 'private' | 'rprivate' | 'shared' | 'rshared' | 'slave' | 'rslave' | 'unbindable' | 'runbindable';
 
 /** Filesystem data options passed to the kernel as they are. */

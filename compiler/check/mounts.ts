@@ -1,5 +1,5 @@
 import { CtcError } from '../error.ts';
-import { isDataOption, isFlagOption } from '../plan/mount-options.ts';
+import { IDMAP, isDataOption, isFlagOption } from '../plan/mount-options.ts';
 import { type Origins, type Spec, originOf } from '../spec.ts';
 import { containerPath, hostPath } from './paths.ts';
 
@@ -17,6 +17,10 @@ export function checkMounts(spec: Spec, origins: Origins): CtcError[] {
     errors.push(containerPath(m.destination, `${at}.destination`, origins));
     if (m.destination === '/') errors.push(new CtcError('CT_PATH_ESCAPE', `${at}: cannot mount over the container root`, { source, hint: 'use rootfs for the root' }));
     if (isBind(m)) errors.push(hostPath(m.source, `${at}.source`, origins));
+    if (m.options.includes(IDMAP) && (!isBind(m) || !spec.namespaces.includes('user'))) {
+      const why = isBind(m) ? 'needs the user namespace, whose mapping it applies' : 'applies only to bind mounts';
+      errors.push(new CtcError('CT_MOUNT_OPTION', `${at}: 'idmap' ${why}`, { source: originOf(origins, `${at}.options[${m.options.indexOf(IDMAP)}]`) }));
+    }
     m.options.forEach((o, j) => {
       if (!isFlagOption(o) && !isDataOption(o)) {
         errors.push(new CtcError('CT_MOUNT_OPTION', `${at}: unknown mount option '${o}'`, { source: originOf(origins, `${at}.options[${j}]`) }));

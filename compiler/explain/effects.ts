@@ -40,6 +40,8 @@ export const effects: Effects = {
     `makes a veth pair: ${host} on the host${bridge ? `, attached to the bridge ${bridge}${hairpin ? ' in hairpin mode' : ''}` : ''}, and ${peer} inside the container's network namespace; traffic between them crosses the namespace boundary`,
   'net.publish': ({ table, ports }) =>
     `adds the nftables table ${table} (inet) on the host, whose DNAT rules forward ${list(ports)}: anyone who can reach the host's port reaches the container's`,
+  'mount.idmap': ({ src, dst, flags }) =>
+    `binds the host's ${src} at ${dst}, ${readOnly(flags)}, seen through the container's id mapping: its files keep their host owners, and root inside acts on them as the host's root would where the mapping allows`,
   'proc.oom-score': ({ value }) => `sets the init's oom_score_adj to ${value}: ${value > 0 ? 'the OOM killer picks it sooner' : value < 0 ? 'the OOM killer spares it longer' : "the OOM killer's default"}`,
   'ns.unshare': ({ ns }) => `gives the init new ${list(ns.map((n) => nsNames[n] ?? n))} namespaces from inside${ns.includes('cgroup') ? ', so its cgroup becomes the root of what it sees under /sys/fs/cgroup' : ''}`,
   'user.root': () => "makes the init root of its user namespace: uid and gid 0 inside, the mapped host ids outside; its capabilities hold inside the namespace only",

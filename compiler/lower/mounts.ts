@@ -1,5 +1,5 @@
 import { isBind } from '../check/mounts.ts';
-import { isDataOption } from '../plan/mount-options.ts';
+import { IDMAP, isDataOption } from '../plan/mount-options.ts';
 import type { Spec, SpecDevice, SpecMount } from '../spec.ts';
 import { defaultDevices, defaultDevLinks } from '../../stdlib/devices.ts';
 import type { Emitter } from './emit.ts';
@@ -20,9 +20,13 @@ function lowerDevice(d: SpecDevice, cause: string, out: Emitter, spec: Spec): vo
   else out.emit('dev.node', { ...d }, cause);
 }
 
-function lowerMount(m: SpecMount, cause: string, out: Emitter, { mountLabel, namespaces, cgroupsPath }: Spec): void {
+function lowerMount(m: SpecMount, cause: string, out: Emitter, { mountLabel, namespaces, cgroupsPath, rootfs }: Spec): void {
   const flags = m.options.filter((o) => !isDataOption(o));
-  if (isBind(m)) {
+  if (isBind(m) && m.options.includes(IDMAP)) {
+    // the root as the host names it (rootfs.tmpfs/rootfs.bind's dir): the target is resolved beneath it
+    const root = rootfs.kind === 'host' ? '{state}/rootfs' : rootfs.path;
+    out.emit('mount.idmap', { root, src: m.source, dst: m.destination, flags: flags.filter((f) => f !== IDMAP) }, cause);
+  } else if (isBind(m)) {
     const withBind = flags.includes('bind') || flags.includes('rbind') ? flags : ['rbind', ...flags];
     out.emit('mount.bind', { src: m.source, dst: m.destination, flags: withBind }, cause);
   } else if (m.type === 'cgroup' || m.type === 'cgroup2') {

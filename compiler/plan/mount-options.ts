@@ -59,7 +59,14 @@ export const propagationFlags: Readonly<Record<string, number>> = {
   runbindable: MS.UNBINDABLE | MS.REC,
 };
 
-export const isFlagOption = (o: string) => Object.hasOwn(mountFlags, o) || Object.hasOwn(propagationFlags, o);
+/**
+ * 'idmap' (OCI 1.2's name): a bind whose files show through the container's
+ * user namespace mapping, so host ownership is kept (mount_setattr
+ * MOUNT_ATTR_IDMAP). Not a mount(2) flag: lowering makes it a mount.idmap step.
+ */
+export const IDMAP = 'idmap';
+
+export const isFlagOption = (o: string) => Object.hasOwn(mountFlags, o) || Object.hasOwn(propagationFlags, o) || o === IDMAP;
 
 /** Filesystem data options the stdlib's types allow: passed to the kernel as written. */
 export const isDataOption = (o: string) => /^(mode|size|nr_inodes|uid|gid|ptmxmode)=[0-9A-Za-z%]+$/.test(o) || o === 'newinstance';

@@ -132,6 +132,13 @@ export const stepKinds = {
     syscalls: ['execve nft', 'socket', 'sendmsg'],
     doc: "publish ports: one nftables table of ctc's own (family inet) whose DNAT rules send connections to a host port, from outside (prerouting) and from the host itself (output), to the container's address",
   },
+  'mount.idmap': {
+    actor: 'host',
+    args: [place('root'), a('src', 'str'), a('dst', 'str'), a('flags', 'names', true)],
+    subject: 'dst',
+    syscalls: ['setns', 'open_tree', 'mount_setattr', 'openat2', 'move_mount'],
+    doc: "bind a host path into the root seen through the container's id mapping (files keep their host owners; what root inside makes is the host's root's): made by the host, in the init's mount namespace, since only it may idmap a host filesystem",
+  },
   'proc.oom-score': {
     actor: 'host',
     args: [a('value', 'int')],

@@ -5,9 +5,7 @@
 // default and drops the exceptions before it; other rules are exceptions,
 // and among those the last one that matches a device decides.
 
-import { execFileSync } from 'node:child_process';
-import { errnoName } from '../errno.ts';
-import { helperPath } from '../helper.ts';
+import { helperMode } from '../helper.ts';
 
 // struct bpf_cgroup_dev_ctx { u32 access_type; u32 major; u32 minor; }:
 // access_type is (access << 16) | type.
@@ -109,12 +107,5 @@ export function compileDeviceFilter(ruleTexts: string[]): Buffer {
 
 /** Loads and attaches the program to a cgroup v2 directory (through ctc-init). */
 export function attachDeviceFilter(cgroupDir: string, rules: string[]): void {
-  try {
-    execFileSync(helperPath(), ['device-filter', cgroupDir], { input: compileDeviceFilter(rules), stdio: ['pipe', 'ignore', 'pipe'] });
-  } catch (e) {
-    const err = e as { status?: number; stderr?: Buffer };
-    const failure = new Error(String(err.stderr ?? '').trim() || `ctc-init device-filter failed (${err.status})`) as NodeJS.ErrnoException;
-    failure.code = err.status ? errnoName(err.status) : 'EIO';
-    throw failure;
-  }
+  helperMode(['device-filter', cgroupDir], compileDeviceFilter(rules));
 }

@@ -28,6 +28,11 @@ chownSync(mine, 100000, 100000);
 mkdirSync(hosts, { mode: 0o755 });
 writeFileSync(join(hosts, 'file'), 'host\n', { mode: 0o666 & ~0o022 });
 
+// a volume that must keep host ownership: bound with 'idmap'
+const shared = join(tmp.dir, 'shared');
+mkdirSync(shared, { mode: 0o755 });
+writeFileSync(join(shared, 'owned-by-root'), 'x');
+
 function plan(args: string[]): string {
   const file = writeSource(
     tmp.dir,
@@ -42,6 +47,7 @@ export default container({
     ...defaultMounts,
     { destination: '/mine', type: 'bind', source: ${JSON.stringify(mine)} },
     { destination: '/hosts', type: 'bind', source: ${JSON.stringify(hosts)} },
+    { destination: '/shared', type: 'bind', source: ${JSON.stringify(shared)}, options: ['idmap'] },
   ],
   process: { args: ${JSON.stringify(args)}, env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] },
 });
@@ -76,6 +82,15 @@ test('root inside is uid 100000 outside: its maps, the owner of what it makes, a
   assert.equal(hostResidue([root]), before);
 });
 
+test("an 'idmap' bind keeps host ownership: root's files are root's inside, and what root inside makes is the host root's", () => {
+  const r = ctc(['--root', root, 'run', '--id', 'uns', plan(['/bin/sh', '-c', 'stat -c "%u:%g" /shared/owned-by-root; echo made > /shared/made && stat -c "%u:%g" /shared/made'])]);
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n'), ['0:0', '0:0']);
+  const made = statSync(join(shared, 'made'));
+  assert.equal([made.uid, made.gid], [0, 0], 'not 100000: the idmapped mount writes the host ids the mapping leads back to');
+  assert.equal(hostResidue([root]), before);
+});
+
 test('a state root the mapped root cannot pass through is refused with a hint, and nothing is left', () => {
   const closed = join(tmp.dir, 'closed');
   mkdirSync(closed, { mode: 0o700 });
@@ -86,12 +101,12 @@ test('a state root the mapped root cannot pass through is refused with a hint, a
   assert.equal(hostResidue([root, join(closed, 'state')]), before);
 });
 
-test('a failure at each step from the clone to the first container step leaves nothing', () => {
+test('a failure at each step from the clone to the first container step, and at the idmapped bind, leaves nothing', () => {
   const p = plan(['/bin/true']);
   const steps = [...readFileSync(p, 'utf8').matchAll(/^(\d+) (host|init) (\S+)/gm)].map((m) => ({ n: Number(m[1]), kind: m[3] }));
   const from = steps.find((s) => s.kind === 'ns.clone')!.n;
   const to = steps.find((s) => s.kind === 'user.root')!.n + 1;
-  for (const { n, kind } of steps.filter((s) => s.n >= from && s.n <= to)) {
+  for (const { n, kind } of steps.filter((s) => (s.n >= from && s.n <= to) || s.kind === 'mount.idmap')) {
     const r = ctc(['--root', root, 'run', '--id', 'uns-fail', p], { env: { CTC_FAIL_STEP: String(n) } });
     assert.match(r.stderr, new RegExp(`CT_STEP_FAILED[^]*step ${n} ${kind.replace('.', '\\.')}`), r.stderr);
     assert.equal(hostResidue([root]), before, `after a failure at step ${n} ${kind}`);

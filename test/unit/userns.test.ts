@@ -76,6 +76,28 @@ test("the rootless preset: 'self' and 'subordinate' become {self} and {subordina
   assert.equal((await errorsOf(bad)).map((e) => e.message), ["uidMappings[0]: hostID 'self' is one id: size must be 1"]);
 });
 
+test("'idmap' binds: a host step between the init's mounts; refused without a user namespace or on a non-bind", async () => {
+  const file = writeSource(
+    tmp.dir,
+    'idmap.ct.ts',
+    `import { container, defaultMounts, hostRootfs } from 'ctc';\nexport default container({\n  rootfs: hostRootfs(),\n${USERNS}\n  uidMappings: ${MAP},\n  gidMappings: ${MAP},\n  mounts: [...defaultMounts, { destination: '/data', type: 'bind', source: '/srv/data', options: ['idmap', 'ro'] }],\n  process: { args: ['/bin/true'] },\n});\n`,
+  );
+  const steps = (await build(file)).plan.steps;
+  const idmap = steps.find((s) => s.kind === 'mount.idmap')!;
+  assert.equal(idmap.args, { root: '{state}/rootfs', src: '/srv/data', dst: '/data', flags: ['ro'] });
+  const at = (kind: string) => steps.findIndex((s) => s.kind === kind);
+  assert.ok(at('rootfs.tmpfs') < steps.indexOf(idmap) && steps.indexOf(idmap) < at('rootfs.pivot'));
+  const plain = writeSource(
+    tmp.dir,
+    'idmap-bad.ct.ts',
+    "import { container, hostRootfs } from 'ctc';\nexport default container({\n  rootfs: hostRootfs(),\n  mounts: [{ destination: '/data', type: 'bind', source: '/srv/data', options: ['idmap'] }, { destination: '/t', type: 'tmpfs', options: ['idmap'] }],\n  process: { args: ['/bin/true'] },\n});\n",
+  );
+  assert.equal((await errorsOf(plain)).map((e) => e.message), [
+    "mounts[0]: 'idmap' needs the user namespace, whose mapping it applies",
+    "mounts[1]: 'idmap' applies only to bind mounts",
+  ]);
+});
+
 test('OCI: linux.uidMappings and gidMappings are read', async () => {
   const dir = join(tmp.dir, 'oci');
   mkdirSync(dir);

@@ -1580,6 +1580,7 @@ export const containerShape: Shape = {
                     "strictatime",
                     "nostrictatime",
                     "rbind",
+                    "idmap",
                     "private",
                     "rprivate",
                     "shared",
