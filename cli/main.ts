@@ -41,7 +41,7 @@ containers:
   delete ID               remove a stopped container (--force: any)
 
 global options (their defaults can come from the project's ctc config):
-  --root DIR              state root (default /run/ctc)
+  --root DIR              state root (default /run/ctc; $XDG_RUNTIME_DIR/ctc for an ordinary user)
   --log FILE              also write errors to FILE
   --log-format FORMAT     text or json (for --log)
   --version, --help`;
