@@ -81,6 +81,19 @@ export async function deleteCommand(args: string[], g: Globals): Promise<number>
   return 0;
 }
 
+/** ctc gc: removes, from their journals, the containers nothing will finish (Container.abandoned). */
+export async function gcCommand(args: string[], g: Globals): Promise<number> {
+  const { values } = parseCommand('gc', args, { 'min-age': { type: 'string', default: '60' }, 'dry-run': { type: 'boolean' } });
+  const minAge = Number(values['min-age']);
+  if (!Number.isFinite(minAge) || minAge < 0) throw new CtcError('CT_USAGE', `--min-age is a number of seconds, not ${values['min-age']}`);
+  for (const c of factory(g).list()) {
+    if (!c.abandoned(minAge * 1000)) continue;
+    console.log(c.id);
+    if (!values['dry-run']) await c.destroy(true);
+  }
+  return 0;
+}
+
 export function listCommand(args: string[], g: Globals): number {
   const { values } = parseCommand('list', args, { format: { type: 'string', short: 'f', default: 'table' }, quiet: { type: 'boolean', short: 'q' } });
   const states = factory(g)

@@ -39,6 +39,7 @@ containers:
   stats ID                print resource usage (JSON, as runc events --stats)
   events [--interval] ID  stream stats and OOM events as JSON lines
   delete ID               remove a stopped container (--force: any)
+  gc [--min-age S] [--dry-run]  remove, from their journals, containers a crash left (nothing will finish them); prints their ids
 
 global options (their defaults can come from the project's ctc config):
   --root DIR              state root (default /run/ctc; $XDG_RUNTIME_DIR/ctc for an ordinary user)
@@ -86,6 +87,7 @@ const commands: Record<string, Command> = {
   exec: here(async (args, g) => (await import('./exec.ts')).execCommand(args, g)),
   kill: here(async (args, g) => (await lifecycle()).killCommand(args, g)),
   delete: here(async (args, g) => (await lifecycle()).deleteCommand(args, g)),
+  gc: here(async (args, g) => (await lifecycle()).gcCommand(args, g)),
   pause: here(async (args, g) => (await lifecycle()).pauseCommand(args, g)),
   resume: here(async (args, g) => (await lifecycle()).resumeCommand(args, g)),
   events: here(async (args, g) => (await resources()).eventsCommand(args, g)),

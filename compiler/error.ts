@@ -59,6 +59,7 @@ export type ErrorCode =
   | 'CT_PLAN_VERSION'
   | 'CT_PLAN_NONE'
   | 'CT_PLAN_AMBIGUOUS'
+  | 'CT_PLAN_INVALID' // a plan (digest and all) whose steps the executor's own checks refuse
   | 'CT_PLAN_STALE' // ctc check: a committed plan is not what its source builds to now, or is missing
   | 'CT_GIT' // ctc diff REV: git failed, or the source is not in a repository
   | 'CT_GIT_REVISION' // ctc diff REV: no such revision, or the source does not exist at it

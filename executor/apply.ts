@@ -25,6 +25,7 @@ import { currentNetns, makeBridge, makeVeth, publish, vethAlias } from './networ
 import { claimAddress } from './ipam.ts';
 import { idmapMount, writeMaps } from './idmap.ts';
 import { cgroupParent, fillAddresses, fillStep } from './placeholders.ts';
+import { checkPlanSteps } from './plan-check.ts';
 import { preflight } from './preflight.ts';
 import { procStat } from './proc.ts';
 import { type ContainerState, claimStateDir, fillStateDir, stateFiles, writePidFile, writeState } from './state.ts';
@@ -103,6 +104,7 @@ class Run {
     private readonly opts: RunOptions,
   ) {
     this.stateDir = join(opts.root, opts.id);
+    checkPlanSteps(plan.steps);
     this.steps = plan.steps.map((s) => fillStep(s, { id: opts.id, state: this.stateDir, cgroupParent: cgroupParent() }));
     this.checkTerminal();
     preflight(this.steps);

@@ -3,7 +3,7 @@
 // status, state, processes and lifecycle operations. The CLI only parses
 // arguments and calls this.
 
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync, constants } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import type { Plan } from '../compiler/plan/steps.ts';
@@ -130,6 +130,24 @@ export class Container {
 
   plan(): string {
     return readFileSync(join(this.dir, stateFiles.plan), 'utf8');
+  }
+
+  /**
+   * Nothing will ever finish this container (`ctc gc`): its create stopped
+   * halfway (ctc was killed: no init, or an init that never started its
+   * process), or it ended with no one there to record it (its monitor died,
+   * so there is no exit status). A dir without state.json is taken only once
+   * older than minAge: a create in progress writes it within milliseconds.
+   * A stopped container with its exit status recorded is not garbage: it
+   * waits for `delete`, as runc's do.
+   */
+  abandoned(minAgeMs: number): boolean {
+    const s = this.state;
+    if (!s) return Date.now() - statSync(this.dir).mtimeMs >= minAgeMs;
+    if (this.initAlive()) return false;
+    if (s.phase === 'creating') return true;
+    const monitorGone = s.monitorPid !== undefined && !isAlive(s.monitorPid, s.monitorStartTime);
+    return monitorGone && this.exitStatus() === undefined;
   }
 
   private need(allowed: Status[], action: string): Status {

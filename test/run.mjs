@@ -12,10 +12,10 @@ import { hostResidue } from './residue.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, '.build', 'test');
-const filter = process.argv[2]; // optional: only test files whose path contains this
+const filters = process.argv.slice(2); // optional: only test files whose path contains one of these
 
 const walk = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
-const files = walk(join(root, 'test')).filter((f) => f.endsWith('.test.ts') && (!filter || f.includes(filter)));
+const files = walk(join(root, 'test')).filter((f) => f.endsWith('.test.ts') && (!filters.length || filters.some((x) => f.includes(x))));
 
 rmSync(out, { recursive: true, force: true });
 await build({

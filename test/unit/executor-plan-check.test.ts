@@ -1,0 +1,49 @@
+// The executor's own checks of a plan: a plan with a valid digest (anyone can
+// compute one) whose steps would act outside what is ctc's is refused before
+// anything runs, naming the step.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { build } from '../../compiler/build.ts';
+import { CtcError } from '../../compiler/error.ts';
+import { parsePlan, printPlan } from '../../compiler/plan/text.ts';
+import type { Plan, Step } from '../../compiler/plan/steps.ts';
+import { checkPlanSteps } from '../../executor/plan-check.ts';
+import { example } from '../helpers.ts';
+
+const examples = ['hello', 'limits', 'bridge', 'rootless'];
+
+test("every example's plan passes", async () => {
+  for (const name of examples) checkPlanSteps((await build(example(`${name}.ct.ts`))).plan.steps);
+});
+
+/** The example's plan with one step's arguments changed, printed with a valid digest and read back. */
+async function forged(kind: string, args: Record<string, unknown>): Promise<Plan> {
+  const { plan } = await build(example('bridge.ct.ts'));
+  const steps = plan.steps.map((s) => (s.kind === kind ? ({ ...s, args: { ...s.args, ...args } } as Step) : s));
+  return parsePlan(printPlan({ ...plan, steps }));
+}
+
+const refusal = (plan: Plan): string => {
+  try {
+    checkPlanSteps(plan.steps);
+  } catch (e) {
+    assert.instance(e, CtcError);
+    assert.is((e as CtcError).code, 'CT_PLAN_INVALID');
+    return (e as CtcError).message;
+  }
+  throw new Error('the forged plan was accepted');
+};
+
+test('a forged plan that reaches outside what is ctc\'s is refused, naming the step', async () => {
+  assert.match(refusal(await forged('mount.bind', { dst: '/etc/../../host' })), /^step \d+ mount\.bind: dst must be an absolute path without \.\./);
+  assert.match(refusal(await forged('state.create', { dir: '/etc' })), /state\.create: dir must be \{state\}/);
+  assert.match(refusal(await forged('rootfs.tmpfs', { dir: '/var' })), /rootfs\.tmpfs: dir must be \{state\}\/rootfs/);
+  assert.match(refusal(await forged('cgroup.create', { path: '../../system.slice' })), /cgroup\.create: path must not climb out/);
+  assert.match(refusal(await forged('state.file', { name: '../../etc/passwd' })), /state\.file: name must be a plain file name/);
+  assert.match(refusal(await forged('net.veth', { host: 'a-name-far-too-long-for-linux' })), /net\.veth: host is not an interface name/);
+  assert.match(refusal(await forged('net.addr', { addr: '10.88.0.300/24' })), /net\.addr: addr is not an address with a prefix/);
+  assert.match(refusal(await forged('fs.mask', { path: 'proc/kcore' })), /fs\.mask: path must be an absolute path/);
+});
+
+test.run();
