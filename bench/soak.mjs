@@ -33,7 +33,15 @@ const childrenOf = (pid) => {
     return [];
   }
 };
-const cgroups = () => readdirSync('/sys/fs/cgroup').reduce((n, h) => n + count(join('/sys/fs/cgroup', h, 'ctc')), count('/sys/fs/cgroup/ctc'));
+const dirs = (dir) => {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).length;
+  } catch {
+    return 0;
+  }
+};
+/** cgroups under ctc's parent: /sys/fs/cgroup/ctc (v2) and /sys/fs/cgroup/<hierarchy>/ctc (v1) */
+const cgroups = () => readdirSync('/sys/fs/cgroup').reduce((n, h) => n + dirs(join('/sys/fs/cgroup', h, 'ctc')), dirs('/sys/fs/cgroup/ctc'));
 
 /** Sampled in the middle of a run: the launcher and its child (ctc-init, the monitor). */
 function runOnce(plan) {

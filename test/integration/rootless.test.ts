@@ -112,6 +112,18 @@ test('with them: root inside is the user outside, the rest its subordinate ids, 
   assert.equal(hostResidue(), before);
 });
 
+test('the fault sweep as the user: a failure at each step of the rootless example is rolled back completely', () => {
+  const steps = [...readFileSync(join(work, 'rootless.plan'), 'utf8').matchAll(/^(\d+) (?:host|init) (\S+)/gm)].map((m) => ({ n: Number(m[1]), kind: m[2] }));
+  for (const { n, kind } of steps) {
+    const r = asUser(['run', '--id', 'rl-fail', 'rootless.plan'], { CTC_FAIL_STEP: String(n) });
+    assert.is(r.status, 1, `step ${n}: ${r.stderr}`);
+    assert.ok(r.stderr.includes(`error CT_STEP_FAILED: step ${n} ${kind}`), `step ${n} ${kind} is named: ${r.stderr}`);
+    assert.equal(readdirSync(join(run, 'ctc')), [], `no state after a failure at step ${n} ${kind}`);
+    assert.equal(hostResidue(), before, `nothing is left after a failure at step ${n} ${kind}`);
+  }
+  console.log(`    fault sweep: ${steps.length} steps of rootless.plan, as an ordinary user`);
+});
+
 test('rootless without a cgroup: a limit is an error unless CTC_ROOTLESS_CGROUPS=skip', () => {
   const src = readFileSync(join(work, 'rootless.ct.ts'), 'utf8').replace('  hostname:', "  resources: { pids: { limit: 64 } },\n  hostname:");
   writeFileSync(join(work, 'limited.ct.ts'), src);
