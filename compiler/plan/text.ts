@@ -155,17 +155,19 @@ function parseValue(a: ArgSpec, raw: string, fail: (msg: string) => never): ArgV
       return fail(`${a.name}= is not valid JSON`);
     }
   };
+  // Past 2^53 a double holds another number than the one written (past 1e308, Infinity, which prints as no number).
+  const exact = (digits: string) => (Number.isSafeInteger(Number(digits)) ? Number(digits) : fail(`${a.name}= is out of range (a plan's numbers are below 2^53)`));
   switch (a.type) {
     case 'str':
       return raw.startsWith('"') ? json<string>() : raw;
     case 'int':
-      return /^-?\d+$/.test(raw) ? Number(raw) : fail(`${a.name}= must be a whole number`);
+      return /^-?\d+$/.test(raw) ? exact(raw) : fail(`${a.name}= must be a whole number`);
     case 'mode':
       return /^0[0-7]{3,6}$/.test(raw) ? parseInt(raw, 8) : fail(`${a.name}= must be an octal mode like 0755`);
     case 'names':
       return raw === '-' ? [] : raw.split(',');
     case 'ints':
-      return raw === '-' ? [] : raw.split(',').map((x) => (/^\d+$/.test(x) ? Number(x) : fail(`${a.name}= must be whole numbers`)));
+      return raw === '-' ? [] : raw.split(',').map((x) => (/^\d+$/.test(x) ? exact(x) : fail(`${a.name}= must be whole numbers`)));
     case 'strs': {
       const v = json<unknown>();
       return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : fail(`${a.name}= must be a JSON list of strings`);

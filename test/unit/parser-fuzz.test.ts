@@ -1,0 +1,406 @@
+// Hostile input (issue 12): the plan parser fed mutants of real plans made
+// by a seeded PRNG. Each input must parse, or be refused with a CtcError,
+// within a time bound: never a TypeError, a RangeError, a stack trace or a
+// hang. The mutants are deterministic, so a failure names its property, seed
+// and case, and one case replays alone:
+//
+//   CTC_FUZZ_SEED=<seed> CTC_FUZZ_CASE=<n> node test/run.mjs unit/parser-fuzz
+//
+// CTC_FUZZ_CASES=<n> runs n cases per property instead (to search further).
+// Inputs that once broke a parser stay below as fixed regression cases.
+
+import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { build } from '../../compiler/build.ts';
+import { CtcError, CtcErrors } from '../../compiler/error.ts';
+import { parsePlan, printPlan } from '../../compiler/plan/text.ts';
+import type { Plan } from '../../compiler/plan/steps.ts';
+import { example, tempDir } from '../helpers.ts';
+
+const tmp = tempDir('ctc-fuzz-');
+test.after(() => tmp.remove());
+
+const SEED = Number(process.env.CTC_FUZZ_SEED ?? 0x12c0de);
+const ONLY = process.env.CTC_FUZZ_CASE === undefined ? undefined : Number(process.env.CTC_FUZZ_CASE);
+const CASES = Number(process.env.CTC_FUZZ_CASES ?? 0);
+
+// --- a seeded PRNG --------------------------------------------------------
+
+/** mulberry32: 32 bits of state, good enough to pick mutations, and the same on every machine. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class Rng {
+  readonly next: () => number;
+  constructor(seed: number) {
+    this.next = mulberry32(seed);
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[this.int(xs.length)];
+  }
+}
+
+/** Each case has a seed of its own, so it can be replayed without the ones before it. */
+const caseSeed = (property: number, n: number) => (SEED ^ Math.imul(property + 1, 0x85ebca6b) ^ Math.imul(n + 1, 0x9e3779b9)) >>> 0;
+
+// --- the property ---------------------------------------------------------
+
+/**
+ * A hang blocks this thread, so its timers cannot report it: a watchdog
+ * thread does. It names the case that stopped the heartbeat and ends the
+ * run, which would otherwise wait forever without saying where.
+ */
+const beat = new Int32Array(new SharedArrayBuffer(12)); // [heartbeat, property, case]
+const watchdog = new Worker(
+  `const { workerData: beat } = require('node:worker_threads');
+   const { writeSync } = require('node:fs');
+   let last = -1, still = 0;
+   setInterval(() => {
+     const now = Atomics.load(beat, 0);
+     still = now === last ? still + 1 : 0;
+     last = now;
+     if (still < 20) return;
+     writeSync(2, '\\nparser-fuzz: property ' + beat[1] + ' case ' + beat[2] + ' hung for 20 s (seed ${SEED})\\n');
+     process.kill(process.pid, 'SIGKILL');
+   }, 1000);`,
+  { eval: true, workerData: beat },
+);
+watchdog.unref();
+test.after(() => void watchdog.terminate());
+
+interface Case {
+  /** the mutations, for the failure message */
+  what: string[];
+  text: string;
+  /** written one byte a character, so that characters 0x80-0xff are bytes that are not UTF-8 */
+  latin1?: boolean;
+}
+
+interface Property {
+  id: number;
+  name: string;
+  cases: number;
+  /** ms per case, and more per KiB of input: linear time passes, quadratic does not */
+  bound: number;
+  perKiB: number;
+  make: (rng: Rng) => Case;
+  /** resolves if the input parsed; throws what the parser threw */
+  run: (c: Case) => unknown;
+}
+
+/** A refusal is a CtcError, or a list of them: anything else is a bug. */
+function refusal(e: unknown): boolean {
+  if (e instanceof CtcError) return true;
+  return e instanceof CtcErrors && e.errors.length > 0 && e.errors.every((x) => x instanceof CtcError);
+}
+
+const show = (text: string) => (text.length > 400 ? `${JSON.stringify(text.slice(0, 300))} … (${text.length} chars)` : JSON.stringify(text));
+
+/** Runs the property's cases; returns how many parsed and how many were refused. */
+async function fuzz(p: Property): Promise<{ parsed: number; refused: number; ms: number }> {
+  const failures: string[] = [];
+  let parsed = 0;
+  let refused = 0;
+  const start = performance.now();
+  const cases = ONLY !== undefined ? [ONLY] : Array.from({ length: CASES || p.cases }, (_, n) => n);
+  for (const n of cases) {
+    Atomics.add(beat, 0, 1);
+    beat[1] = p.id;
+    beat[2] = n;
+    const c = p.make(new Rng(caseSeed(p.id, n)));
+    const t0 = performance.now();
+    let error: unknown;
+    try {
+      await p.run(c);
+      parsed++;
+    } catch (e) {
+      error = e;
+    }
+    const ms = performance.now() - t0;
+    const where = `${p.name} case ${n} (CTC_FUZZ_SEED=${SEED} CTC_FUZZ_CASE=${n}): ${c.what.join(', ')}\n    input${c.latin1 ? ' (latin1)' : ''}: ${show(c.text)}`;
+    if (error !== undefined && !refusal(error)) failures.push(`${where}\n    threw: ${(error as Error)?.stack ?? String(error)}`);
+    else if (error !== undefined) refused++;
+    const bound = p.bound + (p.perKiB * c.text.length) / 1024;
+    if (ms > bound) failures.push(`${where}\n    took ${ms.toFixed(0)} ms (bound ${bound.toFixed(0)} ms)`);
+    if (failures.length >= 5) break;
+  }
+  assert.ok(failures.length === 0, `${failures.length} failure(s):\n  ${failures.join('\n  ')}`);
+  return { parsed, refused, ms: performance.now() - start };
+}
+
+const report = (name: string, r: { parsed: number; refused: number; ms: number }) =>
+  console.log(`    ${name}: ${r.parsed + r.refused} cases (${r.parsed} parsed, ${r.refused} refused with a CtcError) in ${(r.ms / 1000).toFixed(1)} s`);
+
+// --- mutations shared by the three ----------------------------------------
+
+const ODD_CHARS = ['\0', '"', "'", '\\', '[', ']', '{', '}', '=', '#', ' ', '\n', '\r', '\t', ';', ',', ':', '-', '0', '9', 'é', '\u2028', '\ufeff', '\ud800', '😀', '\x7f', '%', '$'];
+
+const longLine = (rng: Rng) => rng.pick(['a', '9', '"', '[', '{', ' ', '\\', 'x=']).repeat(rng.pick([1000, 10_000, 100_000]));
+
+/** Byte-level mutations of any text. */
+function mutateBytes(rng: Rng, text: string, what: string[]): string {
+  const at = rng.int(text.length + 1);
+  switch (rng.int(7)) {
+    case 0:
+      what.push(`flip byte ${at}`);
+      return text.slice(0, at) + String.fromCharCode(rng.int(256)) + text.slice(at + 1);
+    case 1: {
+      const c = rng.pick(ODD_CHARS);
+      what.push(`insert ${JSON.stringify(c)} at ${at}`);
+      return text.slice(0, at) + c + text.slice(at);
+    }
+    case 2: {
+      const len = 1 + rng.int(8);
+      what.push(`delete ${len} at ${at}`);
+      return text.slice(0, at) + text.slice(at + len);
+    }
+    case 3:
+      what.push(`truncate at ${at}`);
+      return text.slice(0, at);
+    case 4: {
+      const s = longLine(rng);
+      what.push(`insert a ${s.length}-char run of ${JSON.stringify(s[0])} at ${at}`);
+      return text.slice(0, at) + s + text.slice(at);
+    }
+    case 5: {
+      const bytes = Array.from({ length: 1 + rng.int(16) }, () => String.fromCharCode(rng.int(0x100)));
+      what.push(`insert ${bytes.length} random bytes at ${at}`);
+      return text.slice(0, at) + bytes.join('') + text.slice(at);
+    }
+    default: {
+      // what an editor or a checkout does to a whole file
+      const [name, change] = rng.pick<[string, (t: string) => string]>([
+        ['CRLF line ends', (t) => t.replaceAll('\n', '\r\n')],
+        ['a byte order mark', (t) => `\ufeff${t}`],
+        ['no final newline', (t) => t.replace(/\n$/, '')],
+        ['tabs for spaces', (t) => t.replaceAll('  ', '\t')],
+        ['empty', () => ''],
+      ]);
+      what.push(name);
+      return change(text);
+    }
+  }
+}
+
+/** Line-level mutations: delete, duplicate, swap. */
+function mutateLines(rng: Rng, text: string, what: string[]): string {
+  const lines = text.split('\n');
+  const i = rng.int(lines.length);
+  const j = rng.int(lines.length);
+  switch (rng.int(3)) {
+    case 0:
+      what.push(`delete line ${i + 1}`);
+      lines.splice(i, 1);
+      break;
+    case 1: {
+      const n = rng.pick([1, 1, 1, 100, 10_000]);
+      what.push(`duplicate line ${i + 1} at ${j + 1}${n > 1 ? ` ${n} times` : ''}`);
+      lines.splice(j, 0, ...Array<string>(n).fill(lines[i]));
+      break;
+    }
+    default:
+      what.push(`swap lines ${i + 1} and ${j + 1}`);
+      [lines[i], lines[j]] = [lines[j], lines[i]];
+  }
+  return lines.join('\n');
+}
+
+// --- 1. plan files --------------------------------------------------------
+
+const HUGE = ['9'.repeat(400), '99999999999999999999', '18446744073709551616', '9007199254740993', '-9223372036854775809', '1e309'];
+const ODD_VALUES = [
+  '',
+  '-',
+  '"',
+  '"unterminated',
+  '"\\',
+  '"\\u00"',
+  '"\\u0000"',
+  '[',
+  '[[[[[[',
+  ']',
+  '["a",1]',
+  '[]',
+  '[""]',
+  '{}',
+  'null',
+  'true',
+  '-1',
+  '-0',
+  '0x10',
+  '1.5',
+  'NaN',
+  '0',
+  '07777777',
+  '0999',
+  ',',
+  ',,',
+  '1,,2',
+  '\0',
+  'a\0b',
+  '{state}',
+  '{id}',
+  '{ipv4:eth0}',
+  '#',
+  '=',
+  'a=b',
+  ...HUGE,
+];
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Recomputes the digest line as printPlan does, so that the mutant reaches the step parser. */
+function resign(text: string): string {
+  const lines = text.split('\n');
+  const i = lines.findIndex((l) => l.startsWith('digest sha256:'));
+  if (i < 0) return text;
+  const rest = [...lines.slice(0, i), ...lines.slice(i + 1)].join('\n');
+  lines[i] = `digest sha256:${sha256(rest)}`;
+  return lines.join('\n');
+}
+
+function mutatePlan(rng: Rng, text: string, what: string[]): string {
+  const lines = text.split('\n');
+  const steps = lines.map((l, i) => (/^\d+ /.test(l) ? i : -1)).filter((i) => i >= 0);
+  if (!steps.length) return mutateBytes(rng, text, what);
+  const i = rng.pick(steps);
+  const line = lines[i];
+  switch (rng.int(8)) {
+    case 0:
+    case 1: {
+      // an argument's value
+      const args = [...line.matchAll(/ ([a-z]+)=/g)];
+      if (!args.length) return mutateBytes(rng, text, what);
+      const m = rng.pick(args);
+      const start = m.index + m[0].length;
+      const end = line.indexOf(' ', start) < 0 ? line.length : line.indexOf(' ', start);
+      const v = rng.chance(0.1) ? longLine(rng) : rng.pick(ODD_VALUES);
+      what.push(`line ${i + 1}: ${m[1]}=${v.length > 20 ? `<${v.length} chars>` : JSON.stringify(v)}`);
+      lines[i] = line.slice(0, start) + v + line.slice(end);
+      break;
+    }
+    case 2: {
+      // a word of the step: its number, actor or kind
+      const words = line.split(' ');
+      const k = rng.int(Math.min(3, words.length));
+      words[k] = rng.pick([...ODD_VALUES, 'host', 'init', 'mount.bind', 'proc.exec', 'x.y', 'constructor.x', '__proto__.a', String(rng.int(100))]);
+      what.push(`line ${i + 1}: word ${k} = ${JSON.stringify(words[k].slice(0, 20))}`);
+      lines[i] = words.join(' ');
+      break;
+    }
+    case 3: {
+      const extra = rng.pick(['x=1', 'dst=/a', 'args=["a"]', '=', '==', 'a', '#', '  # x', '"a b"=c', 'flags=ro,ro', 'mode=0755 mode=0700']);
+      what.push(`line ${i + 1}: append ${JSON.stringify(extra)}`);
+      lines[i] = `${line} ${extra}`;
+      break;
+    }
+    case 4: {
+      // a header line
+      const h = rng.int(Math.max(1, steps[0] ?? 1));
+      lines[h] = rng.pick(['ctc-plan 1', 'ctc-plan', 'ctc-plan 1 2', 'source', 'source a', `source a ${'f'.repeat(64)}`, 'digest sha256:', 'digest sha256:zz', '', ' ', '\0']);
+      what.push(`header line ${h + 1} = ${JSON.stringify(lines[h])}`);
+      break;
+    }
+    default:
+      return rng.chance(0.5) ? mutateLines(rng, text, what) : mutateBytes(rng, text, what);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * A plan that parses prints, and that text parses and prints to itself: the
+ * parser took only what the printer can say. (Not the input's bytes: an
+ * optional `flags=-` is the same plan as none.)
+ */
+function parsesBack({ text }: Case): void {
+  const printed = printPlan(parsePlan(text, 'fuzz.plan'));
+  let again: string;
+  try {
+    again = printPlan(parsePlan(printed, 'fuzz.plan'));
+  } catch (e) {
+    // a refusal of the printed plan is the parser's bug, not the input's
+    throw new Error(`the parsed plan does not print and parse back: ${(e as Error).message}`);
+  }
+  assert.fixture(again, printed, 'a parsed plan prints, and parses back to the same text');
+}
+
+let plans: string[] = [];
+
+test('fuzz: plan files parse or are refused with a CtcError', async () => {
+  plans = await Promise.all(['hello', 'limits', 'bridge'].map(async (name) => (await build(example(`${name}.ct.ts`))).text));
+  const r = await fuzz({
+    id: 1,
+    name: 'plan',
+    cases: 2000,
+    bound: 200,
+    perKiB: 2,
+    make: (rng) => {
+      const base = rng.int(plans.length);
+      const what = [['hello', 'limits', 'bridge'][base]];
+      let text = plans[base];
+      for (let k = 1 + rng.int(3); k > 0; k--) text = mutatePlan(rng, text, what);
+      // Most mutants would stop at the digest: re-sign two of three.
+      if (rng.chance(0.67)) {
+        text = resign(text);
+        what.push('re-signed');
+      }
+      return { what, text };
+    },
+    run: parsesBack,
+  });
+  report('plan', r);
+});
+
+// --- inputs that broke a parser once -------------------------------------
+
+/** The CtcErrors a call is refused with; fails the test if it parses or throws anything else. */
+function refused(run: () => unknown): CtcError[] {
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof CtcErrors) return e.errors;
+    if (e instanceof CtcError) return [e];
+    throw e;
+  }
+  throw new Error('expected a CtcError');
+}
+
+const user: Plan = {
+  version: 1,
+  sources: [{ path: 'app.ct', sha256: 'a'.repeat(64) }],
+  steps: [{ n: 1, kind: 'proc.user', args: { uid: 1000, gid: 1000, groups: [10, 20] } }],
+};
+/** The plan with one argument replaced, signed again: only the step parser can refuse it. */
+const edited = (from: string, to: string) => resign(printPlan(user).replace(from, to));
+
+test('plan: a number a double cannot hold is refused at its line, not read as another number or Infinity', () => {
+  // Found by the plan property: `uid=` and 400 nines parsed as Infinity, printed as `uid=Infinity`, which the parser refuses.
+  for (const [from, to] of [
+    ['uid=1000', `uid=${'9'.repeat(400)}`],
+    ['uid=1000', 'uid=9007199254740993'], // was read as 9007199254740992
+    ['groups=10,20', 'groups=10,18446744073709551616'],
+  ]) {
+    const [e] = refused(() => parsePlan(edited(from, to), 'app.plan'));
+    assert.is(e.code, 'CT_PLAN_SYNTAX', to);
+    assert.is(e.source, 'app.plan:5:1');
+    assert.match(e.message, /out of range/);
+  }
+  assert.is(parsePlan(edited('uid=1000', 'uid=9007199254740991')).steps[0].args.uid, 2 ** 53 - 1, 'the largest exact one is read');
+});
+
+test.run();
