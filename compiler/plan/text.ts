@@ -120,6 +120,8 @@ function tokenize(tail: string, fail: (msg: string) => never): { values: Map<str
     const eq = tail.indexOf('=', i);
     if (eq < 0) fail('expected name=value');
     const name = tail.slice(i, eq);
+    // the printer writes each once; read twice, which one the step means would be the parser's guess
+    if (values.has(name)) fail(`${name}= is given twice`);
     const end = valueEnd(tail, eq + 1);
     values.set(name, tail.slice(eq + 1, end));
     i = end;

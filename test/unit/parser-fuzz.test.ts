@@ -403,4 +403,11 @@ test('plan: a number a double cannot hold is refused at its line, not read as an
   assert.is(parsePlan(edited('uid=1000', 'uid=9007199254740991')).steps[0].args.uid, 2 ** 53 - 1, 'the largest exact one is read');
 });
 
+test('plan: an argument given twice is refused, not read as the last one', () => {
+  // Found while writing the plan property (it has no way to see it: the last one prints and parses back as itself).
+  const [e] = refused(() => parsePlan(edited('uid=1000', 'uid=0 uid=1000'), 'app.plan'));
+  assert.is(e.code, 'CT_PLAN_SYNTAX');
+  assert.is(e.message, 'uid= is given twice');
+});
+
 test.run();
