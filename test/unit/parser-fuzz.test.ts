@@ -10,6 +10,7 @@
 // Inputs that once broke a parser stay below as fixed regression cases.
 
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,6 +19,7 @@ import { CtcError, CtcErrors } from '../../compiler/error.ts';
 import { parsePlan, printPlan } from '../../compiler/plan/text.ts';
 import type { Plan } from '../../compiler/plan/steps.ts';
 import { example, tempDir } from '../helpers.ts';
+import { errorsOf, writeSource } from '../sources.ts';
 
 const tmp = tempDir('ctc-fuzz-');
 test.after(() => tmp.remove());
@@ -408,6 +410,23 @@ test('plan: an argument given twice is refused, not read as the last one', () =>
   const [e] = refused(() => parsePlan(edited('uid=1000', 'uid=0 uid=1000'), 'app.plan'));
   assert.is(e.code, 'CT_PLAN_SYNTAX');
   assert.is(e.message, 'uid= is given twice');
+});
+
+const ctFile = (name: string, text: string) => writeSource(join(tmp.dir, 'regression'), name, text);
+
+test('.ct: blocks nested past 64 are a syntax error at the first one too deep, not a stack overflow', async () => {
+  // Found by the .ct property: 100 unclosed blocks, or some 500 closed ones, overflowed chevrotain's stack (RangeError).
+  const open = (n: number) => ['container {', `  process ${'{ '.repeat(n)}`, '}', ''].join('\n');
+  for (const [name, text] of [
+    ['unclosed.ct', open(100)],
+    ['closed.ct', open(500).replace('\n}', `${'} '.repeat(500)}\n}`)],
+  ]) {
+    const errors = await errorsOf(ctFile(name, text));
+    // the container's block is the first level: the 64th of process's is the 65th
+    assert.equal(errors.map((e) => [e.code, e.source, e.message]), [['CT_SYNTAX', `${name}:2:${11 + 2 * 63}`, 'blocks nested more than 64 deep']]);
+  }
+  const deepest = await errorsOf(ctFile('deepest.ct', open(63).replace('\n}', `${'} '.repeat(63)}\n}`)));
+  assert.not.ok(deepest.some((e) => /nested/.test(e.message)), '64 levels are read');
 });
 
 test.run();

@@ -181,12 +181,34 @@ export interface Parsed {
 
 const posOf = (t: IToken): Pos => ({ line: t.startLine ?? 1, col: t.startColumn ?? 1 });
 
+/**
+ * Deeper than any ContainerDef goes (about 8). The parser, its error
+ * recovery above all, recurses once per level: a few hundred levels, or a
+ * hundred unclosed ones, overflow the stack.
+ */
+const MAX_DEPTH = 64;
+
+/** The '{' that opens a block deeper than MAX_DEPTH, if one does. */
+function tooDeep(tokens: IToken[]): IToken | undefined {
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.tokenType === LCurly && ++depth > MAX_DEPTH) return t;
+    if (t.tokenType === RCurly && depth > 0) depth--;
+  }
+  return undefined;
+}
+
 export function parseCt(text: string): Parsed {
   const lexed = lexer.tokenize(text);
   const errors: SyntaxError[] = lexed.errors.map((e) => ({
     message: text[e.offset] === '"' ? 'a string that does not end on its line (a \\n in a string is a new line)' : `unexpected character '${text[e.offset]}'`,
     at: { line: e.line ?? 1, col: e.column ?? 1 },
   }));
+  const deep = tooDeep(lexed.tokens);
+  if (deep) {
+    errors.push({ message: `blocks nested more than ${MAX_DEPTH} deep`, at: posOf(deep) });
+    return { ast: { strays: [], imports: [], containers: [] }, errors, tokens: lexed.tokens, comments: lexed.groups.comments ?? [] };
+  }
   const p = parser();
   p.input = lexed.tokens;
   const cst = p.file();
