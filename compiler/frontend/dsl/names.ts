@@ -20,15 +20,19 @@ export function namesOf(of: NamesOf): Set<string> {
 
 /** Edit distance with transpositions (optimal string alignment), for did-you-mean. */
 function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  // one flat table, d(i, j) at i * w + j: a mistake is measured against every key of its block, and a file may hold thousands
+  const w = b.length + 1;
+  const d = new Uint32Array((a.length + 1) * w);
+  for (let i = 0; i <= a.length; i++) d[i * w] = i;
+  for (let j = 0; j <= b.length; j++) d[j] = j;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      d[i * w + j] = Math.min(d[(i - 1) * w + j] + 1, d[i * w + j - 1] + 1, d[(i - 1) * w + j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i * w + j] = Math.min(d[i * w + j], d[(i - 2) * w + j - 2] + 1);
     }
   }
-  return d[a.length][b.length];
+  return d[a.length * w + b.length];
 }
 
 /** The known name closest to `word` (case aside): within 2 edits, 1 for words of 4 letters or fewer. */
@@ -36,11 +40,15 @@ export function closest(word: string, known: Iterable<string>): string | undefin
   let best: string | undefined;
   let bestD = Infinity;
   const w = word.toLowerCase();
+  const most = word.length <= 4 ? 1 : 2;
   for (const k of known) {
-    const d = distance(w, k.toLowerCase());
+    const l = k.toLowerCase();
+    // Words whose lengths differ by more are that many edits apart: not measured, as a 100 kB word would take seconds.
+    if (Math.abs(l.length - w.length) > most) continue;
+    const d = distance(w, l);
     if (d < bestD) [best, bestD] = [k, d];
   }
-  return best !== undefined && bestD <= (word.length <= 4 ? 1 : 2) ? best : undefined;
+  return best !== undefined && bestD <= most ? best : undefined;
 }
 
 export const didYouMean = (word: string, known: Iterable<string>): string | undefined => {
