@@ -443,4 +443,14 @@ test('.ct: a 100 kB word is an unknown key, reported at once', async () => {
   assert.ok(ms < 2000, `${ms.toFixed(0)} ms`);
 });
 
+test('.ct: the parser stops after 100 syntax errors, and says where', async () => {
+  // Found by the .ct property: each error costs chevrotain's recovery a fraction of a millisecond; 10,000 took seconds.
+  const errors = await errorsOf(ctFile('many.ct', `container {\n${'  use\n'.repeat(10_000)}}\n`));
+  assert.is(errors.length, 101);
+  assert.ok(errors.every((e) => e.code === 'CT_SYNTAX'));
+  assert.equal([errors[0].source, errors[0].message], ['many.ct:2:6', 'expected a word, found the end of the line']);
+  // where the parser stopped: the line of the 100th
+  assert.equal([errors[100].source, errors[100].message], ['many.ct:101:6', 'more than 100 syntax errors: the rest of the file is not read']);
+});
+
 test.run();

@@ -28,6 +28,22 @@ const allTokens = [Comment, Spaces, Sep, LCurly, RCurly, Str, Container, Import,
 
 export const lexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });
 
+/**
+ * The parser stops after this many syntax errors: recovering from one costs
+ * it a fraction of a millisecond (10,000 took seconds), and the first ones
+ * are what the author needs.
+ */
+const MAX_ERRORS = 100;
+/** Syntax errors in the parse under way: the error messages built, one each. */
+let reported = 0;
+const counted =
+  <A extends unknown[]>(message: (...a: A) => string) =>
+  (...a: A) => {
+    reported++;
+    return message(...a);
+  };
+const more = () => reported < MAX_ERRORS;
+
 const describe = (t: IToken) => (t.tokenType === EOF ? 'the end of the file' : t.tokenType === Sep ? (t.image === ';' ? "';'" : 'the end of the line') : `'${t.image}'`);
 const labelOf = (t: TokenType) => t.LABEL ?? t.name;
 
@@ -37,11 +53,12 @@ class CtParser extends CstParser {
       recoveryEnabled: true,
       maxLookahead: 2,
       errorMessageProvider: {
-        buildMismatchTokenMessage: ({ expected, actual }) =>
+        buildMismatchTokenMessage: counted(({ expected, actual }) =>
           expected === EOF ? `unexpected ${describe(actual)}` : `expected ${labelOf(expected)}, found ${describe(actual)}`,
-        buildNotAllInputParsedMessage: ({ firstRedundant }) => `unexpected ${describe(firstRedundant)}: a file holds imports and one container { … }`,
-        buildNoViableAltMessage: ({ actual, ruleName }) => `unexpected ${describe(actual[0])} in ${ruleName === 'file' ? 'the file' : `a ${ruleName}`}`,
-        buildEarlyExitMessage: ({ actual, ruleName }) => `expected a value in ${ruleName === 'drop' ? "'drop'" : `a ${ruleName}`}, found ${describe(actual[0])}`,
+        ),
+        buildNotAllInputParsedMessage: counted(({ firstRedundant }) => `unexpected ${describe(firstRedundant)}: a file holds imports and one container { … }`),
+        buildNoViableAltMessage: counted(({ actual, ruleName }) => `unexpected ${describe(actual[0])} in ${ruleName === 'file' ? 'the file' : `a ${ruleName}`}`),
+        buildEarlyExitMessage: counted(({ actual, ruleName }) => `expected a value in ${ruleName === 'drop' ? "'drop'" : `a ${ruleName}`}, found ${describe(actual[0])}`),
       },
     });
     this.performSelfAnalysis();
@@ -49,14 +66,16 @@ class CtParser extends CstParser {
 
   /** file := (import | container | stray | newline)* */
   file = this.RULE('file', () => {
-    this.MANY(() =>
-      this.OR([
-        { ALT: () => this.CONSUME(Sep) },
-        { ALT: () => this.SUBRULE(this.import) },
-        { ALT: () => this.SUBRULE(this.container) },
-        { ALT: () => this.SUBRULE(this.stray) },
-      ]),
-    );
+    this.MANY({
+      GATE: more,
+      DEF: () =>
+        this.OR([
+          { ALT: () => this.CONSUME(Sep) },
+          { ALT: () => this.SUBRULE(this.import) },
+          { ALT: () => this.SUBRULE(this.container) },
+          { ALT: () => this.SUBRULE(this.stray) },
+        ]),
+    });
   });
 
   /**
@@ -97,7 +116,7 @@ class CtParser extends CstParser {
   /** block := '{' (statement | newline)* '}' */
   block = this.RULE('block', () => {
     this.CONSUME(LCurly);
-    this.MANY(() => this.OR([{ ALT: () => this.CONSUME(Sep) }, { ALT: () => this.SUBRULE(this.statement) }]));
+    this.MANY({ GATE: more, DEF: () => this.OR([{ ALT: () => this.CONSUME(Sep) }, { ALT: () => this.SUBRULE(this.statement) }]) });
     this.CONSUME(RCurly);
   });
 
@@ -211,12 +230,15 @@ export function parseCt(text: string): Parsed {
   }
   const p = parser();
   p.input = lexed.tokens;
+  reported = 0;
   const cst = p.file();
   const last = lexed.tokens[lexed.tokens.length - 1];
-  for (const e of p.errors) {
+  // Past MAX_ERRORS, the errors are the parser's way out of the file: one says where it stopped.
+  for (const [i, e] of p.errors.slice(0, MAX_ERRORS + 1).entries()) {
     const t = e.token.tokenType === EOF ? undefined : e.token;
     const at = t ? posOf(t) : last ? { line: last.endLine ?? 1, col: (last.endColumn ?? 0) + 1 } : { line: 1, col: 1 };
-    errors.push({ message: e.message, at, ...(t?.tokenType === Word ? { found: t.image } : {}) });
+    const message = i < MAX_ERRORS ? e.message : `more than ${MAX_ERRORS} syntax errors: the rest of the file is not read`;
+    errors.push({ message, at, ...(t?.tokenType === Word ? { found: t.image } : {}) });
   }
   errors.sort((a, b) => a.at.line - b.at.line || a.at.col - b.at.col);
   return { ast: astOf(cst), errors, tokens: lexed.tokens, comments: lexed.groups.comments ?? [] };
