@@ -453,4 +453,17 @@ test('.ct: the parser stops after 100 syntax errors, and says where', async () =
   assert.equal([errors[100].source, errors[100].message], ['many.ct:101:6', 'more than 100 syntax errors: the rest of the file is not read']);
 });
 
+test('.ct: __proto__ and constructor are names like any other', async () => {
+  // Found while writing the .ct property: `__proto__` set a record's prototype (the entry vanished), and `in` found Object.prototype as a preset.
+  const [sysctl] = await errorsOf(ctFile('sysctl.ct', ['container {', '  rootfs use preset.hostRootfs', '  sysctl { __proto__ 1 }', '  process { args /bin/true }', '}', ''].join('\n')));
+  assert.equal([sysctl.code, sysctl.source], ['CT_SYSCTL', 'sysctl.ct:3:12'], 'a kernel parameter the checks refuse, not none');
+  const [preset] = await errorsOf(ctFile('preset.ct', ['container {', '  rootfs use preset.hostRootfs', '  process { args /bin/true; use preset.__proto__ }', '}', ''].join('\n')));
+  assert.equal([preset.code, preset.source, preset.message], ['CT_UNKNOWN_NAME', 'preset.ct:3:33', "unknown preset 'preset.__proto__'"]);
+  const { spec } = await build(ctFile('annotations.ct', ['container {', '  rootfs use preset.hostRootfs', '  annotations { __proto__ a; constructor b }', '  process { args /bin/true }', '}', ''].join('\n')));
+  assert.equal(Object.entries(spec.annotations), [
+    ['__proto__', 'a'],
+    ['constructor', 'b'],
+  ]);
+});
+
 test.run();

@@ -101,7 +101,8 @@ export function toPlain(n: Node, path: string, origins: Origins): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, { node, keyAt }] of n.props) {
     origins.set(join(path, k), keyAt);
-    out[k] = toPlain(node, join(path, k), origins);
+    // A key is data: assigned, `sysctl { __proto__ 1 }` would set the object's prototype, and vanish.
+    Object.defineProperty(out, k, { value: toPlain(node, join(path, k), origins), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
@@ -137,7 +138,8 @@ export class Evaluator {
       const seen: string[] = [];
       for (const k of rest) {
         const here = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-        if (!(k in here)) {
+        // its own names: `in` would find 'preset.__proto__' (Object.prototype, an empty block) and 'preset.constructor'
+        if (!Object.hasOwn(here, k)) {
           const known = Object.keys(here).map((x) => [...seen, x].join('.'));
           return fail(`unknown preset 'preset.${[...seen, k].join('.')}'`, hintFor([...seen, k].join('.'), known, 'preset.'));
         }
