@@ -34,6 +34,8 @@ export function parseJson(text: string, file: string): JsonDoc {
     return `${file}:${lo + 1}:${offset - lineStarts[lo] + 1}`;
   };
 
+  const deep = tooDeep(text);
+  if (deep !== undefined) throw new CtcError('CT_JSON', `${file} nests objects and arrays more than ${MAX_DEPTH} deep`, { source: pos(deep) });
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length || !root) {
@@ -47,6 +49,29 @@ export function parseJson(text: string, file: string): JsonDoc {
   }
   const at = new Map<string, string>([['', pos(root.offset)]]);
   return { value: valueOf(root, '', at, pos), at };
+}
+
+/**
+ * Far deeper than any config (the seccomp rules' argument values are 6
+ * deep). The JSON parser and the readers recurse once per level: a config
+ * nested some thousands deep would overflow the stack (Go's encoding/json,
+ * which runc uses, stops at 10000 for the same reason).
+ */
+const MAX_DEPTH = 256;
+
+/** The offset of the first '{' or '[' deeper than MAX_DEPTH, if there is one. */
+function tooDeep(text: string): number | undefined {
+  let depth = 0;
+  for (let i = 0, inString = false; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if ((c === '{' || c === '[') && ++depth > MAX_DEPTH) return i;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return undefined;
 }
 
 function valueOf(node: Node, path: string, at: Map<string, string>, pos: (offset: number) => string): unknown {

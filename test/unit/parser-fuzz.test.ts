@@ -10,6 +10,7 @@
 // Inputs that once broke a parser stay below as fixed regression cases.
 
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { test } from 'uvu';
@@ -18,7 +19,7 @@ import { build } from '../../compiler/build.ts';
 import { CtcError, CtcErrors } from '../../compiler/error.ts';
 import { parsePlan, printPlan } from '../../compiler/plan/text.ts';
 import type { Plan } from '../../compiler/plan/steps.ts';
-import { example, tempDir } from '../helpers.ts';
+import { example, root, tempDir } from '../helpers.ts';
 import { errorsOf, writeSource } from '../sources.ts';
 
 const tmp = tempDir('ctc-fuzz-');
@@ -464,6 +465,26 @@ test('.ct: __proto__ and constructor are names like any other', async () => {
     ['__proto__', 'a'],
     ['constructor', 'b'],
   ]);
+});
+
+/** The containerd config, changed, in a folder of its own. */
+function containerd(name: string, change: (c: any) => void, text?: (json: string) => string): string {
+  const c = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'oci', 'containerd', 'config.json'), 'utf8'));
+  change(c);
+  const json = JSON.stringify(c, null, 2);
+  return writeSource(join(tmp.dir, 'regression', name), 'config.json', text ? text(json) : json);
+}
+
+test('OCI: a config nested past 256 levels is refused as JSON at the first one too deep, not a stack overflow', async () => {
+  // Found by the OCI property: 5000 nested arrays overflowed the JSON parser's stack (RangeError).
+  const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+  const errors = await errorsOf(containerd('deep', (c) => (c['x-deep'] = 'here'), (json) => json.replace('"here"', deep(5000))));
+  assert.equal(errors.map((e) => [e.code, e.message]), [['CT_JSON', 'config.json nests objects and arrays more than 256 deep']]);
+  const line = readFileSync(join(tmp.dir, 'regression', 'deep', 'config.json'), 'utf8').split('\n').findIndex((l) => l.includes('x-deep')) + 1;
+  // `  "x-deep": [[[…`: the document is the first level, so the 256th [ is the 257th
+  assert.is(errors[0].source, `config.json:${line}:${13 + 255}`);
+  // an unknown property may hold anything, as deep as 256 levels in all
+  await build(containerd('deepest', (c) => (c['x-deep'] = 'here'), (json) => json.replace('"here"', deep(255))));
 });
 
 test.run();
