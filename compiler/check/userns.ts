@@ -60,7 +60,8 @@ export function checkUserns(spec: Spec, user: SpecUser, origins: Origins): CtcEr
 
 function checkRanges(maps: readonly SpecIdMapping[], key: string, err: (code: 'CT_USERNS_MAP', path: string, message: string, hint?: string) => void): void {
   if (maps.length === 0) return err('CT_USERNS_MAP', key, `a user namespace needs ${key}`, `map root inside to an unprivileged range: [{ containerID: 0, hostID: 100000, size: 65536 }]`);
-  if (maps.length > MAX_LINES) err('CT_USERNS_MAP', key, `${key} has ${maps.length} ranges; the kernel takes at most ${MAX_LINES}`);
+  // Refused whole by the kernel: no range of it is worth comparing with the others (n² comparisons, n² errors).
+  if (maps.length > MAX_LINES) return err('CT_USERNS_MAP', key, `${key} has ${maps.length} ranges; the kernel takes at most ${MAX_LINES}`);
   maps.forEach((m, i) => {
     const at = `${key}[${i}]`;
     const host = typeof m.hostID === 'number' ? m.hostID : 0;
@@ -68,12 +69,14 @@ function checkRanges(maps: readonly SpecIdMapping[], key: string, err: (code: 'C
       return err('CT_USERNS_MAP', at, `${at}: ids must be 0..${MAX_ID} and size at least 1`);
     }
     if (m.hostID === 'self' && m.size !== 1) err('CT_USERNS_MAP', at, `${at}: hostID 'self' is one id: size must be 1`);
-    maps.slice(0, i).forEach((o, j) => {
+    // The first clash of each range: 340 copies of one range are 339 errors, not 57,000.
+    maps.slice(0, i).some((o, j) => {
       if (overlap(m.containerID, o.containerID, m.size, o.size)) err('CT_USERNS_MAP', at, `${at} maps container ids that ${key}[${j}] maps too`, 'the kernel refuses overlapping ranges');
       else if (m.hostID === o.hostID && typeof m.hostID === 'string') err('CT_USERNS_MAP', at, `${at} maps to '${m.hostID}' as ${key}[${j}] does`);
       else if (typeof m.hostID === 'number' && typeof o.hostID === 'number' && overlap(m.hostID, o.hostID, m.size, o.size)) {
         err('CT_USERNS_MAP', at, `${at} maps to host ids that ${key}[${j}] maps to too`, 'the kernel refuses overlapping ranges');
-      }
+      } else return false;
+      return true;
     });
   });
 }
