@@ -1,8 +1,9 @@
-// Hostile input (issue 12): the plan parser fed mutants of real plans made
-// by a seeded PRNG. Each input must parse, or be refused with a CtcError,
-// within a time bound: never a TypeError, a RangeError, a stack trace or a
-// hang. The mutants are deterministic, so a failure names its property, seed
-// and case, and one case replays alone:
+// Hostile input (issue 12): the three parsers of untrusted text — the plan
+// file, the OCI runtime config, the .ct language — fed mutants of real inputs
+// made by a seeded PRNG. Each input must parse, or be refused with a CtcError
+// (CtcErrors), within a time bound: never a TypeError, a RangeError, a stack
+// trace or a hang. The mutants are deterministic, so a failure names its
+// property, seed and case, and one case replays alone:
 //
 //   CTC_FUZZ_SEED=<seed> CTC_FUZZ_CASE=<n> node test/run.mjs unit/parser-fuzz
 //
@@ -10,7 +11,7 @@
 // Inputs that once broke a parser stay below as fixed regression cases.
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { test } from 'uvu';
@@ -367,6 +368,417 @@ test('fuzz: plan files parse or are refused with a CtcError', async () => {
     run: parsesBack,
   });
   report('plan', r);
+});
+
+// --- 2. OCI runtime configs -----------------------------------------------
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** Values with no JSON spelling of their own (deep nesting, NaN-like numbers) go in as markers, swapped for raw text after printing. */
+const RAW = '@@raw@@';
+
+const WEIRD_STRINGS = [
+  '',
+  ' ',
+  '\0',
+  'a\0b',
+  '..',
+  '../../../../etc',
+  '/',
+  '//',
+  '/proc/self/fd/0',
+  'relative/path',
+  '{id}',
+  '{state}',
+  '%s%n',
+  '\n',
+  'bind',
+  'rbind',
+  'tmpfs',
+  'CAP_SYS_ADMIN',
+  'ALL',
+  'é',
+  '😀',
+  '\ud800',
+  '\u2028',
+  '-1',
+  '1.0.2-dev',
+  '2.0.0',
+  'x'.repeat(5000),
+  '/'.repeat(5000),
+];
+const WEIRD_NUMBERS = [0, -1, 1, 1.5, -0.5, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, 2 ** 63, 2 ** 64, -(2 ** 63), 1e308, -1e308, 5e-324, 0o7777, 65535, 65536];
+const RAW_NUMBERS = ['1e400', '-1e400', '18446744073709551615', '1' + '0'.repeat(400), '-0', '0.0000000000000000000000001', '1E2'];
+
+function randomJson(rng: Rng, depth = 0): Json {
+  switch (rng.int(depth > 2 ? 4 : 6)) {
+    case 0:
+      return null;
+    case 1:
+      return rng.chance(0.5);
+    case 2:
+      return rng.pick(WEIRD_NUMBERS);
+    case 3:
+      return rng.pick(WEIRD_STRINGS);
+    case 4:
+      return Array.from({ length: rng.int(4) }, () => randomJson(rng, depth + 1));
+    default:
+      return Object.fromEntries(Array.from({ length: rng.int(4) }, () => [rng.pick(['type', 'path', 'x', 'limit', 'names', 'action', '']), randomJson(rng, depth + 1)]));
+  }
+}
+
+/** Every place in the document: a parent and a key or index in it. */
+function places(v: Json, out: [Json[] | Record<string, Json>, string | number][] = []): [Json[] | Record<string, Json>, string | number][] {
+  if (Array.isArray(v)) v.forEach((x, i) => (out.push([v, i]), places(x, out)));
+  else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) out.push([v, k]), places(x, out);
+  return out;
+}
+
+const deep = (rng: Rng, n: number) => (rng.chance(0.5) ? '['.repeat(n) + ']'.repeat(n) : '{"a":'.repeat(n) + '1' + '}'.repeat(n));
+
+function mutateJson(rng: Rng, doc: Json, raws: string[], what: string[]): Json {
+  const all = places(doc);
+  if (!all.length) return doc;
+  const [parent, key] = rng.pick(all);
+  const get = () => (parent as Record<string | number, Json>)[key];
+  const set = (v: Json) => ((parent as Record<string | number, Json>)[key] = v);
+  const old = get();
+  const where = typeof key === 'number' ? `[${key}]` : `.${key}`;
+  switch (rng.int(10)) {
+    case 0:
+      what.push(`drop ${where}`);
+      if (Array.isArray(parent)) parent.splice(key as number, 1);
+      else delete parent[key];
+      break;
+    case 1: {
+      // another type
+      const v = randomJson(rng);
+      what.push(`${where} = ${JSON.stringify(v).slice(0, 40)}`);
+      set(v);
+      break;
+    }
+    case 2:
+    case 3: {
+      const v = typeof old === 'number' ? rng.pick(WEIRD_NUMBERS) : typeof old === 'boolean' ? !old : rng.pick(WEIRD_STRINGS);
+      what.push(`${where} = ${JSON.stringify(v).slice(0, 40)}`);
+      set(v);
+      break;
+    }
+    case 4: {
+      raws.push(rng.pick(RAW_NUMBERS));
+      what.push(`${where} = ${raws[raws.length - 1].slice(0, 40)}`);
+      set(`${RAW}${raws.length - 1}`);
+      break;
+    }
+    case 5: {
+      const item = Array.isArray(old) && old.length ? old[rng.int(old.length)] : old;
+      // at most some 400 kB: a longer config only takes longer to read
+      const n = Math.min(rng.pick([10, 100, 1000, 5000]), Math.ceil(400_000 / (JSON.stringify(item)?.length ?? 1)));
+      what.push(`${where} = ${n} copies`);
+      set(Array.from({ length: n }, () => structuredClone(item)));
+      break;
+    }
+    case 6: {
+      const n = rng.pick([50, 255, 256, 257, 5000, 50_000]);
+      raws.push(deep(rng, n));
+      what.push(`${where} = nested ${n} deep`);
+      set(`${RAW}${raws.length - 1}`);
+      break;
+    }
+    case 7: {
+      // an unknown key, or one an object already has from its prototype
+      const obj = old !== null && typeof old === 'object' && !Array.isArray(old) ? old : (parent as Record<string, Json>);
+      if (Array.isArray(obj)) break;
+      const k = rng.pick(['x-unknown', '__proto__', 'constructor', 'toString', 'hasOwnProperty', '', ' ', 'valueOf', 'length']);
+      what.push(`add key ${k}`);
+      Object.defineProperty(obj, k, { value: randomJson(rng), enumerable: true, writable: true, configurable: true });
+      break;
+    }
+    case 8: {
+      what.push(`${where} wrapped in a list`);
+      set([old]);
+      break;
+    }
+    default:
+      what.push(`${where} = {}`);
+      set({});
+  }
+  return doc;
+}
+
+/**
+ * Fields the containerd config leaves out, grafted in at random before the
+ * mutations, so that those reach every reader (and the checks behind them),
+ * not only the fields of one config.
+ */
+const GRAFTS: [string, Json][] = [
+  ['hostname', 'web'],
+  ['domainname', 'example.org'],
+  ['annotations', { 'org.example': 'x' }],
+  ['process.env', ['PATH=/usr/bin:/bin', 'A=']],
+  ['process.terminal', false],
+  ['process.consoleSize', { height: 24, width: 80 }],
+  ['process.user.additionalGids', [1, 2]],
+  ['process.user.umask', 18],
+  ['process.oomScoreAdj', 100],
+  ['process.capabilities.ambient', ['CAP_NET_BIND_SERVICE']],
+  ['process.capabilities.inheritable', []],
+  ['linux.sysctl', { 'net.ipv4.ip_forward': '1', 'kernel.shm_rmid_forced': '1' }],
+  ['linux.uidMappings', [{ containerID: 0, hostID: 100000, size: 65536 }]],
+  ['linux.gidMappings', [{ containerID: 0, hostID: 100000, size: 65536 }]],
+  ['linux.namespaces', ['pid', 'ipc', 'uts', 'mount', 'network', 'user'].map((type) => ({ type }))],
+  ['linux.devices', [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 438, uid: 0, gid: 0 }]],
+  ['linux.rootfsPropagation', 'rprivate'],
+  ['linux.resources.memory', { limit: 67108864, reservation: 33554432, swap: 134217728, swappiness: 10, disableOOMKiller: false }],
+  ['linux.resources.pids', { limit: 32 }],
+  ['linux.resources.cpu', { shares: 512, quota: 50000, period: 100000, cpus: '0-1', mems: '0' }],
+  ['linux.resources.blockIO', { weight: 100, weightDevice: [{ major: 8, minor: 0, weight: 200 }], throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }] }],
+  ['linux.resources.hugepageLimits', [{ pageSize: '2MB', limit: 0 }]],
+  ['linux.resources.unified', { 'memory.high': '67108864' }],
+  [
+    'linux.seccomp',
+    {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      defaultErrnoRet: 1,
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_X86'],
+      flags: ['SECCOMP_FILTER_FLAG_LOG'],
+      syscalls: [
+        { names: ['read', 'write', 'exit_group', 'execve'], action: 'SCMP_ACT_ALLOW' },
+        { names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0, op: 'SCMP_CMP_EQ' }, { index: 0, value: 8, op: 'SCMP_CMP_EQ' }] },
+        { names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 2114060288, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }] },
+        { names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 },
+      ],
+    },
+  ],
+];
+
+function graft(doc: Json, path: string, v: Json): void {
+  const keys = path.split('.');
+  let o = doc as Record<string, Json>;
+  for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, Json>;
+  o[keys[keys.length - 1]] = structuredClone(v);
+}
+
+/** Where the OCI mutants are written, one file over and over: a build reads it synchronously. */
+const ociDir = join(tmp.dir, 'oci');
+
+test('fuzz: OCI configs build or are refused with a CtcError', async () => {
+  mkdirSync(ociDir);
+  const fixture = readFileSync(join(root, 'test', 'fixtures', 'oci', 'containerd', 'config.json'), 'utf8');
+  const file = join(ociDir, 'config.json');
+  const buildOci = async ({ text, latin1 }: Case) => {
+    writeFileSync(file, text, latin1 ? 'latin1' : 'utf8');
+    return build(file);
+  };
+  await buildOci({ what: [], text: fixture }); // warm: the first build loads the checks
+  const grafted = JSON.parse(fixture) as Json;
+  for (const [path, v] of GRAFTS) graft(grafted, path, v);
+  await buildOci({ what: [], text: JSON.stringify(grafted) }); // the grafts themselves are a config that builds
+  const r = await fuzz({
+    id: 2,
+    name: 'OCI config',
+    cases: 800,
+    bound: 1000,
+    perKiB: 5, // an error every few bytes, some 50 µs each (a CtcError, its did-you-mean)
+    make: (rng) => {
+      const what: string[] = [];
+      const raws: string[] = [];
+      let doc = JSON.parse(fixture) as Json;
+      const users = rng.chance(0.3); // the id mappings go with a user namespace
+      for (const [path, v] of GRAFTS) if (/Mappings|namespaces/.test(path) ? users : rng.chance(0.3)) graft(doc, path, v);
+      if (rng.chance(0.03)) {
+        doc = randomJson(rng);
+        what.push('the document replaced');
+      }
+      for (let k = 1 + rng.int(4); k > 0; k--) doc = mutateJson(rng, doc, raws, what);
+      let text = JSON.stringify(doc, null, rng.chance(0.5) ? 2 : undefined).replace(new RegExp(`"${RAW}(\\d+)"`, 'g'), (_, i) => raws[Number(i)]);
+      if (rng.chance(0.15)) text = mutateBytes(rng, text, what);
+      return { what, text, latin1: rng.chance(0.05) };
+    },
+    run: buildOci,
+  });
+  report('OCI config', r);
+});
+
+// --- 3. .ct files ---------------------------------------------------------
+
+const CT_WORDS = [
+  'container',
+  'import',
+  'as',
+  'use',
+  'drop',
+  'preset',
+  'preset.hostRootfs',
+  'preset.nope',
+  'preset.defaultMounts.0',
+  'hostname',
+  'process',
+  'args',
+  'env',
+  'resources',
+  'memory.limit',
+  'memory.limit.x',
+  'cpu',
+  'shares',
+  'network',
+  'interfaces',
+  'mounts',
+  'true',
+  'false',
+  '0',
+  '-1',
+  '0x',
+  '0x7fffffffffffffffffff',
+  '0b2',
+  '1e9',
+  '64Mi',
+  '-64Mi',
+  '1.5Gi',
+  '99999999999999999999Gi',
+  '18446744073709551616',
+  '9'.repeat(400),
+  '.',
+  '..',
+  '.a.',
+  'a..b',
+  '__proto__',
+  'constructor',
+  'toString',
+  'CAP_SYS_ADMIN',
+  'x'.repeat(3000),
+  'preset.__proto__',
+  'preset.constructor',
+  'preset.hostRootfs.__proto__',
+  'base.process.env',
+  'base.nope',
+];
+const CT_PIECES = [
+  '{',
+  '}',
+  '{ }',
+  '"',
+  '"unterminated',
+  '"\\',
+  '"\\u12"',
+  '"\\q"',
+  ';',
+  '\n',
+  '#',
+  '"a\\nb"',
+  'import "./app.ct"',
+  'import "./missing.ct" as m',
+  'import "/etc/passwd"',
+  '\nimport "./base.ct" as base\n',
+  'use',
+  'drop',
+  'use base.process',
+  'sysctl { __proto__ 1 }',
+  'annotations { constructor x }',
+];
+
+/** Words, strings, braces, separators, spaces and comments, as the .ct lexer cuts them (roughly). */
+const ctTokens = (text: string) => text.match(/#[^\n]*|"(?:[^"\\\n]|\\.)*"?|[{};\n]|[ \t\r]+|[^\s{}";#]+/g) ?? [];
+
+function mutateCt(rng: Rng, text: string, what: string[]): string {
+  const toks = ctTokens(text);
+  const i = rng.int(toks.length);
+  const braces = toks.map((t, k) => (t === '{' || t === '}' ? k : -1)).filter((k) => k >= 0);
+  switch (rng.int(10)) {
+    case 0:
+      what.push(`drop token ${i} ${JSON.stringify(toks[i]?.slice(0, 20))}`);
+      toks.splice(i, 1);
+      break;
+    case 1:
+      what.push(`duplicate token ${i} ${JSON.stringify(toks[i]?.slice(0, 20))}`);
+      toks.splice(i, 0, toks[i] ?? '');
+      break;
+    case 2: {
+      if (!braces.length) return mutateBytes(rng, text, what);
+      const k = rng.pick(braces);
+      what.push(`${rng.chance(0.5) ? 'drop' : 'duplicate'} brace ${k}`);
+      if (what[what.length - 1].startsWith('drop')) toks.splice(k, 1);
+      else toks.splice(k, 0, toks[k]);
+      break;
+    }
+    case 3:
+    case 4: {
+      const w = rng.pick([...CT_WORDS, ...CT_PIECES]);
+      what.push(`insert ${JSON.stringify(w.slice(0, 20))} at token ${i}`);
+      toks.splice(i, 0, ' ', w, ' ');
+      break;
+    }
+    case 5: {
+      // a word replaced by a number, a name or nonsense
+      const words = toks.map((t, k) => (/^[^\s{}";#]/.test(t) ? k : -1)).filter((k) => k >= 0);
+      const k = rng.pick(words);
+      toks[k] = rng.pick(CT_WORDS);
+      what.push(`word ${k} = ${JSON.stringify(toks[k].slice(0, 20))}`);
+      break;
+    }
+    case 6: {
+      const n = rng.pick([10, 63, 64, 65, 100, 1000, 10_000]);
+      const inner = rng.pick(['', 'a', 'hostname x', 'process { args a }']);
+      const closed = rng.chance(0.7);
+      what.push(`nest ${n} blocks${closed ? '' : ' (unclosed)'} at token ${i}`);
+      toks.splice(i, 0, ` ${rng.pick(['', 'process ', 'x ', 'mounts '])}${'{ '.repeat(n)}${inner}${closed ? ' }'.repeat(n) : ''} `);
+      break;
+    }
+    case 7: {
+      const k = rng.int(toks.length);
+      what.push(`swap tokens ${i} and ${k}`);
+      [toks[i], toks[k]] = [toks[k], toks[i]];
+      break;
+    }
+    case 8: {
+      // many of one word: an error each, or a very long statement
+      const w = rng.pick([...CT_WORDS.slice(0, 24), ...CT_PIECES]);
+      const n = rng.pick([100, 1000, 10_000]);
+      what.push(`insert ${n} × ${JSON.stringify(w.slice(0, 20))} at token ${i}`);
+      toks.splice(i, 0, ` ${`${w} `.repeat(n)}`);
+      break;
+    }
+    default:
+      return rng.chance(0.3) ? mutateLines(rng, text, what) : mutateBytes(rng, text, what);
+  }
+  return toks.join('');
+}
+
+const ctDir = join(tmp.dir, 'ct');
+
+test('fuzz: .ct files build or are refused with a CtcError', async () => {
+  mkdirSync(ctDir);
+  const sources = ['hello', 'limits', 'bridge', 'rootless'].map((name) => readFileSync(example(`${name}.ct`), 'utf8'));
+  const file = join(ctDir, 'app.ct');
+  // what `import "./base.ct" as base` reaches
+  writeFileSync(join(ctDir, 'base.ct'), sources[0]);
+  const buildCt = async ({ text, latin1 }: Case) => {
+    writeFileSync(file, text, latin1 ? 'latin1' : 'utf8');
+    return build(file);
+  };
+  for (const text of sources) await buildCt({ what: [], text }); // warm: chevrotain's self-analysis, the stdlib
+  const based = (text: string) => `import "./base.ct" as base\n${text.replace('container {', 'container {\n  use base')}`;
+  await buildCt({ what: [], text: based(sources[1]) }); // a file on a base builds
+  const r = await fuzz({
+    id: 3,
+    name: '.ct',
+    cases: 800,
+    bound: 1000,
+    perKiB: 5, // an error every few bytes, some 50 µs each (a CtcError, its did-you-mean)
+    make: (rng) => {
+      const base = rng.int(sources.length);
+      const what = [['hello', 'limits', 'bridge', 'rootless'][base]];
+      let text = sources[base];
+      if (rng.chance(0.2)) {
+        text = based(text);
+        what.push('based on base.ct');
+      }
+      for (let k = 1 + rng.int(3); k > 0; k--) text = mutateCt(rng, text, what);
+      return { what, text, latin1: rng.chance(0.05) };
+    },
+    run: buildCt,
+  });
+  report('.ct', r);
 });
 
 // --- inputs that broke a parser once -------------------------------------
