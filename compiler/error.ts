@@ -140,9 +140,16 @@ export function formatError(e: CtcError, level: 'error' | 'warning' = 'error'): 
   const where = e.source ? `${e.source}: ` : '';
   const step = e.step ? `step ${e.step.n} ${e.step.kind}${e.step.subject ? ` (${e.step.subject})` : ''}: ` : '';
   const errno = e.errno ? ` [${e.errno}]` : '';
-  const hint = e.hint ? `\n  hint: ${e.hint}` : '';
-  return `${where}${level} ${e.code}: ${step}${e.message}${errno}${hint}`;
+  const hint = e.hint ? `\n  hint: ${visible(e.hint)}` : '';
+  return `${where}${level} ${e.code}: ${visible(step + e.message)}${errno}${hint}`;
 }
+
+/**
+ * Messages quote what a source said: a hostile file must not put terminal
+ * escapes into ctc's output. Control characters but newline and tab are
+ * shown as \xNN.
+ */
+const visible = (text: string) => text.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /** The same facts for --log-format json and machines. */
 export function errorJson(e: CtcError): Record<string, unknown> {

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { check } from '../../compiler/check/index.ts';
 import { relax } from '../../compiler/check/relax.ts';
-import { CtcError, CtcErrors } from '../../compiler/error.ts';
+import { CtcError, CtcErrors, formatError } from '../../compiler/error.ts';
 import { type Origins, type Spec, defaultEnv } from '../../compiler/spec.ts';
 import { hostRootfs } from '../../stdlib/rootfs.ts';
 
@@ -124,6 +124,11 @@ test('ambient capabilities the kernel would not raise are left out of the plan, 
   assert.match(warnings[0].message, /CAP_KILL left out/);
   assert.equal(codes(spec), []);
   assert.equal(relax(spec, origins).warnings, [], 'nothing to say about a consistent set');
+});
+
+test('messages quoting a source show its control characters, never send them to the terminal', () => {
+  const text = formatError(new CtcError('CT_SHAPE', 'unknown key \u001b[2Jx\r', { hint: 'not \u0007 this' }));
+  assert.is(text, 'error CT_SHAPE: unknown key \\x1b[2Jx\\x0d\n  hint: not \\x07 this');
 });
 
 test.run();
