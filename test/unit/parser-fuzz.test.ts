@@ -70,7 +70,10 @@ const caseSeed = (property: number, n: number) => (SEED ^ Math.imul(property + 1
  * run, which would otherwise wait forever without saying where.
  */
 const beat = new Int32Array(new SharedArrayBuffer(12)); // [heartbeat, property, case]
-const watchdog = new Worker(
+let watchdog: Worker | undefined;
+// armed when this file's tests start: `npm test` loads every test file into one process first
+test.before(() => {
+  watchdog = new Worker(
   `const { workerData: beat } = require('node:worker_threads');
    const { writeSync } = require('node:fs');
    let last = -1, still = 0;
@@ -83,9 +86,10 @@ const watchdog = new Worker(
      process.kill(process.pid, 'SIGKILL');
    }, 1000);`,
   { eval: true, workerData: beat },
-);
-watchdog.unref();
-test.after(() => void watchdog.terminate());
+  );
+  watchdog.unref();
+});
+test.after(() => void watchdog?.terminate());
 
 interface Case {
   /** the mutations, for the failure message */
