@@ -60,6 +60,9 @@ export function parsePlan(text: string, file = 'plan'): Plan {
   const syntax = (line: number, msg: string): never => {
     throw new CtcError('CT_PLAN_SYNTAX', msg, { source: `${file}:${line + 1}:1` });
   };
+  // A checkout that turned line ends into CRLF would otherwise read as "plan format 1\r"
+  const crlf = lines.findIndex((l) => l.endsWith('\r'));
+  if (crlf >= 0) syntax(crlf, 'the plan has Windows line endings (CRLF); plans are LF only (git: mark *.plan -text in .gitattributes)');
   const [magic, version] = (lines[0] ?? '').split(' ');
   if (magic !== MAGIC) syntax(0, `not a ctc plan (the first line must be '${MAGIC} ${VERSION}')`);
   if (version !== String(VERSION)) {

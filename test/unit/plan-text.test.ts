@@ -62,6 +62,9 @@ test('an edit anywhere, even in a comment-like source, changes the digest', () =
 test('a file that is not a plan, or a newer format, gets its own code', () => {
   assert.is(rethrow(() => parsePlan('hello\n')).code, 'CT_PLAN_SYNTAX');
   assert.is(rethrow(() => parsePlan('ctc-plan 9\n')).code, 'CT_PLAN_VERSION');
+  const crlf = rethrow(() => parsePlan('ctc-plan 1\r\nsource a.ct.ts x\r\n', 'app.plan'));
+  assert.equal([crlf.code, crlf.source], ['CT_PLAN_SYNTAX', 'app.plan:1:1']);
+  assert.match(crlf.message, /Windows line endings \(CRLF\)/);
 });
 
 test.run();
