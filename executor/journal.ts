@@ -6,6 +6,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** netns (the net.* entries): the inode of the network namespace ctc ran in, where the undo must run too. */
 export type Undo =
   | { undo: 'state.remove'; step: number; dir: string }
   /** parents: the ancestors ctc made for it, removed after it if they are empty */
@@ -21,7 +22,6 @@ export type Undo =
   | { undo: 'net.unpublish'; step: number; table: string; id: string; netns: string }
   /** an address net.ipam gave out: the file that holds it, removed if it still names this container */
   | { undo: 'net.ipam.release'; step: number; file: string; id: string };
-// netns: the inode of the network namespace ctc ran in, where the undo must run too
 
 export const journalFile = (stateDir: string) => join(stateDir, 'journal');
 
