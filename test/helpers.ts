@@ -39,6 +39,22 @@ export function ctcAsync(args: string[], opts: { env?: Record<string, string> } 
   return { child, done, out: () => stdout };
 }
 
+/**
+ * Starts `command` (a ctc run with CTC_PAUSE_STEP=n in env), waits until ctc
+ * says it paused before step n, then kills it outright (SIGKILL). command[0]
+ * must become ctc itself (nsenter and setpriv exec it), so the kill is ctc's.
+ */
+export async function killedBefore(command: string[], env: Record<string, string>, n: number): Promise<void> {
+  const child = spawn(command[0], command.slice(1), { cwd: root, env: { ...process.env, ...env, CTC_PAUSE_STEP: String(n) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise((resolve) => child.on('close', resolve));
+  await until(() => stderr.includes(`paused before step ${n} `) || child.exitCode !== null, `ctc to pause before step ${n}`);
+  if (!stderr.includes(`paused before step ${n} `)) throw new Error(`ctc did not pause before step ${n}: ${stderr}`);
+  child.kill('SIGKILL');
+  await exited;
+}
+
 export async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {

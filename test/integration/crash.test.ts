@@ -2,58 +2,69 @@
 // step of an example's plan in turn (CTC_PAUSE_STEP=N stops it there), and
 // `ctc delete --force ID` (odd steps) or `ctc gc` (even steps, which must
 // find the container on its own) must then leave the host exactly as it was,
-// from the journal alone: no cgroup, mount, state dir, process or link.
+// from the journal alone: no cgroup, mount, state dir, process or link. The
+// bridge example runs in a network namespace the test makes (its links and
+// nft tables are checked there); rootless.test.ts sweeps the rootless one as
+// an ordinary user.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parsePlan } from '../../compiler/plan/text.ts';
-import { cli, ctc, example, hostResidue, mountTable, root, tempDir, until } from '../helpers.ts';
+import { cli, ctc, example, hostResidue, killedBefore, mountTable, tempDir, until } from '../helpers.ts';
 
 const tmp = tempDir();
 const state = join(tmp.dir, 'state');
 test.after(() => tmp.remove());
 
-/** Runs the plan until it pauses before step n, then kills ctc outright. */
-async function killedBefore(plan: string, id: string, n: number): Promise<void> {
-  const child = spawn(process.execPath, [cli, '--root', state, 'run', '--id', id, plan], {
-    cwd: root,
-    env: { ...process.env, CTC_PAUSE_STEP: String(n) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise((resolve) => child.on('close', resolve));
-  await until(() => stderr.includes(`paused before step ${n} `) || child.exitCode !== null, `ctc to pause before step ${n}`);
-  assert.ok(stderr.includes(`paused before step ${n} `), `ctc paused before step ${n}: ${stderr}`);
-  child.kill('SIGKILL');
-  await exited;
+const NS = `ctc-crash-${process.pid}`;
+test.after(() => void spawnSync('ip', ['netns', 'del', NS]));
+
+/** The host as a crash must not leave it, and for the bridge its namespace's links and nft tables. */
+const snapshot = (ns?: string) => ({
+  host: hostResidue([state]),
+  mounts: mountTable(),
+  ...(ns
+    ? {
+        links: execFileSync('ip', ['-n', ns, '-o', 'link'], { encoding: 'utf8' }).split('\n').map((l) => l.split(': ')[1]).filter(Boolean),
+        nft: execFileSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'tables'], { encoding: 'utf8' }),
+      }
+    : {}),
+});
+
+async function sweep(name: string, wrap: string[] = [], ns?: string) {
+  const plan = join(tmp.dir, `${name}.plan`);
+  assert.is(ctc(['build', example(`${name}.ct.ts`), '-o', plan]).status, 0);
+  const { steps } = parsePlan(readFileSync(plan, 'utf8'));
+  const before = snapshot(ns);
+  const id = `crash-${name}`;
+  const ctcHere = (args: string[]) => {
+    const r = spawnSync(wrap[0] ?? process.execPath, [...wrap.slice(1), ...(wrap.length ? [process.execPath] : []), cli, '--root', state, ...args], { encoding: 'utf8' });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  for (const step of steps) {
+    await killedBefore([...wrap, process.execPath, cli, '--root', state, 'run', '--id', id, plan], {}, step.n);
+    const byGc = step.n % 2 === 0;
+    const d = byGc ? ctcHere(['gc', '--min-age', '0']) : ctcHere(['delete', '--force', id]);
+    assert.is(d.status, 0, `step ${step.n} ${step.kind}: ${d.stderr}`);
+    if (byGc) assert.is(d.stdout.trim(), id, `gc finds the container a crash before step ${step.n} left`);
+    // ctc-init notices its executor is gone on its own (EOF): give it a moment.
+    await until(() => JSON.stringify(snapshot(ns)) === JSON.stringify(before), `the host to be clean after step ${step.n}`, 5000).catch(() => undefined);
+    assert.equal(snapshot(ns), before, `nothing is left after a crash before step ${step.n} ${step.kind}`);
+  }
+  console.log(`    crash sweep: ${steps.length} steps of ${name}.plan`);
 }
 
 for (const name of ['hello', 'limits']) {
-  test(`${name}: ctc killed before each step, delete --force or gc restores the host`, async () => {
-    const plan = join(tmp.dir, `${name}.plan`);
-    assert.is(ctc(['build', example(`${name}.ct.ts`), '-o', plan]).status, 0);
-    const { steps } = parsePlan(readFileSync(plan, 'utf8'));
-    const residue = hostResidue([state]);
-    const mounts = mountTable();
-    const id = `crash-${name}`;
-    for (const step of steps) {
-      await killedBefore(plan, id, step.n);
-      const byGc = step.n % 2 === 0;
-      const d = byGc ? ctc(['--root', state, 'gc', '--min-age', '0']) : ctc(['--root', state, 'delete', '--force', id]);
-      assert.is(d.status, 0, `step ${step.n} ${step.kind}: ${d.stderr}`);
-      if (byGc) assert.is(d.stdout.trim(), id, `gc finds the container a crash before step ${step.n} left`);
-      // ctc-init notices its executor is gone on its own (EOF): give it a moment.
-      await until(() => JSON.stringify(hostResidue([state])) === JSON.stringify(residue), `the host to be clean after step ${step.n}`, 5000).catch(() => undefined);
-      assert.equal(hostResidue([state]), residue, `nothing is left after a crash before step ${step.n} ${step.kind}`);
-      assert.equal(mountTable(), mounts, `the mount table is as before after step ${step.n}`);
-    }
-    console.log(`    crash sweep: ${steps.length} steps of ${name}.plan`);
-  });
+  test(`${name}: ctc killed before each step, delete --force or gc restores the host`, () => sweep(name));
 }
+
+test('bridge (in a network namespace of its own): ctc killed before each step, delete --force or gc restores the host', async () => {
+  execFileSync('ip', ['netns', 'add', NS]);
+  await sweep('bridge', ['nsenter', `--net=/run/netns/${NS}`, '--'], NS);
+});
 
 test('gc leaves alone what something will finish: a running container, and a stopped one whose exit is recorded', () => {
   const plan = join(tmp.dir, 'gc.plan');

@@ -4,12 +4,12 @@
 // namespace, and every address used lives there or in the containers. The
 // containers run the host's python3 for a TCP echo (a bounded exchange).
 
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cli, tempDir, until } from '../helpers.ts';
+import { cli, killedBefore, tempDir, until } from '../helpers.ts';
 import { writeSource } from '../sources.ts';
 
 const tmp = tempDir();
@@ -195,16 +195,8 @@ test('a failure at each network step leaves no interface, bridge, route, nft tab
 test('ctc killed in the middle of the network steps: delete --force removes what the journal says', async () => {
   const plan = server();
   const n = parseSteps(plan).find((s) => s.kind === 'net.publish')!.n;
-  const child = spawn('nsenter', [`--net=/run/netns/${NS}`, '--', process.execPath, cli, '--root', root, 'run', '--id', 'crash', plan], {
-    env: { ...process.env, CTC_PAUSE_STEP: String(n) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  await until(() => stderr.includes(`paused before step ${n} `) || child.exitCode !== null, 'ctc to pause before net.publish');
+  await killedBefore(['nsenter', `--net=/run/netns/${NS}`, '--', process.execPath, cli, '--root', root, 'run', '--id', 'crash', plan], {}, n);
   assert.ok(links().includes('ctcbr0'), 'the bridge was made before the kill');
-  child.kill('SIGKILL'); // nsenter execs ctc: this is ctc itself
-  await new Promise((r) => child.on('close', r));
   const r = ctcIn(['delete', '--force', 'crash']);
   assert.is(r.status, 0, r.stderr);
   assert.equal(links(), ['lo']);

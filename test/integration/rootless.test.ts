@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { busyboxRootfs } from '../busybox.ts';
-import { example, hostResidue, root as packageRoot, tempDir } from '../helpers.ts';
+import { example, hostResidue, killedBefore, root as packageRoot, tempDir, until } from '../helpers.ts';
 
 const NAME = `ctcrl${process.pid % 100000}`;
 const ETC = ['passwd', 'group', 'shadow', 'gshadow', 'subuid', 'subgid'].flatMap((f) => [`/etc/${f}`, `/etc/${f}-`]);
@@ -122,6 +122,23 @@ test('the fault sweep as the user: a failure at each step of the rootless exampl
     assert.equal(hostResidue(), before, `nothing is left after a failure at step ${n} ${kind}`);
   }
   console.log(`    fault sweep: ${steps.length} steps of rootless.plan, as an ordinary user`);
+});
+
+test('the crash sweep as the user: ctc killed before each step, delete --force or gc restores the host', async () => {
+  const steps = [...readFileSync(join(work, 'rootless.plan'), 'utf8').matchAll(/^(\d+) (?:host|init) (\S+)/gm)].map((m) => ({ n: Number(m[1]), kind: m[2] }));
+  // setpriv execs ctc (the launcher execs node): the kill reaches ctc itself, as in crash.test.ts
+  const env = { HOME: work, XDG_RUNTIME_DIR: run, PATH: '/usr/bin:/bin' };
+  for (const { n, kind } of steps) {
+    await killedBefore(['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', cliPath, 'run', '--id', 'rl-crash', join(work, 'rootless.plan')], env, n);
+    const byGc = n % 2 === 0;
+    const d = asUser(byGc ? ['gc', '--min-age', '0'] : ['delete', '--force', 'rl-crash']);
+    assert.is(d.status, 0, `step ${n} ${kind}: ${d.stderr}`);
+    if (byGc) assert.is(d.stdout.trim(), 'rl-crash', `gc finds the container a crash before step ${n} left`);
+    await until(() => readdirSync(join(run, 'ctc')).length === 0 && JSON.stringify(hostResidue()) === JSON.stringify(before), `the host to be clean after step ${n}`, 5000).catch(() => undefined);
+    assert.equal(readdirSync(join(run, 'ctc')), [], `no state after a crash before step ${n} ${kind}`);
+    assert.equal(hostResidue(), before, `nothing is left after a crash before step ${n} ${kind}`);
+  }
+  console.log(`    crash sweep: ${steps.length} steps of rootless.plan, as an ordinary user`);
 });
 
 test('rootless without a cgroup: a limit is an error unless CTC_ROOTLESS_CGROUPS=skip', () => {
