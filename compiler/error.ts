@@ -52,6 +52,10 @@ export type ErrorCode =
   | 'CT_OCI_VERSION'
   | 'CT_JSON' // config.json is not valid JSON
   | 'CT_NOT_YET' // a command or feature that a later issue brings
+  // image archives (imageRootfs)
+  | 'CT_IMAGE_FORMAT' // not an image archive ctc reads (OCI layout, docker save), a zstd layer, a missing blob, bad JSON
+  | 'CT_IMAGE_DIGEST' // a blob's sha256 is not its digest, or the archive is not the image the plan names
+  | 'CT_IMAGE_ESCAPE' // a layer entry that would land outside the rootfs (absolute, '..', through a symlink)
   // plans
   | 'CT_PLAN_READ'
   | 'CT_PLAN_SYNTAX'
