@@ -46,6 +46,7 @@ export type ErrorCode =
   | 'CT_USERNS_MOUNT' // a mount the kernel refuses in a user namespace
   | 'CT_USERNS_SUBID' // no subordinate ids for the user (or no newuidmap) where the maps need them
   | 'CT_ROOTLESS_CGROUP' // rootless without a cgroup, and the plan sets limits
+  | 'CT_HOOK' // a hook's timeout or environment that cannot be run
   | 'CT_SYSCTL' // a kernel parameter that is not namespaced, or not in the container's namespaces
   | 'CT_LSM_ABSENT' // an AppArmor/SELinux label on a host without that LSM
   | 'CT_OCI_UNSUPPORTED' // an OCI config field ctc does not implement yet
@@ -74,12 +75,18 @@ export type ErrorCode =
   | 'CT_CGROUP_EXISTS'
   | 'CT_INTERRUPTED'
   | 'CT_STEP_FAILED'
+  | 'CT_HOOK_FAILED' // a hook that stops the container exited non-zero, was killed, or ran out of time
   | 'CT_HELPER_PROTOCOL'
   | 'CT_CGROUP_LAYOUT'
   | 'CT_ROLLBACK'
   | 'CT_NOT_FOUND' // no container with that id
   | 'CT_BAD_STATE' // the container's status does not allow the operation
   | 'CT_ID' // an invalid container id
+  // checkpoint and restore
+  | 'CT_CRIU_MISSING' // criu is not installed (not in PATH)
+  | 'CT_CRIU_UNSUPPORTED' // `criu check` says criu cannot work on this machine (kernel, criu release, privileges)
+  | 'CT_CRIU_FAILED' // criu dump or restore itself failed: its log file's last errors are quoted
+  | 'CT_CHECKPOINT' // an image dir ctc cannot restore from: no ctc-checkpoint.json, or one the bundle's plan does not match
   // ctc lint and ctc explain
   | 'CT_CONFIG' // the project's ctc config: unknown key, rule or option, a value of the wrong type, or unreadable
   | 'CT_LINT_PLUGIN' // a lint plugin cannot be loaded, or does not export rules

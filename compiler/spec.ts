@@ -213,6 +213,19 @@ export interface SpecIdMapping {
   size: number;
 }
 
+/** The OCI hook moments, in the order they come. */
+export const hookKinds = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
+export type HookKind = (typeof hookKinds)[number];
+
+export interface SpecHook {
+  path: string;
+  /** the whole argv; [path] when none was given */
+  args: string[];
+  env: string[];
+  /** seconds */
+  timeout?: number;
+}
+
 export interface Spec {
   rootfs: SpecRootfs;
   process: SpecProcess;
@@ -231,6 +244,8 @@ export interface Spec {
   resources: SpecResources;
   cgroupsPath: string;
   annotations: Record<string, string>;
+  /** the hooks of each moment, in order */
+  hooks: Partial<Record<HookKind, SpecHook[]>>;
   /** namespaced kernel parameters, written under /proc/sys */
   sysctl: Record<string, string>;
   /** the SELinux label of the container's mounts */

@@ -19,6 +19,7 @@ import { type Plan, type Step, actorOf, int, list, str, subjectOf } from '../com
 import { type CgroupDriver, detectCgroups, isLimitKey } from './cgroups/index.ts';
 import { codeOf, errnoName } from './errno.ts';
 import { Helper, helperPath } from './helper.ts';
+import { atStart, hookOf, runHookStep, waitExec } from './hooks.ts';
 import { type ImageSource, writeImage } from './image.ts';
 import { Journal } from './journal.ts';
 import { currentNetns, makeBridge, makeVeth, publish, vethAlias } from './network.ts';
@@ -262,8 +263,24 @@ class Run {
       case 'net.publish':
         this.journal.record({ undo: 'net.unpublish', step: step.n, table: str(step, 'table'), id: this.opts.id, netns: currentNetns() });
         return publish(step, this.opts.id);
+      case 'hook.run':
+        return this.hook(step);
     }
     throw this.fail(step, 'EINVAL', `${step.kind} is not a host step`);
+  }
+
+  /**
+   * A hook runs now, or is journaled to run when the container is deleted
+   * (poststop), or, for a container created apart from its start, is left
+   * to `ctc start` (startContainer, poststart).
+   */
+  private hook(step: Step): void {
+    const hook = hookOf(step);
+    if (hook.when === 'poststop') return this.journal.record({ undo: 'hook.poststop', step: step.n, dir: this.stateDir, hook });
+    if (this.opts.mode === 'create' && atStart(hook.when)) return;
+    // poststart: once the process runs, not only once the init is about to exec it
+    if (hook.when === 'poststart') waitExec(this.state!.pid, this.state!.initStartTime);
+    runHookStep(step, this.state!, 'the container is stopped and undone, as the runtime spec asks of a failing hook');
   }
 
   /**
@@ -367,6 +384,7 @@ class Run {
       annotations: {},
       cgroupPath: this.steps.find((s) => s.kind === 'cgroup.create')?.args.path as string,
       namespaces: namespacesOf(this.steps),
+      ...(this.opts.mode === 'create' && this.steps.some((s) => s.kind === 'hook.run' && atStart(str(s, 'when'))) ? { startHooks: true } : {}),
     };
     writeState(this.stateDir, this.state);
     if (!this.detaching) this.forwardSignals();

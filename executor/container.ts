@@ -6,11 +6,13 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
-import type { Plan } from '../compiler/plan/steps.ts';
+import { type Plan, type Step, str } from '../compiler/plan/steps.ts';
+import { parsePlan } from '../compiler/plan/text.ts';
 import { type RunOptions, runPlan } from './apply.ts';
 import { type CgroupDriver, detectCgroups } from './cgroups/index.ts';
 import { CgroupV2 } from './cgroups/v2.ts';
 import { codeOf } from './errno.ts';
+import { atStart, runHookStep, waitExec } from './hooks.ts';
 import { readJournal } from './journal.ts';
 import { isAlive, waitGone } from './proc.ts';
 import { type ContainerState, type Status, readState, removeStateDir, stateFiles } from './state.ts';
@@ -160,9 +162,15 @@ export class Container {
     return status;
   }
 
-  /** Releases an init waiting on the exec fifo: it execs the container's process. */
+  /**
+   * Releases an init waiting on the exec fifo: it execs the container's
+   * process. The startContainer hooks run first (one failing stops the
+   * container), the poststart hooks once the process runs.
+   */
   start(): void {
     this.need(['created'], 'start');
+    const hooks = this.state!.startHooks ? this.startHooks() : [];
+    for (const step of hooks.filter((s) => str(s, 'when') === 'startContainer')) this.runStartHook(step);
     const fifo = join(this.dir, stateFiles.fifo);
     let fd: number;
     try {
@@ -177,6 +185,23 @@ export class Container {
       closeSync(fd);
     }
     unlinkSync(fifo);
+    const poststart = hooks.filter((s) => str(s, 'when') === 'poststart');
+    if (poststart.length) waitExec(this.pid, this.state!.initStartTime);
+    poststart.forEach((s) => this.runStartHook(s));
+  }
+
+  /** The hook steps of the plan that `start` runs. */
+  private startHooks(): Step[] {
+    return parsePlan(this.plan()).steps.filter((s) => s.kind === 'hook.run' && atStart(str(s, 'when')));
+  }
+
+  private runStartHook(step: Step): void {
+    try {
+      runHookStep(step, this.state!, `the container is stopped; remove it with \`ctc delete ${this.id}\``);
+    } catch (e) {
+      this.signal('SIGKILL'); // the runtime spec: a failing startContainer hook stops the container
+      throw e;
+    }
   }
 
   /** Sends a signal to the init, or with all to every process in the container's cgroup. */

@@ -5,6 +5,7 @@
 
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { HookSpec } from './hooks.ts';
 
 /** netns (the net.* entries): the inode of the network namespace ctc ran in, where the undo must run too. */
 export type Undo =
@@ -21,7 +22,9 @@ export type Undo =
   /** a published-ports table, deleted only while its comment names this container */
   | { undo: 'net.unpublish'; step: number; table: string; id: string; netns: string }
   /** an address net.ipam gave out: the file that holds it, removed if it still names this container */
-  | { undo: 'net.ipam.release'; step: number; file: string; id: string };
+  | { undo: 'net.ipam.release'; step: number; file: string; id: string }
+  /** a poststop hook, run as the container is deleted; dir: the state dir, whose state.json it reads */
+  | { undo: 'hook.poststop'; step: number; dir: string; hook: HookSpec };
 
 export const journalFile = (stateDir: string) => join(stateDir, 'journal');
 

@@ -35,6 +35,8 @@ export interface ContainerState {
   cgroupPath: string;
   /** the namespaces the init has, for exec to join */
   namespaces: string[];
+  /** created apart from its start, with startContainer or poststart hooks: `start` runs them (the native launcher hands it over) */
+  startHooks?: true;
 }
 
 export const stateFiles = {

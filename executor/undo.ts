@@ -9,7 +9,9 @@ import type { Undo } from './journal.ts';
 import { releaseAddress } from './ipam.ts';
 import { deleteLink, inNetns, releaseBridge, unpublish } from './network.ts';
 import { isAlive, waitGone } from './proc.ts';
-import { removeStateDir } from './state.ts';
+import { readState, removeStateDir } from './state.ts';
+import { type HookSpec, hookStateOf, runHook } from './hooks.ts';
+import { basename } from 'node:path';
 
 export async function undoAll(entries: Undo[], cgroups: () => CgroupDriver): Promise<void> {
   const failures: string[] = [];
@@ -52,7 +54,17 @@ async function undoOne(entry: Undo, cgroups: () => CgroupDriver, cgroupPaths: st
       return releaseAddress(entry.file, entry.id);
     case 'net.unpublish':
       return inNetns(entry.netns, () => unpublish(entry.table, entry.id));
+    case 'hook.poststop':
+      return poststop(entry.dir, entry.hook);
   }
+}
+
+/** A poststop hook fails with a warning only: the container is gone either way. */
+function poststop(dir: string, hook: HookSpec): void {
+  const s = readState(dir);
+  const state = s ? hookStateOf(s, 'poststop') : { ociVersion: '1.2.0', id: basename(dir), status: 'stopped', pid: 0, bundle: '', annotations: {} };
+  const failure = runHook(hook, state);
+  if (failure) process.stderr.write(`ctc: warning: ${failure}\n`);
 }
 
 /** SIGKILL for the init (only if that pid is still our init); a frozen init is thawed so it can die. */

@@ -1437,6 +1437,8 @@ int main(int argc, char **argv)
     return net_main(argc - 2, argv + 2);
   if (argc == 8 && strcmp(argv[1], "idmap-mount") == 0)
     return idmap_mount_main(argv + 1); /* runs on the host, never inside a container */
+  if (argc >= 2 && strcmp(argv[1], "hook") == 0)
+    return hook_main(argc - 2, argv + 2); /* joins a container's namespaces for one hook, then exits */
   /* Before anything else, and while fd 3 still survives an exec: from here
    * on this process runs from a sealed memfd, not the host's binary. */
   int r = seal_self(argv);

@@ -77,6 +77,9 @@ int device_filter_attach(const char *cgroup_dir, const void *insns, size_t len);
 /* net-host.c: the `net OP ARGS...` mode (argv[0] is OP); the exit status. */
 int net_main(int argc, char **argv);
 
+/* hook.c: `ctc-init hook PID PATH ARGV0 [ARG...]`, an OCI hook run in PID's namespaces */
+int hook_main(int argc, char **argv);
+
 /* sealed-self.c, first thing in main: unless /proc/self/exe is a sealed
  * memfd already, copy the binary into one, seal it and execve it with argv
  * and the same environment and fds. Returns 0 when already sealed (and the

@@ -291,6 +291,43 @@ export interface IdMapping {
   readonly size: number;
 }
 
+/**
+ * A program run at a moment of the container's life (OCI hooks). It gets the
+ * container's state as JSON on stdin: ociVersion, id, status, pid, bundle,
+ * annotations.
+ */
+export interface Hook {
+  /** an absolute path on the host (startContainer: in the container's root) */
+  readonly path: string;
+  /** the whole argv, argv[0] included; defaults to [path] */
+  readonly args?: readonly string[];
+  /** the whole environment, 'NAME=value' each; defaults to none */
+  readonly env?: readonly string[];
+  /** seconds; the hook is killed (and has failed) once they pass */
+  readonly timeout?: number;
+}
+
+/**
+ * The moments, in the order they come (OCI runtime spec, "Lifecycle"). A
+ * failing prestart, createRuntime, createContainer or startContainer hook
+ * stops the container and undoes its creation; a failing poststart or
+ * poststop hook is a warning.
+ */
+export interface Hooks {
+  /** deprecated by the runtime spec: run with createRuntime */
+  readonly prestart?: readonly Hook[];
+  /** on the host, once the namespaces and mounts exist, before the root is pivoted */
+  readonly createRuntime?: readonly Hook[];
+  /** in the container's namespaces, after createRuntime, before the root is pivoted */
+  readonly createContainer?: readonly Hook[];
+  /** in the container's namespaces, at start, before its process runs */
+  readonly startContainer?: readonly Hook[];
+  /** on the host, once the process runs */
+  readonly poststart?: readonly Hook[];
+  /** on the host, once the container is deleted */
+  readonly poststop?: readonly Hook[];
+}
+
 export interface ContainerDef {
   readonly rootfs: Rootfs;
   readonly process: Process;
@@ -315,6 +352,8 @@ export interface ContainerDef {
   readonly readonlyPaths?: readonly string[];
   readonly resources?: Resources;
   readonly annotations?: Readonly<Record<string, string>>;
+  /** programs run at moments of the container's life: see Hooks */
+  readonly hooks?: Hooks;
   /**
    * Namespaced kernel parameters only (kernel.msg*, kernel.sem, kernel.shm*,
    * fs.mqueue.*, net.*): anything else would change the host.

@@ -18,6 +18,14 @@ const nsNames: Record<string, string> = {
   user: 'user',
   time: 'time',
 };
+const hookPlace: Record<string, string> = {
+  prestart: "root on the host, once the container's namespaces exist (prestart)",
+  createRuntime: "root on the host, once the container's namespaces and mounts exist (createRuntime)",
+  createContainer: "root inside the container's namespaces, before its root is pivoted (createContainer)",
+  startContainer: "root inside the container's namespaces, as it starts, before its process (startContainer)",
+  poststart: 'root on the host, once the process runs (poststart)',
+  poststop: 'root on the host, when the container is deleted (poststop)',
+};
 const readOnly = (flags: readonly string[] | undefined) => (flags?.includes('ro') ? 'read-only' : 'read-write');
 
 export const effects: Effects = {
@@ -43,6 +51,8 @@ export const effects: Effects = {
   'mount.idmap': ({ src, dst, flags }) =>
     `binds the host's ${src} at ${dst}, ${readOnly(flags)}, seen through the container's id mapping: its files keep their host owners, and root inside acts on them as the host's root would where the mapping allows`,
   'proc.oom-score': ({ value }) => `sets the init's oom_score_adj to ${value}: ${value > 0 ? 'the OOM killer picks it sooner' : value < 0 ? 'the OOM killer spares it longer' : "the OOM killer's default"}`,
+  'hook.run': ({ when, path, args, timeout }) =>
+    `runs ${path}${args.length > 1 ? ` (${args.slice(1).join(' ')})` : ''} as ${hookPlace[when] ?? 'an OCI hook'}, with the container's state on stdin${timeout ? `, killed after ${timeout} s` : ''}; ${['poststart', 'poststop'].includes(when) ? 'if it fails, ctc warns and goes on' : 'if it fails, the container is stopped and undone'}`,
   'ns.unshare': ({ ns }) => `gives the init new ${list(ns.map((n) => nsNames[n] ?? n))} namespaces from inside${ns.includes('cgroup') ? ', so its cgroup becomes the root of what it sees under /sys/fs/cgroup' : ''}`,
   'user.root': () => "makes the init root of its user namespace: uid and gid 0 inside, the mapped host ids outside; its capabilities hold inside the namespace only",
   'ns.join': ({ ns, path }) => `enters the existing ${nsNames[ns] ?? ns} namespace ${path}: the container shares it with whatever else is in it`,

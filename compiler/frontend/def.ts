@@ -10,12 +10,14 @@ import {
   type SpecCapabilities,
   type SpecDevice,
   type SpecDeviceRule,
+  type SpecHook,
   type SpecIdMapping,
   type SpecMount,
   type SpecRlimit,
   type SpecRootfs,
   type SpecUser,
   defaultEnv,
+  hookKinds,
   originOf,
 } from '../spec.ts';
 import type { Namespace } from '../../stdlib/types.ts';
@@ -105,6 +107,32 @@ export function specFromDef(def: unknown, origins: Origins): Spec {
     cgroupsPath: r.opt(d, 'cgroupsPath', '', r.str.bind(r)) ?? '/ctc/{id}',
     annotations: Object.fromEntries(Object.entries(r.obj(d.annotations ?? {}, 'annotations')).map(([k, v]) => [k, r.str(v, `annotations.${k}`)])),
     sysctl: Object.fromEntries(Object.entries(r.obj(d.sysctl ?? {}, 'sysctl')).map(([k, v]) => [k, r.str(v, `sysctl.${k}`)])),
+    hooks: readHooks(r, d.hooks),
+  };
+}
+
+/** hooks: the same shape in an OCI config and a ContainerDef. Unknown moments are left to the field table (OCI) or the type checker. */
+export function readHooks(r: Reader, v: unknown): Spec['hooks'] {
+  const o = r.obj(v ?? {}, 'hooks');
+  const hooks: Spec['hooks'] = {};
+  for (const kind of hookKinds) {
+    const list = r.opt(o, kind, 'hooks', (x, path) => r.arr(x, path).map((h, i) => readHook(r, h, `${path}[${i}]`)));
+    if (list?.length) hooks[kind] = list;
+  }
+  return hooks;
+}
+
+function readHook(r: Reader, v: unknown, path: string): SpecHook {
+  const o = r.obj(v, path);
+  const hookPath = r.str(o.path, `${path}.path`);
+  const timeout = r.opt(o, 'timeout', path, r.int.bind(r));
+  const args = r.opt(o, 'args', path, r.strs.bind(r));
+  return {
+    path: hookPath,
+    // no argv (or an empty one) runs the program under its path, as runc does
+    args: args?.length ? args : [hookPath],
+    env: r.opt(o, 'env', path, r.strs.bind(r)) ?? [],
+    ...(timeout === undefined ? {} : { timeout }),
   };
 }
 

@@ -9,12 +9,15 @@ import { Emitter } from './emit.ts';
 import { lowerMounts } from './mounts.ts';
 import { lowerClone, lowerUnshare, lowerUserMap, lowerUserRoot } from './namespaces.ts';
 import { lowerBridges, lowerDnsFiles, lowerIpam, lowerDnsMounts, lowerNetworkInit, lowerVeths } from './network.ts';
-import { lowerProcess } from './process.ts';
+import { lowerHooks } from './hooks.ts';
+import { lowerNames, lowerProcess } from './process.ts';
 import { lowerPivot, lowerRootfs } from './rootfs.ts';
 
 export function lower(spec: Spec, { origins, sources }: Pick<FrontendResult, 'origins' | 'sources'>): Plan {
   const out = new Emitter(origins);
   out.emit('state.create', { dir: '{state}' }, '');
+  // journaled first, so they run last when the container is deleted, before its state dir goes
+  lowerHooks(spec, out, ['poststop']);
   lowerCgroup(spec, out);
   lowerBridges(spec, out);
   lowerIpam(spec, out);
@@ -29,7 +32,12 @@ export function lower(spec: Spec, { origins, sources }: Pick<FrontendResult, 'or
   lowerRootfs(spec, out);
   lowerMounts(spec, out);
   lowerDnsMounts(spec, out);
+  // the namespaces and mounts exist; the root is not pivoted yet
+  lowerHooks(spec, out, ['prestart', 'createRuntime', 'createContainer']);
   lowerPivot(spec, out);
+  lowerNames(spec, out);
+  lowerHooks(spec, out, ['startContainer']);
   lowerProcess(spec, out);
+  lowerHooks(spec, out, ['poststart']);
   return { version: 1, sources, steps: out.steps };
 }

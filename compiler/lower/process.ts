@@ -5,14 +5,18 @@ import type { Emitter } from './emit.ts';
 
 const limit = (n: number) => (n === -1 ? 'unlimited' : String(n));
 
+/** The container's names, before its startContainer hooks, which see them. */
+export function lowerNames(spec: Spec, out: Emitter): void {
+  if (spec.hostname !== undefined) out.emit('uts.hostname', { name: spec.hostname }, 'hostname');
+  if (spec.domainname !== undefined) out.emit('uts.domainname', { name: spec.domainname }, 'domainname');
+}
+
 /**
  * The last steps, in runc's order: names, terminal, limits, then the
  * privilege drop (bounding set as root, the user switch keeping the
  * permitted set, the capability sets as the user), no_new_privs, and exec.
  */
 export function lowerProcess(spec: Spec, out: Emitter): void {
-  if (spec.hostname !== undefined) out.emit('uts.hostname', { name: spec.hostname }, 'hostname');
-  if (spec.domainname !== undefined) out.emit('uts.domainname', { name: spec.domainname }, 'domainname');
   const p = spec.process;
   if (p.terminal) out.emit('proc.tty', { rows: p.consoleSize?.rows, cols: p.consoleSize?.cols }, 'process.terminal');
   p.rlimits.forEach((r, i) => out.emit('proc.rlimit', { type: r.type, soft: limit(r.soft), hard: limit(r.hard) }, `process.rlimits[${i}]`));

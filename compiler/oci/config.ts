@@ -55,6 +55,7 @@ export interface OciConfig {
   domainname?: string;
   mounts: OciMount[];
   annotations?: Record<string, string>;
+  hooks?: Partial<Record<string, { path: string; args?: string[]; env?: string[]; timeout?: number }[]>>;
   linux: {
     uidMappings?: OciIdMapping[];
     gidMappings?: OciIdMapping[];

@@ -45,6 +45,7 @@ export function ociFromSpec(spec: Spec, o: EmitOptions): OciConfig {
     ...(spec.domainname === undefined ? {} : { domainname: spec.domainname }),
     mounts: [...(o.rootMounts ?? []), ...spec.mounts.map((m) => ({ destination: m.destination, type: m.type, source: m.source, options: bindOptions(m) }))],
     ...(Object.keys(spec.annotations).length ? { annotations: { ...spec.annotations } } : {}),
+    ...(Object.keys(spec.hooks).length ? { hooks: structuredClone(spec.hooks) } : {}),
     linux: {
       resources: {
         devices: devices.map(deviceRule),

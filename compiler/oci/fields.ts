@@ -31,9 +31,10 @@ const zero = (v: unknown) => v === 0;
 // Kernel memory limits were removed from the kernel (5.16: memory.kmem.limit_in_bytes no longer limits).
 const KERNEL_MEMORY = notYet('kernel memory limits no longer exist in current kernels; remove the field', zero);
 const ISSUE_11 = notYet('issue 11 brings idmapped mounts');
-const ISSUE_13 = notYet('issue 13 brings hooks');
 const NOT_PLANNED = notYet('not planned; remove the field to build this config with ctc');
 const OTHER_OS = notYet('not planned: the field is for another platform; remove it to build this config with ctc');
+
+const HOOKS = each({ path: READ, args: READ, env: READ, timeout: READ });
 
 export const ociFields: Fields = {
   ociVersion: READ,
@@ -60,7 +61,14 @@ export const ociFields: Fields = {
   hostname: READ,
   domainname: READ,
   annotations: READ,
-  hooks: ISSUE_13,
+  hooks: {
+    prestart: HOOKS,
+    createRuntime: HOOKS,
+    createContainer: HOOKS,
+    startContainer: HOOKS,
+    poststart: HOOKS,
+    poststop: HOOKS,
+  },
   linux: {
     uidMappings: READ,
     gidMappings: READ,

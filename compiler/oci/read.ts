@@ -5,7 +5,7 @@
 
 import { isAbsolute, resolve } from 'node:path';
 import { CtcError } from '../error.ts';
-import { Reader, readDeviceRule, readIdMappings } from '../frontend/def.ts';
+import { Reader, readDeviceRule, readHooks, readIdMappings } from '../frontend/def.ts';
 import type { Spec, SpecCapabilities, SpecDevice, SpecMount, SpecResources, SpecRlimit } from '../spec.ts';
 import type { Namespace } from '../../stdlib/types.ts';
 import { element, member } from './json.ts';
@@ -63,6 +63,7 @@ export function specFromOci(c: Obj, at: Map<string, string>, dir: string): Spec 
     cgroupsPath,
     annotations: Object.fromEntries(Object.entries(r.obj(c.annotations ?? {}, 'annotations')).map(([k, v]) => [k, r.str(v, member('annotations', k))])),
     sysctl: Object.fromEntries(Object.entries(r.obj(linux.sysctl ?? {}, 'linux.sysctl')).map(([k, v]) => [k, r.str(v, member('linux.sysctl', k))])),
+    hooks: readHooks(r, c.hooks),
   };
 }
 

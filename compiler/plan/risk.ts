@@ -25,7 +25,8 @@ export type RiskCode =
   | 'RISK_LIMIT_RAISED'
   | 'RISK_LIMIT_REMOVED'
   | 'RISK_PORT_PUBLISHED'
-  | 'RISK_NETNS_JOINED';
+  | 'RISK_NETNS_JOINED'
+  | 'RISK_HOOK_ADDED';
 
 /**
  * Where a note points: the new side's step (`new-step`); for a removal, the
@@ -314,7 +315,14 @@ export const riskRules: readonly RiskRule[] = [
   { code: 'RISK_LIMIT_REMOVED', doc: 'such a limit removed', find: limitsRemoved },
   { code: 'RISK_PORT_PUBLISHED', doc: "a port of the host forwarded to the container's", find: portsPublished },
   { code: 'RISK_NETNS_JOINED', doc: 'an existing network namespace joined: its interfaces are shared', find: netnsJoined },
+  { code: 'RISK_HOOK_ADDED', doc: 'a hook added or changed: a program run as root on the host or in the container', find: hooksAdded },
 ];
+
+function hooksAdded(ctx: RiskContext): Finding[] {
+  return changesOf(ctx, '*', 'hook.run')
+    .filter((change) => change.type !== 'removed')
+    .map((change) => ({ message: `runs ${str(change.new!, 'path')} as root (${str(change.new!, 'when')} hook)`, change }));
+}
 
 function portsPublished(ctx: RiskContext): Finding[] {
   return changesOf(ctx, '*', 'net.publish').flatMap((change) => {

@@ -146,6 +146,14 @@ export const stepKinds = {
     syscalls: ['openat', 'write'],
     doc: "set the init's oom_score_adj",
   },
+  'hook.run': {
+    actor: 'host',
+    args: [a('when', 'str'), a('path', 'str'), a('args', 'strs'), a('env', 'strs', true), a('timeout', 'int', true)],
+    subject: 'path',
+    undo: 'poststop: run the hook (the container is deleted)',
+    syscalls: ['fork', 'setns', 'execve'],
+    doc: "run an OCI hook with the container's state as JSON on stdin, and wait for it (killed after timeout seconds): prestart, createRuntime and poststart on the host; createContainer and startContainer in the container's namespaces (ctc-init joins them, then forks the hook); poststop is journaled here and runs when the container is deleted. In create mode startContainer and poststart run at `ctc start`. A failure of any but poststart and poststop stops the container and undoes it",
+  },
   'ns.unshare': {
     actor: 'init',
     args: [a('ns', 'names')],

@@ -187,6 +187,7 @@ struct state {
   char cgroup[4096];
   char namespaces[256]; /* the JSON array's text */
   long long pid, start, monitor, monitor_start;
+  int start_hooks; /* startContainer or poststart hooks wait for `start`: the CLI runs them */
 };
 /* state.json of root/id, or hand over */
 void load_state(const char *root, const char *id, struct state *s);

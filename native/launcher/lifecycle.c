@@ -38,6 +38,7 @@ void load_state(const char *root, const char *id, struct state *s)
     hand_over(NULL);
   memcpy(s->namespaces, ns, (size_t)(end - ns));
   s->namespaces[end - ns] = '\0';
+  s->start_hooks = strstr(json, "\"startHooks\": true") != NULL;
   free(json);
 }
 
@@ -66,7 +67,7 @@ int start_container(const char *root, const char *id)
   if (cg_load() < 0)
     hand_over(NULL);
   load_state(root, id, &s);
-  if (strcmp(state_status(&s), "created"))
+  if (strcmp(state_status(&s), "created") || s.start_hooks)
     hand_over(NULL);
   char fifo[4300];
   snprintf(fifo, sizeof fifo, "%s/exec.fifo", s.dir);

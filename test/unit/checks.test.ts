@@ -29,6 +29,7 @@ const base = (): Spec => ({
   cgroupsPath: '/ctc/{id}',
   annotations: {},
   sysctl: {},
+  hooks: {},
 });
 
 const origins: Origins = new Map([

@@ -169,6 +169,7 @@ function hostSpec(rootfs: { mirror: string[]; dirs: Record<string, number>; file
     cgroupsPath: '/ctc/{id}',
     annotations: {},
     sysctl: {},
+    hooks: {},
   };
 }
 

@@ -574,6 +574,7 @@ function withSeccomp(seccomp: SpecSeccomp): Spec {
     cgroupsPath: '/ctc/{id}',
     annotations: {},
     sysctl: {},
+    hooks: {},
   };
 }
 

@@ -1,0 +1,122 @@
+/*
+ * hook.c: `ctc-init hook PID PATH ARGV0 [ARG...]`, a one-shot mode of
+ * ctc-init for the OCI hooks that run in the container's namespaces
+ * (createContainer, startContainer). It joins every namespace of PID that
+ * differs from its own (the user namespace first, so the others' owner
+ * grants the right to join them; the mount namespace last, since it moves
+ * the root and cwd to that namespace's "/"), becomes root of a joined user
+ * namespace, then forks (a joined PID namespace holds only children) and
+ * execs PATH with the argv given and ctc-init's own environment and stdio:
+ * the executor sets both to the hook's.
+ *
+ * Exit status: the hook's, 128+N if signal N killed it, or 125 with a line
+ * on stderr ("ctc-init: hook: <what>: <strerror>") if it could not be
+ * started. The hook dies with ctc-init (PR_SET_PDEATHSIG): a timeout that
+ * kills ctc-init kills it too.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ctc-init.h"
+
+#define HOOK_FAILED 125
+
+extern char **environ;
+
+static const struct {
+  const char *name;
+  int type;
+} kinds[] = {
+  /* in the order they are joined */
+  {"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC},     {"uts", CLONE_NEWUTS},  {"net", CLONE_NEWNET},
+  {"pid", CLONE_NEWPID},   {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME}, {"mnt", CLONE_NEWNS},
+};
+#define NKINDS (sizeof kinds / sizeof *kinds)
+
+static int hook_fail(const char *what)
+{
+  dprintf(STDERR_FILENO, "ctc-init: hook: %s: %s\n", what, strerror(errno));
+  return HOOK_FAILED;
+}
+
+/* Is the namespace of this kind the same for PID and for us? Then it is not joined. */
+static int same_ns(const char *pid, const char *name)
+{
+  char theirs[64], ours[64];
+  struct stat a, b;
+  snprintf(theirs, sizeof theirs, "/proc/%s/ns/%s", pid, name);
+  snprintf(ours, sizeof ours, "/proc/self/ns/%s", name);
+  return stat(theirs, &a) == 0 && stat(ours, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Opens every namespace to join before joining any: after the mount namespace, /proc is another's. */
+static int join_all(const char *pid)
+{
+  int fds[NKINDS];
+  for (size_t k = 0; k < NKINDS; k++) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%s/ns/%s", pid, kinds[k].name);
+    if (same_ns(pid, kinds[k].name)) {
+      fds[k] = -1;
+      continue;
+    }
+    fds[k] = open(path, O_RDONLY | O_CLOEXEC);
+    /* a kernel without time namespaces has nothing to join; any other missing one is a gone PID */
+    if (fds[k] < 0 && !(errno == ENOENT && kinds[k].type == CLONE_NEWTIME))
+      return hook_fail(path);
+  }
+  for (size_t k = 0; k < NKINDS; k++) {
+    if (fds[k] < 0)
+      continue;
+    if (setns(fds[k], kinds[k].type) < 0)
+      return hook_fail(kinds[k].name);
+    close(fds[k]);
+    /* root of the joined user namespace: the mapped host root, not an unmapped id */
+    if (kinds[k].type == CLONE_NEWUSER && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+      return hook_fail("becoming root of the user namespace");
+    if (kinds[k].type == CLONE_NEWUSER)
+      setgroups(0, NULL); /* EPERM where setgroups is denied: then there are none to drop */
+  }
+  return 0;
+}
+
+int hook_main(int argc, char **argv)
+{
+  if (argc < 3) {
+    errno = EINVAL;
+    return hook_fail("usage: hook PID PATH ARGV0 [ARG...]");
+  }
+  pid_t parent = getpid();
+  int r = join_all(argv[0]);
+  if (r)
+    return r;
+  pid_t child = fork();
+  if (child < 0)
+    return hook_fail("fork");
+  if (child == 0) {
+    /* the parent is 0 to a child in a joined PID namespace; anything else: it died already */
+    int armed = prctl(PR_SET_PDEATHSIG, SIGKILL) == 0;
+    pid_t ppid = getppid();
+    if (!armed || (ppid != parent && ppid != 0)) {
+      dprintf(STDERR_FILENO, "ctc-init: hook: ctc-init ended before the hook started\n");
+      _exit(HOOK_FAILED);
+    }
+    execve(argv[1], argv + 2, environ);
+    _exit(hook_fail(argv[1]));
+  }
+  int status;
+  while (waitpid(child, &status, 0) < 0)
+    if (errno != EINTR)
+      return hook_fail("waitpid");
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
