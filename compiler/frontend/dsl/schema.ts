@@ -2202,6 +2202,291 @@ export const containerShape: Shape = {
       },
       "optional": true
     },
+    "hooks": {
+      "shape": {
+        "t": "object",
+        "props": {
+          "prestart": {
+            "shape": {
+              "t": "list",
+              "of": {
+                "t": "object",
+                "props": {
+                  "path": {
+                    "shape": {
+                      "t": "string"
+                    },
+                    "optional": false,
+                    "doc": "an absolute path on the host (startContainer: in the container's root)"
+                  },
+                  "args": {
+                    "shape": {
+                      "t": "list",
+                      "of": {
+                        "t": "string"
+                      }
+                    },
+                    "optional": true,
+                    "doc": "the whole argv, argv[0] included; defaults to [path]"
+                  },
+                  "env": {
+                    "shape": {
+                      "t": "list",
+                      "of": {
+                        "t": "string"
+                      }
+                    },
+                    "optional": true,
+                    "doc": "the whole environment, 'NAME=value' each; defaults to none"
+                  },
+                  "timeout": {
+                    "shape": {
+                      "t": "number"
+                    },
+                    "optional": true,
+                    "doc": "seconds; the hook is killed (and has failed) once they pass"
+                  }
+                }
+              }
+            },
+            "optional": true,
+            "doc": "deprecated by the runtime spec: run with createRuntime"
+          },
+          "createRuntime": {
+            "shape": {
+              "t": "list",
+              "of": {
+                "t": "object",
+                "props": {
+                  "path": {
+                    "shape": {
+                      "t": "string"
+                    },
+                    "optional": false,
+                    "doc": "an absolute path on the host (startContainer: in the container's root)"
+                  },
+                  "args": {
+                    "shape": {
+                      "t": "list",
+                      "of": {
+                        "t": "string"
+                      }
+                    },
+                    "optional": true,
+                    "doc": "the whole argv, argv[0] included; defaults to [path]"
+                  },
+                  "env": {
+                    "shape": {
+                      "t": "list",
+                      "of": {
+                        "t": "string"
+                      }
+                    },
+                    "optional": true,
+                    "doc": "the whole environment, 'NAME=value' each; defaults to none"
+                  },
+                  "timeout": {
+                    "shape": {
+                      "t": "number"
+                    },
+                    "optional": true,
+                    "doc": "seconds; the hook is killed (and has failed) once they pass"
+                  }
+                }
+              }
+            },
+            "optional": true,
+            "doc": "on the host, once the namespaces and mounts exist, before the root is pivoted"
+          },
+          "createContainer": {
+            "shape": {
+              "t": "list",
+              "of": {
+                "t": "object",
+                "props": {
+                  "path": {
+                    "shape": {
+                      "t": "string"
+                    },
+                    "optional": false,
+                    "doc": "an absolute path on the host (startContainer: in the container's root)"
+                  },
+                  "args": {
+                    "shape": {
+                      "t": "list",
+                      "of": {
+                        "t": "string"
+                      }
+                    },
+                    "optional": true,
+                    "doc": "the whole argv, argv[0] included; defaults to [path]"
+                  },
+                  "env": {
+                    "shape": {
+                      "t": "list",
+                      "of": {
+                        "t": "string"
+                      }
+                    },
+                    "optional": true,
+                    "doc": "the whole environment, 'NAME=value' each; defaults to none"
+                  },
+                  "timeout": {
+                    "shape": {
+                      "t": "number"
+                    },
+                    "optional": true,
+                    "doc": "seconds; the hook is killed (and has failed) once they pass"
+                  }
+                }
+              }
+            },
+            "optional": true,
+            "doc": "in the container's namespaces, after createRuntime, before the root is pivoted"
+          },
+          "startContainer": {
+            "shape": {
+              "t": "list",
+              "of": {
+                "t": "object",
+                "props": {
+                  "path": {
+                    "shape": {
+                      "t": "string"
+                    },
+                    "optional": false,
+                    "doc": "an absolute path on the host (startContainer: in the container's root)"
+                  },
+                  "args": {
+                    "shape": {
+                      "t": "list",
+                      "of": {
+                        "t": "string"
+                      }
+                    },
+                    "optional": true,
+                    "doc": "the whole argv, argv[0] included; defaults to [path]"
+                  },
+                  "env": {
+                    "shape": {
+                      "t": "list",
+                      "of": {
+                        "t": "string"
+                      }
+                    },
+                    "optional": true,
+                    "doc": "the whole environment, 'NAME=value' each; defaults to none"
+                  },
+                  "timeout": {
+                    "shape": {
+                      "t": "number"
+                    },
+                    "optional": true,
+                    "doc": "seconds; the hook is killed (and has failed) once they pass"
+                  }
+                }
+              }
+            },
+            "optional": true,
+            "doc": "in the container's namespaces, at start, before its process runs"
+          },
+          "poststart": {
+            "shape": {
+              "t": "list",
+              "of": {
+                "t": "object",
+                "props": {
+                  "path": {
+                    "shape": {
+                      "t": "string"
+                    },
+                    "optional": false,
+                    "doc": "an absolute path on the host (startContainer: in the container's root)"
+                  },
+                  "args": {
+                    "shape": {
+                      "t": "list",
+                      "of": {
+                        "t": "string"
+                      }
+                    },
+                    "optional": true,
+                    "doc": "the whole argv, argv[0] included; defaults to [path]"
+                  },
+                  "env": {
+                    "shape": {
+                      "t": "list",
+                      "of": {
+                        "t": "string"
+                      }
+                    },
+                    "optional": true,
+                    "doc": "the whole environment, 'NAME=value' each; defaults to none"
+                  },
+                  "timeout": {
+                    "shape": {
+                      "t": "number"
+                    },
+                    "optional": true,
+                    "doc": "seconds; the hook is killed (and has failed) once they pass"
+                  }
+                }
+              }
+            },
+            "optional": true,
+            "doc": "on the host, once the process runs"
+          },
+          "poststop": {
+            "shape": {
+              "t": "list",
+              "of": {
+                "t": "object",
+                "props": {
+                  "path": {
+                    "shape": {
+                      "t": "string"
+                    },
+                    "optional": false,
+                    "doc": "an absolute path on the host (startContainer: in the container's root)"
+                  },
+                  "args": {
+                    "shape": {
+                      "t": "list",
+                      "of": {
+                        "t": "string"
+                      }
+                    },
+                    "optional": true,
+                    "doc": "the whole argv, argv[0] included; defaults to [path]"
+                  },
+                  "env": {
+                    "shape": {
+                      "t": "list",
+                      "of": {
+                        "t": "string"
+                      }
+                    },
+                    "optional": true,
+                    "doc": "the whole environment, 'NAME=value' each; defaults to none"
+                  },
+                  "timeout": {
+                    "shape": {
+                      "t": "number"
+                    },
+                    "optional": true,
+                    "doc": "seconds; the hook is killed (and has failed) once they pass"
+                  }
+                }
+              }
+            },
+            "optional": true,
+            "doc": "on the host, once the container is deleted"
+          }
+        }
+      },
+      "optional": true,
+      "doc": "programs run at moments of the container's life: see Hooks"
+    },
     "sysctl": {
       "shape": {
         "t": "record",
