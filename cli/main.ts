@@ -39,6 +39,7 @@ containers:
   stats ID                print resource usage (JSON, as runc events --stats)
   events [--interval] ID  stream stats and OOM events as JSON lines
   delete ID               remove a stopped container (--force: any)
+  checkpoint ID, restore -d -b DIR ID  save a container with criu (--image-path DIR), bring it back
   gc [--min-age S] [--dry-run]  remove, from their journals, containers a crash left (nothing will finish them); prints their ids
 
 global options (their defaults can come from the project's ctc config):
@@ -93,8 +94,8 @@ const commands: Record<string, Command> = {
   events: here(async (args, g) => (await resources()).eventsCommand(args, g)),
   update: here(async (args, g) => (await resources()).updateCommand(args, g)),
   stats: here(async (args, g) => (await resources()).statsCommand(args, g)),
-  checkpoint: async () => (await lifecycle()).notYet('checkpoint', 13)(),
-  restore: async () => (await lifecycle()).notYet('restore', 13)(),
+  checkpoint: here(async (args, g) => (await import('./checkpoint.ts')).checkpointCommand(args, g)),
+  restore: here(async (args, g) => (await import('./checkpoint.ts')).restoreCommand(args, g)),
 };
 
 async function main(argv: string[]): Promise<number> {
