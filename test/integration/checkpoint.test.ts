@@ -1,0 +1,127 @@
+// Checkpoint and restore with criu, on a busybox container that counts in a
+// file of its root. Where `criu check` fails (criu 3.17 on a kernel whose
+// vDSO it does not know), checkpoint fails with criu's reason and the
+// container keeps running and counting, untouched. Where it passes, a
+// checkpoint stops the container and a restore brings the count back from
+// where it stopped, not from 0. Each case says so when this machine cannot
+// run it.
+
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { busyboxBundle } from '../busybox.ts';
+import { cli, ctc, hostResidue, tempDir, until } from '../helpers.ts';
+
+const tmp = tempDir();
+const root = join(tmp.dir, 'state');
+const before = hostResidue([root]);
+test.after(() => {
+  // whatever a failed test left: remove it, then let the suite's residue check judge
+  for (const id of ['cp1', 'cp1r', 'cp2']) ctc(['--root', root, 'delete', '--force', id]);
+  tmp.remove();
+});
+
+const R = (...args: string[]) => ctc(['--root', root, ...args]);
+const state = (id: string) => JSON.parse(R('state', id).stdout);
+
+/** Counts, each value written whole (mv), ten times a second. */
+const COUNTER = ['/bin/sh', '-c', 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.1; done'];
+const count = (dir: string) => {
+  try {
+    return Number(readFileSync(join(dir, 'rootfs', 'tmp', 'count'), 'utf8'));
+  } catch {
+    return 0;
+  }
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What `criu check` says on this machine, asked directly. */
+function criuVerdict(): { installed: boolean; works: boolean; reasons: string[] } {
+  const r = spawnSync('criu', ['check'], { encoding: 'utf8' });
+  if (r.error) return { installed: false, works: false, reasons: [] };
+  const output = `${r.stdout}${r.stderr}`;
+  const reasons = output.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('Error') && !/exited, status=/.test(l));
+  return { installed: true, works: r.status === 0 && /^Looks good/m.test(output), reasons };
+}
+const criu = criuVerdict();
+
+/** A detached busybox counter; its stdio is /dev/null, so nothing of the test's is held by it. */
+async function counting(id: string): Promise<string> {
+  const dir = busyboxBundle(join(tmp.dir, id), { id, args: COUNTER });
+  const r = spawnSync(process.execPath, [cli, '--root', root, 'run', '-d', '--bundle', dir, id], { stdio: 'ignore', timeout: 30_000 });
+  assert.is(r.status, 0, `run -d ${id}`);
+  await until(() => count(dir) >= 3, `${id} to count`);
+  return dir;
+}
+
+test('where criu cannot work: checkpoint fails with its reason, and the container keeps running and counting', async () => {
+  if (criu.works) return console.log('  skipped: `criu check` passes on this machine (the next test runs the full path)');
+  const dir = await counting('cp1');
+  const { pid } = state('cp1');
+  const images = join(tmp.dir, 'images-cp1');
+  mkdirSync(images);
+  const r = R('checkpoint', '--image-path', images, 'cp1');
+  assert.is(r.status, 1, r.stderr);
+  assert.is(r.stdout, '');
+  if (!criu.installed) {
+    assert.match(r.stderr, /error CT_CRIU_MISSING: .*\n  hint: apt-get install criu/);
+  } else {
+    assert.match(r.stderr, /error CT_CRIU_UNSUPPORTED: criu [\d.]+ cannot checkpoint or restore on this machine/);
+    assert.ok(criu.reasons.length > 0, 'criu check printed why');
+    assert.ok(r.stderr.includes(criu.reasons[criu.reasons.length - 1]), "criu's last reason is quoted");
+    const vdso = criu.reasons.find((l) => /vDSO/.test(l));
+    if (vdso) assert.ok(r.stderr.includes(vdso), "criu's vDSO reason is quoted");
+  }
+  const s = state('cp1');
+  assert.is(s.status, 'running');
+  assert.is(s.pid, pid, 'the same init');
+  const at = count(dir);
+  await until(() => count(dir) >= at + 3, 'the counter to go on counting');
+  assert.equal(readdirSync(images), [], 'nothing written to the image dir');
+  const restore = R('restore', '-d', '--image-path', images, '--bundle', dir, 'cp1r');
+  assert.is(restore.status, 1);
+  assert.match(restore.stderr, criu.installed ? /error CT_CRIU_UNSUPPORTED: / : /error CT_CRIU_MISSING: /);
+  assert.not.ok(existsSync(join(root, 'cp1r')), 'a refused restore leaves no state dir');
+  assert.is(R('delete', '--force', 'cp1').status, 0);
+  assert.equal(hostResidue([root]), before);
+});
+
+test('where criu works: checkpoint stops the container; restore brings the count back from where it stopped', async () => {
+  if (!criu.works) return console.log(`  skipped: \`criu check\` fails on this machine${criu.reasons.length ? `: ${criu.reasons[criu.reasons.length - 1]}` : ' (no criu)'}`);
+  const dir = await counting('cp2');
+  const images = join(tmp.dir, 'images-cp2');
+  const r = R('checkpoint', '--image-path', images, 'cp2');
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout + r.stderr, '', 'silent on success, as runc');
+  await until(() => state('cp2').status === 'stopped', 'the checkpointed container to stop');
+  const atCheckpoint = count(dir);
+  await sleep(500);
+  assert.is(count(dir), atCheckpoint, 'nothing counts while it is checkpointed');
+  assert.ok(existsSync(join(images, 'ctc-checkpoint.json')), "ctc's description next to criu's images");
+  assert.ok(readdirSync(images).some((f) => f.endsWith('.img')), "criu's images");
+  assert.is(R('delete', 'cp2').status, 0, 'the stopped container is deleted as any other');
+
+  // a file for the restoring ctc's stdio: the restored init inherits them, and a pipe would keep spawnSync waiting
+  const errFile = join(tmp.dir, 'restore.err');
+  const fd = openSync(errFile, 'w');
+  let restored;
+  try {
+    restored = spawnSync(process.execPath, [cli, '--root', root, 'restore', '-d', '--image-path', images, '--bundle', dir, 'cp2'], { stdio: ['ignore', fd, fd], timeout: 60_000 });
+  } finally {
+    closeSync(fd);
+  }
+  assert.is(restored.status, 0, readFileSync(errFile, 'utf8'));
+  assert.is(state('cp2').status, 'running');
+  const seen: number[] = [];
+  await until(() => {
+    seen.push(count(dir));
+    return seen[seen.length - 1] > atCheckpoint + 2;
+  }, 'the restored counter to count on');
+  assert.ok(Math.min(...seen) >= atCheckpoint, `counted on from ${atCheckpoint}, not from 0: ${seen.slice(0, 5).join(' ')}`);
+  assert.is(R('delete', '--force', 'cp2').status, 0);
+  assert.equal(hostResidue([root]), before);
+});
+
+test.run();
