@@ -431,11 +431,12 @@ export async function restore(factory: Factory, id: string, o: RestoreOptions): 
   const dir = join(factory.root, id);
   const steps = o.plan.steps.map((s) => fillStep(s, { id, state: dir, cgroupParent: cgroupParent() }));
   refuseUnsupported(steps, `restore container ${id}`);
-  const journal = new Journal();
   const driver = detectCgroups();
+  const run = restoreRun(steps, dir, saved, driver, o);
+  const journal = new Journal();
   try {
     for (const step of steps) if (REDONE.has(step.kind)) redo(step, { id, dir, planText: o.planText }, journal, driver);
-    const pid = restoreTree(steps, dir, saved, driver, o);
+    const pid = restoreTree(run, o);
     const initStartTime = procStat(pid)?.startTime ?? 0;
     journal.record({ undo: 'init.kill', step: steps.find((s) => s.kind === 'ns.clone')?.n ?? 0, pid, startTime: initStartTime });
     writeState(dir, restoredState(id, steps, pid, initStartTime, o.bundle));
@@ -511,25 +512,40 @@ function ancestors(path: string): string[] {
   return parts.slice(0, -1).map((_, i) => '/' + parts.slice(0, i + 1).join('/'));
 }
 
+/** criu restore's command line, and what it runs on. */
+interface RestoreRun {
+  /** the bundle's root directory */
+  root: string;
+  /** where it is bound for criu: the state dir's rootfs/ */
+  target: string;
+  pidFile: string;
+  args: string[];
+}
+
+/** Everything restore will tell criu, worked out before anything is made. */
+function restoreRun(steps: Step[], dir: string, saved: CheckpointDescription, driver: CgroupDriver, o: CriuOptions): RestoreRun {
+  const root = steps.find((s) => s.kind === 'rootfs.bind');
+  const cgroup = steps.find((s) => s.kind === 'cgroup.create');
+  if (!root || !cgroup) throw new CtcError('CT_NOT_YET', 'cannot restore a container without a root directory (rootfs.bind) and a cgroup of its own');
+  const target = join(dir, 'rootfs');
+  const pidFile = join(dir, 'criu.pid');
+  const args = restoreArgs(steps, { root: target, pidFile, cgroupPath: str(cgroup, 'path'), cgroups: driver.mounts(), saved }, o);
+  return { root: str(root, 'dir'), target, pidFile, args };
+}
+
 /**
  * Runs criu restore. criu wants its --root to be a mount point whose parent
  * is not overmounted: the bundle's root is bound onto the state dir's
  * rootfs/ inside a mount namespace of criu's own, so the bind goes away
- * with criu, whatever happens to ctc.
+ * with criu, whatever happens to ctc. Returns the restored init's pid.
  */
-function restoreTree(steps: Step[], dir: string, saved: CheckpointDescription, driver: CgroupDriver, o: CriuOptions): number {
-  const root = steps.find((s) => s.kind === 'rootfs.bind');
-  if (!root) throw new CtcError('CT_NOT_YET', 'cannot restore a container without a root directory (rootfs.bind)');
-  const target = join(dir, 'rootfs');
-  const pidFile = join(dir, 'criu.pid');
-  const cgroupPath = str(steps.find((s) => s.kind === 'cgroup.create')!, 'path');
-  const args = restoreArgs(steps, { root: target, pidFile, cgroupPath, cgroups: driver.mounts(), saved }, o);
+function restoreTree(run: RestoreRun, o: CriuOptions): number {
   const script = 'mount --rbind -- "$0" "$1" && shift && exec "$@"';
-  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, str(root, 'dir'), target, CRIU, ...args], { stdio: 'inherit' });
+  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, run.root, run.target, CRIU, ...run.args], { stdio: 'inherit' });
   if (r.error) throw notRun('unshare', r.error);
   if (r.status !== 0) throw criuFailed('restore', join(o.workPath ?? o.imagePath, 'restore.log'), r.status);
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  rmSync(pidFile);
+  const pid = Number(readFileSync(run.pidFile, 'utf8').trim());
+  rmSync(run.pidFile);
   return pid;
 }
 
