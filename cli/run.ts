@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import type { Plan } from '../compiler/plan/steps.ts';
 import type { ImageSource } from '../executor/image.ts';
@@ -60,6 +60,7 @@ export async function runCommand(args: string[], g: Globals): Promise<number> {
     noPivot: values['no-pivot'],
     failStep: failStep(),
     source: source.source,
+    planDir: source.file ? dirname(resolve(source.file)) : source.bundle,
   });
 }
 

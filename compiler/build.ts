@@ -7,7 +7,8 @@ import { lower } from './lower/index.ts';
 import type { Plan } from './plan/steps.ts';
 import { printPlan } from './plan/text.ts';
 import type { FrontendResult } from './frontend/result.ts';
-import type { Spec } from './spec.ts';
+import { type Origins, type Spec, originOf } from './spec.ts';
+import { dirname, resolve } from 'node:path';
 
 export interface Built {
   /** the spec after the checks (users resolved) */
@@ -30,9 +31,26 @@ async function frontendFor(src: string): Promise<(src: string) => FrontendResult
 export async function build(src: string): Promise<Built> {
   const front = (await frontendFor(src))(src);
   const relaxed = relax(front.spec, front.origins);
-  const spec = check(relaxed.spec, front.origins);
+  const spec = await withImageDigest(check(relaxed.spec, front.origins), src, front.origins);
   const plan = lower(spec, front);
   return { spec, plan, text: printPlan(plan), warnings: relaxed.warnings };
+}
+
+/**
+ * An image root: the plan names the image by its digest, read here from the
+ * archive (a relative path is the source's folder's), so a changed archive
+ * is refused when the plan runs rather than run unreviewed.
+ */
+async function withImageDigest(spec: Spec, src: string, origins: Origins): Promise<Spec> {
+  if (spec.rootfs.kind !== 'image') return spec;
+  const { readImage } = await import('./image/archive.ts');
+  try {
+    const { digest } = await readImage(resolve(dirname(src), spec.rootfs.archive));
+    return { ...spec, rootfs: { ...spec.rootfs, digest } };
+  } catch (e) {
+    if (!(e instanceof CtcError)) throw e;
+    throw new CtcError(e.code, e.message, { source: originOf(origins, 'rootfs.archive'), hint: e.hint });
+  }
 }
 
 /** Where `ctc build app.ct.ts` writes by default: app.plan, next to it. */

@@ -13,7 +13,7 @@
 // it (native/wire.h, CTC_OP_M_DETACH).
 
 import { writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import { type Plan, type Step, actorOf, int, list, str, subjectOf } from '../compiler/plan/steps.ts';
 import { type CgroupDriver, detectCgroups, isLimitKey } from './cgroups/index.ts';
@@ -55,6 +55,8 @@ export interface RunOptions {
   noPivot?: boolean;
   /** what the plan was read from: once the container starts, a run image is cached under its key */
   source?: ImageSource;
+  /** the plan file's folder: a relative image archive is found there */
+  planDir?: string;
 }
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
@@ -106,7 +108,7 @@ class Run {
   ) {
     this.stateDir = join(opts.root, opts.id);
     checkPlanSteps(plan.steps);
-    this.steps = plan.steps.map((s) => fillStep(s, { id: opts.id, state: this.stateDir, cgroupParent: cgroupParent() }));
+    this.steps = plan.steps.map((s) => fillStep(s, { id: opts.id, state: this.stateDir, root: opts.root, cgroupParent: cgroupParent() }));
     this.checkTerminal();
     preflight(this.steps);
   }
@@ -144,6 +146,7 @@ class Run {
         if (step.n === pauseStep()) await this.pause(step);
         this.host(step);
         if (step.kind === 'ns.clone') await this.clone(step);
+        if (step.kind === 'image.unpack') await this.unpack(step);
         i++;
         continue;
       }
@@ -240,7 +243,8 @@ class Run {
         if (this.noCgroup) return;
         return this.driver().devices(str(step, 'path'), list(step, 'rules'));
       case 'ns.clone':
-        return; // asynchronous: see clone()
+      case 'image.unpack':
+        return; // asynchronous: see clone(), unpack()
       case 'cgroup.join':
         if (this.noCgroup) return;
         return this.driver().join(str(step, 'path'), this.state!.pid);
@@ -320,6 +324,18 @@ class Run {
       given.set(`{ipv${claim.family}:${dev}}`, claim.address);
     }
     for (let i = 0; i < this.steps.length; i++) if (this.steps[i].n > step.n) this.steps[i] = fillAddresses(this.steps[i], given);
+  }
+
+  /** image.unpack: the image in the cache; a relative archive is the plan's folder's. A cache: nothing to undo. */
+  private async unpack(step: Step): Promise<void> {
+    const { unpackImage } = await import('./unpack.ts');
+    const archive = resolve(this.opts.planDir ?? '.', str(step, 'archive'));
+    try {
+      await unpackImage(archive, { cacheRoot: this.opts.root, digest: str(step, 'digest'), progress: process.stderr });
+    } catch (e) {
+      if (!(e instanceof CtcError)) throw this.fail(step, codeOf(e) ?? 'EIO', (e as Error).message);
+      throw new CtcError(e.code, e.message, { step: { n: step.n, kind: step.kind, subject: archive }, source: step.source, errno: e.errno, hint: e.hint });
+    }
   }
 
   /** Ops this run adds to the plan's: the monitor's mode, the exec fifo, the console socket. */
@@ -504,8 +520,8 @@ function createCgroup(driver: CgroupDriver, path: string): void {
 }
 
 const rootfsOf = (steps: Step[]) => {
-  const r = steps.find((s) => s.kind === 'rootfs.bind' || s.kind === 'rootfs.tmpfs');
-  return r ? str(r, 'dir') : '';
+  const r = steps.find((s) => s.kind === 'rootfs.bind' || s.kind === 'rootfs.tmpfs' || s.kind === 'rootfs.overlay');
+  return !r ? '' : r.kind === 'rootfs.overlay' ? `${str(r, 'dir')}/root` : str(r, 'dir');
 };
 
 const namespacesOf = (steps: Step[]) =>

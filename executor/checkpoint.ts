@@ -15,7 +15,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import { type Plan, type Step, actorOf, list, str, subjectOf } from '../compiler/plan/steps.ts';
 import { parsePlan } from '../compiler/plan/text.ts';
@@ -321,7 +321,7 @@ export async function checkpoint(c: Container, o: CriuOptions): Promise<void> {
   }
   criuCheck();
   const s = c.state!;
-  const steps = parsePlan(c.plan()).steps.map((step) => fillStep(step, { id: c.id, state: c.dir, cgroupParent: cgroupParent() }));
+  const steps = parsePlan(c.plan()).steps.map((step) => fillStep(step, { id: c.id, state: c.dir, root: dirname(c.dir), cgroupParent: cgroupParent() }));
   refuseUnsupported(steps, `checkpoint container ${c.id}`);
   const facts = dumpFacts(s, steps, detectCgroups());
   makeDirs(o);
@@ -429,7 +429,7 @@ export async function restore(factory: Factory, id: string, o: RestoreOptions): 
   const saved = readDescription(o.imagePath);
   checkPlanSteps(o.plan.steps);
   const dir = join(factory.root, id);
-  const steps = o.plan.steps.map((s) => fillStep(s, { id, state: dir, cgroupParent: cgroupParent() }));
+  const steps = o.plan.steps.map((s) => fillStep(s, { id, state: dir, root: factory.root, cgroupParent: cgroupParent() }));
   refuseUnsupported(steps, `restore container ${id}`);
   const driver = detectCgroups();
   const run = restoreRun(steps, dir, saved, driver, o);

@@ -8,7 +8,7 @@
 
 import { createHash } from 'node:crypto';
 import { linkSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { packageRoot } from '../compiler/package.ts';
 import { type Plan, type Step, actorOf, int, list, str } from '../compiler/plan/steps.ts';
 import type { CgroupDriver } from './cgroups/index.ts';
@@ -83,7 +83,8 @@ const rec = (op: number, step: number, ...args: Arg[]) => record({ op, args }, s
 export function encodeImage(run: ImageRun): Buffer | undefined {
   // Markers must be the only \x01 in the image.
   if (/\x01|\\u0001/i.test(run.planText)) return undefined;
-  const fill = (id: string, state: string) => run.plan.steps.map((s) => fillStep(s, { id, state, cgroupParent: cgroupParent() }));
+  // {root} is only in plans with image.unpack, which get no run image (hostRecords)
+  const fill = (id: string, state: string) => run.plan.steps.map((s) => fillStep(s, { id, state, root: dirname(run.stateDir), cgroupParent: cgroupParent() }));
   const marked = fill(ID, STATE);
   const plain = fill('x', '/x'); // arguments that differ from the marked ones hold markers
   const real = (file: string) => file.replaceAll(STATE, run.stateDir).replaceAll(ID, run.id);

@@ -1,5 +1,5 @@
-// Plans are host-independent: the container id and its state dir are
-// written as {id} and {state} and filled in here, when the plan runs, in
+// Plans are host-independent: the container id, its state dir and the state
+// root are written as {id}, {state} and {root} and filled in here, when the plan runs, in
 // the arguments the step table marks as places (never in a command line).
 // {idhash} is 8 hex digits of the id's sha256: short enough for names with
 // a limit (a host interface has 15 bytes), and the same for the same id.
@@ -10,6 +10,8 @@ import { type ArgSpec, type KindSpec, type Step, stepKinds } from '../compiler/p
 export interface RunPlace {
   id: string;
   state: string;
+  /** the state root: where the image cache is */
+  root: string;
   /** where a relative cgroup path goes: CTC_CGROUP_PARENT, /ctc by default */
   cgroupParent: string;
 }
@@ -37,7 +39,7 @@ export function fillStep(step: Step, p: RunPlace): Step {
   return mapPlaces(step, (v, name) => {
     // the hash only where a plan names it (net.veth, net.publish): not once per argument of every step
     const hashed = v.includes('{idhash}') ? v.replaceAll('{idhash}', idHash(p.id)) : v;
-    const filled = hashed.replaceAll('{state}', p.state).replaceAll('{id}', p.id);
+    const filled = hashed.replaceAll('{state}', p.state).replaceAll('{root}', p.root).replaceAll('{id}', p.id);
     return relativeCgroup && name === 'path' && !filled.startsWith('/') ? `${p.cgroupParent.replace(/\/$/, '')}/${filled}` : filled;
   });
 }

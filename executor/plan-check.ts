@@ -14,8 +14,8 @@ import { type Step, type StepKind, list, str } from '../compiler/plan/steps.ts';
 type Rule = (s: Step) => string | undefined;
 
 const climbs = (p: string) => p.split('/').includes('..');
-/** {state} is the state dir, an absolute path once filled in */
-const absolute = (p: string) => p.replace(/^\{state\}(?=\/|$)/, '/state').startsWith('/') && !climbs(p) && !p.includes('\0');
+/** {state} and {root} are the state dir and root, absolute paths once filled in */
+const absolute = (p: string) => p.replace(/^\{(state|root)\}(?=\/|$)/, '/state').startsWith('/') && !climbs(p) && !p.includes('\0');
 const path = (name: string, what = 'an absolute path without ..'): Rule => (s) => (absolute(str(s, name)) ? undefined : `${name} must be ${what}`);
 const exactly = (name: string, value: string): Rule => (s) => (str(s, name) === value ? undefined : `${name} must be ${value}`);
 const cgroup: Rule = (s) => (climbs(str(s, 'path')) ? 'path must not climb out of the cgroup parent with ..' : undefined);
@@ -46,6 +46,7 @@ const rules: Partial<Record<StepKind, Rule[]>> = {
   'ns.join': [path('path')],
   'rootfs.tmpfs': [exactly('dir', '{state}/rootfs')],
   'rootfs.bind': [path('dir')],
+  'rootfs.overlay': [path('lower'), exactly('dir', '{state}/rootfs')],
   'rootfs.mirror': [path('path')],
   'fs.mkdir': [path('path')],
   'fs.write': [path('path')],
@@ -65,7 +66,7 @@ export function checkPlanSteps(steps: readonly Step[]): void {
     for (const rule of rules[s.kind] ?? []) {
       const wrong = rule(s);
       if (wrong) {
-        throw new CtcError('CT_PLAN_INVALID', `step ${s.n} ${s.kind}: ${wrong}`, {
+        throw new CtcError('CT_PLAN_INVALID', wrong, {
           step: { n: s.n, kind: s.kind },
           hint: 'plans are built by ctc build, not written: rebuild it from its source',
         });

@@ -49,12 +49,13 @@ import type { Readable } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
 import { type ImageInfo, type ImageLayer, layerStream, readImage } from '../compiler/image/archive.ts';
 import { CtcError } from '../compiler/error.ts';
+import { cachedRootfs, digestHex, imagesDir } from '../compiler/image/cache.ts';
 
 export async function unpackImage(archive: string, opts: { cacheRoot: string; digest: string; progress?: NodeJS.WriteStream }): Promise<string> {
-  const hex = /^sha256:([0-9a-f]{64})$/.exec(opts.digest)?.[1];
+  const hex = digestHex(opts.digest);
   if (!hex) throw new CtcError('CT_IMAGE_DIGEST', `${archive}: the plan names the image ${JSON.stringify(opts.digest)}, not sha256:<64 hex>`);
-  const images = join(resolve(opts.cacheRoot), '@images');
-  const final = join(images, hex, 'rootfs');
+  const images = imagesDir(resolve(opts.cacheRoot));
+  const final = cachedRootfs(resolve(opts.cacheRoot), opts.digest);
   if (isDir(final)) return final;
   const image = await readImage(archive);
   if (image.digest !== opts.digest) {

@@ -96,7 +96,7 @@ static const char *const op_args[] = {
     [CTC_OP_MOVE_ROOT] = "",      [CTC_OP_PDEATHSIG] = "U",    [CTC_OP_M_CONSOLE_CONNECT] = "S",
     [CTC_OP_SYSCTL] = "SS",       [CTC_OP_USER_NAME] = "SU",   [CTC_OP_LSM_EXEC] = "SS",
     [CTC_OP_SECCOMP] = "UB",      [CTC_OP_NET_ADDR] = "SUBU",  [CTC_OP_NET_ROUTE] = "UBUBBS",
-    [CTC_OP_SETNS] = "SU",
+    [CTC_OP_SETNS] = "SU",        [CTC_OP_ROOTFS_OVERLAY] = "SS",
 };
 
 /* Monitor ops are M's, done before the clone (wire.h); I skips them. */
@@ -543,6 +543,18 @@ static int op_link_up(const char *ifname)
   return ioctl(s, SIOCSIFFLAGS, &ifr) < 0 ? -errno : 0;
 }
 
+/* dir, just mounted, is the root for later "in root" paths and the pivot. */
+static int set_root(const char *dir)
+{
+  int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC); /* after the mount: its root */
+  if (fd < 0)
+    return -errno;
+  close(rootfd);
+  rootfd = fd;
+  root_dir = dir;
+  return 0;
+}
+
 static int op_rootfs(const char *dir, uint64_t kind)
 {
   int r;
@@ -552,15 +564,29 @@ static int op_rootfs(const char *dir, uint64_t kind)
     r = mount("tmpfs", dir, "tmpfs", 0, "mode=0755");
   else
     return -EINVAL;
-  if (r < 0)
+  return r < 0 ? -errno : set_root(dir);
+}
+
+static int op_rootfs_overlay(const char *dir, const char *lower)
+{
+  static char root[PATH_MAX], data[3 * PATH_MAX + 64];
+  if (strpbrk(dir, ",:") || strpbrk(lower, ",:"))
+    return -EINVAL;
+  if (snprintf(root, sizeof root, "%s/root", dir) >= (int)sizeof root)
+    return -ENAMETOOLONG;
+  snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, dir, dir);
+  if (mount("tmpfs", dir, "tmpfs", 0, "mode=0755") < 0)
     return -errno;
-  int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC); /* after the mount: its root */
-  if (fd < 0)
+  autoclose int d = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (d < 0)
     return -errno;
-  close(rootfd);
-  rootfd = fd;
-  root_dir = dir;
-  return 0;
+  static const char *const parts[] = {"upper", "work", "root"};
+  for (size_t k = 0; k < 3; k++)
+    if (mkdirat(d, parts[k], 0755) < 0)
+      return -errno;
+  if (mount("overlay", root, "overlay", 0, data) < 0)
+    return -errno;
+  return set_root(root);
 }
 
 static int op_symlink(const char *target, const char *path)
@@ -1344,6 +1370,7 @@ static int run_op(const struct op *o)
   case CTC_OP_NET_ADDR: return op_net_addr(S(0), U(1), S(2), LEN(2), U(3));
   case CTC_OP_NET_ROUTE: return op_net_route(U(0), &o->a[1], U(2), &o->a[3], &o->a[4], S(5));
   case CTC_OP_SETNS: return op_setns(S(0), U(1));
+  case CTC_OP_ROOTFS_OVERLAY: return op_rootfs_overlay(S(0), S(1));
   }
   return -EINVAL; /* unreachable: read_program knows every op */
 }

@@ -355,6 +355,13 @@ enum ctc_wire_op {
    * joined. After joining a mount namespace, "in root" paths are resolved
    * from its "/"; a pid namespace applies to children only, not to I. */
   CTC_OP_SETNS = 36,
+  /* STR dir (host path), STR lower (host path): a writable root over a
+   * read-only one. A fresh tmpfs (mode 0755) at dir gets the directories
+   * upper, work and root; the overlay of lower (upperdir dir/upper, workdir
+   * dir/work) is mounted at dir/root, which becomes the root as with
+   * CTC_OP_ROOTFS. A path holding ',' or ':' (overlayfs's separators) is
+   * EINVAL. */
+  CTC_OP_ROOTFS_OVERLAY = 37,
 
   /* ---- monitor ops ----------------------------------------------------
    * Performed by M, not I, when the program is read, before the clone; they

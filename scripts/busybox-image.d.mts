@@ -34,3 +34,4 @@ export function imageFiles(opts: ImageOptions): { files: { name: string; data: B
 export function writeImage(target: string, opts: ImageOptions, where?: { dir?: boolean }): string;
 export function busyboxLayers(): Buffer[];
 export function busyboxImage(file: string, format?: 'oci' | 'docker'): string;
+export function busyboxRootfs(dir: string): string;

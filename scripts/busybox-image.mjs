@@ -2,6 +2,7 @@
 // for examples/image.ct.ts and the tests:
 //
 //   node scripts/busybox-image.mjs examples/busybox.tar [oci|docker]
+//   node scripts/busybox-image.mjs --rootfs DIR     (the same root, unpacked: for dir.ct.ts)
 //
 // Two layers: /bin/busybox with a symlink per applet and the empty top-level
 // directories, then /etc/passwd and /etc/group. Every entry has a fixed mtime
@@ -136,13 +137,23 @@ export function busyboxImage(file, format = 'oci') {
   return writeImage(file, { format, layers: busyboxLayers(), config: { config: { Env: ['PATH=/bin'], Cmd: ['/bin/sh'] } } });
 }
 
+/** The same root as a plain directory, for dirRootfs(): the layers extracted in order by the system's tar (as root: owners kept). */
+export function busyboxRootfs(dir) {
+  mkdirSync(dir, { recursive: true });
+  for (const layer of busyboxLayers()) execFileSync('tar', ['-x', '-p', '-C', dir, '-f', '-'], { input: layer });
+  return dir;
+}
+
 // run as a script (not when bundled into another module, whose url this then is)
 const self = fileURLToPath(import.meta.url);
 if (self.endsWith('busybox-image.mjs') && process.argv[1] && resolve(process.argv[1]) === self) {
   const [file, format = 'oci'] = process.argv.slice(2);
-  if (!file || !['oci', 'docker'].includes(format)) {
-    console.error('usage: node scripts/busybox-image.mjs FILE.tar [oci|docker]');
+  if (file === '--rootfs' && format !== 'oci') {
+    console.log(`${busyboxRootfs(format)}: a busybox root`);
+  } else if (!file || !['oci', 'docker'].includes(format)) {
+    console.error('usage: node scripts/busybox-image.mjs FILE.tar [oci|docker]\n       node scripts/busybox-image.mjs --rootfs DIR');
     process.exit(2);
+  } else {
+    console.log(`${file}: ${busyboxImage(file, format)}`);
   }
-  console.log(`${file}: ${busyboxImage(file, format)}`);
 }

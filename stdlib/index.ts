@@ -7,7 +7,7 @@ export { defaultDevices, defaultDevLinks, defaultDeviceRules } from './devices.t
 export { capabilities, capabilityNumbers, defaultCapabilities, capabilitySets } from './capabilities.ts';
 export { rlimitNumbers } from './rlimits.ts';
 export { maskedPaths, readonlyPaths } from './paths.ts';
-export { dirRootfs, hostRootfs } from './rootfs.ts';
+export { dirRootfs, hostRootfs, imageRootfs } from './rootfs.ts';
 export { rootless, rootlessMappings } from './rootless.ts';
 export { bytes } from './units.ts';
 export type { Errno, ErrnoName, Seccomp, SeccompAction, SeccompArch, SeccompArg, SeccompArgIndex, SeccompFlag, SeccompRule, SeccompValue, Syscall, SyscallArch } from './seccomp.ts';

@@ -1,4 +1,4 @@
-import type { DirRootfs, HostRootfs } from './types.ts';
+import type { DirRootfs, HostRootfs, ImageRootfs } from './types.ts';
 
 /** Uses a prepared directory (an unpacked image, a debootstrap) as the root. */
 export function dirRootfs(path: string, opts: { readonly readonly?: boolean } = {}): DirRootfs {
@@ -24,4 +24,14 @@ export function hostRootfs(opts: { readonly files?: Readonly<Record<string, stri
     dirs: { '/tmp': 0o1777, '/root': 0o700, '/run': 0o755 },
     files: { ...hostEtc, ...opts.files },
   };
+}
+
+/**
+ * A root from an image archive: `imageRootfs('busybox.tar')`. Unpacked
+ * (layers in order, whiteouts applied, owners and modes kept) into a cache
+ * under the state root the first time it runs; writable through an overlay
+ * unless readonly.
+ */
+export function imageRootfs(archive: string, opts: { readonly readonly?: boolean } = {}): ImageRootfs {
+  return { kind: 'image', archive, readonly: opts.readonly ?? false };
 }

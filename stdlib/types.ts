@@ -175,7 +175,24 @@ export interface HostRootfs {
   readonly files: Readonly<Record<string, string>>;
 }
 
-export type Rootfs = DirRootfs | HostRootfs;
+/**
+ * An image archive (an OCI image layout, tarred or not, or a `docker save`
+ * archive), unpacked once per image into a cache under the state root when
+ * a container first runs it. The plan records the image's digest; an
+ * archive that no longer holds that image is refused.
+ */
+export interface ImageRootfs {
+  readonly kind: 'image';
+  /** the archive's path; a relative one is relative to the source (and, when the plan runs, to the plan) */
+  readonly archive: string;
+  /**
+   * The image as it is, read-only. By default the root is writable: an
+   * overlay whose writes stay in the container's memory and go with it.
+   */
+  readonly readonly?: boolean;
+}
+
+export type Rootfs = DirRootfs | HostRootfs | ImageRootfs;
 
 /** An address with its prefix length: '10.88.0.2/24', 'fd00:88::2/64'. */
 export type Cidr = `${string}/${number}`;

@@ -22,13 +22,13 @@ export function checkProcess(spec: Spec, origins: Origins): CtcError[] {
 /**
  * A user given by name is looked up in the /etc/passwd and /etc/group the
  * source itself writes (hostRootfs), at build time. In a prepared directory
- * the files are the image's: the name stays in the plan and ctc-init looks
+ * or an image the files are the root's own: the name stays in the plan and ctc-init looks
  * it up in the container's own files when it runs, so the plan does not
  * depend on the directory's contents.
  */
 export function resolveUser(spec: Spec, origins: Origins): SpecUser | CtcError {
   const u = spec.process.user;
-  if (u.name === undefined || spec.rootfs.kind === 'dir') return u;
+  if (u.name === undefined || spec.rootfs.kind !== 'host') return u;
   const source = originOf(origins, 'process.user');
   const files = spec.rootfs.files;
   const passwd = files['/etc/passwd'];

@@ -15,6 +15,11 @@ export function checkRootfs(spec: Spec, origins: Origins): CtcError[] {
     }
     return [hostPath(r.path, 'rootfs.path', origins)].filter((e) => e !== undefined);
   }
+  if (r.kind === 'image') {
+    // relative is fine: to the source when built, to the plan when run
+    if (r.archive !== '' && !r.archive.includes('\0')) return [];
+    return [new CtcError('CT_ROOTFS_RELATIVE', 'rootfs.archive must name an image archive', { source: originOf(origins, 'rootfs.archive') })];
+  }
   const errors = [
     ...r.mirror.map((p, i) => hostPath(p, `rootfs.mirror[${i}]`, origins)),
     ...Object.keys(r.dirs).map((p) => containerPath(p, `rootfs.dirs.${p}`, origins)),

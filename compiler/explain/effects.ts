@@ -30,6 +30,8 @@ const readOnly = (flags: readonly string[] | undefined) => (flags?.includes('ro'
 
 export const effects: Effects = {
   'state.create': ({ dir }) => `creates the container's state directory ${dir} on the host; the journal of every host change is written there, so a failure can be undone`,
+  'image.unpack': ({ archive, digest }) =>
+    `makes sure the image ${digest} is unpacked in the cache under the state root, reading ${archive} the first time (nothing in it may land outside the image's root); containers of the same image share it, read-only`,
   'cgroup.create': ({ path }) => `creates the cgroup ${path} on the host (in every v1 hierarchy, or in the v2 tree), where the container's limits are set before any of its code runs`,
   'cgroup.limit': ({ key, value }) => `sets ${key} to ${value} in the container's cgroup: the kernel enforces it on every process of the container`,
   'cgroup.devices': ({ rules }) =>
@@ -63,6 +65,8 @@ export const effects: Effects = {
   'net.up': ({ dev }) => `brings the ${dev} interface of the container's own network namespace up`,
   'rootfs.tmpfs': ({ dir }) => `mounts a fresh tmpfs at ${dir} as the container's root: it holds nothing of the host and goes with the container`,
   'rootfs.bind': ({ dir }) => `bind-mounts the host directory ${dir} as the container's root, read-write until a rootfs.readonly step`,
+  'rootfs.overlay': ({ lower }) =>
+    `mounts an overlay of ${lower} (read-only, shared) under a tmpfs of the container's own as its root: it may write anywhere, the writes stay in its memory and go with it`,
   'rootfs.mirror': ({ path }) => `brings the host's ${path} into the root, read-only (symlinks as symlinks): the container can run the host's programs but not change them`,
   'fs.mkdir': ({ path, mode }) => `creates the directory ${path} (mode ${octal(mode)}) in the container's root`,
   'fs.write': ({ path, mode, data }) => `writes ${path} (mode ${octal(mode)}, ${Buffer.byteLength(data)} bytes) in the container's root`,

@@ -158,7 +158,10 @@ function readRootfs(r: Reader, v: unknown): SpecRootfs {
       files: Object.fromEntries(Object.entries(files).map(([k, c]) => [k, r.str(c, `rootfs.files.${k}`)])),
     };
   }
-  return r.fail('rootfs', "a rootfs from dirRootfs() or hostRootfs()");
+  if (o.kind === 'image') {
+    return { kind: 'image', archive: r.str(o.archive, 'rootfs.archive'), readonly: r.opt(o, 'readonly', 'rootfs', r.bool.bind(r)) ?? false, digest: '' };
+  }
+  return r.fail('rootfs', 'a rootfs from dirRootfs(), hostRootfs() or imageRootfs()');
 }
 
 function readProcess(r: Reader, v: unknown): Spec['process'] {

@@ -11,13 +11,14 @@ import { lowerClone, lowerUnshare, lowerUserMap, lowerUserRoot } from './namespa
 import { lowerBridges, lowerDnsFiles, lowerIpam, lowerDnsMounts, lowerNetworkInit, lowerVeths } from './network.ts';
 import { lowerHooks } from './hooks.ts';
 import { lowerNames, lowerProcess } from './process.ts';
-import { lowerPivot, lowerRootfs } from './rootfs.ts';
+import { lowerImage, lowerPivot, lowerRootfs } from './rootfs.ts';
 
 export function lower(spec: Spec, { origins, sources }: Pick<FrontendResult, 'origins' | 'sources'>): Plan {
   const out = new Emitter(origins);
   out.emit('state.create', { dir: '{state}' }, '');
   // journaled first, so they run last when the container is deleted, before its state dir goes
   lowerHooks(spec, out, ['poststop']);
+  lowerImage(spec, out);
   lowerCgroup(spec, out);
   lowerBridges(spec, out);
   lowerIpam(spec, out);

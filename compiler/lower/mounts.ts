@@ -3,6 +3,7 @@ import { IDMAP, isDataOption } from '../plan/mount-options.ts';
 import type { Spec, SpecDevice, SpecMount } from '../spec.ts';
 import { defaultDevices, defaultDevLinks } from '../../stdlib/devices.ts';
 import type { Emitter } from './emit.ts';
+import { rootDirOf } from './rootfs.ts';
 
 export function lowerMounts(spec: Spec, out: Emitter): void {
   spec.mounts.forEach((m, i) => {
@@ -20,11 +21,12 @@ function lowerDevice(d: SpecDevice, cause: string, out: Emitter, spec: Spec): vo
   else out.emit('dev.node', { ...d }, cause);
 }
 
-function lowerMount(m: SpecMount, cause: string, out: Emitter, { mountLabel, namespaces, cgroupsPath, rootfs }: Spec): void {
+function lowerMount(m: SpecMount, cause: string, out: Emitter, spec: Spec): void {
+  const { mountLabel, namespaces, cgroupsPath } = spec;
   const flags = m.options.filter((o) => !isDataOption(o));
   if (isBind(m) && m.options.includes(IDMAP)) {
     // the root as the host names it (rootfs.tmpfs/rootfs.bind's dir): the target is resolved beneath it
-    const root = rootfs.kind === 'host' ? '{state}/rootfs' : rootfs.path;
+    const root = rootDirOf(spec);
     out.emit('mount.idmap', { root, src: m.source, dst: m.destination, flags: flags.filter((f) => f !== IDMAP) }, cause);
   } else if (isBind(m)) {
     const withBind = flags.includes('bind') || flags.includes('rbind') ? flags : ['rbind', ...flags];

@@ -26,6 +26,11 @@ export function writeBundle(dir: string, spec: Spec): Bundle {
       hint: 'under an OCI runtime the caller makes them (CNI); run this container with ctc run, or emit it without network',
     });
   }
+  if (spec.rootfs.kind === 'image') {
+    throw new CtcError('CT_NOT_YET', 'a bundle of an image root is not written yet: its rootfs would be the unpacked image', {
+      hint: 'run it with ctc run, or unpack the image into a directory and use dirRootfs(dir)',
+    });
+  }
   const bundle = resolve(dir);
   const config = join(bundle, 'config.json');
   const rootfs = spec.rootfs.kind === 'host' ? join(bundle, 'rootfs') : undefined;

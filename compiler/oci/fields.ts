@@ -30,7 +30,7 @@ const zero = (v: unknown) => v === 0;
 
 // Kernel memory limits were removed from the kernel (5.16: memory.kmem.limit_in_bytes no longer limits).
 const KERNEL_MEMORY = notYet('kernel memory limits no longer exist in current kernels; remove the field', zero);
-const ISSUE_11 = notYet('issue 11 brings idmapped mounts');
+const MOUNT_MAPPINGS = notYet("a mount's own id mappings are not supported; the 'idmap' option maps a bind by the container's mappings");
 const NOT_PLANNED = notYet('not planned; remove the field to build this config with ctc');
 const OTHER_OS = notYet('not planned: the field is for another platform; remove it to build this config with ctc');
 
@@ -39,7 +39,7 @@ const HOOKS = each({ path: READ, args: READ, env: READ, timeout: READ });
 export const ociFields: Fields = {
   ociVersion: READ,
   root: { path: READ, readonly: READ },
-  mounts: each({ destination: READ, type: READ, source: READ, options: READ, uidMappings: ISSUE_11, gidMappings: ISSUE_11 }),
+  mounts: each({ destination: READ, type: READ, source: READ, options: READ, uidMappings: MOUNT_MAPPINGS, gidMappings: MOUNT_MAPPINGS }),
   process: {
     terminal: READ,
     consoleSize: READ,

@@ -37,7 +37,7 @@ export interface KindSpec {
 function a<const N extends string, const T extends ArgType, const O extends boolean = false>(name: N, type: T, optional?: O): { name: N; type: T; optional: O } {
   return { name, type, optional: (optional ?? false) as O };
 }
-/** A string argument naming a run-time place: the state dir, a cgroup. */
+/** A string argument naming a run-time place: the state dir ({state}), the state root ({root}), a cgroup. */
 const place = <const N extends string>(name: N) => ({ name, type: 'str' as const, placeholders: true }) satisfies ArgSpec;
 
 export const stepKinds = {
@@ -48,6 +48,13 @@ export const stepKinds = {
     undo: 'remove the state dir and what ctc wrote in it',
     syscalls: ['mkdir', 'openat', 'write'],
     doc: 'create the container state dir, which holds the journal',
+  },
+  'image.unpack': {
+    actor: 'host',
+    args: [a('archive', 'str'), a('digest', 'str')],
+    subject: 'archive',
+    syscalls: ['openat', 'read', 'mkdir', 'rename'],
+    doc: "have the image in the cache under the state root ({root}/@images/<digest>/rootfs): unpacked from the archive (a relative path is the plan's folder's) the first time, its layers in order with whiteouts, owners and modes, nothing outside the root; refused if the archive no longer holds the image the digest names. A cache: kept for the next container",
   },
   'cgroup.create': {
     actor: 'host',
@@ -211,10 +218,17 @@ export const stepKinds = {
   },
   'rootfs.bind': {
     actor: 'init',
-    args: [a('dir', 'str')],
+    args: [place('dir')],
     subject: 'dir',
     syscalls: ['mount'],
     doc: 'bind-mount a prepared directory as the container root',
+  },
+  'rootfs.overlay': {
+    actor: 'init',
+    args: [place('lower'), place('dir')],
+    subject: 'lower',
+    syscalls: ['mount', 'mkdirat', 'mount'],
+    doc: "a writable root over a read-only one: a tmpfs at dir holds the overlay's upper and work dirs, and the overlay of lower (the image) is mounted at dir/root, the container's root; what the container writes stays in its own memory and goes with it",
   },
   'rootfs.mirror': {
     actor: 'init',

@@ -18,7 +18,7 @@ mkdirSync(out, { recursive: true });
 const examples = ['hello.ct.ts', 'limits.ct.ts'];
 for (const name of examples) {
   const { plan } = await build(join(packageRoot(), 'examples', name));
-  const steps = plan.steps.map((s) => fillStep(s, { id: 'fuzz', state: '/run/ctc/fuzz', cgroupParent: '/ctc' }));
+  const steps = plan.steps.map((s) => fillStep(s, { id: 'fuzz', state: '/run/ctc/fuzz', root: '/run/ctc', cgroupParent: '/ctc' }));
   const clone = steps.find((s) => s.kind === 'ns.clone')!;
   const inits = steps.filter((s) => actorOf(s.kind) === 'init');
   const header = { cloneNs: list(clone, 'ns'), spawnStep: clone.n, failStep: 0 };

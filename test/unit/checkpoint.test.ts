@@ -92,7 +92,7 @@ async function plan(name: string, dataSource: string): Promise<Step[]> {
   };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   const steps = (await build(join(dir, 'config.json'))).plan.steps;
-  return steps.map((s) => fillStep(s, { id: name, state: `/run/ctc/${name}`, cgroupParent: '/ctc' }));
+  return steps.map((s) => fillStep(s, { id: name, state: `/run/ctc/${name}`, root: '/run/ctc', cgroupParent: '/ctc' }));
 }
 
 const v2: CgroupMount[] = [{ kind: 'cgroup2', sub: '', host: '/sys/fs/cgroup' }];

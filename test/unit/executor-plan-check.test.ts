@@ -29,8 +29,9 @@ const refusal = (plan: Plan): string => {
     checkPlanSteps(plan.steps);
   } catch (e) {
     assert.instance(e, CtcError);
-    assert.is((e as CtcError).code, 'CT_PLAN_INVALID');
-    return (e as CtcError).message;
+    const { code, step, message } = e as CtcError;
+    assert.is(code, 'CT_PLAN_INVALID');
+    return `step ${step?.n} ${step?.kind}: ${message}`; // as the CLI prints it
   }
   throw new Error('the forged plan was accepted');
 };

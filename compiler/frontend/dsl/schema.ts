@@ -17,7 +17,8 @@ export const containerShape: Shape = {
               "t": "enum",
               "values": [
                 "dir",
-                "host"
+                "host",
+                "image"
               ],
               "patterns": []
             },
@@ -61,6 +62,13 @@ export const containerShape: Shape = {
               }
             },
             "optional": true
+          },
+          "archive": {
+            "shape": {
+              "t": "string"
+            },
+            "optional": true,
+            "doc": "the archive's path; a relative one is relative to the source (and, when the plan runs, to the plan)"
           }
         }
       },
