@@ -5,14 +5,17 @@
 // link, netns or nft table, the same mount table, and no fd more in this
 // process. The bridge example runs in a network namespace the test makes
 // (its links and nft tables are checked there); the rootless example's sweep
-// runs as an ordinary user, in rootless.test.ts.
+// runs as an ordinary user, in rootless.test.ts. The image example runs
+// under a state root of the test's, whose image cache is kept between runs
+// by design (only containers must go).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parsePlan } from '../../compiler/plan/text.ts';
+import { busyboxImage } from '../busybox-image.ts';
 import { cli, ctc, example, hostResidue, mountTable, tempDir } from '../helpers.ts';
 
 const tmp = tempDir();
@@ -25,8 +28,8 @@ test.after(() => {
 const fds = () => readdirSync('/proc/self/fd').length;
 
 /** What a failed run must leave as it found: the host, and for the bridge its namespace's links and nft tables. */
-const snapshot = (ns?: string) => ({
-  host: hostResidue(),
+const snapshot = (ns?: string, roots?: string[]) => ({
+  host: hostResidue(roots).filter((x) => !x.endsWith('/@images')),
   mounts: mountTable(),
   fds: fds(),
   ...(ns
@@ -37,16 +40,18 @@ const snapshot = (ns?: string) => ({
     : {}),
 });
 
-function sweep(name: string, run: (args: string[], env: Record<string, string>) => { status: number | null; stderr: string }, ns?: string) {
-  const planFile = join(tmp.dir, `${name}.plan`);
+type Runner = (args: string[], env: Record<string, string>) => { status: number | null; stderr: string };
+
+function sweep(name: string, run: Runner, ns?: string, where: { planFile?: string; roots?: string[] } = {}) {
+  const planFile = where.planFile ?? join(tmp.dir, `${name}.plan`);
   assert.is(ctc(['build', example(`${name}.ct.ts`), '-o', planFile]).status, 0);
   const { steps } = parsePlan(readFileSync(planFile, 'utf8'));
-  const before = snapshot(ns);
+  const before = snapshot(ns, where.roots);
   for (const step of steps) {
     const r = run(['run', '--id', `rollback-${name}`, planFile], { CTC_FAIL_STEP: String(step.n) });
     assert.is(r.status, 1, `step ${step.n}: exit status (stderr: ${r.stderr})`);
     assert.ok(r.stderr.includes(`error CT_STEP_FAILED: step ${step.n} ${step.kind}`), `step ${step.n} ${step.kind} is named: ${r.stderr}`);
-    assert.equal(snapshot(ns), before, `nothing is left after a failure at step ${step.n} ${step.kind}`);
+    assert.equal(snapshot(ns, where.roots), before, `nothing is left after a failure at step ${step.n} ${step.kind}`);
   }
   console.log(`    fault sweep: ${steps.length} steps of ${name}.plan`);
 }
@@ -67,6 +72,21 @@ test('bridge (in a network namespace of its own): a failure at each step is roll
     },
     NS,
   );
+});
+
+test('image (an overlay root from the busybox archive): a failure at each step is rolled back completely', () => {
+  const archive = example('busybox.tar');
+  const madeArchive = !existsSync(archive);
+  if (madeArchive) busyboxImage(archive);
+  // beside the archive, as a relative archive is found beside its plan
+  const planFile = example(`image-rollback-${process.pid}.plan`);
+  const root = join(tmp.dir, 'state');
+  try {
+    sweep('image', (args, env) => ctc(['--root', root, ...args], { env }), undefined, { planFile, roots: [root] });
+  } finally {
+    rmSync(planFile, { force: true });
+    if (madeArchive) rmSync(archive);
+  }
 });
 
 test.run();
