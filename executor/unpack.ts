@@ -50,6 +50,7 @@ import { Parser, type ReadEntry } from 'tar';
 import { type ImageInfo, type ImageLayer, layerStream, readImage } from '../compiler/image/archive.ts';
 import { CtcError } from '../compiler/error.ts';
 import { cachedRootfs, digestHex, imagesDir } from '../compiler/image/cache.ts';
+import { isAlive } from './proc.ts';
 
 export async function unpackImage(archive: string, opts: { cacheRoot: string; digest: string; progress?: NodeJS.WriteStream }): Promise<string> {
   const hex = digestHex(opts.digest);
@@ -78,12 +79,21 @@ export async function unpackImage(archive: string, opts: { cacheRoot: string; di
 
 function tempRoot(images: string, hex: string): string {
   mkdirSync(images, { recursive: true });
+  removeAbandoned(images, hex);
   const tmp = mkdtempSync(join(images, `${hex}.tmp-${process.pid}-`));
   // mkdtemp makes 0700; a rootfs's path must be searchable like any other
   chmodSync(tmp, 0o755);
   mkdirSync(join(tmp, 'rootfs'));
   chmodSync(join(tmp, 'rootfs'), 0o755);
   return tmp;
+}
+
+/** Temp dirs of this image whose unpacking process is gone (killed halfway): nothing will finish them. */
+function removeAbandoned(images: string, hex: string): void {
+  for (const name of readdirSync(images)) {
+    const pid = Number(new RegExp(`^${hex}\\.tmp-(\\d+)-`).exec(name)?.[1]);
+    if (pid && !isAlive(pid)) rmSync(join(images, name), { recursive: true, force: true });
+  }
 }
 
 function publish(tmp: string, dir: string, final: string): string {

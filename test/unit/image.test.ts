@@ -5,6 +5,7 @@
 // would land outside the rootfs or a digest does not match. Real files in a
 // temp dir; the tar bytes, hostile ones included, come from test/busybox-image.ts.
 
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -264,6 +265,17 @@ test('two unpacks of one image at once: both succeed, one rootfs, no temp dir le
   assert.is(a, b);
   assert.equal(leftInCache(img.cacheRoot), [img.digest.slice(7)]);
   assert.is(read(a, 'etc/x'), 'x');
+});
+
+test("a temp dir that a killed unpack left is removed by the next; a live one's is not touched", async () => {
+  const img = image([hello]);
+  const hex = img.digest.slice(7);
+  const images = join(img.cacheRoot, '@images');
+  const gone = spawnSync('true').pid!; // exited: its pid is free
+  mkdirSync(join(images, `${hex}.tmp-${gone}-abc`, 'rootfs', 'etc'), { recursive: true });
+  mkdirSync(join(images, `${hex}.tmp-${process.pid}-def`), { recursive: true }); // "in progress" in this live process
+  await unpack(img);
+  assert.equal(leftInCache(img.cacheRoot).sort(), [hex, `${hex}.tmp-${process.pid}-def`].sort());
 });
 
 test('progress: a bar on a terminal, cleared at the end; nothing otherwise', async () => {
