@@ -5,14 +5,16 @@
 // from the journal alone: no cgroup, mount, state dir, process or link. The
 // bridge example runs in a network namespace the test makes (its links and
 // nft tables are checked there); rootless.test.ts sweeps the rootless one as
-// an ordinary user.
+// an ordinary user. The image example's cache under the state root stays, by
+// design; only the containers must go.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parsePlan } from '../../compiler/plan/text.ts';
+import { busyboxImage } from '../busybox-image.ts';
 import { cli, ctc, example, hostResidue, killedBefore, mountTable, tempDir, until } from '../helpers.ts';
 
 const tmp = tempDir();
@@ -24,7 +26,7 @@ test.after(() => void spawnSync('ip', ['netns', 'del', NS]));
 
 /** The host as a crash must not leave it, and for the bridge its namespace's links and nft tables. */
 const snapshot = (ns?: string) => ({
-  host: hostResidue([state]),
+  host: hostResidue([state]).filter((x) => !x.endsWith('/@images')),
   mounts: mountTable(),
   ...(ns
     ? {
@@ -34,8 +36,7 @@ const snapshot = (ns?: string) => ({
     : {}),
 });
 
-async function sweep(name: string, wrap: string[] = [], ns?: string) {
-  const plan = join(tmp.dir, `${name}.plan`);
+async function sweep(name: string, wrap: string[] = [], ns?: string, plan = join(tmp.dir, `${name}.plan`)) {
   assert.is(ctc(['build', example(`${name}.ct.ts`), '-o', plan]).status, 0);
   const { steps } = parsePlan(readFileSync(plan, 'utf8'));
   const before = snapshot(ns);
@@ -64,6 +65,19 @@ for (const name of ['hello', 'limits']) {
 test('bridge (in a network namespace of its own): ctc killed before each step, delete --force or gc restores the host', async () => {
   execFileSync('ip', ['netns', 'add', NS]);
   await sweep('bridge', ['nsenter', `--net=/run/netns/${NS}`, '--'], NS);
+});
+
+test('image (an overlay root from the busybox archive): ctc killed before each step, delete --force or gc restores the host', async () => {
+  const archive = example('busybox.tar');
+  const madeArchive = !existsSync(archive);
+  if (madeArchive) busyboxImage(archive);
+  const plan = example(`image-crash-${process.pid}.plan`); // beside the archive, where a relative one is found
+  try {
+    await sweep('image', [], undefined, plan);
+  } finally {
+    rmSync(plan, { force: true });
+    if (madeArchive) rmSync(archive);
+  }
 });
 
 test('gc leaves alone what something will finish: a running container, and a stopped one whose exit is recorded', () => {
