@@ -127,13 +127,6 @@ export async function resumeCommand(args: string[], g: Globals): Promise<number>
   return 0;
 }
 
-/** Commands that exist for runc's callers but come with later issues. */
-export function notYet(command: string, issue: number): () => Promise<number> {
-  return async () => {
-    throw new CtcError('CT_NOT_YET', `ctc ${command} is not implemented yet (issue ${issue})`);
-  };
-}
-
 function cmdline(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();

@@ -13,10 +13,10 @@
 // it (native/wire.h, CTC_OP_M_DETACH).
 
 import { writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import { type Plan, type Step, actorOf, int, list, str, subjectOf } from '../compiler/plan/steps.ts';
-import { type CgroupDriver, detectCgroups, isLimitKey } from './cgroups/index.ts';
+import { type CgroupDriver, detectCgroups } from './cgroups/index.ts';
 import { codeOf, errnoName } from './errno.ts';
 import { Helper, helperPath } from './helper.ts';
 import { atStart, hookOf, runHookStep, waitExec } from './hooks.ts';
@@ -29,7 +29,8 @@ import { cgroupParent, fillAddresses, fillStep } from './placeholders.ts';
 import { checkPlanSteps } from './plan-check.ts';
 import { preflight } from './preflight.ts';
 import { procStat } from './proc.ts';
-import { type ContainerState, claimStateDir, fillStateDir, stateFiles, writePidFile, writeState } from './state.ts';
+import { createCgroup, createOwnCgroup, createStateDir, setDevices, setLimit, writeStateFile } from './host-steps.ts';
+import { type ContainerState, stateFiles, writePidFile, writeState } from './state.ts';
 import { undoAll } from './undo.ts';
 import { type Extras, Msg, Op, encodeProgram, op, strArg, u64Arg } from './wire.ts';
 
@@ -212,36 +213,15 @@ class Run {
 
   private hostAction(step: Step): void {
     switch (step.kind) {
-      case 'state.create': {
-        const dir = str(step, 'dir');
-        // Journaled once it is ours: a dir another create claimed first is never undone by this one.
-        claimStateDir(dir, this.opts.id);
-        this.journal.record({ undo: 'state.remove', step: step.n, dir });
-        fillStateDir(dir);
-        this.journal.attach(dir);
-        writeFileSync(join(dir, stateFiles.plan), this.opts.planText);
-        return;
-      }
-      case 'cgroup.create': {
-        const path = str(step, 'path');
-        if (this.rootless) return this.rootlessCgroup(step);
-        // An existing cgroup (another container's, a pod's) is joined, and never removed by this one.
-        if (this.driver().exists(path)) return;
-        const parents = ancestors(path).filter((p) => !this.driver().exists(p));
-        this.journal.record({ undo: 'cgroup.remove', step: step.n, path, ...(parents.length ? { parents } : {}) });
-        return createCgroup(this.driver(), path);
-      }
-      case 'cgroup.limit': {
-        const key = str(step, 'key');
-        if (this.noCgroup) return this.limitWithoutCgroup(step);
-        if (!isLimitKey(key)) throw this.fail(step, 'EINVAL', `unknown limit ${key}`);
-        this.driver().limit(str(step, 'path'), key, str(step, 'value'));
-        return;
-      }
+      case 'state.create':
+        return createStateDir(step, this.opts.id, this.opts.planText, this.journal);
+      case 'cgroup.create':
+        return this.rootless ? this.rootlessCgroup(step) : createOwnCgroup(step, this.driver(), this.journal);
+      case 'cgroup.limit':
+        return this.noCgroup ? this.limitWithoutCgroup(step) : setLimit(step, this.driver());
       case 'cgroup.devices':
         // without a cgroup the user namespace still keeps the devices away: no mknod, only the user's own nodes bound
-        if (this.noCgroup) return;
-        return this.driver().devices(str(step, 'path'), list(step, 'rules'));
+        return this.noCgroup ? undefined : setDevices(step, this.driver());
       case 'ns.clone':
       case 'image.unpack':
         return; // asynchronous: see clone(), unpack()
@@ -255,7 +235,7 @@ class Run {
       case 'user.map':
         return writeMaps(this.state!.pid, list(step, 'uid'), list(step, 'gid'));
       case 'state.file':
-        return writeFileSync(join(this.stateDir, basename(str(step, 'name'))), str(step, 'data'), { mode: 0o644 });
+        return writeStateFile(step, this.stateDir);
       case 'net.bridge':
         this.journal.record({ undo: 'net.bridge.release', step: step.n, name: str(step, 'name'), netns: currentNetns() });
         return makeBridge(step);
@@ -498,23 +478,6 @@ class Run {
     } finally {
       this.helper?.close();
       await this.helper?.exited;
-    }
-  }
-}
-
-/** /a/b/c → /a, /a/b */
-const ancestors = (path: string) => {
-  const parts = path.split('/').filter(Boolean);
-  return parts.slice(0, -1).map((_, i) => '/' + parts.slice(0, i + 1).join('/'));
-};
-
-/** Another container may remove an empty parent at the same moment: try again then. */
-function createCgroup(driver: CgroupDriver, path: string): void {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return driver.create(path);
-    } catch (e) {
-      if (codeOf(e) !== 'ENOENT' || attempt >= 5) throw e;
     }
   }
 }

@@ -15,18 +15,19 @@
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import { type Plan, type Step, actorOf, list, str, subjectOf } from '../compiler/plan/steps.ts';
 import { parsePlan } from '../compiler/plan/text.ts';
-import { type CgroupDriver, type CgroupMount, detectCgroups, isLimitKey } from './cgroups/index.ts';
+import { type CgroupDriver, type CgroupMount, detectCgroups } from './cgroups/index.ts';
 import { type Container, type Factory, checkId } from './container.ts';
 import { codeOf } from './errno.ts';
 import { Journal } from './journal.ts';
+import { createOwnCgroup, createStateDir, setDevices, setLimit, writeStateFile } from './host-steps.ts';
 import { cgroupParent, fillStep } from './placeholders.ts';
 import { checkPlanSteps } from './plan-check.ts';
 import { procStat, waitGone } from './proc.ts';
-import { type ContainerState, claimStateDir, fillStateDir, stateFiles, writePidFile, writeState } from './state.ts';
+import { type ContainerState, writePidFile, writeState } from './state.ts';
 import { undoAll } from './undo.ts';
 
 const CRIU = 'criu';
@@ -481,35 +482,16 @@ function redo(step: Step, p: Place, journal: Journal, driver: CgroupDriver): voi
 function redoAction(step: Step, p: Place, journal: Journal, driver: CgroupDriver): void {
   switch (step.kind) {
     case 'state.create':
-      claimStateDir(p.dir, p.id);
-      journal.record({ undo: 'state.remove', step: step.n, dir: p.dir });
-      fillStateDir(p.dir);
-      journal.attach(p.dir);
-      return writeFileSync(join(p.dir, stateFiles.plan), p.planText);
-    case 'cgroup.create': {
-      const path = str(step, 'path');
-      if (driver.exists(path)) return; // another's cgroup (a pod's) is joined, never removed
-      const parents = ancestors(path).filter((a) => !driver.exists(a));
-      journal.record({ undo: 'cgroup.remove', step: step.n, path, ...(parents.length ? { parents } : {}) });
-      return driver.create(path);
-    }
-    case 'cgroup.limit': {
-      const key = str(step, 'key');
-      if (!isLimitKey(key)) throw new CtcError('CT_STEP_FAILED', `unknown limit ${key}`, { step: { n: step.n, kind: step.kind }, errno: 'EINVAL' });
-      driver.limit(str(step, 'path'), key, str(step, 'value'));
-      return;
-    }
+      return createStateDir(step, p.id, p.planText, journal);
+    case 'cgroup.create':
+      return createOwnCgroup(step, driver, journal);
+    case 'cgroup.limit':
+      return setLimit(step, driver);
     case 'cgroup.devices':
-      return driver.devices(str(step, 'path'), list(step, 'rules'));
+      return setDevices(step, driver);
     case 'state.file':
-      return writeFileSync(join(p.dir, basename(str(step, 'name'))), str(step, 'data'), { mode: 0o644 });
+      return writeStateFile(step, p.dir);
   }
-}
-
-/** /a/b/c → /a, /a/b */
-function ancestors(path: string): string[] {
-  const parts = path.split('/').filter(Boolean);
-  return parts.slice(0, -1).map((_, i) => '/' + parts.slice(0, i + 1).join('/'));
 }
 
 /** criu restore's command line, and what it runs on. */
