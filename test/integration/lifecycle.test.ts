@@ -165,16 +165,16 @@ test('a parent death signal reaches the container when its monitor dies', async 
 test('an unimplemented config field is a coded error naming it; errors go to --log as JSON lines', () => {
   const dir = bundle('lc5', ['/bin/true'], {});
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  config.hooks = { prestart: [{ path: '/bin/true' }] };
+  config.linux.netDevices = { eth1: { name: 'ceth1' } };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   const log = join(tmp.dir, 'log.json');
   const r = ctc(['--root', root, '--log', log, '--log-format', 'json', 'run', '--bundle', dir, 'lc5']);
   assert.is(r.status, 1);
-  assert.match(r.stderr, /config\.json:\d+:\d+: error CT_OCI_UNSUPPORTED: hooks: /);
-  assert.match(r.stderr, /hint: .*issue 13/);
+  assert.match(r.stderr, /config\.json:\d+:\d+: error CT_OCI_UNSUPPORTED: linux\.netDevices: /);
+  assert.match(r.stderr, /hint: .*veth/);
   const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.is(lines[0].level, 'error');
-  assert.match(lines[0].msg, /hooks/);
+  assert.match(lines[0].msg, /netDevices/);
   assert.ok(typeof lines[0].time === 'string');
   assert.not.ok(existsSync(join(root, 'lc5')));
 });
