@@ -18,7 +18,7 @@ root filesystem in DIR/rootfs, then \`ctc build DIR/config.json\`.
   --rootless         for an unprivileged user, as runc spec --rootless: a
                      user namespace mapping your uid and gid to root, no
                      network namespace, /sys bound from the host, no cgroup
-                     limits (ctc cannot run it yet: issue 11; runc can)`;
+                     limits; ctc runs it as written`;
 
 export async function specCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand('spec', args, {

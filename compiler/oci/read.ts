@@ -77,7 +77,7 @@ function readNamespaces(r: Reader, v: unknown): { type: Namespace; path?: string
     if (path !== undefined && type !== 'network') {
       throw new CtcError('CT_OCI_UNSUPPORTED', `${at}.path: joining an existing ${type} namespace is not supported yet (only network)`, {
         source: r.origins.get(`${at}.path`),
-        hint: 'issue 11 brings joining the other namespaces',
+        hint: 'ctc joins network namespaces by path; leave the path out to make a new one',
       });
     }
     return { type, ...(path ? { path } : {}) };

@@ -19,7 +19,7 @@ export const builtinRules: readonly LintRule[] = [
 /**
  * Without a config: what widens the container towards the host is an error,
  * missing limits a warning. Left out: readonly-rootfs (most roots are written
- * to) and user-namespace-required (ctc has no user namespaces yet: issue 11).
+ * to) and user-namespace-required (most containers run without one).
  */
 export const defaultRuleLevels: Readonly<Record<string, Severity>> = {
   'no-privileged-capabilities': 'error',
