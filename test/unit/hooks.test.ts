@@ -68,6 +68,17 @@ test('an OCI config gives the same hook steps, and ctc writes them back to OCI',
   assert.equal(ociFromSpec(spec, { rootPath: '/r', id: 'x' }).hooks, { createRuntime: [{ path: '/usr/bin/cr1', args: ['/usr/bin/cr1'], env: [] }], poststart: hooks.poststart });
 });
 
+test('a .ct source says the same hooks as blocks, and gets the same steps', async () => {
+  const ct = writeSource(
+    tmp.dir,
+    'same.ct',
+    'container {\n  rootfs use preset.hostRootfs\n  mounts use preset.defaultMounts\n  hostname h\n  process {\n    args /bin/true\n  }\n  hooks {\n    createRuntime {\n      {\n        path /usr/bin/cr1\n      }\n    }\n    poststart {\n      {\n        path /usr/bin/post\n        args post -v\n        env A=1\n        timeout 5\n      }\n    }\n  }\n}\n',
+  );
+  const hooksOf = async (file: string) => (await build(file)).plan.steps.filter((s) => s.kind === 'hook.run').map((s) => [s.n, s.args]);
+  const same = ts('same.ct.ts', `{ createRuntime: [{ path: '/usr/bin/cr1' }], poststart: [{ path: '/usr/bin/post', args: ['post', '-v'], env: ['A=1'], timeout: 5 }] }`);
+  assert.equal(await hooksOf(ct), await hooksOf(same));
+});
+
 test('bad hooks: a relative path, a zero timeout, an env entry without =, each at its position', async () => {
   const errors = await errorsOf(ts('bad.ct.ts', `{ createRuntime: [{ path: 'bin/x' }], poststart: [{ path: '/x', timeout: 0, env: ['NOEQUALS'] }] }`));
   assert.equal(
