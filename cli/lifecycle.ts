@@ -81,15 +81,25 @@ export async function deleteCommand(args: string[], g: Globals): Promise<number>
   return 0;
 }
 
-/** ctc gc: removes, from their journals, the containers nothing will finish (Container.abandoned). */
+/**
+ * ctc gc: removes, from their journals, the containers nothing will finish
+ * (Container.abandoned); with --images, then the cached images no container
+ * uses (printed as @images/<hex>).
+ */
 export async function gcCommand(args: string[], g: Globals): Promise<number> {
-  const { values } = parseCommand('gc', args, { 'min-age': { type: 'string', default: '60' }, 'dry-run': { type: 'boolean' } });
+  const { values } = parseCommand('gc', args, { 'min-age': { type: 'string', default: '60' }, 'dry-run': { type: 'boolean' }, images: { type: 'boolean' } });
   const minAge = Number(values['min-age']);
   if (!Number.isFinite(minAge) || minAge < 0) throw new CtcError('CT_USAGE', `--min-age is a number of seconds, not ${values['min-age']}`);
   for (const c of factory(g).list()) {
     if (!c.abandoned(minAge * 1000)) continue;
     console.log(c.id);
     if (!values['dry-run']) await c.destroy(true);
+  }
+  if (values.images) {
+    const { pruneImages } = await import('../executor/image-cache.ts');
+    const f = factory(g);
+    // a dry run keeps the abandoned containers, whose plans then still count
+    for (const name of pruneImages(f.root, f.list(), values['dry-run'] ?? false)) console.log(`@images/${name}`);
   }
   return 0;
 }

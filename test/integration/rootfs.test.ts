@@ -5,13 +5,14 @@
 // without the archive, and archives refused when they changed since the
 // build or would write outside the root, leaving nothing behind.
 
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readImage } from '../../compiler/image/archive.ts';
 import { busyboxImage, busyboxLayers, busyboxRootfs, tarFile, writeImage, type TarEntry } from '../busybox-image.ts';
-import { ctc, example, hostResidue, tempDir } from '../helpers.ts';
+import { cli, ctc, example, hostResidue, tempDir } from '../helpers.ts';
 
 const tmp = tempDir();
 const state = join(tmp.dir, 'state');
@@ -150,6 +151,33 @@ test("an entry escaping the root ('../'): CT_IMAGE_ESCAPE naming it; nothing wri
   assert.not.ok(existsSync(join(state, 'escaped')) || existsSync(join(state, '@images', 'escaped')));
   assert.equal(noContainers(), []);
   assert.equal(hostResidue([state]).filter((x) => !x.includes('@images')), before);
+});
+
+test('gc --images removes the cached images no container uses, and keeps the one a running container does', async () => {
+  const app = imageApp('gc', [[{ name: 'gc/', type: 'dir' }]]);
+  const src = join(app.dir, 'app.ct.ts');
+  writeFileSync(src, readFileSync(src, 'utf8').replace(/args: \[.*\], env/, "args: ['/bin/sleep', '30'], env"));
+  assert.is(ctc(['build', src]).status, 0);
+  const out = join(tmp.dir, 'gc.out');
+  const fd = openSync(out, 'w');
+  try {
+    const r = spawnSync(process.execPath, [cli, '--root', state, 'run', '-d', '--id', 'gc1', app.plan], { stdio: ['ignore', fd, fd], timeout: 30_000 });
+    assert.is(r.status, 0, readFileSync(out, 'utf8'));
+  } finally {
+    closeSync(fd);
+  }
+  const used = app.digest.slice(7);
+  const others = images().filter((x) => x !== used);
+  assert.ok(others.length > 0, 'the earlier tests cached other images');
+  const dry = ctc(['--root', state, 'gc', '--images', '--dry-run']);
+  assert.equal(dry.stdout.trim().split('\n').sort(), others.map((x) => `@images/${x}`).sort());
+  assert.is(images().length, others.length + 1, 'a dry run removes nothing');
+  assert.is(ctc(['--root', state, 'gc', '--images']).status, 0);
+  assert.equal(images(), [used], 'the running container keeps its image');
+  assert.is(ctc(['--root', state, 'delete', '--force', 'gc1']).status, 0);
+  assert.is(ctc(['--root', state, 'gc', '--images']).stdout.trim(), `@images/${used}`);
+  assert.equal(images(), []);
+  assert.equal(noContainers(), []);
 });
 
 test.run();
