@@ -377,7 +377,7 @@ class Run {
       rootfs: rootfsOf(this.steps),
       created: new Date().toISOString(),
       owner: '',
-      annotations: {},
+      annotations: annotationsOf(this.steps),
       cgroupPath: this.steps.find((s) => s.kind === 'cgroup.create')?.args.path as string,
       namespaces: namespacesOf(this.steps),
       ...(this.opts.mode === 'create' && this.steps.some((s) => s.kind === 'hook.run' && atStart(str(s, 'when'))) ? { startHooks: true } : {}),
@@ -485,6 +485,12 @@ class Run {
 const rootfsOf = (steps: Step[]) => {
   const r = steps.find((s) => s.kind === 'rootfs.bind' || s.kind === 'rootfs.tmpfs' || s.kind === 'rootfs.overlay');
   return !r ? '' : r.kind === 'rootfs.overlay' ? `${str(r, 'dir')}/root` : str(r, 'dir');
+};
+
+/** state.create's key=value list: the OCI state's annotations. */
+const annotationsOf = (steps: Step[]): Record<string, string> => {
+  const create = steps.find((s) => s.kind === 'state.create');
+  return Object.fromEntries((create ? list(create, 'annotations') : []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 };
 
 const namespacesOf = (steps: Step[]) =>

@@ -131,7 +131,8 @@ function markerMask(a: WireOp, b: WireOp | undefined): bigint {
 function hostRecords(s: Step, driver: CgroupDriver, read: (file: string) => string | undefined): Buffer[] | undefined {
   switch (s.kind) {
     case 'state.create':
-      return [rec(Rec.STATE, s.n, S(str(s, 'dir')))];
+      // the launcher writes a state without annotations: a plan with some runs through Node
+      return list(s, 'annotations').length ? undefined : [rec(Rec.STATE, s.n, S(str(s, 'dir')))];
     case 'cgroup.create':
       return [rec(Rec.CG_CREATE, s.n, S(str(s, 'path')))];
     case 'cgroup.limit': {

@@ -3,7 +3,7 @@ import { type Origins, type Spec, hookKinds, originOf } from '../spec.ts';
 import { containerPath, hostPath } from './paths.ts';
 
 /**
- * Hooks: a path that resolves where the hook runs (startContainer's in the
+ * Hooks, and the annotations they see: a path that resolves where the hook runs (startContainer's in the
  * container's root, the others' on the host), a timeout of whole seconds,
  * and an environment of NAME=value entries.
  */
@@ -22,4 +22,11 @@ export function checkHooks(spec: Spec, origins: Origins): CtcError[] {
     });
   }
   return errors.filter((e) => e !== undefined);
+}
+
+/** Annotations travel in the plan as key=value (state.create): a key is not empty and holds no '='. */
+export function checkAnnotations(spec: Spec, origins: Origins): CtcError[] {
+  return Object.keys(spec.annotations)
+    .filter((k) => k === '' || k.includes('='))
+    .map((k) => new CtcError('CT_SHAPE', `annotations: '${k}' is not an annotation key (empty, or with '=')`, { source: originOf(origins, `annotations.${k}`) ?? originOf(origins, 'annotations') }));
 }

@@ -3,7 +3,7 @@
 
 import { throwAll } from '../error.ts';
 import type { Origins, Spec } from '../spec.ts';
-import { checkHooks } from './hooks.ts';
+import { checkAnnotations, checkHooks } from './hooks.ts';
 import { checkMounts, checkRootfsPropagation } from './mounts.ts';
 import { checkNamespaces } from './namespaces.ts';
 import { checkNetwork } from './network.ts';
@@ -33,6 +33,7 @@ export function check(spec: Spec, origins: Origins): Spec {
     ...checkSysctl(spec, origins),
     ...checkSeccomp(spec, origins),
     ...checkHooks(spec, origins),
+    ...checkAnnotations(spec, origins),
     cgroupPath(spec.cgroupsPath, origins),
     ...(user instanceof Error ? [user] : []),
   ].filter((e) => e !== undefined);

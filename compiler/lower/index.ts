@@ -15,7 +15,8 @@ import { lowerImage, lowerPivot, lowerRootfs } from './rootfs.ts';
 
 export function lower(spec: Spec, { origins, sources }: Pick<FrontendResult, 'origins' | 'sources'>): Plan {
   const out = new Emitter(origins);
-  out.emit('state.create', { dir: '{state}' }, '');
+  const annotations = Object.entries(spec.annotations).map(([k, v]) => `${k}=${v}`);
+  out.emit('state.create', { dir: '{state}', annotations: annotations.length ? annotations : undefined }, '');
   // journaled first, so they run last when the container is deleted, before its state dir goes
   lowerHooks(spec, out, ['poststop']);
   lowerImage(spec, out);

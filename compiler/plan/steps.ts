@@ -43,11 +43,11 @@ const place = <const N extends string>(name: N) => ({ name, type: 'str' as const
 export const stepKinds = {
   'state.create': {
     actor: 'host',
-    args: [place('dir')],
+    args: [place('dir'), a('annotations', 'strs', true)],
     subject: 'dir',
     undo: 'remove the state dir and what ctc wrote in it',
     syscalls: ['mkdir', 'openat', 'write'],
-    doc: 'create the container state dir, which holds the journal',
+    doc: "create the container state dir, which holds the journal; the annotations (key=value) go into the container's state, as `ctc state` and hooks see it",
   },
   'image.unpack': {
     actor: 'host',

@@ -54,12 +54,13 @@ const records = (id: string) =>
     : [];
 
 /** A busybox bundle whose /log is the test's log dir, so a hook in the container's root can write there. */
-const bundle = (id: string, args: string[], hooks: Record<string, unknown[]>) =>
+const bundle = (id: string, args: string[], hooks: Record<string, unknown[]>, annotations?: Record<string, string>) =>
   busyboxBundle(join(tmp.dir, id), {
     id,
     args,
     extra: {
       hooks,
+      ...(annotations ? { annotations } : {}),
       mounts: [...defaultMounts.filter((m) => m.type !== 'cgroup'), { destination: '/log', type: 'bind', source: logs, options: ['rbind', 'rw'] }],
     },
   });
@@ -84,6 +85,7 @@ const startHook = (id: string, status = 0) => ({
 
 test('a hook of each kind runs at its moment, in its namespace, with the state on stdin', async () => {
   const id = 'hk1';
+  const annotations = { 'org.example.role': 'web', 'org.example.query': 'a=b' };
   const dir = bundle(id, ['/bin/sleep', '30'], {
     prestart: [hook('prestart')],
     createRuntime: [hook('createRuntime')],
@@ -91,7 +93,7 @@ test('a hook of each kind runs at its moment, in its namespace, with the state o
     startContainer: [startHook(id)],
     poststart: [hook('poststart')],
     poststop: [hook('poststop')],
-  });
+  }, annotations);
   const created = create(id, dir);
   assert.is(created.status, 0, created.stderr);
   const pid = JSON.parse(R('state', id).stdout).pid as number;
@@ -102,7 +104,7 @@ test('a hook of each kind runs at its moment, in its namespace, with the state o
   const atCreate = records(id);
   assert.equal(atCreate.map((r) => r.when), ['prestart', 'createRuntime', 'createContainer'], 'create runs the create hooks only');
   for (const r of atCreate) {
-    assert.equal(r.state, { ociVersion: '1.2.0', id, status: 'creating', pid, bundle: dir, annotations: {} }, r.when);
+    assert.equal(r.state, { ociVersion: '1.2.0', id, status: 'creating', pid, bundle: dir, annotations }, r.when);
     assert.is(r.env, 'yes', 'the hook gets its env');
     assert.is(r.path, null, 'and nothing else of ctc\'s');
   }
@@ -113,7 +115,8 @@ test('a hook of each kind runs at its moment, in its namespace, with the state o
   const started = spawnSync(native, ['--root', state, 'start', id], { encoding: 'utf8', timeout: 30_000 });
   assert.is(started.status, 0, started.stderr);
   const [startState, startUts] = readFileSync(join(logs, `${id}.start`), 'utf8').trim().split('\n');
-  assert.equal(JSON.parse(startState), { ociVersion: '1.2.0', id, status: 'created', pid, bundle: dir, annotations: {} });
+  assert.equal(JSON.parse(startState), { ociVersion: '1.2.0', id, status: 'created', pid, bundle: dir, annotations });
+  assert.equal(JSON.parse(R('state', id).stdout).annotations, annotations, '`ctc state` shows them too');
   assert.is(startUts, initUts, 'startContainer runs in the container (its root\'s sh, its namespaces)');
   const poststart = records(id)[3];
   assert.is(poststart.when, 'poststart');
