@@ -3,13 +3,14 @@
 // schema is the stdlib's types; a .ct build never loads TypeScript.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
 import { formatCt } from '../../compiler/frontend/dsl/format.ts';
 import { grammarHtml } from '../../compiler/frontend/dsl/parser.ts';
+import { busyboxImage } from '../busybox-image.ts';
 import { ctc, example, root, tempDir } from '../helpers.ts';
 import { errorsOf, writeSource } from '../sources.ts';
 
@@ -21,7 +22,16 @@ const source = (name: string, text: string) => writeSource(tmp.dir, name, text);
 
 const steps = async (file: string) => (await build(file)).plan.steps.map((s) => ({ kind: s.kind, args: s.args }));
 
-for (const name of ['hello', 'limits', 'bridge', 'rootless']) {
+// image.ct's build reads examples/busybox.tar (its digest goes into the plan): made for the test if missing
+const archive = example('busybox.tar');
+let madeArchive = false;
+test.before(() => {
+  madeArchive = !existsSync(archive);
+  if (madeArchive) busyboxImage(archive);
+});
+test.after(() => void (madeArchive && rmSync(archive, { force: true })));
+
+for (const name of ['hello', 'limits', 'bridge', 'rootless', 'dir', 'image']) {
   test(`examples/${name}.ct builds to the same steps as examples/${name}.ct.ts`, async () => {
     assert.ok(existsSync(example(`${name}.ct`)), 'every example has a .ct twin');
     assert.equal(await steps(example(`${name}.ct`)), await steps(example(`${name}.ct.ts`)));
