@@ -178,6 +178,7 @@ function hostMounts(ctx: RiskContext): Finding[] {
   }));
   const roots = changesOf(ctx, '*', 'rootfs.bind')
     .filter((c) => c.type !== 'removed')
+    .filter((c) => !str(c.new!, 'dir').startsWith('{root}/@images/')) // an image ctc unpacked (image.unpack), not the host's
     .map((change) => ({ message: `the root is the host directory ${str(change.new!, 'dir')}`, change }));
   return [...binds, ...mirrors, ...roots];
 }
