@@ -9,4 +9,5 @@ export const digestHex = (digest: string) => /^sha256:([0-9a-f]{64})$/.exec(dige
 
 export const imagesDir = (root: string) => join(root, '@images');
 
-export const cachedRootfs = (root: string, digest: string) => join(imagesDir(root), digestHex(digest) ?? digest.replace(/[^0-9a-z]/gi, '_'), 'rootfs');
+/** digest is sha256:<hex> (the build reads it from the archive; unpack refuses anything else) */
+export const cachedRootfs = (root: string, digest: string) => join(imagesDir(root), digest.replace(/^sha256:/, ''), 'rootfs');
