@@ -13,6 +13,11 @@ export type ErrorCode =
   | 'CT_SYNTAX' // a .ct file does not lex or parse
   | 'CT_UNKNOWN_KEY' // a .ct file names a key its block does not have
   | 'CT_UNKNOWN_NAME' // a .ct file names a preset, import, capability, namespace… that does not exist
+  | 'CT_SOURCE_ESCAPE' // a source, import or archive that resolves outside the project root, or into /proc, /sys, /dev
+  | 'CT_SOURCE_LIMIT' // a source over the size limit, or not text (NUL bytes, invalid UTF-8)
+  | 'CT_EVAL_LIMIT' // evaluating a source ran out of time or memory in its sandbox
+  | 'CT_SANDBOX' // the sandbox that evaluates a source could not be made on this host
+  | 'CT_NUL' // a NUL byte in an argument, env entry, path, hostname or annotation
   // checks
   | 'CT_SHAPE' // a value of the wrong shape reached the spec
   | 'CT_ROOTFS_RELATIVE'
@@ -82,6 +87,7 @@ export type ErrorCode =
   | 'CT_NOT_FOUND' // no container with that id
   | 'CT_BAD_STATE' // the container's status does not allow the operation
   | 'CT_ID' // an invalid container id
+  | 'CT_STATE_UNSAFE' // a state root (or a dir in it) owned by another user, or that others can write
   // checkpoint and restore
   | 'CT_CRIU_MISSING' // criu is not installed (not in PATH)
   | 'CT_CRIU_UNSUPPORTED' // `criu check` says criu cannot work on this machine (kernel, criu release, privileges)
@@ -89,6 +95,7 @@ export type ErrorCode =
   | 'CT_CHECKPOINT' // an image dir ctc cannot restore from: no ctc-checkpoint.json, or one the bundle's plan does not match
   // ctc lint and ctc explain
   | 'CT_CONFIG' // the project's ctc config: unknown key, rule or option, a value of the wrong type, or unreadable
+  | 'CT_CONFIG_UNSAFE' // a config file owned by another user, or writable by group or others (as git's safe.directory)
   | 'CT_LINT_PLUGIN' // a lint plugin cannot be loaded, or does not export rules
   | 'CT_LINT_RULE' // a lint rule threw while checking a plan
   | 'CT_PLAN_STEP' // ctc explain: the plan has no such step

@@ -11,7 +11,8 @@ import { build } from 'esbuild';
 import { hostResidue } from './residue.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, '.build', 'test');
+// One folder per run: two runs at once (a developer's and a helper's) must not share bundles.
+const out = join(root, '.build', `test-${process.pid}`);
 const filters = process.argv.slice(2); // optional: only test files whose path contains one of these
 
 const walk = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
@@ -48,6 +49,7 @@ uvu.stdout.on('data', (d) => {
 });
 const code = await new Promise((resolve) => uvu.on('close', resolve));
 rmSync(cache, { recursive: true, force: true });
+rmSync(out, { recursive: true, force: true });
 
 text = text.replace(/\x1b\[[0-9;]*m/g, '');
 const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? 0);
