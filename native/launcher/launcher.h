@@ -1,5 +1,5 @@
 /*
- * launcher.h: `ctc`, the native entry point (DESIGN.md, "Speed").
+ * launcher.h: `ctc`, the native entry point (docs/design.md, "The launcher and run images").
  *
  * Node takes longer to start than runc takes to run a container, so the hot
  * commands are answered here without it: `run` and `create` of a plan or a

@@ -1,7 +1,7 @@
 // ctc under a real containerd (Debian's 1.6, started here with its own root,
 // state and socket in a temporary directory), through its runc shim, as
 // `ctr run --runc-binary <ctc>`: the calls and expectations recorded in
-// ../shared/RUNTIME-CONTRACT.md. The image is a busybox rootfs given with
+// docs/design.md ("Orchestrators"). The image is a busybox rootfs given with
 // --rootfs: no registry, no snapshotter.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
