@@ -15,7 +15,7 @@ import { type InitKind, type Step, int, ints, list, str } from '../compiler/plan
 import type { CgroupMount } from './cgroups/index.ts';
 
 export const WIRE_MAGIC = 0x50435443;
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 
 export const Op = {
   UNSHARE: 1,
@@ -85,14 +85,29 @@ const RLIM_INFINITY = 2n ** 64n - 1n;
 const rlimitValue = (v: string) => (v === 'unlimited' ? RLIM_INFINITY : BigInt(v));
 
 export type Arg = Buffer;
-const S = (s: string): Arg => Buffer.from(s + '\0');
+
+/**
+ * ctc-init reads C strings: a NUL inside one would end it there, or split
+ * an argv into two arguments. The plan parser refuses such plans already;
+ * this is the last place before the bytes leave (wire.h refuses them too).
+ */
+function noNul(s: string): string {
+  if (s.includes('\0')) throw new CtcError('CT_PLAN_INVALID', `${JSON.stringify(s)} holds a NUL byte: ctc-init would read another string than the plan's`);
+  return s;
+}
+const S = (s: string): Arg => Buffer.from(noNul(s) + '\0');
 const U = (n: number | bigint): Arg => {
   const b = Buffer.alloc(8);
   b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(n)));
   return b;
 };
 const BLOB = (b: Buffer): Arg => b;
-const LIST = (xs: string[]): Arg => Buffer.from(xs.map((x) => x + '\0').join(''));
+/** wire.h's LIST: the count, then the strings; ctc-init checks one against the other. */
+const LIST = (xs: string[]): Arg => {
+  const count = Buffer.alloc(4);
+  count.writeUInt32LE(xs.length);
+  return Buffer.concat([count, ...xs.map((x) => Buffer.from(noNul(x) + '\0'))]);
+};
 
 export interface WireOp {
   op: number;
@@ -272,8 +287,14 @@ export interface Extras {
 }
 
 export function encodeStep(s: Step, cgroups: CgroupMount[], extras?: Extras): WireOp[] {
-  const own = s.kind === 'rootfs.pivot' && extras?.noPivot ? [op(Op.MOVE_ROOT)] : encoders[s.kind as InitKind](s, cgroups);
-  return [...(extras?.before.get(s.n) ?? []), ...own];
+  try {
+    const own = s.kind === 'rootfs.pivot' && extras?.noPivot ? [op(Op.MOVE_ROOT)] : encoders[s.kind as InitKind](s, cgroups);
+    return [...(extras?.before.get(s.n) ?? []), ...own];
+  } catch (e) {
+    // noNul's refusal, at the step that carries the string
+    if (!(e instanceof CtcError) || e.step) throw e;
+    throw new CtcError(e.code, e.message, { step: { n: s.n, kind: s.kind }, source: s.source, hint: e.hint });
+  }
 }
 
 export function record(o: WireOp, step: number): Buffer {

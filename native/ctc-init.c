@@ -148,6 +148,29 @@ static int read_full(int fd, void *buf, size_t len)
   return 0;
 }
 
+/*
+ * A LIST (wire.h): its count, then exactly that many NUL-terminated strings.
+ * Counting the NULs is what tells a string holding a NUL (two strings to
+ * execve) from two strings. On success a's bytes are the strings alone.
+ */
+static int list_ok(struct arg *a)
+{
+  uint32_t count, nuls = 0;
+  if (a->len < 4)
+    return 0;
+  memcpy(&count, a->p, 4);
+  const char *p = a->p + 4;
+  uint32_t len = a->len - 4;
+  if (len && p[len - 1])
+    return 0;
+  for (uint32_t k = 0; k < len; k++)
+    nuls += !p[k];
+  if (nuls != count)
+    return 0;
+  a->p = p, a->len = len, a->u = count;
+  return 1;
+}
+
 static size_t parse_op(const char *body, size_t size, size_t off, uint32_t i, struct op *o)
 {
   struct ctc_wire_op_header oh;
@@ -186,8 +209,8 @@ static size_t parse_op(const char *body, size_t size, size_t off, uint32_t i, st
       memcpy(&a->u, a->p, 8);
       break;
     case 'L':
-      if (a->len && a->p[a->len - 1])
-        bad("op %u (step %u): arg %zu: LIST not NUL-terminated", i, oh.step, k);
+      if (!list_ok(a))
+        bad("op %u (step %u): arg %zu: not a LIST of its count (a NUL inside a string?)", i, oh.step, k);
       break;
     }
   }
@@ -1012,7 +1035,7 @@ static int op_chdir(const char *dir)
   return cwd_in_root();
 }
 
-/* A LIST as a NULL-terminated vector of pointers into the program. */
+/* A LIST's strings (list_ok checked them) as a NULL-terminated vector of pointers into the program. */
 static char **split_list(const char *p, size_t len)
 {
   size_t n = 0;

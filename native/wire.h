@@ -76,7 +76,7 @@
 #include <stdint.h>
 
 #define CTC_WIRE_MAGIC 0x50435443u /* "CTCP" */
-#define CTC_WIRE_VERSION 1u
+#define CTC_WIRE_VERSION 2u /* 2: LIST carries its count */
 #define CTC_WIRE_MAX_PROGRAM (16u << 20)
 
 /* PROGRAM: a header, then `nops` op records, `body_len` bytes in all (the
@@ -101,7 +101,11 @@ struct ctc_wire_header {
  *   STR  a string: the bytes end in one NUL and contain no other NUL
  *   U64  exactly 8 bytes, a little-endian unsigned integer
  *   BLOB any bytes
- *   LIST a sequence of NUL-terminated strings (an empty BLOB is the empty list)
+ *   LIST a u32 count, then that many NUL-terminated strings and nothing
+ *        after (the empty list is the count 0 alone). The count is checked
+ *        against the NULs: a string holding a NUL would be two strings
+ *        (`A\0B` two arguments, `FOO=x\0EVIL=1` two variables), and is a
+ *        bad program instead.
  * Paths marked "in root" are resolved beneath the current root directory
  * (openat2 with RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS), never joined as
  * strings: a symlink in the image, absolute or climbing with "..", resolves

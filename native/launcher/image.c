@@ -77,7 +77,36 @@ static uint32_t le32(const char *p)
   return v;
 }
 
-/* Splits the image into records; 0, or -1 if it is malformed. */
+/*
+ * Each record's arguments (image.h), one letter each: S = a string (one
+ * NUL, at its end: the host steps hand it to the kernel as a C string, so
+ * a NUL inside would name another file than the plan's), U = 8 bytes,
+ * B = any bytes. An init record's wire record is checked by ctc-init.
+ */
+static const char *const rec_args[] = {
+    [IMG_META - IMG_META] = "SSBBSU", [IMG_STATE - IMG_META] = "S",  [IMG_CG_CREATE - IMG_META] = "S",
+    [IMG_CG_WRITE - IMG_META] = "SS", [IMG_CG_BPF - IMG_META] = "SB", [IMG_CLONE - IMG_META] = "",
+    [IMG_CG_JOIN - IMG_META] = "S",   [IMG_OOM - IMG_META] = "S",     [IMG_INIT - IMG_META] = "UB",
+    [IMG_NOP - IMG_META] = "",
+};
+
+static int rec_ok(const struct rec *r)
+{
+  size_t i = (size_t)r->op - IMG_META;
+  const char *sig = r->op >= IMG_META && i < sizeof rec_args / sizeof *rec_args ? rec_args[i] : NULL;
+  if (!sig || strlen(sig) != r->nargs)
+    return 0;
+  for (size_t k = 0; sig[k]; k++) {
+    const struct arg *a = &r->a[k];
+    if (sig[k] == 'S' && (a->len == 0 || memchr(a->p, 0, a->len) != a->p + a->len - 1))
+      return 0;
+    if (sig[k] == 'U' && a->len != 8)
+      return 0;
+  }
+  return 1;
+}
+
+/* Splits the image into records; 0, or -1 if it is malformed (then it is not used: Node runs the plan). */
 static int parse(struct image *img)
 {
   struct ctc_image_header h;
@@ -109,11 +138,11 @@ static int parse(struct image *img)
       r->a[k] = (struct arg){q + 4, le32(q)};
       q += 4 + r->a[k].len;
     }
-    if (q != rend)
+    if (q != rend || !rec_ok(r))
       return -1;
     p = rend;
   }
-  return p == end && img->r[0].op == IMG_META && img->r[0].nargs == 6 && img->r[0].a[5].len == 8 ? 0 : -1;
+  return p == end && img->r[0].op == IMG_META ? 0 : -1;
 }
 
 /* An image is run as it says: only one nobody else could have written is used. */
@@ -389,10 +418,14 @@ int image_exec_program(const struct image *img, const struct run_opts *o, const 
       break;
     }
     const char *env = inner.p + 12 + 4 + le32(inner.p + 12);
+    /* a LIST (wire.h): the count, then the strings (argv's are C strings: no NUL inside) */
     struct buf argl = {0};
-    for (char **a = e->argv; *a; a++)
+    uint32_t argc = 0;
+    buf_add(&argl, &argc, 4);
+    for (char **a = e->argv; *a; a++, argc++)
       buf_add(&argl, *a, strlen(*a) + 1);
-    struct piece x[2] = {{argl.p ? argl.p : "", (uint32_t)argl.len}, {env + 4, le32(env)}};
+    memcpy(argl.p, &argc, 4);
+    struct piece x[2] = {{argl.p, (uint32_t)argl.len}, {env + 4, le32(env)}};
     add_record(&body, CTC_OP_EXEC, rec->step, x, 2), nops++;
     buf_free(&argl), buf_free(&inner);
   }

@@ -12,7 +12,9 @@
  *   "bundle <resolved bundle dir>\n" <its config.json's bytes>
  *
  * Content: a header, then records laid out as wire.h's op records (u32 len,
- * u16 op, u16 nargs, u32 step, args of u32 length + bytes). Strings marked
+ * u16 op, u16 nargs, u32 step, args of u32 length + bytes). A STR ends in
+ * its one NUL (the launcher refuses an image with a NUL inside one, or
+ * with arguments other than these: Node runs the plan then). Strings marked
  * STR* may hold the markers "\x01i" (the container id) and "\x01s" (its
  * state dir, <root>/<id>), which the launcher replaces; the plan itself
  * holds no \x01, or no image is written. Records are in plan order.
@@ -33,7 +35,8 @@ struct ctc_image_header {
 };
 
 enum ctc_image_rec {
-  /* STR* rootfs, STR* cgroup path ("" if none), LIST namespaces, BLOB the
+  /* STR* rootfs, STR* cgroup path ("" if none), BLOB namespaces (names, each
+   * NUL-terminated; not a counted wire.h LIST), BLOB the
    * plan's text (the state dir's copy), STR bundle, U64 clone flags.
    * The first record, exactly once. */
   IMG_META = 200,
