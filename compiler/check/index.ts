@@ -6,6 +6,7 @@ import type { Origins, Spec } from '../spec.ts';
 import { checkAnnotations, checkHooks } from './hooks.ts';
 import { checkMounts, checkRootfsPropagation } from './mounts.ts';
 import { checkNamespaces } from './namespaces.ts';
+import { checkNul } from './nul.ts';
 import { checkNetwork } from './network.ts';
 import { checkProcess, resolveUser } from './process.ts';
 import { checkResources } from './resources.ts';
@@ -20,6 +21,7 @@ import { checkUserns } from './userns.ts';
 export function check(spec: Spec, origins: Origins): Spec {
   const user = resolveUser(spec, origins);
   const errors = [
+    ...checkNul(spec, origins),
     ...checkRootfs(spec, origins),
     ...checkNamespaces(spec, origins),
     ...checkNetwork(spec, origins),

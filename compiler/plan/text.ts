@@ -63,6 +63,9 @@ export function parsePlan(text: string, file = 'plan'): Plan {
   // A checkout that turned line ends into CRLF would otherwise read as "plan format 1\r"
   const crlf = lines.findIndex((l) => l.endsWith('\r'));
   if (crlf >= 0) syntax(crlf, 'the plan has Windows line endings (CRLF); plans are LF only (git: mark *.plan -text in .gitattributes)');
+  // A raw NUL could hide in a bare word, a name list or a comment; the printer writes none.
+  const nul = lines.findIndex((l) => l.includes('\0'));
+  if (nul >= 0) syntax(nul, 'a NUL byte: a plan is text, and no value in it may hold one');
   const [magic, version] = (lines[0] ?? '').split(' ');
   if (magic !== MAGIC) syntax(0, `not a ctc plan (the first line must be '${MAGIC} ${VERSION}')`);
   if (version !== String(VERSION)) {
@@ -162,9 +165,12 @@ function parseValue(a: ArgSpec, raw: string, fail: (msg: string) => never): ArgV
   };
   // Past 2^53 a double holds another number than the one written (past 1e308, Infinity, which prints as no number).
   const exact = (digits: string) => (Number.isSafeInteger(Number(digits)) ? Number(digits) : fail(`${a.name}= is out of range (a plan's numbers are below 2^53)`));
+  // The kernel reads C strings: a NUL would end one there (or split an argv), another value than the line shows.
+  const noNul = <T extends string | string[]>(v: T): T =>
+    [v].flat().some((x) => x.includes('\0')) ? fail(`${a.name}= holds a NUL byte (\\u0000): the kernel would end the string there, or split the list`) : v;
   switch (a.type) {
     case 'str':
-      return raw.startsWith('"') ? json<string>() : raw;
+      return noNul(raw.startsWith('"') ? json<string>() : raw);
     case 'int':
       return /^-?\d+$/.test(raw) ? exact(raw) : fail(`${a.name}= must be a whole number`);
     case 'mode':
@@ -175,7 +181,7 @@ function parseValue(a: ArgSpec, raw: string, fail: (msg: string) => never): ArgV
       return raw === '-' ? [] : raw.split(',').map((x) => (/^\d+$/.test(x) ? exact(x) : fail(`${a.name}= must be whole numbers`)));
     case 'strs': {
       const v = json<unknown>();
-      return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : fail(`${a.name}= must be a JSON list of strings`);
+      return Array.isArray(v) && v.every((x) => typeof x === 'string') ? noNul(v) : fail(`${a.name}= must be a JSON list of strings`);
     }
   }
 }

@@ -132,4 +132,29 @@ test('messages quoting a source show its control characters, never send them to 
   assert.is(text, 'error CT_SHAPE: unknown key \\x1b[2Jx\\x0d\n  hint: not \\x07 this');
 });
 
+test('a NUL in any string of the spec, keys too, is CT_NUL at its field', () => {
+  const s = base();
+  s.process.args = ['/bin/true', 'A\0B'];
+  s.process.cwd = '/srv\0';
+  s.mounts = [{ destination: '/data\0/x', type: 'tmpfs', source: 'tmpfs', options: [] }];
+  s.hostname = 'web\0';
+  s.annotations = { 'k\0': 'v', ok: 'v\0' };
+  s.sysctl = { 'net.ipv4.ip_forward': '1\0' };
+  s.hooks = { prestart: [{ path: '/bin/hook', args: ['hook', 'x\0'], env: [] }] };
+  const errors = (() => {
+    try {
+      check(s, origins);
+    } catch (e) {
+      return (e instanceof CtcErrors ? e.errors : [e as CtcError]).filter((x) => x.code === 'CT_NUL');
+    }
+    return [];
+  })();
+  assert.equal(
+    errors.map((e) => e.message.split(':')[0]).sort(),
+    ['annotations.k\\u0000', 'annotations.ok', 'hooks.prestart[0].args[1]', 'hostname', 'mounts[0].destination', 'process.args[1]', 'process.cwd', 'sysctl.net.ipv4.ip_forward'],
+  );
+  assert.is(errors.find((e) => e.message.startsWith('mounts'))!.source, 'app.ct.ts:6:5', 'a field without an origin of its own has its mount\'s');
+  assert.match(errors[0].message, /"A\\u0000B" holds a NUL byte/);
+});
+
 test.run();

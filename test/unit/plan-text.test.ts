@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CtcError } from '../../compiler/error.ts';
@@ -65,6 +66,33 @@ test('a file that is not a plan, or a newer format, gets its own code', () => {
   const crlf = rethrow(() => parsePlan('ctc-plan 1\r\nsource a.ct.ts x\r\n', 'app.plan'));
   assert.equal([crlf.code, crlf.source], ['CT_PLAN_SYNTAX', 'app.plan:1:1']);
   assert.match(crlf.message, /Windows line endings \(CRLF\)/);
+});
+
+test('a NUL in a plan, escaped in a string or raw anywhere, is refused at its line even with a correct digest', () => {
+  /** a hand edit of step 6's line, digest made again as an attacker would */
+  const edited = (edit: (line: string) => string) => {
+    const lines = printPlan(plan).split('\n');
+    const at = lines.findIndex((l) => l.startsWith('6 '));
+    lines[at] = edit(lines[at]);
+    const d = lines.findIndex((l) => l.startsWith('digest '));
+    const rest = [...lines.slice(0, d), ...lines.slice(d + 1)].join('\n');
+    lines[d] = `digest sha256:${createHash('sha256').update(rest).digest('hex')}`;
+    return { text: lines.join('\n'), line: at + 1 };
+  };
+  for (const [edit, why] of [
+    [(l: string) => l.replace('"sh"', '"sh\\u0000x"'), 'an escaped NUL in a list of strings'],
+    [(l: string) => l.replace('env=', 'env=["A=\\u0000"] x='), 'an escaped NUL in a string'],
+    [(l: string) => l.replace('lib/a.ct.ts', 'lib/\0a.ct.ts'), 'a raw NUL in the comment'],
+  ] as [(l: string) => string, string][]) {
+    const { text, line } = edited(edit);
+    const e = rethrow(() => parsePlan(text, 'app.plan'));
+    assert.equal([e.code, e.source], ['CT_PLAN_SYNTAX', `app.plan:${line}:1`], why);
+    assert.match(e.message, /NUL byte/, why);
+  }
+  const str = { ...plan, steps: [{ n: 1, kind: 'uts.hostname', args: { name: 'web\0x' } }] } as Plan;
+  const e = rethrow(() => parsePlan(printPlan(str), 'app.plan'));
+  assert.equal([e.code, e.source], ['CT_PLAN_SYNTAX', 'app.plan:5:1']);
+  assert.match(e.message, /^name= holds a NUL byte/);
 });
 
 test.run();
