@@ -4,7 +4,7 @@
 // arguments and calls this.
 
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync, constants } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import { type Plan, type Step, str } from '../compiler/plan/steps.ts';
 import { parsePlan } from '../compiler/plan/text.ts';
@@ -248,6 +248,8 @@ export class Container {
         hint: 'stop it with `ctc kill`, or use `ctc delete --force`',
       });
     }
+    // Checked before anything is done: a journal the check refuses leaves the container as it is.
+    const entries = readJournal(dirname(this.dir), this.id);
     const s = this.state;
     if (s && this.initAlive()) {
       await this.cgroups.thaw(s.cgroupPath);
@@ -256,14 +258,6 @@ export class Container {
     }
     // A monitor that stayed records the exit status as the init dies: let it finish before the dir goes.
     if (s?.monitorPid) await waitGone(s.monitorPid, s.monitorStartTime, 2000);
-    const { entries, unreadable } = readJournal(this.dir);
-    if (unreadable.length) {
-      // Undo what can be read, but keep the state dir: it is the record of what may be left.
-      await undoAll(entries.filter((e) => e.undo !== 'state.remove'), () => this.cgroups);
-      throw new CtcError('CT_JOURNAL_CORRUPT', `the journal of ${this.id} is damaged; what it could read is undone, but not:\n  ${unreadable.join('\n  ')}`, {
-        hint: `what those lines undo (a cgroup, the init) may still be on the host; remove it, then ${this.dir}`,
-      });
-    }
     await undoAll(entries, () => this.cgroups);
     if (entries.length === 0) removeStateDir(this.dir); // a state dir whose journal was lost
   }

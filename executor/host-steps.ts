@@ -16,8 +16,9 @@ export function createStateDir(step: Step, id: string, planText: string, journal
   claimStateDir(dir, id);
   journal.record({ undo: 'state.remove', step: step.n, dir });
   fillStateDir(dir);
-  journal.attach(dir);
+  // the plan first: a journal (which names it by digest) never exists without it
   writeFileSync(join(dir, stateFiles.plan), planText);
+  journal.attach(dir, planText);
 }
 
 /** cgroup.create: an existing cgroup (another container's, a pod's) is joined, and never removed by this one. */

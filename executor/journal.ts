@@ -2,9 +2,16 @@
 // it is appended here (one JSON line each, in the container's state dir).
 // Rollback and `delete --force` replay it backwards; every undo is safe to
 // repeat, so a crash halfway through an undo is recovered the same way.
+// Its first line names the plan by digest: a journal read back from disk is
+// acted on only once native/journal-check.c has held every entry to that
+// plan (the check the launcher's native delete links in).
 
-import { appendFileSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CtcError } from '../compiler/error.ts';
+import { helperPath } from './helper.ts';
 import type { HookSpec } from './hooks.ts';
 
 /** netns (the net.* entries): the inode of the network namespace ctc ran in, where the undo must run too. */
@@ -33,9 +40,14 @@ export class Journal {
   readonly entries: Undo[] = [];
   private file?: string;
 
-  /** Starts writing to the state dir once it exists; earlier entries are written then. */
-  attach(stateDir: string): void {
+  /**
+   * Starts writing to the state dir once it exists; earlier entries are
+   * written then. With the plan's text (a new container): the journal is
+   * made, root's alone, its first line the plan's digest (journalHeader).
+   */
+  attach(stateDir: string, planText?: string): void {
     this.file = journalFile(stateDir);
+    if (planText !== undefined) writeFileSync(this.file, journalHeader(planText), { flag: 'wx', mode: 0o600 });
     for (const e of this.entries) this.write(e);
   }
 
@@ -50,41 +62,35 @@ export class Journal {
    * processes) does not outlive the machine either.
    */
   private write(entry: Undo): void {
-    appendFileSync(this.file!, JSON.stringify(entry) + '\n');
+    appendFileSync(this.file!, JSON.stringify(entry) + '\n', { mode: 0o600 });
   }
 }
 
-export interface JournalRead {
-  entries: Undo[];
-  /** lines that are not entries (a damaged file): what they undo may still be on the host */
-  unreadable: string[];
-}
+/** The first line: the sha256 of the plan file's bytes (native/journal-check.c journal_header). */
+export const journalHeader = (planText: string) => `{"plan":"sha256:${createHash('sha256').update(planText).digest('hex')}"}\n`;
 
 /**
- * The entries of a state dir's journal. A last line without its newline is
- * the entry a crash interrupted: its change was never made (the entry is
- * written first), so it is left out. Any other line that does not read is
- * named in `unreadable`.
+ * The entries of <root>/<id>'s journal, as native/journal-check.c allows
+ * them: each touches only what the container's plan named (a last line
+ * without its newline, the entry a crash interrupted, is left out). These
+ * are the lines it printed, not the file read again. Anything else is
+ * CT_JOURNAL_CORRUPT, naming the line, and the caller undoes nothing.
  */
-export function readJournal(stateDir: string): JournalRead {
-  let text: string;
+export function readJournal(root: string, id: string): Undo[] {
+  let out: string;
   try {
-    text = readFileSync(journalFile(stateDir), 'utf8');
-  } catch {
-    return { entries: [], unreadable: [] };
-  }
-  const lines = text.split('\n').slice(0, -1); // the part after the last newline: empty, or torn
-  const entries: Undo[] = [];
-  const unreadable: string[] = [];
-  lines.forEach((line, i) => {
-    if (!line) return;
-    try {
-      const e = JSON.parse(line) as Undo;
-      if (typeof e?.undo !== 'string' || typeof e.step !== 'number') throw new Error('not an entry');
-      entries.push(e);
-    } catch {
-      unreadable.push(`line ${i + 1}: ${line.slice(0, 80)}`);
+    out = execFileSync(helperPath(), ['journal-check', root, id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 });
+  } catch (e) {
+    const err = e as { status?: number | null; stderr?: string; code?: string };
+    if (err.status === undefined || err.status === null) {
+      throw new CtcError('CT_HELPER_MISSING', `cannot run ${helperPath()} to check the journal of ${id}`, { errno: err.code });
     }
-  });
-  return { entries, unreadable };
+    throw new CtcError('CT_JOURNAL_CORRUPT', `the journal of ${id} is not what its plan allows, so nothing was undone:\n  ${String(err.stderr).trim()}`, {
+      hint: `each undo may touch only what the container's plan named, and ctc wrote no such line: find out who wrote into ${join(root, id)}, take the line out, and delete again`,
+    });
+  }
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Undo);
 }

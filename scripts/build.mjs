@@ -24,21 +24,22 @@ function buildHelper() {
   const flags = ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-std=gnu11'];
   // Static: a detached container's monitor (ctc-init) then holds only the pages it
   // touched of its own sealed copy, well under 1 MiB, instead of a dynamic libc's.
-  execFileSync(cc, [...flags, '-static', '-o', join(dist, 'ctc-init'), ...sources], { stdio: 'inherit' });
+  if (!existsSync('/usr/include/nettle/sha2.h')) {
+    console.error('ctc: building the native helpers needs nettle (SHA-256). On Debian or Ubuntu: apt-get install nettle-dev, then npm install again.');
+    process.exit(1);
+  }
+  // nettle: the journal check (native/journal-check.c) hashes the plan.
+  execFileSync(cc, [...flags, '-static', '-o', join(dist, 'ctc-init'), ...sources, '-lnettle'], { stdio: 'inherit' });
   // The launcher (native/launcher/launcher.h): `ctc` itself, answering the hot commands without Node.
   const launcher = readdirSync(join(root, 'native', 'launcher'))
     .filter((f) => f.endsWith('.c'))
     .sort()
     .map((f) => join(root, 'native', 'launcher', f));
-  if (!existsSync('/usr/include/nettle/sha2.h')) {
-    console.error('ctc: building the launcher needs nettle (SHA-256). On Debian or Ubuntu: apt-get install nettle-dev, then npm install again.');
-    process.exit(1);
-  }
   // The config places, from the one list compiler/config.ts uses.
   const places = JSON.parse(readFileSync(join(root, 'compiler', 'config-places.json'), 'utf8'));
   mkdirSync(join(dist, 'gen'), { recursive: true });
   writeFileSync(join(dist, 'gen', 'config-places.h'), `#define CONFIG_PLACES ${places.map((p) => JSON.stringify(p)).join(', ')}\n`);
-  execFileSync(cc, [...flags, '-I', join(dist, 'gen'), '-o', join(dist, 'ctc'), ...launcher, join(root, 'native', 'device-filter.c'), '-static', '-lnettle'], {
+  execFileSync(cc, [...flags, '-I', join(dist, 'gen'), '-o', join(dist, 'ctc'), ...launcher, join(root, 'native', 'device-filter.c'), join(root, 'native', 'journal-check.c'), '-static', '-lnettle'], {
     stdio: 'inherit',
   });
 }

@@ -138,11 +138,12 @@ static int state_create(struct run *r, const struct rec *s)
   snprintf(sub, sizeof sub, "%s/rootfs", dir);
   if (mkdir(sub, 0755) < 0)
     return -errno;
-  if ((e = journal_attach(&r->j, dir)) < 0)
-    return e;
+  /* the plan first: a journal (which names it by digest) never exists without it */
   snprintf(sub, sizeof sub, "%s/plan", dir);
   const struct arg plan = r->img->r[0].a[3];
-  return write_atomic(sub, plan.p, plan.len, 0666);
+  if ((e = write_atomic(sub, plan.p, plan.len, 0666)) < 0)
+    return e;
+  return journal_attach(&r->j, dir, plan.p, plan.len);
 }
 
 static int cgroup_create(struct run *r, const struct rec *s)

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../journal-check.h"
 #include "launcher.h"
 
 void buf_add(struct buf *b, const void *p, size_t n)
@@ -341,30 +342,33 @@ int journal_record(struct journal *j, struct undo u)
   return j->fd >= 0 ? journal_write(j, &u) : 0;
 }
 
-int journal_attach(struct journal *j, const char *state_dir)
+int journal_attach(struct journal *j, const char *state_dir, const char *plan, size_t plan_len)
 {
-  char path[4200];
+  char path[4200], header[JOURNAL_HEADER_SIZE];
   snprintf(path, sizeof path, "%s/journal", state_dir);
-  j->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+  /* root's alone: the check refuses a journal others may write */
+  j->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (j->fd < 0)
     return -errno;
+  /* the first line names the plan, which the check holds every entry to */
+  journal_header(plan, plan_len, header);
+  if (write(j->fd, header, strlen(header)) != (ssize_t)strlen(header))
+    return -EIO;
   for (size_t k = 0; k < j->n; k++)
     if (journal_write(j, &j->e[k]) < 0)
       return -EIO;
   return 0;
 }
 
-int journal_read(const char *state_dir, struct journal *j)
+int journal_read(const char *root, const char *id, struct journal *j)
 {
-  char path[4200];
-  snprintf(path, sizeof path, "%s/journal", state_dir);
   *j = (struct journal){.fd = -1};
-  char *text = read_file(path, NULL);
-  if (!text)
-    return errno == ENOENT ? 0 : -1;
-  /* a last line without its newline is the entry a crash interrupted: its change was never made */
-  char *end = strrchr(text, '\n');
-  *(end ? end + 1 : text) = '\0';
+  char *text, *why;
+  /* the lines the check allows (journal-check.c), never the file read again */
+  if (journal_check(root, id, &text, &why) < 0) {
+    free(why);
+    return -1; /* the CLI runs the same check, and says what is wrong */
+  }
   int r = 0;
   for (char *line = strtok(text, "\n"); line && !r; line = strtok(NULL, "\n")) {
     char kind[64], value[4096];

@@ -110,8 +110,10 @@ struct journal {
   int fd; /* the file, once the state dir exists; -1 before */
 };
 int journal_record(struct journal *j, struct undo u);
-int journal_attach(struct journal *j, const char *state_dir);
-int journal_read(const char *state_dir, struct journal *j); /* 0, or -1 if not understood */
+/* makes the journal, its first line the plan's digest; 0 or -errno */
+int journal_attach(struct journal *j, const char *state_dir, const char *plan, size_t plan_len);
+/* the journal of root/id once journal-check.c allows it; 0, or -1 if it does not (or is not understood) */
+int journal_read(const char *root, const char *id, struct journal *j);
 /* undoes newest first; 0, or -1 if something could not be undone */
 int undo_all(struct journal *j);
 

@@ -93,8 +93,8 @@ int delete_container(const char *root, const char *id, int force)
   if (!force && strcmp(st, "stopped") && strcmp(st, "created"))
     hand_over(NULL); /* not stopped: the CLI refuses, with its hint */
   struct journal j;
-  if (journal_read(s.dir, &j) < 0)
-    hand_over(NULL);
+  if (journal_read(root, id, &j) < 0)
+    hand_over(NULL); /* before anything is done: a journal the check refuses is the CLI's to report */
   if (is_alive((pid_t)s.pid, (unsigned long long)s.start)) {
     if (*s.cgroup)
       cg_thaw(s.cgroup);

@@ -1,0 +1,1085 @@
+/*
+ * journal-check.c: a journal read from disk is checked before anything in
+ * it is undone. Its lines are orders root gives itself (remove this
+ * directory, kill this pid, run this program), so whoever could add one
+ * would have root do anything. Each entry may touch only what the
+ * container's own plan named:
+ *
+ *   state.remove      the state dir, <root>/<id>
+ *   cgroup.remove     a cgroup the plan's cgroup.create names (under the
+ *                     cgroup parent, or where state.json says it went),
+ *                     and parents above it
+ *   cgroup.restore    files in such a cgroup
+ *   init.kill         the init state.json records, pid and start time
+ *   net.*             the plan's bridges, veth host ends and nft tables,
+ *                     addresses of its bridges, marked with this id
+ *   hook.poststop     exactly a poststop hook.run of the plan
+ *
+ * The plan is the one the journal was written for: the first line is
+ * {"plan":"sha256:<hex of the plan file>"}. The journal must be a regular
+ * file of the user running ctc, writable by no one else, in a state dir of
+ * that user. Anything else refuses the whole journal, naming the line, and
+ * nothing is undone: a journal with one forged line says nothing true.
+ * A last line without its newline is the entry a crash interrupted (its
+ * change was never made): it is left out, as before.
+ *
+ * One check for both executors: the launcher links this file (its native
+ * delete), and the TypeScript CLI runs `ctc-init journal-check ROOT ID`,
+ * whose output it acts on (not the file read a second time). The JSON
+ * reader is strict where JSON.parse and a lax reader could read one line
+ * two ways (duplicate keys, escapes, numbers, bytes that are not UTF-8).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <nettle/sha2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal-check.h"
+
+#define MAX_SAFE 9007199254740991LL /* 2^53 - 1: JSON.parse reads every integer up to it exactly */
+#define MAX_DEPTH 8
+
+/* ---- small helpers ---- */
+
+struct list {
+  char **v;
+  size_t n;
+};
+
+static void list_add(struct list *l, char *s)
+{
+  char **grown = realloc(l->v, sizeof *l->v * (l->n + 1));
+  if (!grown)
+    abort();
+  l->v = grown;
+  l->v[l->n++] = s;
+}
+
+static int list_has(const struct list *l, const char *s)
+{
+  for (size_t k = 0; k < l->n; k++)
+    if (!strcmp(l->v[k], s))
+      return 1;
+  return 0;
+}
+
+static void list_free(struct list *l)
+{
+  for (size_t k = 0; k < l->n; k++)
+    free(l->v[k]);
+  free(l->v);
+  *l = (struct list){0};
+}
+
+/* fd's whole content, NUL-terminated (*len without it); NULL with errno */
+static char *read_fd(int fd, size_t *len)
+{
+  char *p = NULL;
+  size_t size = 0;
+  FILE *out = open_memstream(&p, &size);
+  if (!out)
+    return NULL;
+  char chunk[65536];
+  ssize_t n;
+  while ((n = read(fd, chunk, sizeof chunk)) != 0) {
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      break;
+    fwrite(chunk, 1, (size_t)n, out);
+  }
+  int err = n < 0 ? errno : 0;
+  fclose(out);
+  if (err) {
+    free(p);
+    errno = err;
+    return NULL;
+  }
+  *len = size;
+  return p;
+}
+
+static char *sha256_hex(const void *data, size_t len)
+{
+  struct sha256_ctx h;
+  uint8_t d[SHA256_DIGEST_SIZE];
+  sha256_init(&h);
+  sha256_update(&h, len, data);
+  sha256_digest(&h, sizeof d, d);
+  char *hex = malloc(2 * sizeof d + 1);
+  if (!hex)
+    abort();
+  for (size_t k = 0; k < sizeof d; k++)
+    sprintf(hex + 2 * k, "%02x", d[k]);
+  return hex;
+}
+
+void journal_header(const void *plan, size_t len, char out[JOURNAL_HEADER_SIZE])
+{
+  char *hex = sha256_hex(plan, len);
+  snprintf(out, JOURNAL_HEADER_SIZE, "{\"plan\":\"sha256:%s\"}\n", hex);
+  free(hex);
+}
+
+/* a copy of s with every `from` replaced by `to` (String.replaceAll) */
+static char *replace_all(const char *s, const char *from, const char *to)
+{
+  char *p = NULL;
+  size_t size = 0;
+  FILE *out = open_memstream(&p, &size);
+  if (!out)
+    abort();
+  for (const char *hit; (hit = strstr(s, from)); s = hit + strlen(from))
+    fprintf(out, "%.*s%s", (int)(hit - s), s, to);
+  fputs(s, out);
+  fclose(out);
+  return p;
+}
+
+/* path.posix.normalize, as path.join leaves what it joins */
+static char *normalize(const char *path)
+{
+  int absolute = path[0] == '/';
+  char *copy = strdup(path), *save = NULL;
+  struct list parts = {0};
+  for (char *part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+    if (!strcmp(part, "."))
+      continue;
+    if (!strcmp(part, "..") && parts.n && strcmp(parts.v[parts.n - 1], "..")) {
+      free(parts.v[--parts.n]);
+      continue;
+    }
+    if (!strcmp(part, "..") && absolute)
+      continue;
+    list_add(&parts, strdup(part));
+  }
+  char *p = NULL;
+  size_t size = 0;
+  FILE *out = open_memstream(&p, &size);
+  if (!out)
+    abort();
+  for (size_t k = 0; k < parts.n; k++)
+    fprintf(out, "%s%s", k || absolute ? "/" : "", parts.v[k]);
+  if (!parts.n)
+    fputs(absolute ? "/" : ".", out);
+  fclose(out);
+  list_free(&parts);
+  free(copy);
+  return p;
+}
+
+/* a `..` component: a path that may climb out through a symlink, whatever its text says */
+static int climbs(const char *path)
+{
+  for (const char *p = path; (p = strstr(p, "..")); p += 2)
+    if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+      return 1;
+  return 0;
+}
+
+/* path names the directory want: the same text (path.join's), or the same directory */
+static int same_dir(const char *path, const char *want)
+{
+  if (climbs(path))
+    return 0;
+  char *n = normalize(path), *w = normalize(want);
+  int same = !strcmp(n, w);
+  free(n), free(w);
+  struct stat a, b;
+  return same || (lstat(path, &a) == 0 && S_ISDIR(a.st_mode) && lstat(want, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+}
+
+/* /proc/<pid>/stat's start time, or 0 if there is no such process (or a zombie) */
+static unsigned long long start_time(long long pid)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%lld/stat", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  size_t len;
+  char *text = read_fd(fd, &len);
+  close(fd);
+  char *p = text ? strrchr(text, ')') : NULL;
+  char state = 0;
+  unsigned long long st = 0;
+  if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &state, &st) != 2 || state == 'Z' || state == 'X')
+    st = 0;
+  free(text);
+  return st;
+}
+
+/* ---- JSON, strictly ---- */
+
+enum jtype { J_NULL, J_BOOL, J_INT, J_STR, J_ARR, J_OBJ };
+struct jval {
+  enum jtype t;
+  long long i;     /* J_INT, J_BOOL */
+  char *s;         /* J_STR: UTF-8, no NUL inside */
+  struct jval *v;  /* J_ARR, J_OBJ: the n items (an object's values) */
+  char **k;        /* J_OBJ: the n keys */
+  size_t n;
+};
+struct jp {
+  const char *p, *end;
+  int depth;
+};
+
+static void jfree(struct jval *j)
+{
+  for (size_t k = 0; k < j->n; k++) {
+    jfree(&j->v[k]);
+    if (j->k)
+      free(j->k[k]);
+  }
+  free(j->s), free(j->v), free(j->k);
+  *j = (struct jval){0};
+}
+
+static void skip_ws(struct jp *j)
+{
+  while (j->p < j->end && strchr(" \t\n\r", *j->p) && *j->p)
+    j->p++;
+}
+
+/* the length of the UTF-8 sequence at p, or 0 if it is not one (overlong, a surrogate, past U+10FFFF) */
+static int utf8_len(const unsigned char *p, const unsigned char *end)
+{
+  unsigned c = p[0];
+  int n = c < 0x80 ? 1 : c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0;
+  if (n <= 1 || end - p < n)
+    return n == 1 ? 1 : 0;
+  for (int k = 1; k < n; k++)
+    if ((p[k] & 0xc0) != 0x80)
+      return 0;
+  if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0) || (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
+    return 0;
+  return n;
+}
+
+static void put_utf8(FILE *out, unsigned cp)
+{
+  if (cp < 0x80)
+    fputc((int)cp, out);
+  else if (cp < 0x800)
+    fputc(0xc0 | (int)(cp >> 6), out), fputc(0x80 | (int)(cp & 0x3f), out);
+  else if (cp < 0x10000)
+    fputc(0xe0 | (int)(cp >> 12), out), fputc(0x80 | (int)((cp >> 6) & 0x3f), out), fputc(0x80 | (int)(cp & 0x3f), out);
+  else
+    fputc(0xf0 | (int)(cp >> 18), out), fputc(0x80 | (int)((cp >> 12) & 0x3f), out), fputc(0x80 | (int)((cp >> 6) & 0x3f), out),
+        fputc(0x80 | (int)(cp & 0x3f), out);
+}
+
+static int hex4(struct jp *j, unsigned *out)
+{
+  if (j->end - j->p < 4)
+    return -1;
+  *out = 0;
+  for (int k = 0; k < 4; k++) {
+    char c = *j->p++;
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (d < 0)
+      return -1;
+    *out = *out * 16 + (unsigned)d;
+  }
+  return 0;
+}
+
+/* \u escapes: a lone surrogate (JSON.parse keeps it, a path cannot) and NUL are refused */
+static int unicode_escape(struct jp *j, FILE *out)
+{
+  unsigned cp, low;
+  if (hex4(j, &cp) < 0 || cp == 0 || (cp >= 0xdc00 && cp < 0xe000))
+    return -1;
+  if (cp >= 0xd800 && cp < 0xdc00) {
+    if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u')
+      return -1;
+    j->p += 2;
+    if (hex4(j, &low) < 0 || low < 0xdc00 || low >= 0xe000)
+      return -1;
+    cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+  }
+  put_utf8(out, cp);
+  return 0;
+}
+
+static int parse_string(struct jp *j, char **s)
+{
+  if (j->p >= j->end || *j->p != '"')
+    return -1;
+  j->p++;
+  size_t size = 0;
+  *s = NULL;
+  FILE *out = open_memstream(s, &size);
+  if (!out)
+    abort();
+  int r = -1;
+  while (j->p < j->end) {
+    unsigned char c = (unsigned char)*j->p;
+    if (c == '"') {
+      j->p++, r = 0;
+      break;
+    }
+    if (c < 0x20)
+      break;
+    if (c != '\\') {
+      int n = utf8_len((const unsigned char *)j->p, (const unsigned char *)j->end);
+      if (!n)
+        break;
+      fwrite(j->p, 1, (size_t)n, out), j->p += n;
+      continue;
+    }
+    if (++j->p >= j->end)
+      break;
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    const char *e = *j->p ? strchr(from, *j->p) : NULL;
+    j->p++;
+    if (e)
+      fputc(to[e - from], out);
+    else if (j->p[-1] != 'u' || unicode_escape(j, out) < 0)
+      break;
+  }
+  fclose(out);
+  if (r < 0)
+    free(*s), *s = NULL;
+  return r;
+}
+
+static int parse_value(struct jp *j, struct jval *v);
+
+static int parse_int(struct jp *j, struct jval *v)
+{
+  int neg = j->p < j->end && *j->p == '-';
+  j->p += neg;
+  const char *digits = j->p;
+  long long n = 0;
+  for (; j->p < j->end && *j->p >= '0' && *j->p <= '9'; j->p++) {
+    if (n > (MAX_SAFE - (*j->p - '0')) / 10)
+      return -1;
+    n = n * 10 + (*j->p - '0');
+  }
+  /* one integer, written as JSON.stringify writes it: no leading zeros, fractions or exponents */
+  if (j->p == digits || (*digits == '0' && j->p - digits > 1) || (j->p < j->end && strchr(".eE", *j->p) && *j->p))
+    return -1;
+  v->t = J_INT, v->i = neg ? -n : n;
+  return 0;
+}
+
+static int parse_items(struct jp *j, struct jval *v, int object)
+{
+  char close = object ? '}' : ']';
+  j->p++;
+  skip_ws(j);
+  if (j->p < j->end && *j->p == close)
+    return j->p++, 0;
+  for (;;) {
+    char *key = NULL;
+    if (object) {
+      skip_ws(j);
+      if (parse_string(j, &key) < 0)
+        return -1;
+      for (size_t k = 0; k < v->n; k++)
+        if (!strcmp(v->k[k], key)) /* JSON.parse takes the last, a lax reader the first */
+          return free(key), -1;
+      skip_ws(j);
+      if (j->p >= j->end || *j->p != ':')
+        return free(key), -1;
+      j->p++;
+    }
+    struct jval *items = realloc(v->v, sizeof *v->v * (v->n + 1));
+    char **keys = object ? realloc(v->k, sizeof *v->k * (v->n + 1)) : NULL;
+    if (!items || (object && !keys))
+      abort();
+    v->v = items, v->k = keys;
+    v->v[v->n] = (struct jval){0};
+    if (object)
+      v->k[v->n] = key;
+    v->n++;
+    if (parse_value(j, &v->v[v->n - 1]) < 0)
+      return -1;
+    skip_ws(j);
+    if (j->p < j->end && *j->p == ',') {
+      j->p++;
+      continue;
+    }
+    if (j->p < j->end && *j->p == close)
+      return j->p++, 0;
+    return -1;
+  }
+}
+
+static int literal(struct jp *j, const char *word)
+{
+  size_t n = strlen(word);
+  if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n))
+    return -1;
+  j->p += n;
+  return 0;
+}
+
+static int parse_value(struct jp *j, struct jval *v)
+{
+  skip_ws(j);
+  if (j->p >= j->end || ++j->depth > MAX_DEPTH)
+    return -1;
+  int r;
+  char c = *j->p;
+  if (c == '"')
+    v->t = J_STR, r = parse_string(j, &v->s);
+  else if (c == '{' || c == '[')
+    v->t = c == '{' ? J_OBJ : J_ARR, r = parse_items(j, v, c == '{');
+  else if (c == 't' || c == 'f')
+    v->t = J_BOOL, v->i = c == 't', r = literal(j, c == 't' ? "true" : "false");
+  else if (c == 'n')
+    v->t = J_NULL, r = literal(j, "null");
+  else
+    r = parse_int(j, v);
+  j->depth--;
+  return r;
+}
+
+/* the whole text as one JSON value, or -1 */
+static int parse_json(const char *text, size_t len, struct jval *v)
+{
+  struct jp j = {text, text + len, 0};
+  *v = (struct jval){0};
+  if (parse_value(&j, v) < 0)
+    return jfree(v), -1;
+  skip_ws(&j);
+  return j.p == j.end ? 0 : (jfree(v), -1);
+}
+
+static const struct jval *field(const struct jval *o, const char *name)
+{
+  for (size_t k = 0; o->t == J_OBJ && k < o->n; k++)
+    if (!strcmp(o->k[k], name))
+      return &o->v[k];
+  return NULL;
+}
+
+static const char *str_field(const struct jval *o, const char *name)
+{
+  const struct jval *f = field(o, name);
+  return f && f->t == J_STR ? f->s : NULL;
+}
+
+/* every key of o is one of names (a comma-separated list) */
+static int only_fields(const struct jval *o, const char *names, const char **extra)
+{
+  for (size_t k = 0; k < o->n; k++) {
+    size_t n = strlen(o->k[k]);
+    const char *hit = n ? strstr(names, o->k[k]) : NULL;
+    while (hit && !((hit == names || hit[-1] == ',') && (hit[n] == ',' || hit[n] == '\0')))
+      hit = strstr(hit + 1, o->k[k]);
+    if (!hit)
+      return *extra = o->k[k], 0;
+  }
+  return 1;
+}
+
+static int strings_equal(const struct jval *a, const struct list *b)
+{
+  if (!a || a->t != J_ARR || a->n != b->n)
+    return 0;
+  for (size_t k = 0; k < a->n; k++)
+    if (a->v[k].t != J_STR || strcmp(a->v[k].s, b->v[k]))
+      return 0;
+  return 1;
+}
+
+/* ---- what the plan names ---- */
+
+struct hook {
+  char *when, *path;
+  struct list args, env;
+  long long timeout;
+};
+
+struct ctx {
+  const char *root, *id;
+  char *dir;   /* <root>/<id>, as path.join writes it */
+  char *plan;  /* the plan file's text */
+  size_t plan_len;
+  struct list cgroups, bridges, ipam_dirs, veths, tables, mounts;
+  struct hook *hooks;
+  size_t nhooks;
+  int has_state;
+  long long pid, start;
+  char reason[4096]; /* why the journal is refused */
+};
+
+/* one argument of a step line, as text.ts tokenize() and valueEnd() cut it: NULL if absent */
+static char *raw_arg(const char *tail, const char *name)
+{
+  const char *s = tail, *end = tail + strlen(tail);
+  while (s < end) {
+    if (*s == ' ') {
+      s++;
+      continue;
+    }
+    if (*s == '#')
+      return NULL;
+    const char *eq = strchr(s, '=');
+    if (!eq)
+      return NULL;
+    const char *v = eq + 1, *e = v;
+    if (*v != '"' && *v != '[') {
+      e = strchr(v, ' ');
+      e = e ? e : end;
+    } else {
+      int depth = 0, in = 0;
+      for (e = v; e < end; e++) {
+        char c = *e;
+        if (in && c == '\\')
+          e++;
+        else if (in && c == '"')
+          in = 0;
+        else if (!in && c == '"')
+          in = 1;
+        else if (!in && c == '[')
+          depth++;
+        else if (!in && c == ']')
+          depth--;
+        if (e < end && !in && depth == 0 && (c == '"' || c == ']')) {
+          e++;
+          break;
+        }
+      }
+      e = e > end ? end : e;
+    }
+    if ((size_t)(eq - s) == strlen(name) && !memcmp(s, name, (size_t)(eq - s)))
+      return strndup(v, (size_t)(e - v));
+    s = e;
+  }
+  return NULL;
+}
+
+/* a str argument: JSON-quoted or bare; "" if absent, NULL if it does not read */
+static char *str_arg(const char *tail, const char *name)
+{
+  char *raw = raw_arg(tail, name);
+  if (!raw || raw[0] != '"')
+    return raw ? raw : strdup("");
+  char *s = NULL;
+  struct jp j = {raw, raw + strlen(raw), 0};
+  if (parse_string(&j, &s) < 0 || j.p != j.end)
+    free(s), s = NULL;
+  free(raw);
+  return s;
+}
+
+/* a strs argument (a JSON list of strings); empty if absent, -1 if it does not read */
+static int strs_arg(const char *tail, const char *name, struct list *out)
+{
+  char *raw = raw_arg(tail, name);
+  struct jval v;
+  *out = (struct list){0};
+  if (!raw)
+    return 0;
+  int r = parse_json(raw, strlen(raw), &v);
+  free(raw);
+  if (r < 0)
+    return -1;
+  for (size_t k = 0; k < v.n && v.t == J_ARR; k++)
+    if (v.v[k].t == J_STR)
+      list_add(out, strdup(v.v[k].s));
+  r = v.t == J_ARR && out->n == v.n ? 0 : -1;
+  jfree(&v);
+  return r;
+}
+
+/* placeholders.ts fillStep() for an argument the step table marks as a place */
+static char *fill(const struct ctx *c, const char *v, int cgroup_path)
+{
+  char *hash = sha256_hex(c->id, strlen(c->id));
+  hash[8] = '\0';
+  char *a = replace_all(v, "{idhash}", hash), *b = replace_all(a, "{state}", c->dir);
+  char *d = replace_all(b, "{root}", c->root), *filled = replace_all(d, "{id}", c->id);
+  free(hash), free(a), free(b), free(d);
+  if (!cgroup_path || filled[0] == '/')
+    return filled;
+  const char *parent = getenv("CTC_CGROUP_PARENT");
+  char *p = strdup(parent && *parent ? parent : "/ctc"), *out = NULL;
+  size_t n = strlen(p);
+  if (n && p[n - 1] == '/')
+    p[n - 1] = '\0';
+  if (asprintf(&out, "%s/%s", p, filled) < 0)
+    abort();
+  free(p), free(filled);
+  return out;
+}
+
+static int add_hook(struct ctx *c, const char *tail)
+{
+  struct hook h = {.when = str_arg(tail, "when"), .path = str_arg(tail, "path")};
+  char *timeout = raw_arg(tail, "timeout");
+  h.timeout = timeout ? atoll(timeout) : 0;
+  free(timeout);
+  if (!h.when || !h.path || strs_arg(tail, "args", &h.args) < 0 || strs_arg(tail, "env", &h.env) < 0)
+    return free(h.when), free(h.path), list_free(&h.args), list_free(&h.env), -1;
+  struct hook *grown = realloc(c->hooks, sizeof *c->hooks * (c->nhooks + 1));
+  if (!grown)
+    abort();
+  c->hooks = grown;
+  c->hooks[c->nhooks++] = h;
+  return 0;
+}
+
+/* a place argument filled in, added to l; -1 if it does not read */
+static int add_place(struct ctx *c, struct list *l, const char *tail, const char *name, int cgroup_path)
+{
+  char *v = str_arg(tail, name);
+  if (!v)
+    return -1;
+  list_add(l, fill(c, v, cgroup_path));
+  free(v);
+  return 0;
+}
+
+static int add_plain(struct list *l, const char *tail, const char *name)
+{
+  char *v = str_arg(tail, name);
+  return v ? (list_add(l, v), 0) : -1;
+}
+
+static int add_ipam_dir(struct ctx *c, const char *tail)
+{
+  char *bridge = str_arg(tail, "bridge"), *dir = NULL;
+  if (!bridge || strchr(bridge, '/') || asprintf(&dir, "%s/@ipam/%s", c->root, bridge) < 0)
+    return free(bridge), -1;
+  list_add(&c->ipam_dirs, normalize(dir));
+  free(bridge), free(dir);
+  return 0;
+}
+
+/* The steps whose undo a journal may hold; -1 if one does not read. */
+static int read_plan(struct ctx *c)
+{
+  char *copy = strndup(c->plan, c->plan_len), *save = NULL;
+  int r = 0;
+  /* the header ends at the first empty line, which strtok would skip: find it first */
+  char *steps = strstr(copy, "\n\n");
+  for (char *line = steps ? strtok_r(steps, "\n", &save) : NULL; line && !r; line = strtok_r(NULL, "\n", &save)) {
+    char kind[32];
+    int at = 0;
+    if (sscanf(line, "%*u %*s %31s %n", kind, &at) != 1 || !at)
+      continue;
+    const char *tail = line + at - 1;
+    if (!strcmp(kind, "cgroup.create"))
+      r = add_place(c, &c->cgroups, tail, "path", 1);
+    else if (!strcmp(kind, "net.bridge"))
+      r = add_plain(&c->bridges, tail, "name");
+    else if (!strcmp(kind, "net.ipam"))
+      r = add_ipam_dir(c, tail);
+    else if (!strcmp(kind, "net.veth"))
+      r = add_place(c, &c->veths, tail, "host", 0);
+    else if (!strcmp(kind, "net.publish"))
+      r = add_place(c, &c->tables, tail, "table", 0);
+    else if (!strcmp(kind, "hook.run"))
+      r = add_hook(c, tail);
+  }
+  free(copy);
+  return r;
+}
+
+/* state.json: the init's pid and start time, and where a relative cgroup went */
+static void read_state(struct ctx *c)
+{
+  char *file = NULL;
+  if (asprintf(&file, "%s/state.json", c->dir) < 0)
+    abort();
+  int fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  free(file);
+  size_t len;
+  char *text = fd >= 0 ? read_fd(fd, &len) : NULL;
+  if (fd >= 0)
+    close(fd);
+  struct jval s;
+  if (!text || parse_json(text, len, &s) < 0)
+    return free(text);
+  const struct jval *pid = field(&s, "pid"), *start = field(&s, "initStartTime");
+  const char *cgroup = str_field(&s, "cgroupPath");
+  if (pid && pid->t == J_INT && start && start->t == J_INT)
+    c->has_state = 1, c->pid = pid->i, c->start = start->i;
+  /* a relative cgroup under another CTC_CGROUP_PARENT than this delete's */
+  for (size_t k = 0, n = c->cgroups.n; cgroup && k < n; k++) {
+    const char *tail = strchr(c->cgroups.v[k] + 1, '/');
+    size_t cl = strlen(cgroup), tl = tail ? strlen(tail) : 0;
+    if (tail && cl > tl && !strcmp(cgroup + cl - tl, tail) && cgroup[0] == '/' && !climbs(cgroup) && !list_has(&c->cgroups, cgroup))
+      list_add(&c->cgroups, strdup(cgroup));
+  }
+  jfree(&s);
+  free(text);
+}
+
+/* the cgroup file systems' mount points (cgroup.restore names files in them) */
+static void read_mounts(struct ctx *c)
+{
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  char *line = NULL;
+  size_t size = 0;
+  while (f && getline(&line, &size, f) > 0) {
+    char point[4096], type[64];
+    const char *dash = strstr(line, " - ");
+    if (dash && sscanf(line, "%*s %*s %*s %*s %4095s", point) == 1 && sscanf(dash + 3, "%63s", type) == 1 &&
+        (!strcmp(type, "cgroup") || !strcmp(type, "cgroup2")))
+      list_add(&c->mounts, strdup(point));
+  }
+  free(line);
+  if (f)
+    fclose(f);
+}
+
+/* ---- the entries ---- */
+
+static int refuse(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int refuse(struct ctx *c, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(c->reason, sizeof c->reason, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+static int netns_ok(const struct jval *e)
+{
+  const char *ns = str_field(e, "netns");
+  return ns && *ns && strspn(ns, "0123456789") == strlen(ns);
+}
+
+static int check_cgroup_remove(struct ctx *c, const struct jval *e)
+{
+  const char *path = str_field(e, "path");
+  if (!path || !list_has(&c->cgroups, path) || climbs(path))
+    return refuse(c, "cgroup.remove of %s, which is not the cgroup the container's plan names", path ? path : "?");
+  const struct jval *parents = field(e, "parents");
+  for (size_t k = 0; parents && k < parents->n; k++) {
+    const char *p = parents->v[k].s;
+    size_t n = p ? strlen(p) : 0;
+    if (!n || strncmp(path, p, n) || path[n] != '/')
+      return refuse(c, "cgroup.remove of the parent %s, which is not above %s", p ? p : "?", path);
+  }
+  return parents && parents->t != J_ARR ? refuse(c, "cgroup.remove's parents are not a list") : 0;
+}
+
+/* a file directly in one of the container's cgroups, in a cgroup file system */
+static int cgroup_file(const struct ctx *c, const char *file)
+{
+  const char *name = strrchr(file, '/');
+  if (climbs(file) || !name || !name[1])
+    return 0;
+  for (size_t m = 0; m < c->mounts.n; m++)
+    for (size_t k = 0; k < c->cgroups.n; k++) {
+      char *dir = NULL, *want = NULL, *got = strndup(file, (size_t)(name - file));
+      if (asprintf(&dir, "%s/%s", c->mounts.v[m], c->cgroups.v[k]) < 0)
+        abort();
+      want = normalize(dir);
+      char *have = normalize(got);
+      int same = !strcmp(want, have);
+      free(dir), free(want), free(got), free(have);
+      if (same)
+        return 1;
+    }
+  return 0;
+}
+
+static int check_cgroup_restore(struct ctx *c, const struct jval *e)
+{
+  const struct jval *files = field(e, "files");
+  if (!files || files->t != J_ARR)
+    return refuse(c, "cgroup.restore without its files");
+  for (size_t k = 0; k < files->n; k++) {
+    const struct jval *f = &files->v[k];
+    if (f->t != J_ARR || f->n != 2 || f->v[0].t != J_STR || (f->v[1].t != J_STR && f->v[1].t != J_NULL))
+      return refuse(c, "cgroup.restore: a file is not [path, content]");
+    if (!cgroup_file(c, f->v[0].s))
+      return refuse(c, "cgroup.restore of %s, which is not a file of the container's cgroup", f->v[0].s);
+  }
+  return 0;
+}
+
+static int check_init_kill(struct ctx *c, const struct jval *e)
+{
+  const struct jval *pid = field(e, "pid"), *start = field(e, "startTime");
+  if (!pid || pid->t != J_INT || pid->i <= 0 || !start || start->t != J_INT || start->i < 0)
+    return refuse(c, "init.kill without a pid and start time");
+  if (c->has_state && pid->i == c->pid && start->i == c->start)
+    return 0;
+  /* no state.json yet (a crash right after the clone): only an init that is gone, so nothing is killed */
+  if (!c->has_state && (start_time(pid->i) == 0 || start_time(pid->i) != (unsigned long long)start->i))
+    return 0;
+  return refuse(c, "init.kill of pid %lld (start time %lld), which is not the container's init (state.json: %s)", pid->i, start->i,
+                c->has_state ? "another" : "none, and that process is alive");
+}
+
+static int hook_matches(const struct hook *h, const struct jval *hook)
+{
+  const struct jval *timeout = field(hook, "timeout");
+  const char *when = str_field(hook, "when"), *path = str_field(hook, "path");
+  return when && path && timeout && timeout->t == J_INT && !strcmp(h->when, when) && !strcmp(h->path, path) &&
+         h->timeout == timeout->i && strings_equal(field(hook, "args"), &h->args) && strings_equal(field(hook, "env"), &h->env);
+}
+
+static int check_hook(struct ctx *c, const struct jval *e)
+{
+  const char *dir = str_field(e, "dir"), *extra = NULL;
+  const struct jval *hook = field(e, "hook");
+  if (!dir || !same_dir(dir, c->dir))
+    return refuse(c, "hook.poststop with the state of %s, which is not the container's state dir %s", dir ? dir : "?", c->dir);
+  if (!hook || hook->t != J_OBJ || !only_fields(hook, "when,path,args,env,timeout", &extra))
+    return refuse(c, "hook.poststop: the hook %s", extra ? "has a field a hook does not have" : "is not a hook");
+  const char *when = str_field(hook, "when"), *path = str_field(hook, "path");
+  for (size_t k = 0; when && !strcmp(when, "poststop") && k < c->nhooks; k++)
+    if (hook_matches(&c->hooks[k], hook))
+      return 0;
+  return refuse(c, "hook.poststop of %s, which is not a poststop hook of the container's plan", path ? path : "?");
+}
+
+static int check_ipam(struct ctx *c, const struct jval *e)
+{
+  const char *file = str_field(e, "file"), *id = str_field(e, "id");
+  const char *name = file ? strrchr(file, '/') : NULL;
+  int ok = name && name[1] && !climbs(file) && id && !strcmp(id, c->id);
+  if (ok) {
+    char *dir = strndup(file, (size_t)(name - file)), *n = normalize(dir);
+    ok = list_has(&c->ipam_dirs, n);
+    free(dir), free(n);
+  }
+  return ok ? 0 : refuse(c, "net.ipam.release of %s for %s, which is not an address of the container's bridges held for it", file ? file : "?", id ? id : "?");
+}
+
+/* what one entry may hold, and the check of its values */
+static const struct {
+  const char *undo, *fields;
+  int (*check)(struct ctx *, const struct jval *);
+} kinds[] = {
+    {"state.remove", "undo,step,dir", NULL},
+    {"cgroup.remove", "undo,step,path,parents", check_cgroup_remove},
+    {"cgroup.restore", "undo,step,files", check_cgroup_restore},
+    {"init.kill", "undo,step,pid,startTime", check_init_kill},
+    {"net.bridge.release", "undo,step,name,netns", NULL},
+    {"net.link.remove", "undo,step,name,alias,netns", NULL},
+    {"net.unpublish", "undo,step,table,id,netns", NULL},
+    {"net.ipam.release", "undo,step,file,id", check_ipam},
+    {"hook.poststop", "undo,step,dir,hook", check_hook},
+};
+
+/* the entries whose check is one comparison */
+static int check_simple(struct ctx *c, const char *undo, const struct jval *e)
+{
+  if (!strcmp(undo, "state.remove")) {
+    const char *dir = str_field(e, "dir");
+    return dir && same_dir(dir, c->dir) ? 0 : refuse(c, "state.remove of %s, which is not the container's state dir %s", dir ? dir : "?", c->dir);
+  }
+  const char *name = str_field(e, "name"), *table = str_field(e, "table"), *id = str_field(e, "id"), *alias = str_field(e, "alias");
+  char *want_alias = NULL;
+  if (asprintf(&want_alias, "ctc:%s", c->id) < 0)
+    abort();
+  int ok = netns_ok(e) && (!strcmp(undo, "net.bridge.release") ? name && list_has(&c->bridges, name)
+                           : !strcmp(undo, "net.link.remove") ? name && list_has(&c->veths, name) && alias && !strcmp(alias, want_alias)
+                                                               : table && list_has(&c->tables, table) && id && !strcmp(id, c->id));
+  free(want_alias);
+  return ok ? 0 : refuse(c, "%s of %s, which is not a link or table of the container's plan marked as its own", undo, name ? name : table ? table : "?");
+}
+
+static int check_entry(struct ctx *c, const char *line)
+{
+  struct jval e;
+  const char *undo = NULL, *extra = NULL;
+  if (parse_json(line, strlen(line), &e) < 0 || e.t != J_OBJ || !(undo = str_field(&e, "undo")) || !field(&e, "step") ||
+      field(&e, "step")->t != J_INT || field(&e, "step")->i < 0) {
+    if (e.t == J_OBJ)
+      jfree(&e);
+    return refuse(c, "not a journal entry");
+  }
+  int r = -1;
+  size_t k = 0;
+  while (k < sizeof kinds / sizeof *kinds && strcmp(kinds[k].undo, undo))
+    k++;
+  if (k == sizeof kinds / sizeof *kinds)
+    refuse(c, "%s is not an undo ctc writes", undo);
+  else if (!only_fields(&e, kinds[k].fields, &extra))
+    refuse(c, "%s has a field %s it does not take", undo, extra);
+  else
+    r = kinds[k].check ? kinds[k].check(c, &e) : check_simple(c, undo, &e);
+  jfree(&e);
+  return r;
+}
+
+/* ---- the journal ---- */
+
+/* ctc's own: a regular file (a state dir) of this user, writable by no one else */
+static int own(struct ctx *c, const char *what, const struct stat *st, int dir)
+{
+  if (dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))
+    return refuse(c, "%s is not a %s", what, dir ? "directory" : "regular file");
+  if (st->st_uid != geteuid())
+    return refuse(c, "%s is owned by uid %u, not by uid %u: ctc acts only on what it wrote itself", what, (unsigned)st->st_uid, (unsigned)geteuid());
+  if (!dir && (st->st_mode & 022))
+    return refuse(c, "%s may be written by others (mode %04o)", what, (unsigned)(st->st_mode & 07777));
+  return 0;
+}
+
+/* a file of the state dir, opened without following a symlink; -1 with why, or -2 if it does not exist */
+static int open_own(struct ctx *c, const char *name, char **text, size_t *len)
+{
+  char *file = NULL;
+  if (asprintf(&file, "%s/%s", c->dir, name) < 0)
+    abort();
+  int fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  struct stat st;
+  int r = fd < 0 && errno == ENOENT ? -2
+          : fd < 0                  ? refuse(c, "%s cannot be opened: %s", file, strerror(errno))
+          : fstat(fd, &st) < 0      ? refuse(c, "%s: %s", file, strerror(errno))
+                                    : own(c, file, &st, 0);
+  if (!r && !(*text = read_fd(fd, len)))
+    r = refuse(c, "%s cannot be read: %s", file, strerror(errno));
+  if (fd >= 0)
+    close(fd);
+  free(file);
+  return r;
+}
+
+/* line 1: the digest of the plan this journal was written for, which must be the state dir's plan */
+static int check_header(struct ctx *c, const char *line)
+{
+  char want[JOURNAL_HEADER_SIZE];
+  if (strlen(line) != sizeof want - 2 || strncmp(line, "{\"plan\":\"sha256:", 16))
+    return refuse(c, "the journal does not begin with the digest of its plan ({\"plan\":\"sha256:…\"})");
+  int r = open_own(c, "plan", &c->plan, &c->plan_len);
+  if (r == -2)
+    return refuse(c, "%s/plan is missing, so the journal cannot be checked against it", c->dir);
+  if (r < 0)
+    return -1;
+  journal_header(c->plan, c->plan_len, want);
+  if (memcmp(line, want, sizeof want - 2))
+    return refuse(c, "%s/plan is not the plan the journal was written for", c->dir);
+  if (read_plan(c) < 0)
+    return refuse(c, "%s/plan does not read as a plan", c->dir);
+  read_state(c);
+  return 0;
+}
+
+/* line, quoted for a message: at most 80 bytes, control characters escaped */
+static void excerpt(char *out, size_t size, const char *line)
+{
+  size_t n = 0;
+  for (const char *p = line; *p && p - line < 80 && n + 5 < size; p++) {
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      n += (size_t)snprintf(out + n, size - n, "\\x%02x", (unsigned char)*p);
+    else
+      out[n++] = *p;
+  }
+  out[n] = '\0';
+  if (strlen(line) > 80 && n + 4 < size)
+    strcat(out, "…");
+}
+
+/* Every complete line: the header, then allowed entries, which go to out. */
+static int check_lines(struct ctx *c, char *text, FILE *out)
+{
+  /* the part after the last newline: empty, or the entry a crash interrupted (never made) */
+  char *end = strrchr(text, '\n');
+  *(end ? end + 1 : text) = '\0';
+  unsigned number = 0;
+  for (char *line = text, *next; *line; line = next + 1) {
+    next = strchr(line, '\n');
+    *next = '\0';
+    number++;
+    if (number > 1 && !*line)
+      continue;
+    if ((number == 1 ? check_header(c, line) : check_entry(c, line)) < 0) {
+      char quoted[400], *reason = strdup(c->reason);
+      excerpt(quoted, sizeof quoted, line);
+      snprintf(c->reason, sizeof c->reason, "line %u: %s: %s", number, reason, quoted);
+      free(reason);
+      return -1;
+    }
+    if (number > 1)
+      fprintf(out, "%s\n", line);
+  }
+  return 0;
+}
+
+static int check(struct ctx *c, FILE *out)
+{
+  struct stat st;
+  if (lstat(c->dir, &st) < 0)
+    return refuse(c, "%s: %s", c->dir, strerror(errno));
+  if (own(c, c->dir, &st, 1) < 0)
+    return -1;
+  char *text = NULL;
+  size_t len = 0;
+  int r = open_own(c, "journal", &text, &len);
+  if (r == -2)
+    return 0; /* a crash before the journal was made: nothing to undo */
+  if (r < 0)
+    return -1;
+  read_mounts(c);
+  if (strlen(text) != len) /* C strings end there, JSON.parse goes on */
+    r = refuse(c, "the journal holds a NUL byte");
+  else
+    r = check_lines(c, text, out);
+  free(text);
+  return r;
+}
+
+static void ctx_free(struct ctx *c)
+{
+  free(c->dir), free(c->plan);
+  list_free(&c->cgroups), list_free(&c->bridges), list_free(&c->ipam_dirs), list_free(&c->veths), list_free(&c->tables), list_free(&c->mounts);
+  for (size_t k = 0; k < c->nhooks; k++)
+    free(c->hooks[k].when), free(c->hooks[k].path), list_free(&c->hooks[k].args), list_free(&c->hooks[k].env);
+  free(c->hooks);
+}
+
+int journal_check(const char *root, const char *id, char **entries, char **why)
+{
+  struct ctx c = {.root = root, .id = id};
+  char *dir = NULL;
+  if (asprintf(&dir, "%s/%s", root, id) < 0)
+    abort();
+  c.dir = normalize(dir);
+  free(dir);
+  size_t size = 0;
+  *entries = NULL, *why = NULL;
+  FILE *out = open_memstream(entries, &size);
+  if (!out)
+    abort();
+  int r = strchr(id, '/') || !strcmp(id, ".") || !strcmp(id, "..") ? refuse(&c, "%s is not a container id", id) : check(&c, out);
+  fclose(out);
+  if (r < 0) {
+    free(*entries), *entries = NULL;
+    *why = strdup(c.reason);
+  }
+  ctx_free(&c);
+  return r;
+}
+
+int journal_check_main(const char *root, const char *id)
+{
+  char *entries, *why;
+  if (journal_check(root, id, &entries, &why) < 0) {
+    dprintf(STDERR_FILENO, "%s\n", why);
+    free(why);
+    return 1;
+  }
+  size_t len = strlen(entries);
+  for (size_t done = 0; done < len;) {
+    ssize_t n = write(STDOUT_FILENO, entries + done, len - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return free(entries), 2;
+    done += (size_t)n;
+  }
+  free(entries);
+  return 0;
+}
