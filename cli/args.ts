@@ -7,6 +7,8 @@ import { CtcError } from '../compiler/error.ts';
 export interface Globals {
   root?: string;
   log?: string;
+  /** --config FILE: the only project config read (the container commands read none without it) */
+  config?: string;
   logFormat: 'text' | 'json';
   help: boolean;
   version: boolean;
@@ -35,7 +37,8 @@ export function splitGlobals(argv: string[]): { globals: Globals; command?: stri
     } else if (flag === '--log') {
       globals.log = get();
       globals.given!.log = true;
-    } else if (flag === '--log-format') {
+    } else if (flag === '--config') globals.config = get();
+    else if (flag === '--log-format') {
       const f = get();
       if (f !== 'text' && f !== 'json') throw new CtcError('CT_USAGE', `--log-format is text or json, not ${f}`);
       globals.logFormat = f;

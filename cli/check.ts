@@ -25,17 +25,17 @@ now. With no SRC: every .ct.ts, .ct and .json here that has a plan next to it
 const isSource = (f: string) => f.endsWith('.ct.ts') || f.endsWith('.ct') || f.endsWith('.json');
 
 /** The plan of a source: next to it, or under its project's planDir. */
-async function planOf(src: string): Promise<string> {
+async function planOf(src: string, g: Globals): Promise<string> {
   const { loadProject, planPathFor } = await import('./project.ts');
-  return planPathFor(src, await loadProject(dirname(resolve(src))));
+  return planPathFor(src, await loadProject(dirname(resolve(src)), g));
 }
 
 /** The sources here with a plan: the ones that committed to a plan. */
-async function sourcesHere(): Promise<string[]> {
+async function sourcesHere(g: Globals): Promise<string[]> {
   const found: string[] = [];
   const here = readdirSync('.');
   const twinned = (f: string) => f.endsWith('.ct') && here.includes(`${f}.ts`);
-  for (const f of here.filter((x) => isSource(x) && !twinned(x)).sort()) if (existsSync(await planOf(f))) found.push(f);
+  for (const f of here.filter((x) => isSource(x) && !twinned(x)).sort()) if (existsSync(await planOf(f, g))) found.push(f);
   if (!found.length) {
     throw new CtcError('CT_PLAN_NONE', 'no source here has a plan next to it', { hint: 'name the sources: `ctc check app.ct.ts`, or `ctc build` one first' });
   }
@@ -50,9 +50,9 @@ function errorOf(e: unknown): CheckResultJson['error'] {
   return { code, message: message + more, ...(source ? { source } : {}), ...(hint ? { hint } : {}) };
 }
 
-async function checkOne(src: string): Promise<CheckResultJson> {
+async function checkOne(src: string, g: Globals): Promise<CheckResultJson> {
   const { build } = await import('../compiler/build.ts');
-  const plan = await planOf(src);
+  const plan = await planOf(src, g);
   let text: string;
   try {
     text = (await build(src)).text;
@@ -109,9 +109,9 @@ export async function checkCommand(args: string[], g: Globals): Promise<number> 
   const { argumentDir, configure } = await import('./project.ts');
   await configure(g, await argumentDir(positionals));
   const format = formatOption(values.format, 'check');
-  const sources = positionals.length ? positionals : await sourcesHere();
+  const sources = positionals.length ? positionals : await sourcesHere(g);
   const results: CheckResultJson[] = [];
-  for (const src of sources) results.push(await checkOne(src));
+  for (const src of sources) results.push(await checkOne(src, g));
   if (format === 'json') process.stdout.write(JSON.stringify(checkJson(results), null, 2) + '\n');
   else process.stdout.write(format === 'markdown' ? renderCheckMarkdown(results) : renderCheckText(results));
   const bad = results.filter((r) => r.status !== 'ok');

@@ -13,11 +13,13 @@ import { type From, describeFrom, loadProject } from './project.ts';
 export const configHelp = `usage: ctc config [DIR|SRC] [--format text|json]
 
 Prints the effective project settings for DIR (or SRC's folder; default:
-here) — the ctc config found from there upward, under the global options
-given — and where each value comes from: "flag", the config file and key
-(file:line:col in JSON files), or "default". Build, check, diff and lint
-look from their source's folder; run, create and the other container
-commands from the current one.
+here) — the ctc config found from there up to the project root (the
+nearest folder with .git or package.json), or the one --config names,
+under the global options given — and where each value comes from: "flag",
+the config file and key (file:line:col in JSON files), or "default".
+Build, check, diff, lint and explain look from their source's folder; run,
+create and the other container commands read no config unless --config
+names one.
 
   --format text|json   a table (default) or one JSON document`;
 

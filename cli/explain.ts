@@ -2,7 +2,7 @@
 
 import { CtcError } from '../compiler/error.ts';
 import { explainStep, formatExplanation } from '../compiler/explain/index.ts';
-import { parseCommand } from './args.ts';
+import { type Globals, parseCommand } from './args.ts';
 import { readPlanInput } from './plan-input.ts';
 
 export const explainHelp = `usage: ctc explain PLAN STEP [--format text|json]
@@ -14,7 +14,7 @@ that asked for it, and the stdlib preset its values come from
 A plan does not record presets: ctc compares the step's values with the
 presets' and reads the source line to see whether it names one.`;
 
-export async function explainCommand(args: string[]): Promise<number> {
+export async function explainCommand(args: string[], g?: Globals): Promise<number> {
   const { values, positionals } = parseCommand('explain', args, {
     format: { type: 'string', default: 'text' },
     help: { type: 'boolean', short: 'h' },
@@ -24,7 +24,7 @@ export async function explainCommand(args: string[]): Promise<number> {
   const [file, n, ...extra] = positionals;
   if (!file || !n || extra.length) throw new CtcError('CT_USAGE', 'explain takes a plan and a step number', { hint: 'ctc explain app.plan 12' });
   if (!/^\d+$/.test(n)) throw new CtcError('CT_USAGE', `the step is a number, not ${n}`, { hint: 'the number at the start of the step\'s line in the plan' });
-  const input = await readPlanInput(file);
+  const input = await readPlanInput(file, g);
   const e = explainStep(input.plan, Number(n), file, input.sourceDir);
   console.log(values.format === 'json' ? JSON.stringify(e, null, 2) : formatExplanation(e));
   return 0;

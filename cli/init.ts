@@ -7,7 +7,7 @@ import { join, relative, resolve } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import { display } from '../compiler/config.ts';
 import { type Lang, scaffold } from '../compiler/scaffold.ts';
-import { parseCommand } from './args.ts';
+import { type Globals, parseCommand } from './args.ts';
 import { loadProject } from './project.ts';
 
 export const initHelp = `usage: ctc init [DIR] [--lang ts|ct]
@@ -22,7 +22,7 @@ Refuses to overwrite any file: then it writes none.
 
   --lang ts|ct   the source language: TypeScript, or the .ct language`;
 
-export async function initCommand(args: string[]): Promise<number> {
+export async function initCommand(args: string[], g?: Globals): Promise<number> {
   const { values, positionals } = parseCommand('init', args, {
     lang: { type: 'string', default: 'ts' },
     help: { type: 'boolean', short: 'h' },
@@ -31,7 +31,7 @@ export async function initCommand(args: string[]): Promise<number> {
   if (values.lang !== 'ts' && values.lang !== 'ct') throw new CtcError('CT_USAGE', `--lang is ts or ct, not ${values.lang}`);
   if (positionals.length > 1) throw new CtcError('CT_USAGE', 'init takes one folder');
   const dir = resolve(positionals[0] ?? '.');
-  const project = await loadProject(dir);
+  const project = await loadProject(dir, g);
   const files = scaffold({
     dir,
     lang: values.lang as Lang,
@@ -46,7 +46,8 @@ export async function initCommand(args: string[]): Promise<number> {
     });
   }
   mkdirSync(dir, { recursive: true });
-  for (const f of files) writeFileSync(join(dir, f.name), f.text, { flag: 'wx' });
+  // 0644 whatever the umask: ctc refuses a config that group or others can write (CT_CONFIG_UNSAFE)
+  for (const f of files) writeFileSync(join(dir, f.name), f.text, { flag: 'wx', mode: 0o644 });
   const ignored = gitignore(dir, [project.root.value, project.log.value]);
   const wrote = [...files.map((f) => f.name), ...(ignored ? ['.gitignore'] : [])];
   process.stderr.write(`ctc: wrote ${wrote.map((n) => display(join(dir, n))).join(', ')}\n`);

@@ -9,7 +9,7 @@ import { display, findConfig } from '../compiler/config.ts';
 import { lintSetup } from '../compiler/lint/config.ts';
 import { lintPlan } from '../compiler/lint/index.ts';
 import type { LintFinding } from '../compiler/lint/rule.ts';
-import { parseCommand } from './args.ts';
+import { type Globals, parseCommand } from './args.ts';
 import { readPlanInput } from './plan-input.ts';
 
 export const lintHelp = `usage: ctc lint [PLAN|SRC...] [--format text|json] [--config FILE]
@@ -18,7 +18,7 @@ Checks plans against policy rules. A PLAN is read as it is; a source
 (app.ct.ts, config.json) is built in memory first. With no argument, every
 *.plan here (or, with a planDir in the project config, there). The rules
 and their options come from the ctc config found from each file's folder
-upward (ctc.config.json/.yaml/.js/.mjs/.ts, .ctcrc*, or a "ctc" key in
+up to its project root (ctc.config.json/.yaml, .ctcrc*, or a "ctc" key in
 package.json), under "lint"; without one: no-privileged-capabilities,
 seccomp-required and no-rw-host-mounts as errors, limits-required (memory,
 pids) as a warning.
@@ -28,7 +28,7 @@ pids) as a warning.
 
 Exit status: 1 if any finding is an error, else 0.`;
 
-export async function lintCommand(args: string[]): Promise<number> {
+export async function lintCommand(args: string[], g?: Globals): Promise<number> {
   const { values, positionals } = parseCommand('lint', args, {
     format: { type: 'string', default: 'text' },
     config: { type: 'string' },
@@ -37,12 +37,12 @@ export async function lintCommand(args: string[]): Promise<number> {
   if (values.help) return void console.log(lintHelp), 0;
   const format = values.format;
   if (format !== 'text' && format !== 'json') throw new CtcError('CT_USAGE', `--format is text or json, not ${format}`);
-  const files = positionals.length ? positionals : await plansHere();
+  const files = positionals.length ? positionals : await plansHere(g);
   const findings: LintFinding[] = [];
   const plans: { plan: string; config: string | null; rules: string[] }[] = [];
   for (const file of files) {
-    const target = await readPlanInput(file);
-    const config = await findConfig(target.sourceDir, values.config);
+    const target = await readPlanInput(file, g);
+    const config = await findConfig(target.sourceDir, values.config ?? g?.config);
     const setup = await lintSetup(config);
     findings.push(...lintPlan(target, setup));
     plans.push({ plan: file, config: setup.file ? display(setup.file) : null, rules: setup.rules.map((r) => r.rule.id) });
@@ -54,9 +54,9 @@ export async function lintCommand(args: string[]): Promise<number> {
 }
 
 /** The plans here, or with a project planDir, those of this folder's sources there. */
-async function plansHere(): Promise<string[]> {
+async function plansHere(g?: Globals): Promise<string[]> {
   const { loadProject, planDirFor } = await import('./project.ts');
-  const dir = relative(process.cwd(), planDirFor(process.cwd(), await loadProject(process.cwd())));
+  const dir = relative(process.cwd(), planDirFor(process.cwd(), await loadProject(process.cwd(), g)));
   const plans = readdirSync(dir || '.').filter((f) => f.endsWith('.plan')).sort().map((f) => join(dir, f));
   if (!plans.length) throw new CtcError('CT_PLAN_NONE', 'no .plan file here', { hint: 'name what to lint: `ctc lint app.plan` or `ctc lint app.ct.ts`' });
   return plans;

@@ -7,7 +7,7 @@ import { CtcError } from '../compiler/error.ts';
 import { splitGlobals, type Globals } from './args.ts';
 import { report } from './output.ts';
 
-const help = `usage: ctc [--root DIR] [--log FILE] [--log-format text|json] COMMAND [ARGS]
+const help = `usage: ctc [--root DIR] [--log FILE] [--log-format text|json] [--config FILE] COMMAND [ARGS]
 
 ctc compiles containers: a typed source becomes a plan, the exact kernel
 steps that create the container, and ctc runs plans. It also speaks runc's
@@ -46,6 +46,8 @@ global options (their defaults can come from the project's ctc config):
   --root DIR              state root (default /run/ctc; $XDG_RUNTIME_DIR/ctc for an ordinary user)
   --log FILE              also write errors to FILE
   --log-format FORMAT     text or json (for --log)
+  --config FILE           the ctc config (JSON or YAML) instead of the one found from the source
+                          up to its project root; the container commands read one only from here
   --version, --help`;
 
 type Command = (args: string[], globals: Globals) => number | Promise<number>;
@@ -56,11 +58,11 @@ const lifecycle = () => import('./lifecycle.ts');
 const resources = () => import('./resources.ts');
 
 // The project config fills the global options the command line left out
-// (cli/project.ts): found from the current directory for the container
-// commands, which have no source; from the first file named for the
-// commands that read sources or plans (build and check look per source).
-const here = (command: Command): Command => async (args, g) => {
-  await (await import('./project.ts')).configure(g, process.cwd());
+// (cli/project.ts): for the commands that read sources or plans, found from
+// the first file named (build and check look per source); the container
+// commands read only a config --config names.
+const named = (command: Command): Command => async (args, g) => {
+  if (g.config !== undefined) await (await import('./project.ts')).configure(g, null);
   return command(args, g);
 };
 const near = (command: Command): Command => async (args, g) => {
@@ -73,29 +75,29 @@ const commands: Record<string, Command> = {
   build: async (args, g) => (await import('./build.ts')).buildCommand(args, { globals: g }),
   check: async (args, g) => (await import('./check.ts')).checkCommand(args, g),
   diff: near(async (args) => (await import('./diff.ts')).diffCommand(args)),
-  lint: near(async (args) => (await import('./lint.ts')).lintCommand(args)),
-  explain: near(async (args) => (await import('./explain.ts')).explainCommand(args)),
+  lint: near(async (args, g) => (await import('./lint.ts')).lintCommand(args, g)),
+  explain: near(async (args, g) => (await import('./explain.ts')).explainCommand(args, g)),
   spec: async (args) => (await import('./spec.ts')).specCommand(args),
   fmt: async (args) => (await import('./fmt.ts')).fmtCommand(args),
   config: async (args, g) => (await import('./config.ts')).configCommand(args, g),
-  init: async (args) => (await import('./init.ts')).initCommand(args),
-  run: here(async (args, g) => (await import('./run.ts')).runCommand(args, g)),
-  create: here(async (args, g) => (await lifecycle()).createCommand(args, g)),
-  start: here(async (args, g) => (await lifecycle()).startCommand(args, g)),
-  state: here(async (args, g) => (await lifecycle()).stateCommand(args, g)),
-  list: here(async (args, g) => (await lifecycle()).listCommand(args, g)),
-  ps: here(async (args, g) => (await lifecycle()).psCommand(args, g)),
-  exec: here(async (args, g) => (await import('./exec.ts')).execCommand(args, g)),
-  kill: here(async (args, g) => (await lifecycle()).killCommand(args, g)),
-  delete: here(async (args, g) => (await lifecycle()).deleteCommand(args, g)),
-  gc: here(async (args, g) => (await lifecycle()).gcCommand(args, g)),
-  pause: here(async (args, g) => (await lifecycle()).pauseCommand(args, g)),
-  resume: here(async (args, g) => (await lifecycle()).resumeCommand(args, g)),
-  events: here(async (args, g) => (await resources()).eventsCommand(args, g)),
-  update: here(async (args, g) => (await resources()).updateCommand(args, g)),
-  stats: here(async (args, g) => (await resources()).statsCommand(args, g)),
-  checkpoint: here(async (args, g) => (await import('./checkpoint.ts')).checkpointCommand(args, g)),
-  restore: here(async (args, g) => (await import('./checkpoint.ts')).restoreCommand(args, g)),
+  init: async (args, g) => (await import('./init.ts')).initCommand(args, g),
+  run: named(async (args, g) => (await import('./run.ts')).runCommand(args, g)),
+  create: named(async (args, g) => (await lifecycle()).createCommand(args, g)),
+  start: named(async (args, g) => (await lifecycle()).startCommand(args, g)),
+  state: named(async (args, g) => (await lifecycle()).stateCommand(args, g)),
+  list: named(async (args, g) => (await lifecycle()).listCommand(args, g)),
+  ps: named(async (args, g) => (await lifecycle()).psCommand(args, g)),
+  exec: named(async (args, g) => (await import('./exec.ts')).execCommand(args, g)),
+  kill: named(async (args, g) => (await lifecycle()).killCommand(args, g)),
+  delete: named(async (args, g) => (await lifecycle()).deleteCommand(args, g)),
+  gc: named(async (args, g) => (await lifecycle()).gcCommand(args, g)),
+  pause: named(async (args, g) => (await lifecycle()).pauseCommand(args, g)),
+  resume: named(async (args, g) => (await lifecycle()).resumeCommand(args, g)),
+  events: named(async (args, g) => (await resources()).eventsCommand(args, g)),
+  update: named(async (args, g) => (await resources()).updateCommand(args, g)),
+  stats: named(async (args, g) => (await resources()).statsCommand(args, g)),
+  checkpoint: named(async (args, g) => (await import('./checkpoint.ts')).checkpointCommand(args, g)),
+  restore: named(async (args, g) => (await import('./checkpoint.ts')).restoreCommand(args, g)),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -4,6 +4,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Plan } from '../compiler/plan/steps.ts';
 import { readPlanText } from '../executor/plan-file.ts';
+import type { Globals } from './args.ts';
 
 export interface PlanInput {
   /** as named on the command line */
@@ -13,12 +14,13 @@ export interface PlanInput {
   sourceDir: string;
 }
 
-export async function readPlanInput(file: string): Promise<PlanInput> {
+/** `g`: its --config, if any, is the project config. */
+export async function readPlanInput(file: string, g?: Globals): Promise<PlanInput> {
   const sourceDir = dirname(resolve(file));
   if (file.endsWith('.plan')) {
     // A plan under the project's planDir: its sources are in the matching folder next to the config.
     const { loadProject, sourceDirOfPlan } = await import('./project.ts');
-    return { name: file, plan: readPlanText(file).plan, sourceDir: sourceDirOfPlan(file, await loadProject(sourceDir)) };
+    return { name: file, plan: readPlanText(file).plan, sourceDir: sourceDirOfPlan(file, await loadProject(sourceDir, g)) };
   }
   const { build } = await import('../compiler/build.ts');
   return { name: file, plan: (await build(file)).plan, sourceDir };

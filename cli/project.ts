@@ -1,8 +1,11 @@
 // The project's settings for one command: the ctc config (compiler/config.ts)
-// found from a folder upward — the source's for build, check, diff, lint and
-// explain, the current directory for the container commands, which have no
-// source — under the command line. Precedence: a flag, then the config, then
-// ctc's default. Each value keeps where it came from, for `ctc config`.
+// named by --config, else found from a folder up to its project root — the
+// source's for build, check, diff, lint, explain, config and init. The
+// container commands (run, create, delete, … what orchestrators call from
+// wherever they are) read no project config unless --config names one: a
+// config found in some folder is not what an orchestrator meant. Under the
+// command line: a flag, then the config, then ctc's default. Each value keeps
+// where it came from, for `ctc config`.
 
 import { dirname, join, relative, resolve } from 'node:path';
 import {
@@ -43,9 +46,9 @@ export interface Project {
 
 const globalFlags: Record<GlobalKey, string> = { root: '--root', log: '--log', logFormat: '--log-format' };
 
-/** The settings from the config found from `dir` upward, under the flags in `g` (if given). */
-export async function loadProject(dir: string, g?: Globals): Promise<Project> {
-  const config = await findConfig(dir);
+/** The settings from the config --config names in `g`, else the one found for `dir` (`null`: none), under the flags in `g`. */
+export async function loadProject(dir: string | null, g?: Globals): Promise<Project> {
+  const config = g?.config !== undefined ? await findConfig(process.cwd(), g.config) : dir === null ? undefined : await findConfig(dir);
   const v = config?.values ?? {};
   const fromConfig = (key: string): From => ({ kind: 'config', file: display(config!.file), key, source: locate(config!.file, key.split('.')) });
   const pick = <T>(key: string, fallback: T, read: (raw: never) => T = (x) => x): Sourced<T> => {
@@ -71,11 +74,11 @@ export async function loadProject(dir: string, g?: Globals): Promise<Project> {
 }
 
 /**
- * Loads the project from `dir` and fills the global options the command
+ * Loads the project for `dir` (see loadProject) and fills the global options the command
  * line did not give (the state root, the log) from it, in place: errors
  * reported after this go to the configured log.
  */
-export async function configure(g: Globals, dir: string): Promise<Project> {
+export async function configure(g: Globals, dir: string | null): Promise<Project> {
   const project = await loadProject(dir, g);
   g.root = project.root.value;
   g.log = project.log.value;

@@ -47,7 +47,7 @@ export async function runCommand(args: string[], g: Globals): Promise<number> {
   const runcForm = values.bundle !== undefined || (arg !== undefined && !arg.endsWith('.plan') && !existsSync(arg));
   const source: { plan: Plan; text: string; bundle?: string; file?: string; source: ImageSource } = runcForm
     ? await bundlePlan(values.bundle)
-    : planSource(arg ?? (await planHere()));
+    : planSource(arg ?? (await planHere(g)));
   const id = runcForm ? arg : (values.id ?? `${basename(source.file!, '.plan').replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`);
   if (!id) throw new CtcError('CT_USAGE', 'run needs a container id', { hint: 'usage: ctc run --bundle DIR ID' });
   return factory(g).create(id, source.plan, {
@@ -64,10 +64,10 @@ export async function runCommand(args: string[], g: Globals): Promise<number> {
   });
 }
 
-/** The only plan here, or with a project planDir, the only one of this folder's sources there. */
-async function planHere(): Promise<string> {
+/** The only plan here, or with the planDir of a config --config names, the only one of this folder's sources there. */
+async function planHere(g: Globals): Promise<string> {
   const { loadProject, planDirFor } = await import('./project.ts');
-  const dir = planDirFor(process.cwd(), await loadProject(process.cwd()));
+  const dir = planDirFor(process.cwd(), await loadProject(null, g));
   return dir === process.cwd() ? findPlan() : join(dir, findPlan(dir));
 }
 

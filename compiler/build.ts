@@ -8,6 +8,7 @@ import type { Plan } from './plan/steps.ts';
 import { printPlan } from './plan/text.ts';
 import type { FrontendResult } from './frontend/result.ts';
 import { type Origins, type Spec, originOf } from './spec.ts';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 export interface Built {
@@ -43,9 +44,13 @@ export async function build(src: string): Promise<Built> {
  */
 async function withImageDigest(spec: Spec, src: string, origins: Origins): Promise<Spec> {
   if (spec.rootfs.kind !== 'image') return spec;
-  const { readImage } = await import('./image/archive.ts');
+  const [{ readImage }, { SourceReader }] = await Promise.all([import('./image/archive.ts'), import('./confine.ts')]);
   try {
-    const { digest } = await readImage(resolve(dirname(src), spec.rootfs.archive));
+    // inside the source's project after symlinks, as the source itself (compiler/confine.ts)
+    const reader = new SourceReader(src);
+    const archive = resolve(dirname(src), spec.rootfs.archive);
+    const confined = existsSync(archive) ? reader.path(archive, { name: spec.rootfs.archive }) : archive; // a missing one: readImage says so
+    const { digest } = await readImage(confined, { confine: (file) => reader.path(file, { name: reader.name(file) }) });
     return { ...spec, rootfs: { ...spec.rootfs, digest } };
   } catch (e) {
     if (!(e instanceof CtcError)) throw e;

@@ -1,14 +1,20 @@
-// The project's ctc config, found with cosmiconfig (module name `ctc`) from a
-// directory upward: ctc.config.{json,yaml,yml,js,mjs,cjs,ts}, .ctcrc[.json,
-// .yaml,.yml,.js,.mjs,.cjs,.ts], .config/ctcrc*, or a `ctc` key in
-// package.json. Each top-level key has one reader (configKeys); an unknown
-// key, or a value of the wrong type, is refused when the config is loaded,
-// so a typo does not silently do nothing. `lint` is checked by its reader
-// (lint/config.ts), which knows the rules and their options.
+// The project's ctc config (module name `ctc`), found by ctc itself from a
+// directory up to its project root (compiler/confine.ts: the nearest folder
+// with .git or package.json, else the directory itself), never above:
+// ctc.config.{json,yaml,yml}, .ctcrc[.json,.yaml,.yml], .config/ctcrc*, or a
+// `ctc` key in package.json. A config is data: one in a script form (.js,
+// .cjs, .mjs, .ts) is refused, never run, and so is one that another user
+// owns or that group or others can write (as git's safe.directory and ssh's
+// StrictModes): CT_CONFIG_UNSAFE. cosmiconfig's JSON and YAML loaders parse.
+// Each top-level key has one reader (configKeys); an unknown key, or a value
+// of the wrong type, is refused when the config is loaded, so a typo does not
+// silently do nothing. `lint` is checked by its reader (lint/config.ts),
+// which knows the rules and their options.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
+import { type Stats, lstatSync, readFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { findNodeAtLocation, parseTree } from 'jsonc-parser';
+import { projectRoot, readConfined, realDir } from './confine.ts';
 import { CtcError } from './error.ts';
 import configPlaces from './config-places.json' with { type: 'json' };
 
@@ -49,28 +55,17 @@ export interface ProjectConfig {
   values: Record<string, unknown>;
 }
 
-// Loaded only when there is a config to read (configNear): `ctc run` and the
-// lifecycle commands look for one on every call.
-const explorer = async () =>
-  (await import('cosmiconfig')).cosmiconfig('ctc', {
-    // cosmiconfig's places, and ctc.config.{json,yaml,yml} besides its script forms.
-    // One list, also compiled into the launcher, which hands a command to Node where a config is.
-    searchPlaces: configPlaces,
-    // Upward to the project root (the nearest package.json), as tools' configs are found.
-    searchStrategy: 'project',
-  });
-
-/** The nearest config from `dir` upward, or an explicitly named file; undefined if there is none. */
+/**
+ * The config for `dir`: the first place found from `dir` up to its project
+ * root, or the file named (a --config: anywhere, under the same rules);
+ * undefined if there is none.
+ */
 export async function findConfig(dir: string, file?: string): Promise<ProjectConfig | undefined> {
-  let found;
-  try {
-    if (file === undefined && !configNear(dir)) return undefined;
-    found = file === undefined ? await (await explorer()).search(dir) : await (await explorer()).load(file);
-  } catch (e) {
-    throw unreadable(e, file ?? dir);
-  }
-  if (!found || found.isEmpty) return undefined;
-  const config = { file: found.filepath, values: found.config as Record<string, unknown> };
+  const found = file === undefined ? searchConfig(dir) : { file: resolve(file), root: undefined };
+  if (!found) return undefined;
+  const values = await loadConfig(found.file, found.root);
+  if (values === undefined) return undefined;
+  const config = { file: found.file, values: values as Record<string, unknown> };
   if (config.values === null || typeof config.values !== 'object' || Array.isArray(config.values)) {
     throw configError(config, [], 'the ctc config must be an object');
   }
@@ -83,26 +78,77 @@ export async function findConfig(dir: string, file?: string): Promise<ProjectCon
   return config;
 }
 
-/**
- * Whether a config file may be at `dir` or above: the search places, as the
- * native launcher looks for them (native/launcher/config.c), package.json
- * only with a "ctc" key. Cheap (a few stats per folder), so the loader is
- * not even imported where there is nothing to load.
- */
-export function configNear(dir: string): boolean {
-  for (let d = resolve(dir); ; d = dirname(d)) {
-    for (const place of configPlaces) {
-      const file = resolve(d, place);
-      if (!existsSync(file)) continue;
-      if (place !== 'package.json') return true;
-      try {
-        if (Object.hasOwn(JSON.parse(readFileSync(file, 'utf8')) ?? {}, 'ctc')) return true;
-      } catch {
-        return true; // let the loader say what is wrong with it
-      }
-    }
-    if (dirname(d) === d) return false;
+/** The places from `dir` up to its project root (the launcher's native/launcher/config.c walks the same). */
+function searchConfig(dir: string): { file: string; root: string } | undefined {
+  const root = projectRoot(dir);
+  for (let d = realDir(dir); ; d = dirname(d)) {
+    const script = configPlaces.scripts.find((p) => present(join(d, p)));
+    if (script) throw scriptConfig(join(d, script));
+    const place = configPlaces.read.find((p) => present(join(d, p)) && (p !== 'package.json' || hasCtcKey(join(d, p), root)));
+    if (place) return { file: join(d, place), root };
+    if (d === root || dirname(d) === d) return undefined;
   }
+}
+
+/** There is an entry of that name: a dangling symlink is a config that cannot be read, not a missing one. */
+function present(path: string): boolean {
+  try {
+    return Boolean(lstatSync(path));
+  } catch {
+    return false;
+  }
+}
+
+/** package.json counts only with a top-level "ctc" key; one that does not parse is the loader's to report. */
+function hasCtcKey(file: string, root: string): boolean {
+  const text = readConfined(file, { name: display(file) }, { root });
+  try {
+    return Object.hasOwn(JSON.parse(text) ?? {}, 'ctc');
+  } catch {
+    return true;
+  }
+}
+
+/** The config's values (package.json: its `ctc` key), read as data from a file the user or root owns and only they can write. */
+async function loadConfig(file: string, root: string | undefined): Promise<unknown> {
+  if (/\.[cm]?[jt]s$/.test(file)) throw scriptConfig(file); // a --config FILE too
+  const text = readConfined(file, { name: display(file) }, { root, check: (st) => checkOwner(file, st) });
+  if (text.trim() === '') return undefined;
+  const { defaultLoaders } = await import('cosmiconfig');
+  // .ctcrc without an ending is YAML (a superset of JSON), as cosmiconfig reads it
+  const load = file.endsWith('.json') ? defaultLoaders['.json'] : defaultLoaders['.yaml'];
+  let value: unknown;
+  try {
+    value = await load(file, text);
+  } catch (e) {
+    throw unreadable(e, file);
+  }
+  return basename(file) === 'package.json' ? (value as Record<string, unknown> | null)?.ctc : value;
+}
+
+/** As git's safe.directory and ssh's StrictModes: whoever can write the config chooses where ctc writes. */
+function checkOwner(file: string, st: Stats): void {
+  const uid = process.geteuid!();
+  if (st.uid !== uid && st.uid !== 0) {
+    throw new CtcError('CT_CONFIG_UNSAFE', `the ctc config is owned by uid ${st.uid}, neither you (uid ${uid}) nor root: not read`, {
+      source: display(file),
+      hint: 'another user\'s config would choose the state root and logs of your commands; chown it, or remove it',
+    });
+  }
+  if (st.mode & 0o022) {
+    const who = [st.mode & 0o020 ? 'group' : '', st.mode & 0o002 ? 'others' : ''].filter(Boolean).join(' and ');
+    throw new CtcError('CT_CONFIG_UNSAFE', `the ctc config is writable by ${who} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}): not read`, {
+      source: display(file),
+      hint: `chmod go-w ${display(file)}`,
+    });
+  }
+}
+
+function scriptConfig(file: string): CtcError {
+  return new CtcError('CT_CONFIG_UNSAFE', 'the ctc config is a script, and ctc never runs one: not read', {
+    source: display(file),
+    hint: 'write it as JSON or YAML (ctc.config.json, .ctcrc.yaml): a config is data, as a pull request\'s must be',
+  });
 }
 
 /** The keys of the project itself (all but lint), checked where they are read in, whatever the command. */

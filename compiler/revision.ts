@@ -5,7 +5,7 @@
 // the plan built there names the same files as the working tree's.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { type Built, build } from './build.ts';
@@ -45,6 +45,8 @@ export async function buildAtRevision(rev: string, src: string): Promise<Built> 
     if (!made.ok) throw new CtcError('CT_GIT', `git archive ${rev} failed`, { hint: made.err || undefined });
     const tar = spawnSync('tar', ['-xf', archive, '-C', tmp], { encoding: 'utf8' });
     if (tar.status !== 0) throw new CtcError('CT_GIT', `cannot extract ${rev}: ${tar.stderr || tar.error?.message}`);
+    // the tree's top is its project root, as the working tree's .git makes it (compiler/confine.ts)
+    mkdirSync(join(tmp, '.git'), { recursive: true });
     return await build(join(tmp, path));
   } finally {
     rmSync(tmp, { recursive: true, force: true });

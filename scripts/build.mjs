@@ -35,8 +35,9 @@ function buildHelper() {
     .filter((f) => f.endsWith('.c'))
     .sort()
     .map((f) => join(root, 'native', 'launcher', f));
-  // The config places, from the one list compiler/config.ts uses.
-  const places = JSON.parse(readFileSync(join(root, 'compiler', 'config-places.json'), 'utf8'));
+  // The config places, from the one list compiler/config.ts uses: those it reads and the scripts it refuses (both Node's to handle).
+  const { read, scripts } = JSON.parse(readFileSync(join(root, 'compiler', 'config-places.json'), 'utf8'));
+  const places = [...read, ...scripts];
   mkdirSync(join(dist, 'gen'), { recursive: true });
   writeFileSync(join(dist, 'gen', 'config-places.h'), `#define CONFIG_PLACES ${places.map((p) => JSON.stringify(p)).join(', ')}\n`);
   execFileSync(cc, [...flags, '-I', join(dist, 'gen'), '-o', join(dist, 'ctc'), ...launcher, join(root, 'native', 'device-filter.c'), join(root, 'native', 'journal-check.c'), '-static', '-lnettle'], {

@@ -3,8 +3,8 @@
 // line of the config that caused it.
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { SourceReader } from '../confine.ts';
 import { CtcError, throwAll } from '../error.ts';
 import { parseJson } from '../oci/json.ts';
 import { specOrigins, walkFields } from '../oci/fields.ts';
@@ -22,12 +22,8 @@ function seccompOrigins(config: Record<string, unknown>, at: Map<string, string>
 export function compileOci(configPath: string): FrontendResult {
   const file = resolve(configPath);
   const name = basename(file);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CtcError('CT_SOURCE_READ', `cannot read ${configPath}`, { errno: (e as NodeJS.ErrnoException).code });
-  }
+  // confined to its project, as text (compiler/confine.ts)
+  const text = new SourceReader(file).read(file, { name: configPath });
   const { value, at } = parseJson(text, name);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new CtcError('CT_SHAPE', `${name} must hold a JSON object (an OCI runtime config)`, { source: at.get('') });

@@ -3,13 +3,14 @@
 // imports and clock/randomness use, then evaluated hermetically (sandbox.ts).
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { CtcError, throwAll } from '../error.ts';
+import type { SourceReader } from '../confine.ts';
 import { packageRoot } from '../package.ts';
 import type { Origins } from '../spec.ts';
 import { specFromDef } from './def.ts';
+import { readSource, readUserFile } from './ts-reads.ts';
 import { originsTransformer } from './origins.ts';
 import { createSandbox, refusal, type Sandbox, type SandboxModule } from './sandbox.ts';
 import { originalPosition } from './sourcemap.ts';
@@ -49,10 +50,10 @@ export function checkTs(entryPath: string): Checked {
   const entry = resolve(entryPath);
   const base = dirname(entry);
   const name = (file: string) => relative(base, file) || file;
-  readSource(entry);
+  const reader = readSource(entry);
 
   const options = compilerOptions();
-  const program = ts.createProgram({ rootNames: [entry], options, host: cachingHost(options) });
+  const program = ts.createProgram({ rootNames: [entry], options, host: cachingHost(options, reader) });
   const userFiles = program.getSourceFiles().filter((sf) => !program.isSourceFileDefaultLibrary(sf) && !isStdlib(sf.fileName));
 
   // Refused imports first: their "cannot find module" type errors would only repeat them.
@@ -81,14 +82,6 @@ function evaluateTs({ entry, name, userFiles, modules }: Checked): FrontendResul
   };
 }
 
-function readSource(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CtcError('CT_SOURCE_READ', `cannot read ${file}`, { errno: (e as NodeJS.ErrnoException).code });
-  }
-}
-
 // Parsed (and, once checked, bound) SourceFiles of the default library and the
 // stdlib, kept for the next program in this process: the lib .d.ts files are
 // most of what a build parses. `ctc build` runs from a V8 startup snapshot
@@ -96,16 +89,23 @@ function readSource(file: string): string {
 // text on disk is still the text it was parsed from.
 const sharedFiles = new Map<string, ts.SourceFile>();
 
-function cachingHost(options: ts.CompilerOptions): ts.CompilerHost {
+// The user's files are read through `reader` alone: TypeScript would read
+// whatever a relative import or `/// <reference path>` names, and quote it.
+function cachingHost(options: ts.CompilerOptions, reader: SourceReader): ts.CompilerHost {
   const host = ts.createCompilerHost(options);
   const getSourceFile = host.getSourceFile;
   const libDir = host.getDefaultLibLocation!();
-  host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
+  const userFiles: ts.SourceFile[] = [];
+  host.getSourceFile = (fileName, languageVersion) => {
     const shared = dirname(fileName) === libDir || isStdlib(fileName);
-    if (!shared) return getSourceFile(fileName, languageVersion, onError, shouldCreate);
+    if (!shared) {
+      const sf = ts.createSourceFile(fileName, readUserFile(reader, fileName, userFiles), languageVersion);
+      userFiles.push(sf);
+      return sf;
+    }
     const cached = sharedFiles.get(fileName);
     if (cached && cached.text === host.readFile(fileName)) return cached;
-    const sf = getSourceFile(fileName, languageVersion, onError, shouldCreate);
+    const sf = getSourceFile(fileName, languageVersion);
     if (sf) sharedFiles.set(fileName, sf);
     return sf;
   };

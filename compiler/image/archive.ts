@@ -11,7 +11,7 @@
 // from the file. The headers are decoded by the tar package's Header and Pax.
 
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -59,14 +59,20 @@ const MAX_DEPTH = 4;
 
 const formatError = (store: { path: string }, message: string) => new CtcError('CT_IMAGE_FORMAT', `${store.path}: ${message}`);
 
-export async function readImage(path: string): Promise<ImageInfo> {
+/**
+ * `confine`: the real path of a file of a directory layout, or a refusal (the
+ * compiler's: the project's files only, compiler/confine.ts). A tar's members
+ * are byte ranges of the one file, already confined by the caller.
+ */
+export async function readImage(path: string, { confine }: { confine?: (file: string) => string } = {}): Promise<ImageInfo> {
   let st;
   try {
     st = statSync(path);
   } catch (e) {
     throw new CtcError('CT_IMAGE_FORMAT', `${path}: cannot read the image archive (${(e as NodeJS.ErrnoException).code ?? e})`);
   }
-  const store = st.isDirectory() ? dirStore(path) : tarStore(path);
+  if (!st.isDirectory() && !st.isFile()) throw new CtcError('CT_IMAGE_FORMAT', `${path}: not an image archive (neither a directory nor a file)`);
+  const store = st.isDirectory() ? dirStore(path, confine) : tarStore(path);
   if (store.find('oci-layout') && store.find('index.json')) return readOci(store);
   if (store.find('manifest.json')) return readDocker(store);
   throw formatError(store, 'not an image archive: neither an OCI image layout (oci-layout, index.json) nor a docker save archive (manifest.json)');
@@ -74,11 +80,12 @@ export async function readImage(path: string): Promise<ImageInfo> {
 
 // ---- stores -----------------------------------------------------------------
 
-function dirStore(dir: string): Store {
+function dirStore(dir: string, confine?: (file: string) => string): Store {
   return {
     path: dir,
     find(name) {
-      const file = join(dir, name);
+      if (confine && !existsSync(join(dir, name))) return undefined;
+      const file = confine ? confine(join(dir, name)) : join(dir, name);
       try {
         const st = statSync(file);
         return st.isFile() ? { file, offset: 0, size: st.size } : undefined;
@@ -190,7 +197,9 @@ function parseJson(store: Store, name: string, bytes: Buffer): any {
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch (e) {
-    throw formatError(store, `${name} is not valid JSON (${(e as Error).message})`);
+    // V8's message quotes the text: the position alone, never the bytes of a file that may not be the image's
+    const at = /at position \d+/.exec((e as Error).message)?.[0];
+    throw formatError(store, `${name} is not valid JSON${at ? ` (${at})` : ''}`);
   }
 }
 

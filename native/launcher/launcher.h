@@ -50,7 +50,8 @@ _Noreturn void hand_over(const char *extra_env);
 const char *dist_dir(void);
 
 /* ---- config.c ---- */
-/* 1 if a ctc config is at path's directory (or path, a directory) or above it. */
+/* 1 if a ctc config (or a script one, which the CLI refuses) is at path's
+ * directory (or path, a directory) or above it, up to its project root. */
 int config_near(const char *path);
 
 /* ---- files.c ---- */

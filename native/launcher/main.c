@@ -187,7 +187,7 @@ static int run_or_create(int create, char **argv, int i, const char *root)
     if (!id)
       id = generated_id(arg);
   }
-  if (!valid_id(id) || config_near(o.plan ? o.plan : o.bundle))
+  if (!valid_id(id))
     hand_over(NULL);
   o.id = id;
   o.fail_step = fail_step();
@@ -222,8 +222,9 @@ int main(int argc, char **argv)
       hand_over(NULL);
   }
   const char *cmd = argv[i];
-  if (!cmd || config_near(NULL))
-    hand_over(NULL); /* a project config may set the root, the log, where plans go */
+  /* Container commands read no project config (cli/project.ts); build looks near its source (build.c). */
+  if (!cmd)
+    hand_over(NULL);
   char **rest = argv + i + 1;
   if (geteuid() != 0 && strcmp(cmd, "build"))
     hand_over(NULL); /* rootless: its state root and cache are the CLI's */

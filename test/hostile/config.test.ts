@@ -79,7 +79,7 @@ test("a pull request's own .ctcrc.cjs (next to the source, or at its project roo
   write('pr/.ctcrc.cjs', scriptConfig);
   write('pr/app.ct.ts', source);
   write('pr/svc/app.ct.ts', source);
-  for (const [cwd, rel] of [[pr, '.ctcrc.cjs'], [join(pr, 'svc'), '../.ctcrc.cjs']]) {
+  for (const [cwd, rel] of [[pr, '.ctcrc.cjs'], [join(pr, 'svc'), join(pr, '.ctcrc.cjs')]]) {
     for (const cmd of [['build', 'app.ct.ts'], ['check', 'app.ct.ts'], ['lint', 'app.ct.ts'], ['diff', 'app.ct.ts', 'app.ct.ts'], ['config', 'app.ct.ts']]) {
       for (const [via, r] of both(cmd, cwd)) assertUnsafe(r, `${cmd[0]} in ${cwd} via ${via}`, rel);
     }

@@ -81,17 +81,17 @@ test('a changed plan is never run from the image of the old one', () => {
   assert.ok(handedOver(native(['run', '--id', 'nat-old', '--no-pivot', file], NO_NODE)), 'an option it does not know: handed over');
 });
 
-test('a project config near the plan or the current directory sends the command to the CLI, which reads it', () => {
+test('container commands read no project config: the launcher runs a plan with one above it or above the current directory; --config goes to the CLI', () => {
   const dir = join(tmp.dir, 'with-config');
   mkdirSync(join(dir, 'sub'), { recursive: true });
   const file = join(dir, 'sub', 'hello.plan');
   assert.is(ctc(['build', example('hello.ct.ts'), '-o', file]).status, 0);
   assert.is(ctc(['run', '--id', 'nat-cfg', file]).status, 0);
-  assert.is(native(['run', '--id', 'nat-cfg', file], NO_NODE).status, 0, 'no config: the launcher runs it');
   writeFileSync(join(dir, '.ctcrc.json'), '{}\n');
-  assert.ok(handedOver(native(['run', '--id', 'nat-cfg', file], NO_NODE)), 'a config above the plan');
-  const r = spawnSync(launcher, ['state', 'nat-none'], { cwd: join(dir, 'sub'), encoding: 'utf8', env: { ...process.env, ...NO_NODE } });
-  assert.ok(handedOver({ status: r.status, stdout: r.stdout, stderr: r.stderr }), 'a config above the current directory');
+  assert.is(native(['run', '--id', 'nat-cfg', file], NO_NODE).status, 0, 'a config above the plan: the launcher runs it');
+  const r = spawnSync(launcher, ['run', '--id', 'nat-cfg', 'hello.plan'], { cwd: join(dir, 'sub'), encoding: 'utf8', env: { ...process.env, ...NO_NODE } });
+  assert.is(r.status, 0, `a config above the current directory: the launcher runs it: ${r.stderr}`);
+  assert.ok(handedOver(native(['--config', join(dir, '.ctcrc.json'), 'run', '--id', 'nat-cfg', file], NO_NODE)), '--config: the CLI reads it');
 });
 
 test('an image anybody but root could have written is not used', () => {

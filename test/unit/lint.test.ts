@@ -1,7 +1,8 @@
 // ctc lint through the built CLI: rules over plans, findings at the source
-// line, the project config found upward and checked, TypeScript plugins.
+// line, the project config found up to the project root and checked,
+// TypeScript plugins.
 
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -68,7 +69,8 @@ test('a source is linted as the plan it builds to', () => {
   assert.match(r.stdout, /open-src\.ct\.ts:\d+:\d+: error seccomp-required: step \d+ proc\.exec/);
 });
 
-test('a config in a parent directory enables and configures rules', () => {
+test('a config in a parent directory (up to the project root) enables and configures rules', () => {
+  mkdirSync(join(tmp.dir, 'parent/.git'), { recursive: true }); // the project root, as a checkout's
   write('parent/ctc.config.json', JSON.stringify({ lint: { rules: { 'limits-required': ['error', { pids: 10 }], 'readonly-rootfs': ['warn', { allowTmpfs: false }] } } }));
   const plan = planOf('parent/services/web/app.ct.ts', container(''));
   const r = ctc(['lint', '--format', 'json', plan]);

@@ -1,9 +1,10 @@
 // The project configuration through the built CLI: a ctc config in a parent
-// folder sets the state root, the log, where plans go and the lint rules;
-// flags win; a wrong key is CT_CONFIG at the file and key; `ctc config`
-// says where each value came from; `ctc init` scaffolds a container (.ct.ts
-// or .ct) that builds, type-checks in an editor's TypeScript, and is never
-// written over.
+// folder up to the project root (here each project has a .git) sets where
+// plans go and the lint rules, and for the container commands, when --config
+// names it, the state root and the log; flags win; a wrong key is CT_CONFIG
+// at the file and key; `ctc config` says where each value came from; `ctc
+// init` scaffolds a container (.ct.ts or .ct) that builds, type-checks in an
+// editor's TypeScript, and is never written over.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,8 @@ const tmp = tempDir('ctc-project-');
 test.after(() => tmp.remove());
 
 const write = (rel: string, text: string) => writeSource(tmp.dir, rel, text);
+/** A project root, as a checkout's .git makes one: configs are found up to it. */
+const project = (rel: string) => mkdirSync(join(tmp.dir, rel, '.git'), { recursive: true });
 
 const source = `import { container, defaultMounts, hostRootfs } from 'ctc';
 
@@ -36,7 +39,8 @@ interface Setting {
 const settings = (stdout: string): Record<string, Setting> =>
   Object.fromEntries((JSON.parse(stdout).settings as Setting[]).map((s) => [s.key, s]));
 
-test('a config in a parent folder sets the state root and the log of the container commands; a flag wins', () => {
+test('a config in a parent folder sets the state root and the log; the container commands read it when --config names it; a flag wins', () => {
+  project('proj');
   const config = write('proj/ctc.config.json', JSON.stringify({ root: './state', log: 'ctc.log', logFormat: 'json' }, null, 2));
   mkdirSync(join(tmp.dir, 'proj/state/probe'), { recursive: true });
   const cwd = join(tmp.dir, 'proj/services/web');
@@ -51,11 +55,14 @@ test('a config in a parent folder sets the state root and the log of the contain
   assert.is(s.logFormat.value, 'json');
   assert.equal(s.planDir.from, { kind: 'default' });
 
-  // The resolved globals: list reads the configured root, state's error goes to the configured log.
-  const list = ctc(['list', '--format', 'json'], { cwd });
+  // Found, it is not the container commands' (an orchestrator's cwd is anyone's): state's error is not logged there.
+  assert.is(ctc(['--root', join(tmp.dir, 'proj/state'), 'state', 'nosuch'], { cwd }).status, 1);
+  assert.not.ok(existsSync(join(tmp.dir, 'proj/ctc.log')));
+  // Named, it is: list reads the configured root, state's error goes to the configured log.
+  const list = ctc(['--config', config, 'list', '--format', 'json'], { cwd });
   assert.is(list.status, 0, list.stderr);
   assert.equal(JSON.parse(list.stdout).map((c: { id: string }) => c.id), ['probe']);
-  const missing = ctc(['state', 'nosuch'], { cwd });
+  const missing = ctc(['--config', config, 'state', 'nosuch'], { cwd });
   assert.is(missing.status, 1);
   const logged = JSON.parse(readFileSync(join(tmp.dir, 'proj/ctc.log'), 'utf8').trim());
   assert.is(logged.code, 'CT_NOT_FOUND');
@@ -63,7 +70,7 @@ test('a config in a parent folder sets the state root and the log of the contain
   const elsewhere = join(tmp.dir, 'other-root');
   const flagged = ctc(['--root', elsewhere, 'config', '--format', 'json'], { cwd });
   assert.equal(settings(flagged.stdout).root, { key: 'root', value: elsewhere, from: { kind: 'flag', flag: '--root' } });
-  const flaggedList = ctc(['--root', elsewhere, 'list', '--format', 'json'], { cwd });
+  const flaggedList = ctc(['--config', config, '--root', elsewhere, 'list', '--format', 'json'], { cwd });
   assert.equal(JSON.parse(flaggedList.stdout), []);
 
   const text = ctc(['config'], { cwd });
@@ -72,6 +79,7 @@ test('a config in a parent folder sets the state root and the log of the contain
 });
 
 test('a config in a parent folder changes the lint rules; ctc config shows each rule and where it is set', () => {
+  project('linted');
   const config = write('linted/ctc.config.json', JSON.stringify({ lint: { rules: { 'limits-required': ['error', { pids: 100 }] } } }, null, 2));
   const src = write('linted/app/app.ct.ts', source);
   const r = ctc(['lint', src]);
@@ -94,19 +102,37 @@ test('a wrong key or value is CT_CONFIG naming the file, the key and its positio
   ];
   const cwd = join(tmp.dir, 'wrong/sub');
   mkdirSync(cwd, { recursive: true });
+  project('wrong');
   const src = write('wrong/sub/app.ct.ts', source);
   for (const [config, expected] of cases) {
-    write('wrong/ctc.config.json', JSON.stringify(config));
-    for (const args of [['config'], ['list'], ['build', src]]) {
+    const file = write('wrong/ctc.config.json', JSON.stringify(config));
+    for (const args of [['config'], ['--config', file, 'list'], ['build', src]]) {
       const r = ctc(args, { cwd });
-      assert.is(r.status, 1, `${args[0]} ${JSON.stringify(config)}: ${r.stderr}`);
+      assert.is(r.status, 1, `${args.join(' ')} ${JSON.stringify(config)}: ${r.stderr}`);
       assert.match(r.stderr, expected);
       assert.not.match(r.stderr, /internal error|\n\s+at /, 'no stack trace');
     }
   }
 });
 
+test('a YAML config is read as data; a config above the project root is not found', () => {
+  write('above/ctc.config.json', JSON.stringify({ logFormat: 'json' }));
+  project('above/yaml');
+  const config = write('above/yaml/.ctcrc.yaml', '# comments, as YAML has them\nlogFormat: json\n');
+  const cwd = join(tmp.dir, 'above/yaml/svc');
+  mkdirSync(cwd, { recursive: true });
+  const shown = ctc(['config', '--format', 'json'], { cwd });
+  assert.is(JSON.parse(shown.stdout).config, config, shown.stderr);
+  assert.equal(settings(shown.stdout).logFormat.from, { kind: 'config', file: config, key: 'logFormat', source: config });
+  // Without a .git or package.json, a folder is its own project: above/ctc.config.json is not its config.
+  const bare = join(tmp.dir, 'above/bare');
+  mkdirSync(bare, { recursive: true });
+  const none = ctc(['config', '--format', 'json'], { cwd: bare });
+  assert.is(JSON.parse(none.stdout).config, null, none.stderr);
+});
+
 test('planDir: build writes plans under it, in the source\'s folder relative to the config; check and lint find them there', () => {
+  project('planned');
   write('planned/ctc.config.json', JSON.stringify({ planDir: 'plans', lint: { rules: { 'limits-required': ['warn', { pids: 100 }] } } }));
   const src = write('planned/services/web/app.ct.ts', source);
   const cwd = dirname(src);
@@ -162,6 +188,7 @@ test('ctc init refuses to write over any file, and writes none then', () => {
 
 test('ctc init spells out the project\'s rootfs and presets, and writes no config that would hide a parent\'s', () => {
   const rootfs = join(tmp.dir, 'images/debian');
+  project('team');
   write('team/ctc.config.json', JSON.stringify({ rootfs: { dir: '../images/debian', readonly: true }, presets: { seccomp: 'unconfined', capabilities: 'none' } }));
   const dir = join(tmp.dir, 'team/new');
   const r = ctc(['init', dir]);

@@ -3,8 +3,8 @@
 // def.ts. Loads chevrotain and the stdlib's values, never TypeScript.
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
+import { SourceReader } from '../../confine.ts';
 import { CtcError, throwAll } from '../../error.ts';
 import type { Origins } from '../../spec.ts';
 import { specFromDef } from '../def.ts';
@@ -45,16 +45,18 @@ export function compileCt(entryPath: string): FrontendResult {
   const sources: { path: string; sha256: string }[] = [];
   const loading: string[] = [];
   const loaded = new Map<string, Loaded | undefined>();
+  const reader = new SourceReader(entry);
 
   const load = (file: string, from?: { file: string; at: Pos }): Loaded | undefined => {
     if (loaded.has(file)) return loaded.get(file);
     const where = from && `${name(from.file)}:${from.at.line}:${from.at.col}`;
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      // confined to the entry's project, as text: a symlink to a host file is refused unread (compiler/confine.ts)
+      text = reader.read(file, { name: from ? name(file) : entryPath, site: where });
     } catch (e) {
-      if (!from) throw new CtcError('CT_SOURCE_READ', `cannot read ${entryPath}`, { errno: (e as NodeJS.ErrnoException).code });
-      errors.push(new CtcError('CT_SOURCE_READ', `cannot read ${name(file)}`, { source: where, errno: (e as NodeJS.ErrnoException).code }));
+      if (!from || !(e instanceof CtcError)) throw e;
+      errors.push(e);
       return undefined;
     }
     sources.push({ path: name(file), sha256: createHash('sha256').update(text).digest('hex') });
