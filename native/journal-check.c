@@ -469,20 +469,6 @@ static const char *str_field(const struct jval *o, const char *name)
   return f && f->t == J_STR ? f->s : NULL;
 }
 
-/* every key of o is one of names (a comma-separated list) */
-static int only_fields(const struct jval *o, const char *names, const char **extra)
-{
-  for (size_t k = 0; k < o->n; k++) {
-    size_t n = strlen(o->k[k]);
-    const char *hit = n ? strstr(names, o->k[k]) : NULL;
-    while (hit && !((hit == names || hit[-1] == ',') && (hit[n] == ',' || hit[n] == '\0')))
-      hit = strstr(hit + 1, o->k[k]);
-    if (!hit)
-      return *extra = o->k[k], 0;
-  }
-  return 1;
-}
-
 static int strings_equal(const struct jval *a, const struct list *b)
 {
   if (!a || a->t != J_ARR || a->n != b->n)
@@ -506,7 +492,8 @@ struct ctx {
   char *dir;   /* <root>/<id>, as path.join writes it */
   char *plan;  /* the plan file's text */
   size_t plan_len;
-  struct list cgroups, bridges, ipam_dirs, veths, tables, mounts;
+  struct list cgroups, cgroup_tails, bridges, ipam_dirs, veths, tables, mounts;
+  int mounts_read;
   struct hook *hooks;
   size_t nhooks;
   int has_state;
@@ -595,24 +582,33 @@ static int strs_arg(const char *tail, const char *name, struct list *out)
 }
 
 /* placeholders.ts fillStep() for an argument the step table marks as a place */
-static char *fill(const struct ctx *c, const char *v, int cgroup_path)
+static char *fill(const struct ctx *c, const char *v)
 {
   char *hash = sha256_hex(c->id, strlen(c->id));
   hash[8] = '\0';
   char *a = replace_all(v, "{idhash}", hash), *b = replace_all(a, "{state}", c->dir);
   char *d = replace_all(b, "{root}", c->root), *filled = replace_all(d, "{id}", c->id);
   free(hash), free(a), free(b), free(d);
-  if (!cgroup_path || filled[0] == '/')
-    return filled;
-  const char *parent = getenv("CTC_CGROUP_PARENT");
-  char *p = strdup(parent && *parent ? parent : "/ctc"), *out = NULL;
-  size_t n = strlen(p);
-  if (n && p[n - 1] == '/')
-    p[n - 1] = '\0';
-  if (asprintf(&out, "%s/%s", p, filled) < 0)
+  return filled;
+}
+
+/* cgroup.create's path: a relative one under the cgroup parent (placeholders.ts), or where state.json says it went */
+static int add_cgroup(struct ctx *c, const char *tail)
+{
+  char *v = str_arg(tail, "path"), *filled = v ? fill(c, v) : NULL, *full = NULL, *rel = NULL;
+  free(v);
+  if (!filled || filled[0] == '/')
+    return filled ? (list_add(&c->cgroups, filled), 0) : -1;
+  const char *env = getenv("CTC_CGROUP_PARENT");
+  char *parent = strdup(env && *env ? env : "/ctc");
+  size_t n = strlen(parent);
+  if (n && parent[n - 1] == '/')
+    parent[n - 1] = '\0';
+  if (asprintf(&full, "%s/%s", parent, filled) < 0 || asprintf(&rel, "/%s", filled) < 0)
     abort();
-  free(p), free(filled);
-  return out;
+  list_add(&c->cgroups, full), list_add(&c->cgroup_tails, rel);
+  free(parent), free(filled);
+  return 0;
 }
 
 static int add_hook(struct ctx *c, const char *tail)
@@ -632,12 +628,12 @@ static int add_hook(struct ctx *c, const char *tail)
 }
 
 /* a place argument filled in, added to l; -1 if it does not read */
-static int add_place(struct ctx *c, struct list *l, const char *tail, const char *name, int cgroup_path)
+static int add_place(struct ctx *c, struct list *l, const char *tail, const char *name)
 {
   char *v = str_arg(tail, name);
   if (!v)
     return -1;
-  list_add(l, fill(c, v, cgroup_path));
+  list_add(l, fill(c, v));
   free(v);
   return 0;
 }
@@ -672,15 +668,15 @@ static int read_plan(struct ctx *c)
       continue;
     const char *tail = line + at - 1;
     if (!strcmp(kind, "cgroup.create"))
-      r = add_place(c, &c->cgroups, tail, "path", 1);
+      r = add_cgroup(c, tail);
     else if (!strcmp(kind, "net.bridge"))
       r = add_plain(&c->bridges, tail, "name");
     else if (!strcmp(kind, "net.ipam"))
       r = add_ipam_dir(c, tail);
     else if (!strcmp(kind, "net.veth"))
-      r = add_place(c, &c->veths, tail, "host", 0);
+      r = add_place(c, &c->veths, tail, "host");
     else if (!strcmp(kind, "net.publish"))
-      r = add_place(c, &c->tables, tail, "table", 0);
+      r = add_place(c, &c->tables, tail, "table");
     else if (!strcmp(kind, "hook.run"))
       r = add_hook(c, tail);
   }
@@ -707,11 +703,11 @@ static void read_state(struct ctx *c)
   const char *cgroup = str_field(&s, "cgroupPath");
   if (pid && pid->t == J_INT && start && start->t == J_INT)
     c->has_state = 1, c->pid = pid->i, c->start = start->i;
-  /* a relative cgroup under another CTC_CGROUP_PARENT than this delete's */
-  for (size_t k = 0, n = c->cgroups.n; cgroup && k < n; k++) {
-    const char *tail = strchr(c->cgroups.v[k] + 1, '/');
-    size_t cl = strlen(cgroup), tl = tail ? strlen(tail) : 0;
-    if (tail && cl > tl && !strcmp(cgroup + cl - tl, tail) && cgroup[0] == '/' && !climbs(cgroup) && !list_has(&c->cgroups, cgroup))
+  /* a relative cgroup, made under another CTC_CGROUP_PARENT than this delete's */
+  for (size_t k = 0; cgroup && k < c->cgroup_tails.n; k++) {
+    const char *tail = c->cgroup_tails.v[k];
+    size_t cl = strlen(cgroup), tl = strlen(tail);
+    if (cgroup[0] == '/' && cl > tl && !strcmp(cgroup + cl - tl, tail) && !climbs(cgroup) && !list_has(&c->cgroups, cgroup))
       list_add(&c->cgroups, strdup(cgroup));
   }
   jfree(&s);
@@ -721,6 +717,8 @@ static void read_state(struct ctx *c)
 /* the cgroup file systems' mount points (cgroup.restore names files in them) */
 static void read_mounts(struct ctx *c)
 {
+  if (c->mounts_read++)
+    return;
   FILE *f = fopen("/proc/self/mountinfo", "re");
   char *line = NULL;
   size_t size = 0;
@@ -748,46 +746,49 @@ static int refuse(struct ctx *c, const char *fmt, ...)
   return -1;
 }
 
-static int netns_ok(const struct jval *e)
+static int check_state_remove(struct ctx *c, const struct jval *e)
 {
-  const char *ns = str_field(e, "netns");
-  return ns && *ns && strspn(ns, "0123456789") == strlen(ns);
+  const char *dir = str_field(e, "dir");
+  return dir && same_dir(dir, c->dir) ? 0 : refuse(c, "state.remove of %s, which is not the container's state dir %s", dir ? dir : "?", c->dir);
 }
 
 static int check_cgroup_remove(struct ctx *c, const struct jval *e)
 {
   const char *path = str_field(e, "path");
+  const struct jval *parents = field(e, "parents");
   if (!path || !list_has(&c->cgroups, path) || climbs(path))
     return refuse(c, "cgroup.remove of %s, which is not the cgroup the container's plan names", path ? path : "?");
-  const struct jval *parents = field(e, "parents");
+  if (parents && parents->t != J_ARR)
+    return refuse(c, "cgroup.remove's parents are not a list");
   for (size_t k = 0; parents && k < parents->n; k++) {
-    const char *p = parents->v[k].s;
+    const char *p = parents->v[k].s; /* NULL unless a string */
     size_t n = p ? strlen(p) : 0;
     if (!n || strncmp(path, p, n) || path[n] != '/')
       return refuse(c, "cgroup.remove of the parent %s, which is not above %s", p ? p : "?", path);
   }
-  return parents && parents->t != J_ARR ? refuse(c, "cgroup.remove's parents are not a list") : 0;
+  return 0;
 }
 
 /* a file directly in one of the container's cgroups, in a cgroup file system */
-static int cgroup_file(const struct ctx *c, const char *file)
+static int cgroup_file(struct ctx *c, const char *file)
 {
   const char *name = strrchr(file, '/');
   if (climbs(file) || !name || !name[1])
     return 0;
-  for (size_t m = 0; m < c->mounts.n; m++)
-    for (size_t k = 0; k < c->cgroups.n; k++) {
-      char *dir = NULL, *want = NULL, *got = strndup(file, (size_t)(name - file));
-      if (asprintf(&dir, "%s/%s", c->mounts.v[m], c->cgroups.v[k]) < 0)
+  char *dir = strndup(file, (size_t)(name - file)), *have = normalize(dir);
+  int found = 0;
+  read_mounts(c);
+  for (size_t m = 0; m < c->mounts.n && !found; m++)
+    for (size_t k = 0; k < c->cgroups.n && !found; k++) {
+      char *joined = NULL;
+      if (asprintf(&joined, "%s/%s", c->mounts.v[m], c->cgroups.v[k]) < 0)
         abort();
-      want = normalize(dir);
-      char *have = normalize(got);
-      int same = !strcmp(want, have);
-      free(dir), free(want), free(got), free(have);
-      if (same)
-        return 1;
+      char *want = normalize(joined);
+      found = !strcmp(want, have);
+      free(joined), free(want);
     }
-  return 0;
+  free(dir), free(have);
+  return found;
 }
 
 static int check_cgroup_restore(struct ctx *c, const struct jval *e)
@@ -813,10 +814,26 @@ static int check_init_kill(struct ctx *c, const struct jval *e)
   if (c->has_state && pid->i == c->pid && start->i == c->start)
     return 0;
   /* no state.json yet (a crash right after the clone): only an init that is gone, so nothing is killed */
-  if (!c->has_state && (start_time(pid->i) == 0 || start_time(pid->i) != (unsigned long long)start->i))
+  unsigned long long now = c->has_state ? 0 : start_time(pid->i);
+  if (!c->has_state && (now == 0 || now != (unsigned long long)start->i))
     return 0;
-  return refuse(c, "init.kill of pid %lld (start time %lld), which is not the container's init (state.json: %s)", pid->i, start->i,
-                c->has_state ? "another" : "none, and that process is alive");
+  return refuse(c, "init.kill of pid %lld (start time %lld), which is not the container's init (%s)", pid->i, start->i,
+                c->has_state ? "state.json names another" : "there is no state.json, and that process is alive");
+}
+
+static const char *const hook_fields[] = {"when", "path", "args", "env", "timeout", NULL};
+
+/* every key of o is one of names; else the first that is not, in *extra */
+static int only_fields(const struct jval *o, const char *const *names, const char **extra)
+{
+  for (size_t k = 0; k < o->n; k++) {
+    const char *const *n = names;
+    while (*n && strcmp(*n, o->k[k]))
+      n++;
+    if (!*n)
+      return *extra = o->k[k], 0;
+  }
+  return 1;
 }
 
 static int hook_matches(const struct hook *h, const struct jval *hook)
@@ -833,13 +850,40 @@ static int check_hook(struct ctx *c, const struct jval *e)
   const struct jval *hook = field(e, "hook");
   if (!dir || !same_dir(dir, c->dir))
     return refuse(c, "hook.poststop with the state of %s, which is not the container's state dir %s", dir ? dir : "?", c->dir);
-  if (!hook || hook->t != J_OBJ || !only_fields(hook, "when,path,args,env,timeout", &extra))
-    return refuse(c, "hook.poststop: the hook %s", extra ? "has a field a hook does not have" : "is not a hook");
+  if (!hook || hook->t != J_OBJ || !only_fields(hook, hook_fields, &extra))
+    return refuse(c, "hook.poststop: the hook %s%s", extra ? "has a field it does not take: " : "is not a hook", extra ? extra : "");
   const char *when = str_field(hook, "when"), *path = str_field(hook, "path");
   for (size_t k = 0; when && !strcmp(when, "poststop") && k < c->nhooks; k++)
     if (hook_matches(&c->hooks[k], hook))
       return 0;
   return refuse(c, "hook.poststop of %s, which is not a poststop hook of the container's plan", path ? path : "?");
+}
+
+static int netns_ok(const struct jval *e)
+{
+  const char *ns = str_field(e, "netns");
+  return ns && *ns && strspn(ns, "0123456789") == strlen(ns);
+}
+
+static int check_bridge(struct ctx *c, const struct jval *e)
+{
+  const char *name = str_field(e, "name");
+  return netns_ok(e) && name && list_has(&c->bridges, name) ? 0 : refuse(c, "net.bridge.release of %s, which is not a bridge of the container's plan", name ? name : "?");
+}
+
+/* the veth's host end, and the ifalias that marks it as this container's (network.ts vethAlias) */
+static int check_link(struct ctx *c, const struct jval *e)
+{
+  const char *name = str_field(e, "name"), *alias = str_field(e, "alias");
+  int ok = netns_ok(e) && name && list_has(&c->veths, name) && alias && !strncmp(alias, "ctc:", 4) && !strcmp(alias + 4, c->id);
+  return ok ? 0 : refuse(c, "net.link.remove of %s marked %s, which is not the container's veth marked as its own", name ? name : "?", alias ? alias : "?");
+}
+
+static int check_unpublish(struct ctx *c, const struct jval *e)
+{
+  const char *table = str_field(e, "table"), *id = str_field(e, "id");
+  int ok = netns_ok(e) && table && list_has(&c->tables, table) && id && !strcmp(id, c->id);
+  return ok ? 0 : refuse(c, "net.unpublish of %s for %s, which is not the container's nft table", table ? table : "?", id ? id : "?");
 }
 
 static int check_ipam(struct ctx *c, const struct jval *e)
@@ -855,60 +899,38 @@ static int check_ipam(struct ctx *c, const struct jval *e)
   return ok ? 0 : refuse(c, "net.ipam.release of %s for %s, which is not an address of the container's bridges held for it", file ? file : "?", id ? id : "?");
 }
 
-/* what one entry may hold, and the check of its values */
+/* each undo ctc writes (journal.ts Undo): its fields, and what they may name */
 static const struct {
-  const char *undo, *fields;
+  const char *undo;
+  const char *const fields[6];
   int (*check)(struct ctx *, const struct jval *);
 } kinds[] = {
-    {"state.remove", "undo,step,dir", NULL},
-    {"cgroup.remove", "undo,step,path,parents", check_cgroup_remove},
-    {"cgroup.restore", "undo,step,files", check_cgroup_restore},
-    {"init.kill", "undo,step,pid,startTime", check_init_kill},
-    {"net.bridge.release", "undo,step,name,netns", NULL},
-    {"net.link.remove", "undo,step,name,alias,netns", NULL},
-    {"net.unpublish", "undo,step,table,id,netns", NULL},
-    {"net.ipam.release", "undo,step,file,id", check_ipam},
-    {"hook.poststop", "undo,step,dir,hook", check_hook},
+    {"state.remove", {"undo", "step", "dir"}, check_state_remove},
+    {"cgroup.remove", {"undo", "step", "path", "parents"}, check_cgroup_remove},
+    {"cgroup.restore", {"undo", "step", "files"}, check_cgroup_restore},
+    {"init.kill", {"undo", "step", "pid", "startTime"}, check_init_kill},
+    {"net.bridge.release", {"undo", "step", "name", "netns"}, check_bridge},
+    {"net.link.remove", {"undo", "step", "name", "alias", "netns"}, check_link},
+    {"net.unpublish", {"undo", "step", "table", "id", "netns"}, check_unpublish},
+    {"net.ipam.release", {"undo", "step", "file", "id"}, check_ipam},
+    {"hook.poststop", {"undo", "step", "dir", "hook"}, check_hook},
 };
-
-/* the entries whose check is one comparison */
-static int check_simple(struct ctx *c, const char *undo, const struct jval *e)
-{
-  if (!strcmp(undo, "state.remove")) {
-    const char *dir = str_field(e, "dir");
-    return dir && same_dir(dir, c->dir) ? 0 : refuse(c, "state.remove of %s, which is not the container's state dir %s", dir ? dir : "?", c->dir);
-  }
-  const char *name = str_field(e, "name"), *table = str_field(e, "table"), *id = str_field(e, "id"), *alias = str_field(e, "alias");
-  char *want_alias = NULL;
-  if (asprintf(&want_alias, "ctc:%s", c->id) < 0)
-    abort();
-  int ok = netns_ok(e) && (!strcmp(undo, "net.bridge.release") ? name && list_has(&c->bridges, name)
-                           : !strcmp(undo, "net.link.remove") ? name && list_has(&c->veths, name) && alias && !strcmp(alias, want_alias)
-                                                               : table && list_has(&c->tables, table) && id && !strcmp(id, c->id));
-  free(want_alias);
-  return ok ? 0 : refuse(c, "%s of %s, which is not a link or table of the container's plan marked as its own", undo, name ? name : table ? table : "?");
-}
 
 static int check_entry(struct ctx *c, const char *line)
 {
   struct jval e;
   const char *undo = NULL, *extra = NULL;
-  if (parse_json(line, strlen(line), &e) < 0 || e.t != J_OBJ || !(undo = str_field(&e, "undo")) || !field(&e, "step") ||
-      field(&e, "step")->t != J_INT || field(&e, "step")->i < 0) {
-    if (e.t == J_OBJ)
-      jfree(&e);
+  const struct jval *step = NULL;
+  if (parse_json(line, strlen(line), &e) < 0)
     return refuse(c, "not a journal entry");
-  }
-  int r = -1;
+  if (!(undo = str_field(&e, "undo")) || !(step = field(&e, "step")) || step->t != J_INT || step->i < 0)
+    return jfree(&e), refuse(c, "not a journal entry");
   size_t k = 0;
   while (k < sizeof kinds / sizeof *kinds && strcmp(kinds[k].undo, undo))
     k++;
-  if (k == sizeof kinds / sizeof *kinds)
-    refuse(c, "%s is not an undo ctc writes", undo);
-  else if (!only_fields(&e, kinds[k].fields, &extra))
-    refuse(c, "%s has a field %s it does not take", undo, extra);
-  else
-    r = kinds[k].check ? kinds[k].check(c, &e) : check_simple(c, undo, &e);
+  int r = k == sizeof kinds / sizeof *kinds       ? refuse(c, "%s is not an undo ctc writes", undo)
+          : !only_fields(&e, kinds[k].fields, &extra) ? refuse(c, "%s has a field it does not take: %s", undo, extra)
+                                                     : kinds[k].check(c, &e);
   jfree(&e);
   return r;
 }
@@ -927,8 +949,11 @@ static int own(struct ctx *c, const char *what, const struct stat *st, int dir)
   return 0;
 }
 
-/* a file of the state dir, opened without following a symlink; -1 with why, or -2 if it does not exist */
-static int open_own(struct ctx *c, const char *name, char **text, size_t *len)
+/*
+ * A regular file of the state dir, opened without following a symlink; with
+ * mine, ctc's own too. -1 with why, or -2 if it does not exist.
+ */
+static int open_own(struct ctx *c, const char *name, int mine, char **text, size_t *len)
 {
   char *file = NULL;
   if (asprintf(&file, "%s/%s", c->dir, name) < 0)
@@ -938,7 +963,9 @@ static int open_own(struct ctx *c, const char *name, char **text, size_t *len)
   int r = fd < 0 && errno == ENOENT ? -2
           : fd < 0                  ? refuse(c, "%s cannot be opened: %s", file, strerror(errno))
           : fstat(fd, &st) < 0      ? refuse(c, "%s: %s", file, strerror(errno))
-                                    : own(c, file, &st, 0);
+          : mine                    ? own(c, file, &st, 0)
+          : S_ISREG(st.st_mode)     ? 0
+                                    : refuse(c, "%s is not a regular file", file);
   if (!r && !(*text = read_fd(fd, len)))
     r = refuse(c, "%s cannot be read: %s", file, strerror(errno));
   if (fd >= 0)
@@ -953,7 +980,8 @@ static int check_header(struct ctx *c, const char *line)
   char want[JOURNAL_HEADER_SIZE];
   if (strlen(line) != sizeof want - 2 || strncmp(line, "{\"plan\":\"sha256:", 16))
     return refuse(c, "the journal does not begin with the digest of its plan ({\"plan\":\"sha256:…\"})");
-  int r = open_own(c, "plan", &c->plan, &c->plan_len);
+  /* whoever could change the plan: its digest, in the journal, says so */
+  int r = open_own(c, "plan", 0, &c->plan, &c->plan_len);
   if (r == -2)
     return refuse(c, "%s/plan is missing, so the journal cannot be checked against it", c->dir);
   if (r < 0)
@@ -1008,6 +1036,14 @@ static int check_lines(struct ctx *c, char *text, FILE *out)
   return 0;
 }
 
+static size_t count_newlines(const char *s)
+{
+  size_t n = 0;
+  for (; (s = strchr(s, '\n')); s++)
+    n++;
+  return n;
+}
+
 static int check(struct ctx *c, FILE *out)
 {
   struct stat st;
@@ -1017,14 +1053,13 @@ static int check(struct ctx *c, FILE *out)
     return -1;
   char *text = NULL;
   size_t len = 0;
-  int r = open_own(c, "journal", &text, &len);
+  int r = open_own(c, "journal", 1, &text, &len);
   if (r == -2)
     return 0; /* a crash before the journal was made: nothing to undo */
   if (r < 0)
     return -1;
-  read_mounts(c);
   if (strlen(text) != len) /* C strings end there, JSON.parse goes on */
-    r = refuse(c, "the journal holds a NUL byte");
+    r = refuse(c, "line %zu: a NUL byte", 1 + count_newlines(text));
   else
     r = check_lines(c, text, out);
   free(text);
@@ -1034,7 +1069,7 @@ static int check(struct ctx *c, FILE *out)
 static void ctx_free(struct ctx *c)
 {
   free(c->dir), free(c->plan);
-  list_free(&c->cgroups), list_free(&c->bridges), list_free(&c->ipam_dirs), list_free(&c->veths), list_free(&c->tables), list_free(&c->mounts);
+  list_free(&c->cgroups), list_free(&c->cgroup_tails), list_free(&c->bridges), list_free(&c->ipam_dirs), list_free(&c->veths), list_free(&c->tables), list_free(&c->mounts);
   for (size_t k = 0; k < c->nhooks; k++)
     free(c->hooks[k].when), free(c->hooks[k].path), list_free(&c->hooks[k].args), list_free(&c->hooks[k].env);
   free(c->hooks);

@@ -11,6 +11,7 @@
 // line gone, the container deletes as before. Needs root.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -168,6 +169,76 @@ test('a plan that is not the one the journal was written for: nothing is undone'
   writeFileSync(planFile, plan);
   assert.is(run(launcher, ['--root', state, 'delete', '--force', 'jr6']).status, 0);
   assert.equal(hostResidue([state]), before);
+});
+
+// The check itself (ctc-init journal-check ROOT ID), on state dirs made here: where JSON.parse and a
+// lax reader would read one line two ways, the line is refused; what the plan names passes, as written.
+test('the check: lines that read two ways are refused; what the plan names passes', () => {
+  const root = join(tmp.dir, 'crafted');
+  const dir = join(root, 'cx');
+  mkdirSync(join(dir, 'rootfs'), { recursive: true, mode: 0o711 });
+  const hook = { when: 'poststop', path: '/bin/true', args: ['true', 'a b'], env: ['X=1'], timeout: 0 };
+  const plan = [
+    'ctc-plan 1',
+    `digest sha256:${'0'.repeat(64)}`,
+    '',
+    '1 host state.create dir={state}',
+    '2 host cgroup.create path=ctc-x/{id}',
+    '3 host net.bridge name=ctcbr0',
+    '4 host net.ipam bridge=ctcbr0 dev=eth0 subnets=["10.9.0.1/24"]',
+    '5 host net.veth host=v{idhash} peer=eth0',
+    '6 host net.publish table=ctc_{idhash} ports=["8080:80/tcp"]',
+    `7 host hook.run when=poststop path=/bin/true args=${JSON.stringify(hook.args)} env=["X=1"]`,
+    '',
+  ].join('\n');
+  writeFileSync(join(dir, 'plan'), plan);
+  const idhash = createHash('sha256').update('cx').digest('hex').slice(0, 8);
+  const header = `{"plan":"sha256:${createHash('sha256').update(plan).digest('hex')}"}\n`;
+  const allowed = [
+    { undo: 'state.remove', step: 1, dir },
+    { undo: 'cgroup.remove', step: 2, path: '/ctc/ctc-x/cx', parents: ['/ctc/ctc-x'] },
+    { undo: 'net.bridge.release', step: 3, name: 'ctcbr0', netns: '4026531840' },
+    { undo: 'net.ipam.release', step: 4, file: join(root, '@ipam', 'ctcbr0', '10.9.0.2'), id: 'cx' },
+    { undo: 'net.link.remove', step: 5, name: `v${idhash}`, alias: 'ctc:cx', netns: '4026531840' },
+    { undo: 'net.unpublish', step: 6, table: `ctc_${idhash}`, id: 'cx', netns: '4026531840' },
+    { undo: 'hook.poststop', step: 7, dir, hook },
+  ].map((e) => JSON.stringify(e) + '\n');
+  const check = (lines: string) => {
+    writeFileSync(join(dir, 'journal'), header + lines, { mode: 0o600 });
+    const r = run(join(pkgRoot, 'dist', 'ctc-init'), ['journal-check', root, 'cx'], { CTC_CGROUP_PARENT: '' });
+    return { ...r, ok: r.status === 0 };
+  };
+  const good = check(allowed.join('') + '{"undo":"state.remove","st'); // a torn last line: left out
+  assert.ok(good.ok, good.stderr);
+  assert.is(good.stdout, allowed.join(''), 'the entries, as written');
+  const refusals: [string, RegExp][] = [
+    [`{"undo":"state.remove","step":1,"dir":"/victim","dir":${JSON.stringify(dir)}}`, /not a journal entry/], // JSON.parse takes the last, a lax reader the first
+    [`{"undo":"state.remove","step":1,"x\\"dir":"/victim","dir":${JSON.stringify(dir)}}`, /a field it does not take: x"dir/],
+    [`{"undo":"state.remove","step":1,"dir":"${dir}\\u0000/x"}`, /not a journal entry/], // a C string would end at the NUL
+    [`{"undo":"state.remove","step":1e0,"dir":${JSON.stringify(dir)}}`, /not a journal entry/],
+    [`{"undo":"state.remove","step":1,"dir":${JSON.stringify(dir + '/../..')}}`, /state\.remove of .*, which is not the container's state dir/],
+    [JSON.stringify({ undo: 'cgroup.remove', step: 2, path: '/ctc/ctc-x/cx', parents: ['/system.slice'] }), /the parent \/system\.slice, which is not above/],
+    [JSON.stringify({ undo: 'cgroup.restore', step: 0, files: [['/etc/passwd', 'x']] }), /cgroup\.restore of \/etc\/passwd/],
+    [JSON.stringify({ undo: 'net.link.remove', step: 5, name: 'eth0', alias: 'ctc:cx', netns: '1' }), /net\.link\.remove of eth0/],
+    [JSON.stringify({ undo: 'net.link.remove', step: 5, name: `v${idhash}`, alias: 'ctc:other', netns: '1' }), /marked ctc:other/],
+    [JSON.stringify({ undo: 'net.unpublish', step: 6, table: 'filter', id: 'cx', netns: '1' }), /net\.unpublish of filter/],
+    [JSON.stringify({ undo: 'net.ipam.release', step: 4, file: '/etc/shadow', id: 'cx' }), /net\.ipam\.release of \/etc\/shadow/],
+    [JSON.stringify({ undo: 'hook.poststop', step: 7, dir, hook: { ...hook, args: ['true', 'a', 'b'] } }), /hook\.poststop of \/bin\/true, which is not a poststop hook/],
+    [JSON.stringify({ undo: 'hook.poststop', step: 7, dir, hook: { ...hook, shell: true } }), /a field it does not take: shell/],
+    [JSON.stringify({ undo: 'rm.rf', step: 1, dir }), /rm\.rf is not an undo ctc writes/],
+    ['garbage', /not a journal entry: garbage/],
+  ];
+  for (const [line, why] of refusals) {
+    const r = check(allowed.join('') + line + '\n');
+    assert.not.ok(r.ok, line);
+    assert.is(r.stdout, '', 'nothing is let through');
+    assert.match(r.stderr, new RegExp(`^line ${allowed.length + 2}: `), line);
+    assert.match(r.stderr, why, line);
+  }
+  const nul = check(allowed[0] + 'x\0y\n');
+  assert.match(nul.stderr, /^line 3: a NUL byte/);
+  writeFileSync(join(dir, 'journal'), allowed[0], { mode: 0o600 });
+  assert.match(run(join(pkgRoot, 'dist', 'ctc-init'), ['journal-check', root, 'cx']).stderr, /^line 1: the journal does not begin with the digest of its plan/);
 });
 
 test.run();
