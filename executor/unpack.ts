@@ -21,6 +21,14 @@
 // of the root. The second pass writes, checking that each entry is the one
 // the first pass saw (the file could change in between), and walks every path
 // a component at a time with lstat, never following a symlink.
+//
+// The cache is root's alone: @images is 0700, as docker's and containerd's
+// image trees are, because an image's setuid-root binaries keep their bits
+// (a container may need them) and no other user may reach them to run one.
+// Device nodes are never made (as rootless runc and docker do without
+// CAP_MKNOD): a `b 254:0 0666` entry would be a world-writable disk on the
+// host; a container's devices come from its plan. Each unpack that skipped
+// some warns once, naming them.
 
 import { execFileSync } from 'node:child_process';
 import {
@@ -66,8 +74,11 @@ export async function unpackImage(archive: string, opts: { cacheRoot: string; di
   let tmp: string | undefined;
   try {
     tmp = tempRoot(images, hex);
-    await applyLayers(archive, image, join(tmp, 'rootfs'), bar);
-    return publish(tmp, join(images, hex), final);
+    const devices = await applyLayers(archive, image, join(tmp, 'rootfs'), bar);
+    const published = publish(tmp, join(images, hex), final);
+    bar.done();
+    warnDevices(archive, devices);
+    return published;
   } catch (e) {
     // rm never follows symlinks: a link in the half-made tree to /etc removes the link
     if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -78,10 +89,11 @@ export async function unpackImage(archive: string, opts: { cacheRoot: string; di
 }
 
 function tempRoot(images: string, hex: string): string {
-  mkdirSync(images, { recursive: true });
+  mkdirSync(images, { recursive: true, mode: 0o700 });
+  chmodSync(images, 0o700); // a cache made by an older ctc was 0755
   removeAbandoned(images, hex);
   const tmp = mkdtempSync(join(images, `${hex}.tmp-${process.pid}-`));
-  // mkdtemp makes 0700; a rootfs's path must be searchable like any other
+  // mkdtemp makes 0700; below the 0700 cache, the image's own modes hold (a container's users pass through)
   chmodSync(tmp, 0o755);
   mkdirSync(join(tmp, 'rootfs'));
   chmodSync(join(tmp, 'rootfs'), 0o755);
@@ -94,6 +106,12 @@ function removeAbandoned(images: string, hex: string): void {
     const pid = Number(new RegExp(`^${hex}\\.tmp-(\\d+)-`).exec(name)?.[1]);
     if (pid && !isAlive(pid)) rmSync(join(images, name), { recursive: true, force: true });
   }
+}
+
+function warnDevices(archive: string, names: string[]): void {
+  if (!names.length) return;
+  const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? ', …' : '');
+  process.stderr.write(`ctc: warning: ${archive}: ${names.length} device node${names.length === 1 ? '' : 's'} (${shown}) not made: an image never puts devices on the host; the container gets its devices from its plan\n`);
 }
 
 function publish(tmp: string, dir: string, final: string): string {
@@ -137,6 +155,8 @@ interface Entry {
   whiteout?: 'file' | 'opaque';
   /** not written: aufs bookkeeping, or a type ctc does not make */
   skip?: boolean;
+  /** a character or block device: never made, counted for the warning */
+  device?: boolean;
   linkpath?: string;
   /** a hard link's target */
   link?: string[];
@@ -145,18 +165,20 @@ interface Entry {
   uid: number;
   gid: number;
   mtime?: Date;
-  devmaj: number;
-  devmin: number;
 }
 
-async function applyLayers(archive: string, image: ImageInfo, root: string, bar: Progress): Promise<void> {
+/** Applies the layers; returns the names of the device entries left out. */
+async function applyLayers(archive: string, image: ImageInfo, root: string, bar: Progress): Promise<string[]> {
+  const devices: string[] = [];
   for (const layer of image.layers) {
     const ctx = { archive, layer, root };
     const entries = await scanLayer(ctx, bar);
     checkLayer(ctx, entries);
     for (const e of entries) if (e.whiteout) applyWhiteout(ctx, e);
     await writeLayer(ctx, entries, bar);
+    devices.push(...entries.filter((e) => e.device).map((e) => e.name));
   }
+  return devices;
 }
 
 async function scanLayer(ctx: Ctx, bar: Progress): Promise<Entry[]> {
@@ -169,7 +191,7 @@ async function scanLayer(ctx: Ctx, bar: Progress): Promise<Entry[]> {
 }
 
 const OPAQUE = '.wh..wh..opq';
-const WRITTEN = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink', 'Link', 'FIFO', 'CharacterDevice', 'BlockDevice']);
+const WRITTEN = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink', 'Link', 'FIFO']);
 
 function entryOf(ctx: Ctx, re: ReadEntry): Entry {
   const parts = pathParts(ctx, re.path, re.path);
@@ -183,8 +205,6 @@ function entryOf(ctx: Ctx, re: ReadEntry): Entry {
     uid: re.uid ?? 0,
     gid: re.gid ?? 0,
     mtime: re.mtime,
-    devmaj: re.header.devmaj ?? 0,
-    devmin: re.header.devmin ?? 0,
   };
   const last = parts.at(-1) ?? '';
   if (last === OPAQUE) return { ...e, parts: parts.slice(0, -1), whiteout: 'opaque' };
@@ -192,6 +212,7 @@ function entryOf(ctx: Ctx, re: ReadEntry): Entry {
   if (last.startsWith('.wh..wh.')) return { ...e, skip: true };
   if (last.startsWith('.wh.')) return { ...e, parts: [...parts.slice(0, -1), whiteoutTarget(ctx, e.name, last.slice(4))], whiteout: 'file' };
   if (re.type === 'Link') return { ...e, link: pathParts(ctx, e.name, re.linkpath ?? '') };
+  if (/Device$/.test(re.type)) return { ...e, skip: true, device: true };
   // GNU dump dirs, sparse files and other rarities are not in image layers
   return WRITTEN.has(re.type) ? e : { ...e, skip: true };
 }
@@ -393,7 +414,7 @@ function writeEntry(ctx: Ctx, e: Entry): number | undefined {
     if (e.mtime) lutimesSync(path, e.mtime, e.mtime);
     return undefined;
   }
-  if (e.type === 'FIFO' || /Device$/.test(e.type)) return void makeNode(path, e);
+  if (e.type === 'FIFO') return void makeFifo(path, e);
   return openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
 }
 
@@ -423,20 +444,9 @@ function writeAll(fd: number, chunk: Buffer): void {
   for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
 }
 
-/**
- * Node has no mknod(2): coreutils' mknod makes the node. A device node the
- * kernel refuses (no CAP_MKNOD, as in a user namespace) is left out: the
- * container's /dev is mounted over the image's anyway. A FIFO needs no
- * privilege, so its failure is an error.
- */
-function makeNode(path: string, e: Entry): void {
-  const spec = e.type === 'FIFO' ? ['p'] : [e.type === 'CharacterDevice' ? 'c' : 'b', String(e.devmaj), String(e.devmin)];
-  try {
-    execFileSync('mknod', ['--', path, ...spec], { stdio: 'ignore' });
-  } catch (err) {
-    if (e.type === 'FIFO') throw err;
-    return;
-  }
+/** Node has no mkfifo(3): coreutils' mknod makes the FIFO (device nodes are never made, see the top). */
+function makeFifo(path: string, e: Entry): void {
+  execFileSync('mknod', ['--', path, 'p'], { stdio: 'ignore' });
   own(path, e);
 }
 
@@ -521,6 +531,9 @@ function progressBar(out: NodeJS.WriteStream | undefined, label: string, total: 
       const bar = '#'.repeat(Math.round(pct / 5)).padEnd(20, '.');
       out.write(`\r${label} [${bar}] ${pct}% of ${mb(total)}`);
     },
-    done: () => void (shown >= 0 && out.write('\r\x1b[K')),
+    done: () => {
+      if (shown >= 0) out.write('\r\x1b[K');
+      shown = -1;
+    },
   };
 }

@@ -591,14 +591,51 @@ static int op_rootfs(const char *dir, uint64_t kind)
   return r < 0 ? -errno : set_root(dir);
 }
 
+/*
+ * The image cache is root's alone (0700, executor/unpack.ts): once a
+ * user-namespaced init is root of its namespace (user.root) it is an
+ * unprivileged host uid that cannot pass through it. Right after the clone
+ * it still has host root's uid (the owner of the cache), so it opens each
+ * overlay's lower dir then and mounts it through /proc/self/fd later.
+ */
+static struct {
+  const char *path;
+  int fd;
+} lowers[4];
+
+static void open_lowers(const struct op *ops, size_t n)
+{
+  size_t k = 0;
+  for (size_t i = 0; i < n && k < sizeof lowers / sizeof *lowers; i++)
+    if (ops[i].code == CTC_OP_ROOTFS_OVERLAY) {
+      int fd = open(ops[i].a[1].p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (fd >= 0) /* else the mount says why */
+        lowers[k].path = ops[i].a[1].p, lowers[k++].fd = fd;
+    }
+}
+
+/* The lower dir as the overlay mount names it: the fd opened at the clone, if any (closed after). */
+static const char *lower_name(const char *lower, char *buf, size_t size, int *fd)
+{
+  for (size_t k = 0; k < sizeof lowers / sizeof *lowers; k++)
+    if (lowers[k].path && !strcmp(lowers[k].path, lower)) {
+      *fd = lowers[k].fd, lowers[k].path = NULL;
+      snprintf(buf, size, "/proc/self/fd/%d", *fd);
+      return buf;
+    }
+  return lower;
+}
+
 static int op_rootfs_overlay(const char *dir, const char *lower)
 {
   static char root[PATH_MAX], data[3 * PATH_MAX + 64];
+  char via_fd[64];
   if (strpbrk(dir, ",:") || strpbrk(lower, ",:"))
     return -EINVAL;
   if (snprintf(root, sizeof root, "%s/root", dir) >= (int)sizeof root)
     return -ENAMETOOLONG;
-  snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, dir, dir);
+  autoclose int lower_fd = -1;
+  snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower_name(lower, via_fd, sizeof via_fd, &lower_fd), dir, dir);
   if (mount("tmpfs", dir, "tmpfs", 0, "mode=0755") < 0)
     return -errno;
   autoclose int d = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -1410,6 +1447,7 @@ __attribute__((noreturn)) static void init_main(const struct program *prog)
   rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     _exit(1);
+  open_lowers(prog->ops, prog->h.nops); /* still host root's uid: see open_lowers */
 
   uint32_t i = 0, fail = prog->h.fail_step;
   for (;;) {

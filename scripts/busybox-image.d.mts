@@ -6,7 +6,7 @@ export const MTIME: number;
 export interface TarEntry {
   /** written as given: '../x' and '/x' included */
   name: string;
-  type?: 'file' | 'dir' | 'symlink' | 'link' | 'fifo' | 'char';
+  type?: 'file' | 'dir' | 'symlink' | 'link' | 'fifo' | 'char' | 'block';
   mode?: number;
   uid?: number;
   gid?: number;

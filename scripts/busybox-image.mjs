@@ -24,7 +24,7 @@ export const BUSYBOX = '/usr/bin/busybox';
 /** 2000-01-01: a fixed mtime, so the archive's bytes do not depend on when it was written. */
 export const MTIME = 946684800;
 
-const TYPES = { file: 'File', dir: 'Directory', symlink: 'SymbolicLink', link: 'Link', fifo: 'FIFO', char: 'CharacterDevice' };
+const TYPES = { file: 'File', dir: 'Directory', symlink: 'SymbolicLink', link: 'Link', fifo: 'FIFO', char: 'CharacterDevice', block: 'BlockDevice' };
 
 /** One tar entry: names are written as given (no ./, no / stripped, no checks). */
 function entryBytes(e) {
