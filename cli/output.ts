@@ -1,6 +1,6 @@
 // How errors reach people (stderr) and orchestrators (--log, --log-format json).
 
-import { appendFileSync } from 'node:fs';
+import { appendLog } from '../executor/caller-files.ts';
 import { CtcError, CtcErrors, errorJson, formatError } from '../compiler/error.ts';
 import type { Globals } from './args.ts';
 
@@ -25,8 +25,8 @@ function log(globals: Pick<Globals, 'log' | 'logFormat'>, entry: Record<string, 
       ? JSON.stringify({ ...entry, time: new Date().toISOString() })
       : `time="${new Date().toISOString()}" level=${entry.level} msg=${JSON.stringify(entry.msg)}`;
   try {
-    appendFileSync(globals.log, line + '\n');
+    appendLog(globals.log, line + '\n');
   } catch {
-    // the log is best effort; stderr already has the message
+    // the log is best effort (a symlink at its name is not followed: ELOOP); stderr already has the message
   }
 }

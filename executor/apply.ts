@@ -30,7 +30,8 @@ import { checkPlanSteps } from './plan-check.ts';
 import { preflight } from './preflight.ts';
 import { procStat } from './proc.ts';
 import { createCgroup, createOwnCgroup, createStateDir, setDevices, setLimit, writeStateFile } from './host-steps.ts';
-import { type ContainerState, stateFiles, writePidFile, writeState } from './state.ts';
+import { tempName, writeError, writePidFile } from './caller-files.ts';
+import { type ContainerState, stateFiles, writeState } from './state.ts';
 import { undoAll } from './undo.ts';
 import { type Extras, Msg, Op, encodeProgram, op, strArg, u64Arg } from './wire.ts';
 
@@ -171,8 +172,9 @@ class Run {
    * have thrown it.
    */
   reported(failure: string): CtcError {
-    const [n, what] = failure.split(':');
+    const [n, what, errno] = failure.split(':');
     const step = this.stepAt(Number(n));
+    if (what === 'pid-file') return writeError(tempName(this.opts.pidFile ?? ''), errnoName(Number(errno)));
     if (what === 'interrupted') return new CtcError('CT_INTERRUPTED', `interrupted before step ${step.n}`);
     if (what === 'helper') {
       return new CtcError('CT_HELPER_PROTOCOL', 'ctc-init stopped unexpectedly', {

@@ -14,7 +14,7 @@
 // nothing is written.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import { type Plan, type Step, actorOf, list, str, subjectOf } from '../compiler/plan/steps.ts';
@@ -27,7 +27,8 @@ import { createOwnCgroup, createStateDir, setDevices, setLimit, writeStateFile }
 import { cgroupParent, fillStep } from './placeholders.ts';
 import { checkPlanSteps } from './plan-check.ts';
 import { procStat, waitGone } from './proc.ts';
-import { type ContainerState, writePidFile, writeState } from './state.ts';
+import { callerDir, writeCallerFile, writePidFile } from './caller-files.ts';
+import { type ContainerState, writeState } from './state.ts';
 import { undoAll } from './undo.ts';
 
 const CRIU = 'criu';
@@ -328,7 +329,7 @@ export async function checkpoint(c: Container, o: CriuOptions): Promise<void> {
   makeDirs(o);
   const file = join(o.imagePath, descriptionFile);
   // written first: a dump that kills the container must not end without it
-  writeFileSync(file, JSON.stringify(describe(c, steps, facts), null, 2) + '\n');
+  writeCallerFile(file, JSON.stringify(describe(c, steps, facts), null, 2) + '\n', 0o600); // it holds the plan
   const r = spawnSync(CRIU, dumpArgs(steps, facts, o), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 << 20 });
   if (r.error || r.status !== 0) {
     rmSync(file, { force: true });
@@ -345,8 +346,8 @@ function describe(c: Container, steps: Step[], f: DumpFacts): CheckpointDescript
 }
 
 function makeDirs(o: CriuOptions): void {
-  mkdirSync(o.imagePath, { recursive: true, mode: 0o700 });
-  if (o.workPath) mkdirSync(o.workPath, { recursive: true, mode: 0o700 });
+  callerDir(o.imagePath);
+  if (o.workPath) callerDir(o.workPath);
 }
 
 function dumpFacts(s: ContainerState, steps: Step[], driver: CgroupDriver): DumpFacts {

@@ -11,7 +11,7 @@ import { detectCgroups } from './cgroups/index.ts';
 import type { Container } from './container.ts';
 import { errnoName, errnoNumber } from './errno.ts';
 import { Helper } from './helper.ts';
-import { writePidFile } from './state.ts';
+import { tempName, writeError, writePidFile } from './caller-files.ts';
 import { Msg, Op, encodeProgram, nsFlags, op, strArg, u64Arg } from './wire.ts';
 import { join } from 'node:path';
 import { capabilityNumbers } from '../stdlib/capabilities.ts';
@@ -101,7 +101,10 @@ export async function execIn(c: Container, p: ExecProcess, opts: ExecOptions): P
   const native = process.env.CTC_NATIVE_FAILED;
   if (native) {
     delete process.env.CTC_NATIVE_FAILED;
-    const [step, errno] = native.split(':').map(Number);
+    const [n, what, pidFileErrno] = native.split(':');
+    // the launcher's exec ran, but its pid file could not be written: it killed the process
+    if (what === 'pid-file') throw writeError(tempName(opts.pidFile ?? ''), errnoName(Number(pidFileErrno)));
+    const [step, errno] = [Number(n), Number(what)];
     if (errno === errnoNumber('ECHILD')) throw new CtcError('CT_HELPER_PROTOCOL', 'ctc-init stopped unexpectedly during exec');
     throw failed(step, errno);
   }
@@ -115,7 +118,7 @@ export async function execIn(c: Container, p: ExecProcess, opts: ExecOptions): P
       if (m?.type === Msg.ERR) throw failed(m.step, m.value);
       if (m === undefined || m.type === Msg.EXIT) throw new CtcError('CT_HELPER_PROTOCOL', 'the exec process died during setup');
     }
-    if (opts.pidFile) writePidFile(opts.pidFile, pid.pid);
+    if (opts.pidFile) writeExecPidFile(opts.pidFile, pid.pid);
     if (opts.detach) {
       helper.detach();
       return 0;
@@ -131,6 +134,16 @@ export async function execIn(c: Container, p: ExecProcess, opts: ExecOptions): P
     throw e;
   } finally {
     if (!opts.detach) await helper.exited;
+  }
+}
+
+/** runc's: a pid file that cannot be written ends the process it names, which nobody would know of. */
+function writeExecPidFile(file: string, pid: number): void {
+  try {
+    writePidFile(file, pid);
+  } catch (e) {
+    process.kill(pid, 'SIGKILL');
+    throw e;
   }
 }
 

@@ -41,6 +41,7 @@ struct run {
   char created[32];
   struct rec failed_at; /* the step that failed */
   int err;              /* a step's -errno after the exec (MSG_ERR), or 0 */
+  int pid_file_failed;  /* the error is the pid file's */
 };
 
 static volatile sig_atomic_t interrupted, running_pid;
@@ -109,7 +110,7 @@ static int write_state(struct run *r)
   buf_str(&b, count ? "\n  ]\n}\n" : "]\n}\n");
   char file[4200];
   snprintf(file, sizeof file, "%s/state.json", r->dir);
-  int ret = write_atomic(file, b.p, b.len, 0666);
+  int ret = write_atomic(file, b.p, b.len, 0600);
   free(rootfs), free(cgroup), free(bundle), buf_free(&b);
   return ret;
 }
@@ -124,6 +125,7 @@ static int state_create(struct run *r, const struct rec *s)
     free(dir);
     return -EEXIST;
   }
+  /* modes as state.ts stateModes: 0711 so a user-namespaced init passes through; files 0600 */
   mkdir(r->o->root, 0711); /* the root's parents exist (/run) or the next mkdir says so */
   /* mkdir is the claim on the id (state.ts claimStateDir): journaled only once it is ours */
   if (mkdir(dir, 0711) < 0) {
@@ -141,7 +143,7 @@ static int state_create(struct run *r, const struct rec *s)
   /* the plan first: a journal (which names it by digest) never exists without it */
   snprintf(sub, sizeof sub, "%s/plan", dir);
   const struct arg plan = r->img->r[0].a[3];
-  if ((e = write_atomic(sub, plan.p, plan.len, 0666)) < 0)
+  if ((e = write_atomic(sub, plan.p, plan.len, 0600)) < 0)
     return e;
   return journal_attach(&r->j, dir, plan.p, plan.len);
 }
@@ -257,7 +259,9 @@ static int settled(struct run *r, const char *phase)
     return e;
   char v[32];
   int n = snprintf(v, sizeof v, "%d", (int)r->pid);
-  return write_atomic(r->o->pid_file, v, (size_t)n, 0666);
+  if ((e = write_atomic(r->o->pid_file, v, (size_t)n, 0644)) < 0)
+    r->pid_file_failed = 1; /* the CLI reports it as the pid file's (CT_WRITE), not a step's */
+  return e;
 }
 
 /* Runs init steps up to (not including) step until (0: to the end). */
@@ -370,6 +374,8 @@ _Noreturn static void report(struct run *r, int err)
     snprintf(v + n, sizeof v - (size_t)n, "interrupted");
   else if (err == -ECHILD || err == -EPROTO)
     snprintf(v + n, sizeof v - (size_t)n, "helper");
+  else if (r->pid_file_failed)
+    snprintf(v + n, sizeof v - (size_t)n, "pid-file:%d", -err);
   else
     snprintf(v + n, sizeof v - (size_t)n, "%d", -err);
   hand_over(v);

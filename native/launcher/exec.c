@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +110,15 @@ int exec_command(const char *root, char **args)
   if (pid_file) {
     char v[32];
     int n = snprintf(v, sizeof v, "%d", (int)pid);
-    write_atomic(pid_file, v, (size_t)n, 0666);
+    if ((err = write_atomic(pid_file, v, (size_t)n, 0644)) < 0) {
+      kill(pid, SIGKILL); /* as runc: a process whose pid file failed is not left running */
+      char failure[64];
+      snprintf(failure, sizeof failure, "CTC_NATIVE_FAILED=0:pid-file:%d", -err);
+      close(sock);
+      while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+        ;
+      hand_over(failure);
+    }
   }
   if (detach)
     return 0; /* ctc-init stays as the process's monitor */

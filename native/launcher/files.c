@@ -131,11 +131,15 @@ int write_value(const char *path, const char *value)
   return r;
 }
 
+/* As executor/caller-files.ts: <path>.tmp made with O_EXCL|O_NOFOLLOW (a
+ * name another user planted, a symlink above all, is an error, never
+ * written through nor removed), then renamed over path. */
 int write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
   char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+    return -ENAMETOOLONG;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0)
     return -errno;
   int r = write(fd, data, len) == (ssize_t)len ? 0 : -EIO;

@@ -40,6 +40,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* root's default state root; an ordinary user's commands go to the CLI
+ * (executor/state.ts defaultStateRoot, checkStateRoot) */
 #define STATE_ROOT "/run/ctc"
 #define CACHE_DIR "/run/ctc-cache"
 
@@ -68,7 +70,7 @@ void buf_free(struct buf *b);
 char *read_file(const char *path, size_t *len);
 /* writes value to an existing file (a cgroup file); 0 or -errno */
 int write_value(const char *path, const char *value);
-/* write to tmp, fsync, rename; 0 or -errno */
+/* write to <path>.tmp (O_EXCL|O_NOFOLLOW: never through a planted name), rename; 0 or -errno */
 int write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* a field of a flat JSON object: the raw text of its value (a string's
  * unescaped content), into out; 0, or -1 if absent or not simple */
