@@ -15,7 +15,7 @@ import { codeOf } from './errno.ts';
 import { atStart, runHookStep, waitExec } from './hooks.ts';
 import { readJournal } from './journal.ts';
 import { isAlive, waitGone } from './proc.ts';
-import { type ContainerState, type Status, readState, removeStateDir, stateFiles } from './state.ts';
+import { type ContainerState, type Status, checkStateRoot, readState, removeStateDir, stateFiles } from './state.ts';
 import { undoAll } from './undo.ts';
 
 /** runc's rule for ids, with a length limit so a path can hold them. */
@@ -43,7 +43,10 @@ export interface OciState {
 }
 
 export class Factory {
-  constructor(readonly root: string) {}
+  /** Every container command goes through here: a root ctc may not trust is refused before anything is read from it. */
+  constructor(readonly root: string) {
+    checkStateRoot(root);
+  }
 
   /** Creates (or runs) a container from a plan: see RunOptions for the modes. */
   async create(id: string, plan: Plan, opts: Omit<RunOptions, 'id' | 'root'>): Promise<number> {

@@ -7,7 +7,7 @@ import { type Step, list, str } from '../compiler/plan/steps.ts';
 import { type CgroupDriver, isLimitKey } from './cgroups/index.ts';
 import { codeOf } from './errno.ts';
 import type { Journal } from './journal.ts';
-import { claimStateDir, fillStateDir, stateFiles } from './state.ts';
+import { claimStateDir, fillStateDir, stateFiles, writeStateDirFile } from './state.ts';
 
 /** state.create: claims the id (mkdir), then the journal lives in the dir, beside the plan. */
 export function createStateDir(step: Step, id: string, planText: string, journal: Journal): void {
@@ -17,7 +17,7 @@ export function createStateDir(step: Step, id: string, planText: string, journal
   journal.record({ undo: 'state.remove', step: step.n, dir });
   fillStateDir(dir);
   // the plan first: a journal (which names it by digest) never exists without it
-  writeFileSync(join(dir, stateFiles.plan), planText);
+  writeStateDirFile(dir, stateFiles.plan, planText); // 0600: the plan holds the container's env
   journal.attach(dir, planText);
 }
 
@@ -38,7 +38,7 @@ export function setLimit(step: Step, driver: CgroupDriver): void {
 
 export const setDevices = (step: Step, driver: CgroupDriver) => driver.devices(str(step, 'path'), list(step, 'rules'));
 
-/** state.file: a generated file (hosts, resolv.conf) in the state dir, to be bound in; it goes with the dir. */
+/** state.file: a generated file (hosts, resolv.conf) in the state dir, to be bound in; it goes with the dir. 0644: the container's users read it. */
 export const writeStateFile = (step: Step, stateDir: string) => writeFileSync(join(stateDir, basename(str(step, 'name'))), str(step, 'data'), { mode: 0o644 });
 
 /** /a/b/c → /a, /a/b */

@@ -4,14 +4,72 @@
 // and the empty directory a tmpfs root is mounted on inside the container's
 // own mount namespace.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { type Stats, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import { codeOf } from './errno.ts';
 
-/** /run/ctc for root; an ordinary user's is $XDG_RUNTIME_DIR/ctc (or /tmp/ctc-UID without one), as rootless runc does. */
+/**
+ * The default state root. Root: /run/ctc. An ordinary user: $XDG_RUNTIME_DIR/ctc
+ * (a dir of the user's own, as rootless runc's), else /tmp/ctc-UID, which
+ * checkStateRoot makes 0700 or takes only if it is already the user's own
+ * 0700 dir: in /tmp anyone may have made it first. The native launcher
+ * (native/launcher/main.c) knows only root's: it hands an ordinary user's
+ * commands to the CLI, and a root it would not take (root_is_plain) too.
+ */
 export const defaultStateRoot =
   process.geteuid?.() === 0 ? '/run/ctc' : process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, 'ctc') : `/tmp/ctc-${process.geteuid?.()}`;
+
+/**
+ * Modes under the state root. The root and each state dir are 0711, not
+ * 0700: a user-namespaced container's init is an unprivileged host uid
+ * that mounts its root and its files (hosts, resolv.conf) from its state
+ * dir, so it must pass through; nobody can list either. Everything in a
+ * state dir is 0600 (the plan holds the container's env), but for the
+ * files bound into the container. The image cache is 0700 (unpack.ts).
+ */
+export const stateModes = { root: 0o711, dir: 0o711, file: 0o600 } as const;
+
+const unsafe = (root: string, why: string) =>
+  new CtcError('CT_STATE_UNSAFE', `the state root ${root} ${why}: ctc will not trust what is in it`, {
+    hint: 'give --root a directory of your own that others cannot write (or, as an ordinary user, set XDG_RUNTIME_DIR)',
+  });
+
+/**
+ * A state root ctc may trust: its journals run hooks and remove paths. One
+ * that is missing is fine (made on the first create). One owned by someone
+ * other than this user (or root), or that others may write, is refused; one
+ * of ours that others may read or write is tightened. /tmp/ctc-UID must be
+ * the user's own real 0700 directory, and is made so when missing.
+ */
+export function checkStateRoot(root: string): void {
+  const uid = process.geteuid?.() ?? 0;
+  const fallback = root === `/tmp/ctc-${uid}` && root === defaultStateRoot;
+  if (fallback) mkdirQuiet(root, 0o700);
+  let st: Stats;
+  try {
+    // the root itself is taken as it is: a symlink to it is the caller's choice, but for the one in /tmp
+    st = fallback ? lstatSync(root) : statSync(root);
+  } catch (e) {
+    if (codeOf(e) === 'ENOENT') return;
+    throw unsafe(root, `cannot be examined (${codeOf(e)})`);
+  }
+  if (!st.isDirectory()) throw unsafe(root, 'is not a directory');
+  if (fallback && (st.uid !== uid || (st.mode & 0o777) !== 0o700)) throw unsafe(root, `is not uid ${uid}'s own 0700 directory (another user made it first?)`);
+  if (st.uid !== uid && st.uid !== 0) throw unsafe(root, `belongs to uid ${st.uid}, not to uid ${uid} or root`);
+  const writable = (st.mode & 0o022) !== 0;
+  // root's dir, used by an ordinary user; or a shared one such as /tmp (sticky): never ours to tighten
+  if (writable && (st.uid !== uid || st.mode & 0o1000)) throw unsafe(root, 'is writable by others');
+  if (st.uid === uid && st.mode & 0o066) chmodSync(root, st.mode & 0o7711);
+}
+
+function mkdirQuiet(dir: string, mode: number): void {
+  try {
+    mkdirSync(dir, { mode });
+  } catch (e) {
+    if (codeOf(e) !== 'EEXIST') throw unsafe(dir, `cannot be made (${codeOf(e)})`);
+  }
+}
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -64,18 +122,26 @@ export function assertNoState(dir: string, id: string): void {
  */
 export function claimStateDir(dir: string, id: string): void {
   assertNoState(dir, id);
-  mkdirSync(join(dir, '..'), { recursive: true, mode: 0o711 });
+  mkdirSync(join(dir, '..'), { recursive: true, mode: stateModes.root });
   try {
-    mkdirSync(dir, { mode: 0o711 });
+    mkdirSync(dir, { mode: stateModes.dir });
   } catch (e) {
     if (codeOf(e) === 'EEXIST') assertNoState(dir, id);
     throw e;
   }
 }
 
-/** What goes in a claimed state dir before anything else. */
+/** What goes in a claimed state dir before anything else (the journal, 0600, is journal.ts's to make). */
 export function fillStateDir(dir: string): void {
   for (const d of subdirs) mkdirSync(join(dir, d), { mode: 0o755 });
+}
+
+/** A file of ctc's own in a state dir (0600), replaced atomically; a temp file a crash left is ours to remove. */
+export function writeStateDirFile(dir: string, name: string, data: string): void {
+  const tmp = join(dir, `${name}.tmp`);
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, data, { mode: stateModes.file, flag: 'wx' });
+  renameSync(tmp, join(dir, name));
 }
 
 /**
@@ -111,11 +177,7 @@ function unlinkQuiet(file: string): void {
   }
 }
 
-export function writeState(dir: string, state: ContainerState): void {
-  const tmp = join(dir, `${stateFiles.state}.tmp`);
-  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n');
-  renameSync(tmp, join(dir, stateFiles.state));
-}
+export const writeState = (dir: string, state: ContainerState) => writeStateDirFile(dir, stateFiles.state, JSON.stringify(state, null, 2) + '\n');
 
 export function readState(dir: string): ContainerState | undefined {
   try {
@@ -123,11 +185,4 @@ export function readState(dir: string): ContainerState | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Writes a pid file as runc does: the number alone, replaced atomically. */
-export function writePidFile(file: string, pid: number): void {
-  const tmp = `${file}.ctc-tmp`;
-  writeFileSync(tmp, String(pid));
-  renameSync(tmp, file);
 }

@@ -193,7 +193,7 @@ static void write_exit_file(const struct monitor *m, int code)
   char tmp[32], text[16];
   snprintf(tmp, sizeof tmp, ".ctc-exit.%d", (int)getpid());
   int len = snprintf(text, sizeof text, "%d\n", code);
-  int fd = openat(m->exit_dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+  int fd = openat(m->exit_dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600); /* a state file: 0600, as state.ts's */
   if (fd < 0)
     return;
   int ok = write(fd, text, len) == len;

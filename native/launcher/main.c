@@ -127,6 +127,17 @@ static int exists(const char *p)
   return stat(p, &st) == 0;
 }
 
+/* A state root taken as it is: missing, or root's own directory that
+ * others can neither read nor write. Anything else goes to the CLI, which
+ * holds the one list of rules (executor/state.ts checkStateRoot). */
+static int root_is_plain(const char *root)
+{
+  struct stat st;
+  if (stat(root, &st) < 0)
+    return errno == ENOENT;
+  return S_ISDIR(st.st_mode) && st.st_uid == 0 && !(st.st_mode & 066);
+}
+
 /* ctc form without --id: <plan name>-<8 hex>, as cli/run.ts makes it. */
 static char *generated_id(const char *plan)
 {
@@ -228,6 +239,8 @@ int main(int argc, char **argv)
   char **rest = argv + i + 1;
   if (geteuid() != 0 && strcmp(cmd, "build"))
     hand_over(NULL); /* rootless: its state root and cache are the CLI's */
+  if (strcmp(cmd, "build") && !root_is_plain(root))
+    hand_over(NULL); /* the CLI tightens it or refuses it (CT_STATE_UNSAFE) */
   if (!strcmp(cmd, "run") || !strcmp(cmd, "create"))
     return run_or_create(!strcmp(cmd, "create"), argv, i + 1, root);
   if (!strcmp(cmd, "build"))
