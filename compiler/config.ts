@@ -5,7 +5,9 @@
 // `ctc` key in package.json. A config is data: one in a script form (.js,
 // .cjs, .mjs, .ts) is refused, never run, and so is one that another user
 // owns or that group or others can write (as git's safe.directory and ssh's
-// StrictModes): CT_CONFIG_UNSAFE. cosmiconfig's JSON and YAML loaders parse.
+// StrictModes): CT_CONFIG_UNSAFE. cosmiconfig's JSON and YAML loaders parse;
+// its search is not used (9.0.0's searchStrategy 'project' climbs past
+// package.json to /, and it loads script configs).
 // Each top-level key has one reader (configKeys); an unknown key, or a value
 // of the wrong type, is refused when the config is loaded, so a typo does not
 // silently do nothing. `lint` is checked by its reader (lint/config.ts),
