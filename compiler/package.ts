@@ -16,6 +16,9 @@ export function packageRoot(): string {
   }
 }
 
+/** ctc-init, the native helper: the executor's, and the compiler's sandbox. */
+export const helperPath = () => join(packageRoot(), 'dist', 'ctc-init');
+
 export function packageVersion(): string {
   return JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')).version;
 }

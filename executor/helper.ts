@@ -2,14 +2,13 @@
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { CtcError } from '../compiler/error.ts';
-import { packageRoot } from '../compiler/package.ts';
+import { helperPath } from '../compiler/package.ts';
 import { errnoName } from './errno.ts';
 import { decodeMsg, goCommand, type WireMsg } from './wire.ts';
 
-export const helperPath = () => join(packageRoot(), 'dist', 'ctc-init');
+export { helperPath };
 
 /**
  * Runs a one-shot host mode of ctc-init (device-filter, net, idmap-mount):

@@ -1528,6 +1528,8 @@ int main(int argc, char **argv)
     return idmap_mount_main(argv + 1); /* runs on the host, never inside a container */
   if (argc >= 2 && strcmp(argv[1], "hook") == 0)
     return hook_main(argc - 2, argv + 2); /* joins a container's namespaces for one hook, then exits */
+  if (argc >= 2 && strcmp(argv[1], "sandbox") == 0)
+    return sandbox_main(argc - 2, argv + 2); /* runs a project's code where it can only compute */
   if (argc == 4 && strcmp(argv[1], "journal-check") == 0)
     return journal_check_main(argv[2], argv[3]); /* a journal read from disk, checked before delete acts on it */
   /* Before anything else, and while fd 3 still survives an exec: from here

@@ -9,6 +9,7 @@
  *   net-host.c       bridges and veth pairs on the host (a one-shot mode)
  *   netlink.c        the rtnetlink encoder (netlink.h), for net-host.c and I's net ops
  *   sealed-self.c    running from a sealed memfd copy of the binary (CVE-2019-5736)
+ *   sandbox.c        a project's code (a .ct.ts evaluation) confined (a one-shot mode)
  */
 #ifndef CTC_INIT_H
 #define CTC_INIT_H
@@ -76,6 +77,9 @@ int device_filter_attach(const char *cgroup_dir, const void *insns, size_t len);
 
 /* net-host.c: the `net OP ARGS...` mode (argv[0] is OP); the exit status. */
 int net_main(int argc, char **argv);
+
+/* sandbox.c: `ctc-init sandbox [OPTION...] -- PROGRAM [ARG...]`, a project's code confined */
+int sandbox_main(int argc, char **argv);
 
 /* hook.c: `ctc-init hook PID PATH ARGV0 [ARG...]`, an OCI hook run in PID's namespaces */
 int hook_main(int argc, char **argv);

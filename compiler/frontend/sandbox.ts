@@ -1,10 +1,19 @@
-// Evaluates container modules hermetically: in a fresh V8 context with only
-// the JavaScript built-ins, no clock, no randomness, no host objects. The
-// module loader and the origin tags live inside the context, so nothing from
-// the host realm (whose Function constructor would reach `process`) is ever
-// handed to user code. Only strings cross in, plain data comes out.
+// Evaluates a project's code (the modules of a .ct.ts source, transpiled)
+// in a process of its own that can only compute: `ctc-init sandbox`
+// (native/sandbox.c) gives it new namespaces, an unprivileged uid, a root
+// holding only Node's own files, no network, rlimits, a wall clock and the
+// seccomp filter of sandbox-policy.ts; inside, the modules run in a fresh
+// V8 context (sandbox-code.ts). Strings go in, one JSON text comes out, and
+// the compiler checks what it says (frontend/def.ts): nothing of user code
+// runs in this process, which is root's.
 
-import vm from 'node:vm';
+// A default import: the build snapshot loads child_process only at its first use (scripts/build.mjs).
+import childProcess from 'node:child_process';
+import { existsSync, openSync, readSync, closeSync } from 'node:fs';
+import { CtcError } from '../error.ts';
+import { helperPath } from '../package.ts';
+import { NONDETERMINISTIC, evaluator, prelude } from './sandbox-code.ts';
+import { sandboxFilterHex } from './sandbox-policy.ts';
 
 export interface SandboxModule {
   id: string;
@@ -16,83 +25,150 @@ export interface SandboxModule {
   deps: Record<string, string>;
 }
 
-export interface OriginTag {
-  self: string;
-  props: Record<string, string>;
-}
+/** What the sandbox answered: the definition and its origins, or what went wrong. */
+export type Evaluated =
+  | { def: unknown; origins: [string, string][] }
+  | { error: { code?: string; message?: string; stack?: string } };
 
-export interface Sandbox {
-  load(id: string): unknown;
-  originTag(value: unknown): OriginTag | undefined;
-}
+/** The limits of one evaluation; each is named in the error that reports it. */
+export const sandboxLimits = {
+  /** the evaluation itself, promise jobs included (V8's own timeout) */
+  seconds: 10,
+  /** the whole sandboxed process, from its start (native/sandbox.c's clock) */
+  wallSeconds: 20,
+  cpuSeconds: 20,
+  heapMiB: 512,
+  dataMiB: 4096,
+  /** the answer on stdout */
+  answerMiB: 64,
+};
 
-const NONDETERMINISTIC = 'CT_NONDETERMINISTIC';
+const SANDBOX_TIMEOUT = 124;
+const SANDBOX_FAILED = 125;
+const SIGKILL = 9;
+const SIGXCPU = 24;
 
-// Runs first in the context. Kept as plain JavaScript source on purpose: it
-// must be compiled in the context's realm, not the host's.
-const prelude = `'use strict';
-(() => {
-  const g = globalThis;
-  const refuse = (what) => () => {
-    throw new Error('${NONDETERMINISTIC} ' + what + ' is not available in container sources: the same source must always give the same plan');
-  };
-  const NoDate = function Date() { refuse('Date')(); };
-  NoDate.now = refuse('Date.now');
-  NoDate.parse = refuse('Date.parse');
-  NoDate.UTC = refuse('Date.UTC');
-  Object.defineProperty(g, 'Date', { value: NoDate });
-  Math.random = refuse('Math.random');
-  for (const name of ['Intl', 'WeakRef', 'FinalizationRegistry', 'SharedArrayBuffer', 'Atomics', 'WebAssembly']) delete g[name];
-
-  const tags = new WeakMap();
-  const isObj = (v) => v !== null && typeof v === 'object';
-  const copy = (v) => (Array.isArray(v) ? v.slice() : Object.assign({}, v));
-  const o = (obj, self, props) => { tags.set(obj, { self, props: Object.fromEntries(props) }); return obj; };
-  const e = (v, self) => (isObj(v) && !tags.has(v) ? o(copy(v), self, []) : v);
-  const s = (v, self) => (Array.isArray(v) ? v.map((x) => e(x, self)) : v);
-
-  const factories = new Map(), deps = new Map(), cache = new Map();
-  const load = (id) => {
-    if (cache.has(id)) return cache.get(id).exports;
-    const module = { exports: {} };
-    cache.set(id, module);
-    const require = (spec) => {
-      const to = deps.get(id)[spec];
-      if (typeof to !== 'string') throw new Error('CT_IMPORT ' + spec + ' cannot be imported here');
-      return load(to);
-    };
-    factories.get(id)(module.exports, require, module);
-    return module.exports;
-  };
-  const define = (id, factory, depsJson) => { factories.set(id, factory); deps.set(id, JSON.parse(depsJson)); };
-  const origin = (v) => (isObj(v) ? tags.get(v) : undefined);
-  Object.defineProperty(g, '__ctc', { value: Object.freeze({ o, e, s, define, load, origin }) });
-})();`;
-
-export function createSandbox(modules: SandboxModule[]): Sandbox {
-  const context = vm.createContext(Object.create(null), {
-    name: 'ctc-source',
-    codeGeneration: { strings: false, wasm: false },
-  });
-  new vm.Script(prelude, { filename: 'ctc:prelude' }).runInContext(context);
-  for (const m of modules) {
-    const wrapper = `(function (exports, require, module) {${m.code}\n})`;
-    const factory = new vm.Script(wrapper, { filename: m.filename }).runInContext(context);
-    context.__ctc.define(m.id, factory, JSON.stringify(m.deps));
+export function evaluateInSandbox(modules: SandboxModule[], entry: string): Evaluated {
+  const helper = helperPath();
+  if (!existsSync(helper)) {
+    throw new CtcError('CT_HELPER_MISSING', `the native helper ${helper} is missing`, { hint: 'run `npm install` (it builds the helper)' });
   }
-  return {
-    load: (id) => new vm.Script(`__ctc.load(${JSON.stringify(id)})`).runInContext(context, { timeout: 10_000 }),
-    originTag: (value) => {
-      const tag = context.__ctc.origin(value);
-      return tag ? { self: String(tag.self), props: { ...tag.props } } : undefined;
-    },
-  };
+  const input = JSON.stringify({ prelude, modules, entry, timeoutMs: sandboxLimits.seconds * 1000 });
+  const r = childProcess.spawnSync(helper, sandboxArgv(), {
+    input,
+    // pipes, never the caller's terminal
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: {},
+    maxBuffer: sandboxLimits.answerMiB << 20,
+    timeout: (sandboxLimits.wallSeconds + 10) * 1000,
+    killSignal: 'SIGTERM',
+  });
+  const stderr = String(r.stderr ?? '');
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOBUFS') {
+    throw limit(`its container definition is larger than ${sandboxLimits.answerMiB} MiB`);
+  }
+  if (r.error) throw new CtcError('CT_SANDBOX', `cannot start the sandbox: ${r.error.message}`);
+  if (r.status === 0) {
+    try {
+      return JSON.parse(String(r.stdout)) as Evaluated;
+    } catch {
+      throw new CtcError('CT_SANDBOX', 'the sandbox gave an answer that is not JSON');
+    }
+  }
+  throw failure(r.status, r.signal, stderr);
+}
+
+function failure(status: number | null, signal: NodeJS.Signals | null, stderr: string): CtcError {
+  if (status === SANDBOX_TIMEOUT || signal) return limit(`it ran for more than ${sandboxLimits.wallSeconds} s`);
+  if (status === SANDBOX_FAILED) {
+    const line = stderr.split('\n').find((l) => l.startsWith('ctc-init: sandbox:')) ?? stderr.trim().split('\n')[0];
+    return new CtcError('CT_SANDBOX', `the sandbox for evaluating sources cannot be made here: ${line.replace(/^ctc-init: sandbox: /, '')}`, {
+      hint: 'ctc build runs a .ct.ts in a user namespace of its own; it needs user namespaces (sysctl user.max_user_namespaces > 0, and kernel.unprivileged_userns_clone = 1 for non-root users)',
+    });
+  }
+  // V8's own report of its heap limit; the process then dies of SIGABRT or SIGSEGV
+  if (/heap out of memory|heap limit/i.test(stderr)) return limit(`it used more than ${sandboxLimits.heapMiB} MiB of heap`);
+  if (status === 128 + SIGKILL) return limit('it was killed (out of memory?)');
+  if (status === 128 + SIGXCPU) return limit(`it used more than ${sandboxLimits.cpuSeconds} s of CPU`);
+  return new CtcError('CT_SANDBOX', `the evaluation process failed (exit status ${status}): ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+}
+
+const limit = (what: string) =>
+  new CtcError('CT_EVAL_LIMIT', `evaluating the source was stopped: ${what}`, {
+    hint: 'a container source computes a definition; it must not loop or allocate without end',
+  });
+
+function sandboxArgv(): string[] {
+  const l = sandboxLimits;
+  return [
+    'sandbox',
+    ...nodeRuntimeFiles().flatMap((f) => ['--mirror', f]),
+    '--filter', sandboxFilterHex(),
+    '--seconds', String(l.wallSeconds),
+    '--cpu', String(l.cpuSeconds),
+    '--data-mib', String(l.dataMiB),
+    '--',
+    process.execPath,
+    // no JIT: no writable-executable memory, and a start that is no slower for code this small
+    '--jitless', '--no-expose-wasm',
+    `--max-old-space-size=${l.heapMiB}`,
+    '-e', evaluator,
+  ];
+}
+
+let runtimeFiles: string[] | undefined;
+
+/**
+ * What Node needs to start in an empty root: its program interpreter, the
+ * shared libraries as that loader finds them (`ld.so --list`), and its
+ * cache. Node itself is exec'd from an fd opened outside.
+ */
+export function nodeRuntimeFiles(): string[] {
+  if (runtimeFiles) return runtimeFiles;
+  const interp = programInterpreter(process.execPath);
+  if (!interp) return (runtimeFiles = []); // a static node
+  const listed = childProcess.spawnSync(interp, ['--list', process.execPath], { encoding: 'utf8', env: {} });
+  const libs = String(listed.stdout ?? '')
+    .split('\n')
+    .map((l) => /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(l)?.[1])
+    .filter((f): f is string => f !== undefined);
+  const files = [...new Set([interp, ...libs, ...(existsSync('/etc/ld.so.cache') ? ['/etc/ld.so.cache'] : [])])];
+  return (runtimeFiles = files);
+}
+
+const PT_INTERP = 3;
+
+/** The PT_INTERP path of a 64-bit little-endian ELF file, or undefined. */
+function programInterpreter(file: string): string | undefined {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(64);
+    readSync(fd, head, 0, 64, 0);
+    if (head.readUInt32BE(0) !== 0x7f454c46 || head[4] !== 2 || head[5] !== 1) return undefined;
+    const phoff = Number(head.readBigUInt64LE(32));
+    const phentsize = head.readUInt16LE(54);
+    const phnum = head.readUInt16LE(56);
+    const ph = Buffer.alloc(phentsize * phnum);
+    readSync(fd, ph, 0, ph.length, phoff);
+    for (let i = 0; i < phnum; i++) {
+      const at = i * phentsize;
+      if (ph.readUInt32LE(at) !== PT_INTERP) continue;
+      const offset = Number(ph.readBigUInt64LE(at + 8));
+      const size = Number(ph.readBigUInt64LE(at + 32));
+      const text = Buffer.alloc(size);
+      readSync(fd, text, 0, size, offset);
+      return text.toString('utf8').replace(/\0.*$/s, '');
+    }
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Whether an error thrown in the sandbox was one of its refusals. */
-export function refusal(err: unknown): 'CT_NONDETERMINISTIC' | 'CT_IMPORT' | undefined {
-  const message = String((err as { message?: unknown })?.message ?? '');
+export function refusal(message: string): 'CT_NONDETERMINISTIC' | 'CT_IMPORT' | 'CT_SHAPE' | undefined {
   if (message.startsWith(NONDETERMINISTIC)) return 'CT_NONDETERMINISTIC';
   if (message.startsWith('CT_IMPORT')) return 'CT_IMPORT';
+  if (message.startsWith('CT_SHAPE')) return 'CT_SHAPE';
   return undefined;
 }

@@ -12,7 +12,7 @@ import type { Origins } from '../spec.ts';
 import { specFromDef } from './def.ts';
 import { readSource, readUserFile } from './ts-reads.ts';
 import { originsTransformer } from './origins.ts';
-import { createSandbox, refusal, type Sandbox, type SandboxModule } from './sandbox.ts';
+import { evaluateInSandbox, refusal, sandboxLimits, type SandboxModule } from './sandbox.ts';
 import { originalPosition } from './sourcemap.ts';
 import type { FrontendResult } from './result.ts';
 
@@ -65,15 +65,14 @@ export function checkTs(entryPath: string): Checked {
 }
 
 function evaluateTs({ entry, name, userFiles, modules }: Checked): FrontendResult {
-  const sandbox = createSandbox(modules.map((m) => m.module));
-  const exported = evaluate(sandbox, name(entry), modules);
-  if (!isContainer(exported)) {
-    throw new CtcError('CT_EXPORT', 'the module must `export default container({...})`', { source: `${name(entry)}:1:1` });
-  }
-  const origins: Origins = new Map();
-  collectOrigins(sandbox, exported.def, '', origins);
+  const answer = evaluateInSandbox(
+    modules.map((m) => m.module),
+    name(entry),
+  );
+  if ('error' in answer) throw evaluationError(answer.error, name(entry), modules);
+  const origins: Origins = new Map(answer.origins.filter(([path, pos]) => typeof path === 'string' && typeof pos === 'string'));
   return {
-    spec: specFromDef(exported.def, origins),
+    spec: specFromDef(answer.def, origins),
     origins,
     // the entry first, then what it imports, by name
     sources: userFiles
@@ -253,18 +252,21 @@ function stdlibModules(program: ts.Program): CompiledModule[] {
     });
 }
 
-function evaluate(sandbox: Sandbox, entryId: string, modules: CompiledModule[]): unknown {
-  try {
-    return (sandbox.load(entryId) as { default?: unknown }).default;
-  } catch (err) {
-    const message = String((err as Error)?.message ?? err).replace(/^CT_\w+ /, '');
-    throw new CtcError(refusal(err) ?? 'CT_EVAL', message, { source: throwSite(err, modules) });
+/** What the sandbox said went wrong, as a CtcError at the throw's source line where it has one. */
+function evaluationError(error: { code?: unknown; message?: unknown; stack?: unknown }, entry: string, modules: CompiledModule[]): CtcError {
+  if (error.code === 'CT_EXPORT') return new CtcError('CT_EXPORT', 'the module must `export default container({...})`', { source: `${entry}:1:1` });
+  if (error.code === 'CT_EVAL_LIMIT') {
+    return new CtcError('CT_EVAL_LIMIT', `evaluating the source was stopped: it ran for more than ${sandboxLimits.seconds} s (promise jobs included)`, {
+      hint: 'a container source computes a definition; it must not loop or allocate without end',
+    });
   }
+  const raw = String(error.message ?? 'the module threw');
+  const message = raw.replace(/^CT_\w+ /, '');
+  return new CtcError(refusal(raw) ?? 'CT_EVAL', message, { source: throwSite(String(error.stack ?? ''), modules) });
 }
 
 /** The first stack frame in a container source, mapped back to its line. */
-function throwSite(err: unknown, modules: CompiledModule[]): string | undefined {
-  const stack = String((err as Error)?.stack ?? '');
+function throwSite(stack: string, modules: CompiledModule[]): string | undefined {
   for (const m of modules) {
     if (!m.sourceMap) continue;
     const escaped = m.module.filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -274,18 +276,4 @@ function throwSite(err: unknown, modules: CompiledModule[]): string | undefined 
     return pos ? `${m.module.filename}:${pos.line}:${pos.column}` : m.module.filename;
   }
   return undefined;
-}
-
-function isContainer(v: unknown): v is { kind: 'ctc.container'; def: unknown } {
-  return v !== null && typeof v === 'object' && (v as { kind?: unknown }).kind === 'ctc.container';
-}
-
-/** Walks the evaluated value, reading each object's origin tag. */
-function collectOrigins(sandbox: Sandbox, value: unknown, path: string, origins: Origins): void {
-  if (value === null || typeof value !== 'object') return;
-  const tag = sandbox.originTag(value);
-  if (tag && !origins.has(path)) origins.set(path, tag.self);
-  const key = (k: string) => (Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k);
-  if (tag) for (const [k, pos] of Object.entries(tag.props)) if (!origins.has(key(k))) origins.set(key(k), pos);
-  for (const [k, v] of Object.entries(value)) collectOrigins(sandbox, v, key(k), origins);
 }
