@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CtcError, formatError } from '../compiler/error.ts';
 import type { Step } from '../compiler/plan/steps.ts';
@@ -79,7 +79,9 @@ export async function buildCommand(args: string[], { inProcess = false, globals 
     if (values.output === undefined) return 0;
   }
   const file = out ?? defaultPlanPath(src);
-  writeFileSync(file, text);
+  // A project's tree may hold a symlink where its plan goes: replaced, never written through.
+  const { writeCallerFile } = await import('../executor/caller-files.ts');
+  writeCallerFile(file, text);
   process.stderr.write(`ctc: wrote ${file}\n`);
   return 0;
 }

@@ -1,7 +1,8 @@
 // `ctc fmt [--check] FILE…`: the canonical layout of .ct files
 // (compiler/frontend/dsl/format.ts). Loads chevrotain only.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeCallerFile } from '../executor/caller-files.ts';
 import { CtcError } from '../compiler/error.ts';
 import { parseCommand } from './args.ts';
 
@@ -30,7 +31,7 @@ export async function fmtCommand(args: string[]): Promise<number> {
     unformatted++;
     if (values.check) process.stderr.write(`ctc: ${file} is not formatted (ctc fmt ${file})\n`);
     else {
-      writeFileSync(file, formatted);
+      writeCallerFile(file, formatted); // a symlinked source is replaced, not written through
       process.stderr.write(`ctc: formatted ${file}\n`);
     }
   }

@@ -2,7 +2,7 @@
 // and runs as it is (`ctc build app.ct.ts && ctc run`, or app.ct). Nothing is
 // overwritten: if any file it would write is there, none is written.
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import { display } from '../compiler/config.ts';
@@ -67,6 +67,12 @@ function gitignore(dir: string, paths: (string | undefined)[]): boolean {
   const have = existsSync(file) ? readFileSync(file, 'utf8').split('\n') : [];
   const lines = inside.map((r) => `/${r}`).filter((l) => !have.includes(l));
   if (!lines.length) return false;
-  appendFileSync(file, (have.length && have[have.length - 1] !== '' ? '\n' : '') + lines.join('\n') + '\n');
+  // O_NOFOLLOW: a .gitignore that is a symlink is refused (ELOOP), not appended through
+  const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+  try {
+    appendFileSync(fd, (have.length && have[have.length - 1] !== '' ? '\n' : '') + lines.join('\n') + '\n');
+  } finally {
+    closeSync(fd);
+  }
   return true;
 }
