@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import v8 from 'node:v8';
 import ts from 'typescript';
 import { CtcError } from '../compiler/error.ts';
+import { sandboxFilterHex } from '../compiler/frontend/sandbox-policy.ts';
 import { checkTs } from '../compiler/frontend/ts.ts';
 import { packageRoot } from '../compiler/package.ts';
 import { splitGlobals, type Globals } from './args.ts';
@@ -28,11 +29,12 @@ ts.sys.getExecutingFilePath = () => CTC_TYPESCRIPT_JS;
 
 /**
  * Type-checks and transpiles the examples, which parses and binds the lib
- * files and the stdlib. Nothing is evaluated: no vm context is made before
- * the snapshot is taken.
+ * files and the stdlib. Nothing is evaluated (that happens in a sandboxed
+ * process, compiler/frontend/sandbox.ts, at build time).
  */
 function warmUp(): void {
   for (const name of ['hello.ct.ts', 'limits.ct.ts']) checkTs(join(packageRoot(), 'examples', name));
+  sandboxFilterHex(); // the evaluation sandbox's seccomp program, compiled once, kept in the heap
 }
 
 async function main(argv: string[]): Promise<number> {
