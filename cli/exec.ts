@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { CtcError } from '../compiler/error.ts';
+import { nulErrors } from '../compiler/check/nul.ts';
+import { CtcError, throwAll } from '../compiler/error.ts';
 import { type ExecProcess, execIn } from '../executor/exec.ts';
 import type { Globals } from './args.ts';
 import { factory } from './lifecycle.ts';
@@ -61,6 +62,7 @@ function processFile(file: string): ExecProcess {
     throw new CtcError('CT_SOURCE_READ', `cannot read the process file ${file}: ${(e as Error).message}`);
   }
   if (!Array.isArray(p.args) || p.args.length === 0) throw new CtcError('CT_PROCESS_ARGS', `${file}: args needs at least the program to run`);
+  throwAll(nulErrors(p, 'process', () => file));
   const caps = p.capabilities;
   return {
     args: p.args,

@@ -10,9 +10,14 @@ import { type Origins, type Spec, originOf } from '../spec.ts';
  * field added later is covered without being listed here.
  */
 export function checkNul(spec: Spec, origins: Origins): CtcError[] {
+  return nulErrors(spec, '', (path) => originOf(origins, path));
+}
+
+/** CT_NUL for each string (or key) holding a NUL in any plain data, e.g. an OCI process file for exec. */
+export function nulErrors(value: unknown, path: string, sourceOf: (path: string) => string | undefined): CtcError[] {
   const errors: CtcError[] = [];
-  walk(spec, '', (path, text) => {
-    if (text.includes('\0')) errors.push(nulError(path, text, origins));
+  walk(value, path, (at, text) => {
+    if (text.includes('\0')) errors.push(nulError(at, text, sourceOf(at)));
   });
   return errors;
 }
@@ -29,13 +34,13 @@ function walk(value: unknown, path: string, visit: (path: string, text: string) 
   }
 }
 
-function nulError(path: string, text: string, origins: Origins): CtcError {
+function nulError(path: string, text: string, source: string | undefined): CtcError {
   // around the first NUL, so a long string still shows where it is
   const at = text.indexOf('\0');
   const shown = `${at > 30 ? '…' : ''}${JSON.stringify(text.slice(Math.max(0, at - 30), at + 30))}${at + 30 < text.length ? '…' : ''}`;
   const where = path.replace(/\0/g, '\\u0000');
   return new CtcError('CT_NUL', `${where}: ${shown} holds a NUL byte; the kernel would read it as a shorter string or as two`, {
-    source: originOf(origins, path),
-    hint: 'take the \\0 (\\u0000) out: no argument, environment entry, path or name can hold one',
+    source,
+    hint: 'take the \\0 (\\u0000) out: no argument, environment entry, path, name or annotation can hold one',
   });
 }

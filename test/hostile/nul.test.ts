@@ -9,18 +9,20 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { busyboxBundle, busyboxRootfs } from '../busybox.ts';
-import { ctc, hostResidue, root, tempDir } from '../helpers.ts';
+import { cli, ctc, hostResidue, root, tempDir } from '../helpers.ts';
 
 const tmp = tempDir('ctc-nul-');
 const state = join(tmp.dir, 'state');
 const rootfs = busyboxRootfs(tmp.dir);
 const marker = join(rootfs, 'marker');
-const before = hostResidue([state]);
+// what is ours: every id here starts with nul- (cgroups /ctc/<id>), the state root is in the temp dir
+const ours = () => hostResidue([state]).filter((x) => /\bnul-|ctc-nul-/.test(x));
+const before = ours();
 test.after(() => tmp.remove());
 
 /** What each attack smuggles: the process (args, env) of a container that would touch /marker. */
@@ -33,7 +35,7 @@ const attacks = {
 function assertNothingRan() {
   assert.not.ok(existsSync(marker), 'the container never ran: /marker is absent');
   assert.equal(existsSync(state) ? readdirSync(state).filter((f) => !f.startsWith('.')) : [], [], 'no container state is left');
-  assert.equal(hostResidue([state]), before, 'no cgroup, mount or process is left');
+  assert.equal(ours(), before, 'no cgroup, mount or process is left');
 }
 
 for (const [what, proc] of Object.entries(attacks)) {
@@ -105,13 +107,36 @@ for (const [what, proc] of Object.entries(attacks)) {
     const edited = redigest(readFileSync(plan, 'utf8').replace('@NUL@', '\\u0000'));
     assert.match(edited, /\\u0000/);
     writeFileSync(plan, edited);
-    const r = ctc(['--root', state, 'run', plan]);
+    const r = ctc(['--root', state, 'run', '--id', `nul-plan-${what}`, plan]);
     assert.is(r.status, 1, r.stderr);
     const line = edited.split('\n').findIndex((l) => l.includes('\\u0000')) + 1;
     assert.match(r.stderr, new RegExp(`clean-${what}\\.plan:${line}:1: error CT_PLAN_SYNTAX: .*NUL`));
     assertNothingRan();
   });
 }
+
+test('ctc exec --process: a NUL in the process file\'s args is CT_NUL naming the file, and nothing runs in the container', () => {
+  const dir = join(tmp.dir, 'bundle-exec');
+  busyboxBundle(dir, { id: 'nul-exec', args: ['/bin/sleep', '30'] });
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), root: { path: rootfs } }));
+  const proc = join(tmp.dir, 'process.json');
+  writeFileSync(proc, JSON.stringify({ args: ['/bin/touch\0/marker'], env: ['PATH=/bin'], cwd: '/' }));
+  try {
+    // detached: the container keeps the caller's stdio, so a file rather than a pipe spawnSync would wait on
+    const out = openSync(join(tmp.dir, 'exec.out'), 'w');
+    const run = spawnSync(process.execPath, [cli, '--root', state, 'run', '-d', '--bundle', dir, 'nul-exec'], { stdio: ['ignore', out, out], timeout: 60_000 });
+    closeSync(out);
+    assert.is(run.status, 0, readFileSync(join(tmp.dir, 'exec.out'), 'utf8'));
+    const r = ctc(['--root', state, 'exec', '--process', proc, 'nul-exec']);
+    assert.is(r.status, 1, r.stderr);
+    assert.match(r.stderr, /process\.json: error CT_NUL: process\.args\[0\]/);
+    assert.not.ok(existsSync(marker), 'nothing ran in the container');
+  } finally {
+    ctc(['--root', state, 'delete', '--force', 'nul-exec']);
+  }
+  assertNothingRan();
+});
 
 test('the launcher does not use a run image whose host-step string holds a NUL: it hands the run to Node', () => {
   const src = join(tmp.dir, 'image.ct.ts');
