@@ -11,6 +11,7 @@
  *   --seconds N     wall clock: the sandbox is killed after N seconds
  *   --cpu N         RLIMIT_CPU, seconds
  *   --data-mib N    RLIMIT_DATA
+ *   --no-namespaces the last fallback below, at once (for its tests)
  *
  * P (this process) opens PROGRAM, then clones G into new user, mount, pid,
  * network, ipc, uts and cgroup namespaces. P maps one id in G's user
@@ -25,6 +26,14 @@
  * G has an empty environment, no /proc, /sys or /dev, no network interface
  * but a down loopback, and dies with P (PR_SET_PDEATHSIG). Its stdio is P's:
  * the caller gives pipes, never a terminal (TIOCSTI).
+ *
+ * Where the kernel refuses a user namespace (a sysctl, a container's
+ * seccomp profile), P as root clones the other namespaces and G drops to
+ * nobody once its root is built; as another user, G gets no namespaces.
+ * Where the mounts are refused (no CAP_SYS_ADMIN, an LSM such as Ubuntu's
+ * restriction of unprivileged user namespaces), Landlock stands in for the
+ * new root: G may read and run only the mirrored files and PROGRAM, and
+ * (Landlock ABI 6) signal nothing outside. With neither, it is refused.
  *
  * Exit status: G's; 128+N if signal N killed it; SANDBOX_TIMEOUT when the
  * wall clock ran out; SANDBOX_FAILED with a line on stderr ("ctc-init:
@@ -79,6 +88,7 @@ struct sandbox {
   long seconds, cpu, data_mib;
   char **argv;
   int exec_fd;
+  int no_namespaces;
 };
 
 static int fail(const char *what)
@@ -190,6 +200,15 @@ static int mirror(struct sandbox *s, const char *path, int links)
 
 /* ---- in G: the root, the identity, the limits ---- */
 
+/* Why the new root could not be made: said only if no Landlock stands in. */
+static char root_error[PATH_MAX + 128];
+
+static int note(const char *what)
+{
+  snprintf(root_error, sizeof root_error, "%s: %s", what, strerror(errno));
+  return SANDBOX_FAILED;
+}
+
 /* MS_* flags a read-only remount of a bind must keep (the kernel locks them
  * on mounts a user namespace inherited). */
 static unsigned long kept_flags(const char *path)
@@ -212,42 +231,42 @@ static unsigned long kept_flags(const char *path)
 static int build_root(struct sandbox *s)
 {
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-    return fail("making the mounts private");
+    return note("making the mounts private");
   /* before NEW_ROOT hides anything under it; a bind's source must be a mount of this namespace */
   for (int k = 0; k < s->nops; k++)
     if (s->ops[k].kind == OP_FILE && (s->ops[k].fd = open(s->ops[k].path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
-      return fail(s->ops[k].path);
+      return note(s->ops[k].path);
   if (mount("tmpfs", NEW_ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755") < 0)
-    return fail("mounting the new root");
+    return note("mounting the new root");
   for (int k = 0; k < s->nops; k++) {
     struct op *o = &s->ops[k];
     char at[PATH_MAX + sizeof NEW_ROOT];
     snprintf(at, sizeof at, NEW_ROOT "%s", o->path);
     if (o->kind == OP_DIR && mkdir(at, 0755) < 0 && errno != EEXIST)
-      return fail(o->path);
+      return note(o->path);
     if (o->kind == OP_LINK && symlink(o->link, at) < 0 && errno != EEXIST)
-      return fail(o->path);
+      return note(o->path);
     if (o->kind != OP_FILE)
       continue;
     int fd = open(at, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0444);
     if (fd < 0)
-      return fail(o->path);
+      return note(o->path);
     close(fd);
     char from[64];
     snprintf(from, sizeof from, "/proc/self/fd/%d", o->fd);
     if (mount(from, at, NULL, MS_BIND, NULL) < 0)
-      return fail(o->path);
+      return note(o->path);
     unsigned long ro = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | kept_flags(at);
     if (mount(NULL, at, NULL, ro, NULL) < 0)
-      return fail(o->path);
+      return note(o->path);
     close(o->fd);
   }
   if (chdir(NEW_ROOT) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
-    return fail("pivot_root");
+    return note("pivot_root");
   if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
-    return fail("detaching the host's root");
+    return note("detaching the host's root");
   if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
-    return fail("making the new root read-only");
+    return note("making the new root read-only");
   return 0;
 }
 
@@ -263,11 +282,19 @@ static int become(uid_t uid, gid_t gid, int root)
   return 0;
 }
 
-static int drop_caps(void)
+/* While G may still: nothing it execs can get a capability back. */
+static int drop_bounding(void)
 {
   for (int cap = 0; cap <= 63; cap++)
-    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+    /* EPERM: no CAP_SETPCAP, so nothing to drop with, and no_new_privs
+     * keeps such a process from gaining any at exec */
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL && errno != EPERM)
       return fail("dropping the bounding set");
+  return 0;
+}
+
+static int drop_caps(void)
+{
   prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   struct {
     uint32_t version;
@@ -328,15 +355,101 @@ static int load_filter(const char *hex)
   return 0;
 }
 
-static int child(struct sandbox *s, int sync, uid_t uid, gid_t gid, int root)
+/* ---- Landlock: the filesystem layer where no new root could be made ---- */
+
+/* linux/landlock.h, as of ABI 6 (the build host's headers may be older) */
+struct ll_ruleset_attr {
+  uint64_t handled_access_fs, handled_access_net, scoped;
+};
+struct ll_path_beneath {
+  uint64_t allowed_access;
+  int32_t parent_fd;
+} __attribute__((packed));
+#define LL_RULE_PATH_BENEATH 1
+#define LL_CREATE_RULESET_VERSION 1
+#define LL_FS_EXECUTE 1ULL
+#define LL_FS_READ_FILE 4ULL
+#define LL_SCOPE_ALL 3ULL /* abstract unix sockets, signals */
+
+/* The access rights ABI abi knows: all of them are handled (denied unless allowed). */
+static uint64_t ll_fs_rights(long abi)
+{
+  uint64_t all = (1ULL << 13) - 1; /* ABI 1: EXECUTE … MAKE_SYM */
+  if (abi >= 2)
+    all |= 1ULL << 13; /* REFER */
+  if (abi >= 3)
+    all |= 1ULL << 14; /* TRUNCATE */
+  if (abi >= 5)
+    all |= 1ULL << 15; /* IOCTL_DEV */
+  return all;
+}
+
+static int ll_allow(int ruleset, const char *path, uint64_t access)
+{
+  struct ll_path_beneath rule = {.allowed_access = access, .parent_fd = open(path, O_PATH | O_CLOEXEC)};
+  if (rule.parent_fd < 0)
+    return -1;
+  int r = (int)syscall(SYS_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &rule, 0);
+  close(rule.parent_fd);
+  return r;
+}
+
+/* Only the mirrored files may be read, and only PROGRAM run; with ABI 6, no
+ * signal or abstract socket leaves the sandbox. -1 with errno if the kernel
+ * has no Landlock. */
+static int landlock(const struct sandbox *s)
+{
+  long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
+  if (abi < 1)
+    return -1;
+  struct ll_ruleset_attr attr = {.handled_access_fs = ll_fs_rights(abi), .handled_access_net = 3 /* bind, connect TCP */};
+  size_t size = sizeof attr.handled_access_fs;
+  if (abi >= 4)
+    size += sizeof attr.handled_access_net;
+  if (abi >= 6) {
+    attr.scoped = LL_SCOPE_ALL;
+    size += sizeof attr.scoped;
+  }
+  int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+  if (ruleset < 0)
+    return -1;
+  int r = ll_allow(ruleset, s->argv[0], LL_FS_EXECUTE | LL_FS_READ_FILE);
+  for (int k = 0; !r && k < s->nops; k++)
+    if (s->ops[k].kind == OP_FILE)
+      r = ll_allow(ruleset, s->ops[k].path, LL_FS_READ_FILE | LL_FS_EXECUTE);
+  if (!r)
+    r = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  if (!r)
+    r = (int)syscall(SYS_landlock_restrict_self, ruleset, 0);
+  close(ruleset);
+  return r;
+}
+
+/* How G is isolated: P falls back to the next when the kernel refuses one. */
+enum mode {
+  NS_USER, /* every namespace, a user namespace mapping one unprivileged id */
+  NS_ROOT, /* no user namespace (refused), P is root: the others, then nobody */
+  NS_NONE, /* no namespaces: Landlock for the filesystem */
+};
+
+static int child(struct sandbox *s, int sync, enum mode mode, uid_t uid, gid_t gid, int root)
 {
   char c;
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || read(sync, &c, 1) != 1)
     _exit(SANDBOX_FAILED); /* P is gone, or could not map our ids (it said why) */
   close(sync);
-  int r = become(uid, gid, root);
-  r = r ? r : build_root(s);
+  int r = mode == NS_USER ? become(uid, gid, root) : 0;
+  /* where the mounts are refused (no CAP_SYS_ADMIN, an LSM), Landlock stands in */
+  int isolated = !r && mode != NS_NONE && build_root(s) == 0;
+  r = r ? r : drop_bounding();
+  if (!r && mode != NS_USER && root)
+    r = become(NOBODY, NOBODY, 1);
   r = r ? r : drop_caps();
+  if (!r && !isolated && landlock(s) < 0) {
+    dprintf(STDERR_FILENO, "ctc-init: sandbox: no filesystem isolation: %s; and no Landlock (%s)\n",
+            *root_error ? root_error : "no mount namespace", strerror(errno));
+    r = SANDBOX_FAILED;
+  }
   if (!r && dup3(s->exec_fd, EXEC_FD, O_CLOEXEC) < 0)
     r = fail("the program's fd");
   if (!r && (syscall(SYS_close_range, 3, EXEC_FD - 1, 0) < 0 || syscall(SYS_close_range, EXEC_FD + 1, ~0U, 0) < 0))
@@ -409,6 +522,10 @@ static int parse(struct sandbox *s, int argc, char **argv)
 {
   for (int k = 0; k < argc; k++) {
     const char *a = argv[k], *v = k + 1 < argc ? argv[k + 1] : NULL;
+    if (!strcmp(a, "--no-namespaces")) {
+      s->no_namespaces = 1;
+      continue;
+    }
     if (!strcmp(a, "--")) {
       s->argv = argv + k + 1;
       return s->argv[0] ? 0 : -1;
@@ -440,7 +557,7 @@ int sandbox_main(int argc, char **argv)
   int r = parse(&s, argc, argv);
   if (r || !s.filter_hex) {
     if (r != SANDBOX_FAILED)
-      dprintf(STDERR_FILENO, "usage: ctc-init sandbox [--mirror PATH]... --filter HEX [--seconds N] [--cpu N] [--data-mib N] -- PROGRAM [ARG...]\n");
+      dprintf(STDERR_FILENO, "usage: ctc-init sandbox [--mirror PATH]... --filter HEX [--seconds N] [--cpu N] [--data-mib N] [--no-namespaces] -- PROGRAM [ARG...]\n");
     return SANDBOX_FAILED;
   }
   if ((s.exec_fd = open(s.argv[0], O_RDONLY | O_CLOEXEC)) < 0)
@@ -451,17 +568,27 @@ int sandbox_main(int argc, char **argv)
   int sync[2];
   if (pipe2(sync, O_CLOEXEC) < 0)
     return fail("pipe");
-  unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
-  /* fork-like: no new stack, the child returns here; we are single-threaded */
-  pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  const unsigned long others = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+  enum mode mode = s.no_namespaces ? NS_NONE : NS_USER;
+  pid_t pid = -1;
+  for (;; mode++) {
+    unsigned long flags = mode == NS_USER ? CLONE_NEWUSER | others : mode == NS_ROOT ? others : 0;
+    if (mode == NS_ROOT && !root)
+      continue;
+    /* fork-like: no new stack, the child returns here; we are single-threaded */
+    pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+    /* EPERM, ENOSPC, EUSERS, EINVAL: namespaces disabled here (sysctl, seccomp of a container) */
+    if (pid >= 0 || mode == NS_NONE)
+      break;
+  }
   if (pid < 0)
-    return fail("new namespaces (are user namespaces disabled? see user.max_user_namespaces)");
+    return fail("clone");
   if (pid == 0) {
     close(sync[1]);
-    child(&s, sync[0], uid, gid, root);
+    child(&s, sync[0], mode, uid, gid, root);
   }
   close(sync[0]);
-  if (map_ids(pid, uid, gid, root) < 0) {
+  if (mode == NS_USER && map_ids(pid, uid, gid, root) < 0) {
     r = fail("mapping the sandbox's ids");
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
