@@ -56,7 +56,7 @@ export function checkStateRoot(root: string): void {
   }
   if (!st.isDirectory()) throw unsafe(root, 'is not a directory');
   if (fallback && (st.uid !== uid || (st.mode & 0o777) !== 0o700)) throw unsafe(root, `is not uid ${uid}'s own 0700 directory (another user made it first?)`);
-  if (st.uid !== uid && st.uid !== 0) throw unsafe(root, `belongs to uid ${st.uid}, not to uid ${uid} or root`);
+  if (st.uid !== uid && st.uid !== 0) throw unsafe(root, `belongs to uid ${st.uid}, not to ${uid === 0 ? 'root' : `uid ${uid} or root`}`);
   const writable = (st.mode & 0o022) !== 0;
   // root's dir, used by an ordinary user; or a shared one such as /tmp (sticky): never ours to tighten
   if (writable && (st.uid !== uid || st.mode & 0o1000)) throw unsafe(root, 'is writable by others');
