@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import { display, findConfig } from '../compiler/config.ts';
 import { lintSetup } from '../compiler/lint/config.ts';
-import { lintPlan } from '../compiler/lint/index.ts';
+import { type Linted, lintPlans } from '../compiler/lint/index.ts';
 import type { LintFinding } from '../compiler/lint/rule.ts';
 import { type Globals, parseCommand } from './args.ts';
 import { readPlanInput } from './plan-input.ts';
@@ -38,15 +38,17 @@ export async function lintCommand(args: string[], g?: Globals): Promise<number> 
   const format = values.format;
   if (format !== 'text' && format !== 'json') throw new CtcError('CT_USAGE', `--format is text or json, not ${format}`);
   const files = positionals.length ? positionals : await plansHere(g);
-  const findings: LintFinding[] = [];
+  const linted: Linted[] = [];
   const plans: { plan: string; config: string | null; rules: string[] }[] = [];
   for (const file of files) {
     const target = await readPlanInput(file, g);
     const config = await findConfig(target.sourceDir, values.config ?? g?.config);
     const setup = await lintSetup(config);
-    findings.push(...lintPlan(target, setup));
+    linted.push({ target, setup });
     plans.push({ plan: file, config: setup.file ? display(setup.file) : null, rules: setup.rules.map((r) => r.rule.id) });
   }
+  // all plans at once: a plugin's rules run in one sandbox for them all
+  const findings: LintFinding[] = lintPlans(linted);
   const errors = findings.filter((f) => f.severity === 'error').length;
   if (format === 'json') console.log(JSON.stringify({ version: 1, plans, findings, errors, warnings: findings.length - errors }, null, 2));
   else printText(findings, plans.length, errors);

@@ -3,14 +3,24 @@
 // the build's own process.
 //
 // - the evaluator: Node's side, in the confined process. It reads the
-//   modules on stdin, runs them in a fresh V8 context and writes one JSON
-//   answer on stdout.
+//   modules and one task on stdin, runs them in a fresh V8 context and
+//   writes one JSON answer on stdout.
 // - the prelude: the first code of that context. It takes away the clock and
 //   randomness, locks the stack-trace hook (a user-set Error.prepareStackTrace
 //   is handed V8's call sites, whose constructors reach the outer realm's
 //   Function), keeps the module loader and the origin tags out of user
-//   code's reach, and turns the result into a JSON string inside the
-//   context, so no object of user code ever meets the outer realm.
+//   code's reach, does the task, and turns its result into a JSON string
+//   inside the context, so no object of user code ever meets the outer realm.
+//
+// The tasks (SandboxTask in sandbox.ts; the caller checks every answer):
+// - container: a .ct.ts module's default export, as {def, origins}.
+// - lint-describe: a lint plugin's rules as data, {rules: [{id, description,
+//   options, check}]} (check: whether it is a function), or {rules: null}
+//   when the plugin exports no list.
+// - lint-check: the plugin's rules over plans, {reports: [check][rule][report]}
+//   with each report {message, step} (a string, or null when the rule gave
+//   something else; the step's number); a rule that throws ends the run as
+//   {error: {code: 'CT_LINT_RULE', check, rule, message, stack}}.
 
 export const NONDETERMINISTIC = 'CT_NONDETERMINISTIC';
 
@@ -37,7 +47,7 @@ export const prelude = `'use strict';
   const { isArray } = Array;
   const { assign, entries, fromEntries, freeze } = Object;
   const { apply } = Reflect;
-  const WeakMapOf = WeakMap, MapOf = Map, finite = Number.isFinite, parseDeps = JSON.parse;
+  const WeakMapOf = WeakMap, MapOf = Map, finite = Number.isFinite, parseJson = JSON.parse;
   const tagGet = WeakMap.prototype.get, tagHas = WeakMap.prototype.has, tagSet = WeakMap.prototype.set;
 
   const tags = new WeakMapOf();
@@ -60,7 +70,7 @@ export const prelude = `'use strict';
     factories.get(id)(module.exports, require, module);
     return module.exports;
   };
-  const define = (id, factory, depsJson) => { factories.set(id, factory); deps.set(id, parseDeps(depsJson)); };
+  const define = (id, factory, depsJson) => { factories.set(id, factory); deps.set(id, parseJson(depsJson)); };
 
   // The origin tags of the value, by path, as the compiler's Origins (first wins).
   const MAX_DEPTH = 64;
@@ -91,13 +101,67 @@ export const prelude = `'use strict';
     try { stack = isObj(err) ? String(err.stack) : ''; } catch {}
     return { message, stack };
   };
-  const run = (entry) => {
+  const failed = (code, err, more) => stringify(assign({ code }, more, describe(err)));
+
+  const container = ({ entry }) => {
+    const exported = load(entry).default;
+    if (!isObj(exported) || exported.kind !== 'ctc.container') return stringify({ error: { code: 'CT_EXPORT' } });
+    const def = exported.def;
+    const origins = stringify(originsOf(def));
+    return '{"def":' + (stringify(def, plain) ?? 'null') + ',"origins":' + origins + '}';
+  };
+
+  // A plugin exports its rules as \`export const rules = [...]\` or \`export default [...]\`.
+  const rulesOf = (entry) => {
+    const exported = load(entry);
+    const rules = isObj(exported) ? exported.rules ?? exported.default : undefined;
+    return isArray(rules) ? rules : undefined;
+  };
+  const loaded = (entry, then) => {
+    let rules;
+    try { rules = rulesOf(entry); } catch (err) { return '{"error":' + failed('CT_LINT_PLUGIN', err) + '}'; }
+    return then(rules);
+  };
+
+  const lintDescribe = ({ entry }) => loaded(entry, (rules) => {
+    if (!rules) return '{"rules":null}';
+    const data = [];
+    for (const r of rules) {
+      data.push(isObj(r) ? { id: r.id, description: r.description, options: r.options, check: typeof r.check === 'function' } : null);
+    }
+    return stringify({ rules: data }, plain);
+  });
+
+  // Each rule reads a plan of its own, parsed here: what one rule changes, the next does not see.
+  const lintCheck = ({ entry, checks }) => loaded(entry, (rules) => {
+    const byId = new MapOf();
+    for (const r of rules ?? []) if (isObj(r) && !byId.has(r.id)) byId.set(r.id, r);
+    const out = [];
+    for (let c = 0; c < checks.length; c++) {
+      const perRule = [];
+      for (const { id, options } of checks[c].rules) {
+        try {
+          const reports = [];
+          for (const r of byId.get(id).check(parseJson(checks[c].plan), options)) {
+            const message = isObj(r) ? r.message : undefined, step = isObj(r) && isObj(r.step) ? r.step.n : undefined;
+            reports.push({ message: typeof message === 'string' ? message : null, step: typeof step === 'number' ? step : null });
+          }
+          perRule.push(reports);
+        } catch (err) {
+          return '{"error":' + failed('CT_LINT_RULE', err, { check: c, rule: String(id) }) + '}';
+        }
+      }
+      out.push(perRule);
+    }
+    return stringify({ reports: out });
+  });
+
+  const tasks = new MapOf([['container', container], ['lint-describe', lintDescribe], ['lint-check', lintCheck]]);
+  const run = (taskJson) => {
     try {
-      const exported = load(entry).default;
-      if (!isObj(exported) || exported.kind !== 'ctc.container') return stringify({ error: { code: 'CT_EXPORT' } });
-      const def = exported.def;
-      const origins = stringify(originsOf(def));
-      return '{"def":' + (stringify(def, plain) ?? 'null') + ',"origins":' + origins + '}';
+      const task = parseJson(taskJson);
+      const does = tasks.get(task.task);
+      return does ? does(task) : stringify({ error: { code: 'CT_SANDBOX', message: 'no such task: ' + task.task } });
     } catch (err) {
       try { return stringify({ error: describe(err) }); } catch { return '{"error":{"message":"a value that cannot be shown was thrown"}}'; }
     }
@@ -105,7 +169,7 @@ export const prelude = `'use strict';
   fixed(g, '__ctc', freeze({ o: freeze(o), e: freeze(e), s: freeze(s), define: freeze(define), run: freeze(run) }));
 })();`;
 
-/** Node's side, run as `node -e evaluator` in the sandbox: {prelude, modules, entry, timeoutMs} on stdin. */
+/** Node's side, run as `node -e evaluator` in the sandbox: {prelude, modules, task, timeoutMs} on stdin. */
 export const evaluator = `'use strict';
 const vm = require('node:vm');
 const fs = require('node:fs');
@@ -135,7 +199,8 @@ function main() {
   for (const m of input.modules) {
     define(m.id, inContext('(function (exports, require, module) {' + m.code + '\\n})', m.filename), JSON.stringify(m.deps));
   }
-  const out = inContext('__ctc.run(' + JSON.stringify(input.entry) + ')', 'ctc:run', input.timeoutMs);
+  // the task goes in as a string literal: the prelude parses it inside the context
+  const out = inContext('__ctc.run(' + JSON.stringify(JSON.stringify(input.task)) + ')', 'ctc:run', input.timeoutMs);
   answer(typeof out === 'string' ? out : JSON.stringify({ error: { message: 'the evaluation gave no answer' } }));
 }
 try {

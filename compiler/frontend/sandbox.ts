@@ -1,11 +1,12 @@
-// Evaluates a project's code (the modules of a .ct.ts source, transpiled)
-// in a process of its own that can only compute: `ctc-init sandbox`
-// (native/sandbox.c) gives it new namespaces, an unprivileged uid, a root
-// holding only Node's own files, no network, rlimits, a wall clock and the
-// seccomp filter of sandbox-policy.ts; inside, the modules run in a fresh
-// V8 context (sandbox-code.ts). Strings go in, one JSON text comes out, and
-// the compiler checks what it says (frontend/def.ts): nothing of user code
-// runs in this process, which is root's.
+// Runs a project's code (the modules of a .ct.ts source, or of a lint
+// plugin, transpiled) in a process of its own that can only compute:
+// `ctc-init sandbox` (native/sandbox.c) gives it new namespaces, an
+// unprivileged uid, a root holding only Node's own files, no network,
+// rlimits, a wall clock and the seccomp filter of sandbox-policy.ts; inside,
+// the modules run in a fresh V8 context (sandbox-code.ts), which does one
+// task. Strings go in, one JSON text comes out, and the caller checks what it
+// says (frontend/def.ts, lint/plugins.ts): nothing of user code runs in this
+// process, which is root's.
 
 // A default import: the build snapshot loads child_process only at its first use (scripts/build.mjs).
 import childProcess from 'node:child_process';
@@ -14,6 +15,7 @@ import { CtcError } from '../error.ts';
 import { helperPath } from '../package.ts';
 import { NONDETERMINISTIC, evaluator, prelude } from './sandbox-code.ts';
 import { sandboxFilterHex } from './sandbox-policy.ts';
+import { originalPosition } from './sourcemap.ts';
 
 export interface SandboxModule {
   id: string;
@@ -25,7 +27,21 @@ export interface SandboxModule {
   deps: Record<string, string>;
 }
 
-/** What the sandbox answered: the definition and its origins, or what went wrong. */
+/** What a sandbox run does (sandbox-code.ts says what each answers). */
+export type SandboxTask =
+  | { task: 'container'; entry: string }
+  | { task: 'lint-describe'; entry: string }
+  /** each check: a plan (JSON) and the plugin's rules to run over it, with their options */
+  | { task: 'lint-check'; entry: string; checks: { plan: string; rules: { id: string; options: Record<string, unknown> }[] }[] };
+
+/** The code a run is about, for the errors that stop it: 'the source', 'the lint plugin policy.ts'. */
+export interface SandboxSubject {
+  what: string;
+  /** what that code should do instead of looping or allocating */
+  hint: string;
+}
+
+/** What the sandbox answered for a container: the definition and its origins, or what went wrong. */
 export type Evaluated =
   | { def: unknown; origins: [string, string][] }
   | { error: { code?: string; message?: string; stack?: string } };
@@ -48,12 +64,26 @@ const SANDBOX_FAILED = 125;
 const SIGKILL = 9;
 const SIGXCPU = 24;
 
+const containerSubject: SandboxSubject = {
+  what: 'the source',
+  hint: 'a container source computes a definition; it must not loop or allocate without end',
+};
+
 export function evaluateInSandbox(modules: SandboxModule[], entry: string): Evaluated {
+  return runInSandbox(modules, { task: 'container', entry }, containerSubject) as Evaluated;
+}
+
+/**
+ * The task's answer, parsed, for the caller to check; {error: …} for what the
+ * code threw. Limits are CT_EVAL_LIMIT, a sandbox that cannot be made CT_SANDBOX.
+ */
+export function runInSandbox(modules: SandboxModule[], task: SandboxTask, subject: SandboxSubject): unknown {
   const helper = helperPath();
   if (!existsSync(helper)) {
     throw new CtcError('CT_HELPER_MISSING', `the native helper ${helper} is missing`, { hint: 'run `npm install` (it builds the helper)' });
   }
-  const input = JSON.stringify({ prelude, modules, entry, timeoutMs: sandboxLimits.seconds * 1000 });
+  const limit = limitError(subject);
+  const input = JSON.stringify({ prelude, modules, task, timeoutMs: sandboxLimits.seconds * 1000 });
   const r = childProcess.spawnSync(helper, sandboxArgv(), {
     input,
     // pipes, never the caller's terminal
@@ -65,25 +95,27 @@ export function evaluateInSandbox(modules: SandboxModule[], entry: string): Eval
   });
   const stderr = String(r.stderr ?? '');
   if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOBUFS') {
-    throw limit(`its container definition is larger than ${sandboxLimits.answerMiB} MiB`);
+    throw limit(`its answer is larger than ${sandboxLimits.answerMiB} MiB`);
   }
   if (r.error) throw new CtcError('CT_SANDBOX', `cannot start the sandbox: ${r.error.message}`);
-  if (r.status === 0) {
-    try {
-      return JSON.parse(String(r.stdout)) as Evaluated;
-    } catch {
-      throw new CtcError('CT_SANDBOX', 'the sandbox gave an answer that is not JSON');
-    }
+  if (r.status !== 0) throw failure(r.status, r.signal, stderr, limit);
+  let answer: { error?: { code?: unknown } };
+  try {
+    answer = JSON.parse(String(r.stdout));
+  } catch {
+    throw new CtcError('CT_SANDBOX', 'the sandbox gave an answer that is not JSON');
   }
-  throw failure(r.status, r.signal, stderr);
+  // V8's timeout, which covers promise jobs: the evaluator's own answer
+  if (answer?.error?.code === 'CT_EVAL_LIMIT') throw limit(`it ran for more than ${sandboxLimits.seconds} s (promise jobs included)`);
+  return answer;
 }
 
-function failure(status: number | null, signal: NodeJS.Signals | null, stderr: string): CtcError {
+function failure(status: number | null, signal: NodeJS.Signals | null, stderr: string, limit: (what: string) => CtcError): CtcError {
   if (status === SANDBOX_TIMEOUT || signal) return limit(`it ran for more than ${sandboxLimits.wallSeconds} s`);
   if (status === SANDBOX_FAILED) {
     const line = stderr.split('\n').find((l) => l.startsWith('ctc-init: sandbox:')) ?? stderr.trim().split('\n')[0];
-    return new CtcError('CT_SANDBOX', `the sandbox for evaluating sources cannot be made here: ${line.replace(/^ctc-init: sandbox: /, '')}`, {
-      hint: 'ctc build runs a .ct.ts in a user namespace of its own; it needs user namespaces (sysctl user.max_user_namespaces > 0, and kernel.unprivileged_userns_clone = 1 for non-root users)',
+    return new CtcError('CT_SANDBOX', `the sandbox for a project's code cannot be made here: ${line.replace(/^ctc-init: sandbox: /, '')}`, {
+      hint: 'ctc runs a project\'s code (a .ct.ts, lint plugins) in a user namespace of its own; it needs user namespaces (sysctl user.max_user_namespaces > 0, and kernel.unprivileged_userns_clone = 1 for non-root users)',
     });
   }
   // V8's own report of its heap limit; the process then dies of SIGABRT or SIGSEGV
@@ -93,10 +125,10 @@ function failure(status: number | null, signal: NodeJS.Signals | null, stderr: s
   return new CtcError('CT_SANDBOX', `the evaluation process failed (exit status ${status}): ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
 }
 
-const limit = (what: string) =>
-  new CtcError('CT_EVAL_LIMIT', `evaluating the source was stopped: ${what}`, {
-    hint: 'a container source computes a definition; it must not loop or allocate without end',
-  });
+const limitError =
+  ({ what, hint }: SandboxSubject) =>
+  (why: string) =>
+    new CtcError('CT_EVAL_LIMIT', `evaluating ${what} was stopped: ${why}`, { hint });
 
 function sandboxArgv(): string[] {
   const l = sandboxLimits;
@@ -120,8 +152,8 @@ let runtimeFiles: string[] | undefined;
 
 /**
  * What Node needs to start in an empty root: its program interpreter, the
- * shared libraries as that loader finds them (`ld.so --list`), and its
- * cache. Node itself is exec'd from an fd opened outside.
+ * shared libraries as that loader finds them (`ld.so --list`), its cache,
+ * and OpenSSL's config. Node itself is exec'd from an fd opened outside.
  */
 export function nodeRuntimeFiles(): string[] {
   if (runtimeFiles) return runtimeFiles;
@@ -132,7 +164,9 @@ export function nodeRuntimeFiles(): string[] {
     .split('\n')
     .map((l) => /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(l)?.[1])
     .filter((f): f is string => f !== undefined);
-  const files = [...new Set([interp, ...libs, ...(existsSync('/etc/ld.so.cache') ? ['/etc/ld.so.cache'] : [])])];
+  // OpenSSL's config, which Node reads at start: absent is fine, unreadable (Landlock) is fatal
+  const etc = ['/etc/ld.so.cache', '/etc/ssl/openssl.cnf'].filter((f) => existsSync(f));
+  const files = [...new Set([interp, ...libs, ...etc])];
   return (runtimeFiles = files);
 }
 
@@ -163,6 +197,24 @@ function programInterpreter(file: string): string | undefined {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The source position of the first frame of a stack from the sandbox that is
+ * in one of `maps` (module filename → its source map), as `name(file):line:col`.
+ */
+export function throwSite(stack: string, maps: ReadonlyMap<string, string>, name: (file: string) => string): string | undefined {
+  // frames only: the first line is the message, which the code chose
+  for (const frame of stack.split('\n').filter((l) => /^\s+at /.test(l))) {
+    for (const [file, map] of maps) {
+      const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const hit = new RegExp(`(?:^|[\\s(])${escaped}:(\\d+):(\\d+)`).exec(frame);
+      if (!hit) continue;
+      const pos = originalPosition(map, Number(hit[1]), Number(hit[2]));
+      return pos ? `${name(file)}:${pos.line}:${pos.column}` : name(file);
+    }
+  }
+  return undefined;
 }
 
 /** Whether an error thrown in the sandbox was one of its refusals. */

@@ -12,7 +12,7 @@ import type { Origins } from '../spec.ts';
 import { specFromDef } from './def.ts';
 import { readSource, readUserFile } from './ts-reads.ts';
 import { originsTransformer } from './origins.ts';
-import { evaluateInSandbox, refusal, sandboxLimits, type SandboxModule } from './sandbox.ts';
+import { evaluateInSandbox, refusal, type SandboxModule } from './sandbox.ts';
 import { originalPosition } from './sourcemap.ts';
 import type { FrontendResult } from './result.ts';
 
@@ -255,11 +255,6 @@ function stdlibModules(program: ts.Program): CompiledModule[] {
 /** What the sandbox said went wrong, as a CtcError at the throw's source line where it has one. */
 function evaluationError(error: { code?: unknown; message?: unknown; stack?: unknown }, entry: string, modules: CompiledModule[]): CtcError {
   if (error.code === 'CT_EXPORT') return new CtcError('CT_EXPORT', 'the module must `export default container({...})`', { source: `${entry}:1:1` });
-  if (error.code === 'CT_EVAL_LIMIT') {
-    return new CtcError('CT_EVAL_LIMIT', `evaluating the source was stopped: it ran for more than ${sandboxLimits.seconds} s (promise jobs included)`, {
-      hint: 'a container source computes a definition; it must not loop or allocate without end',
-    });
-  }
   const raw = String(error.message ?? 'the module threw');
   const message = raw.replace(/^CT_\w+ /, '');
   return new CtcError(refusal(raw) ?? 'CT_EVAL', message, { source: throwSite(String(error.stack ?? ''), modules) });

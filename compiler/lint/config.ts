@@ -8,17 +8,22 @@
 //
 // The default set (rules/index.ts) applies first, unless "defaults": false;
 // the config's rules go on top ("off" turns one off). Every key, rule and
-// option is checked, and a mistake is a CT_CONFIG error at its key.
+// option is checked, and a mistake is a CT_CONFIG error at its key. Plugins
+// are read from the config's project only, and run sandboxed (plugins.ts).
 
 import { dirname, resolve } from 'node:path';
-import { type ProjectConfig, configError } from '../config.ts';
-import { loadPlugin } from './plugins.ts';
-import { type LintRule, type OptionSpec, type Severity, defaultOptions } from './rule.ts';
+import { SourceReader } from '../confine.ts';
+import { type ProjectConfig, configError, locate } from '../config.ts';
+import { type PluginRule, loadPlugin } from './plugins.ts';
+import { type LintRule, type OptionSpec, type Severity, defaultOptions, fitsOption } from './rule.ts';
 import { builtinRules, defaultRuleLevels } from './rules/index.ts';
+
+/** A rule the config may name: ctc's own, or a plugin's. */
+export type KnownRule = LintRule | PluginRule;
 
 /** A rule as it will run. */
 export interface ActiveRule {
-  rule: LintRule;
+  rule: KnownRule;
   severity: Severity;
   options: Record<string, unknown>;
 }
@@ -44,7 +49,7 @@ export async function lintSetup(config: ProjectConfig | undefined): Promise<Lint
   };
   if (!isObject(lint)) return fail([], 'expected an object with rules, plugins or defaults');
   for (const key of Object.keys(lint)) if (!lintKeys.includes(key)) fail([key], `unknown key '${key}'`, `lint has the keys ${lintKeys.join(', ')}`);
-  const known = [...builtinRules, ...(await pluginRules(config, lint.plugins, fail))];
+  const known: KnownRule[] = [...builtinRules, ...(await pluginRules(config, lint.plugins, fail))];
   const useDefaults = lint.defaults ?? true;
   if (typeof useDefaults !== 'boolean') fail(['defaults'], 'expected true or false');
   const active = new Map((useDefaults ? defaultSet(builtinRules) : []).map((a) => [a.rule.id, a]));
@@ -63,13 +68,15 @@ function defaultSet(rules: readonly LintRule[]): ActiveRule[] {
   return rules.filter((r) => defaultRuleLevels[r.id]).map((rule) => ({ rule, severity: defaultRuleLevels[rule.id], options: defaultOptions(rule) }));
 }
 
-async function pluginRules(config: ProjectConfig, plugins: unknown, fail: (path: Path, message: string) => never): Promise<LintRule[]> {
+async function pluginRules(config: ProjectConfig, plugins: unknown, fail: (path: Path, message: string) => never): Promise<PluginRule[]> {
   if (plugins === undefined) return [];
   if (!Array.isArray(plugins)) return fail(['plugins'], 'expected a list of plugin files, relative to the config');
-  const rules: LintRule[] = [];
+  // the config's project root confines what plugins read
+  const reader = new SourceReader(config.file);
+  const rules: PluginRule[] = [];
   for (const [i, p] of plugins.entries()) {
     if (typeof p !== 'string') fail(['plugins', i], 'expected a file path');
-    for (const rule of await loadPlugin(resolve(dirname(config.file), p as string))) {
+    for (const rule of await loadPlugin(resolve(dirname(config.file), p as string), reader, locate(config.file, ['lint', 'plugins', i]))) {
       if ([...builtinRules, ...rules].some((r) => r.id === rule.id)) fail(['plugins', i], `the rule '${rule.id}' is defined twice`);
       rules.push(rule);
     }
@@ -78,7 +85,7 @@ async function pluginRules(config: ProjectConfig, plugins: unknown, fail: (path:
 }
 
 /** "error", "warn", "off", or [level, options]; undefined for off. */
-function ruleSetting(rule: LintRule, value: unknown, fail: (path: Path, message: string, hint?: string) => never): ActiveRule | undefined {
+function ruleSetting(rule: KnownRule, value: unknown, fail: (path: Path, message: string, hint?: string) => never): ActiveRule | undefined {
   const [level, options = {}] = Array.isArray(value) ? value : [value];
   const severity = typeof level === 'string' ? levels[level] : undefined;
   if (!severity) return fail(Array.isArray(value) ? [0] : [], 'expected "error", "warn" or "off" (or [level, options])');
@@ -87,22 +94,9 @@ function ruleSetting(rule: LintRule, value: unknown, fail: (path: Path, message:
   const names = Object.keys(rule.options);
   for (const [key, v] of Object.entries(options)) {
     const spec = rule.options[key] ?? fail([1, key], `unknown option '${key}'`, names.length ? `${rule.id} has the options ${names.join(', ')}` : `${rule.id} has no options`);
-    if (!fits(spec, v)) fail([1, key], `expected ${describe(spec)}`);
+    if (!fitsOption(spec.type, v)) fail([1, key], `expected ${describe(spec)}`);
   }
   return severity === 'off' ? undefined : { rule, severity, options: { ...defaultOptions(rule), ...options } };
-}
-
-function fits(spec: OptionSpec, v: unknown): boolean {
-  switch (spec.type) {
-    case 'boolean':
-    case 'number':
-    case 'string':
-      return typeof v === spec.type;
-    case 'strings':
-      return Array.isArray(v) && v.every((x) => typeof x === 'string');
-    case 'boolean|number':
-      return typeof v === 'boolean' || typeof v === 'number';
-  }
 }
 
 const describe = (spec: OptionSpec) =>

@@ -9,7 +9,8 @@ import type { Plan, Step, StepKind, StepOf } from '../plan/steps.ts';
 export type Severity = 'error' | 'warning';
 
 /** The JSON types an option may take in a config file. */
-export type OptionType = 'boolean' | 'number' | 'string' | 'strings' | 'boolean|number';
+export const optionTypes = ['boolean', 'number', 'string', 'strings', 'boolean|number'] as const;
+export type OptionType = (typeof optionTypes)[number];
 
 interface TypeOf {
   boolean: boolean;
@@ -73,6 +74,20 @@ export function firstOf<K extends StepKind>(plan: Plan, kind: K): StepOf<K> | un
 }
 
 /** The option defaults of a rule. */
-export function defaultOptions<S extends OptionsSpec>(rule: LintRule<S>): OptionsOf<S> {
+export function defaultOptions<S extends OptionsSpec>(rule: Pick<LintRule<S>, 'options'>): OptionsOf<S> {
   return Object.fromEntries(Object.entries(rule.options).map(([k, o]) => [k, o.default])) as OptionsOf<S>;
+}
+
+/** Whether a value (from a config, or a plugin's default) is of an option's type. */
+export function fitsOption(type: OptionType, v: unknown): boolean {
+  switch (type) {
+    case 'boolean':
+    case 'number':
+    case 'string':
+      return typeof v === type;
+    case 'strings':
+      return Array.isArray(v) && v.every((x) => typeof x === 'string');
+    case 'boolean|number':
+      return typeof v === 'boolean' || typeof v === 'number';
+  }
 }

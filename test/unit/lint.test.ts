@@ -1,6 +1,7 @@
 // ctc lint through the built CLI: rules over plans, findings at the source
 // line, the project config found up to the project root and checked,
-// TypeScript plugins.
+// TypeScript and JavaScript plugins (run sandboxed: test/hostile/lint-plugin
+// tries to break out).
 
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -170,6 +171,53 @@ export const rules = [hostname];
   const bad = ctc(['lint', web]);
   assert.is(bad.status, 1);
   assert.match(bad.stderr, /plugin\/policy\/rules\.ts: error CT_LINT_PLUGIN: rule id 'Bad Id' is not kebab-case/);
+});
+
+// Plugins run in the sandbox (compiler/lint/plugins.ts): what they give back is data, checked here.
+test('a plugin rule that throws is CT_LINT_RULE at its line; a bad report, option spec or import is coded too', () => {
+  planOf('plugin-bad/app.ct.ts', container(''));
+  write('plugin-bad/ctc.config.json', JSON.stringify({ lint: { defaults: false, plugins: ['./policy.ts'], rules: { 'acme/bad': 'error' } } }));
+  const lint = (pluginText: string) => {
+    write('plugin-bad/policy.ts', `import { defineRule, firstOf } from 'ctc/lint';\n${pluginText}`);
+    const r = ctc(['lint', 'app.plan'], { cwd: join(tmp.dir, 'plugin-bad') });
+    assert.is(r.status, 1, r.stdout + r.stderr);
+    assert.not.match(r.stderr, /internal error|\n\s+at /, 'no stack trace');
+    return r.stderr;
+  };
+  const rule = (options: string, check: string) => `export const rules = [defineRule({ id: 'acme/bad', description: 'x', options: ${options}, *check(plan) {\n  ${check}\n} })];\n`;
+
+  assert.match(lint(rule('{}', "if (firstOf(plan, 'proc.exec')) throw new Error('no exec here');\n  yield* [];")), /^ctc: policy\.ts:3:41: error CT_LINT_RULE: the rule acme\/bad failed on app\.plan: no exec here\n {2}hint: a rule is code/);
+  assert.match(lint(rule('{}', 'yield { message: 42 };')), /policy\.ts: error CT_LINT_RULE: the rule acme\/bad failed on app\.plan: it reported something without a message string/);
+  assert.match(lint(rule('{}', "yield { message: 'x', step: { n: 100000 } };")), /error CT_LINT_RULE: the rule acme\/bad failed on app\.plan: it reported step 100000, which the plan does not have/);
+  assert.match(lint(rule("{ n: { type: 'number', default: 'ten', doc: 'x' } } as any", 'yield* [];')), /policy\.ts: error CT_LINT_PLUGIN: acme\/bad: the option 'n' needs a type .* and a default of that type/);
+  assert.match(lint(`import { readFileSync } from 'node:fs';\n${rule('{}', "yield { message: readFileSync('/etc/hostname', 'utf8') };")}`), /^ctc: policy\.ts:2:30: error CT_LINT_PLUGIN: cannot import 'node:fs' in a lint plugin\n {2}hint: a plugin runs sandboxed/);
+  assert.match(lint(`throw new Error('not today');\n${rule('{}', 'yield* [];')}`), /^ctc: policy\.ts:2:7: error CT_LINT_PLUGIN: cannot load the plugin: not today\n$/);
+  assert.match(lint(rule('{}', 'for (;;) {}')), /error CT_EVAL_LIMIT: evaluating the lint plugin policy\.ts was stopped: it ran for more than 10 s/);
+});
+
+test('a JavaScript plugin (ESM) is transpiled and sandboxed the same way; its rules run over every plan once', () => {
+  write(
+    'plugin-js/rules.mjs',
+    `import { defineRule, stepsOf } from 'ctc/lint';
+export default [
+  defineRule({ id: 'js/exec-count', description: 'counts execs', options: { max: { type: 'number', default: 0, doc: 'allowed' } },
+    *check(plan, { max }) {
+      const execs = stepsOf(plan, 'proc.exec');
+      if (execs.length > max) yield { message: \`\${execs.length} exec\`, step: execs[0] };
+    } }),
+];
+`,
+  );
+  write('plugin-js/ctc.config.json', JSON.stringify({ lint: { defaults: false, plugins: ['./rules.mjs'], rules: { 'js/exec-count': 'warn' } } }));
+  const a = planOf('plugin-js/a.ct.ts', container(''));
+  const b = planOf('plugin-js/b.ct.ts', container(''));
+  const r = ctc(['lint', '--format', 'json', a, b], { cwd: join(tmp.dir, 'plugin-js') });
+  assert.is(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.findings.map((f: { plan: string; rule: string; message: string; kind: string }) => [f.plan, f.rule, f.message, f.kind]), [
+    [a, 'js/exec-count', '1 exec', 'proc.exec'],
+    [b, 'js/exec-count', '1 exec', 'proc.exec'],
+  ]);
 });
 
 test.run();
