@@ -93,7 +93,7 @@ function ruleSetting(rule: KnownRule, value: unknown, fail: (path: Path, message
   if (!isObject(options)) return fail([1], 'expected an object of options');
   const names = Object.keys(rule.options);
   for (const [key, v] of Object.entries(options)) {
-    const spec = rule.options[key] ?? fail([1, key], `unknown option '${key}'`, names.length ? `${rule.id} has the options ${names.join(', ')}` : `${rule.id} has no options`);
+    const spec = (Object.hasOwn(rule.options, key) ? rule.options[key] : undefined) ?? fail([1, key], `unknown option '${key}'`, names.length ? `${rule.id} has the options ${names.join(', ')}` : `${rule.id} has no options`);
     if (!fitsOption(spec.type, v)) fail([1, key], `expected ${describe(spec)}`);
   }
   return severity === 'off' ? undefined : { rule, severity, options: { ...defaultOptions(rule), ...options } };

@@ -5,10 +5,10 @@
 import { CtcError } from '../error.ts';
 import { display } from '../config.ts';
 import { sourcePlace } from '../plan/source-file.ts';
-import type { Plan, Step } from '../plan/steps.ts';
+import type { Plan } from '../plan/steps.ts';
 import type { ActiveRule, LintSetup } from './config.ts';
 import { type Plugin, type PluginCheck, checkPlans } from './plugins.ts';
-import type { LintFinding, LintRule } from './rule.ts';
+import type { LintFinding, LintReport, LintRule } from './rule.ts';
 
 export interface LintTarget {
   /** the plan file or source, as named on the command line */
@@ -24,54 +24,52 @@ export interface Linted {
   setup: LintSetup;
 }
 
-interface Report {
-  message: string;
-  step?: Step;
+/** A rule to run over a plan: the plan's index, and the rule's place in its setup (findings of one step keep the rules' order). */
+interface Job {
+  at: number;
+  rank: number;
+  active: ActiveRule;
 }
-
-/** A finding and the place of its rule in the setup: findings of one step keep the rules' order. */
-type Ranked = { finding: LintFinding; rank: number };
 
 /** The findings of each plan in turn, each plan's in the order of its steps. */
 export function lintPlans(linted: Linted[]): LintFinding[] {
-  const found = linted.map(() => [] as Ranked[]);
-  const add = (at: number, { rule, severity }: ActiveRule, rank: number, reports: Report[]) => {
-    const { target } = linted[at];
-    found[at].push(...reports.map((report) => ({ finding: finding(target, rule.id, severity, report), rank })));
-  };
-  const byPlugin = new Map<Plugin, { at: number; rules: [number, ActiveRule][] }[]>();
-  linted.forEach(({ target, setup }, at) => {
-    const mine = new Map<Plugin, [number, ActiveRule][]>();
+  const found = linted.map(() => [] as { finding: LintFinding; rank: number }[]);
+  const add = ({ at, rank, active }: Job, reports: LintReport[]) =>
+    found[at].push(...reports.map((report) => ({ finding: finding(linted[at].target, active, report), rank })));
+  const byPlugin = new Map<Plugin, Job[]>();
+  linted.forEach(({ setup }, at) =>
     setup.rules.forEach((active, rank) => {
-      if ('plugin' in active.rule) mine.set(active.rule.plugin, [...(mine.get(active.rule.plugin) ?? []), [rank, active]]);
-      else add(at, active, rank, builtinReports(active.rule, active, target, setup));
-    });
-    for (const [plugin, rules] of mine) byPlugin.set(plugin, [...(byPlugin.get(plugin) ?? []), { at, rules }]);
-  });
+      const job = { at, rank, active };
+      if ('plugin' in active.rule) byPlugin.set(active.rule.plugin, [...(byPlugin.get(active.rule.plugin) ?? []), job]);
+      else add(job, builtinReports(active.rule, active.options, linted[at]));
+    }),
+  );
   for (const [plugin, jobs] of byPlugin) {
-    const checks: PluginCheck[] = jobs.map(({ at, rules }) => ({
+    const plans = [...new Set(jobs.map((j) => j.at))];
+    const jobsOf = plans.map((at) => jobs.filter((j) => j.at === at));
+    const checks: PluginCheck[] = plans.map((at, c) => ({
       name: linted[at].target.name,
       plan: linted[at].target.plan,
-      rules: rules.map(([, a]) => ({ id: a.rule.id, options: a.options })),
+      rules: jobsOf[c].map(({ active }) => ({ id: active.rule.id, options: active.options })),
     }));
-    checkPlans(plugin, checks).forEach((perRule, c) => perRule.forEach((reports, r) => add(jobs[c].at, jobs[c].rules[r][1], jobs[c].rules[r][0], reports)));
+    checkPlans(plugin, checks).forEach((perRule, c) => perRule.forEach((reports, r) => add(jobsOf[c][r], reports)));
   }
   return found.flatMap((f) => f.sort((a, b) => (a.finding.step ?? 0) - (b.finding.step ?? 0) || a.rank - b.rank).map((r) => r.finding));
 }
 
 /** One of ctc's own rules over a plan. */
-function builtinReports(rule: LintRule, { options }: ActiveRule, { name, plan }: LintTarget, setup: LintSetup): Report[] {
+function builtinReports(rule: LintRule, options: Record<string, unknown>, { target, setup }: Linted): LintReport[] {
   try {
-    return [...rule.check(plan, options as never)];
+    return [...rule.check(target.plan, options as never)];
   } catch (e) {
-    throw new CtcError('CT_LINT_RULE', `the rule ${rule.id} failed on ${name}: ${(e as Error)?.message ?? e}`, {
+    throw new CtcError('CT_LINT_RULE', `the rule ${rule.id} failed on ${target.name}: ${(e as Error)?.message ?? e}`, {
       ...(setup.file ? { source: display(setup.file) } : {}),
       hint: 'a rule is code: fix it, or turn it off in the ctc config',
     });
   }
 }
 
-function finding({ name, sourceDir }: LintTarget, rule: string, severity: LintFinding['severity'], { message, step }: Report): LintFinding {
+function finding({ name, sourceDir }: LintTarget, { rule, severity }: ActiveRule, { message, step }: LintReport): LintFinding {
   const source = step?.source && sourcePlace(step.source, sourceDir).where;
-  return { rule, severity, message, plan: name, ...(step ? { step: step.n, kind: step.kind } : {}), ...(source ? { source } : {}) };
+  return { rule: rule.id, severity, message, plan: name, ...(step ? { step: step.n, kind: step.kind } : {}), ...(source ? { source } : {}) };
 }

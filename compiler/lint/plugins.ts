@@ -19,9 +19,9 @@ import { type SourceReader } from '../confine.ts';
 import { CtcError } from '../error.ts';
 import { display } from '../config.ts';
 import { runInSandbox, type SandboxSubject, throwSite } from '../frontend/sandbox.ts';
-import type { Plan, Step } from '../plan/steps.ts';
+import type { Plan } from '../plan/steps.ts';
 import { PLUGIN_FILE, type PluginModules, pluginModules } from './plugin-modules.ts';
-import { type OptionsSpec, fitsOption, optionTypes } from './rule.ts';
+import { type LintReport, type OptionsSpec, fitsOption, optionTypes } from './rule.ts';
 
 export interface Plugin {
   /** absolute path, as the config names it */
@@ -45,13 +45,9 @@ export interface PluginCheck {
   rules: { id: string; options: Record<string, unknown> }[];
 }
 
-/** What a rule reported, tied to a step of the plan. */
-export interface PluginReport {
-  message: string;
-  step?: Step;
-}
-
 const RULE_ID = /^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)?$/;
+/** An option's name, as a config file's key */
+const OPTION_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 /** Of a message from a plugin, what a finding or an error shows: no terminal control, no screenfuls. */
 const MESSAGE_MAX = 2000;
 
@@ -76,7 +72,7 @@ async function describePlugin(file: string, reader: SourceReader, site: string |
 }
 
 /** The reports of the plugin's rules over each plan: [check][rule][report], as `checks` lists them. */
-export function checkPlans(plugin: Plugin, checks: PluginCheck[]): PluginReport[][][] {
+export function checkPlans(plugin: Plugin, checks: PluginCheck[]): LintReport[][][] {
   if (!checks.length) return [];
   const task = { task: 'lint-check' as const, entry: plugin.modules.entry, checks: checks.map((c) => ({ plan: JSON.stringify(c.plan), rules: c.rules })) };
   const answer = run(plugin, task, checks) as { reports?: unknown };
@@ -112,8 +108,8 @@ const subject = (plugin: Plugin): SandboxSubject => ({
 
 const pluginError =
   (file: string) =>
-  (message: string, hint?: string): never => {
-    throw new CtcError('CT_LINT_PLUGIN', message, { source: display(file), ...(hint ? { hint } : {}) });
+  (message: string): never => {
+    throw new CtcError('CT_LINT_PLUGIN', message, { source: display(file) });
   };
 
 /** A rule as describe gave it, checked: kebab-case id, a description, a check, options each with a type and a default of it. */
@@ -126,6 +122,7 @@ function checkRule(r: unknown, i: number, plugin: Plugin, fail: (message: string
   const options = rule.options ?? {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) return fail(`${id}: options must be an object`);
   for (const [name, spec] of Object.entries(options)) {
+    if (!OPTION_NAME.test(name)) fail(`${id}: the option name '${shown(name)}' is not a plain name (letters, digits, - and _)`);
     const { type, default: value, doc } = (spec ?? {}) as Record<string, unknown>;
     const typed = optionTypes.includes(type as never) && fitsOption(type as never, value) && (doc === undefined || typeof doc === 'string');
     if (!typed) fail(`${id}: the option '${shown(name)}' needs a type (${optionTypes.join(', ')}) and a default of that type`);
@@ -134,7 +131,7 @@ function checkRule(r: unknown, i: number, plugin: Plugin, fail: (message: string
 }
 
 /** A report as the sandbox gave it ({message, step number}), tied to the step of the plan it names. */
-function tiedReport(report: unknown, check: PluginCheck, rule: string, plugin: Plugin): PluginReport {
+function tiedReport(report: unknown, check: PluginCheck, rule: string, plugin: Plugin): LintReport {
   const { message, step } = (report ?? {}) as { message?: unknown; step?: unknown };
   const wrong = (what: string) =>
     new CtcError('CT_LINT_RULE', `the rule ${rule} failed on ${check.name}: ${what}`, {

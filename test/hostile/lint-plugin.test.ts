@@ -32,6 +32,8 @@ const M = JSON.stringify(marker);
 const payloads = {
   'node:fs': `require('node:fs').writeFileSync(${M}, 'fs')`,
   'node:child_process': `require('node:child_process').execSync('echo spawned > ' + ${M})`,
+  // not an import ctc can see before the run: the sandbox's own require refuses it
+  'a computed require': `require(['node', 'child_process'].join(':')).execSync('echo computed > ' + ${M})`,
   process: `(globalThis as any).process.getBuiltinModule('node:fs').writeFileSync(${M}, 'process')`,
   prepareStackTrace: `{
     (Error as any).prepareStackTrace = (_e: unknown, sites: any) => sites.constructor.constructor('return process')();
@@ -75,6 +77,15 @@ for (const when of ['load', 'check'] as const) {
 test('an ESM import of node:child_process in a .ts plugin: refused, nothing run', () => {
   const text = `import { execSync } from 'node:child_process';\nimport { defineRule } from 'ctc/lint';\nexecSync('echo imported > ' + ${M});\nexport const rules = [${rule('')}];\n`;
   assertRefused(lintWith('imports.ts', text), 'import in .ts');
+});
+
+test('a CommonJS .cjs plugin, not in strict mode, tries the prepareStackTrace escape: refused, nothing run', () => {
+  const text = `Error.prepareStackTrace = (e, sites) => sites.constructor.constructor('return process')();
+const p = new Error().stack;
+p.getBuiltinModule('node:child_process').execSync('echo sloppy > ' + ${M});
+module.exports = { rules: [] };
+`;
+  assertRefused(lintWith('policy.cjs', text), 'sloppy .cjs');
 });
 
 test('a .js and a .mjs plugin that import node:fs: refused, nothing run', () => {
