@@ -579,12 +579,16 @@ static int set_root(const char *dir)
   return 0;
 }
 
+static int bind_root_early(const char *dir);
+
 static int op_rootfs(const char *dir, uint64_t kind)
 {
   int r;
-  if (kind == 0)
+  if (kind == 0) {
     r = mount(dir, dir, NULL, MS_BIND | MS_REC, NULL); /* pivot_root needs a mount point */
-  else if (kind == 1)
+    if (r < 0 && errno == EACCES)
+      return bind_root_early(dir); /* a read-only image root, in the cache: see open_lowers */
+  } else if (kind == 1)
     r = mount("tmpfs", dir, "tmpfs", 0, "mode=0755");
   else
     return -EINVAL;
@@ -596,7 +600,8 @@ static int op_rootfs(const char *dir, uint64_t kind)
  * user-namespaced init is root of its namespace (user.root) it is an
  * unprivileged host uid that cannot pass through it. Right after the clone
  * it still has host root's uid (the owner of the cache), so it opens each
- * overlay's lower dir then and mounts it through /proc/self/fd later.
+ * overlay's lower dir (and each bound root: a read-only image) then, and
+ * mounts it through that fd later.
  */
 static struct {
   const char *path;
@@ -607,14 +612,14 @@ static void open_lowers(const struct op *ops, size_t n)
 {
   size_t k = 0;
   for (size_t i = 0; i < n && k < sizeof lowers / sizeof *lowers; i++)
-    if (ops[i].code == CTC_OP_ROOTFS_OVERLAY) {
-      int fd = open(ops[i].a[1].p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (ops[i].code == CTC_OP_ROOTFS_OVERLAY || (ops[i].code == CTC_OP_ROOTFS && ops[i].a[1].u == 0)) {
+      const char *dir = ops[i].code == CTC_OP_ROOTFS ? ops[i].a[0].p : ops[i].a[1].p;
+      int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (fd >= 0) /* else the mount says why */
-        lowers[k].path = ops[i].a[1].p, lowers[k++].fd = fd;
+        lowers[k].path = dir, lowers[k++].fd = fd;
     }
 }
 
-/* The lower dir as the overlay mount names it: the fd opened at the clone, if any (closed after). */
 static const char *lower_name(const char *lower, char *buf, size_t size, int *fd)
 {
   for (size_t k = 0; k < sizeof lowers / sizeof *lowers; k++)
@@ -626,6 +631,31 @@ static const char *lower_name(const char *lower, char *buf, size_t size, int *fd
   return lower;
 }
 
+/* The bind of a root the init can no longer reach by its path: a clone of
+ * the tree opened at the clone, moved onto itself; the new mount's root is
+ * then reached through that fd, not the path (enter_root_dir). */
+static int bind_root_early(const char *dir)
+{
+  char unused[64];
+  autoclose int at = -1;
+  lower_name(dir, unused, sizeof unused, &at);
+  if (at < 0)
+    return -EACCES;
+  int tree = open_tree(at, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+  if (tree < 0)
+    return -errno;
+  if (move_mount(tree, "", at, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+    int e = -errno;
+    close(tree);
+    return e;
+  }
+  close(rootfd);
+  rootfd = tree;
+  root_dir = dir;
+  return 0;
+}
+
+/* The lower dir as the overlay mount names it: the fd opened at the clone, if any (closed after). */
 static int op_rootfs_overlay(const char *dir, const char *lower)
 {
   static char root[PATH_MAX], data[3 * PATH_MAX + 64];
@@ -813,6 +843,8 @@ static int enter_root_dir(void)
   if (!root_dir)
     return -EINVAL;
   autoclose int fd = open(root_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 && errno == EACCES)
+    return fchdir(rootfd) < 0 ? -errno : 0; /* bound through an fd (bind_root_early): rootfd is its root */
   return fd < 0 || fchdir(fd) < 0 ? -errno : 0;
 }
 

@@ -3,10 +3,11 @@
 // what it cannot write), and a failure at each step of the user namespace's
 // part leaves nothing behind.
 
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { busyboxImage } from '../busybox-image.ts';
 import { ctc, hostResidue, tempDir } from '../helpers.ts';
 import { writeSource } from '../sources.ts';
 
@@ -99,6 +100,37 @@ test('a state root the mapped root cannot pass through is refused with a hint, a
   assert.match(r.stderr, /CT_STEP_FAILED[^]*rootfs\.tmpfs[^]*EACCES/);
   assert.match(r.stderr, /must let others through \(o\+x\)/);
   assert.equal(hostResidue([root, join(closed, 'state')]), before);
+});
+
+test('an image root under the mapping, writable and read-only: the cache stays 0700, root\'s alone', () => {
+  const dir = join(tmp.dir, 'image');
+  mkdirSync(dir);
+  busyboxImage(join(dir, 'busybox.tar'));
+  for (const readonly of [false, true]) {
+    writeSource(
+      dir,
+      'app.ct.ts',
+      `import { container, defaultMounts, imageRootfs } from 'ctc';
+export default container({
+  rootfs: imageRootfs('busybox.tar', { readonly: ${readonly} }),
+  namespaces: ['user', 'mount', 'uts', 'ipc', 'pid', 'network', 'cgroup'],
+  uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+  gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+  mounts: defaultMounts.filter((m) => !m.destination.startsWith('/sys')),
+  process: { args: ['/bin/sh', '-c', 'id -u; touch /made && echo wrote || echo read-only'], env: ['PATH=/bin'] },
+});
+`,
+    );
+    const built = ctc(['build', join(dir, 'app.ct.ts')]);
+    assert.is(built.status, 0, built.stderr);
+    const r = ctc(['--root', root, 'run', '--id', 'uns', join(dir, 'app.plan')]);
+    assert.is(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim().split('\n'), ['0', readonly ? 'read-only' : 'wrote'], `readonly: ${readonly}`);
+    assert.is(statSync(join(root, '@images')).mode & 0o777, 0o700);
+  }
+  assert.is(ctc(['--root', root, 'gc', '--images']).status, 0, 'the cached image goes with gc --images');
+  rmSync(join(root, '@images'), { recursive: true, force: true }); // the emptied cache dir
+  assert.equal(hostResidue([root]), before);
 });
 
 test('a failure at each step from the clone to the first container step, and at the idmapped bind, leaves nothing', () => {
