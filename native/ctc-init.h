@@ -10,6 +10,9 @@
  *   netlink.c        the rtnetlink encoder (netlink.h), for net-host.c and I's net ops
  *   sealed-self.c    running from a sealed memfd copy of the binary (CVE-2019-5736)
  *   sandbox.c        a project's code (a .ct.ts evaluation) confined (a one-shot mode)
+ *   hook.c           an OCI hook in a container's namespaces (a one-shot mode)
+ *   journal-check.c  a journal held to its plan before delete acts on it (a one-shot
+ *                    mode, also linked into the launcher); strict-json.c its reader
  */
 #ifndef CTC_INIT_H
 #define CTC_INIT_H
