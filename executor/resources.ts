@@ -76,7 +76,14 @@ export async function streamEvents(c: Container, intervalMs: number, write: (lin
     const k = driver.oomKills(path);
     for (; kills < k; kills++) write(JSON.stringify({ type: 'oom', id: c.id }));
     if (now >= nextStats) {
-      write(JSON.stringify(statsOf(c)));
+      let stats: StatsEvent;
+      try {
+        stats = statsOf(c);
+      } catch (e) {
+        if (c.status() === 'stopped') break; // it stopped since the loop looked: the end, not an error
+        throw e;
+      }
+      write(JSON.stringify(stats));
       nextStats = now + intervalMs;
     }
     await new Promise((r) => setTimeout(r, 100));

@@ -40,7 +40,7 @@ function buildHelper() {
   const places = [...read, ...scripts];
   mkdirSync(join(dist, 'gen'), { recursive: true });
   writeFileSync(join(dist, 'gen', 'config-places.h'), `#define CONFIG_PLACES ${places.map((p) => JSON.stringify(p)).join(', ')}\n`);
-  execFileSync(cc, [...flags, '-I', join(dist, 'gen'), '-o', join(dist, 'ctc'), ...launcher, join(root, 'native', 'device-filter.c'), join(root, 'native', 'journal-check.c'), '-static', '-lnettle'], {
+  execFileSync(cc, [...flags, '-I', join(dist, 'gen'), '-o', join(dist, 'ctc'), ...launcher, join(root, 'native', 'device-filter.c'), join(root, 'native', 'journal-check.c'), join(root, 'native', 'strict-json.c'), '-static', '-lnettle'], {
     stdio: 'inherit',
   });
 }
