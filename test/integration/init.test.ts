@@ -43,22 +43,27 @@ test('ctc init --lang ct DIR && cd DIR && ctc build app.ct && ctc run', () => {
 
 test("a project config's state root and planDir, for a real run", () => {
   const state = join(tmp.dir, 'proj', 'state');
-  mkdirSync(join(tmp.dir, 'proj'), { recursive: true });
-  writeFileSync(join(tmp.dir, 'proj', 'ctc.config.json'), JSON.stringify({ root: './state', planDir: 'plans' }));
+  // the project root (.git): a config is looked for up to it, never above
+  mkdirSync(join(tmp.dir, 'proj', '.git'), { recursive: true });
+  const config = join(tmp.dir, 'proj', 'ctc.config.json');
+  writeFileSync(config, JSON.stringify({ root: './state', planDir: 'plans' }));
   const dir = join(tmp.dir, 'proj', 'web');
   assert.is(ctc(['init', dir]).status, 0);
   assert.is(ctc(['build', 'app.ct.ts'], { cwd: dir }).status, 0);
   assert.ok(existsSync(join(tmp.dir, 'proj', 'plans', 'web', 'app.plan')));
 
-  // Detached, so the state is there to see: under the configured root.
-  const run = ctc(['run', '-d', '--id', 'ctc-init-test'], { cwd: dir });
+  // Detached, so the state is there to see: under the configured root. The
+  // container commands read a project config only when --config names it.
+  const run = ctc(['--config', config, 'run', '-d', '--id', 'ctc-init-test'], { cwd: dir });
   assert.is(run.status, 0, run.stderr);
   try {
     assert.equal(readdirSync(state), ['ctc-init-test']);
-    const list = ctc(['list', '--format', 'json'], { cwd: dir });
+    const list = ctc(['--config', config, 'list', '--format', 'json'], { cwd: dir });
     assert.equal(JSON.parse(list.stdout).map((c: { id: string }) => c.id), ['ctc-init-test']);
+    const unconfigured = ctc(['list', '--format', 'json'], { cwd: dir });
+    assert.not.ok(unconfigured.stdout.includes('ctc-init-test'), 'without --config, the default root');
   } finally {
-    const del = ctc(['delete', '--force', 'ctc-init-test'], { cwd: dir });
+    const del = ctc(['--config', config, 'delete', '--force', 'ctc-init-test'], { cwd: dir });
     assert.is(del.status, 0, del.stderr);
   }
   assert.equal(readdirSync(state), []);
