@@ -330,13 +330,16 @@ bench_rss() {
 bench_build() {
   local ex name cmds=()
   log "ctc build, cold ($BENCH_BUILD_RUNS runs) and warm ($BENCH_BUILD_WARM in one process)"
-  mkdir -p "$T/plans"
-  for ex in "$REPO"/examples/*.ct.ts; do
+  mkdir -p "$T/plans" "$T/examples"
+  # copies, with the image example's archive beside them (examples/ does not keep one)
+  cp "$REPO"/examples/*.ct.ts "$T/examples/"
+  node "$REPO/scripts/busybox-image.mjs" "$T/examples/busybox.tar" >/dev/null
+  for ex in "$T"/examples/*.ct.ts; do
     name=$(basename "$ex" .ct.ts)
     cmds+=(-n "$name" "$CTC build $ex -o $T/plans/$name.plan")
   done
   hf "$T/out/build-cold.json" -N --runs "$BENCH_BUILD_RUNS" --warmup 1 "${cmds[@]}"
-  node "$REPO/bench/build-warm.mjs" "$T/out/build-warm.json" "$T/plans" "$REPO"/examples/*.ct.ts
+  node "$REPO/bench/build-warm.mjs" "$T/out/build-warm.json" "$T/plans" "$T"/examples/*.ct.ts
 }
 
 # --- main -------------------------------------------------------------------------
