@@ -1,6 +1,7 @@
 // `ctc exec`: a new process in a running container. ctc-init joins the
-// init's namespaces (setns) before it clones, the executor puts the clone in
-// the container's cgroup, and the clone applies the container's own process
+// namespaces the init is in (setns; read from /proc, never from what ctc
+// remembers making) before it clones, the executor puts the clone in the
+// init's cgroup, and the clone applies the container's own process
 // settings from its plan (rlimits, umask, capabilities, user, no_new_privs),
 // with what the caller overrides, then execs.
 
@@ -12,7 +13,7 @@ import type { Container } from './container.ts';
 import { errnoName, errnoNumber } from './errno.ts';
 import { Helper } from './helper.ts';
 import { tempName, writeError, writePidFile } from './caller-files.ts';
-import { Msg, Op, encodeProgram, nsFlags, op, strArg, u64Arg } from './wire.ts';
+import { Msg, NS_ALL, Op, encodeProgram, op, strArg, u64Arg } from './wire.ts';
 import { join } from 'node:path';
 import { capabilityNumbers } from '../stdlib/capabilities.ts';
 
@@ -87,9 +88,10 @@ export async function execIn(c: Container, p: ExecProcess, opts: ExecOptions): P
   const steps = execSteps(c.plan(), p);
   const spawnStep = Math.max(0, steps[0].n - 1);
   // The console socket is a host path: M connects before it joins the container's mount namespace.
+  // M joins every namespace the running init is in that ctc is not, made by ctc or joined by path.
   const monitor = [
     ...(opts.consoleSocket ? [op(Op.M_CONSOLE_CONNECT, strArg(opts.consoleSocket))] : []),
-    op(Op.M_JOIN, u64Arg(state.pid), u64Arg(nsFlags(state.namespaces))),
+    op(Op.M_JOIN, u64Arg(state.pid), u64Arg(NS_ALL)),
     ...(opts.detach ? [op(Op.M_DETACH, strArg(join(c.dir, `exec-${process.pid}.exit`)), u64Arg(process.ppid))] : []),
     ...(p.terminal && !opts.detach && !opts.consoleSocket ? [op(Op.M_CONSOLE_PROXY)] : []),
   ];

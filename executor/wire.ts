@@ -76,6 +76,8 @@ export const cloneFlags: Readonly<Record<string, number>> = {
 };
 
 export const nsFlags = (names: string[]) => names.reduce((f, n) => f | cloneFlags[n], 0);
+/** M_JOIN's kinds for exec: all of them, so the init's own namespaces decide (wire.h CTC_NS_ALL). */
+export const NS_ALL = nsFlags(Object.keys(cloneFlags));
 
 /** A capability list as the kernel's 64-bit mask. */
 export const capMask = (names: string[]) =>

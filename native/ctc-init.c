@@ -1519,7 +1519,7 @@ static int prepare(const struct program *prog, struct monitor *m)
   if (!r && (o = prog->console))
     r = op_console_connect(S(0)); /* I inherits console_fd */
   if (!r && (o = prog->join))
-    r = m_join(U(0), U(1));
+    r = m_join(U(0), U(1), NULL, NULL);
   if (!r && prog->proxy)
     r = m_console_proxy(m);
   return r;

@@ -53,7 +53,12 @@ struct monitor {
 
 /* monitor.c, in M before the clone: the monitor ops. 0 or -errno. */
 int m_detach(const char *exit_file, uint64_t caller_pid, struct monitor *m);
-int m_join(uint64_t pid, uint64_t ns_flags);
+/* Joins every namespace of pid, of the kinds in ns_flags, that is not ours
+ * (st_dev/st_ino differ): what the process is in, whether ctc made it or it
+ * was joined by path. User first, mnt last. *joined (if not NULL) gets the
+ * kinds joined, *failed (if not NULL) the name of the one that failed.
+ * Shared by `exec` (CTC_OP_M_JOIN) and `hook`. */
+int m_join(uint64_t pid, uint64_t ns_flags, uint64_t *joined, const char **failed);
 int m_console_proxy(struct monitor *m);
 /* monitor.c, in I right after the clone: close M's fds, restore the signal
  * mask; returns I's end of the console channel, or -1. */

@@ -16,32 +16,22 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctc-init.h"
+#include "wire.h"
 
 #define HOOK_FAILED 125
 
 extern char **environ;
-
-static const struct {
-  const char *name;
-  int type;
-} kinds[] = {
-  /* in the order they are joined */
-  {"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC},     {"uts", CLONE_NEWUTS},  {"net", CLONE_NEWNET},
-  {"pid", CLONE_NEWPID},   {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME}, {"mnt", CLONE_NEWNS},
-};
-#define NKINDS (sizeof kinds / sizeof *kinds)
 
 static int hook_fail(const char *what)
 {
@@ -49,44 +39,29 @@ static int hook_fail(const char *what)
   return HOOK_FAILED;
 }
 
-/* Is the namespace of this kind the same for PID and for us? Then it is not joined. */
-static int same_ns(const char *pid, const char *name)
-{
-  char theirs[64], ours[64];
-  struct stat a, b;
-  snprintf(theirs, sizeof theirs, "/proc/%s/ns/%s", pid, name);
-  snprintf(ours, sizeof ours, "/proc/self/ns/%s", name);
-  return stat(theirs, &a) == 0 && stat(ours, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
-/* Opens every namespace to join before joining any: after the mount namespace, /proc is another's. */
+/* The namespaces as `exec` joins them (monitor.c), then root of a joined user namespace. */
 static int join_all(const char *pid)
 {
-  int fds[NKINDS];
-  for (size_t k = 0; k < NKINDS; k++) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%s/ns/%s", pid, kinds[k].name);
-    if (same_ns(pid, kinds[k].name)) {
-      fds[k] = -1;
-      continue;
-    }
-    fds[k] = open(path, O_RDONLY | O_CLOEXEC);
-    /* a kernel without time namespaces has nothing to join; any other missing one is a gone PID */
-    if (fds[k] < 0 && !(errno == ENOENT && kinds[k].type == CLONE_NEWTIME))
-      return hook_fail(path);
+  char *end;
+  errno = 0;
+  unsigned long long n = strtoull(pid, &end, 10);
+  if (errno || end == pid || *end) {
+    errno = EINVAL;
+    return hook_fail(pid);
   }
-  for (size_t k = 0; k < NKINDS; k++) {
-    if (fds[k] < 0)
-      continue;
-    if (setns(fds[k], kinds[k].type) < 0)
-      return hook_fail(kinds[k].name);
-    close(fds[k]);
-    /* root of the joined user namespace: the mapped host root, not an unmapped id */
-    if (kinds[k].type == CLONE_NEWUSER && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
-      return hook_fail("becoming root of the user namespace");
-    if (kinds[k].type == CLONE_NEWUSER)
-      setgroups(0, NULL); /* EPERM where setgroups is denied: then there are none to drop */
+  uint64_t joined;
+  const char *failed = "namespaces";
+  int r = m_join(n, CTC_NS_ALL, &joined, &failed);
+  if (r < 0) {
+    errno = -r;
+    return hook_fail(failed);
   }
+  if (!(joined & CLONE_NEWUSER))
+    return 0;
+  /* root of the joined user namespace: the mapped host root, not an unmapped id */
+  if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+    return hook_fail("becoming root of the user namespace");
+  setgroups(0, NULL); /* EPERM where setgroups is denied: then there are none to drop */
   return 0;
 }
 

@@ -113,7 +113,7 @@ int m_detach(const char *path, uint64_t caller, struct monitor *m)
 
 /* The join order is a table: user first, as it grants the capabilities the
  * other joins need (they are checked in the namespaces' owning user
- * namespace); mnt last, as it moves M's root and cwd into the container. */
+ * namespace); mnt last, as it moves the root and cwd into the container. */
 static const struct {
   int flag;
   const char *name;
@@ -124,11 +124,32 @@ static const struct {
 };
 #define NJOIN (sizeof join_order / sizeof *join_order)
 
-int m_join(uint64_t pid, uint64_t flags)
+/* Opens pid's namespace of kind k if it is not ours: 1 (its fd in *fd), else
+ * *fd = -1 and 0 (shared, or a kernel without time namespaces) or -errno. */
+static int open_if_other(int pid, size_t k, int *fd)
+{
+  char theirs[64], ours[64];
+  snprintf(theirs, sizeof theirs, "/proc/%d/ns/%s", pid, join_order[k].name);
+  snprintf(ours, sizeof ours, "/proc/self/ns/%s", join_order[k].name);
+  struct stat a, b;
+  *fd = open(theirs, O_RDONLY | O_CLOEXEC);
+  if (*fd < 0)
+    return errno == ENOENT && join_order[k].flag == CLONE_NEWTIME ? 0 : -errno;
+  int r = fstat(*fd, &a) < 0 || stat(ours, &b) < 0 ? -errno : a.st_dev != b.st_dev || a.st_ino != b.st_ino;
+  if (r <= 0) { /* shared already (setns into one's own user ns is EINVAL), or failed */
+    close(*fd);
+    *fd = -1;
+  }
+  return r;
+}
+
+int m_join(uint64_t pid, uint64_t flags, uint64_t *joined, const char **failed)
 {
   uint64_t known = 0;
   for (size_t k = 0; k < NJOIN; k++)
     known |= join_order[k].flag;
+  if (joined)
+    *joined = 0;
   if (flags & ~known || !pid || pid > INT_MAX)
     return -EINVAL;
   int fds[NJOIN], r = 0;
@@ -138,21 +159,22 @@ int m_join(uint64_t pid, uint64_t flags)
     fds[k] = -1;
     if (r || !(flags & join_order[k].flag))
       continue;
-    char theirs[64], ours[64];
-    snprintf(theirs, sizeof theirs, "/proc/%d/ns/%s", (int)pid, join_order[k].name);
-    snprintf(ours, sizeof ours, "/proc/self/ns/%s", join_order[k].name);
-    struct stat a, b;
-    fds[k] = open(theirs, O_RDONLY | O_CLOEXEC);
-    if (fds[k] < 0 || fstat(fds[k], &a) < 0 || stat(ours, &b) < 0) {
+    int other = open_if_other((int)pid, k, &fds[k]);
+    if (other < 0 && failed)
+      *failed = join_order[k].name;
+    r = other < 0 ? other : 0;
+  }
+  for (size_t k = 0; k < NJOIN && !r; k++) {
+    if (fds[k] < 0)
+      continue;
+    if (setns(fds[k], join_order[k].flag) < 0) {
       r = -errno;
-    } else if (a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-      close(fds[k]); /* shared already; setns into one's own user ns is EINVAL */
-      fds[k] = -1;
+      if (failed)
+        *failed = join_order[k].name;
+    } else if (joined) {
+      *joined |= join_order[k].flag;
     }
   }
-  for (size_t k = 0; k < NJOIN && !r; k++)
-    if (fds[k] >= 0 && setns(fds[k], join_order[k].flag) < 0)
-      r = -errno;
   for (size_t k = 0; k < NJOIN; k++)
     if (fds[k] >= 0)
       close(fds[k]);

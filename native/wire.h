@@ -78,6 +78,8 @@
 #define CTC_WIRE_MAGIC 0x50435443u /* "CTCP" */
 #define CTC_WIRE_VERSION 2u /* 2: LIST carries its count */
 #define CTC_WIRE_MAX_PROGRAM (16u << 20)
+/* every CLONE_NEW* kind CTC_OP_M_JOIN knows: user, mnt, uts, ipc, pid, net, cgroup, time */
+#define CTC_NS_ALL 0x7e020080u
 
 /* PROGRAM: a header, then `nops` op records, `body_len` bytes in all (the
  * header not counted; header + body <= CTC_WIRE_MAX_PROGRAM). The records
@@ -376,15 +378,18 @@ enum ctc_wire_op {
    * in one fixed order: M_DETACH's preparations (exit directory, /dev/null,
    * the subreaper probe), M_JOIN, M_CONSOLE_PROXY's socketpair, clone. */
 
-  /* U64 pid, U64 ns flags: join the listed namespaces of pid (setns on
-   * /proc/<pid>/ns/<name>, opened all first; user first, mnt last) before
+  /* U64 pid, U64 ns flags: join pid's namespaces of the listed kinds (setns
+   * on /proc/<pid>/ns/<name>, opened all first; user first, mnt last) before
    * the clone, so I is born inside them (`ctc exec`). cgroup joining is the
    * executor's (cgroup.join after MSG_PID), as for a new container.
    * ns flags are CLONE_NEW* bits: USER, NS (mnt), UTS, IPC, NET, PID,
-   * CGROUP, TIME (0x80 is allowed here); any other bit is EINVAL. A
-   * namespace M already shares with pid (same st_dev/st_ino of
-   * /proc/self/ns/<name> and /proc/<pid>/ns/<name>) is skipped: setns into
-   * one's own user namespace is EINVAL. Order: user, uts, ipc, net, pid,
+   * CGROUP, TIME (0x80 is allowed here); any other bit is EINVAL. `exec`
+   * lists them all (CTC_NS_ALL): what counts is what the running pid is in,
+   * whether ctc made it or the container joined it by path, never what ctc
+   * remembers making. A namespace M already shares with pid (same
+   * st_dev/st_ino of /proc/self/ns/<name> and /proc/<pid>/ns/<name>) is
+   * skipped: setns into one's own user namespace is EINVAL; so is time on a
+   * kernel without time namespaces (no /proc/<pid>/ns/time). Order: user, uts, ipc, net, pid,
    * cgroup, time, mnt (mnt last: it changes M's root and cwd to the
    * container's, which is also where I starts). The pid namespace applies
    * to children only, i.e. to I. Clone flags 0 are usual with this op. */

@@ -1,7 +1,8 @@
 /*
  * exec.c: `ctc exec [-d] [--pid-file F] ID [--] CMD...` as executor/exec.ts
- * does it: ctc-init joins the init's namespaces and clones, the clone goes
- * into the container's cgroup and applies the container's process steps
+ * does it: ctc-init joins every namespace the init is in (read from
+ * /proc/<pid>/ns, created or joined by path) and clones, the clone goes
+ * into the init's cgroup and applies the container's process steps
  * (from the run image of the plan in the state dir) with the caller's
  * command. Other options, a container that is not running, a plan without
  * an image, and every failure go to the TypeScript CLI (for a failure:
@@ -18,24 +19,6 @@
 
 #include "../wire.h"
 #include "launcher.h"
-
-static const struct {
-  const char *name;
-  uint64_t flag;
-} ns_flags[] = {{"mount", 0x00020000}, {"uts", 0x04000000},     {"ipc", 0x08000000},    {"user", 0x10000000},
-                {"pid", 0x20000000},   {"network", 0x40000000}, {"cgroup", 0x02000000}, {"time", 0x00000080}};
-
-static uint64_t flags_of(const char *namespaces)
-{
-  uint64_t f = 0;
-  for (size_t k = 0; k < sizeof ns_flags / sizeof *ns_flags; k++) {
-    char quoted[32];
-    snprintf(quoted, sizeof quoted, "\"%s\"", ns_flags[k].name);
-    if (strstr(namespaces, quoted))
-      f |= ns_flags[k].flag;
-  }
-  return f;
-}
 
 _Noreturn static void failed(int sock, pid_t helper, uint32_t step, int err)
 {
@@ -82,7 +65,7 @@ int exec_command(const char *root, char **args)
     hand_over(NULL);
   char exit_file[4400];
   snprintf(exit_file, sizeof exit_file, "%s/exec-%d.exit", s.dir, (int)getpid());
-  struct exec_opts e = {.pid = (pid_t)s.pid, .ns_flags = flags_of(s.namespaces), .argv = argv, .exit_file = detach ? exit_file : NULL};
+  struct exec_opts e = {.pid = (pid_t)s.pid, .ns_flags = CTC_NS_ALL, .argv = argv, .exit_file = detach ? exit_file : NULL};
   struct buf program = {0};
   if (image_exec_program(img, &o, &e, &program) < 0)
     hand_over(NULL);

@@ -173,7 +173,7 @@ int helper_go(int sock, uint32_t until);
 
 struct exec_opts {
   pid_t pid;          /* the container's init */
-  uint64_t ns_flags;  /* its namespaces, to join */
+  uint64_t ns_flags;  /* the kinds of its namespaces to join where they are not ours: CTC_NS_ALL */
   char **argv;        /* the command */
   const char *exit_file; /* -d: where the staying monitor records the exit, else NULL */
 };

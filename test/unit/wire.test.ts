@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CtcError } from '../../compiler/error.ts';
 import { stepKinds, type Step } from '../../compiler/plan/steps.ts';
-import { encodeProgram, goCommand, Msg, Op, op, record, WIRE_MAGIC, WIRE_VERSION, cloneFlags } from '../../executor/wire.ts';
+import { encodeProgram, goCommand, Msg, Op, op, record, WIRE_MAGIC, WIRE_VERSION, cloneFlags, NS_ALL } from '../../executor/wire.ts';
 import { root, tempDir } from '../helpers.ts';
 
 const header = readFileSync(join(root, 'native', 'wire.h'), 'utf8');
@@ -21,6 +21,7 @@ test('the op, message and header numbers match native/wire.h', () => {
   for (const [name, n] of Object.entries(Msg)) assert.is(cValue(`CTC_MSG_${name}`), n, name);
   assert.is(cValue('CTC_WIRE_MAGIC'), WIRE_MAGIC);
   assert.is(cValue('CTC_WIRE_VERSION'), WIRE_VERSION);
+  assert.is(cValue('CTC_NS_ALL'), NS_ALL);
 });
 
 test('every init step kind has an encoder and the program header is what ctc-init reads', () => {

@@ -1,0 +1,97 @@
+// `ctc exec` enters the namespaces the container's init is in, created or
+// joined by path, and its cgroup: checked from the host against the init's
+// /proc entries, through the native launcher (dist/ctc, no Node behind it)
+// and through the TypeScript CLI (CTC_NATIVE=0). Issue 19: an exec'd
+// `brctl addbr` in a container that joined a network namespace by path made
+// the bridge on the host. The network namespace is this test's own (ip
+// netns add); the bridge an exec makes goes into it, and is removed from the
+// host too should the exec have made it there.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { defaultCapabilities } from '../../stdlib/capabilities.ts';
+import { busyboxBundle } from '../busybox.ts';
+import { cli, ctc, root, tempDir, type Ran } from '../helpers.ts';
+
+const tmp = tempDir();
+const stateRoot = join(tmp.dir, 'state');
+const NS = `ctc-test-execns-${process.pid}`;
+const NS_PATH = `/run/netns/${NS}`;
+const ID = `execns-${process.pid}`;
+const launcher = join(root, 'dist', 'ctc');
+const KINDS = ['user', 'mnt', 'pid', 'net', 'ipc', 'uts', 'cgroup', 'time'];
+/** the launcher with no Node behind it: an exec it handed over would fail CT_NODE_MISSING */
+const WAYS: [string, Record<string, string>][] = [
+  ['the native launcher', { CTC_NODE: '/nonexistent/node' }],
+  ['the TypeScript CLI', { CTC_NATIVE: '0', CTC_NODE: process.execPath }],
+];
+
+const exec = (env: Record<string, string>, args: string[]): Ran => {
+  const r = spawnSync(launcher, ['--root', stateRoot, 'exec', ID, ...args], { encoding: 'utf8', cwd: root, env: { ...process.env, ...env }, input: '', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+const hostHasLink = (name: string) => spawnSync('ip', ['link', 'show', name], { stdio: 'ignore' }).status === 0;
+const nsHasLink = (name: string) => spawnSync('ip', ['-n', NS, 'link', 'show', name], { stdio: 'ignore' }).status === 0;
+
+let initPid = 0;
+
+test.before(() => {
+  execFileSync('ip', ['netns', 'add', NS]);
+  const caps = [...defaultCapabilities, 'CAP_NET_ADMIN'];
+  const dir = busyboxBundle(join(tmp.dir, 'bundle'), {
+    id: ID,
+    args: ['/bin/sleep', '120'],
+    linux: { namespaces: [...['pid', 'ipc', 'uts', 'mount'].map((type) => ({ type })), { type: 'network', path: NS_PATH }] },
+  });
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  config.process.capabilities = { bounding: caps, effective: caps, permitted: caps };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  // run -d: the container keeps the stdio it is given, so a file, not a pipe spawnSync would wait on
+  const log = join(tmp.dir, 'run.log');
+  const fd = openSync(log, 'w');
+  try {
+    const r = spawnSync(process.execPath, [cli, '--root', stateRoot, 'run', '-d', '--bundle', dir, ID], { cwd: root, stdio: ['ignore', fd, fd], timeout: 60_000 });
+    assert.is(r.status, 0, readFileSync(log, 'utf8'));
+  } finally {
+    closeSync(fd);
+  }
+  initPid = JSON.parse(ctc(['--root', stateRoot, 'state', ID]).stdout).pid;
+  assert.is(readlinkSync(`/proc/${initPid}/ns/net`), `net:[${statSync(NS_PATH).ino}]`, 'the init joined the namespace');
+});
+
+test.after(() => {
+  ctc(['--root', stateRoot, 'delete', '--force', ID]);
+  spawnSync('ip', ['netns', 'del', NS]);
+  tmp.remove();
+});
+
+for (const [k, [way, env]] of WAYS.entries()) {
+  test(`exec through ${way}: every namespace and the cgroup are the init's, the joined network namespace too`, () => {
+    const script = `${KINDS.map((k) => `readlink /proc/self/ns/${k}`).join('; ')}; cat /proc/self/cgroup`;
+    const r = exec(env, ['/bin/sh', '-c', script]);
+    assert.is(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.slice(0, KINDS.length), KINDS.map((k) => readlinkSync(`/proc/${initPid}/ns/${k}`)));
+    assert.is(lines[KINDS.indexOf('net')], `net:[${statSync(NS_PATH).ino}]`);
+    assert.not.equal(lines[KINDS.indexOf('net')], readlinkSync('/proc/self/ns/net'), 'not the host network');
+    assert.equal(lines.slice(KINDS.length).sort(), readFileSync(`/proc/${initPid}/cgroup`, 'utf8').trim().split('\n').sort());
+  });
+
+  test(`exec through ${way}: a bridge the exec'd process makes is in the joined namespace, not on the host`, () => {
+    const bridge = `ctcxb${process.pid % 100000}-${k}`;
+    try {
+      const r = exec(env, ['/bin/brctl', 'addbr', bridge]);
+      assert.is(r.status, 0, r.stderr);
+      assert.not.ok(hostHasLink(bridge), `the exec made ${bridge} on the host`);
+      assert.ok(nsHasLink(bridge), `${bridge} is in the container's network namespace`);
+    } finally {
+      if (hostHasLink(bridge)) spawnSync('ip', ['link', 'del', bridge]);
+      spawnSync('ip', ['-n', NS, 'link', 'del', bridge]);
+    }
+  });
+}
+
+test.run();
