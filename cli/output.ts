@@ -13,10 +13,17 @@ export function report(err: unknown, globals: Pick<Globals, 'log' | 'logFormat'>
     return;
   }
   for (const e of errors) {
-    process.stderr.write(`ctc: ${formatError(e)}\n`);
-    log(globals, { level: 'error', msg: formatError(e).split('\n')[0], ...errorJson(e) });
+    process.stderr.write(`${runcWords(e)}ctc: ${formatError(e)}\n`);
+    log(globals, { level: 'error', msg: runcWords(e) + formatError(e).split('\n')[0], ...errorJson(e) });
   }
 }
+
+/**
+ * Shims and conmon match runc's text (`strings.Contains` on stderr, the last
+ * error line's msg): where runc has words for a failure, they come first,
+ * then ctc's own line, unchanged.
+ */
+const runcWords = (e: CtcError) => (e.runtime ? `${e.runtime}: ` : '');
 
 function log(globals: Pick<Globals, 'log' | 'logFormat'>, entry: Record<string, unknown>): void {
   if (!globals.log) return;

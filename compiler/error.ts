@@ -118,6 +118,11 @@ export interface ErrorInit {
   /** errno name, e.g. EPERM */
   errno?: string;
   hint?: string;
+  /**
+   * runc's own words for this failure ("container not running"), which
+   * orchestrators match on (containerd's shim, podman): printed first.
+   */
+  runtime?: string;
 }
 
 export class CtcError extends Error {
@@ -126,6 +131,7 @@ export class CtcError extends Error {
   readonly source?: string;
   readonly errno?: string;
   readonly hint?: string;
+  readonly runtime?: string;
 
   constructor(code: ErrorCode, message: string, init: ErrorInit = {}) {
     super(message);

@@ -57,7 +57,7 @@ export class Factory {
   load(id: string): Container {
     checkId(id);
     const dir = join(this.root, id);
-    if (!existsSync(dir)) throw new CtcError('CT_NOT_FOUND', `container ${id} does not exist`);
+    if (!existsSync(dir)) throw new CtcError('CT_NOT_FOUND', `no container ${id} in ${this.root}`, { runtime: 'container does not exist' });
     return new Container(id, dir, readState(dir));
   }
 
@@ -74,6 +74,14 @@ export class Factory {
       .map((id) => new Container(id, join(this.root, id), readState(join(this.root, id))))
       .sort((a, b) => (a.state?.created ?? '').localeCompare(b.state?.created ?? ''));
   }
+}
+
+/** runc 1.1's words for a command its container's status refuses (libcontainer's errors, start.go). */
+function runcRefusal(action: string, status: Status): string {
+  if (action === 'resume') return 'container not paused';
+  if (action !== 'start') return 'container not running';
+  if (status === 'stopped') return 'cannot start a container that has stopped';
+  return status === 'running' ? 'cannot start an already running container' : `cannot start a container in the ${status} state`;
 }
 
 export class Container {
@@ -160,6 +168,7 @@ export class Container {
     if (!allowed.includes(status)) {
       throw new CtcError('CT_BAD_STATE', `cannot ${action} container ${this.id}: it is ${status}`, {
         hint: `${action} needs a container that is ${allowed.join(' or ')}`,
+        runtime: runcRefusal(action, status),
       });
     }
     return status;
@@ -209,7 +218,9 @@ export class Container {
 
   /** Sends a signal to the init, or with all to every process in the container's cgroup. */
   signal(signal: NodeJS.Signals | number, all = false): void {
-    this.need(['created', 'running', 'paused'], 'signal');
+    // As runc's, --all also reaches what a stopped init left in its cgroup (a container without a pid
+    // namespace of its own): containerd's shim sends it after such an init exits.
+    if (!(all && this.status() === 'stopped')) this.need(['created', 'running', 'paused'], 'signal');
     const kill = signal === 'SIGKILL' || signal === 9;
     // v2 kills a whole cgroup at once, with no race against forks (cgroup.kill).
     if (all && kill && this.cgroups instanceof CgroupV2 && this.cgroups.killAll(this.state!.cgroupPath)) return;

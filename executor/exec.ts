@@ -78,7 +78,10 @@ export function execSteps(planText: string, p: ExecProcess): Step[] {
 /** Runs a process in the container; resolves to its exit code, or 0 once detached. */
 export async function execIn(c: Container, p: ExecProcess, opts: ExecOptions): Promise<number> {
   const status = c.status();
-  if (status !== 'running') throw new CtcError('CT_BAD_STATE', `cannot exec in container ${c.id}: it is ${status}`);
+  if (status !== 'running') {
+    const runtime = status === 'stopped' ? 'exec failed: cannot exec in a stopped container' : undefined; // runc's words
+    throw new CtcError('CT_BAD_STATE', `cannot exec in container ${c.id}: it is ${status}`, { runtime });
+  }
   if (p.terminal && opts.detach && !opts.consoleSocket) {
     throw new CtcError('CT_USAGE', 'exec --tty --detach needs --console-socket');
   }
