@@ -34,7 +34,7 @@ export async function build(src: string): Promise<Built> {
   const relaxed = relax(front.spec, front.origins);
   const spec = await withImageDigest(check(relaxed.spec, front.origins), src, front.origins);
   const plan = lower(spec, front);
-  return { spec, plan, text: printPlan(plan), warnings: relaxed.warnings };
+  return { spec, plan, text: printPlan(plan), warnings: [...(front.warnings ?? []), ...relaxed.warnings] };
 }
 
 /**

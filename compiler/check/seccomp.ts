@@ -17,6 +17,9 @@ const NOTIFY = 'seccomp notify needs a listener, which ctc does not run yet';
 const known = new Set([...Object.keys(syscallNumbers.x86_64), ...Object.keys(syscallNumbers.aarch64)]);
 const elsewhere = new Set(otherAbiSyscalls);
 
+/** A syscall of some architecture: filtered where ctc filters it, harmless elsewhere. */
+export const isSyscallName = (name: string) => known.has(name) || elsewhere.has(name);
+
 export function checkSeccomp(spec: Spec, origins: Origins): CtcError[] {
   const s = spec.process.seccomp;
   if (!s) return [];
@@ -56,7 +59,7 @@ export function checkSeccomp(spec: Spec, origins: Origins): CtcError[] {
     action(rule.action, rule.ret, `${path}.action`, `${path}.ret`);
     if (rule.syscalls.length === 0) fail('CT_SHAPE', `${path}.syscalls`, 'the rule names no syscall');
     rule.syscalls.forEach((name, j) => {
-      if (known.has(name) || elsewhere.has(name)) return;
+      if (isSyscallName(name)) return;
       const near = nearest(name);
       fail('CT_SYSCALL_UNKNOWN', `${path}.syscalls[${j}]`, `'${name}' is not a syscall on x86_64 or aarch64`, near ? `did you mean '${near}'?` : undefined);
     });

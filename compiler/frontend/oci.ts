@@ -9,15 +9,20 @@ import { CtcError, throwAll } from '../error.ts';
 import { parseJson } from '../oci/json.ts';
 import { specOrigins, walkFields } from '../oci/fields.ts';
 import { checkVersion, specFromOci } from '../oci/read.ts';
-import { seccompOriginsOfOci } from '../seccomp/oci.ts';
+import { seccompOriginsOfOci, seccompSkippedOfOci } from '../seccomp/oci.ts';
 import type { Spec } from '../spec.ts';
 import type { FrontendResult } from './result.ts';
 
 /** A seccomp rule list may be split or reordered on the way in: its positions come from the reader. */
 function seccompOrigins(config: Record<string, unknown>, at: Map<string, string>) {
-  const s = (config.linux as Record<string, unknown> | undefined)?.seccomp;
-  return s && typeof s === 'object' ? seccompOriginsOfOci(s, at) : new Map<string, string>();
+  const s = seccompOf(config);
+  return s ? seccompOriginsOfOci(s, at) : new Map<string, string>();
 }
+
+const seccompOf = (config: Record<string, unknown>) => {
+  const s = (config.linux as Record<string, unknown> | undefined)?.seccomp;
+  return s && typeof s === 'object' ? s : undefined;
+};
 
 export function compileOci(configPath: string): FrontendResult {
   const file = resolve(configPath);
@@ -29,8 +34,8 @@ export function compileOci(configPath: string): FrontendResult {
     throw new CtcError('CT_SHAPE', `${name} must hold a JSON object (an OCI runtime config)`, { source: at.get('') });
   }
   const config = value as Record<string, unknown>;
-  // A config of another version may mean something else by the same fields.
-  checkVersion(config, at);
+  // A config of another major version may mean something else by the same fields.
+  const versionWarnings = checkVersion(config, at);
   const fields = walkFields(config, at);
   let spec: Spec;
   try {
@@ -40,8 +45,11 @@ export function compileOci(configPath: string): FrontendResult {
     throw e;
   }
   throwAll(fields.unsupported);
+  const seccomp = seccompOf(config);
   return {
     spec,
+    // what runc accepts and does not do: said once, at build time
+    warnings: [...versionWarnings, ...fields.ignored, ...(seccomp ? seccompSkippedOfOci(seccomp, at) : [])],
     origins: new Map([...specOrigins(fields.read, at), ...seccompOrigins(config, at)]),
     sources: [{ path: name, sha256: createHash('sha256').update(text).digest('hex') }],
   };

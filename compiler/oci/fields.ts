@@ -19,7 +19,11 @@ interface NotYet {
 interface Each {
   each: Fields;
 }
-type Field = typeof READ | NotYet | Each | Fields;
+/** Deprecated by the spec and ignored by runc: accepted, not read, with a warning. */
+interface Ignored {
+  ignored: string;
+}
+type Field = typeof READ | NotYet | Each | Ignored | Fields;
 interface Fields {
   readonly [key: string]: Field;
 }
@@ -28,8 +32,9 @@ const notYet = (hint: string, accepts?: NotYet['accepts']): NotYet => ({ notYet:
 const each = (fields: Fields): Each => ({ each: fields });
 const zero = (v: unknown) => v === 0;
 
-// Kernel memory limits were removed from the kernel (5.16: memory.kmem.limit_in_bytes no longer limits).
-const KERNEL_MEMORY = notYet('kernel memory limits no longer exist in current kernels; remove the field', zero);
+// Kernel memory limits were removed from the kernel (5.16: memory.kmem.limit_in_bytes no longer limits);
+// the spec deprecates them and runc ignores them.
+const KERNEL_MEMORY: Ignored = { ignored: 'kernel memory limits are deprecated by the runtime-spec and gone from current kernels; ignored, as runc ignores them' };
 const MOUNT_MAPPINGS = notYet("a mount's own id mappings are not supported; the 'idmap' option maps a bind by the container's mappings");
 const NOT_PLANNED = notYet('not planned; remove the field to build this config with ctc');
 const OTHER_OS = notYet('not planned: the field is for another platform; remove it to build this config with ctc');
@@ -148,13 +153,16 @@ function isEmpty(v: unknown): boolean {
 export interface FieldWalk {
   /** CT_OCI_UNSUPPORTED for every known field ctc cannot do yet, in document order */
   unsupported: CtcError[];
+  /** CT_OCI_DEPRECATED, one for all the deprecated fields the config sets, which are ignored */
+  ignored: CtcError[];
   /** JSON paths of everything ctc reads (the fields and all they contain) */
   read: string[];
 }
 
 /** Walks the config along the field table. `at` gives each JSON path's position. */
 export function walkFields(config: unknown, at: Map<string, string>): FieldWalk {
-  const out: FieldWalk = { unsupported: [], read: [''] };
+  const out: FieldWalk = { unsupported: [], ignored: [], read: [''] };
+  const ignored: { path: string; why: string }[] = [];
   const walk = (v: unknown, fields: Fields, path: string) => {
     if (!isObject(v)) return; // a wrong shape is the reader's to report
     for (const [key, x] of Object.entries(v)) {
@@ -163,6 +171,8 @@ export function walkFields(config: unknown, at: Map<string, string>): FieldWalk 
       const p = member(path, key);
       if (field === READ) {
         everything(x, p, out.read);
+      } else if ('ignored' in field) {
+        if (x !== undefined && x !== null) ignored.push({ path: p, why: (field as Ignored).ignored });
       } else if ('notYet' in field) {
         if (isEmpty(x) || (field as NotYet).accepts?.(x)) continue;
         out.unsupported.push(
@@ -178,6 +188,11 @@ export function walkFields(config: unknown, at: Map<string, string>): FieldWalk 
     }
   };
   walk(config, ociFields, '');
+  // one warning, as runc gives one for all of them
+  if (ignored.length) {
+    const why = [...new Set(ignored.map((i) => i.why))].join('; ');
+    out.ignored.push(new CtcError('CT_OCI_DEPRECATED', `${ignored.map((i) => i.path).join(', ')}: ${why}`, { source: at.get(ignored[0].path) }));
+  }
   return out;
 }
 

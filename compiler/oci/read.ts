@@ -14,17 +14,29 @@ import { readResourceLimits } from '../resources.ts';
 
 type Obj = Record<string, unknown>;
 
-/** The runtime-spec versions whose configs ctc reads; containerd 1.6 sends "1.0.2-dev". */
-const VERSIONS = /^1\.[012]\.\d+([-+].*)?$/;
+/** Semantic versions of the runtime-spec; containerd 1.6 sends "1.0.2-dev". */
+const VERSION = /^(\d+)\.(\d+)\.\d+([-+].*)?$/;
+/** The newest minor version ctc knows; a later 1.x only adds fields, which ctc then ignores (as runc and crun do). */
+const KNOWN_MINOR = 2;
 
-export function checkVersion(config: Obj, at: Map<string, string>): void {
+/** Every 1.x is read, as runc and crun read them; a minor newer than ctc knows is a warning, returned. */
+export function checkVersion(config: Obj, at: Map<string, string>): CtcError[] {
   const v = config.ociVersion;
-  if (typeof v !== 'string' || !VERSIONS.test(v)) {
+  const m = typeof v === 'string' ? VERSION.exec(v) : null;
+  const source = at.get(v === undefined ? '' : 'ociVersion');
+  if (!m || m[1] !== '1') {
     throw new CtcError('CT_OCI_VERSION', v === undefined ? 'ociVersion is missing' : `ociVersion ${JSON.stringify(v)} is not supported`, {
-      source: at.get(v === undefined ? '' : 'ociVersion'),
-      hint: 'ctc reads OCI runtime configs of versions 1.0.x to 1.2.x',
+      source,
+      hint: 'ctc reads OCI runtime configs of versions 1.x',
     });
   }
+  if (Number(m[2]) <= KNOWN_MINOR) return [];
+  return [
+    new CtcError('CT_OCI_VERSION', `ociVersion ${JSON.stringify(v)} is newer than 1.${KNOWN_MINOR}.x, the runtime-spec ctc knows; read as 1.${KNOWN_MINOR}`, {
+      source,
+      hint: `fields that 1.${KNOWN_MINOR} does not define are ignored, as the spec says of unknown properties`,
+    }),
+  ];
 }
 
 /** `dir` is the config's folder: relative paths in the config are relative to the bundle. */

@@ -19,7 +19,14 @@
 //   refuse it. No architectures at all means both of ctc's.
 // - listenerPath and listenerMetadata belong to SCMP_ACT_NOTIFY, which the
 //   checks refuse for now; they are not read.
+// - A name that is a syscall on no architecture is skipped, with a warning
+//   (seccompSkippedOfOci): runc and crun skip the names libseccomp cannot
+//   resolve, and orchestrators' profiles carry some (podman's: swapcontext,
+//   syscall, timerfd). A rule left with no name is dropped. Typed sources
+//   keep the error: there such a name is a typo.
 
+import { isSyscallName } from '../check/seccomp.ts';
+import { CtcError } from '../error.ts';
 import { Reader } from '../frontend/def.ts';
 import { element, member } from '../oci/json.ts';
 import type { OciSeccomp } from '../oci/config.ts';
@@ -63,6 +70,8 @@ interface Read {
   spec: SpecSeccomp;
   /** spec path → the JSON path it was read from */
   paths: [string, string][];
+  /** syscall names no architecture has, left out, with their JSON paths */
+  skipped: { name: string; json: string }[];
 }
 
 function read(v: unknown, at: Map<string, string>, base: string, into: string): Read {
@@ -97,28 +106,34 @@ function read(v: unknown, at: Map<string, string>, base: string, into: string): 
   });
 
   const rules: SpecSeccompRule[] = [];
+  const skipped: Read['skipped'] = [];
   r.arr(o.syscalls ?? [], field('syscalls')).forEach((x, i) => {
     const p = element(field('syscalls'), i);
     const s = r.obj(x, p);
-    const names = s.names !== undefined ? r.strs(s.names, member(p, 'names')) : [r.str(s.name, member(p, 'names'))];
-    const namesKey = s.names !== undefined ? 'names' : 'name';
+    const listed = s.names !== undefined ? r.strs(s.names, member(p, 'names')) : [r.str(s.name, member(p, 'names'))];
+    const nameAt = (j: number) => (s.names !== undefined ? element(member(p, 'names'), j) : member(p, 'name'));
+    const kept: { name: string; json: string }[] = [];
+    listed.forEach((name, j) => (isSyscallName(name) ? kept : skipped).push({ name, json: nameAt(j) }));
+    const names = kept.map((k) => k.name);
     const action = enumOf(r, s.action, member(p, 'action'), actions);
     const ret = retOf(r, action, s.errnoRet, member(p, 'errnoRet'));
     const args = r.arr(s.args ?? [], member(p, 'args')).map((a, k) => readArg(r, a, element(member(p, 'args'), k)));
     const indices = args.map((a) => a.index);
     // runc: conditions on a repeated index are ORed, each its own rule.
     const groups = new Set(indices).size < indices.length ? args.map((a, k) => [[a, k]] as const) : [args.map((a, k) => [a, k] as const)];
+    // only unknown names: nothing to filter (an empty list from the config is the checks' to refuse)
+    if (names.length === 0 && listed.length > 0) return;
     for (const group of groups) {
       const to = `${into}.rules[${rules.length}]`;
       paths.push([to, p], [`${to}.action`, member(p, 'action')]);
       if (s.errnoRet !== undefined) paths.push([`${to}.ret`, member(p, 'errnoRet')]);
-      names.forEach((_, j) => paths.push([`${to}.syscalls[${j}]`, namesKey === 'names' ? element(member(p, 'names'), j) : member(p, 'name')]));
+      kept.forEach(({ json }, j) => paths.push([`${to}.syscalls[${j}]`, json]));
       group.forEach(([, k], n) => paths.push([`${to}.args[${n}]`, element(member(p, 'args'), k)]));
       rules.push({ syscalls: [...names], action, ...(ret === undefined ? {} : { ret }), args: group.map(([a]) => a) });
     }
   });
 
-  return { spec: { defaultAction, ...(defaultRet === undefined ? {} : { defaultRet }), architectures, flags, rules }, paths };
+  return { spec: { defaultAction, ...(defaultRet === undefined ? {} : { defaultRet }), architectures, flags, rules }, paths, skipped };
 }
 
 function enumOf<T>(r: Reader, v: unknown, path: string, names: Record<string, T>): T {
@@ -163,6 +178,16 @@ export function seccompOriginsOfOci(linuxSeccomp: object, at: Map<string, string
     if (source !== undefined) origins.set(spec, source);
   }
   return origins;
+}
+
+/** A warning for each syscall name of the config that no architecture has, which the spec leaves out. */
+export function seccompSkippedOfOci(linuxSeccomp: object, at: Map<string, string>, base = 'linux.seccomp'): CtcError[] {
+  return read(linuxSeccomp, at, base, 'process.seccomp').skipped.map(
+    ({ name, json }) =>
+      new CtcError('CT_SYSCALL_UNKNOWN', `${json}: '${name}' is not a syscall on any architecture; skipped, as runc and crun skip names libseccomp cannot resolve`, {
+        source: at.get(json),
+      }),
+  );
 }
 
 const nameOf = <T extends string>(table: Record<string, T>, value: T): string => Object.keys(table).find((k) => table[k] === value && k !== 'SCMP_ACT_KILL')!;

@@ -106,7 +106,7 @@ test('a field ctc does not implement yet is refused at its line, with what bring
 test('every unsupported field is reported, in document order, each with its issue', async () => {
   const c = containerd();
   c.process.user.username = 'root';
-  c.linux.resources.memory = { limit: 67108864, kernel: 1048576 };
+  c.linux.resources.blockIO = { leafWeight: 500 };
   c.linux.personality = { domain: 'LINUX32' };
   c.linux.netDevices = { eth1: { name: 'ceth1' } };
   c.windows = { layerFolders: ['C:\\x'] };
@@ -116,7 +116,7 @@ test('every unsupported field is reported, in document order, each with its issu
     errors.map((e) => [e.code, e.message.split(':')[0], e.source, /issue (\d+)|not planned/.exec(e.hint ?? '')?.[0]]),
     [
       ['CT_OCI_UNSUPPORTED', 'process.user.username', posOf(text, '"username"'), 'not planned'],
-      ['CT_OCI_UNSUPPORTED', 'linux.resources.memory.kernel', posOf(text, '"kernel"'), undefined],
+      ['CT_OCI_UNSUPPORTED', 'linux.resources.blockIO.leafWeight', posOf(text, '"leafWeight"'), undefined],
       ['CT_OCI_UNSUPPORTED', 'linux.personality', posOf(text, '"personality"'), 'not planned'],
       ['CT_OCI_UNSUPPORTED', 'linux.netDevices', posOf(text, '"netDevices"'), undefined],
       ['CT_OCI_UNSUPPORTED', 'windows', posOf(text, '"windows"'), 'not planned'],
@@ -231,13 +231,21 @@ test('invalid JSON is CT_JSON at the first syntax error', async () => {
   assert.equal([h.code, h.source], ['CT_SHAPE', 'config.json:1:1']);
 });
 
-test('ociVersion: 1.0.x to 1.2.x are read, anything else is CT_OCI_VERSION', async () => {
-  for (const v of ['1.0.0', '1.0.2-dev', '1.1.0', '1.2.1']) {
+test('ociVersion: every 1.x is read (silently up to 1.2.x, with a warning above), anything else is CT_OCI_VERSION', async () => {
+  for (const v of ['1.0.0', '1.0.2', '1.0.2-dev', '1.1.0', '1.2.0', '1.2.1']) {
     const c = containerd();
     c.ociVersion = v;
-    await build(config(c).file);
+    assert.equal((await build(config(c).file)).warnings, [], `${v}: no warning`);
   }
-  for (const v of ['2.0.0', '1.3.0', '0.6.0', 'latest', 1]) {
+  for (const v of ['1.3.0', '1.10.2-dev']) {
+    const c = containerd();
+    c.ociVersion = v;
+    const { file, text } = config(c);
+    const { warnings } = await build(file);
+    assert.equal(warnings.map((w) => [w.code, w.source]), [['CT_OCI_VERSION', posOf(text, '"ociVersion"')]], v);
+    assert.match(warnings[0].message, new RegExp(`ociVersion "${v.replace(/\./g, '\\.')}" is newer than 1\\.2`));
+  }
+  for (const v of ['2.0.0', '0.6.0', '1', '1.3', 'latest', 1]) {
     const c = containerd();
     c.ociVersion = v;
     const { file, text } = config(c);
@@ -248,6 +256,20 @@ test('ociVersion: 1.0.x to 1.2.x are read, anything else is CT_OCI_VERSION', asy
   delete c.ociVersion;
   const [e] = await errorsOf(config(c).file);
   assert.equal([e.code, e.source], ['CT_OCI_VERSION', 'config.json:1:1']);
+});
+
+test('kernel memory limits (gone from current kernels) are accepted with one warning and not applied, as runc ignores them', async () => {
+  const c = containerd();
+  c.linux.resources.memory = { limit: 67108864, kernel: 1048576, kernelTCP: 2097152 };
+  const { file, text } = config(c);
+  const { plan, warnings } = await build(file);
+  assert.equal(warnings.map((w) => [w.code, w.source]), [['CT_OCI_DEPRECATED', posOf(text, '"kernel"')]]);
+  assert.match(warnings[0].message, /^linux\.resources\.memory\.kernel, linux\.resources\.memory\.kernelTCP: /);
+  const limits = plan.steps.filter((s) => s.kind === 'cgroup.limit').map((s) => String(s.args.key));
+  assert.ok(limits.includes('memory.limit') && !limits.some((k) => /kmem|kernel/.test(k)), limits.join(' '));
+  const plain = containerd();
+  plain.linux.resources.memory = { limit: 67108864 };
+  assert.equal(plan.steps.map((s) => [s.kind, s.args]), (await build(config(plain).file)).plan.steps.map((s) => [s.kind, s.args]));
 });
 
 test("OCI's defaults, not the stdlib's: what a config leaves out is not done", () => {
@@ -276,6 +298,53 @@ test('no namespaces: the checks refuse it, since a root needs a mount namespace'
   const { file, text } = config(c);
   const [e] = await errorsOf(file);
   assert.equal([e.code, e.source], ['CT_NS_REQUIRED', posOf(text, '"root"')]);
+});
+
+test("no mount namespace: refused by name (runc would mount into the host's mount namespace and leave the mounts there)", async () => {
+  const c = containerd();
+  c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'mount');
+  const { file, text } = config(c);
+  const errors = await errorsOf(file);
+  assert.equal(errors.map((e) => [e.code, e.source, e.message]), [['CT_NS_REQUIRED', posOf(text, '"root"'), "a container root needs the 'mount' namespace"]]);
+  assert.match(errors[0].hint ?? '', /does not mount a container's root and mounts in the host's mount namespace/);
+});
+
+test("no ipc namespace and an mqueue mount builds: the container's mqueue is the host's, as under runc", async () => {
+  const c = containerd();
+  c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'ipc');
+  c.mounts.push({ destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] });
+  const { plan, warnings } = await build(config(c).file);
+  assert.equal(warnings, []);
+  assert.ok(!(plan.steps.find((s) => s.kind === 'ns.clone')?.args.ns as string[]).includes('ipc'), 'no ipc namespace is made');
+  assert.ok(plan.steps.some((s) => s.kind === 'mount.fs' && s.args.dst === '/dev/mqueue'), 'mqueue is mounted');
+});
+
+test('seccomp: names no architecture has are skipped with a warning each (runc and crun skip them); the rest is filtered as written', async () => {
+  const c = containerd();
+  c.linux.seccomp = {
+    defaultAction: 'SCMP_ACT_ERRNO',
+    architectures: ['SCMP_ARCH_X86_64'],
+    syscalls: [
+      { names: ['swapcontext'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 },
+      { names: ['read', 'syscall', 'write', 'timerfd', 'exit_group'], action: 'SCMP_ACT_ALLOW' },
+    ],
+  };
+  const { file, text } = config(c);
+  const { spec, plan, warnings } = await build(file);
+  assert.equal(
+    warnings.map((w) => [w.code, w.source, w.message]),
+    [
+      ['CT_SYSCALL_UNKNOWN', posOf(text, '"swapcontext"'), "linux.seccomp.syscalls[0].names[0]: 'swapcontext' is not a syscall on any architecture; skipped, as runc and crun skip names libseccomp cannot resolve"],
+      ['CT_SYSCALL_UNKNOWN', posOf(text, '"syscall"'), "linux.seccomp.syscalls[1].names[1]: 'syscall' is not a syscall on any architecture; skipped, as runc and crun skip names libseccomp cannot resolve"],
+      ['CT_SYSCALL_UNKNOWN', posOf(text, '"timerfd"'), "linux.seccomp.syscalls[1].names[3]: 'timerfd' is not a syscall on any architecture; skipped, as runc and crun skip names libseccomp cannot resolve"],
+    ],
+  );
+  assert.equal(spec.process.seccomp?.rules, [{ syscalls: ['read', 'write', 'exit_group'], action: 'allow', args: [] }], 'a rule of unknown names only is dropped');
+  assert.ok(plan.steps.some((s) => s.kind === 'proc.seccomp'));
+  const typo = containerd();
+  typo.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['opne'], action: 'SCMP_ACT_ERRNO' }] };
+  const second = config(typo);
+  assert.equal((await build(second.file)).warnings.map((w) => w.code), ['CT_SYSCALL_UNKNOWN'], 'OCI input: a warning, not an error');
 });
 
 test('a user namespace without mappings is left to the checks; the mappings are read at their lines', async () => {
