@@ -56,6 +56,7 @@ export type ErrorCode =
   | 'CT_LSM_ABSENT' // an AppArmor/SELinux label on a host without that LSM
   | 'CT_OCI_UNSUPPORTED' // an OCI config field ctc does not implement yet
   | 'CT_OCI_VERSION'
+  | 'CT_OCI_DEPRECATED' // a warning: an OCI field the spec deprecated and runc ignores, ignored too
   | 'CT_JSON' // config.json is not valid JSON
   | 'CT_NOT_YET' // a command or feature that a later issue brings
   // image archives (imageRootfs)
