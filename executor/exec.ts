@@ -9,8 +9,9 @@ import { CtcError } from '../compiler/error.ts';
 import { type Step, list } from '../compiler/plan/steps.ts';
 import { parsePlan } from '../compiler/plan/text.ts';
 import { detectCgroups } from './cgroups/index.ts';
+import { cgroupsOf } from './cgroups/membership.ts';
 import type { Container } from './container.ts';
-import { errnoName, errnoNumber } from './errno.ts';
+import { codeOf, errnoName, errnoNumber } from './errno.ts';
 import { Helper } from './helper.ts';
 import { tempName, writeError, writePidFile } from './caller-files.ts';
 import { Msg, NS_ALL, Op, encodeProgram, op, strArg, u64Arg } from './wire.ts';
@@ -117,7 +118,7 @@ export async function execIn(c: Container, p: ExecProcess, opts: ExecOptions): P
   try {
     const pid = await expect(helper, Msg.PID, failed);
     if (opts.detach) await expect(helper, Msg.DETACHED, failed);
-    detectCgroups().join(state.cgroupPath, pid.pid);
+    joinInitCgroups(c, pid.pid, failed);
     helper.go(0);
     for (let m = await helper.next(); m?.type !== Msg.EXEC; m = await helper.next()) {
       if (m?.type === Msg.ERR) throw failed(m.step, m.value);
@@ -139,6 +140,17 @@ export async function execIn(c: Container, p: ExecProcess, opts: ExecOptions): P
     throw e;
   } finally {
     if (!opts.detach) await helper.exited;
+  }
+}
+
+/** The exec'd process goes into the cgroups the init is in now (not the ones ctc made): read, then checked to be the init's still. */
+function joinInitCgroups(c: Container, pid: number, failed: (step: number, errno: number) => Error): void {
+  try {
+    const init = cgroupsOf(c.state!.pid);
+    if (c.status() === 'stopped') throw Object.assign(new Error('the init is gone'), { code: 'ESRCH' });
+    detectCgroups().joinPeer(init, pid);
+  } catch (e) {
+    throw failed(0, errnoNumber(codeOf(e) ?? '') || errnoNumber('EIO'));
   }
 }
 

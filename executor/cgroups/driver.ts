@@ -5,6 +5,7 @@
 export type CgroupLayout = 'v1' | 'v2';
 
 import type { LimitKey } from './keys.ts';
+import type { Membership } from './membership.ts';
 import type { Stats } from './stats.ts';
 
 export type { LimitKey } from './keys.ts';
@@ -42,6 +43,8 @@ export interface CgroupDriver {
   /** What devices() does, without doing it: files to write (v1), or a filter to attach (v2). */
   deviceWrites(path: string, rules: string[]): DeviceWrites;
   join(path: string, pid: number): void;
+  /** Puts pid in every cgroup of this layout that peer is in and pid is not (their /proc/<pid>/cgroup). */
+  joinPeer(peer: Membership[], pid: number): void;
   /** Kills what is left inside, then removes the cgroup's directories. */
   remove(path: string): void;
   /** Removes a parent cgroup ctc made, if nothing is in it any more (else leaves it). */

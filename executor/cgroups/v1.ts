@@ -9,6 +9,7 @@ import type { CgroupDriver, CgroupMount, DeviceWrites, FileWrite, Previous } fro
 import { type LimitKey, v1Writes } from './keys.ts';
 import { type Stats, blkioV1, keyed, num } from './stats.ts';
 import { pidsIn, poll, readValue, removeCgroupDir, rmdirIfEmpty, writeValue } from './files.ts';
+import { type Membership, cgroupsOf, toJoin } from './membership.ts';
 import { CgroupV2 } from './v2.ts';
 
 export interface Hierarchy {
@@ -116,6 +117,15 @@ export class CgroupV1 implements CgroupDriver {
   join(path: string, pid: number): void {
     for (const dir of this.dirs(path)) writeValue(join(dir, 'cgroup.procs'), String(pid));
     this.unified?.join(path, pid);
+  }
+
+  joinPeer(peer: Membership[], pid: number): void {
+    const own = cgroupsOf(pid);
+    for (const h of this.hierarchies) {
+      const path = toJoin(h.controllers, peer, own);
+      if (path !== undefined) writeValue(join(h.mountpoint, path, 'cgroup.procs'), String(pid));
+    }
+    this.unified?.joinPeer(peer, pid);
   }
 
   remove(path: string): void {

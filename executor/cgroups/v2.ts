@@ -8,6 +8,7 @@ import { attachDeviceFilter, compileDeviceFilter } from './device-filter.ts';
 import type { CgroupDriver, CgroupMount, DeviceWrites, FileWrite, Previous } from './driver.ts';
 import { ensureDir, pidsIn, poll, readValue, removeCgroupDir, rmdirIfEmpty, writeValue } from './files.ts';
 import { type LimitKey, v2Writes } from './keys.ts';
+import { type Membership, cgroupsOf, toJoin } from './membership.ts';
 import { type Stats, blkioV2, keyed, num } from './stats.ts';
 
 export class CgroupV2 implements CgroupDriver {
@@ -72,6 +73,11 @@ export class CgroupV2 implements CgroupDriver {
 
   join(path: string, pid: number): void {
     writeValue(join(this.dir(path), 'cgroup.procs'), String(pid));
+  }
+
+  joinPeer(peer: Membership[], pid: number): void {
+    const path = toJoin([], peer, cgroupsOf(pid));
+    if (path !== undefined) this.join(path, pid);
   }
 
   /** Every process in the cgroup at once (cgroup.kill, Linux 5.14), else one by one. */

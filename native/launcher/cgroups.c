@@ -22,6 +22,7 @@
 
 static struct {
   char *mount;
+  char *controllers; /* as in /proc/<pid>/cgroup: "cpu,cpuacct", "name=systemd" (any order) */
   int cpuset, freezer;
 } v1[MAX_HIERARCHIES];
 static size_t nv1;
@@ -43,14 +44,18 @@ static int is_controller(const char *opt)
 
 static void add_v1(const char *mount, char *opts)
 {
-  int any = 0, cpuset = 0, freezer = 0;
+  int cpuset = 0, freezer = 0;
+  struct buf controllers = {0};
   for (char *o = strtok(opts, ","); o; o = strtok(NULL, ",")) {
-    any |= is_controller(o);
+    if (is_controller(o))
+      buf_fmt(&controllers, "%s%s", controllers.len ? "," : "", o);
     cpuset |= !strcmp(o, "cpuset");
     freezer |= !strcmp(o, "freezer");
   }
-  if (any && nv1 < MAX_HIERARCHIES)
-    v1[nv1].mount = strdup(mount), v1[nv1].cpuset = cpuset, v1[nv1++].freezer = freezer;
+  if (controllers.len && nv1 < MAX_HIERARCHIES)
+    v1[nv1].mount = strdup(mount), v1[nv1].controllers = controllers.p, v1[nv1].cpuset = cpuset, v1[nv1++].freezer = freezer;
+  else
+    buf_free(&controllers);
 }
 
 int cg_load(void)
@@ -249,6 +254,83 @@ int cg_join(const char *path, pid_t pid)
   for (size_t k = 0; k < nv1 && !r; k++)
     r = write_pid(v1[k].mount, path, pid);
   return r || !unified ? r : write_pid(unified, path, pid);
+}
+
+/* The next name of a comma list: its length, *at moved past it; 0 at the end. */
+static size_t next_name(const char **at, const char **name)
+{
+  *name = *at;
+  size_t n = strcspn(*at, ",:\n");
+  *at += n + ((*at)[n] == ',');
+  return n;
+}
+
+/* Do the comma lists a and b (each ending at ':', '\n' or NUL) hold the same names? */
+static int same_names(const char *a, const char *b)
+{
+  size_t na = 0, nb = 0, n, m;
+  const char *p = a, *q, *name, *other;
+  while ((n = next_name(&p, &name)) != 0) {
+    int found = 0;
+    for (q = b; !found && (m = next_name(&q, &other)) != 0;)
+      found = m == n && !strncmp(name, other, n);
+    if (!found)
+      return 0;
+    na++;
+  }
+  for (q = b; next_name(&q, &other) != 0;)
+    nb++;
+  return na == nb;
+}
+
+/* In a /proc/<pid>/cgroup text, the path of the hierarchy with these controllers
+ * ("" for the v2 tree): its length in *len, or NULL if the text has none. */
+static const char *path_in(const char *text, const char *controllers, size_t *len)
+{
+  for (const char *line = text; *line;) {
+    size_t n = strcspn(line, "\n");
+    const char *ids = memchr(line, ':', n);
+    const char *path = ids ? memchr(ids + 1, ':', n - (size_t)(ids + 1 - line)) : NULL;
+    if (path && same_names(ids + 1, controllers)) {
+      *len = n - (size_t)(path + 1 - line);
+      return path + 1;
+    }
+    line += n + (line[n] == '\n');
+  }
+  return NULL;
+}
+
+/* pid into the cgroup of this hierarchy that peer is in, unless pid is in it already. */
+static int join_as(const char *mount, const char *controllers, const char *peer, const char *own, pid_t pid)
+{
+  size_t tl, ol;
+  const char *theirs = path_in(peer, controllers, &tl), *ours = path_in(own, controllers, &ol);
+  if (!theirs || (ours && ol == tl && !strncmp(theirs, ours, tl)))
+    return 0;
+  char path[4096];
+  if (tl >= sizeof path)
+    return -ENAMETOOLONG;
+  memcpy(path, theirs, tl);
+  path[tl] = '\0';
+  return write_pid(mount, path, pid);
+}
+
+int cg_join_peer(pid_t peer, pid_t pid)
+{
+  char file[64];
+  snprintf(file, sizeof file, "/proc/%d/cgroup", (int)peer);
+  char *theirs = read_file(file, NULL), *ours = NULL;
+  int r = theirs ? 0 : -errno;
+  snprintf(file, sizeof file, "/proc/%d/cgroup", (int)pid);
+  if (!r && !(ours = read_file(file, NULL)))
+    r = -errno;
+  for (size_t k = 0; k < nv1 && !r; k++)
+    r = join_as(v1[k].mount, v1[k].controllers, theirs, ours, pid);
+  if (!r && unified)
+    r = join_as(unified, "", theirs, ours, pid);
+  free(theirs);
+  free(ours);
+  return r;
 }
 
 /* Polls until the file reads want, up to 5 s; 0 or -ETIMEDOUT. */

@@ -79,7 +79,10 @@ int exec_command(const char *root, char **args)
   pid_t pid = (pid_t)m.pid;
   if (detach && (helper_msg(sock, &m) < 0 || m.type != CTC_MSG_DETACHED))
     failed(sock, helper, m.step, m.type == CTC_MSG_ERR ? m.value : ECHILD);
-  int err = cg_join(s.cgroup, pid);
+  /* the init's cgroups as the kernel has them; read, then checked to be the init's still */
+  int err = cg_join_peer((pid_t)s.pid, pid);
+  if (!err && !is_alive((pid_t)s.pid, (unsigned long long)s.start))
+    err = -ESRCH;
   if (err < 0 || helper_go(sock, 0) < 0)
     failed(sock, helper, 0, err < 0 ? -err : ECHILD);
   for (;;) {

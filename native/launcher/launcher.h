@@ -92,6 +92,8 @@ int cg_load(void); /* reads mountinfo; 0 or -errno */
 int cg_exists(const char *path);
 int cg_create(const char *path); /* 0 or -errno */
 int cg_join(const char *path, pid_t pid);
+/* pid into each cgroup peer is in (/proc/<peer>/cgroup) and pid is not: exec's; 0 or -errno */
+int cg_join_peer(pid_t peer, pid_t pid);
 int cg_thaw(const char *path);
 int cg_frozen(const char *path);
 int cg_remove(const char *path);

@@ -8,7 +8,7 @@
 // host too should the exec have made it there.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -37,6 +37,39 @@ const hostHasLink = (name: string) => spawnSync('ip', ['link', 'show', name], { 
 const nsHasLink = (name: string) => spawnSync('ip', ['-n', NS, 'link', 'show', name], { stdio: 'ignore' }).status === 0;
 
 let initPid = 0;
+
+/** The host's cgroup mounts: each /proc/<pid>/cgroup line's controllers ('' for v2) and where that hierarchy is mounted. */
+const cgroupMounts = () =>
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' - '))
+    .filter(([, r]) => /^cgroup2? /.test(r ?? ''))
+    .map(([l, r]) => {
+      const [type, , opts] = r.split(' ');
+      const controllers = type === 'cgroup2' ? '' : opts.split(',').filter((o) => !/^(rw|ro|relatime|noexec|nosuid|nodev|clone_children|xattr|nsdelegate|memory_recursiveprot|noprefix)$/.test(o) && !o.startsWith('release_agent=')).sort().join(',');
+      return { controllers, mount: l.split(' ')[4] };
+    });
+
+/** Moves the init into a child `sub` of each of its cgroups (the container may do this itself); returns the way back. */
+function moveInit(sub: string): () => void {
+  const dirs: [string, string][] = [];
+  for (const line of readFileSync(`/proc/${initPid}/cgroup`, 'utf8').trim().split('\n')) {
+    const [, ctl, path] = line.split(':');
+    const m = cgroupMounts().find((x) => x.controllers === ctl.split(',').filter(Boolean).sort().join(','));
+    if (!m) continue;
+    const dir = join(m.mount, path);
+    mkdirSync(join(dir, sub));
+    if (existsSync(join(dir, 'cpuset.cpus'))) for (const f of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(join(dir, sub, f), readFileSync(join(dir, f)));
+    writeFileSync(join(dir, sub, 'cgroup.procs'), String(initPid));
+    dirs.push([dir, join(dir, sub)]);
+  }
+  return () => {
+    for (const [dir, child] of dirs) {
+      writeFileSync(join(dir, 'cgroup.procs'), String(initPid));
+      rmdirSync(child);
+    }
+  };
+}
 
 test.before(() => {
   execFileSync('ip', ['netns', 'add', NS]);
@@ -78,6 +111,19 @@ for (const [k, [way, env]] of WAYS.entries()) {
     assert.is(lines[KINDS.indexOf('net')], `net:[${statSync(NS_PATH).ino}]`);
     assert.not.equal(lines[KINDS.indexOf('net')], readlinkSync('/proc/self/ns/net'), 'not the host network');
     assert.equal(lines.slice(KINDS.length).sort(), readFileSync(`/proc/${initPid}/cgroup`, 'utf8').trim().split('\n').sort());
+  });
+
+  test(`exec through ${way}: the init moved to a child cgroup, the exec'd process goes where it is now`, () => {
+    const back = moveInit(`moved${k}`);
+    try {
+      const r = exec(env, ['/bin/cat', '/proc/self/cgroup']);
+      assert.is(r.status, 0, r.stderr);
+      const init = readFileSync(`/proc/${initPid}/cgroup`, 'utf8');
+      assert.ok(init.includes(`/moved${k}\n`), init);
+      assert.equal(r.stdout.trim().split('\n').sort(), init.trim().split('\n').sort());
+    } finally {
+      back();
+    }
   });
 
   test(`exec through ${way}: a bridge the exec'd process makes is in the joined namespace, not on the host`, () => {
