@@ -43,7 +43,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  for (const id of ['cd-fg', 'cd-bg']) {
+  for (const id of ['cd-fg', 'cd-bg', 'cd-race']) {
     ctr('task', 'kill', '-s', 'SIGKILL', id);
     ctr('task', 'delete', id);
     ctr('container', 'delete', id);
@@ -96,6 +96,39 @@ test('ctr run -d, task exec, ps, pause/resume, kill and delete', async () => {
   assert.is(del.status, 0, del.stderr);
   assert.is(ctr('container', 'delete', 'cd-bg').status, 0);
   assert.equal(leftovers('cd-bg'), []);
+});
+
+// A pod's stop races its containers' exits: the shim sends `kill` to a container whose init has
+// just died, and takes only runc's words for "already finished" (checkKillError); any other answer
+// is an error the CRI does not forgive, and the pod never stops. The wrapper is no mock: it runs the
+// launcher, and only fixes that order (the init is killed, and reaped by the shim, before a kill).
+const diesFirst = `#!/bin/sh
+for a; do
+  [ "$prev" = --root ] && root=$a
+  [ -n "$seen" ] && [ -z "$id" ] && [ "\${a#-}" = "$a" ] && id=$a
+  [ "$a" = kill ] && seen=1
+  prev=$a
+done
+if [ -n "$id" ]; then
+  pid=$(${launcher} --root "$root" state "$id" | sed -n 's/^  "pid": \\([0-9]*\\),$/\\1/p')
+  kill -9 "$pid"
+  n=0; while [ -e "/proc/$pid" ] && [ $n -lt 500 ]; do sleep 0.01; n=$((n + 1)); done
+fi
+exec ${launcher} "$@"
+`;
+
+test('a kill that finds the init already dead is "process already finished" to the shim; the task stops and is deleted', async () => {
+  const wrapper = join(tmp.dir, 'dies-first');
+  writeFileSync(wrapper, diesFirst, { mode: 0o755 });
+  const r = ctr('run', '-d', '--runc-binary', wrapper, '--rootfs', rootfs, 'cd-race', '/bin/sleep', '300');
+  assert.is(r.status, 0, r.stderr);
+  const kill = ctr('task', 'kill', '-s', 'SIGKILL', 'cd-race');
+  assert.match(kill.stderr, /process already finished: not found/, `the shim took the answer for runc's: ${kill.stderr}`);
+  await until(() => /cd-race\s+\d+\s+STOPPED/.test(ctr('task', 'ls').stdout), 'the task to stop');
+  const del = ctr('task', 'delete', 'cd-race');
+  assert.is(del.status, 0, del.stderr);
+  assert.is(ctr('container', 'delete', 'cd-race').status, 0);
+  assert.equal(leftovers('cd-race'), []);
 });
 
 test.run();
