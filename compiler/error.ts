@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'CT_NS_DUPLICATE'
   | 'CT_NS_REQUIRED'
   | 'CT_NS_UNSUPPORTED'
+  | 'CT_NS_JOIN'
   | 'CT_USER_UNKNOWN'
   | 'CT_LIMIT_RANGE'
   | 'CT_PROCESS_ARGS'

@@ -234,6 +234,8 @@ export interface Spec {
   hostname?: string;
   domainname?: string;
   namespaces: Namespace[];
+  /** listed namespaces entered by path instead of made (the network one is network.join) */
+  joins?: Partial<Record<JoinableNamespace, string>>;
   network: SpecNetwork;
   /** with a user namespace; empty without */
   uidMappings: SpecIdMapping[];
@@ -278,6 +280,20 @@ function parentPath(p: string): string {
 
 /** The environment a process gets when its source gives none. */
 export const defaultEnv: readonly string[] = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+
+/**
+ * Namespaces a container can enter by path, in the order the init enters
+ * them: pid first (the monitor joins it before the clone: it applies to
+ * children only), cgroup after the executor has moved the init into its
+ * cgroup. Not mount (the container's root is built in a mount namespace of
+ * its own), user or time (not yet).
+ */
+export const joinableNamespaces = ['pid', 'uts', 'ipc', 'network', 'cgroup'] as const;
+export type JoinableNamespace = (typeof joinableNamespaces)[number];
+
+/** The path a listed namespace is joined by, if it is joined rather than made. */
+export const joinOf = (spec: Pick<Spec, 'joins' | 'network'>, ns: Namespace): string | undefined =>
+  ns === 'network' ? spec.network.join : spec.joins?.[ns as JoinableNamespace];
 
 /** Namespaces in the order they are listed in plans. */
 export const namespaceOrder: readonly Namespace[] = ['mount', 'uts', 'ipc', 'pid', 'network', 'cgroup', 'user', 'time'];

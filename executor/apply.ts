@@ -358,7 +358,8 @@ class Run {
     const helper = Helper.start(program);
     this.helper = helper;
     const m = await helper.next();
-    if (m?.type === Msg.ERR) throw this.fail(step, errnoName(m.value), 'clone failed');
+    // a pid namespace is joined by the monitor before the clone, and fails at its ns.join step
+    if (m?.type === Msg.ERR) throw m.step === step.n ? this.fail(step, errnoName(m.value), 'clone failed') : this.fail(this.stepAt(m.step), errnoName(m.value));
     if (m?.type !== Msg.PID) throw await this.helperGone(step);
     const startTime = procStat(m.pid)?.startTime ?? 0;
     this.journal.record({ undo: 'init.kill', step: step.n, pid: m.pid, startTime });
@@ -512,7 +513,7 @@ function hintFor(step: Step, errno: string, userns = false): string | undefined 
   if (step.kind === 'net.veth' && errno === 'ENODEV') return `is there a bridge ${str(step, 'bridge')}? make it, or let ctc (bridge: { name, create: true })`;
   if (step.kind === 'net.publish' && errno === 'ENOENT') return 'publishing ports needs nft: apt-get install nftables';
   if (step.kind === 'net.route' && (errno === 'ENETUNREACH' || errno === 'EHOSTUNREACH')) return 'the gateway is not on any subnet of the container\'s interfaces';
-  if (step.kind === 'ns.join' && errno === 'ENOENT') return `does ${str(step, 'path')} exist? (ip netns add NAME makes /var/run/netns/NAME)`;
+  if (step.kind === 'ns.join') return joinHint(step, errno);
   if (step.kind === 'proc.rlimit' && errno === 'EPERM') return 'raising a hard limit needs CAP_SYS_RESOURCE, which this host does not give ctc';
   if (step.kind === 'proc.oom-score' && errno === 'EACCES') return 'lowering the OOM score needs CAP_SYS_RESOURCE';
   // ctc-init's refusals of the runc CVEs' attacks (native/wire.h)
@@ -520,5 +521,16 @@ function hintFor(step: Step, errno: string, userns = false): string | undefined 
   if (step.kind === 'proc.sysctl' && errno === 'EXDEV') return 'the container\'s /proc/sys is not its procfs: something is mounted over it (refused, see CVE-2025-52881)';
   if (step.kind === 'fs.mask' && errno === 'ENODEV') return 'the root\'s /dev/null is not the 1:3 device, so it cannot mask anything (refused, see CVE-2025-31133)';
   if (errno === 'EPERM') return 'the kernel refused; ctc must run as root with all capabilities';
+  return undefined;
+}
+
+/** Why a namespace could not be entered, by what the kernel answered. */
+function joinHint(step: Step, errno: string): string | undefined {
+  const [ns, path] = [str(step, 'ns'), str(step, 'path')];
+  if (errno === 'ENOENT' || errno === 'ESRCH') {
+    return path.startsWith('/proc/') ? `${path} is gone: has the process whose namespace it names exited?` : `does ${path} exist? (ip netns add NAME makes /var/run/netns/NAME)`;
+  }
+  if (errno === 'EINVAL') return `${path} is not a namespace of the ${ns} kind (a process's is /proc/PID/ns/${ns === 'network' ? 'net' : ns})`;
+  if (errno === 'EPERM') return "a container with a user namespace of its own cannot enter a namespace its user namespace does not own";
   return undefined;
 }

@@ -10,6 +10,7 @@
 import { CtcError } from '../compiler/error.ts';
 import { parseCidr, parseInet } from '../compiler/plan/inet.ts';
 import { type Step, type StepKind, list, str } from '../compiler/plan/steps.ts';
+import { joinableNamespaces } from '../compiler/spec.ts';
 
 type Rule = (s: Step) => string | undefined;
 
@@ -43,7 +44,7 @@ const rules: Partial<Record<StepKind, Rule[]>> = {
   'net.route': [(s) => (str(s, 'dst') === 'default' || parseCidr(str(s, 'dst')) ? undefined : 'dst is not a subnet'), inet('gw'), inet('src'), ifname('dev')],
   'state.file': [fileName],
   'user.map': [mapLines],
-  'ns.join': [path('path')],
+  'ns.join': [path('path'), (s) => ((joinableNamespaces as readonly string[]).includes(str(s, 'ns')) ? undefined : `ns must be one of ${joinableNamespaces.join(', ')}`)],
   'rootfs.tmpfs': [exactly('dir', '{state}/rootfs')],
   'rootfs.bind': [path('dir')],
   'rootfs.overlay': [path('lower'), exactly('dir', '{state}/rootfs')],

@@ -121,6 +121,7 @@ struct program {
   struct op *ops;
   /* the monitor ops, if present (at most one of each) */
   const struct op *join, *detach, *proxy, *console;
+  const struct op *pid_join; /* CTC_OP_SETNS of a pid namespace: M's, before the clone */
 };
 
 /* A malformed program is a bug in the executor, not a user error. */
@@ -248,12 +249,19 @@ static void read_program(struct program *prog)
     bad("short body");
 
   size_t off = 0;
+  const struct op *first_init = NULL;
   for (uint32_t i = 0; i < h->nops; i++) {
     struct op *o = &prog->ops[i];
     off = parse_op(prog->body, h->body_len, off, i, o);
     /* GO(until) runs a prefix of the program, so steps must not go back. */
     if (i && o->step < prog->ops[i - 1].step)
       bad("op %u: step %u after step %u", i, o->step, prog->ops[i - 1].step);
+    first_init = first_init || IS_MONITOR_OP(o->code) ? first_init : o;
+    if (o->code == CTC_OP_SETNS && o->a[1].u == CLONE_NEWPID) {
+      if (prog->pid_join || o->step != first_init->step)
+        bad("op %u: a pid namespace joined twice, or after the first init step", i);
+      prog->pid_join = o;
+    }
     if (!IS_MONITOR_OP(o->code))
       continue;
     if (i && !IS_MONITOR_OP(prog->ops[i - 1].code))
@@ -1494,7 +1502,7 @@ __attribute__((noreturn)) static void init_main(const struct program *prog)
       const struct op *o = &prog->ops[i];
       if (IS_MONITOR_OP(o->code))
         continue; /* M's, done before the clone */
-      int r = fail && o->step == fail ? -EIO : run_op(o);
+      int r = fail && o->step == fail ? -EIO : o == prog->pid_join ? 0 : run_op(o); /* M joined it */
       if (r < 0) {
         report(CTC_MSG_ERR, o->step, -r);
         _exit(o->code == CTC_OP_EXEC ? 127 : 1);
@@ -1593,6 +1601,10 @@ int main(int argc, char **argv)
   struct monitor m = MONITOR_INIT;
   /* A fail_step on the spawn step fails before the monitor ops, too. */
   r = h->fail_step && h->fail_step == h->spawn_step ? -EIO : prepare(&prog, &m);
+  uint32_t at = h->spawn_step;
+  /* the pid namespace of M's children: I is born in it */
+  if (!r && prog.pid_join && (r = op_setns(prog.pid_join->a[0].p, CLONE_NEWPID)) < 0)
+    at = prog.pid_join->step;
   long pid = -1;
   if (!r) {
     /* fork-like: no new stack, the child returns here; we are single-threaded. */
@@ -1601,7 +1613,7 @@ int main(int argc, char **argv)
       r = -errno;
   }
   if (r < 0) {
-    send_msg(CTC_MSG_ERR, h->spawn_step, -r, 0);
+    send_msg(CTC_MSG_ERR, at, -r, 0);
     send_msg(CTC_MSG_EXIT, 0, 1, 0);
     return 1;
   }

@@ -359,7 +359,10 @@ enum ctc_wire_op {
    * is the host's). nstype 0 (any kind) or several bits is EINVAL, so a
    * path to another kind of namespace fails (EINVAL) rather than being
    * joined. After joining a mount namespace, "in root" paths are resolved
-   * from its "/"; a pid namespace applies to children only, not to I. */
+   * from its "/". A pid namespace applies to children only, so M joins it,
+   * before the clone (after the monitor ops), and I is born in it: such an
+   * op must be in the program's first init step, at most once; I
+   * acknowledges it without acting, and a failure is MSG_ERR(its step). */
   CTC_OP_SETNS = 36,
   /* STR dir (host path), STR lower (host path): a writable root over a
    * read-only one. A fresh tmpfs (mode 0755) at dir gets the directories

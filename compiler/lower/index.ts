@@ -7,7 +7,7 @@ import type { Spec } from '../spec.ts';
 import { lowerCgroup, lowerCgroupJoin } from './cgroups.ts';
 import { Emitter } from './emit.ts';
 import { lowerMounts } from './mounts.ts';
-import { lowerClone, lowerUnshare, lowerUserMap, lowerUserRoot } from './namespaces.ts';
+import { lowerClone, lowerJoins, lowerUnshare, lowerUserMap, lowerUserRoot } from './namespaces.ts';
 import { lowerBridges, lowerDnsFiles, lowerIpam, lowerDnsMounts, lowerNetworkInit, lowerVeths } from './network.ts';
 import { lowerHooks } from './hooks.ts';
 import { lowerNames, lowerProcess } from './process.ts';
@@ -29,6 +29,7 @@ export function lower(spec: Spec, { origins, sources }: Pick<FrontendResult, 'or
   lowerUserMap(spec, out);
   lowerVeths(spec, out);
   lowerUserRoot(spec, out);
+  lowerJoins(spec, out);
   lowerUnshare(spec, out);
   lowerNetworkInit(spec, out);
   lowerRootfs(spec, out);

@@ -1,20 +1,35 @@
-import { namespaceOrder, type Spec } from '../spec.ts';
+import { type JoinableNamespace, type Spec, joinOf, namespaceOrder } from '../spec.ts';
 import type { Emitter } from './emit.ts';
 
 /**
  * The init is cloned into every namespace but the cgroup one, which it
  * unshares itself once the executor has moved it into its cgroup: a cgroup
  * namespace's root is the cgroup its creator was in at that moment.
+ * Namespaces joined by path are entered instead (ns.join): a pid namespace
+ * right after the clone, because ctc-init's monitor enters it before cloning
+ * (setns into a pid namespace applies to children only: the init is born in it).
  */
 export function lowerClone(spec: Spec, out: Emitter): void {
-  // a network namespace joined by path is entered by the init (ns.join), not made
-  const joined = (n: string) => n === 'network' && spec.network.join !== undefined;
-  const ns = namespaceOrder.filter((n) => spec.namespaces.includes(n) && n !== 'cgroup' && !joined(n));
+  const ns = namespaceOrder.filter((n) => spec.namespaces.includes(n) && n !== 'cgroup' && joinOf(spec, n) === undefined);
   out.emit('ns.clone', { ns }, 'namespaces');
+  lowerJoin(spec, out, 'pid');
+}
+
+/** The uts and ipc joins before anything is mounted (an mqueue is its ipc namespace's). */
+export function lowerJoins(spec: Spec, out: Emitter): void {
+  lowerJoin(spec, out, 'uts');
+  lowerJoin(spec, out, 'ipc');
+}
+
+function lowerJoin(spec: Spec, out: Emitter, ns: JoinableNamespace): void {
+  const path = spec.namespaces.includes(ns) ? joinOf(spec, ns) : undefined;
+  if (path !== undefined) out.emit('ns.join', { ns, path }, `namespaces[${spec.namespaces.indexOf(ns)}]`);
 }
 
 export function lowerUnshare(spec: Spec, out: Emitter): void {
-  if (spec.namespaces.includes('cgroup')) out.emit('ns.unshare', { ns: ['cgroup'] }, 'namespaces');
+  // a cgroup namespace's root is the cgroup the init is in: after cgroup.join, either way
+  if (joinOf(spec, 'cgroup') !== undefined) lowerJoin(spec, out, 'cgroup');
+  else if (spec.namespaces.includes('cgroup')) out.emit('ns.unshare', { ns: ['cgroup'] }, 'namespaces');
   // Nothing mounted while the root is built may propagate back to the host: a
   // shared root is made shared only once it stands alone (lowerPivot).
   const mode = spec.rootfsPropagation ?? 'rprivate';

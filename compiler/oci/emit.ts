@@ -3,7 +3,7 @@
 // (for a prepared-directory root).
 
 import { isBind } from '../check/mounts.ts';
-import type { Spec, SpecDeviceRule } from '../spec.ts';
+import { type Spec, type SpecDeviceRule, joinOf } from '../spec.ts';
 import { ociSeccompOf } from '../seccomp/oci.ts';
 import { OCI_VERSION, type OciConfig, type OciDeviceRule, type OciMount } from './config.ts';
 
@@ -54,7 +54,7 @@ export function ociFromSpec(spec: Spec, o: EmitOptions): OciConfig {
         ...(cpu ? { cpu: { ...cpu } } : {}),
       },
       cgroupsPath: spec.cgroupsPath.replaceAll('{id}', o.id),
-      namespaces: spec.namespaces.map((type) => (type === 'network' && spec.network.join ? { type, path: spec.network.join } : { type })),
+      namespaces: spec.namespaces.map((type) => (joinOf(spec, type) ? { type, path: joinOf(spec, type) } : { type })),
       ...(spec.devices.length
         ? { devices: spec.devices.map((d) => ({ path: d.path, type: d.type, major: d.major, minor: d.minor, fileMode: d.mode, uid: d.uid, gid: d.gid })) }
         : {}),

@@ -6,7 +6,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { CtcError } from '../error.ts';
 import { Reader, readDeviceRule, readHooks, readIdMappings } from '../frontend/def.ts';
-import type { Spec, SpecCapabilities, SpecDevice, SpecMount, SpecResources, SpecRlimit } from '../spec.ts';
+import { type Spec, type SpecCapabilities, type SpecDevice, type SpecMount, type SpecResources, type SpecRlimit, joinableNamespaces } from '../spec.ts';
 import type { Namespace } from '../../stdlib/types.ts';
 import { element, member } from './json.ts';
 import { seccompSpecOfOci } from '../seccomp/oci.ts';
@@ -51,6 +51,7 @@ export function specFromOci(c: Obj, at: Map<string, string>, dir: string): Spec 
   const rootfsPropagation = r.opt(linux, 'rootfsPropagation', 'linux', r.str.bind(r)) || undefined;
   const namespaces = readNamespaces(r, linux.namespaces);
   const join = namespaces.find((n) => n.type === 'network')?.path;
+  const joins = Object.fromEntries(namespaces.filter((n) => n.path !== undefined && n.type !== 'network').map((n) => [n.type, n.path]));
   return {
     rootfs: {
       kind: 'dir',
@@ -63,6 +64,7 @@ export function specFromOci(c: Obj, at: Map<string, string>, dir: string): Spec 
     ...(mountLabel === undefined ? {} : { mountLabel }),
     ...(rootfsPropagation === undefined ? {} : { rootfsPropagation }),
     namespaces: namespaces.map((n) => n.type),
+    ...(Object.keys(joins).length ? { joins } : {}),
     network: { interfaces: [], routes: [], ports: [], ...(join ? { join } : {}) },
     uidMappings: readIdMappings(r, linux.uidMappings, 'linux.uidMappings'),
     gidMappings: readIdMappings(r, linux.gidMappings, 'linux.gidMappings'),
@@ -79,17 +81,25 @@ export function specFromOci(c: Obj, at: Map<string, string>, dir: string): Spec 
   };
 }
 
-/** Namespaces; a path joins an existing one, which ctc does for the network namespace only so far. */
+/** Why a namespace of this type cannot be joined by path. */
+const notJoinable: Partial<Record<string, string>> = {
+  mount: "ctc builds the container's root in a mount namespace of its own",
+  user: 'joining an existing user namespace is not supported yet',
+  time: 'time namespaces are not supported yet',
+};
+
+/** Namespaces; a path joins an existing one (spec.joins, network.join). */
 function readNamespaces(r: Reader, v: unknown): { type: Namespace; path?: string }[] {
   return r.arr(v ?? [], 'linux.namespaces').map((n, i) => {
     const at = element('linux.namespaces', i);
     const o = r.obj(n, at);
     const type = r.str(o.type, `${at}.type`) as Namespace;
     const path = r.opt(o, 'path', at, r.str.bind(r)) || undefined;
-    if (path !== undefined && type !== 'network') {
-      throw new CtcError('CT_OCI_UNSUPPORTED', `${at}.path: joining an existing ${type} namespace is not supported yet (only network)`, {
+    const why = notJoinable[type];
+    if (path !== undefined && why !== undefined) {
+      throw new CtcError('CT_OCI_UNSUPPORTED', `${at}.path: cannot join an existing ${type} namespace: ${why}`, {
         source: r.origins.get(`${at}.path`),
-        hint: 'ctc joins network namespaces by path; leave the path out to make a new one',
+        hint: `ctc joins ${joinableNamespaces.join(', ')} namespaces by path; leave the path out to make a new one`,
       });
     }
     return { type, ...(path ? { path } : {}) };

@@ -315,7 +315,7 @@ export const riskRules: readonly RiskRule[] = [
   { code: 'RISK_LIMIT_RAISED', doc: 'a memory, pids, CPU or rlimit ceiling raised', find: limitsRaised },
   { code: 'RISK_LIMIT_REMOVED', doc: 'such a limit removed', find: limitsRemoved },
   { code: 'RISK_PORT_PUBLISHED', doc: "a port of the host forwarded to the container's", find: portsPublished },
-  { code: 'RISK_NETNS_JOINED', doc: 'an existing network namespace joined: its interfaces are shared', find: netnsJoined },
+  { code: 'RISK_NETNS_JOINED', doc: "an existing namespace joined by path (network, pid, ipc, uts, cgroup): the host's or another container's, shared", find: nsJoined },
   { code: 'RISK_HOOK_ADDED', doc: 'a hook added or changed: a program run as root on the host or in the container', find: hooksAdded },
 ];
 
@@ -332,10 +332,22 @@ function portsPublished(ctx: RiskContext): Finding[] {
   });
 }
 
-function netnsJoined(ctx: RiskContext): Finding[] {
+/** What a container shares with whoever else is in a namespace it joins (the host, another container). */
+const sharedBy: Record<string, string> = {
+  network: 'its interfaces, addresses and ports',
+  pid: 'its processes, which the container sees and, as root, can signal and trace',
+  ipc: 'its shared memory, semaphores and message queues',
+  uts: 'its hostname, which the container can change',
+  cgroup: 'its view of the cgroup tree',
+};
+
+function nsJoined(ctx: RiskContext): Finding[] {
   return changesOf(ctx, '*', 'ns.join')
     .filter((c) => c.type !== 'removed')
-    .map((change) => ({ message: `joins the ${str(change.new!, 'ns')} namespace ${str(change.new!, 'path')}: it shares that namespace's interfaces and whatever else is in it`, change }));
+    .map((change) => {
+      const [ns, path] = [str(change.new!, 'ns'), str(change.new!, 'path')];
+      return { message: `joins the ${ns} namespace ${path} (the host's or another container's): it shares ${sharedBy[ns] ?? 'whatever is in it'}`, change };
+    });
 }
 
 function locate(ctx: RiskContext, change: Change): Pick<RiskNote, 'source' | 'at'> {

@@ -230,8 +230,10 @@ static int clone_init(struct run *r, const struct rec *s)
     return e;
   if (read_msg(r, &m) < 0)
     return -ECHILD;
-  if (m.type == CTC_MSG_ERR)
+  if (m.type == CTC_MSG_ERR) {
+    r->failed_at.step = m.step; /* the clone's, or a pid namespace's ns.join (M joins it first) */
     return -m.value;
+  }
   if (m.type != CTC_MSG_PID)
     return -ECHILD;
   r->pid = (pid_t)m.pid;

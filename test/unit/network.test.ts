@@ -154,7 +154,7 @@ test('the .ct language takes the same network, positions included', async () => 
   assert.is(e.source, 'net.ct:6:99', 'the veth\'s second address');
 });
 
-test('OCI: a network namespace with a path is joined by the init; other paths are refused', async () => {
+test('OCI: a network namespace with a path is joined by the init; a mount namespace\'s path is refused', async () => {
   const dir = join(tmp.dir, 'oci');
   mkdirSync(dir);
   const config = (namespaces: object[]) =>
@@ -165,10 +165,10 @@ test('OCI: a network namespace with a path is joined by the init; other paths ar
   assert.equal(steps.find((s) => s.kind === 'ns.clone')!.args.ns, ['mount'], 'no new network namespace');
   assert.equal(steps.find((s) => s.kind === 'ns.join')!.args, { ns: 'network', path: '/var/run/netns/web' });
   assert.not.ok(steps.some((s) => s.kind === 'net.up'), "a joined namespace's links are left alone");
-  writeFileSync(file, config([{ type: 'mount' }, { type: 'pid', path: '/proc/1/ns/pid' }]));
+  writeFileSync(file, config([{ type: 'mount', path: '/proc/1/ns/mnt' }]));
   const [e] = await errorsOf(file);
   assert.is(e.code, 'CT_OCI_UNSUPPORTED');
-  assert.match(e.message, /linux\.namespaces\[1\]\.path: joining an existing pid namespace/);
+  assert.match(e.message, /linux\.namespaces\[0\]\.path: cannot join an existing mount namespace/);
 });
 
 test('published ports: one inet table, prerouting and output chains, DNAT per family', () => {

@@ -1,0 +1,143 @@
+// Namespaces joined by path (issue 19): the configs containerd's CRI plugin
+// writes for a pod's app containers (test/fixtures/cri, as generated; their
+// /proc/4242/ns/* paths stand for the sandbox's) build into visible ns.join
+// steps in the order the kernel needs; what a source can be checked for is
+// refused at its line; `ctc diff` notes a join.
+
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { build } from '../../compiler/build.ts';
+import { diffPlans } from '../../compiler/plan/diff.ts';
+import { riskNotes } from '../../compiler/plan/risk.ts';
+import { parsePlan, printPlan } from '../../compiler/plan/text.ts';
+import { ociFromSpec } from '../../compiler/oci/emit.ts';
+import { root, tempDir } from '../helpers.ts';
+import { errorsOf } from '../sources.ts';
+
+const tmp = tempDir();
+test.after(() => tmp.remove());
+
+type Config = { linux: { namespaces: { type: string; path?: string }[] } } & Record<string, unknown>;
+const cri = (name: string): Config => JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'cri', `${name}.config.json`), 'utf8'));
+
+let n = 0;
+function config(value: unknown): { file: string; text: string } {
+  const dir = join(tmp.dir, `c${n++}`);
+  mkdirSync(dir);
+  const file = join(dir, 'config.json');
+  const text = JSON.stringify(value, null, 2);
+  writeFileSync(file, text);
+  return { file, text };
+}
+
+/** `config.json:line:col` of the first character of needle (a member's origin is its key). */
+function posOf(text: string, needle: string): string {
+  const before = text.slice(0, text.indexOf(needle)).split('\n');
+  return `config.json:${before.length}:${before[before.length - 1].length + 1}`;
+}
+
+/** The plan's steps as `kind args` lines, the way `ctc plan` prints them. */
+const lines = (plan: Parameters<typeof printPlan>[0]) => printPlan(plan).split('\n').filter((l) => /^\d+ /.test(l));
+const kinds = (plan: { steps: { kind: string }[] }) => plan.steps.map((s) => s.kind);
+
+test("CRI's app container: ipc, uts and network joined by path, mount and pid made; the joins come before any mount", async () => {
+  const { spec, plan } = await build(config(cri('container')).file);
+  assert.equal(spec.joins, { ipc: '/proc/4242/ns/ipc', uts: '/proc/4242/ns/uts' });
+  assert.is(spec.network.join, '/proc/4242/ns/net');
+  assert.equal(plan.steps.find((s) => s.kind === 'ns.clone')?.args.ns, ['mount', 'pid']);
+  const joins = plan.steps.filter((s) => s.kind === 'ns.join').map((s) => s.args);
+  assert.equal(joins, [
+    { ns: 'uts', path: '/proc/4242/ns/uts' },
+    { ns: 'ipc', path: '/proc/4242/ns/ipc' },
+    { ns: 'network', path: '/proc/4242/ns/net' },
+  ]);
+  const firstMount = kinds(plan).findIndex((k) => k.startsWith('mount.') && k !== 'mount.propagation');
+  assert.ok(kinds(plan).lastIndexOf('ns.join') < firstMount, 'joined before the mqueue (the ipc namespace its mount shows) and the rest are mounted');
+  assert.ok(lines(plan).some((l) => /^\d+ init ns\.join ns=ipc path=\/proc\/4242\/ns\/ipc  # config\.json:/.test(l)), 'a visible, reviewable step');
+  assert.is(printPlan(parsePlan(printPlan(plan))), printPlan(plan));
+});
+
+test("CRI's app container sharing the pod's processes: the pid namespace is joined right after the clone, none is made", async () => {
+  const { plan } = await build(config(cri('container-shared-pid')).file);
+  const clone = plan.steps.findIndex((s) => s.kind === 'ns.clone');
+  assert.equal(plan.steps[clone].args.ns, ['mount'], 'only the mount namespace is new');
+  assert.equal([plan.steps[clone + 1].kind, plan.steps[clone + 1].args], ['ns.join', { ns: 'pid', path: '/proc/4242/ns/pid' }], "the monitor's join, before the init is cloned");
+  assert.equal(plan.steps.filter((s) => s.kind === 'ns.join').map((s) => s.args.ns), ['pid', 'uts', 'ipc', 'network']);
+});
+
+test('a cgroup namespace joined by path is entered after the init is in its cgroup, instead of unshared', async () => {
+  const c = cri('container');
+  c.linux.namespaces.push({ type: 'cgroup', path: '/proc/4242/ns/cgroup' });
+  const { plan } = await build(config(c).file);
+  assert.ok(!kinds(plan).includes('ns.unshare'), 'no cgroup namespace made');
+  const at = plan.steps.findIndex((s) => s.kind === 'ns.join' && s.args.ns === 'cgroup');
+  assert.ok(at > kinds(plan).indexOf('cgroup.join'), 'after cgroup.join');
+});
+
+test('the OCI config ctc writes for a plan keeps the paths (ctc spec, bundles)', async () => {
+  const { spec } = await build(config(cri('container-shared-pid')).file);
+  const out = ociFromSpec(spec, { id: 'x', rootPath: '/r' }) as unknown as Config;
+  assert.equal(out.linux.namespaces, cri('container-shared-pid').linux.namespaces);
+});
+
+test('mount, user and time namespaces cannot be joined: refused at the path, by name', async () => {
+  for (const [type, why] of [
+    ['mount', "ctc builds the container's root in a mount namespace of its own"],
+    ['user', 'joining an existing user namespace is not supported yet'],
+  ]) {
+    const c = cri('container');
+    c.linux.namespaces = c.linux.namespaces.map((x) => (x.type === type ? { type, path: `/proc/4242/ns/${type === 'mount' ? 'mnt' : type}` } : x));
+    if (type === 'user') c.linux.namespaces.push({ type, path: '/proc/4242/ns/user' });
+    const { file, text } = config(c);
+    const errors = await errorsOf(file);
+    assert.equal(
+      errors.map((e) => [e.code, e.source, e.message]),
+      [['CT_OCI_UNSUPPORTED', posOf(text, `"path": "/proc/4242/ns/${type === 'mount' ? 'mnt' : type}"`), `linux.namespaces[${type === 'mount' ? 3 : 5}].path: cannot join an existing ${type} namespace: ${why}`]],
+    );
+  }
+});
+
+test('a namespace both made and joined is CT_NS_DUPLICATE; a path to another kind of namespace or a relative one is refused at its line', async () => {
+  const twice = cri('container-shared-pid');
+  twice.linux.namespaces.push({ type: 'pid' });
+  const dup = await errorsOf(config(twice).file);
+  assert.equal(dup.map((e) => [e.code, e.message]), [['CT_NS_DUPLICATE', "namespace 'pid' is listed twice"]]);
+
+  const wrong = cri('container');
+  wrong.linux.namespaces[1] = { type: 'ipc', path: '/proc/4242/ns/net' };
+  wrong.linux.namespaces[2] = { type: 'uts', path: 'proc/4242/ns/uts' };
+  const { file, text } = config(wrong);
+  assert.equal(
+    (await errorsOf(file)).map((e) => [e.code, e.source, e.message, e.hint]),
+    [
+      ['CT_NS_JOIN', posOf(text, '"path": "/proc/4242/ns/net"'), "/proc/4242/ns/net is a process's net namespace, not its ipc namespace", 'join /proc/PID/ns/ipc'],
+      ['CT_PATH_RELATIVE', posOf(text, '"path": "proc/4242/ns/uts"'), "the uts namespace to join, 'proc/4242/ns/uts', must be an absolute path", undefined],
+    ],
+  );
+});
+
+test('ctc diff: joining the pod sandbox\'s pid namespace is a risk note naming what is shared, at the config line', async () => {
+  const before = await build(config(cri('container')).file);
+  const c = cri('container-shared-pid');
+  const { file, text } = config(c);
+  const after = await build(file);
+  const notes = riskNotes(diffPlans(before.plan, after.plan), before.plan, after.plan).filter((r) => r.code === 'RISK_NETNS_JOINED');
+  assert.equal(
+    notes.map((r) => [r.message, r.source]),
+    [
+      [
+        "joins the pid namespace /proc/4242/ns/pid (the host's or another container's): it shares its processes, which the container sees and, as root, can signal and trace",
+        posAt(text, text.lastIndexOf('{', text.indexOf('"/proc/4242/ns/pid"'))),
+      ],
+    ],
+  );
+});
+
+function posAt(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `config.json:${before.length}:${before[before.length - 1].length + 1}`;
+}
+
+test.run();
