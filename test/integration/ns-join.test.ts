@@ -53,7 +53,7 @@ function runDetached(dir: string, id: string, env: Record<string, string> = {}):
 /** An app container's bundle: sleeps, joins the sandbox's namespaces named in `joins`, makes the rest. */
 function appBundle(id: string, joins: string[], paths: Record<string, string> = {}): string {
   const file = (type: string) => (type === 'network' ? 'net' : type);
-  const namespaces = ['pid', 'ipc', 'uts', 'mount', 'network'].map((type) =>
+  const namespaces = ['pid', 'ipc', 'uts', 'mount', 'network', ...(joins.includes('cgroup') ? ['cgroup'] : [])].map((type) =>
     joins.includes(type) ? { type, path: paths[type] ?? `/proc/${sandboxPid}/ns/${file(type)}` } : { type },
   );
   // no hostname: setting one in a joined uts namespace would rename the sandbox (as runc does)
@@ -63,11 +63,12 @@ function appBundle(id: string, joins: string[], paths: Record<string, string> = 
 const remove = (id: string) => ctc(['--root', stateRoot, 'delete', '--force', id]);
 
 test.before(() => {
-  const dir = busyboxBundle(join(tmp.dir, SANDBOX), { id: SANDBOX, args: ['/bin/sleep', '300'] });
+  const namespaces = ['pid', 'ipc', 'uts', 'mount', 'network', 'cgroup'].map((type) => ({ type }));
+  const dir = busyboxBundle(join(tmp.dir, SANDBOX), { id: SANDBOX, args: ['/bin/sleep', '300'], linux: { namespaces } });
   const r = runDetached(dir, SANDBOX);
   assert.is(r.status, 0, r.stderr);
   sandboxPid = stateOf(SANDBOX).pid;
-  for (const kind of ['ipc', 'uts', 'net', 'pid']) assert.not.equal(nsOf(sandboxPid, kind), nsOf(process.pid, kind), `the sandbox has its own ${kind} namespace`);
+  for (const kind of ['ipc', 'uts', 'net', 'pid', 'cgroup']) assert.not.equal(nsOf(sandboxPid, kind), nsOf(process.pid, kind), `the sandbox has its own ${kind} namespace`);
 });
 
 test.after(() => {
@@ -106,6 +107,20 @@ for (const [way, env] of WAYS) {
     }
   });
 }
+
+test("an app container joining the sandbox's cgroup namespace is in it: its cgroup root is the sandbox's cgroup", () => {
+  const id = `nsj-cg-${process.pid}-${n++}`;
+  try {
+    const r = runDetached(appBundle(id, ['cgroup']), id);
+    assert.is(r.status, 0, r.stderr);
+    const app = stateOf(id).pid;
+    assert.is(nsOf(app, 'cgroup'), nsOf(sandboxPid, 'cgroup'));
+    const ps = spawnSync(launcher, ['--root', stateRoot, 'exec', id, '/bin/cat', '/proc/self/cgroup'], { encoding: 'utf8', env: { ...process.env, CTC_NODE: process.execPath } });
+    assert.match(ps.stdout, new RegExp(`^0::/\\.\\./${id}$`, 'm'), "seen from the sandbox's cgroup namespace, the app's cgroup is a sibling of its root");
+  } finally {
+    remove(id);
+  }
+});
 
 /** Runs an app whose join fails; checks the coded error and that nothing of it is left. */
 function failsToJoin(kind: string, path: string, errno: string, hint: RegExp, env: Record<string, string>): void {
