@@ -14,7 +14,9 @@ import { Journal } from './journal.ts';
 
 export async function updateResources(c: Container, resources: Omit<SpecResources, 'devices'>): Promise<void> {
   const status = c.status();
-  if (!['created', 'running', 'paused'].includes(status)) throw new CtcError('CT_BAD_STATE', `cannot update container ${c.id}: it is ${status}`);
+  if (!['created', 'running', 'paused'].includes(status)) {
+    throw new CtcError('CT_BAD_STATE', `cannot update container ${c.id}: it is ${status}`, { runtime: 'container not running' }); // runc's words
+  }
   const driver = detectCgroups();
   const path = c.state!.cgroupPath;
   const journal = new Journal();
@@ -57,7 +59,7 @@ export interface StatsEvent {
 
 export function statsOf(c: Container): StatsEvent {
   const status = c.status();
-  if (status === 'stopped') throw new CtcError('CT_BAD_STATE', `container ${c.id} is not running`);
+  if (status === 'stopped') throw new CtcError('CT_BAD_STATE', `container ${c.id} is not running`, { runtime: `container with id ${c.id} is not running` }); // runc's words
   return { type: 'stats', id: c.id, data: detectCgroups().stats(c.state!.cgroupPath) };
 }
 

@@ -73,6 +73,8 @@ test('kill of a stopped container: "container not running", exit 1; delete of it
   both(['start', 're1'], 1, 'cannot start a container that has stopped: ctc: error CT_BAD_STATE: cannot start container re1: it is stopped\n  hint: start needs a container that is created\n');
   both(['pause', 're1'], 1, 'container not running: ctc: error CT_BAD_STATE: cannot pause container re1: it is stopped\n  hint: pause needs a container that is running or created\n');
   both(['resume', 're1'], 1, 'container not paused: ctc: error CT_BAD_STATE: cannot resume container re1: it is stopped\n  hint: resume needs a container that is paused\n');
+  both(['update', '--pids-limit', '10', 're1'], 1, 'container not running: ctc: error CT_BAD_STATE: cannot update container re1: it is stopped\n');
+  both(['events', '--stats', 're1'], 1, 'container with id re1 is not running: ctc: error CT_BAD_STATE: container re1 is not running\n');
   both(['exec', 're1', '/bin/true'], 1, 'exec failed: cannot exec in a stopped container: ctc: error CT_BAD_STATE: cannot exec in container re1: it is stopped\n');
   assert.is(run('node', ['delete', 're1']).status, 0);
   assert.not.ok(existsSync(join(root, 're1')));
