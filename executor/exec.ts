@@ -143,7 +143,10 @@ export async function execIn(c: Container, p: ExecProcess, opts: ExecOptions): P
   }
 }
 
-/** The exec'd process goes into the cgroups the init is in now (not the ones ctc made): read, then checked to be the init's still. */
+/**
+ * The exec'd process goes into the cgroups the init is in now (not the ones ctc made). The init is
+ * checked to be alive after the read: its pid was not reused, so the namespaces M joined were its too.
+ */
 function joinInitCgroups(c: Container, pid: number, failed: (step: number, errno: number) => Error): void {
   try {
     const init = cgroupsOf(c.state!.pid);

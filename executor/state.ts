@@ -91,7 +91,7 @@ export interface ContainerState {
   owner: string;
   annotations: Record<string, string>;
   cgroupPath: string;
-  /** the namespaces the init has, for exec to join */
+  /** the namespaces ctc made for the init (exec joins what the running init is in, read from /proc) */
   namespaces: string[];
   /** created apart from its start, with startContainer or poststart hooks: `start` runs them (the native launcher hands it over) */
   startHooks?: true;

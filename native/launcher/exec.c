@@ -79,7 +79,8 @@ int exec_command(const char *root, char **args)
   pid_t pid = (pid_t)m.pid;
   if (detach && (helper_msg(sock, &m) < 0 || m.type != CTC_MSG_DETACHED))
     failed(sock, helper, m.step, m.type == CTC_MSG_ERR ? m.value : ECHILD);
-  /* the init's cgroups as the kernel has them; read, then checked to be the init's still */
+  /* the init's cgroups as the kernel has them; the init alive after the read: its pid was not
+   * reused, so these cgroups and the namespaces M joined were the init's */
   int err = cg_join_peer((pid_t)s.pid, pid);
   if (!err && !is_alive((pid_t)s.pid, (unsigned long long)s.start))
     err = -ESRCH;
