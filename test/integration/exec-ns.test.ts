@@ -5,7 +5,10 @@
 // `brctl addbr` in a container that joined a network namespace by path made
 // the bridge on the host. The network namespace is this test's own (ip
 // netns add); the bridge an exec makes goes into it, and is removed from the
-// host too should the exec have made it there.
+// host too should the exec have made it there. The init is then moved to a
+// child cgroup (as a container may move itself): exec follows it. Last, a
+// second container joins the first's pid, ipc, uts and network namespaces by
+// path (as a pod's app containers join the sandbox's): exec lands in them.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
@@ -21,6 +24,8 @@ const stateRoot = join(tmp.dir, 'state');
 const NS = `ctc-test-execns-${process.pid}`;
 const NS_PATH = `/run/netns/${NS}`;
 const ID = `execns-${process.pid}`;
+/** a second container joining the first's pid, ipc, uts and network namespaces by path, as a pod's app joins its sandbox's */
+const APP = `execns-app-${process.pid}`;
 const launcher = join(root, 'dist', 'ctc');
 const KINDS = ['user', 'mnt', 'pid', 'net', 'ipc', 'uts', 'cgroup', 'time'];
 /** the launcher with no Node behind it: an exec it handed over would fail CT_NODE_MISSING */
@@ -29,14 +34,26 @@ const WAYS: [string, Record<string, string>][] = [
   ['the TypeScript CLI', { CTC_NATIVE: '0', CTC_NODE: process.execPath }],
 ];
 
-const exec = (env: Record<string, string>, args: string[]): Ran => {
-  const r = spawnSync(launcher, ['--root', stateRoot, 'exec', ID, ...args], { encoding: 'utf8', cwd: root, env: { ...process.env, ...env }, input: '', timeout: 60_000 });
+const exec = (env: Record<string, string>, args: string[], id = ID): Ran => {
+  const r = spawnSync(launcher, ['--root', stateRoot, 'exec', id, ...args], { encoding: 'utf8', cwd: root, env: { ...process.env, ...env }, input: '', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 const hostHasLink = (name: string) => spawnSync('ip', ['link', 'show', name], { stdio: 'ignore' }).status === 0;
 const nsHasLink = (name: string) => spawnSync('ip', ['-n', NS, 'link', 'show', name], { stdio: 'ignore' }).status === 0;
 
 let initPid = 0;
+
+/** run -d: the container keeps the stdio it is given, so a file, not a pipe spawnSync would wait on */
+function runDetached(dir: string, id: string): void {
+  const log = join(tmp.dir, `${id}.log`);
+  const fd = openSync(log, 'w');
+  try {
+    const r = spawnSync(process.execPath, [cli, '--root', stateRoot, 'run', '-d', '--bundle', dir, id], { cwd: root, stdio: ['ignore', fd, fd], timeout: 60_000 });
+    assert.is(r.status, 0, readFileSync(log, 'utf8'));
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** The host's cgroup mounts: each /proc/<pid>/cgroup line's controllers ('' for v2) and where that hierarchy is mounted. */
 const cgroupMounts = () =>
@@ -82,20 +99,13 @@ test.before(() => {
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   config.process.capabilities = { bounding: caps, effective: caps, permitted: caps };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-  // run -d: the container keeps the stdio it is given, so a file, not a pipe spawnSync would wait on
-  const log = join(tmp.dir, 'run.log');
-  const fd = openSync(log, 'w');
-  try {
-    const r = spawnSync(process.execPath, [cli, '--root', stateRoot, 'run', '-d', '--bundle', dir, ID], { cwd: root, stdio: ['ignore', fd, fd], timeout: 60_000 });
-    assert.is(r.status, 0, readFileSync(log, 'utf8'));
-  } finally {
-    closeSync(fd);
-  }
+  runDetached(dir, ID);
   initPid = JSON.parse(ctc(['--root', stateRoot, 'state', ID]).stdout).pid;
   assert.is(readlinkSync(`/proc/${initPid}/ns/net`), `net:[${statSync(NS_PATH).ino}]`, 'the init joined the namespace');
 });
 
 test.after(() => {
+  ctc(['--root', stateRoot, 'delete', '--force', APP]);
   ctc(['--root', stateRoot, 'delete', '--force', ID]);
   spawnSync('ip', ['netns', 'del', NS]);
   tmp.remove();
@@ -139,5 +149,21 @@ for (const [k, [way, env]] of WAYS.entries()) {
     }
   });
 }
+
+test("exec into a container that joined another's pid, ipc, uts and network namespaces by path: it is in them, through both", () => {
+  const joined = { pid: 'pid', ipc: 'ipc', uts: 'uts', network: 'net' };
+  const namespaces = [{ type: 'mount' }, ...Object.entries(joined).map(([type, file]) => ({ type, path: `/proc/${initPid}/ns/${file}` }))];
+  // no hostname: setting one in a joined uts namespace would rename the other container's
+  runDetached(busyboxBundle(join(tmp.dir, 'app'), { id: APP, args: ['/bin/sleep', '120'], linux: { namespaces }, extra: { hostname: undefined } }), APP);
+  const appPid = JSON.parse(ctc(['--root', stateRoot, 'state', APP]).stdout).pid;
+  for (const [, env] of WAYS) {
+    const r = exec(env, ['/bin/sh', '-c', KINDS.map((k) => `readlink /proc/self/ns/${k}`).join('; ')], APP);
+    assert.is(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines, KINDS.map((k) => readlinkSync(`/proc/${appPid}/ns/${k}`)), "the app's init's");
+    for (const file of Object.values(joined)) assert.is(lines[KINDS.indexOf(file)], readlinkSync(`/proc/${initPid}/ns/${file}`), `the other container's ${file}`);
+    assert.not.equal(lines[KINDS.indexOf('mnt')], readlinkSync(`/proc/${initPid}/ns/mnt`), 'its own mount namespace');
+  }
+});
 
 test.run();
