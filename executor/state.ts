@@ -147,26 +147,53 @@ export function writeStateDirFile(dir: string, name: string, data: string): void
 /**
  * Removes the files in a state dir (ctc's own and the monitor's), its known
  * subdirectories, then the dir. Never recursive: if a mount leaked onto
- * rootfs/, rmdir fails instead of deleting through it.
+ * rootfs/, rmdir fails instead of deleting through it. A monitor whose init
+ * just died may still write `exit` (a temp file, then a rename) through the
+ * dir fd it holds, after the dir was emptied: rmdir then finds it, and the
+ * dir is emptied again. A monitor adds at most its temp file, then `exit`:
+ * the passes outlast it. Once the dir is gone a late write fails (a removed
+ * dir takes no new names). native/launcher/files.c does the same.
  */
 export function removeStateDir(dir: string): void {
+  for (let pass = 1; ; pass++) {
+    if (!emptyStateDir(dir)) return;
+    try {
+      for (const d of [...subdirs, '']) rmdirQuiet(join(dir, d));
+      return;
+    } catch (e) {
+      if (codeOf(e) !== 'ENOTEMPTY' || pass === stateDirPasses) throw notOurs(dir, e);
+    }
+  }
+}
+
+const stateDirPasses = 4;
+
+/** Unlinks the files in a state dir; false if there is no dir. */
+function emptyStateDir(dir: string): boolean {
   let entries: import('node:fs').Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (e) {
-    if (codeOf(e) === 'ENOENT') return;
+    if (codeOf(e) === 'ENOENT') return false;
     throw e;
   }
   for (const e of entries) if (!e.isDirectory()) unlinkQuiet(join(dir, e.name));
-  for (const d of [...subdirs, '']) {
-    try {
-      rmdirSync(join(dir, d));
-    } catch (e) {
-      if (codeOf(e) === 'ENOENT') continue;
-      if (codeOf(e) === 'ENOTEMPTY') throw new Error(`${join(dir, d)} holds entries ctc did not make: ${readdirSync(join(dir, d)).join(', ')}`);
-      throw e;
-    }
+  return true;
+}
+
+function rmdirQuiet(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch (e) {
+    if (codeOf(e) !== 'ENOENT') throw e;
   }
+}
+
+/** A dir still not empty after the passes (node's error names it in .path): it holds what is not ctc's. */
+function notOurs(dir: string, e: unknown): unknown {
+  if (codeOf(e) !== 'ENOTEMPTY') return e;
+  const path = (e as { path?: string }).path ?? dir;
+  return new Error(`${path} holds entries ctc did not make: ${readdirSync(path).join(', ')}`);
 }
 
 function unlinkQuiet(file: string): void {

@@ -275,26 +275,51 @@ int wait_gone(pid_t pid, unsigned long long start, int ms)
   return 0;
 }
 
-int remove_state_dir(const char *dir)
+/* Unlinks the files of a state dir (ctc's own and the monitor's); 1 if the dir is gone. */
+static int empty_state_dir(const char *dir)
 {
   DIR *d = opendir(dir);
   if (!d)
-    return errno == ENOENT ? 0 : -errno;
+    return errno == ENOENT ? 1 : -errno;
   char path[4200];
   for (struct dirent *e; (e = readdir(d));) {
     if (e->d_type == DT_DIR)
       continue;
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
     if (unlink(path) < 0 && errno != ENOENT) {
+      int err = errno;
       closedir(d);
-      return -errno;
+      return -err;
     }
   }
   closedir(d);
-  snprintf(path, sizeof path, "%s/rootfs", dir);
-  if (rmdir(path) < 0 && errno != ENOENT)
-    return -errno;
-  return rmdir(dir) < 0 && errno != ENOENT ? -errno : 0;
+  return 0;
+}
+
+/*
+ * state.ts removeStateDir: never recursive. A monitor whose init just died
+ * may still write `exit` (a temp file, then a rename) through the dir fd it
+ * holds, after the dir was emptied: rmdir then finds it, so the dir is
+ * emptied again. A monitor adds at most its temp file, then `exit` (the
+ * rename): the passes outlast it. Once the dir is gone, a late write fails
+ * (a removed dir takes no new names).
+ */
+#define STATE_DIR_PASSES 4
+int remove_state_dir(const char *dir)
+{
+  char path[4200];
+  for (int pass = 0;; pass++) {
+    int r = empty_state_dir(dir);
+    if (r)
+      return r < 0 ? r : 0;
+    snprintf(path, sizeof path, "%s/rootfs", dir);
+    if (rmdir(path) < 0 && errno != ENOENT)
+      return -errno;
+    if (rmdir(dir) == 0 || errno == ENOENT)
+      return 0;
+    if (errno != ENOTEMPTY || pass == STATE_DIR_PASSES - 1)
+      return -errno;
+  }
 }
 
 /* ---- the journal ---- */
