@@ -94,7 +94,11 @@ test.before(() => {
   const dir = busyboxBundle(join(tmp.dir, 'bundle'), {
     id: ID,
     args: ['/bin/sleep', '120'],
-    linux: { namespaces: [...['pid', 'ipc', 'uts', 'mount'].map((type) => ({ type })), { type: 'network', path: NS_PATH }] },
+    linux: {
+      namespaces: [...['pid', 'ipc', 'uts', 'mount'].map((type) => ({ type })), { type: 'network', path: NS_PATH }],
+      // a filter to compare: the exec'd process has it as the init does
+      seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['swapon', 'swapoff'], action: 'SCMP_ACT_ERRNO' }] },
+    },
   });
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   config.process.capabilities = { bounding: caps, effective: caps, permitted: caps };
@@ -121,6 +125,15 @@ for (const [k, [way, env]] of WAYS.entries()) {
     assert.is(lines[KINDS.indexOf('net')], `net:[${statSync(NS_PATH).ino}]`);
     assert.not.equal(lines[KINDS.indexOf('net')], readlinkSync('/proc/self/ns/net'), 'not the host network');
     assert.equal(lines.slice(KINDS.length).sort(), readFileSync(`/proc/${initPid}/cgroup`, 'utf8').trim().split('\n').sort());
+  });
+
+  test(`exec through ${way}: the init's capabilities, no_new_privs and seccomp mode, from the plan the init applied`, () => {
+    const r = exec(env, ['/bin/cat', '/proc/self/status']);
+    assert.is(r.status, 0, r.stderr);
+    const confinement = (status: string) => status.split('\n').filter((l) => /^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp|Seccomp_filters|Uid|Gid):/.test(l));
+    const init = confinement(readFileSync(`/proc/${initPid}/status`, 'utf8'));
+    assert.ok(init.includes('Seccomp:\t2') && init.includes('NoNewPrivs:\t1'), init.join('\n'));
+    assert.equal(confinement(r.stdout), init);
   });
 
   test(`exec through ${way}: the init moved to a child cgroup, the exec'd process goes where it is now`, () => {
