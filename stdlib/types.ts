@@ -283,6 +283,14 @@ export interface NetworkConfig {
   readonly ports?: readonly PortMapping[];
 }
 
+/** Existing namespaces to enter, each by a path like /proc/PID/ns/KIND (pid: the init is born in it). */
+export interface NamespaceJoins {
+  readonly pid?: string;
+  readonly ipc?: string;
+  readonly uts?: string;
+  readonly cgroup?: string;
+}
+
 /** Join an existing network namespace (a path like /var/run/netns/NAME or /proc/PID/ns/net). */
 export interface NetworkJoin {
   readonly join: string;
@@ -352,6 +360,12 @@ export interface ContainerDef {
   readonly domainname?: string;
   /** defaults to mount, uts, ipc, pid, network, cgroup (without network for network: 'host') */
   readonly namespaces?: readonly Namespace[];
+  /**
+   * Listed namespaces entered by path instead of made, as a pod's containers
+   * share its sandbox's: `joins: { ipc: '/proc/4242/ns/ipc' }`. The network
+   * namespace is joined with network: { join }.
+   */
+  readonly joins?: NamespaceJoins;
   /** defaults to 'none': a network namespace with only lo */
   readonly network?: Network;
   /**

@@ -18,6 +18,7 @@ import {
   type SpecUser,
   defaultEnv,
   hookKinds,
+  joinableNamespaces,
   originOf,
 } from '../spec.ts';
 import type { Namespace } from '../../stdlib/types.ts';
@@ -96,6 +97,7 @@ export function specFromDef(def: unknown, origins: Origins): Spec {
     ...(mountLabel === undefined ? {} : { mountLabel }),
     ...(rootfsPropagation === undefined ? {} : { rootfsPropagation }),
     namespaces: (r.opt(d, 'namespaces', '', r.strs.bind(r)) ?? [...namespaces]) as Namespace[],
+    ...readJoins(r, d.joins),
     network: network === 'host' ? noNetwork() : network,
     uidMappings: readIdMappings(r, d.uidMappings, 'uidMappings'),
     gidMappings: readIdMappings(r, d.gidMappings, 'gidMappings'),
@@ -109,6 +111,22 @@ export function specFromDef(def: unknown, origins: Origins): Spec {
     sysctl: Object.fromEntries(Object.entries(r.obj(d.sysctl ?? {}, 'sysctl')).map(([k, v]) => [k, r.str(v, `sysctl.${k}`)])),
     hooks: readHooks(r, d.hooks),
   };
+}
+
+/** joins: namespace kind → path; the network namespace's is network: { join }. */
+function readJoins(r: Reader, v: unknown): Pick<Spec, 'joins'> {
+  if (v === undefined) return {};
+  const kinds = joinableNamespaces.filter((ns) => ns !== 'network');
+  const joins = Object.fromEntries(
+    Object.entries(r.obj(v, 'joins')).map(([ns, path]) => {
+      if (!(kinds as readonly string[]).includes(ns)) {
+        const hint = ns === 'network' ? 'join a network namespace with network: { join }' : `ctc joins ${kinds.join(', ')} namespaces (and network, with network: { join })`;
+        throw new CtcError('CT_NS_UNSUPPORTED', `joins.${ns}: a ${ns} namespace cannot be joined here`, { source: originOf(r.origins, `joins.${ns}`), hint });
+      }
+      return [ns, r.str(path, `joins.${ns}`)];
+    }),
+  );
+  return Object.keys(joins).length ? { joins } : {};
 }
 
 /** hooks: the same shape in an OCI config and a ContainerDef. Unknown moments are left to the field table (OCI) or the type checker. */

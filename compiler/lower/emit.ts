@@ -6,6 +6,11 @@ export class Emitter {
   readonly steps: Step[] = [];
   constructor(private readonly origins: Origins) {}
 
+  /** The first of these spec paths that has an origin of its own: a fact one source writes in one place and another in another. */
+  cause(...paths: string[]): string {
+    return paths.find((p) => this.origins.has(p)) ?? paths[paths.length - 1];
+  }
+
   emit(kind: StepKind, args: Record<string, ArgValue | undefined>, cause: string): void {
     const defined = Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined)) as Record<string, ArgValue>;
     const source = originOf(this.origins, cause);

@@ -23,7 +23,8 @@ export function lowerJoins(spec: Spec, out: Emitter): void {
 
 function lowerJoin(spec: Spec, out: Emitter, ns: JoinableNamespace): void {
   const path = spec.namespaces.includes(ns) ? joinOf(spec, ns) : undefined;
-  if (path !== undefined) out.emit('ns.join', { ns, path }, `namespaces[${spec.namespaces.indexOf(ns)}]`);
+  const i = spec.namespaces.indexOf(ns);
+  if (path !== undefined) out.emit('ns.join', { ns, path }, out.cause(`joins.${ns}`, `namespaces[${i}].path`, `namespaces[${i}]`));
 }
 
 export function lowerUnshare(spec: Spec, out: Emitter): void {

@@ -103,7 +103,8 @@ const familyOf = (a: string) => (a.startsWith('{ipv') ? Number(a[4]) : parseInet
 export function lowerNetworkInit(spec: Spec, out: Emitter): void {
   const net = spec.network;
   if (!spec.namespaces.includes('network')) return;
-  if (net.join !== undefined) return out.emit('ns.join', { ns: 'network', path: net.join }, 'network.join');
+  const at = `namespaces[${spec.namespaces.indexOf('network')}].path`; // an OCI config's
+  if (net.join !== undefined) return out.emit('ns.join', { ns: 'network', path: net.join }, out.cause('network.join', at, 'network.join'));
   out.emit('net.up', { dev: 'lo' }, 'namespaces');
   for (const { veth, at } of veths(spec)) {
     addressesOf(veth).forEach((addr, j) => out.emit('net.addr', { dev: veth.name, addr }, veth.ipam ? `${at}.addresses` : `${at}.addresses[${j}]`));

@@ -14,7 +14,7 @@ import { riskNotes } from '../../compiler/plan/risk.ts';
 import { parsePlan, printPlan } from '../../compiler/plan/text.ts';
 import { ociFromSpec } from '../../compiler/oci/emit.ts';
 import { root, tempDir } from '../helpers.ts';
-import { errorsOf } from '../sources.ts';
+import { errorsOf, writeSource } from '../sources.ts';
 
 const tmp = tempDir();
 test.after(() => tmp.remove());
@@ -118,7 +118,7 @@ test('a namespace both made and joined is CT_NS_DUPLICATE; a path to another kin
   );
 });
 
-test('ctc diff: joining the pod sandbox\'s pid namespace is a risk note naming what is shared, at the config line', async () => {
+test('ctc diff: joining the pod sandbox\'s pid namespace is a risk note naming what is shared, at the path in the config', async () => {
   const before = await build(config(cri('container')).file);
   const c = cri('container-shared-pid');
   const { file, text } = config(c);
@@ -129,15 +129,35 @@ test('ctc diff: joining the pod sandbox\'s pid namespace is a risk note naming w
     [
       [
         "joins the pid namespace /proc/4242/ns/pid (the host's or another container's): it shares its processes, which the container sees and, as root, can signal and trace",
-        posAt(text, text.lastIndexOf('{', text.indexOf('"/proc/4242/ns/pid"'))),
+        posOf(text, '"path": "/proc/4242/ns/pid"'),
       ],
     ],
   );
 });
 
-function posAt(text: string, offset: number): string {
-  const before = text.slice(0, offset).split('\n');
-  return `config.json:${before.length}:${before[before.length - 1].length + 1}`;
-}
+const ctTs = (joins: string) => `import { container, defaultMounts, hostRootfs } from 'ctc';
+
+export default container({
+  rootfs: hostRootfs(),
+  mounts: defaultMounts,
+  joins: ${joins},
+  process: { args: ['/bin/true'] },
+});
+`;
+
+test('.ct.ts and .ct: joins enters namespaces by path, each step at its path's line; a path to another kind is CT_NS_JOIN', async () => {
+  const dir = join(tmp.dir, 'typed');
+  const ts = await build(writeSource(dir, 'app.ct.ts', ctTs("{ pid: '/proc/4242/ns/pid', ipc: '/proc/4242/ns/ipc' }")));
+  const joins = ts.plan.steps.filter((s) => s.kind === 'ns.join').map((s) => [s.args.ns, s.args.path, s.source]);
+  assert.equal(joins, [
+    ['pid', '/proc/4242/ns/pid', 'app.ct.ts:6:12'],
+    ['ipc', '/proc/4242/ns/ipc', 'app.ct.ts:6:38'],
+  ]);
+  assert.ok(!(ts.plan.steps.find((s) => s.kind === 'ns.clone')?.args.ns as string[]).includes('pid'), 'no pid namespace is made');
+  const ct = await build(writeSource(dir, 'app.ct', 'container {\n  rootfs use preset.hostRootfs\n  joins {\n    uts /proc/4242/ns/uts\n  }\n  process {\n    args /bin/true\n  }\n}\n'));
+  assert.equal(ct.plan.steps.filter((s) => s.kind === 'ns.join').map((s) => [s.args.ns, s.args.path]), [['uts', '/proc/4242/ns/uts']]);
+  const wrong = await errorsOf(writeSource(dir, 'wrong.ct.ts', ctTs("{ ipc: '/proc/4242/ns/uts' }")));
+  assert.equal(wrong.map((e) => [e.code, e.message]), [['CT_NS_JOIN', "/proc/4242/ns/uts is a process's uts namespace, not its ipc namespace"]]);
+});
 
 test.run();

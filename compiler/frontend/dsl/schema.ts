@@ -1127,6 +1127,39 @@ export const containerShape: Shape = {
       "optional": true,
       "doc": "defaults to mount, uts, ipc, pid, network, cgroup (without network for network: 'host')"
     },
+    "joins": {
+      "shape": {
+        "t": "object",
+        "props": {
+          "pid": {
+            "shape": {
+              "t": "string"
+            },
+            "optional": true
+          },
+          "ipc": {
+            "shape": {
+              "t": "string"
+            },
+            "optional": true
+          },
+          "uts": {
+            "shape": {
+              "t": "string"
+            },
+            "optional": true
+          },
+          "cgroup": {
+            "shape": {
+              "t": "string"
+            },
+            "optional": true
+          }
+        }
+      },
+      "optional": true,
+      "doc": "Listed namespaces entered by path instead of made, as a pod's containers share its sandbox's: `joins: { ipc: '/proc/4242/ns/ipc' }`. The network namespace is joined with network: { join }."
+    },
     "network": {
       "shape": {
         "t": "union",
