@@ -286,9 +286,10 @@ export const defaultEnv: readonly string[] = ['PATH=/usr/local/sbin:/usr/local/b
  * them: pid first (the monitor joins it before the clone: it applies to
  * children only), cgroup after the executor has moved the init into its
  * cgroup. Not mount (the container's root is built in a mount namespace of
- * its own), user or time (not yet).
+ * its own) or user (not yet: the namespaces made at the clone would be owned
+ * by the host's user namespace, not the joined one).
  */
-export const joinableNamespaces = ['pid', 'uts', 'ipc', 'network', 'cgroup'] as const;
+export const joinableNamespaces = ['pid', 'uts', 'ipc', 'time', 'network', 'cgroup'] as const;
 export type JoinableNamespace = (typeof joinableNamespaces)[number];
 
 /** The path a listed namespace is joined by, if it is joined rather than made. */

@@ -288,6 +288,7 @@ export interface NamespaceJoins {
   readonly pid?: string;
   readonly ipc?: string;
   readonly uts?: string;
+  readonly time?: string;
   readonly cgroup?: string;
 }
 

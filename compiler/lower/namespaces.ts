@@ -15,10 +15,11 @@ export function lowerClone(spec: Spec, out: Emitter): void {
   lowerJoin(spec, out, 'pid');
 }
 
-/** The uts and ipc joins before anything is mounted (an mqueue is its ipc namespace's). */
+/** The uts, ipc and time joins before anything is mounted (an mqueue is its ipc namespace's). */
 export function lowerJoins(spec: Spec, out: Emitter): void {
   lowerJoin(spec, out, 'uts');
   lowerJoin(spec, out, 'ipc');
+  lowerJoin(spec, out, 'time');
 }
 
 function lowerJoin(spec: Spec, out: Emitter, ns: JoinableNamespace): void {

@@ -85,7 +85,6 @@ export function specFromOci(c: Obj, at: Map<string, string>, dir: string): Spec 
 const notJoinable: Partial<Record<string, string>> = {
   mount: "ctc builds the container's root in a mount namespace of its own",
   user: 'joining an existing user namespace is not supported yet',
-  time: 'time namespaces are not supported yet',
 };
 
 /** Namespaces; a path joins an existing one (spec.joins, network.join). */

@@ -4,19 +4,21 @@
 // join them by /proc/<sandbox pid>/ns/* run, and their inits' namespaces are
 // compared by inode from the host, through the native launcher (dist/ctc)
 // and the TypeScript CLI (CTC_NATIVE=0). The pid namespace is joined by
-// ctc-init's monitor before the clone, so the init is born in it. A path that
+// ctc-init's monitor before the clone, so the init is born in it. A cgroup
+// namespace (the sandbox's) and a time namespace (unshare's, this test's own)
+// are joined too, and seen from inside. A path that
 // is not a namespace of that kind (a regular file), or whose process is gone,
 // fails at its ns.join step with the errno and a hint, and leaves nothing.
 // Then containerd's own configs (test/fixtures/cri) run with their
 // /proc/4242/ns/* paths pointed at the live sandbox.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { busyboxBundle, busyboxRootfs } from '../busybox.ts';
-import { cli, ctc, root, tempDir, type Ran } from '../helpers.ts';
+import { ctc, root, tempDir, until, type Ran } from '../helpers.ts';
 
 const tmp = tempDir();
 const stateRoot = join(tmp.dir, 'state');
@@ -53,7 +55,8 @@ function runDetached(dir: string, id: string, env: Record<string, string> = {}):
 /** An app container's bundle: sleeps, joins the sandbox's namespaces named in `joins`, makes the rest. */
 function appBundle(id: string, joins: string[], paths: Record<string, string> = {}): string {
   const file = (type: string) => (type === 'network' ? 'net' : type);
-  const namespaces = ['pid', 'ipc', 'uts', 'mount', 'network', ...(joins.includes('cgroup') ? ['cgroup'] : [])].map((type) =>
+  const extra = ['cgroup', 'time'].filter((type) => joins.includes(type));
+  const namespaces = ['pid', 'ipc', 'uts', 'mount', 'network', ...extra].map((type) =>
     joins.includes(type) ? { type, path: paths[type] ?? `/proc/${sandboxPid}/ns/${file(type)}` } : { type },
   );
   // no hostname: setting one in a joined uts namespace would rename the sandbox (as runc does)
@@ -119,6 +122,30 @@ test("an app container joining the sandbox's cgroup namespace is in it: its cgro
     assert.match(ps.stdout, new RegExp(`^0::/\\.\\./${id}$`, 'm'), "seen from the sandbox's cgroup namespace, the app's cgroup is a sibling of its root");
   } finally {
     remove(id);
+  }
+});
+
+test("an app container joining another process's time namespace sees its clocks", async () => {
+  // a time namespace of this test's own: unshare makes it for its child, with the boot clock 10^6 s ahead
+  const holder = spawn('unshare', ['--time', '--boottime', '1000000', '--fork', '--kill-child', '/bin/sleep', '120'], { stdio: 'ignore' });
+  const id = `nsj-time-${process.pid}-${n++}`;
+  let inTime = 0;
+  try {
+    const children = `/proc/${holder.pid}/task/${holder.pid}/children`;
+    await until(() => existsSync(children) && readFileSync(children, 'utf8').trim() !== '', 'unshare forks its child');
+    inTime = Number(readFileSync(children, 'utf8').trim());
+    const r = runDetached(appBundle(id, ['time'], { time: `/proc/${inTime}/ns/time` }), id);
+    assert.is(r.status, 0, r.stderr);
+    const app = stateOf(id).pid;
+    assert.is(nsOf(app, 'time'), nsOf(inTime, 'time'));
+    assert.not.equal(nsOf(app, 'time'), nsOf(process.pid, 'time'));
+    const up = spawnSync(launcher, ['--root', stateRoot, 'exec', id, '/bin/cat', '/proc/uptime'], { encoding: 'utf8', env: { ...process.env, CTC_NODE: process.execPath } });
+    assert.ok(Number(up.stdout.split(' ')[0]) > 1_000_000, `the boot clock is the namespace's: ${up.stdout}${up.stderr}`);
+  } finally {
+    remove(id);
+    if (inTime) process.kill(inTime, 'SIGKILL'); // the namespace's only process; --kill-child would end it too
+    holder.kill('SIGKILL');
+    await new Promise((done) => (holder.exitCode === null && holder.signalCode === null ? holder.once('exit', done) : done(undefined)));
   }
 });
 

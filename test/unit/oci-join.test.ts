@@ -82,7 +82,7 @@ test('the OCI config ctc writes for a plan keeps the paths (ctc spec, bundles)',
   assert.equal(out.linux.namespaces, cri('container-shared-pid').linux.namespaces);
 });
 
-test('mount, user and time namespaces cannot be joined: refused at the path, by name', async () => {
+test('mount and user namespaces cannot be joined: refused at the path, by name', async () => {
   for (const [type, why] of [
     ['mount', "ctc builds the container's root in a mount namespace of its own"],
     ['user', 'joining an existing user namespace is not supported yet'],
@@ -97,6 +97,16 @@ test('mount, user and time namespaces cannot be joined: refused at the path, by 
       [['CT_OCI_UNSUPPORTED', posOf(text, `"path": "/proc/4242/ns/${type === 'mount' ? 'mnt' : type}"`), `linux.namespaces[${type === 'mount' ? 3 : 5}].path: cannot join an existing ${type} namespace: ${why}`]],
     );
   }
+});
+
+test('a time namespace can be joined (ctc-init enters it before the root is built), not made', async () => {
+  const c = cri('container');
+  c.linux.namespaces.push({ type: 'time', path: '/proc/4242/ns/time_for_children' });
+  const { plan } = await build(config(c).file);
+  assert.equal(plan.steps.filter((s) => s.kind === 'ns.join').map((s) => s.args.ns), ['uts', 'ipc', 'time', 'network']);
+  c.linux.namespaces.pop();
+  c.linux.namespaces.push({ type: 'time' });
+  assert.equal((await errorsOf(config(c).file)).map((e) => [e.code, e.message]), [['CT_NS_UNSUPPORTED', 'time namespaces are not supported yet']]);
 });
 
 test('a namespace both made and joined is CT_NS_DUPLICATE; a path to another kind of namespace or a relative one is refused at its line', async () => {
@@ -145,7 +155,7 @@ export default container({
 });
 `;
 
-test('.ct.ts and .ct: joins enters namespaces by path, each step at its path's line; a path to another kind is CT_NS_JOIN', async () => {
+test('.ct.ts and .ct: joins enters namespaces by path, each step at the line of its path; a path to another kind is CT_NS_JOIN', async () => {
   const dir = join(tmp.dir, 'typed');
   const ts = await build(writeSource(dir, 'app.ct.ts', ctTs("{ pid: '/proc/4242/ns/pid', ipc: '/proc/4242/ns/ipc' }")));
   const joins = ts.plan.steps.filter((s) => s.kind === 'ns.join').map((s) => [s.args.ns, s.args.path, s.source]);

@@ -1149,6 +1149,12 @@ export const containerShape: Shape = {
             },
             "optional": true
           },
+          "time": {
+            "shape": {
+              "t": "string"
+            },
+            "optional": true
+          },
           "cgroup": {
             "shape": {
               "t": "string"
