@@ -9,7 +9,7 @@
 
 import { CtcError } from '../compiler/error.ts';
 import { parseCidr, parseInet } from '../compiler/plan/inet.ts';
-import { type Step, type StepKind, list, str } from '../compiler/plan/steps.ts';
+import { type Step, type StepKind, actorOf, list, str } from '../compiler/plan/steps.ts';
 import { joinableNamespaces } from '../compiler/spec.ts';
 
 type Rule = (s: Step) => string | undefined;
@@ -66,12 +66,13 @@ export function checkPlanSteps(steps: readonly Step[]): void {
   for (const s of steps) {
     for (const rule of rules[s.kind] ?? []) {
       const wrong = rule(s);
-      if (wrong) {
-        throw new CtcError('CT_PLAN_INVALID', wrong, {
-          step: { n: s.n, kind: s.kind },
-          hint: 'plans are built by ctc build, not written: rebuild it from its source',
-        });
-      }
+      if (wrong) throw invalid(s, wrong);
     }
   }
+  // ctc-init's monitor joins a pid namespace before the clone: the plan must say so where it happens
+  const pidJoin = steps.find((s) => s.kind === 'ns.join' && str(s, 'ns') === 'pid');
+  if (pidJoin && pidJoin !== steps.find((s) => actorOf(s.kind) === 'init')) throw invalid(pidJoin, 'a pid namespace is joined before the clone: it must be the first init step');
 }
+
+const invalid = (s: Step, wrong: string) =>
+  new CtcError('CT_PLAN_INVALID', wrong, { step: { n: s.n, kind: s.kind }, hint: 'plans are built by ctc build, not written: rebuild it from its source' });

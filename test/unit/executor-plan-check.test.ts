@@ -9,7 +9,8 @@ import { CtcError } from '../../compiler/error.ts';
 import { parsePlan, printPlan } from '../../compiler/plan/text.ts';
 import type { Plan, Step } from '../../compiler/plan/steps.ts';
 import { checkPlanSteps } from '../../executor/plan-check.ts';
-import { example } from '../helpers.ts';
+import { join } from 'node:path';
+import { example, root } from '../helpers.ts';
 
 const examples = ['hello', 'limits', 'bridge', 'rootless'];
 
@@ -45,6 +46,18 @@ test('a forged plan that reaches outside what is ctc\'s is refused, naming the s
   assert.match(refusal(await forged('net.veth', { host: 'a-name-far-too-long-for-linux' })), /net\.veth: host is not an interface name/);
   assert.match(refusal(await forged('net.addr', { addr: '10.88.0.300/24' })), /net\.addr: addr is not an address with a prefix/);
   assert.match(refusal(await forged('fs.mask', { path: 'proc/kcore' })), /fs\.mask: path must be an absolute path/);
+});
+
+test('a joined pid namespace is entered before the clone: a plan that puts its ns.join later, or names a kind ctc cannot join, is refused', async () => {
+  const { plan } = await build(join(root, 'test', 'fixtures', 'cri', 'container-shared-pid.config.json'));
+  checkPlanSteps(plan.steps);
+  const at = plan.steps.findIndex((s) => s.kind === 'ns.join' && s.args.ns === 'pid');
+  const later = [...plan.steps];
+  later.splice(at + 3, 0, later.splice(at, 1)[0]);
+  const moved = parsePlan(printPlan({ ...plan, steps: later.map((s, i) => ({ ...s, n: i + 1 })) }));
+  assert.match(refusal(moved), /^step \d+ ns\.join: a pid namespace is joined before the clone: it must be the first init step$/);
+  const mount = parsePlan(printPlan({ ...plan, steps: plan.steps.map((s, i) => (i === at ? ({ ...s, args: { ns: 'mount', path: '/proc/1/ns/mnt' } } as Step) : s)) }));
+  assert.match(refusal(mount), /^step \d+ ns\.join: ns must be one of pid, uts, ipc, time, network, cgroup$/);
 });
 
 test.run();
