@@ -149,6 +149,34 @@ test("an app container joining another process's time namespace sees its clocks"
   }
 });
 
+test('create then start, as containerd does: the created init is already in the sandbox\'s pid namespace, waiting', () => {
+  const id = `nsj-cs-${process.pid}-${n++}`;
+  const dir = appBundle(id, ['pid', 'ipc', 'uts', 'network']);
+  // the container keeps the stdio it is given: a file, not a pipe spawnSync would wait on
+  const R = (...args: string[]) => {
+    const fd = openSync(join(tmp.dir, `${id}.log`), 'w');
+    try {
+      const r = spawnSync(launcher, ['--root', stateRoot, ...args], { cwd: dir, env: { ...process.env, CTC_NODE: process.execPath }, stdio: ['ignore', fd, fd], timeout: 60_000 });
+      return { status: r.status, stderr: readFileSync(join(tmp.dir, `${id}.log`), 'utf8') };
+    } finally {
+      closeSync(fd);
+    }
+  };
+  try {
+    const created = R('create', '--bundle', dir, id);
+    assert.is(created.status, 0, created.stderr);
+    const st = stateOf(id);
+    assert.is(st.status, 'created');
+    assert.is(nsOf(st.pid, 'pid'), nsOf(sandboxPid, 'pid'));
+    const started = R('start', id);
+    assert.is(started.status, 0, started.stderr);
+    assert.is(stateOf(id).status, 'running');
+    assert.equal(readFileSync(`/proc/${st.pid}/cmdline`, 'utf8').split('\0'), ['/bin/sleep', '120', ''], 'the container process runs, in the init');
+  } finally {
+    remove(id);
+  }
+});
+
 /** Runs an app whose join fails; checks the coded error and that nothing of it is left. */
 function failsToJoin(kind: string, path: string, errno: string, hint: RegExp, env: Record<string, string>): void {
   const id = `nsj-bad-${process.pid}-${n++}`;
