@@ -57,7 +57,10 @@ export const effects: Effects = {
     `runs ${path}${args.length > 1 ? ` (${args.slice(1).join(' ')})` : ''} as ${hookPlace[when] ?? 'an OCI hook'}, with the container's state on stdin${timeout ? `, killed after ${timeout} s` : ''}; ${['poststart', 'poststop'].includes(when) ? 'if it fails, ctc warns and goes on' : 'if it fails, the container is stopped and undone'}`,
   'ns.unshare': ({ ns }) => `gives the init new ${list(ns.map((n) => nsNames[n] ?? n))} namespaces from inside${ns.includes('cgroup') ? ', so its cgroup becomes the root of what it sees under /sys/fs/cgroup' : ''}`,
   'user.root': () => "makes the init root of its user namespace: uid and gid 0 inside, the mapped host ids outside; its capabilities hold inside the namespace only",
-  'ns.join': ({ ns, path }) => `enters the existing ${nsNames[ns] ?? ns} namespace ${path}: the container shares it with whatever else is in it`,
+  'ns.join': ({ ns, path }) =>
+    ns === 'pid'
+      ? `has ctc-init enter the existing pid namespace ${path} before it clones the init, so the init is born there (not as its pid 1): the container sees and shares its processes`
+      : `enters the existing ${nsNames[ns] ?? ns} namespace ${path}: the container shares it with whatever else is in it`,
   'net.addr': ({ dev, addr }) => `adds the address ${addr} to ${dev}, inside the container's network namespace`,
   'net.route': ({ dst, gw, src, dev }) => `adds the route ${dst}${gw ? ` via ${gw}` : ''}${dev ? ` dev ${dev}` : ''}${src ? ` src ${src}` : ''} inside the container's network namespace`,
   'mount.propagation': ({ path, mode }) =>

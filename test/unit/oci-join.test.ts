@@ -15,6 +15,7 @@ import { parsePlan, printPlan } from '../../compiler/plan/text.ts';
 import { ociFromSpec } from '../../compiler/oci/emit.ts';
 import { root, tempDir } from '../helpers.ts';
 import { errorsOf, writeSource } from '../sources.ts';
+import { effects } from '../../compiler/explain/effects.ts';
 
 const tmp = tempDir();
 test.after(() => tmp.remove());
@@ -37,6 +38,9 @@ function posOf(text: string, needle: string): string {
   const before = text.slice(0, text.indexOf(needle)).split('\n');
   return `config.json:${before.length}:${before[before.length - 1].length + 1}`;
 }
+
+/** What `ctc explain` says a step does. */
+const explained = (step: { kind: string; args: unknown }) => (effects[step.kind as keyof typeof effects] as (args: unknown) => string)(step.args);
 
 /** The plan's steps as `kind args` lines, the way `ctc plan` prints them. */
 const lines = (plan: Parameters<typeof printPlan>[0]) => printPlan(plan).split('\n').filter((l) => /^\d+ /.test(l));
@@ -65,6 +69,7 @@ test("CRI's app container sharing the pod's processes: the pid namespace is join
   assert.equal(plan.steps[clone].args.ns, ['mount'], 'only the mount namespace is new');
   assert.equal([plan.steps[clone + 1].kind, plan.steps[clone + 1].args], ['ns.join', { ns: 'pid', path: '/proc/4242/ns/pid' }], "the monitor's join, before the init is cloned");
   assert.equal(plan.steps.filter((s) => s.kind === 'ns.join').map((s) => s.args.ns), ['pid', 'uts', 'ipc', 'network']);
+  assert.match(explained(plan.steps[clone + 1]), /^has ctc-init enter the existing pid namespace \/proc\/4242\/ns\/pid before it clones the init, so the init is born there/, 'ctc explain says when it happens');
 });
 
 test('a cgroup namespace joined by path is entered after the init is in its cgroup, instead of unshared', async () => {
