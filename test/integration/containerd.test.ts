@@ -5,7 +5,7 @@
 // --rootfs: no registry, no snapshotter.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -43,7 +43,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  for (const id of ['cd-fg', 'cd-bg', 'cd-race']) {
+  for (const id of ['cd-fg', 'cd-bg', 'cd-race', 'cd-app-pid', 'cd-app', 'cd-sandbox']) {
     ctr('task', 'kill', '-s', 'SIGKILL', id);
     ctr('task', 'delete', id);
     ctr('container', 'delete', id);
@@ -129,6 +129,41 @@ test('a kill that finds the init already dead is "process already finished" to t
   assert.is(del.status, 0, del.stderr);
   assert.is(ctr('container', 'delete', 'cd-race').status, 0);
   assert.equal(leftovers('cd-race'), []);
+});
+
+// What containerd's CRI plugin does for a pod: a sandbox task, then app tasks that join its
+// namespaces by path (ctr's --with-ns writes the same linux.namespaces[].path the CRI does).
+const taskPid = (id: string) => Number(new RegExp(`^${id}\\s+(\\d+)\\s`, 'm').exec(ctr('task', 'ls').stdout)?.[1]);
+const ns = (pid: number, kind: string) => readlinkSync(`/proc/${pid}/ns/${kind}`);
+
+test('a pod as the CRI makes it: app tasks join the sandbox task\'s ipc, uts, network (and pid) by path; exec lands there too', async () => {
+  const sandbox = ctr('run', '-d', '--runc-binary', launcher, '--rootfs', rootfs, 'cd-sandbox', '/bin/sleep', '300');
+  assert.is(sandbox.status, 0, sandbox.stderr);
+  const sb = taskPid('cd-sandbox');
+  assert.ok(sb > 0, 'the sandbox task has a pid');
+  const withNs = (kinds: string[]) => kinds.flatMap((k) => ['--with-ns', `${k === 'net' ? 'network' : k}:/proc/${sb}/ns/${k}`]);
+  for (const [id, kinds] of [['cd-app', ['ipc', 'uts', 'net']], ['cd-app-pid', ['ipc', 'uts', 'net', 'pid']]] as const) {
+    const app = ctr('run', '-d', '--runc-binary', launcher, ...withNs([...kinds]), '--rootfs', rootfs, id, '/bin/sleep', '300');
+    assert.is(app.status, 0, `${id}: ${app.stderr}`);
+    const pid = taskPid(id);
+    for (const k of kinds) assert.is(ns(pid, k), ns(sb, k), `${id}'s init is in the sandbox's ${k} namespace`);
+    assert.is.not(ns(pid, 'mnt'), ns(sb, 'mnt'), `${id} keeps a mount namespace of its own`);
+    const exec = ctr('task', 'exec', '--exec-id', 'look', id, '/bin/sh', '-c', `for k in ${kinds.join(' ')}; do readlink /proc/self/ns/$k; done`);
+    assert.is(exec.status, 0, exec.stderr);
+    assert.equal(exec.stdout.trim().split('\n'), kinds.map((k) => ns(sb, k)), `what ${id} execs is in the sandbox's namespaces`);
+  }
+  // the pod stops: the sandbox first, then its containers; every task and container goes. The
+  // sandbox's init was pid 1 of the namespace cd-app-pid shares: its end took cd-app-pid's init
+  // with it, so that kill is 'process already finished', which the CRI takes as done.
+  for (const id of ['cd-sandbox', 'cd-app', 'cd-app-pid']) {
+    const kill = ctr('task', 'kill', '-s', 'SIGKILL', id);
+    assert.ok(kill.status === 0 || (id === 'cd-app-pid' && /process already finished: not found/.test(kill.stderr)), `${id}: ${kill.stderr}`);
+    await until(() => new RegExp(`${id}\\s+\\d+\\s+STOPPED`).test(ctr('task', 'ls').stdout), `${id} to stop`);
+    const del = ctr('task', 'delete', id);
+    assert.is(del.status, 0, `${id}: ${del.stderr}`);
+    assert.is(ctr('container', 'delete', id).status, 0);
+    assert.equal(leftovers(id), []);
+  }
 });
 
 test.run();
