@@ -115,7 +115,7 @@ function failure(status: number | null, signal: NodeJS.Signals | null, stderr: s
   if (status === SANDBOX_FAILED) {
     const line = stderr.split('\n').find((l) => l.startsWith('ctc-init: sandbox:')) ?? stderr.trim().split('\n')[0];
     return new CtcError('CT_SANDBOX', `the sandbox for a project's code cannot be made here: ${line.replace(/^ctc-init: sandbox: /, '')}`, {
-      hint: 'ctc runs a project\'s code (a .ct.ts, lint plugins) in a user namespace of its own; it needs user namespaces (sysctl user.max_user_namespaces > 0, and kernel.unprivileged_userns_clone = 1 for non-root users)',
+      hint: 'ctc runs a project\'s code (a .ct.ts, lint plugins) in namespaces of its own, or else under Landlock: it needs user namespaces (sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone = 1 for non-root users) or a kernel with Landlock enabled',
     });
   }
   // V8's own report of its heap limit; the process then dies of SIGABRT or SIGSEGV

@@ -12,8 +12,7 @@ import type { Origins } from '../spec.ts';
 import { specFromDef } from './def.ts';
 import { readSource, readUserFile } from './ts-reads.ts';
 import { originsTransformer } from './origins.ts';
-import { evaluateInSandbox, refusal, type SandboxModule } from './sandbox.ts';
-import { originalPosition } from './sourcemap.ts';
+import { evaluateInSandbox, refusal, throwSite, type SandboxModule } from './sandbox.ts';
 import type { FrontendResult } from './result.ts';
 
 const STDLIB_SPECIFIER = 'ctc';
@@ -257,18 +256,6 @@ function evaluationError(error: { code?: unknown; message?: unknown; stack?: unk
   if (error.code === 'CT_EXPORT') return new CtcError('CT_EXPORT', 'the module must `export default container({...})`', { source: `${entry}:1:1` });
   const raw = String(error.message ?? 'the module threw');
   const message = raw.replace(/^CT_\w+ /, '');
-  return new CtcError(refusal(raw) ?? 'CT_EVAL', message, { source: throwSite(String(error.stack ?? ''), modules) });
-}
-
-/** The first stack frame in a container source, mapped back to its line. */
-function throwSite(stack: string, modules: CompiledModule[]): string | undefined {
-  for (const m of modules) {
-    if (!m.sourceMap) continue;
-    const escaped = m.module.filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const hit = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(stack);
-    if (!hit) continue;
-    const pos = originalPosition(m.sourceMap, Number(hit[1]), Number(hit[2]));
-    return pos ? `${m.module.filename}:${pos.line}:${pos.column}` : m.module.filename;
-  }
-  return undefined;
+  const maps = new Map(modules.flatMap((m) => (m.sourceMap ? [[m.module.filename, m.sourceMap] as const] : [])));
+  return new CtcError(refusal(raw) ?? 'CT_EVAL', message, { source: throwSite(String(error.stack ?? ''), maps, (file) => file) });
 }
