@@ -73,6 +73,10 @@ export type ErrorCode =
   | 'CT_PLAN_AMBIGUOUS'
   | 'CT_PLAN_INVALID' // a plan (digest and all) whose steps the executor's own checks refuse
   | 'CT_PLAN_STALE' // ctc check: a committed plan is not what its source builds to now, or is missing
+  | 'CT_PLAN_UNSIGNED' // ctc run with allowed signers: the plan has no PLAN.sig beside it
+  | 'CT_PLAN_SIGNATURE' // ctc run with allowed signers: PLAN.sig does not verify over the plan's bytes, is for another namespace, or its key is not allowed
+  | 'CT_ALLOWED_SIGNERS' // the allowed-signers file cannot be read, or a line of it does not parse
+  | 'CT_SIGN_KEY' // ctc sign: the key is not an unencrypted OpenSSH private key of a type ctc signs with
   | 'CT_GIT' // ctc diff REV: git failed, or the source is not in a repository
   | 'CT_GIT_REVISION' // ctc diff REV: no such revision, or the source does not exist at it
   // running
