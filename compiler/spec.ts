@@ -283,13 +283,14 @@ export const defaultEnv: readonly string[] = ['PATH=/usr/local/sbin:/usr/local/b
 
 /**
  * Namespaces a container can enter by path, in the order the init enters
- * them: pid first (the monitor joins it before the clone: it applies to
- * children only), cgroup after the executor has moved the init into its
- * cgroup. Not mount (the container's root is built in a mount namespace of
- * its own) or user (not yet: the namespaces made at the clone would be owned
- * by the host's user namespace, not the joined one).
+ * them: user, then pid (ctc-init's monitor joins both before the clone: the
+ * namespaces made at the clone are then owned by the joined user namespace,
+ * and a pid namespace applies to children only), cgroup after the executor
+ * has moved the init into its cgroup. Not mount: the container's root is
+ * built in a mount namespace of its own (pivot_root in a shared one would
+ * move the root of every process in it).
  */
-export const joinableNamespaces = ['pid', 'uts', 'ipc', 'time', 'network', 'cgroup'] as const;
+export const joinableNamespaces = ['user', 'pid', 'uts', 'ipc', 'time', 'network', 'cgroup'] as const;
 export type JoinableNamespace = (typeof joinableNamespaces)[number];
 
 /** The path a listed namespace is joined by, if it is joined rather than made. */

@@ -69,9 +69,12 @@ export function checkPlanSteps(steps: readonly Step[]): void {
       if (wrong) throw invalid(s, wrong);
     }
   }
-  // ctc-init's monitor joins a pid namespace before the clone: the plan must say so where it happens
-  const pidJoin = steps.find((s) => s.kind === 'ns.join' && str(s, 'ns') === 'pid');
-  if (pidJoin && pidJoin !== steps.find((s) => actorOf(s.kind) === 'init')) throw invalid(pidJoin, 'a pid namespace is joined before the clone: it must be the first init step');
+  // ctc-init's monitor joins a user, then a pid namespace before the clone: the plan must say so where it happens
+  const firstInit = steps.filter((s) => actorOf(s.kind) === 'init');
+  const monitorJoins = ['user', 'pid'].flatMap((ns) => steps.filter((s) => s.kind === 'ns.join' && str(s, 'ns') === ns));
+  monitorJoins.forEach((s, i) => {
+    if (s !== firstInit[i]) throw invalid(s, `a ${str(s, 'ns')} namespace is joined before the clone: it must be the first init step (a user namespace's before a pid namespace's)`);
+  });
 }
 
 const invalid = (s: Step, wrong: string) =>

@@ -121,7 +121,9 @@ struct program {
   struct op *ops;
   /* the monitor ops, if present (at most one of each) */
   const struct op *join, *detach, *proxy, *console;
-  const struct op *pid_join; /* CTC_OP_SETNS of a pid namespace: M's, before the clone */
+  /* CTC_OP_SETNS of a user, of a pid namespace: M's, before the clone, in
+   * that order (the clone's namespaces are then the joined user namespace's) */
+  const struct op *user_join, *pid_join;
 };
 
 /* A malformed program is a bug in the executor, not a user error. */
@@ -250,6 +252,7 @@ static void read_program(struct program *prog)
 
   size_t off = 0;
   const struct op *first_init = NULL;
+  uint32_t second_step = 0; /* the step of the first init op after the first init step */
   for (uint32_t i = 0; i < h->nops; i++) {
     struct op *o = &prog->ops[i];
     off = parse_op(prog->body, h->body_len, off, i, o);
@@ -257,9 +260,18 @@ static void read_program(struct program *prog)
     if (i && o->step < prog->ops[i - 1].step)
       bad("op %u: step %u after step %u", i, o->step, prog->ops[i - 1].step);
     first_init = first_init || IS_MONITOR_OP(o->code) ? first_init : o;
+    if (o->code == CTC_OP_SETNS && o->a[1].u == CLONE_NEWUSER) {
+      if (prog->user_join || o->step != first_init->step)
+        bad("op %u: a user namespace joined twice, or after the first init op", i);
+      prog->user_join = o;
+    }
+    if (first_init && !IS_MONITOR_OP(o->code) && o->step != first_init->step && !second_step)
+      second_step = o->step;
     if (o->code == CTC_OP_SETNS && o->a[1].u == CLONE_NEWPID) {
-      if (prog->pid_join || o->step != first_init->step)
-        bad("op %u: a pid namespace joined twice, or after the first init step", i);
+      /* the first init step, or the one right after the user join's */
+      int after_user = prog->user_join && o->step == second_step;
+      if (prog->pid_join || (o->step != first_init->step && !after_user))
+        bad("op %u: a pid namespace joined twice, or not first (after a user namespace's)", i);
       prog->pid_join = o;
     }
     if (!IS_MONITOR_OP(o->code))
@@ -1414,6 +1426,12 @@ static int op_setns(const char *path, uint64_t nstype)
   autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return -errno;
+  struct stat theirs, ours;
+  /* Joining the user namespace one is in is EINVAL to the kernel; it is
+   * nothing to do (a config may name the host's). */
+  if (nstype == CLONE_NEWUSER && fstat(fd, &theirs) == 0 && stat("/proc/self/ns/user", &ours) == 0 &&
+      theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino)
+    return 0;
   if (setns(fd, (int)nstype) < 0)
     return -errno;
   if (nstype != CLONE_NEWNS)
@@ -1502,7 +1520,8 @@ __attribute__((noreturn)) static void init_main(const struct program *prog)
       const struct op *o = &prog->ops[i];
       if (IS_MONITOR_OP(o->code))
         continue; /* M's, done before the clone */
-      int r = fail && o->step == fail ? -EIO : o == prog->pid_join ? 0 : run_op(o); /* M joined it */
+      int joined_by_m = o == prog->user_join || o == prog->pid_join;
+      int r = fail && o->step == fail ? -EIO : joined_by_m ? 0 : run_op(o);
       if (r < 0) {
         report(CTC_MSG_ERR, o->step, -r);
         _exit(o->code == CTC_OP_EXEC ? 127 : 1);
@@ -1602,7 +1621,11 @@ int main(int argc, char **argv)
   /* A fail_step on the spawn step fails before the monitor ops, too. */
   r = h->fail_step && h->fail_step == h->spawn_step ? -EIO : prepare(&prog, &m);
   uint32_t at = h->spawn_step;
-  /* the pid namespace of M's children: I is born in it */
+  /* The user namespace first: M's own, so the namespaces the clone makes
+   * are owned by it (M keeps only what it holds open: fd 3, the exit dir).
+   * Then the pid namespace of M's children: I is born in it. */
+  if (!r && prog.user_join && (r = op_setns(prog.user_join->a[0].p, CLONE_NEWUSER)) < 0)
+    at = prog.user_join->step;
   if (!r && prog.pid_join && (r = op_setns(prog.pid_join->a[0].p, CLONE_NEWPID)) < 0)
     at = prog.pid_join->step;
   long pid = -1;

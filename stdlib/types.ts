@@ -285,6 +285,8 @@ export interface NetworkConfig {
 
 /** Existing namespaces to enter, each by a path like /proc/PID/ns/KIND (pid: the init is born in it). */
 export interface NamespaceJoins {
+  /** its maps are the joined namespace's: uidMappings, if given, only describe them for the compile-time checks */
+  readonly user?: string;
   readonly pid?: string;
   readonly ipc?: string;
   readonly uts?: string;

@@ -35,7 +35,7 @@ export function checkNamespaces(spec: Spec, origins: Origins): CtcError[] {
 }
 
 /** The file each joinable namespace has under /proc/PID/ns (pid_for_children is a pid namespace too). */
-const procNames: Record<string, string[]> = { pid: ['pid', 'pid_for_children'], uts: ['uts'], ipc: ['ipc'], time: ['time', 'time_for_children'], network: ['net'], cgroup: ['cgroup'] };
+const procNames: Record<string, string[]> = { user: ['user'], pid: ['pid', 'pid_for_children'], uts: ['uts'], ipc: ['ipc'], time: ['time', 'time_for_children'], network: ['net'], cgroup: ['cgroup'] };
 
 /**
  * A join is checked as far as its source can be: the namespace is listed (a

@@ -2,10 +2,13 @@
 // overlapping ranges), root inside is mapped (the init sets the container up
 // as it), and every id the plan gives a process or a file is mapped: an
 // unmapped one would fail when the container starts (EINVAL from setuid,
-// EOVERFLOW from a create), so it is an error here, at its position.
+// EOVERFLOW from a create), so it is an error here, at its position. A
+// joined user namespace has its own maps: mappings given with it (containerd
+// passes the sandbox's) only describe them for these checks; without any,
+// the ids are checked by the kernel when the container starts.
 
 import { CtcError } from '../error.ts';
-import { type Origins, type Spec, type SpecIdMapping, type SpecUser, originOf } from '../spec.ts';
+import { type Origins, type Spec, type SpecIdMapping, type SpecUser, joinOf, originOf } from '../spec.ts';
 
 /** The kernel's limit on lines in uid_map/gid_map (since 4.15). */
 const MAX_LINES = 340;
@@ -26,6 +29,7 @@ export function checkUserns(spec: Spec, user: SpecUser, origins: Origins): CtcEr
     for (const [key, maps] of kinds) if (maps.length) err('CT_NS_REQUIRED', key, `${key} needs the 'user' namespace`, "add 'user' to namespaces");
     return errors;
   }
+  if (joinOf(spec, 'user') !== undefined && !spec.uidMappings.length && !spec.gidMappings.length) return errors;
   for (const [key, maps] of kinds) checkRanges(maps, key, err);
   if (errors.length) return errors;
   const uid = (id: number, path: string, what: string) => {

@@ -60,7 +60,9 @@ export const effects: Effects = {
   'ns.join': ({ ns, path }) =>
     ns === 'pid'
       ? `has ctc-init enter the existing pid namespace ${path} before it clones the init, so the init is born there (not as its pid 1): the container sees and shares its processes`
-      : `enters the existing ${nsNames[ns] ?? ns} namespace ${path}: the container shares it with whatever else is in it`,
+      : ns === 'user'
+        ? `has ctc-init enter the existing user namespace ${path} before it clones the init: the container's ids are mapped by that namespace's maps, and the namespaces the clone makes belong to it`
+        : `enters the existing ${nsNames[ns] ?? ns} namespace ${path}: the container shares it with whatever else is in it`,
   'net.addr': ({ dev, addr }) => `adds the address ${addr} to ${dev}, inside the container's network namespace`,
   'net.route': ({ dst, gw, src, dev }) => `adds the route ${dst}${gw ? ` via ${gw}` : ''}${dev ? ` dev ${dev}` : ''}${src ? ` src ${src}` : ''} inside the container's network namespace`,
   'mount.propagation': ({ path, mode }) =>

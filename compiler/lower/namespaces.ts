@@ -5,13 +5,16 @@ import type { Emitter } from './emit.ts';
  * The init is cloned into every namespace but the cgroup one, which it
  * unshares itself once the executor has moved it into its cgroup: a cgroup
  * namespace's root is the cgroup its creator was in at that moment.
- * Namespaces joined by path are entered instead (ns.join): a pid namespace
- * right after the clone, because ctc-init's monitor enters it before cloning
- * (setns into a pid namespace applies to children only: the init is born in it).
+ * Namespaces joined by path are entered instead (ns.join): a user and a pid
+ * namespace right after the clone, because ctc-init's monitor enters them
+ * before cloning, in that order: the namespaces the clone makes are then
+ * owned by the joined user namespace, and setns into a pid namespace applies
+ * to children only (the init is born in it).
  */
 export function lowerClone(spec: Spec, out: Emitter): void {
   const ns = namespaceOrder.filter((n) => spec.namespaces.includes(n) && n !== 'cgroup' && joinOf(spec, n) === undefined);
   out.emit('ns.clone', { ns }, 'namespaces');
+  lowerJoin(spec, out, 'user');
   lowerJoin(spec, out, 'pid');
 }
 
@@ -40,7 +43,8 @@ export function lowerUnshare(spec: Spec, out: Emitter): void {
 
 /** After the clone (the maps need the init's pid); the init waits until they are written. */
 export function lowerUserMap(spec: Spec, out: Emitter): void {
-  if (!spec.namespaces.includes('user')) return;
+  // a joined user namespace has its maps already: they are written once, by its creator
+  if (!spec.namespaces.includes('user') || joinOf(spec, 'user') !== undefined) return;
   // 'self' and 'subordinate' are looked up when the container starts: {self}, {subordinate}
   const lines = (maps: Spec['uidMappings']) => maps.map((m) => `${m.containerID} ${typeof m.hostID === 'number' ? m.hostID : `{${m.hostID}}`} ${m.size}`);
   out.emit('user.map', { uid: lines(spec.uidMappings), gid: lines(spec.gidMappings) }, 'uidMappings');

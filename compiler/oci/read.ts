@@ -83,8 +83,7 @@ export function specFromOci(c: Obj, at: Map<string, string>, dir: string): Spec 
 
 /** Why a namespace of this type cannot be joined by path. */
 const notJoinable: Partial<Record<string, string>> = {
-  mount: "ctc builds the container's root in a mount namespace of its own",
-  user: 'joining an existing user namespace is not supported yet',
+  mount: "ctc builds the container's root in a mount namespace of its own: pivot_root in a shared one would move the root of every process in it",
 };
 
 /** Namespaces; a path joins an existing one (spec.joins, network.join). */

@@ -315,7 +315,7 @@ export const riskRules: readonly RiskRule[] = [
   { code: 'RISK_LIMIT_RAISED', doc: 'a memory, pids, CPU or rlimit ceiling raised', find: limitsRaised },
   { code: 'RISK_LIMIT_REMOVED', doc: 'such a limit removed', find: limitsRemoved },
   { code: 'RISK_PORT_PUBLISHED', doc: "a port of the host forwarded to the container's", find: portsPublished },
-  { code: 'RISK_NETNS_JOINED', doc: "an existing namespace joined by path (network, pid, ipc, uts, time, cgroup): the host's or another container's, shared", find: nsJoined },
+  { code: 'RISK_NETNS_JOINED', doc: "an existing namespace joined by path (user, network, pid, ipc, uts, time, cgroup): the host's or another container's, shared", find: nsJoined },
   { code: 'RISK_HOOK_ADDED', doc: 'a hook added or changed: a program run as root on the host or in the container', find: hooksAdded },
 ];
 
@@ -340,6 +340,7 @@ const sharedBy: Record<string, string> = {
   uts: 'its hostname, which the container can change',
   time: 'its clock offsets',
   cgroup: 'its view of the cgroup tree',
+  user: "its id maps: the container's root is whoever that namespace's root is on the host (the host's root, if it is the host's)",
 };
 
 function nsJoined(ctx: RiskContext): Finding[] {

@@ -55,9 +55,9 @@ test('a joined pid namespace is entered before the clone: a plan that puts its n
   const later = [...plan.steps];
   later.splice(at + 3, 0, later.splice(at, 1)[0]);
   const moved = parsePlan(printPlan({ ...plan, steps: later.map((s, i) => ({ ...s, n: i + 1 })) }));
-  assert.match(refusal(moved), /^step \d+ ns\.join: a pid namespace is joined before the clone: it must be the first init step$/);
+  assert.match(refusal(moved), /^step \d+ ns\.join: a pid namespace is joined before the clone: it must be the first init step \(a user namespace.s before a pid namespace.s\)$/);
   const mount = parsePlan(printPlan({ ...plan, steps: plan.steps.map((s, i) => (i === at ? ({ ...s, args: { ns: 'mount', path: '/proc/1/ns/mnt' } } as Step) : s)) }));
-  assert.match(refusal(mount), /^step \d+ ns\.join: ns must be one of pid, uts, ipc, time, network, cgroup$/);
+  assert.match(refusal(mount), /^step \d+ ns\.join: ns must be one of user, pid, uts, ipc, time, network, cgroup$/);
 });
 
 test.run();

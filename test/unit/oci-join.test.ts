@@ -87,21 +87,37 @@ test('the OCI config ctc writes for a plan keeps the paths (ctc spec, bundles)',
   assert.equal(out.linux.namespaces, cri('container-shared-pid').linux.namespaces);
 });
 
-test('mount and user namespaces cannot be joined: refused at the path, by name', async () => {
-  for (const [type, why] of [
-    ['mount', "ctc builds the container's root in a mount namespace of its own"],
-    ['user', 'joining an existing user namespace is not supported yet'],
-  ]) {
-    const c = cri('container');
-    c.linux.namespaces = c.linux.namespaces.map((x) => (x.type === type ? { type, path: `/proc/4242/ns/${type === 'mount' ? 'mnt' : type}` } : x));
-    if (type === 'user') c.linux.namespaces.push({ type, path: '/proc/4242/ns/user' });
-    const { file, text } = config(c);
-    const errors = await errorsOf(file);
-    assert.equal(
-      errors.map((e) => [e.code, e.source, e.message]),
-      [['CT_OCI_UNSUPPORTED', posOf(text, `"path": "/proc/4242/ns/${type === 'mount' ? 'mnt' : type}"`), `linux.namespaces[${type === 'mount' ? 3 : 5}].path: cannot join an existing ${type} namespace: ${why}`]],
-    );
-  }
+test('a mount namespace cannot be joined: refused at the path, by name', async () => {
+  const c = cri('container');
+  c.linux.namespaces = c.linux.namespaces.map((x) => (x.type === 'mount' ? { type: 'mount', path: '/proc/4242/ns/mnt' } : x));
+  const { file, text } = config(c);
+  const errors = await errorsOf(file);
+  const why = "ctc builds the container's root in a mount namespace of its own: pivot_root in a shared one would move the root of every process in it";
+  assert.equal(errors.map((e) => [e.code, e.source, e.message]), [['CT_OCI_UNSUPPORTED', posOf(text, '"path": "/proc/4242/ns/mnt"'), `linux.namespaces[3].path: cannot join an existing mount namespace: ${why}`]]);
+});
+
+test("a user namespace joined by path: the monitor's join right after the clone, before the pid namespace's; no maps written, the init still becomes its root", async () => {
+  const c = cri('container-shared-pid');
+  c.linux.namespaces.push({ type: 'user', path: '/proc/4242/ns/user' });
+  // containerd passes the sandbox's maps with the path: they describe the joined namespace
+  const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  Object.assign(c.linux, { uidMappings: maps, gidMappings: maps });
+  const { plan } = await build(config(c).file);
+  const clone = plan.steps.findIndex((s) => s.kind === 'ns.clone');
+  assert.equal(plan.steps[clone].args.ns, ['mount'], 'no user namespace is made');
+  assert.equal(
+    plan.steps.slice(clone + 1, clone + 3).map((s) => [s.kind, s.args.ns]),
+    [
+      ['ns.join', 'user'],
+      ['ns.join', 'pid'],
+    ],
+  );
+  assert.ok(!kinds(plan).includes('user.map'), 'the joined namespace has its maps');
+  assert.ok(kinds(plan).includes('user.root'), 'the init becomes root of the joined namespace');
+  assert.match(explained(plan.steps[clone + 1]), /user namespace/);
+  // a process user the given maps do not map is refused at build, as for a namespace of its own
+  (c.process as { user: { uid: number } }).user.uid = 70000;
+  assert.equal((await errorsOf(config(c).file)).map((e) => e.code), ['CT_USERNS_UNMAPPED']);
 });
 
 test('a time namespace can be joined (ctc-init enters it before the root is built), not made', async () => {
@@ -173,6 +189,8 @@ test('.ct.ts and .ct: joins enters namespaces by path, each step at the line of 
   assert.equal(ct.plan.steps.filter((s) => s.kind === 'ns.join').map((s) => [s.args.ns, s.args.path]), [['uts', '/proc/4242/ns/uts']]);
   const wrong = await errorsOf(writeSource(dir, 'wrong.ct.ts', ctTs("{ ipc: '/proc/4242/ns/uts' }")));
   assert.equal(wrong.map((e) => [e.code, e.message]), [['CT_NS_JOIN', "/proc/4242/ns/uts is a process's uts namespace, not its ipc namespace"]]);
+  const user = await errorsOf(writeSource(dir, 'user.ct.ts', ctTs("{ user: '/proc/4242/ns/net' }").replace('joins:', "namespaces: ['mount', 'user'],\n  joins:")));
+  assert.equal(user.map((e) => [e.code, e.message]), [['CT_NS_JOIN', "/proc/4242/ns/net is a process's net namespace, not its user namespace"]]);
 });
 
 test.run();
