@@ -111,6 +111,7 @@ export function assertNoState(dir: string, id: string): void {
   if (existsSync(dir)) {
     throw new CtcError('CT_STATE_EXISTS', `a container with id '${id}' already exists (${dir})`, {
       hint: 'pick another id, or remove the old one with `ctc delete --force`',
+      runtime: 'container with given ID already exists', // runc's words
     });
   }
 }

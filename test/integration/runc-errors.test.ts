@@ -21,7 +21,7 @@ const root = join(tmp.dir, 'state');
 // others' tests may run beside this one: only what names our ids or root is compared (the runner checks the rest)
 const ours = () => hostResidue([root]).filter((line) => /\/re\d\b/.test(line) || line.includes(root));
 const before = ours();
-const ids = ['re1', 're2', 're3', 're4'];
+const ids = ['re1', 're2', 're3', 're4', 're5'];
 test.after(() => {
   for (const id of ids) ctc(['--root', root, 'delete', '--force', id]);
   tmp.remove();
@@ -103,6 +103,19 @@ test('a missing id: kill, state, delete say "container does not exist", exit 1; 
   both(['state', 'nosuch'], 1, notExist('nosuch'));
   both(['delete', 'nosuch'], 1, notExist('nosuch'));
   both(['delete', '--force', 'nosuch'], 0, '');
+});
+
+test('create of an id in use: "container with given ID already exists", exit 1, the container untouched', () => {
+  const dir = bundle('re5', ['/bin/sleep', '30']);
+  detached(['create', '--bundle', dir, 're5']);
+  const exists = `container with given ID already exists: ctc: error CT_STATE_EXISTS: a container with id 're5' already exists (${join(root, 're5')})\n  hint: pick another id, or remove the old one with \`ctc delete --force\`\n`;
+  for (const side of Object.keys(sides) as (keyof typeof sides)[]) {
+    const r = run(side, ['create', '--bundle', dir, 're5']);
+    assert.is(r.stderr.replace(/^ctc: config\.json:.*warning[^]*?\n(?=\S)/, ''), exists, side);
+    assert.is(r.status, 1, side);
+  }
+  assert.is(status('re5'), 'created');
+  assert.is(run('node', ['delete', '--force', 're5']).status, 0);
 });
 
 test('--log: the line\'s msg starts with runc\'s words, ctc\'s code and hint kept (json and text)', async () => {
