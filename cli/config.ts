@@ -46,6 +46,7 @@ export async function configCommand(args: string[], g: Globals): Promise<number>
     { key: 'log', ...project.log },
     { key: 'logFormat', ...project.logFormat },
     { key: 'planDir', ...project.planDir },
+    { key: 'allowedSigners', ...project.allowedSigners },
     { key: 'rootfs', ...project.rootfs },
     ...Object.entries(project.presets).map(([name, s]) => ({ key: `presets.${name}`, ...s })),
     ...(await lintRows(project.config)),
@@ -64,7 +65,7 @@ export async function configCommand(args: string[], g: Globals): Promise<number>
 }
 
 function show({ key, value }: Row): string {
-  if (value === undefined) return key === 'planDir' ? '(next to each source)' : '(none)';
+  if (value === undefined) return key === 'planDir' ? '(next to each source)' : key === 'allowedSigners' ? '(none: ctc run runs unsigned plans)' : '(none)';
   if (key === 'rootfs' && typeof value === 'object') {
     const r = value as { dir: string; readonly: boolean };
     return `dir ${display(r.dir)}${r.readonly ? ' (read-only)' : ''}`;
@@ -73,7 +74,7 @@ function show({ key, value }: Row): string {
     const { severity, options } = value as { severity: string; options: Record<string, unknown> };
     return Object.keys(options).length ? `${severity} ${JSON.stringify(options)}` : severity;
   }
-  if (typeof value === 'string') return ['root', 'log', 'planDir'].includes(key) ? display(value) : value;
+  if (typeof value === 'string') return ['root', 'log', 'planDir', 'allowedSigners'].includes(key) ? display(value) : value;
   return JSON.stringify(value);
 }
 

@@ -24,9 +24,10 @@ compiler:
   fmt [--check] FILE...   lay .ct files out canonically (--check: exit 1 naming each that is not)
   config [DIR|SRC]        the project's effective settings and where each comes from
   init [DIR] [--lang ts|ct]  scaffold a starter container (app.ct.ts or app.ct, ctc config)
+  sign PLAN --key KEY     sign a reviewed plan into PLAN.sig (OpenSSH signature, namespace ctc-plan)
 
 containers:
-  run [PLAN | -b DIR ID]  run a plan or a bundle (foreground, or -d)
+  run [PLAN | -b DIR ID]  run a plan or a bundle (foreground, or -d); --allowed-signers FILE: only signed plans
   create -b DIR ID        set up a container; its process waits for start
   start ID                start a created container's process
   state ID                print the OCI state
@@ -81,6 +82,7 @@ const commands: Record<string, Command> = {
   fmt: async (args) => (await import('./fmt.ts')).fmtCommand(args),
   config: async (args, g) => (await import('./config.ts')).configCommand(args, g),
   init: async (args, g) => (await import('./init.ts')).initCommand(args, g),
+  sign: async (args) => (await import('./sign.ts')).signCommand(args),
   run: named(async (args, g) => (await import('./run.ts')).runCommand(args, g)),
   create: named(async (args, g) => (await lifecycle()).createCommand(args, g)),
   start: named(async (args, g) => (await lifecycle()).startCommand(args, g)),

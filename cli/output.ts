@@ -25,7 +25,7 @@ export function report(err: unknown, globals: Pick<Globals, 'log' | 'logFormat'>
  */
 const runcWords = (e: CtcError) => (e.runtime ? `${e.runtime}: ` : '');
 
-function log(globals: Pick<Globals, 'log' | 'logFormat'>, entry: Record<string, unknown>): void {
+export function log(globals: Pick<Globals, 'log' | 'logFormat'>, entry: Record<string, unknown>): void {
   if (!globals.log) return;
   const line =
     globals.logFormat === 'json'

@@ -40,6 +40,8 @@ export interface Project {
   logFormat: Sourced<'text' | 'json'>;
   /** absolute; undefined: each plan next to its source */
   planDir: Sourced<string | undefined>;
+  /** absolute; undefined: ctc run runs unsigned plans */
+  allowedSigners: Sourced<string | undefined>;
   rootfs: Sourced<RootfsSetting>;
   presets: { [K in PresetName]: Sourced<Presets[K]> };
 }
@@ -68,6 +70,7 @@ export async function loadProject(dir: string | null, g?: Globals): Promise<Proj
     log: flag('log', pick<string | undefined>('log', undefined, path)),
     logFormat: flag('logFormat', pick<'text' | 'json'>('logFormat', 'text')),
     planDir: pick<string | undefined>('planDir', undefined, path),
+    allowedSigners: pick<string | undefined>('allowedSigners', undefined, path),
     rootfs: pick<RootfsSetting>('rootfs', 'host', rootfs),
     presets,
   };

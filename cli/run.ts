@@ -4,12 +4,15 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import type { Plan } from '../compiler/plan/steps.ts';
 import type { ImageSource } from '../executor/image.ts';
-import { findPlan, readPlanText } from '../executor/plan-file.ts';
+import { parsePlan } from '../compiler/plan/text.ts';
+import { findPlan, readPlanBytes } from '../executor/plan-file.ts';
+import { checkPlanSignature } from '../executor/plan-signature.ts';
 import { type Globals, parseCommand } from './args.ts';
 import { bundlePlan } from './bundle.ts';
+import { log } from './output.ts';
 import { factory, failStep, refuseUnsupported } from './lifecycle.ts';
 
-export const runHelp = `usage: ctc run [PLAN] [--id ID] [-d] [-t] [--pid-file F] [--console-socket S] [--no-pivot]
+export const runHelp = `usage: ctc run [PLAN] [--id ID] [--allowed-signers FILE] [-d] [-t] [--pid-file F] [--console-socket S] [--no-pivot]
        ctc run [--bundle DIR] [-d] [-t] [--pid-file F] [--console-socket S] [--no-pivot] ID
 
 Runs a container. The first form runs a plan (with no PLAN, the only *.plan
@@ -21,6 +24,12 @@ returns once the process runs and leaves it to the native monitor. -t
 gives the process a terminal (interactive, window size followed), as
 process.terminal does; --no-pivot moves the root onto / and chroots instead
 of pivot_root (for roots on a ramdisk).
+
+--allowed-signers FILE (or the allowedSigners of the config --config names)
+runs a plan only if PLAN.sig, an OpenSSH signature in the namespace
+ctc-plan (ctc sign, or ssh-keygen -Y sign -n ctc-plan), verifies over the
+plan's bytes with a key FILE allows (ssh-keygen's ALLOWED SIGNERS format);
+else nothing is done (CT_PLAN_UNSIGNED, CT_PLAN_SIGNATURE).
 
 Environment: CTC_FAIL_STEP=N makes step N fail (after the steps before it
 really ran), to test that everything is rolled back.`;
@@ -37,6 +46,7 @@ export async function runCommand(args: string[], g: Globals): Promise<number> {
     'no-new-keyring': { type: 'boolean' },
     'no-subreaper': { type: 'boolean' },
     'preserve-fds': { type: 'string' },
+    'allowed-signers': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return void console.log(runHelp), 0;
@@ -45,9 +55,15 @@ export async function runCommand(args: string[], g: Globals): Promise<number> {
   const [arg] = positionals;
   // runc's form when a bundle is named or the argument is not a plan file.
   const runcForm = values.bundle !== undefined || (arg !== undefined && !arg.endsWith('.plan') && !existsSync(arg));
+  const signers = values['allowed-signers'] ?? (await configuredSigners(g));
+  if (runcForm && signers !== undefined) {
+    throw new CtcError('CT_PLAN_UNSIGNED', `a bundle is compiled here and carries no signature: with allowed signers (${signers}), ctc run runs only signed plans`, {
+      hint: 'build the plan where it is reviewed, sign it (`ctc sign PLAN --key KEY`), and run the plan: `ctc run PLAN`',
+    });
+  }
   const source: { plan: Plan; text: string; bundle?: string; file?: string; source: ImageSource } = runcForm
     ? await bundlePlan(values.bundle)
-    : planSource(arg ?? (await planHere(g)));
+    : planSource(arg ?? (await planHere(g)), signers, g);
   const id = runcForm ? arg : (values.id ?? `${basename(source.file!, '.plan').replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`);
   if (!id) throw new CtcError('CT_USAGE', 'run needs a container id', { hint: 'usage: ctc run --bundle DIR ID' });
   return factory(g).create(id, source.plan, {
@@ -71,7 +87,25 @@ async function planHere(g: Globals): Promise<string> {
   return dir === process.cwd() ? findPlan() : join(dir, findPlan(dir));
 }
 
-function planSource(file: string) {
-  const read = readPlanText(file);
-  return { file, ...read, bundle: undefined, source: { kind: 'plan', bytes: Buffer.from(read.text) } as const };
+/** The plan, read once: with allowed signers, its signature is checked over these bytes before they are parsed. */
+function planSource(file: string, signers: string | undefined, g: Globals) {
+  const bytes = readPlanBytes(file);
+  if (signers !== undefined) approve(file, bytes, signers, g);
+  const text = bytes.toString('utf8');
+  return { file, plan: parsePlan(text, file), text, bundle: undefined, source: { kind: 'plan', bytes: Buffer.from(text) } as const };
+}
+
+/** The config's allowedSigners: read only from a config --config names, as every container command reads its config. */
+async function configuredSigners(g: Globals): Promise<string | undefined> {
+  if (g.config === undefined) return undefined;
+  const { loadProject } = await import('./project.ts');
+  return (await loadProject(null, g)).allowedSigners.value;
+}
+
+/** Refuses a plan no allowed key signed; says who signed one it runs (stderr, and the --log). */
+function approve(file: string, bytes: Buffer, signers: string, g: Globals): void {
+  const a = checkPlanSignature(file, bytes, signers);
+  const msg = `plan ${file} signed by ${a.principals} (${a.key}, allowed by ${a.at})`;
+  process.stderr.write(`ctc: ${msg}\n`);
+  log(g, { level: 'info', msg, principals: a.principals, key: a.key });
 }

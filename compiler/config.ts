@@ -30,6 +30,7 @@ export const configKeys: Readonly<Record<string, string>> = {
   rootfs: 'the rootfs ctc init writes into a new source: "host" or { "dir": PATH, "readonly": BOOL }',
   presets: 'the presets ctc init writes into a new source: { mounts, maskedPaths, readonlyPaths, capabilities, seccomp }',
   lint: 'ctc lint: rules and plugins',
+  allowedSigners: 'an OpenSSH allowed-signers file: ctc run runs only plans a key in it signed (PLAN.sig), relative to the config',
 };
 
 /**
@@ -159,7 +160,7 @@ function checkProjectKeys(config: ProjectConfig): void {
   const fail = (path: (string | number)[], message: string, hint?: string): never => {
     throw configError(config, path, message, hint);
   };
-  for (const key of ['root', 'log', 'planDir'] as const) {
+  for (const key of ['root', 'log', 'planDir', 'allowedSigners'] as const) {
     if (v[key] !== undefined && (typeof v[key] !== 'string' || v[key] === '')) fail([key], 'expected a path (relative to the config file, or absolute)');
   }
   if (v.logFormat !== undefined && v.logFormat !== 'text' && v.logFormat !== 'json') fail(['logFormat'], 'expected "text" or "json"');

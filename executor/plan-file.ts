@@ -7,13 +7,17 @@ import { parsePlan } from '../compiler/plan/text.ts';
 import { codeOf } from './errno.ts';
 
 export function readPlanText(file: string): { plan: Plan; text: string } {
-  let text: string;
+  const text = readPlanBytes(file).toString('utf8');
+  return { plan: parsePlan(text, file), text };
+}
+
+/** The plan's bytes, read once: a signature is checked over exactly what then runs (executor/plan-signature.ts). */
+export function readPlanBytes(file: string): Buffer {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file);
   } catch (e) {
     throw new CtcError('CT_PLAN_READ', `cannot read the plan ${file}`, { errno: codeOf(e) });
   }
-  return { plan: parsePlan(text, file), text };
 }
 
 /** The only *.plan in dir, for `ctc run` without an argument. */

@@ -179,6 +179,8 @@ static int run_or_create(int create, char **argv, int i, const char *root)
       o.mode = MODE_DETACHED;
     else if (is_flag(a, "--no-new-keyring", NULL) || (!create && is_flag(a, "--no-subreaper", NULL)))
       continue;
+    else if (!strncmp(a, "--allowed-signers", 17))
+      hand_over(NULL); /* signatures are checked by the CLI alone (executor/plan-signature.ts), before any image is looked up */
     else if (a[0] == '-' || arg)
       hand_over(NULL); /* -t, --no-pivot, --help, more than one argument: the CLI */
     else
@@ -230,7 +232,7 @@ int main(int argc, char **argv)
     } else if (flag_value(argv, &i, "--log", NULL) || is_flag(argv[i], "--debug", NULL))
       continue; /* errors are the CLI's, and it gets the same flags */
     else
-      hand_over(NULL);
+      hand_over(NULL); /* --config too: its allowedSigners, its state root and log are the CLI's to read */
   }
   const char *cmd = argv[i];
   /* Container commands read no project config (cli/project.ts); build looks near its source (build.c). */
