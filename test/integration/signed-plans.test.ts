@@ -117,10 +117,13 @@ for (const way of ways) {
   test(`${way}: ctc run --allowed-signers runs a plan ssh-keygen -Y sign signed, and says who signed it`, () => {
     const plan = buildPlan(`signed-${way}`);
     sshSign(ci, plan);
-    const r = run(way, ['run', '--id', `sig-ok-${way}`, '--allowed-signers', allowed, plan]);
+    const log = at(`ok-${way}.log`);
+    const r = run(way, ['--log', log, '--log-format', 'json', 'run', '--id', `sig-ok-${way}`, '--allowed-signers', allowed, plan]);
     assert.is(r.status, 0, r.stderr);
     assert.ok(existsSync(marker), 'the process ran: /marker is there');
     assert.match(r.stderr, new RegExp(`ctc: plan ${plan} signed by ci@example \\(ED25519 key SHA256:\\S+, allowed by ${allowed}:2\\)`));
+    const entry = JSON.parse(readFileSync(log, 'utf8').split('\n')[0]);
+    assert.equal([entry.level, entry.principals], ['info', 'ci@example'], 'the log says who approved the plan');
     rmSync(marker);
     assert.equal(ours(), before, 'everything was removed after the run');
   });
