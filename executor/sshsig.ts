@@ -217,6 +217,15 @@ export function parseSignature(text: string): Signature {
 /** Whether sig is a valid signature of message in namespace by the key it names (which key that is, is the caller's question). */
 export function verifyMessage(sig: Signature, namespace: string, message: Buffer): boolean {
   if (sig.namespace !== namespace || (sig.hashAlgorithm !== 'sha512' && sig.hashAlgorithm !== 'sha256')) return false;
+  try {
+    return verifyBlob(sig, namespace, message);
+  } catch (e) {
+    if (e instanceof SshFormatError) return false; // a malformed signature blob signs nothing
+    throw e;
+  }
+}
+
+function verifyBlob(sig: Signature, namespace: string, message: Buffer): boolean {
   const key = publicKey(sig.publicKey);
   const data = signedData(namespace, sig.hashAlgorithm, message);
   const r = new Reader(sig.signature);
