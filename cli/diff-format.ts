@@ -21,7 +21,10 @@ export type Paint = (code: number, s: string) => string;
 export const painter = (color: boolean): Paint => (color ? (code, s) => `\x1b[${code}m${s}\x1b[0m` : (_, s) => s);
 const [RED, GREEN, YELLOW, BOLD] = [31, 32, 33, 1];
 
-export const sideLabel = (s: Side) => (s.kind === 'revision' ? `${s.path} at ${s.revision}` : s.path);
+export function sideLabel(s: Side): string {
+  if (s.kind === 'none') return `${s.path} (none${s.revision ? ` at ${s.revision}` : ''})`;
+  return s.kind === 'revision' ? `${s.path} at ${s.revision}` : s.path;
+}
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 

@@ -2,23 +2,28 @@
 // one per line in the style of ctc's errors (or one JSON document); exit 1
 // if any finding is an error.
 
-import { readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { CtcError } from '../compiler/error.ts';
 import { display, findConfig } from '../compiler/config.ts';
 import { lintSetup } from '../compiler/lint/config.ts';
 import { type Linted, lintPlans } from '../compiler/lint/index.ts';
 import type { LintFinding } from '../compiler/lint/rule.ts';
 import { type Globals, parseCommand } from './args.ts';
-import { readPlanInput } from './plan-input.ts';
+import { type PlanInput, readPlanInput } from './plan-input.ts';
+import { type Surveyed, isHelper, nothingFound, readCommitted, surveyRepository } from './repo-sources.ts';
 
 export const lintHelp = `usage: ctc lint [PLAN|SRC...] [--format text|json] [--config FILE]
 
 Checks plans against policy rules. A PLAN is read as it is; a source
-(app.ct.ts, config.json) is built in memory first. With no argument, every
-*.plan here (or, with a planDir in the project config, there). The rules
-and their options come from the ctc config found from each file's folder
-up to its project root (ctc.config.json/.yaml, .ctcrc*, or a "ctc" key in
+(app.ct.ts, config.json) is built in memory first. With no argument, the
+whole repository, as ctc check finds it (git's files from the top of the
+work tree, else the tree below this folder): every source is built in
+memory, never trusting its committed plan (a .ct.ts without a default
+export and without a plan is a helper module: left out), and a plan without
+a source is read as it is. A plan that is stale, missing or without a source is a
+warning (plan-current); ctc check is the gate for that. The rules and their
+options come from the ctc config found from each file's folder up to its
+project root (ctc.config.json/.yaml, .ctcrc*, or a "ctc" key in
 package.json), under "lint"; without one: no-privileged-capabilities,
 seccomp-required and no-rw-host-mounts as errors, limits-required (memory,
 pids) as a warning.
@@ -26,7 +31,17 @@ pids) as a warning.
   --format text|json   findings as lines (default) or one JSON document
   --config FILE        use this config instead of searching for one
 
-Exit status: 1 if any finding is an error, else 0.`;
+Exit status: 1 if any finding is an error (or nothing was found to lint),
+else 0.`;
+
+/** One plan to lint: what the command names it by, and how it reads. */
+interface Target {
+  /** the plan file (for a source: where its plan is, or would be) */
+  plan: string;
+  source?: string;
+  /** undefined: not a container after all (a helper module) */
+  read: () => Promise<PlanInput | undefined>;
+}
 
 export async function lintCommand(args: string[], g?: Globals): Promise<number> {
   const { values, positionals } = parseCommand('lint', args, {
@@ -37,31 +52,64 @@ export async function lintCommand(args: string[], g?: Globals): Promise<number> 
   if (values.help) return void console.log(lintHelp), 0;
   const format = values.format;
   if (format !== 'text' && format !== 'json') throw new CtcError('CT_USAGE', `--format is text or json, not ${format}`);
-  const files = positionals.length ? positionals : await plansHere(g);
+  const current: LintFinding[] = [];
+  const targets: Target[] = positionals.length ? positionals.map((file) => ({ plan: file, read: () => readPlanInput(file, g) })) : await repositoryTargets(current, g);
   const linted: Linted[] = [];
-  const plans: { plan: string; config: string | null; rules: string[] }[] = [];
-  for (const file of files) {
-    const target = await readPlanInput(file, g);
+  const plans: { plan: string; source?: string; config: string | null; rules: string[] }[] = [];
+  for (const t of targets) {
+    const target = await t.read();
+    if (!target) continue;
     const config = await findConfig(target.sourceDir, values.config ?? g?.config);
     const setup = await lintSetup(config);
     linted.push({ target, setup });
-    plans.push({ plan: file, config: setup.file ? display(setup.file) : null, rules: setup.rules.map((r) => r.rule.id) });
+    plans.push({ plan: t.plan, ...(t.source ? { source: t.source } : {}), config: setup.file ? display(setup.file) : null, rules: setup.rules.map((r) => r.rule.id) });
   }
   // all plans at once: a plugin's rules run in one sandbox for them all
-  const findings: LintFinding[] = lintPlans(linted);
+  const findings: LintFinding[] = [...lintPlans(linted), ...current];
   const errors = findings.filter((f) => f.severity === 'error').length;
   if (format === 'json') console.log(JSON.stringify({ version: 1, plans, findings, errors, warnings: findings.length - errors }, null, 2));
   else printText(findings, plans.length, errors);
   return errors ? 1 : 0;
 }
 
-/** The plans here, or with a project planDir, those of this folder's sources there. */
-async function plansHere(g?: Globals): Promise<string[]> {
-  const { loadProject, planDirFor } = await import('./project.ts');
-  const dir = relative(process.cwd(), planDirFor(process.cwd(), await loadProject(process.cwd(), g)));
-  const plans = readdirSync(dir || '.').filter((f) => f.endsWith('.plan')).sort().map((f) => join(dir, f));
-  if (!plans.length) throw new CtcError('CT_PLAN_NONE', 'no .plan file here', { hint: 'name what to lint: `ctc lint app.plan` or `ctc lint app.ct.ts`' });
-  return plans;
+/**
+ * Every source of the repository, built in memory (a committed plan that is
+ * not what it builds to is a warning in `current`), and every plan without a
+ * source, as it is.
+ */
+async function repositoryTargets(current: LintFinding[], g?: Globals): Promise<Target[]> {
+  const { sources, orphans } = await surveyRepository(g);
+  if (!sources.length && !orphans.length) throw nothingFound('lint');
+  const warn = (plan: string, message: string) => current.push({ rule: 'plan-current', severity: 'warning', plan, message });
+  const fromSource = ({ source, plan, hasPlan }: Surveyed): Target => ({
+    plan,
+    source,
+    read: async () => {
+      const { build } = await import('../compiler/build.ts');
+      const built = await build(source).catch((e) => {
+        if (!hasPlan && isHelper(e)) return undefined; // a module the containers import
+        throw e;
+      });
+      if (!built) return undefined;
+      if (!hasPlan) warn(plan, `${source} has no plan: \`ctc build ${source}\` and commit it`);
+      else if (committedText(plan) !== built.text) warn(plan, `stale: ${source} builds to another plan, linted here as built; \`ctc build ${source}\``);
+      return { name: source, plan: built.plan, sourceDir: dirname(resolve(source)) };
+    },
+  });
+  const orphan = ({ plan, source }: { plan: string; source: string }): Target => ({
+    plan,
+    read: () => (warn(plan, `no source (${source} is not there): linted as it is`), readPlanInput(plan, g)),
+  });
+  return [...sources.map(fromSource), ...orphans.map(orphan)];
+}
+
+/** The committed plan's text; one that cannot be read (escapes the project, is not text) is simply not current. */
+function committedText(plan: string): string | undefined {
+  try {
+    return readCommitted(plan);
+  } catch {
+    return undefined;
+  }
 }
 
 /** `file:line:col: error RULE: step N kind: message`, as formatError prints errors. */

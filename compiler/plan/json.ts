@@ -43,11 +43,15 @@ export function planJson(plan: Plan): PlanJson {
   return { format: 'ctc-plan', version: plan.version, sources: plan.sources, steps: plan.steps.map(stepJson) };
 }
 
-/** What one side of a diff was: a plan file, a source built in memory, or a source at a git revision. */
+/**
+ * What one side of a diff was: a plan file, a source built in memory, a
+ * source at a git revision, or none (a source new since the revision, or
+ * deleted: the empty plan, so every step is added or removed).
+ */
 export interface Side {
-  kind: 'plan' | 'source' | 'revision';
+  kind: 'plan' | 'source' | 'revision' | 'none';
   path: string;
-  /** for `revision`: the revision as given (main, HEAD~1) */
+  /** for `revision`, and `none` at a revision: the revision as given (main, HEAD~1) */
   revision?: string;
 }
 
@@ -82,7 +86,8 @@ export interface DiffJson {
 
 export const diffJson = (diffs: FileDiffJson[]): DiffJson => ({ format: 'ctc-diff', version: 1, diffs });
 
-export type CheckStatus = 'ok' | 'stale' | 'missing' | 'error';
+/** missing: a source without a plan; orphaned: a plan without a source (its `source` is the one it would have) */
+export type CheckStatus = 'ok' | 'stale' | 'missing' | 'orphaned' | 'error';
 
 export interface CheckResultJson {
   source: string;

@@ -88,9 +88,11 @@ const capSets = { 'proc.bounding': ['caps'], 'proc.caps': ['effective', 'permitt
 
 function capabilitiesAdded(ctx: RiskContext): Finding[] {
   const gained = new Map<string, { sets: string[]; change: Change }>();
-  for (const c of changesOf(ctx, 'changed', 'proc.bounding', 'proc.caps')) {
+  // An added step (a new container, diffed against the empty plan) gains all it holds.
+  const gainedIn = (c: Change, set: string) => (c.type === 'added' ? list(c.new!, set) : (argChange(c, set)?.added ?? []));
+  for (const c of changesOf(ctx, '*', 'proc.bounding', 'proc.caps').filter((x) => x.type !== 'removed')) {
     for (const set of capSets[c.kind as keyof typeof capSets]) {
-      for (const cap of argChange(c, set)?.added ?? []) {
+      for (const cap of gainedIn(c, set)) {
         const g = gained.get(String(cap)) ?? { sets: [], change: c };
         g.sets.push(set === 'caps' ? 'bounding' : set);
         // proc.caps names the capabilities of the process itself: point there when it changed.
