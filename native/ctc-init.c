@@ -1498,6 +1498,11 @@ static int run_op(const struct op *o)
 
 __attribute__((noreturn)) static void init_main(const struct program *prog)
 {
+  /* Its own session, as runc's init and exec'd processes: criu dumps only a
+   * tree whose session leader is inside its pid namespace, and a terminal
+   * (CTC_OP_PTY) needs a session leader. I is never a group leader (M is). */
+  if (setsid() < 0)
+    _exit(1);
   /* Modes in the program are exact; the umask comes back just before execve. */
   exec_umask = umask(0);
   joined = prog->join != NULL;

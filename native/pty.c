@@ -157,9 +157,8 @@ int pty_open(uint64_t rows, uint64_t cols, int sock, int console)
     if (r < 0)
       return r;
   }
-  /* A controlling terminal needs a session leader without one; I is not a
-   * group leader (M is), so setsid succeeds. */
-  if (setsid() < 0 || ioctl(peer, TIOCSCTTY, 0) < 0)
+  /* I is a session leader without a terminal (init_main's setsid). */
+  if (ioctl(peer, TIOCSCTTY, 0) < 0)
     return -errno;
   for (int fd = 0; fd < 3; fd++)
     if (dup2(peer, fd) < 0)

@@ -19,7 +19,7 @@ const root = join(tmp.dir, 'state');
 const before = hostResidue([root]);
 test.after(() => {
   // whatever a failed test left: remove it, then let the suite's residue check judge
-  for (const id of ['cp1', 'cp1r', 'cp2']) ctc(['--root', root, 'delete', '--force', id]);
+  for (const id of ['cp0', 'cp1', 'cp1r', 'cp2']) ctc(['--root', root, 'delete', '--force', id]);
   tmp.remove();
 });
 
@@ -55,6 +55,24 @@ async function counting(id: string): Promise<string> {
   await until(() => count(dir) >= 3, `${id} to count`);
   return dir;
 }
+
+/** The process group and the session of a /proc/PID/stat line (fields 5 and 6). */
+const groupAndSession = (stat: string) => stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(2, 4).map(Number);
+
+test("the init and an exec'd process lead their own sessions, as runc's (criu dumps no tree whose session leader is outside)", async () => {
+  try {
+    await counting('cp0');
+    const { pid } = state('cp0');
+    assert.equal(groupAndSession(readFileSync(`/proc/${pid}/stat`, 'utf8')), [pid, pid], 'the init, seen from the host');
+    const e = R('exec', 'cp0', '/bin/sh', '-c', 'cat /proc/$$/stat');
+    assert.is(e.status, 0, e.stderr);
+    const inside = Number(e.stdout.split(' ')[0]);
+    assert.equal(groupAndSession(e.stdout), [inside, inside], "the exec'd process, seen from inside");
+  } finally {
+    assert.is(R('delete', '--force', 'cp0').status, 0);
+  }
+  assert.equal(hostResidue([root]), before);
+});
 
 test('where criu cannot work: checkpoint fails with its reason, and the container keeps running and counting', async () => {
   if (criu.works) return console.log('  skipped: `criu check` passes on this machine (the next test runs the full path)');
