@@ -3,6 +3,7 @@
 import { CtcError } from './error.ts';
 import { check } from './check/index.ts';
 import { relax } from './check/relax.ts';
+import { afterExecWarnings } from './check/after-exec.ts';
 import { lower } from './lower/index.ts';
 import type { Plan } from './plan/steps.ts';
 import { printPlan } from './plan/text.ts';
@@ -34,7 +35,8 @@ export async function build(src: string): Promise<Built> {
   const relaxed = relax(front.spec, front.origins);
   const spec = await withImageDigest(check(relaxed.spec, front.origins), src, front.origins);
   const plan = lower(spec, front);
-  return { spec, plan, text: printPlan(plan), warnings: [...(front.warnings ?? []), ...relaxed.warnings] };
+  const warnings = [...(front.warnings ?? []), ...relaxed.warnings, ...afterExecWarnings(spec, front.origins)];
+  return { spec, plan, text: printPlan(plan), warnings };
 }
 
 /**

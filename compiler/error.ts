@@ -34,6 +34,8 @@ export type ErrorCode =
   | 'CT_PROCESS_ARGS'
   | 'CT_CAP_UNKNOWN'
   | 'CT_CAP_AMBIENT'
+  | 'CT_CAP_EXEC' // a warning: a capability set the kernel changes at execve (a non-root uid keeps only ambient ones)
+  | 'CT_RLIMIT_HARD' // an rlimit above the hard limit ctc can set on this host (no CAP_SYS_RESOURCE)
   | 'CT_JOURNAL_CORRUPT'
   | 'CT_RLIMIT_UNKNOWN'
   | 'CT_DEVICE'

@@ -1,11 +1,13 @@
 // What is checked against this host before a plan's first step, so that a
 // plan this kernel cannot honour fails with nothing created: capabilities
-// the kernel does not know, and LSM labels without the LSM.
+// the kernel does not know, rlimits above what ctc can set (host-limits.ts),
+// and LSM labels without the LSM.
 
 import { readFileSync } from 'node:fs';
 import { CtcError } from '../compiler/error.ts';
 import { type Step, list } from '../compiler/plan/steps.ts';
 import { capabilityNumbers } from '../stdlib/capabilities.ts';
+import { checkAfterExec, checkRlimits } from './host-limits.ts';
 import { lsmActive, lsmName, lsmsNeeded } from './lsm.ts';
 import { seccompProgram } from './wire.ts';
 
@@ -32,6 +34,8 @@ export function preflight(steps: Step[]): void {
       });
     }
   }
+  checkAfterExec(steps);
+  checkRlimits(steps);
   for (const lsm of lsmsNeeded(steps)) {
     if (!lsmActive(lsm)) {
       const s = steps.find((x) => lsmsNeeded([x]).includes(lsm))!;

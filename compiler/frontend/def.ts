@@ -23,6 +23,7 @@ import {
 } from '../spec.ts';
 import type { Namespace } from '../../stdlib/types.ts';
 import { defaultCapabilities } from '../../stdlib/capabilities.ts';
+import { isRootUser } from '../plan/after-exec.ts';
 import { defaultDeviceRules } from '../../stdlib/devices.ts';
 import { defaultNamespaces } from '../../stdlib/namespaces.ts';
 import { maskedPaths, readonlyPaths } from '../../stdlib/paths.ts';
@@ -190,13 +191,14 @@ function readProcess(r: Reader, v: unknown): Spec['process'] {
   const apparmorProfile = r.opt(p, 'apparmorProfile', 'process', r.str.bind(r));
   const selinuxLabel = r.opt(p, 'selinuxLabel', 'process', r.str.bind(r));
   const seccomp = p.seccomp === 'unconfined' ? undefined : seccompSpecOf((p.seccomp ?? defaultSeccomp) as Seccomp, r.origins, 'process.seccomp');
+  const user = readUser(r, p.user);
   return {
     args: r.strs(p.args, 'process.args'),
     env: r.opt(p, 'env', 'process', r.strs.bind(r)) ?? [...defaultEnv],
     cwd: r.opt(p, 'cwd', 'process', r.str.bind(r)) ?? '/',
-    user: readUser(r, p.user),
+    user,
     terminal: r.opt(p, 'terminal', 'process', r.bool.bind(r)) ?? false,
-    capabilities: readCapabilities(r, p.capabilities ?? defaultCapabilities),
+    capabilities: readCapabilities(r, p.capabilities ?? defaultCapabilities, p.capabilities !== undefined && !isRootUser(user)),
     rlimits: r.arr(p.rlimits ?? [], 'process.rlimits').map((x, i) => readRlimit(r, x, `process.rlimits[${i}]`)),
     noNewPrivileges: r.opt(p, 'noNewPrivileges', 'process', r.bool.bind(r)) ?? true,
     umask,
@@ -208,12 +210,21 @@ function readProcess(r: Reader, v: unknown): Spec['process'] {
   };
 }
 
-/** A plain list means the same set in bounding, effective and permitted. */
-function readCapabilities(r: Reader, v: unknown): SpecCapabilities {
+/**
+ * A plain list means "the process can use these": the same set in bounding,
+ * effective and permitted, and for a user other than root (uid 0, or the
+ * name root) in inheritable and ambient too, as podman does for a non-root
+ * user, since only ambient capabilities survive that user's execve
+ * (plan/after-exec.ts). The default list (no capabilities given) is not
+ * raised: a non-root process holds none of it, as in docker and podman.
+ * The five-set object form is taken as written.
+ */
+function readCapabilities(r: Reader, v: unknown, raise: boolean): SpecCapabilities {
   const path = 'process.capabilities';
   if (Array.isArray(v)) {
     const caps = r.strs(v, path);
-    return { bounding: caps, effective: [...caps], permitted: [...caps], inheritable: [], ambient: [] };
+    const held = raise ? caps : [];
+    return { bounding: caps, effective: [...caps], permitted: [...caps], inheritable: [...held], ambient: [...held] };
   }
   const o = r.obj(v, path);
   const set = (k: string) => r.opt(o, k, path, r.strs.bind(r)) ?? [];

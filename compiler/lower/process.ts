@@ -1,3 +1,4 @@
+import { afterExec, formatAfterExec, isRootUser } from '../plan/after-exec.ts';
 import { compileSeccomp, seccompDigest } from '../seccomp/bpf.ts';
 import { formatSeccompAction, formatSeccompRule } from '../seccomp/text.ts';
 import type { Spec, SpecSeccomp } from '../spec.ts';
@@ -32,7 +33,8 @@ export function lowerProcess(spec: Spec, out: Emitter): void {
   out.emit('proc.user', { ...who, keepcaps: caps ? 1 : undefined }, 'process.user');
   if (caps) {
     const { effective, permitted, inheritable, ambient } = caps;
-    out.emit('proc.caps', { effective, permitted, inheritable, ambient }, 'process.capabilities');
+    const held = afterExec({ ...caps, root: isRootUser(p.user), noNewPrivs: p.noNewPrivileges });
+    out.emit('proc.caps', { effective, permitted, inheritable, ambient, 'after-exec': formatAfterExec(held) }, 'process.capabilities');
   }
   if (p.apparmorProfile !== undefined) out.emit('proc.apparmor', { profile: p.apparmorProfile }, 'process.apparmorProfile');
   if (p.selinuxLabel !== undefined) out.emit('proc.selinux', { label: p.selinuxLabel }, 'process.selinuxLabel');

@@ -369,9 +369,9 @@ export const stepKinds = {
   },
   'proc.caps': {
     actor: 'init',
-    args: [a('effective', 'names'), a('permitted', 'names'), a('inheritable', 'names'), a('ambient', 'names')],
+    args: [a('effective', 'names'), a('permitted', 'names'), a('inheritable', 'names'), a('ambient', 'names'), a('after-exec', 'str', true)],
     syscalls: ['capset', 'prctl'],
-    doc: 'set the capability sets as the target user, then raise the ambient ones',
+    doc: "set the capability sets as the target user, then raise the ambient ones; after-exec is what the process holds once it execs its program, as the kernel computes it (CapInh/CapPrm/CapEff/CapBnd/CapAmb of /proc/self/status; a uid other than 0 keeps only its ambient capabilities), checked against these steps when the plan runs",
   },
   'proc.no-new-privs': {
     actor: 'init',
