@@ -116,7 +116,9 @@ test('the steps are matched by what they act on, and the counts say so', () => {
   assert.equal(caps.args, [
     { name: 'effective', old: caps.old!.args.effective, new: caps.new!.args.effective, added: ['CAP_SYS_ADMIN'], removed: [] },
     { name: 'permitted', old: caps.old!.args.permitted, new: caps.new!.args.permitted, added: ['CAP_SYS_ADMIN'], removed: [] },
+    { name: 'after-exec', old: caps.old!.args['after-exec'], new: caps.new!.args['after-exec'] },
   ]);
+  assert.match(String(caps.new!.args['after-exec']), /CapEff:[^/]*CAP_SYS_ADMIN/, 'root keeps it after its exec');
 });
 
 test('comments and property order change nothing: an empty diff', () => {

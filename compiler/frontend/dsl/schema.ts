@@ -1131,6 +1131,13 @@ export const containerShape: Shape = {
       "shape": {
         "t": "object",
         "props": {
+          "user": {
+            "shape": {
+              "t": "string"
+            },
+            "optional": true,
+            "doc": "its maps are the joined namespace's: uidMappings, if given, only describe them for the compile-time checks"
+          },
           "pid": {
             "shape": {
               "t": "string"
