@@ -36,9 +36,11 @@ export function lowerUnshare(spec: Spec, out: Emitter): void {
   if (joinOf(spec, 'cgroup') !== undefined) lowerJoin(spec, out, 'cgroup');
   else if (spec.namespaces.includes('cgroup')) out.emit('ns.unshare', { ns: ['cgroup'] }, 'namespaces');
   // Nothing mounted while the root is built may propagate back to the host: a
-  // shared root is made shared only once it stands alone (lowerPivot).
+  // shared root is made shared only once it stands alone (lowerPivot). Until
+  // then it is a slave, not private: an rshared bind of a host mount (the CRI's
+  // Bidirectional volume) must still receive what the host mounts there later.
   const mode = spec.rootfsPropagation ?? 'rprivate';
-  out.emit('mount.propagation', { path: '/', mode: mode.endsWith('shared') ? 'rprivate' : mode }, spec.rootfsPropagation ? 'rootfsPropagation' : 'namespaces');
+  out.emit('mount.propagation', { path: '/', mode: mode.endsWith('shared') ? 'rslave' : mode }, spec.rootfsPropagation ? 'rootfsPropagation' : 'namespaces');
 }
 
 /** After the clone (the maps need the init's pid); the init waits until they are written. */

@@ -106,6 +106,8 @@ function importImage(name: string, cmd: string[]): void {
 test.before(async () => {
   writeConfig();
   writeCni();
+  mkdirSync(join(volume, 'late'), { recursive: true });
+  for (const args of [['--bind', volume, volume], ['--make-rshared', volume]]) assert.is(spawnSync('mount', args).status, 0, `mount ${args}`);
   daemon = spawn('containerd', ['--config', join(tmp.dir, 'config.toml')], { stdio: 'ignore' });
   await until(() => existsSync(sock) && spawnSync('ctr', ['--address', sock, 'version']).status === 0, 'containerd to answer', 20_000);
   importImage(PAUSE, ['/bin/sleep', '3600']);
@@ -152,20 +154,21 @@ function unmountUnder(dir: string): void {
   for (const m of mountsUnder(dir)) spawnSync('umount', ['-l', m]);
 }
 
-// CRI enums (api.proto): NamespaceMode, PodSandboxState, ContainerState
+// CRI enums (api.proto): NamespaceMode, PodSandboxState, ContainerState, MountPropagation
 const [POD, CONTAINER] = [0, 1];
 const [READY, NOTREADY] = [0, 1];
 const [RUNNING, EXITED] = [1, 2];
+const [HOST_TO_CONTAINER, BIDIRECTIONAL] = [1, 2];
 // kubelet gives a CRI call 2 min (--runtime-request-timeout) and a container's stop its pod's grace period;
 // this test holds ctc to much less
 const DEADLINE = 20;
 const GRACE = 2;
 
 const namespaceOptions = (pid: number): Message => [[1, POD], [2, pid], [3, POD]];
-const sandboxConfig: Message = [
-  [1, [[1, 'ctc-pod'], [2, 'ctc-cri-uid'], [3, 'default']]],
-  [2, 'ctc-pod'],
-  [3, join(tmp.dir, 'logs')],
+const sandboxConfig = (name: string): Message => [
+  [1, [[1, name], [2, `${name}-uid`], [3, 'default']]],
+  [2, name],
+  [3, join(tmp.dir, 'logs', name)],
   // linux: the pod's cgroup parent; its security context: namespaces (pid shared, as shareProcessNamespace: true
   // has it), seccomp RuntimeDefault (an empty SecurityProfile: containerd's default profile)
   [8, [[1, cgroupParent], [2, [[1, namespaceOptions(POD)], [9, []]]]]],
@@ -173,15 +176,19 @@ const sandboxConfig: Message = [
 // a burstable container's resources as kubelet sends them: cpu period, quota, shares, memory limit, oom_score_adj
 const MEMORY = 64 << 20;
 const resources: Message = [[1, 100_000], [2, 50_000], [3, 512], [4, MEMORY], [5, 999]];
+// A volume as kubelet mounts one with mountPropagation (HostToContainer: rslave, Bidirectional: rshared). The
+// CRI wants its source on a shared mount, which / here is not: before() makes it one (a bind onto itself).
+const volume = join(tmp.dir, 'volume');
 
 /**
- * An app container: busybox saying it is ready on stdout (the CRI's log) then sleeping, in the pod's
- * ipc, uts and network namespaces, and in its pid namespace if pidMode is POD.
+ * An app container: busybox saying it is ready on stdout (the CRI's log) then sleeping, in the pod's ipc,
+ * uts and network namespaces, and in its pid namespace if pidMode is POD; the volume at /vol.
  */
-const appConfig = (name: string, pidMode: number): Message => [
+const appConfig = (name: string, pidMode: number, propagation: number): Message => [
   [1, [[1, name]]],
   [2, [[1, APP]]],
   ...repeated(3, ['/bin/sh', '-c', 'echo "$0 ready"; exec sleep 3600', name]),
+  [7, [[1, '/vol'], [2, volume], [5, propagation]]],
   [11, `${name}.log`],
   [15, [[1, resources], [2, [[3, namespaceOptions(pidMode)], [15, []]]]]],
 ];
@@ -208,37 +215,85 @@ async function timed(method: string, request: Message): Promise<[Decoded, number
   return [r, (Date.now() - t0) / 1000];
 }
 
-// One pod, made and ended by the tests below in order, as kubelet does it.
-const pod = { id: '', pid: 0, netns: '', apps: [] as { name: string; id: string; pid: number; pidMode: number }[] };
+interface App {
+  name: string;
+  id: string;
+  pid: number;
+  pidMode: number;
+}
+interface Pod {
+  name: string;
+  id: string;
+  pid: number;
+  netns: string;
+  apps: App[];
+}
 
-test('RunPodSandbox with runtime_handler ctc: the sandbox runs under ctc in the network namespace the CRI made', async () => {
-  const [run, secs] = await timed('RunPodSandbox', [[1, sandboxConfig], [2, 'ctc']]);
-  pod.id = run.str(1);
-  assert.ok(pod.id, 'RunPodSandbox names the sandbox');
-  pods.push(pod.id);
+/** RunPodSandbox as kubelet sends it for a pod whose RuntimeClass has handler ctc. */
+async function runPod(name: string): Promise<Pod> {
+  const [run, secs] = await timed('RunPodSandbox', [[1, sandboxConfig(name)], [2, 'ctc']]);
+  const id = run.str(1);
+  assert.ok(id, 'RunPodSandbox names the sandbox');
+  pods.push(id);
   assert.ok(secs < 10, `RunPodSandbox took ${secs} s`);
-  const status = await cri.call('PodSandboxStatus', [[1, pod.id], [2, true]], DEADLINE);
+  const status = await cri.call('PodSandboxStatus', [[1, id], [2, true]], DEADLINE);
   assert.is(status.msg(1).int(3), READY);
   assert.is(status.msg(1).str(9), 'ctc', 'its runtime handler');
-  assert.is(status.msg(1).msg(5).str(1), '10.213.7.2', "the pod's address, from CNI in the namespace containerd made");
-  pod.pid = infoPid(status);
-  assertUnderCtc(pod.id, pod.pid);
   const spec = JSON.parse(status.map(2).info).runtimeSpec;
-  pod.netns = spec.linux.namespaces.find((n: { type: string }) => n.type === 'network').path;
+  const netns = spec.linux.namespaces.find((n: { type: string }) => n.type === 'network').path;
+  return { name, id, pid: infoPid(status), netns, apps: [] };
+}
+
+/** CreateContainer and StartContainer of an app in the pod. */
+async function startApp(pod: Pod, name: string, pidMode: number, propagation: number): Promise<App> {
+  const id = (await cri.call('CreateContainer', [[1, pod.id], [2, appConfig(name, pidMode, propagation)], [3, sandboxConfig(pod.name)]], DEADLINE)).str(1);
+  assert.ok(id, `CreateContainer ${name}`);
+  await cri.call('StartContainer', [[1, id]], DEADLINE);
+  const status = await cri.call('ContainerStatus', [[1, id], [2, true]], DEADLINE);
+  assert.is(status.msg(1).int(3), RUNNING, `${name} is RUNNING`);
+  const app = { name, id, pid: infoPid(status), pidMode };
+  pod.apps.push(app);
+  return app;
+}
+
+const execSync = (app: App, cmd: string) => timed('ExecSync', [[1, app.id], ...repeated(2, ['/bin/sh', '-c', cmd]), [3, 10]]);
+
+/** RemoveContainer of each app, RemovePodSandbox; then nothing of the pod is left on the host. */
+async function removePod(pod: Pod): Promise<void> {
+  for (const app of pod.apps) await cri.call('RemoveContainer', [[1, app.id]], DEADLINE);
+  await cri.call('RemovePodSandbox', [[1, pod.id]], DEADLINE);
+  pods.splice(pods.indexOf(pod.id), 1);
+  for (const p of [pod.pid, ...pod.apps.map((a) => a.pid)]) assert.ok(pidGone(p), `process ${p} is gone`);
+  assert.equal(readdirSync(shimRoot), [], "no ctc state dir is left under the shim's root");
+  assert.equal(cgroupsUnder(cgroupParent), [], 'no cgroup is left under the pod parent');
+  assert.equal(mountsUnder(tmp.dir).filter((m) => m !== volume), [], "no mount (snapshots, the pod's shm) is left");
+  assert.not.ok(existsSync(pod.netns), "the pod's network namespace is gone");
+  const cniResults = existsSync(join(cniCache, 'results')) ? readdirSync(join(cniCache, 'results')) : [];
+  assert.equal(cniResults.filter((f) => f.includes(pod.id)), [], "CNI's DEL ran for the pod's networks");
+}
+
+const cgroupsUnder = (parent: string) =>
+  readdirSync('/sys/fs/cgroup').flatMap((h) => {
+    const dir = join('/sys/fs/cgroup', h, parent);
+    return existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${h}${parent}/${e.name}`) : [];
+  });
+
+// The first pod, made and ended by the tests below in order, as kubelet does it.
+let pod: Pod;
+
+test('RunPodSandbox with runtime_handler ctc: the sandbox runs under ctc in the network namespace the CRI made', async () => {
+  pod = await runPod('ctc-pod');
+  assertUnderCtc(pod.id, pod.pid);
   assert.match(pod.netns, /^\/var\/run\/netns\/cni-/);
   assert.is(ns(pod.pid, 'net'), `net:[${statSync(pod.netns).ino}]`, "the sandbox joined the pod's network namespace by path");
+  const status = await cri.call('PodSandboxStatus', [[1, pod.id]], DEADLINE);
+  assert.is(status.msg(1).msg(5).str(1), '10.213.7.2', "the pod's address, from CNI in that namespace");
 });
 
 test("CreateContainer, StartContainer: the apps' inits are in the sandbox's ipc, uts, net (and pid) namespaces, with their resources", async () => {
-  for (const [name, pidMode] of [['app', CONTAINER], ['app-pid', POD]] as const) {
-    const id = (await cri.call('CreateContainer', [[1, pod.id], [2, appConfig(name, pidMode)], [3, sandboxConfig]], DEADLINE)).str(1);
-    assert.ok(id, `CreateContainer ${name}`);
-    await cri.call('StartContainer', [[1, id]], DEADLINE);
-    const status = await cri.call('ContainerStatus', [[1, id], [2, true]], DEADLINE);
-    assert.is(status.msg(1).int(3), RUNNING, `${name} is RUNNING`);
-    const pid = infoPid(status);
+  for (const [name, pidMode, propagation] of [['app', CONTAINER, HOST_TO_CONTAINER], ['app-pid', POD, BIDIRECTIONAL]] as const) {
+    const { id, pid } = await startApp(pod, name, pidMode, propagation);
     assertUnderCtc(id, pid);
-    pod.apps.push({ name, id, pid, pidMode });
     for (const k of pidMode === POD ? ['ipc', 'uts', 'net', 'pid'] : ['ipc', 'uts', 'net']) assert.is(ns(pid, k), ns(pod.pid, k), `${name}'s init is in the sandbox's ${k} namespace`);
     if (pidMode === CONTAINER) assert.is.not(ns(pid, 'pid'), ns(pod.pid, 'pid'), `${name} has a pid namespace of its own`);
     assert.is.not(ns(pid, 'mnt'), ns(pod.pid, 'mnt'), `${name} has a mount namespace of its own`);
@@ -247,21 +302,36 @@ test("CreateContainer, StartContainer: the apps' inits are in the sandbox's ipc,
     assert.ok(readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').split('\n').includes(String(pid)), `${name}'s init is in it`);
     assert.is(readFileSync(join('/sys/fs/cgroup/cpu', cgroupParent, id, 'cpu.cfs_quota_us'), 'utf8').trim(), '50000');
     assert.is(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim(), '999');
-    await until(() => existsSync(join(tmp.dir, 'logs', `${name}.log`)) && readFileSync(join(tmp.dir, 'logs', `${name}.log`), 'utf8').includes(' stdout F '), `${name}'s log`);
-    assert.match(readFileSync(join(tmp.dir, 'logs', `${name}.log`), 'utf8'), new RegExp(`^\\S+ stdout F ${name} ready\\n$`), "the app's stdout reaches the CRI's log");
+    const log = join(tmp.dir, 'logs', pod.name, `${name}.log`);
+    await until(() => existsSync(log) && readFileSync(log, 'utf8').includes(' stdout F '), `${name}'s log`);
+    assert.match(readFileSync(log, 'utf8'), new RegExp(`^\\S+ stdout F ${name} ready\\n$`), "the app's stdout reaches the CRI's log");
   }
 });
 
 test("ExecSync: what kubelet's exec probes run is in the pod's namespaces; exit code and stderr come back", async () => {
   for (const app of pod.apps) {
-    const cmd = 'for k in ipc uts net pid; do readlink /proc/self/ns/$k; done; hostname; echo oops >&2; exit 3';
-    const [exec, secs] = await timed('ExecSync', [[1, app.id], ...repeated(2, ['/bin/sh', '-c', cmd]), [3, 10]]);
+    const [exec, secs] = await execSync(app, 'for k in ipc uts net pid; do readlink /proc/self/ns/$k; done; hostname; echo oops >&2; exit 3');
     assert.ok(secs < 5, `ExecSync took ${secs} s`);
     assert.is(exec.int(3), 3, `ExecSync in ${app.name}: ${exec.str(2)}`);
     assert.is(exec.str(2), 'oops\n');
     const pidNs = ns(app.pidMode === POD ? pod.pid : app.pid, 'pid');
     assert.equal(exec.str(1).trim().split('\n'), [...['ipc', 'uts', 'net'].map((k) => ns(pod.pid, k)), pidNs, 'ctc-pod'], `what ${app.name} execs is in the pod's namespaces`);
   }
+});
+
+test('volumes with mountPropagation HostToContainer (rslave) and Bidirectional (rshared): a mount the host makes later reaches both apps, its unmount too', async () => {
+  const late = join(volume, 'late');
+  assert.is(spawnSync('mount', ['-t', 'tmpfs', 'ctc-cri-late', late]).status, 0);
+  try {
+    writeFileSync(join(late, 'marker'), 'from the host\n');
+    for (const app of pod.apps) {
+      const [exec] = await execSync(app, 'cat /vol/late/marker');
+      assert.is(exec.str(1), 'from the host\n', `${app.name}: ${exec.str(2)}`);
+    }
+  } finally {
+    spawnSync('umount', [late]);
+  }
+  for (const app of pod.apps) assert.is((await execSync(app, 'test -e /vol/late/marker'))[0].int(3), 1, `${app.name} saw the unmount`);
 });
 
 test('StopContainer with a grace period, StopPodSandbox, RemoveContainer, RemovePodSandbox: nothing is left', async () => {
@@ -278,23 +348,20 @@ test('StopContainer with a grace period, StopPodSandbox, RemoveContainer, Remove
   const [, secs] = await timed('StopPodSandbox', [[1, pod.id]]);
   assert.ok(secs < 5, `StopPodSandbox took ${secs} s`);
   assert.is((await cri.call('PodSandboxStatus', [[1, pod.id]], DEADLINE)).msg(1).int(3), NOTREADY);
-  assert.ok(pidGone(pod.pid), 'the sandbox process is gone');
-  for (const app of pod.apps) await cri.call('RemoveContainer', [[1, app.id]], DEADLINE);
-  await cri.call('RemovePodSandbox', [[1, pod.id]], DEADLINE);
-  pods.splice(pods.indexOf(pod.id), 1);
-
-  assert.equal(readdirSync(shimRoot), [], "no ctc state dir is left under the shim's root");
-  assert.equal(cgroupsUnder(cgroupParent), [], 'no cgroup is left under the pod parent');
-  assert.equal(mountsUnder(tmp.dir), [], "no mount (snapshots, the pod's shm) is left");
-  assert.not.ok(existsSync(pod.netns), "the pod's network namespace is gone");
-  const cniResults = existsSync(join(cniCache, 'results')) ? readdirSync(join(cniCache, 'results')) : [];
-  assert.equal(cniResults.filter((f) => f.includes(pod.id)), [], "CNI's DEL ran for the pod's networks");
+  await removePod(pod);
 });
 
-const cgroupsUnder = (parent: string) =>
-  readdirSync('/sys/fs/cgroup').flatMap((h) => {
-    const dir = join('/sys/fs/cgroup', h, parent);
-    return existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${h}${parent}/${e.name}`) : [];
-  });
+// The issue's hang: the sandbox's process dies (here SIGKILL from the host), which ends app-pid too (its pid
+// namespace's init died); the shim then kills containers whose inits are gone, and must be told so in runc's words.
+test('the sandbox dies: StopPodSandbox stops what is left in time, every container EXITED, and the pod is removed', async () => {
+  const dying = await runPod('ctc-pod-2');
+  const apps = [await startApp(dying, 'app', CONTAINER, HOST_TO_CONTAINER), await startApp(dying, 'app-pid', POD, HOST_TO_CONTAINER)];
+  process.kill(dying.pid, 'SIGKILL');
+  const [, secs] = await timed('StopPodSandbox', [[1, dying.id]]);
+  assert.ok(secs < 5, `StopPodSandbox took ${secs} s`);
+  assert.is((await cri.call('PodSandboxStatus', [[1, dying.id]], DEADLINE)).msg(1).int(3), NOTREADY);
+  for (const app of apps) assert.is((await cri.call('ContainerStatus', [[1, app.id]], DEADLINE)).msg(1).int(3), EXITED, `${app.name} EXITED`);
+  await removePod(dying);
+});
 
 test.run();

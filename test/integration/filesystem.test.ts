@@ -2,7 +2,8 @@
 // configured in /proc/self/mountinfo, masked and read-only paths, a
 // read-only root, device nodes, the device allow-list, root propagation.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -120,6 +121,25 @@ test('device nodes exist with their numbers and modes; a device outside the allo
   assert.equal(lines.slice(7, 10), ['l', 'l', 'l'], '/dev/ptmx, /dev/fd and /dev/stdin are links');
   assert.match(lines[10], /mknod: .*\/tmp\/sda.*Operation not permitted/);
   assert.match(lines[11], /mknod: .*\/tmp\/mem.*Operation not permitted/);
+});
+
+// The CRI's Bidirectional volume: an rshared bind of a shared host mount in an rshared root. Until the root
+// stands alone the tree is the host's slave, so the bind stays a slave of the host's mount (master:N in
+// mountinfo): what the host mounts there later reaches the container. (A private tree had cut it off.)
+test('an rshared bind in an rshared root is a slave of the host mount it binds: later host mounts reach it', () => {
+  const vol = join(tmp.dir, 'vol');
+  mkdirSync(vol);
+  for (const args of [['--bind', vol, vol], ['--make-rshared', vol]]) assert.is(spawnSync('mount', args).status, 0);
+  try {
+    const group = /shared:(\d+)/.exec(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === vol) ?? '')?.[1];
+    assert.ok(group, 'the host mount is shared');
+    const bind = `{ destination: '/vol', type: 'bind', source: ${JSON.stringify(vol)}, options: ['rbind', 'rshared'] }`;
+    const r = run('shared-bind', `{ rootfs: hostRootfs(), mounts: [...defaultMounts, ${bind}], rootfsPropagation: 'rshared', ${sh('cat /proc/self/mountinfo')} }`);
+    assert.is(r.status, 0, r.stderr);
+    assert.match(mountinfo(r.stdout).get('/vol')?.tags ?? '', new RegExp(`\\bmaster:${group}\\b`), r.stdout);
+  } finally {
+    spawnSync('umount', [vol]);
+  }
 });
 
 test('a shared root propagation is applied once the root stands alone', () => {
