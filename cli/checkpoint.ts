@@ -99,7 +99,7 @@ export async function restoreCommand(args: string[], g: Globals): Promise<number
       hint: 'criu leaves the restored container to the caller (or init); no ctc process stays to wait for it and report its exit',
     });
   }
-  const { plan, text, bundle } = await bundlePlan(values.bundle);
+  const { plan, text, bundle } = await bundlePlan(values.bundle, g);
   const { restore } = await import('../executor/checkpoint.ts');
   await restore(factory(g), id, { ...criuOptions(values), plan, planText: text, bundle, pidFile: values['pid-file'] && resolve(values['pid-file']) });
   return 0;

@@ -28,7 +28,7 @@ export async function createCommand(args: string[], g: Globals): Promise<number>
   });
   const id = oneId('create', positionals);
   refuseUnsupported(values);
-  const { plan, text, bundle, source } = await bundlePlan(values.bundle);
+  const { plan, text, bundle, source } = await bundlePlan(values.bundle, g);
   return factory(g).create(id, plan, {
     mode: 'create',
     planText: text,

@@ -62,7 +62,7 @@ export async function runCommand(args: string[], g: Globals): Promise<number> {
     });
   }
   const source: { plan: Plan; text: string; bundle?: string; file?: string; source: ImageSource } = runcForm
-    ? await bundlePlan(values.bundle)
+    ? await bundlePlan(values.bundle, g)
     : planSource(arg ?? (await planHere(g)), signers, g);
   const id = runcForm ? arg : (values.id ?? `${basename(source.file!, '.plan').replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`);
   if (!id) throw new CtcError('CT_USAGE', 'run needs a container id', { hint: 'usage: ctc run --bundle DIR ID' });

@@ -199,6 +199,7 @@ class Run {
       source: step.source,
       errno,
       hint: injected ? 'unset CTC_FAIL_STEP to run normally' : hintFor(step, errno, this.steps.some((s) => s.kind === 'user.map')),
+      runtime: step.kind === 'proc.exec' && !injected ? execWords(list(step, 'args')[0], errno) : undefined,
     });
   }
 
@@ -498,6 +499,14 @@ const annotationsOf = (steps: Step[]): Record<string, string> => {
 
 const namespacesOf = (steps: Step[]) =>
   steps.filter((s) => s.kind === 'ns.clone' || s.kind === 'ns.unshare').flatMap((s) => list(s, 'ns'));
+
+/** runc's words for a command it cannot run: podman reads them (127 for not found, 126 for permission denied). */
+export function execWords(file: string, errno: string): string | undefined {
+  const quoted = JSON.stringify(file);
+  if (errno === 'ENOENT') return file.includes('/') ? `exec: ${quoted}: stat ${file}: no such file or directory` : `exec: ${quoted}: executable file not found in $PATH`;
+  if (errno === 'EACCES') return `exec: ${quoted}: permission denied`;
+  return undefined;
+}
 
 function hintFor(step: Step, errno: string, userns = false): string | undefined {
   if (userns && errno === 'EACCES' && /^(rootfs|mount|fs)\./.test(step.kind)) {

@@ -126,6 +126,9 @@ struct program {
   const struct op *user_join, *pid_join;
 };
 
+/* The program's CTC_OP_EXEC (at most one), whose command CTC_OP_WAIT_START looks up. */
+static const struct op *exec_op;
+
 /* A malformed program is a bug in the executor, not a user error. */
 __attribute__((noreturn, format(printf, 1, 2))) static void bad(const char *fmt, ...)
 {
@@ -274,6 +277,8 @@ static void read_program(struct program *prog)
         bad("op %u: a pid namespace joined twice, or not first (after a user namespace's)", i);
       prog->pid_join = o;
     }
+    if (o->code == CTC_OP_EXEC)
+      exec_op = o;
     if (!IS_MONITOR_OP(o->code))
       continue;
     if (i && !IS_MONITOR_OP(prog->ops[i - 1].code))
@@ -1137,6 +1142,24 @@ static char **split_list(const char *p, size_t len)
   return v;
 }
 
+/* The PATH of the container's environment, or execvp's default. */
+static const char *path_of(char **envp)
+{
+  for (char **e = envp; *e; e++)
+    if (!strncmp(*e, "PATH=", 5))
+      return *e + 5;
+  return DEFAULT_PATH;
+}
+
+/* buf = the PATH entry [dir, end) joined with file (an empty entry is the
+ * cwd, as for execvp); 0 when it does not fit. */
+static int path_join(char buf[PATH_MAX], const char *dir, const char *end, const char *file)
+{
+  int n = end == dir ? snprintf(buf, PATH_MAX, "%s", file)
+                     : snprintf(buf, PATH_MAX, "%.*s/%s", (int)(end - dir), dir, file);
+  return n > 0 && n < PATH_MAX;
+}
+
 /* execvpe(), but with the PATH from the container's environment. */
 static int exec_search(char **argv, char **envp)
 {
@@ -1147,19 +1170,11 @@ static int exec_search(char **argv, char **envp)
     execve(file, argv, envp);
     return -errno;
   }
-  const char *path = DEFAULT_PATH;
-  for (char **e = envp; *e; e++)
-    if (!strncmp(*e, "PATH=", 5)) {
-      path = *e + 5;
-      break;
-    }
   int err = ENOENT;
-  for (const char *dir = path, *end;; dir = end + 1) {
+  for (const char *dir = path_of(envp), *end;; dir = end + 1) {
     end = strchrnul(dir, ':');
     char buf[PATH_MAX];
-    int n = end == dir ? snprintf(buf, sizeof buf, "%s", file) /* empty entry: cwd */
-                       : snprintf(buf, sizeof buf, "%.*s/%s", (int)(end - dir), dir, file);
-    if (n > 0 && (size_t)n < sizeof buf) {
+    if (path_join(buf, dir, end, file)) {
       execve(buf, argv, envp);
       /* Like execvp: "not here" errors move on; a file that exists but
        * cannot run (EACCES) is the better answer than ENOENT. */
@@ -1173,6 +1188,51 @@ static int exec_search(char **argv, char **envp)
       break;
   }
   return -err;
+}
+
+/* -errno if the file at path cannot be the program: missing (ENOENT and its
+ * like), a directory or without x for this uid (EACCES); 0 if it can, or if
+ * the check itself was refused (a seccomp filter's errno): execve decides. */
+static int runnable(const char *path)
+{
+  struct stat st;
+  if (stat(path, &st) < 0 || faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0)
+    return errno == ENOENT || errno == ENOTDIR || errno == ELOOP || errno == ENAMETOOLONG || errno == EACCES ? -errno : 0;
+  return S_ISDIR(st.st_mode) ? -EACCES : 0;
+}
+
+/*
+ * Whether CTC_OP_EXEC would find its program, looked up as exec_search will
+ * (file, with the PATH of env when it has no slash):
+ * `ctc create` fails on a missing or non-executable command, as runc's does
+ * (it looks the command up before it waits for start), so that orchestrators
+ * see the error (podman: exit 127 or 126) instead of a process exiting 127
+ * after a start that succeeded. A name that no PATH entry holds runnable is
+ * ENOENT, as for runc ("executable file not found in $PATH").
+ */
+static int findable(const char *file, char **env)
+{
+  if (!*file)
+    return -ENOENT;
+  if (strchr(file, '/'))
+    return runnable(file);
+  for (const char *dir = path_of(env), *end;; dir = end + 1) {
+    end = strchrnul(dir, ':');
+    char buf[PATH_MAX];
+    if (path_join(buf, dir, end, file) && runnable(buf) == 0)
+      return 0;
+    if (!*end)
+      return -ENOENT;
+  }
+}
+
+static int exec_findable(const struct op *o)
+{
+  char **argv = split_list(o->a[0].p, o->a[0].len), **env = split_list(o->a[1].p, o->a[1].len);
+  int r = argv && env ? findable(argv[0] ? argv[0] : "", env) : -ENOMEM;
+  free(argv);
+  free(env);
+  return r;
 }
 
 static int op_exec(uint32_t step, const char *argp, size_t argl, const char *envp, size_t envl)
@@ -1341,6 +1401,9 @@ static int op_wait_start(uint32_t step)
 {
   if (fifo_fd < 0)
     return -EBADF;
+  int missing = exec_op ? exec_findable(exec_op) : 0;
+  if (missing < 0)
+    return missing;
   report(CTC_MSG_WAITING, step, 0);
   /* `ctc create` returns now: from here on the executor may be gone, and
    * the container must still start (or fail) on its own. */

@@ -249,7 +249,11 @@ enum ctc_wire_op {
    * succeeds whenever I is waiting, and fails with ENXIO once I is gone.
    * A path that is not a fifo is EINVAL. */
   CTC_OP_FIFO_OPEN = 24,
-  /* no args: send MSG_WAITING(step), then block in read() on the kept fifo fd
+  /* no args: look up CTC_OP_EXEC's command as it will be run (its env's
+   * PATH when the name has no slash): missing is ENOENT, a directory or not
+   * executable for this uid EACCES (the step fails: `ctc create` fails, as
+   * runc's does); a look-up the kernel refuses otherwise (a seccomp errno) is
+   * left to the exec. Then send MSG_WAITING(step), block in read() on the kept fifo fd
    * until `ctc start` writes a byte into it (or fail with EPIPE-like errors:
    * a read of 0 bytes is ECANCELED). Close the fd. Comes right before
    * CTC_OP_EXEC. After MSG_WAITING the executor may be gone: from then on,

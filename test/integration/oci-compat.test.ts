@@ -13,7 +13,7 @@ import { ctc, hostResidue, root, tempDir } from '../helpers.ts';
 
 const tmp = tempDir('ctc-oci-compat-');
 const state = join(tmp.dir, 'state');
-const ids = ['podman', 'v13', 'kmem', 'mq'].map((n) => `oci-${n}-${process.pid}`);
+const ids = ['podman', 'v13', 'kmem', 'mq', 'log'].map((n) => `oci-${n}-${process.pid}`);
 test.after(() => {
   for (const id of ids) ctc(['--root', state, 'delete', '--force', id]);
   tmp.remove();
@@ -75,6 +75,19 @@ test('ociVersion 1.3.0 (a runtime-spec newer than ctc knows) runs, with a warnin
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, 'bb\n');
   assert.equal(warnings(r.stderr).map((l) => l.replace(/:\d+:\d+:/, ':L:C:')), ['ctc: config.json:L:C: warning CT_OCI_VERSION: ociVersion "1.3.0" is newer than 1.2.x, the runtime-spec ctc knows; read as 1.2']);
+  assert.equal(left(), []);
+});
+
+// conmon gives create the container's own stdout and stderr, and --log: as runc's, the warnings go to the log only
+test('with --log (json) the warnings are log lines of level warning, and stderr holds none', () => {
+  const id = ids[4];
+  const dir = busyboxBundle(join(tmp.dir, id), { id, args: ['/bin/true'], extra: { ociVersion: '1.3.0' } });
+  const logFile = join(tmp.dir, 'warn.log');
+  const r = ctc(['--root', state, '--log', logFile, '--log-format', 'json', 'run', '--bundle', dir, id]);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stderr, '');
+  const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.map((l) => [l.level, /warning CT_OCI_VERSION: ociVersion "1.3.0"/.test(l.msg)]), [['warning', true]]);
   assert.equal(left(), []);
 });
 
