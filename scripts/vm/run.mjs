@@ -109,6 +109,21 @@ function boot(kernel, run) {
     ...share('/', 'hostroot', true), ...share(run, 'ctcvm', false)], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/**
+ * The console's text without \r (the serial line ends lines with \r\n) and
+ * the screen clearing of SeaBIOS and QEMU. Chunks can be single bytes: an
+ * escape sequence cut at a chunk's end waits for the next.
+ */
+function plainText() {
+  let pending = '';
+  return (chunk) => {
+    const text = pending + chunk;
+    const cut = /\x1b(\[[0-9;?]*)?$/.exec(text);
+    pending = cut ? cut[0] : '';
+    return (cut ? text.slice(0, cut.index) : text).replace(/\r|\x1bc|\x1b\[[0-9;?]*[A-Za-z]/g, '');
+  };
+}
+
 needTools();
 const kernel = findKernel();
 const started = Date.now();
@@ -124,10 +139,11 @@ try {
   writeJob(run);
   console.log(`test:vm: booting ${kernel.version} (TCG, pure cgroup v2) for: node test/run.mjs ${filters.join(' ')}`);
   qemu = boot(kernel, run);
-  // The serial console ends lines with \r\n; SeaBIOS and QEMU clear the screen.
-  const plain = (d) => String(d).replace(/\r|\x1bc|\x1b\[[0-9;?]*[A-Za-z]/g, '');
-  qemu.stdout.on('data', (d) => process.stdout.write(plain(d)));
-  qemu.stderr.on('data', (d) => process.stderr.write(plain(d)));
+  qemu.stdout.setEncoding('utf8'); // a character split between chunks stays whole
+  qemu.stderr.setEncoding('utf8');
+  const [out, err] = [plainText(), plainText()];
+  qemu.stdout.on('data', (d) => process.stdout.write(out(d)));
+  qemu.stderr.on('data', (d) => process.stderr.write(err(d)));
   let timedOut = false;
   const timer = setTimeout(() => ((timedOut = true), qemu.kill('SIGKILL')), timeout * 1000);
   await new Promise((resolve) => qemu.on('close', resolve));

@@ -7,11 +7,12 @@
 // run it.
 
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { busyboxBundle } from '../busybox.ts';
+import { cgroupFile } from '../cgroup-view.ts';
 import { cli, ctc, hostResidue, tempDir, until } from '../helpers.ts';
 
 const tmp = tempDir();
@@ -19,7 +20,7 @@ const root = join(tmp.dir, 'state');
 const before = hostResidue([root]);
 test.after(() => {
   // whatever a failed test left: remove it, then let the suite's residue check judge
-  for (const id of ['cp0', 'cp1', 'cp1r', 'cp2']) ctc(['--root', root, 'delete', '--force', id]);
+  for (const id of ['cp0', 'cp1', 'cp1r', 'cp2', 'cp3', 'cp3r']) ctc(['--root', root, 'delete', '--force', id]);
   tmp.remove();
 });
 
@@ -48,11 +49,17 @@ function criuVerdict(): { installed: boolean; works: boolean; reasons: string[] 
 const criu = criuVerdict();
 
 /** A detached busybox counter; its stdio is /dev/null, so nothing of the test's is held by it. */
-async function counting(id: string): Promise<string> {
-  const dir = busyboxBundle(join(tmp.dir, id), { id, args: COUNTER });
+async function counting(id: string, o: { args?: string[]; mounts?: object[]; memory?: number } = {}): Promise<string> {
+  const resources = { devices: [{ allow: false, access: 'rwm' }], pids: { limit: 100 }, ...(o.memory ? { memory: { limit: o.memory } } : {}) };
+  const dir = busyboxBundle(join(tmp.dir, id), { id, args: o.args ?? COUNTER, linux: { resources } });
+  if (o.mounts) {
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    config.mounts.push(...o.mounts);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  }
   const r = spawnSync(process.execPath, [cli, '--root', root, 'run', '-d', '--bundle', dir, id], { stdio: 'ignore', timeout: 30_000 });
   assert.is(r.status, 0, `run -d ${id}`);
-  await until(() => count(dir) >= 3, `${id} to count`);
+  await until(() => count(dir) >= 3, `${id} to count`, 60_000);
   return dir;
 }
 
@@ -106,9 +113,36 @@ test('where criu cannot work: checkpoint fails with its reason, and the containe
   assert.equal(hostResidue([root]), before);
 });
 
-test('where criu works: checkpoint stops the container; restore brings the count back from where it stopped', async () => {
+/** criu restore, detached; its stdio a file: the restored init inherits them, and a pipe would keep spawnSync waiting. */
+function restoreDetached(id: string, images: string, dir: string): void {
+  const errFile = join(tmp.dir, `restore-${id}.err`);
+  const fd = openSync(errFile, 'w');
+  let r;
+  try {
+    r = spawnSync(process.execPath, [cli, '--root', root, 'restore', '-d', '--image-path', images, '--bundle', dir, id], { stdio: ['ignore', fd, fd], timeout: 120_000 });
+  } finally {
+    closeSync(fd);
+  }
+  assert.is(r.status, 0, readFileSync(errFile, 'utf8'));
+  assert.is(state(id).status, 'running');
+}
+
+/** The last NSpid of a host pid: its pid in its own pid namespace. */
+const pidInside = (pid: number) => Number(/^NSpid:.*\s(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+
+const MEMORY = 64 << 20;
+
+test('where criu works: checkpoint stops the container; restore brings it back as it was: the count, the pids inside, its limits and its bind', async () => {
   if (!criu.works) return console.log(`  skipped: \`criu check\` fails on this machine${criu.reasons.length ? `: ${criu.reasons[criu.reasons.length - 1]}` : ' (no criu)'}`);
-  const dir = await counting('cp2');
+  const data = join(tmp.dir, 'data');
+  mkdirSync(data);
+  writeFileSync(join(data, 'marker'), 'before\n');
+  const dir = await counting('cp2', {
+    args: ['/bin/sh', '-c', `sleep 1000 & echo $! > /tmp/child; ${COUNTER[2]}`],
+    mounts: [{ destination: '/data', type: 'bind', source: data, options: ['rbind', 'ro'] }],
+    memory: MEMORY,
+  });
+  const child = Number(readFileSync(join(dir, 'rootfs', 'tmp', 'child'), 'utf8'));
   const images = join(tmp.dir, 'images-cp2');
   const r = R('checkpoint', '--image-path', images, 'cp2');
   assert.is(r.status, 0, r.stderr);
@@ -121,24 +155,47 @@ test('where criu works: checkpoint stops the container; restore brings the count
   assert.ok(readdirSync(images).some((f) => f.endsWith('.img')), "criu's images");
   assert.is(R('delete', 'cp2').status, 0, 'the stopped container is deleted as any other');
 
-  // a file for the restoring ctc's stdio: the restored init inherits them, and a pipe would keep spawnSync waiting
-  const errFile = join(tmp.dir, 'restore.err');
-  const fd = openSync(errFile, 'w');
-  let restored;
-  try {
-    restored = spawnSync(process.execPath, [cli, '--root', root, 'restore', '-d', '--image-path', images, '--bundle', dir, 'cp2'], { stdio: ['ignore', fd, fd], timeout: 60_000 });
-  } finally {
-    closeSync(fd);
-  }
-  assert.is(restored.status, 0, readFileSync(errFile, 'utf8'));
-  assert.is(state('cp2').status, 'running');
+  restoreDetached('cp2', images, dir);
   const seen: number[] = [];
   await until(() => {
     seen.push(count(dir));
     return seen[seen.length - 1] > atCheckpoint + 2;
-  }, 'the restored counter to count on');
+  }, 'the restored counter to count on', 60_000);
   assert.ok(Math.min(...seen) >= atCheckpoint, `counted on from ${atCheckpoint}, not from 0: ${seen.slice(0, 5).join(' ')}`);
+  const { pid } = state('cp2');
+  assert.is(pidInside(pid), 1, 'the init is pid 1 of its namespace again');
+  assert.is(R('exec', 'cp2', 'cat', `/proc/${child}/comm`).stdout, 'sleep\n', `the background sleep is pid ${child} inside again`);
+  assert.is(cgroupFile(pid, 'pids', 'pids.max'), '100', "the bundle's pids limit");
+  assert.is(cgroupFile(pid, 'memory', existsSync('/sys/fs/cgroup/memory') ? 'memory.limit_in_bytes' : 'memory.max'), String(MEMORY), "the bundle's memory limit");
+  writeFileSync(join(data, 'marker'), 'after\n');
+  assert.is(R('exec', 'cp2', 'cat', '/data/marker').stdout, 'after\n', "/data is the host's directory, bound again");
+  assert.is(R('exec', 'cp2', 'touch', '/data/x').status, 1, 'and read-only again');
   assert.is(R('delete', '--force', 'cp2').status, 0);
+  assert.equal(hostResidue([root]), before);
+});
+
+test('where criu works: --leave-running leaves the container counting; its checkpoint restores into a new id', async () => {
+  if (!criu.works) return console.log('  skipped: `criu check` fails on this machine');
+  const dir = await counting('cp3');
+  const { pid } = state('cp3');
+  const images = join(tmp.dir, 'images-cp3');
+  const r = R('checkpoint', '--leave-running', '--image-path', images, 'cp3');
+  assert.is(r.status, 0, r.stderr);
+  const atCheckpoint = count(dir);
+  const s = state('cp3');
+  assert.is(s.status, 'running');
+  assert.is(s.pid, pid, 'the same init');
+  // far enough past the checkpoint that the restored counter's values are told apart from these
+  await until(() => count(dir) >= atCheckpoint + 20, 'the container to count on', 60_000);
+  assert.is(R('delete', '--force', 'cp3').status, 0);
+  const atDelete = count(dir);
+
+  restoreDetached('cp3r', images, dir);
+  assert.is.not(state('cp3r').pid, pid);
+  await until(() => count(dir) < atDelete, 'the restored counter to write its own count, from the checkpoint', 60_000);
+  assert.ok(count(dir) > atCheckpoint, `from ${atCheckpoint} on`);
+  assert.not.ok(existsSync(join(root, 'cp3')), "the old id's state is gone");
+  assert.is(R('delete', '--force', 'cp3r').status, 0);
   assert.equal(hostResidue([root]), before);
 });
 
