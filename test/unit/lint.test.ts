@@ -63,6 +63,27 @@ test('seccomp-required fails a plan without seccomp, at the source line, and pas
   assert.is(good.stdout, '');
 });
 
+// The rule reads what the process holds after its exec (capabilities(7)), not what ctc-init sets before it.
+test('no-privileged-capabilities judges the sets after exec: a non-root process keeps only its ambient capabilities', () => {
+  write('caps/ctc.config.json', JSON.stringify({ lint: { defaults: false, rules: { 'no-privileged-capabilities': 'error' } } }));
+  const five = (ambient: string) => `\n    capabilities: { bounding: ['CAP_SYS_ADMIN'], effective: ['CAP_SYS_ADMIN'], permitted: ['CAP_SYS_ADMIN'], inheritable: ['CAP_SYS_ADMIN'], ambient: [${ambient}] },`;
+  const lint = (name: string, process: string) => ctc(['lint', planOf(`caps/${name}.ct.ts`, container(process))], { cwd: tmp.dir });
+
+  const dropped = lint('nobody', `\n    user: { uid: 65534, gid: 65534 },\n    noNewPrivileges: false,${five('')}`);
+  assert.is(dropped.status, 1, dropped.stderr);
+  assert.not.match(dropped.stdout, /holds CAP_SYS_ADMIN/, 'the kernel drops it at the exec of a non-root process');
+  assert.match(dropped.stdout, /CAP_SYS_ADMIN stays in the bounding set, so a setuid-root program or one with that file capability gains it/);
+
+  const sealed = lint('nobody-nnp', `\n    user: { uid: 65534, gid: 65534 },${five('')}`);
+  assert.is(sealed.status, 0, `no_new_privs (a source's default): nothing can gain it at exec\n${sealed.stdout}`);
+
+  const ambient = lint('nobody-ambient', `\n    user: { uid: 65534, gid: 65534 },${five("'CAP_SYS_ADMIN'")}`);
+  assert.match(ambient.stdout, /error no-privileged-capabilities: .*the process holds CAP_SYS_ADMIN after its exec/, 'an ambient capability survives the exec');
+
+  const root = lint('root', five(''));
+  assert.match(root.stdout, /the process holds CAP_SYS_ADMIN after its exec/, 'root keeps its permitted set');
+});
+
 test('a source is linted as the plan it builds to', () => {
   const src = write('seccomp/open-src.ct.ts', container(`\n    seccomp: 'unconfined',`));
   const r = ctc(['lint', src]);

@@ -1,3 +1,4 @@
+import { afterExecOf } from '../../plan/after-exec.ts';
 import { defineRule, firstOf } from '../rule.ts';
 
 /**
@@ -42,11 +43,16 @@ export const noPrivilegedCapabilities = defineRule({
       yield { message: 'the process sets no capabilities: it keeps every capability of the user it runs as (all of them for root)', step: user };
       return;
     }
-    const held = new Set([...(caps?.args.permitted ?? []), ...(caps?.args.effective ?? []), ...(caps?.args.ambient ?? [])]);
-    for (const cap of held) if (refused(cap)) yield { message: `the process holds ${cap}`, step: caps };
-    // A capability left in the bounding set can still be gained through a file capability.
+    // What the process holds once it has exec'd its program, not what ctc-init
+    // sets before: a non-root process keeps only its ambient capabilities.
+    const after = afterExecOf(plan.steps);
+    const held = new Set(after ? [...after.permitted, ...after.effective, ...after.ambient] : [...(caps?.args.permitted ?? []), ...(caps?.args.effective ?? [])]);
+    for (const cap of held) if (refused(cap)) yield { message: `the process holds ${cap} after its exec`, step: caps };
+    // A capability left in the bounding set can still be gained through a
+    // file capability or a setuid-root program, unless no_new_privs is set.
+    if (firstOf(plan, 'proc.no-new-privs')) return;
     for (const cap of bounding?.args.caps ?? []) {
-      if (refused(cap) && !held.has(cap)) yield { message: `${cap} stays in the bounding set, so a program with that file capability gains it`, step: bounding };
+      if (refused(cap) && !held.has(cap)) yield { message: `${cap} stays in the bounding set, so a setuid-root program or one with that file capability gains it (no_new_privs is not set)`, step: bounding };
     }
   },
 });
