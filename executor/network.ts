@@ -1,5 +1,5 @@
 // The host side of a container's network: bridges and veth pairs over
-// rtnetlink (through `ctc-init net`, native/net-host.c: Node has no netlink
+// rtnetlink (through `ctc-init net`, native/init/net-host.c: Node has no netlink
 // socket), and published ports as one nftables table per container (through
 // nft, which speaks nf_tables' netlink for us). Each is undone by the
 // functions at the bottom, which may be repeated.

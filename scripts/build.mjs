@@ -17,10 +17,14 @@ function buildHelper() {
       '     On Debian or Ubuntu: apt-get install gcc libc6-dev (or build-essential), then npm install again.');
     process.exit(1);
   }
-  const sources = readdirSync(join(root, 'native'))
-    .filter((f) => f.endsWith('.c'))
-    .sort()
-    .map((f) => join(root, 'native', f));
+  // The .c files of one directory, in a stable order.
+  const cFiles = (...dir) =>
+    readdirSync(join(root, ...dir))
+      .filter((f) => f.endsWith('.c'))
+      .sort()
+      .map((f) => join(root, ...dir, f));
+  // native/*.c: shared by both programs (the journal check and its JSON reader).
+  const shared = cFiles('native');
   const flags = ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-std=gnu11'];
   // Static: a detached container's monitor (ctc-init) then holds only the pages it
   // touched of its own sealed copy, well under 1 MiB, instead of a dynamic libc's.
@@ -29,18 +33,16 @@ function buildHelper() {
     process.exit(1);
   }
   // nettle: the journal check (native/journal-check.c) hashes the plan.
-  execFileSync(cc, [...flags, '-static', '-o', join(dist, 'ctc-init'), ...sources, '-lnettle'], { stdio: 'inherit' });
+  // ctc-init (native/init/ctc-init.h): the container's init and monitor, and its one-shot modes.
+  execFileSync(cc, [...flags, '-static', '-o', join(dist, 'ctc-init'), ...cFiles('native', 'init'), ...shared, '-lnettle'], { stdio: 'inherit' });
   // The launcher (native/launcher/launcher.h): `ctc` itself, answering the hot commands without Node.
-  const launcher = readdirSync(join(root, 'native', 'launcher'))
-    .filter((f) => f.endsWith('.c'))
-    .sort()
-    .map((f) => join(root, 'native', 'launcher', f));
+  const launcher = cFiles('native', 'launcher');
   // The config places, from the one list compiler/config.ts uses: those it reads and the scripts it refuses (both Node's to handle).
   const { read, scripts } = JSON.parse(readFileSync(join(root, 'compiler', 'config-places.json'), 'utf8'));
   const places = [...read, ...scripts];
   mkdirSync(join(dist, 'gen'), { recursive: true });
   writeFileSync(join(dist, 'gen', 'config-places.h'), `#define CONFIG_PLACES ${places.map((p) => JSON.stringify(p)).join(', ')}\n`);
-  execFileSync(cc, [...flags, '-I', join(dist, 'gen'), '-o', join(dist, 'ctc'), ...launcher, join(root, 'native', 'device-filter.c'), join(root, 'native', 'journal-check.c'), join(root, 'native', 'strict-json.c'), '-static', '-lnettle'], {
+  execFileSync(cc, [...flags, '-I', join(dist, 'gen'), '-o', join(dist, 'ctc'), ...launcher, join(root, 'native', 'init', 'device-filter.c'), ...shared, '-static', '-lnettle'], {
     stdio: 'inherit',
   });
 }

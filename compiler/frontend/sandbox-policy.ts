@@ -1,5 +1,5 @@
 // The seccomp policy of the process that evaluates a project's code
-// (sandbox.ts, native/sandbox.c): what Node and V8 need to compute and to
+// (sandbox.ts, native/init/sandbox.c): what Node and V8 need to compute and to
 // answer on their stdout, and nothing else. Compiled by ctc's own seccomp
 // compiler. Everything not listed fails with EPERM: no execve, no socket,
 // no ptrace, no mount or namespace calls, no new processes (threads only),
@@ -8,7 +8,7 @@
 import { compileSeccomp } from '../seccomp/bpf.ts';
 import type { SpecSeccomp, SpecSeccompArg, SpecSeccompRule } from '../spec.ts';
 
-/** native/sandbox.c's EXEC_FD: the one fd execveat may run, and RLIMIT_NOFILE there */
+/** native/init/sandbox.c's EXEC_FD: the one fd execveat may run, and RLIMIT_NOFILE there */
 export const SANDBOX_EXEC_FD = 63;
 
 const allowed = [
@@ -61,12 +61,12 @@ export const sandboxPolicy: SpecSeccomp = {
     allow(['open'], arg(1, 'masked_eq', O_WRITES, 0)),
     ...ioctls.map((request) => allow(['ioctl'], arg(1, 'eq', request))),
     ...prctls.map((option) => allow(['prctl'], arg(0, 'eq', option))),
-    // the exec of the evaluator itself, from the fd native/sandbox.c opened
+    // the exec of the evaluator itself, from the fd native/init/sandbox.c opened
     allow(['execveat'], arg(0, 'eq', SANDBOX_EXEC_FD), arg(4, 'eq', AT_EMPTY_PATH)),
   ],
 };
 
 let compiled: string | undefined;
 
-/** The policy as native/sandbox.c's --filter takes it. */
+/** The policy as native/init/sandbox.c's --filter takes it. */
 export const sandboxFilterHex = (): string => (compiled ??= compileSeccomp(sandboxPolicy).toString('hex'));

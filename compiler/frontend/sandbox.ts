@@ -1,6 +1,6 @@
 // Runs a project's code (the modules of a .ct.ts source, or of a lint
 // plugin, transpiled) in a process of its own that can only compute:
-// `ctc-init sandbox` (native/sandbox.c) gives it new namespaces, an
+// `ctc-init sandbox` (native/init/sandbox.c) gives it new namespaces, an
 // unprivileged uid, a root holding only Node's own files, no network,
 // rlimits, a wall clock and the seccomp filter of sandbox-policy.ts; inside,
 // the modules run in a fresh V8 context (sandbox-code.ts), which does one
@@ -50,7 +50,7 @@ export type Evaluated =
 export const sandboxLimits = {
   /** the evaluation itself, promise jobs included (V8's own timeout) */
   seconds: 10,
-  /** the whole sandboxed process, from its start (native/sandbox.c's clock) */
+  /** the whole sandboxed process, from its start (native/init/sandbox.c's clock) */
   wallSeconds: 20,
   cpuSeconds: 20,
   heapMiB: 512,

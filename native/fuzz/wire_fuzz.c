@@ -25,7 +25,7 @@ __attribute__((noreturn)) static void fuzz_exit(int code)
 #define exit fuzz_exit
 #define main ctc_init_main
 #define dprintf(...) 0
-#include "../ctc-init.c"
+#include "../init/ctc-init.c"
 #undef dprintf
 #undef main
 #undef exit

@@ -5,7 +5,7 @@
 // and `lint` all ran the command. A microtask loop hung the build for ever.
 // Each attack as it was tried, through every command that evaluates a
 // source; each must leave its marker file unmade and end in a coded error.
-// The last tests look at the sandbox process itself (native/sandbox.c) from
+// The last tests look at the sandbox process itself (native/init/sandbox.c) from
 // inside, as an escape would find it.
 
 import { spawnSync } from 'node:child_process';

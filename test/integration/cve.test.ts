@@ -5,7 +5,7 @@
 // (an fd to the host's binary, a procfs file exposed) without using it.
 //
 // Each test's comment says how to turn its protection off in
-// native/ctc-init.c (then `node scripts/build.mjs`) to watch it fail; that
+// native/init/ctc-init.c (then `node scripts/build.mjs`) to watch it fail; that
 // was done once for each, and the failure it gave is quoted.
 
 import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
@@ -307,7 +307,7 @@ test('CVE-2025-31133: a /dev/null that is a symlink into /proc is refused at fs.
 
 // Not an attack: the console runc gives a terminal, made safely (CTC_OP_PTY
 // binds the verified pty peer onto /dev/console through fds; the checks
-// against a redirected target are in bind_console, native/pty.c).
+// against a redirected target are in bind_console, native/init/pty.c).
 // Feature off: in op_pty, pass `0 && !joined` as pty_open's console
 // argument. Tried: fails at the rdev count: "stat: can't stat
 // '/dev/console': No such file or directory".

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "ctc-init.h"
-#include "wire.h"
+#include "../wire.h"
 
 #define HOOK_FAILED 125
 

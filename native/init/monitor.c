@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "ctc-init.h"
-#include "wire.h"
+#include "../wire.h"
 
 /* ---- before the clone ------------------------------------------------------ */
 

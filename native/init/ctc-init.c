@@ -22,7 +22,7 @@
  * caller leaked survives the container's execve (CVE-2024-21626).
  *
  * Build (scripts/build.mjs): cc -O2 -g -Wall -Wextra -Werror -std=gnu11
- * -o dist/ctc-init native/[every .c file]
+ * -static -o dist/ctc-init native/init/[every .c file] native/[the shared .c files] -lnettle
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -58,9 +58,9 @@
 #include <unistd.h>
 
 #include "ctc-init.h"
-#include "journal-check.h"
+#include "../journal-check.h"
 #include "netlink.h"
-#include "wire.h"
+#include "../wire.h"
 
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC 0x9fa0 /* linux/magic.h */
