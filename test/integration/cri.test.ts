@@ -278,6 +278,12 @@ const cgroupsUnder = (parent: string) =>
     return existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${h}${parent}/${e.name}`) : [];
   });
 
+test("the README's runtime handler is the one this test configures", () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const shown = /<!-- cri-handler:begin -->\n```toml\n([^`]*)```\n<!-- cri-handler:end -->/.exec(readme)?.[1];
+  assert.is(shown, `${handlerConfig.replace(launcher, '/path/to/ctc')}\n`);
+});
+
 // The first pod, made and ended by the tests below in order, as kubelet does it.
 let pod: Pod;
 
