@@ -62,7 +62,7 @@ export function formatAfterExec(sets: CapSets): string {
 /**
  * A user named in the plan (looked up in the container's /etc/passwd when it
  * runs) counts as root only when named root: the compiler cannot read an
- * image's or a directory's passwd (README: users by name).
+ * image's or a directory's passwd (docs/features.md: users by name).
  */
 export function isRootUser(user: { uid?: number; name?: string }): boolean {
   return user.uid !== undefined && user.uid >= 0 ? user.uid === 0 : user.name === 'root';

@@ -1,4 +1,4 @@
-// The README's table of step kinds, generated from the step table so the
+// docs/plan-format.md's table of step kinds, generated from the step table so the
 // two cannot drift (test/unit/docs.test.ts compares them).
 
 import { type KindSpec, stepKinds } from './steps.ts';

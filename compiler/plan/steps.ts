@@ -1,5 +1,5 @@
 // The step kinds: the whole vocabulary of a plan, declared once. The printer,
-// parser, executor (host actions), wire encoder (init ops) and the README's
+// parser, executor (host actions), wire encoder (init ops) and docs/plan-format.md's
 // plan section all read this table.
 
 export type ArgType =

@@ -33,7 +33,7 @@ let cri: CriClient;
 
 const ctr = (...args: string[]) => spawnSync('ctr', ['--address', sock, '-n', 'k8s.io', ...args], { encoding: 'utf8', timeout: 60_000 });
 
-// The runtime handler as a cluster configures it (the README shows this snippet), then this test's own
+// The runtime handler as a cluster configures it (docs/orchestrators.md shows this snippet), then this test's own
 // root, state, socket and CNI directories, so nothing of the host's containerd is touched.
 const handlerConfig = `[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.ctc]
   runtime_type = "io.containerd.runc.v2"
@@ -278,8 +278,8 @@ const cgroupsUnder = (parent: string) =>
     return existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${h}${parent}/${e.name}`) : [];
   });
 
-test("the README's runtime handler is the one this test configures", () => {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+test("docs/orchestrators.md's runtime handler is the one this test configures", () => {
+  const readme = readFileSync(join(root, 'docs', 'orchestrators.md'), 'utf8');
   const shown = /<!-- cri-handler:begin -->\n```toml\n([^`]*)```\n<!-- cri-handler:end -->/.exec(readme)?.[1];
   assert.is(shown, `${handlerConfig.replace(launcher, '/path/to/ctc')}\n`);
 });
