@@ -61,7 +61,7 @@ export interface RunOptions {
   planDir?: string;
 }
 
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+export const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
 /** CTC_PAUSE_STEP=N: for the crash tests, ctc stops before step N and waits to be killed. */
 const pauseStep = () => Number(process.env.CTC_PAUSE_STEP) || 0;

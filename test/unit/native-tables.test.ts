@@ -1,0 +1,21 @@
+// Tables that C and TypeScript both hold, pinned: a change on one side
+// without the other fails here, not in a container's behaviour.
+
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { FORWARDED } from '../../executor/apply.ts';
+import { root } from '../helpers.ts';
+
+const launcherH = readFileSync(join(root, 'native', 'launcher', 'launcher.h'), 'utf8');
+
+test("the signals a foreground run forwards: the launcher's forwarded_signals are apply.ts's FORWARDED, in order", () => {
+  const body = /forwarded_signals\[\]\s*=\s*\{([^}]*)\}/.exec(launcherH)?.[1];
+  assert.ok(body, 'launcher.h declares forwarded_signals');
+  const numbers = body.replace(/\/\*.*?\*\//g, '').split(',').map((n) => Number(n.trim()));
+  assert.equal(numbers, FORWARDED.map((name) => constants.signals[name]));
+});
+
+test.run();
