@@ -4,7 +4,8 @@
 // defined in native/launcher/image.h. Host steps are resolved for this host
 // through the same drivers that just ran them (limit keys to cgroup files,
 // device rules to files or a v2 filter); the container id and state dir
-// stay markers. A cache: any failure to write one is ignored.
+// stay markers. A cache: any failure to write one is ignored; it is kept
+// within its bound (run-image-cache.ts).
 
 import { createHash } from 'node:crypto';
 import { linkSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import type { CgroupDriver } from './cgroups/index.ts';
 import { isLimitKey } from './cgroups/index.ts';
 import { readValue } from './cgroups/files.ts';
 import { helperPath } from './helper.ts';
+import { cacheDir, pruneAfterWrite } from './run-image-cache.ts';
 import { cgroupParent, fillStep } from './placeholders.ts';
 import { type Arg, type WireOp, encodeStep, nsFlags, record, strArg as S, u64Arg as U } from './wire.ts';
 
@@ -26,8 +28,6 @@ const VERSION = 1;
 const Rec = { META: 200, STATE: 201, CG_CREATE: 202, CG_WRITE: 203, CG_BPF: 204, CLONE: 205, CG_JOIN: 206, OOM: 207, INIT: 208, NOP: 209 } as const;
 const ID = '\x01i';
 const STATE = '\x01s';
-
-export const cacheDir = () => process.env.CTC_CACHE_DIR || '/run/ctc-cache';
 
 const identity = (name: string, file: string) => {
   const st = statSync(file, { bigint: true });
@@ -73,6 +73,7 @@ export function writeImage(run: ImageRun): void {
       linkSync(file, `${alias}.${process.pid}`);
       renameSync(`${alias}.${process.pid}`, alias);
     }
+    pruneAfterWrite(dir);
   } catch {
     // a cache: the next run goes through Node again
   }

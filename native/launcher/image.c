@@ -4,11 +4,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../wire.h"
@@ -174,6 +176,9 @@ struct image *image_find(const struct run_opts *o)
     free(img);
     return NULL;
   }
+  /* a hit: the image was used now (image.h), so the cache's pruning keeps it longer; failing is harmless */
+  const struct timespec used[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_NOW}};
+  (void)utimensat(AT_FDCWD, path, used, AT_SYMLINK_NOFOLLOW);
   return img;
 }
 

@@ -18,6 +18,11 @@
  * STR* may hold the markers "\x01i" (the container id) and "\x01s" (its
  * state dir, <root>/<id>), which the launcher replaces; the plan itself
  * holds no \x01, or no image is written. Records are in plan order.
+ *
+ * The file's mtime is when it was last used: written (a rename, never in
+ * place), or found by the launcher, which sets it on each hit. The cache is
+ * kept within its bound least recently used first, by unlink
+ * (executor/run-image-cache.ts); a run that finds no image compiles again.
  */
 #ifndef CTC_IMAGE_H
 #define CTC_IMAGE_H
