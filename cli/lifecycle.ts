@@ -101,6 +101,8 @@ export async function gcCommand(args: string[], g: Globals): Promise<number> {
     // a dry run keeps the abandoned containers, whose plans then still count
     for (const name of pruneImages(f.root, f.list(), values['dry-run'] ?? false)) console.log(`@images/${name}`);
   }
+  const { cacheBound, cacheDir, pruneRunImages } = await import('../executor/run-image-cache.ts');
+  for (const name of pruneRunImages(cacheDir(), cacheBound(), values['dry-run'] ?? false)) console.log(`@run-images/${name}`);
   return 0;
 }
 

@@ -41,7 +41,7 @@ containers:
   events [--interval] ID  stream stats and OOM events as JSON lines
   delete ID               remove a stopped container (--force: any)
   checkpoint ID, restore -d -b DIR ID  save a container with criu (--image-path DIR), bring it back
-  gc [--min-age S] [--dry-run] [--images]  remove, from their journals, containers a crash left (nothing will finish them), and with --images the cached images no container uses; prints what it removes
+  gc [--min-age S] [--dry-run] [--images]  remove, from their journals, containers a crash left (nothing will finish them), with --images the cached images no container uses, and the run images over the cache's bound; prints what it removes
 
 global options (their defaults can come from the project's ctc config):
   --root DIR              state root (default /run/ctc; $XDG_RUNTIME_DIR/ctc for an ordinary user)
