@@ -5,17 +5,17 @@ import { CtcError } from '../compiler/error.ts';
 import { Reader } from '../compiler/frontend/def.ts';
 import { readResourceLimits } from '../compiler/resources.ts';
 import type { SpecResources } from '../compiler/spec.ts';
+import type { Bytes } from '../stdlib/types.ts';
+import { bytes, sizeForms } from '../stdlib/units.ts';
 import { statsOf, streamEvents, updateResources } from '../executor/resources.ts';
 import { type Globals, parseCommand } from './args.ts';
 import { factory } from './lifecycle.ts';
 
-const units: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
-
-/** runc's sizes: 1024, 64m, 1G (binary units), -1 for no limit. */
+/** runc's sizes (1024, 64m, 1G), the binary forms of sources (64Mi, 64MB), -1 for no limit. */
 function size(flag: string, text: string): number {
-  const m = /^(-1|\d+)([bkmgt]?)b?$/i.exec(text.trim());
-  if (!m) throw new CtcError('CT_USAGE', `${flag}: '${text}' is not a size (like 1024, 64m or 1g)`);
-  return m[1] === '-1' ? -1 : Number(m[1]) * units[m[2].toLowerCase()];
+  const n = text.trim() === '-1' ? -1 : bytes(text.trim() as Bytes);
+  if (!Number.isSafeInteger(n)) throw new CtcError('CT_USAGE', `${flag}: '${text}' is not a size: ${sizeForms}, or -1 for no limit`);
+  return n;
 }
 
 function int(flag: string, text: string): number {
@@ -92,6 +92,9 @@ export async function updateCommand(args: string[], g: Globals): Promise<number>
     ...(pidsLimit !== undefined ? { pids: { limit: pidsLimit } } : {}),
     ...(blkio !== undefined ? { blockIO: { ...res.blockIO, weight: blkio } } : {}),
   };
+  if (!v.resources && Object.keys(update).length === 0) {
+    throw new CtcError('CT_USAGE', `update of ${positionals[0]} names no limit to change`, { hint: 'give a limit, e.g. ctc update --memory 96m ID (ctc update --help lists them), or -r FILE' });
+  }
   await updateResources(factory(g).load(positionals[0]), update);
   return 0;
 }

@@ -11,8 +11,14 @@ export type { Rlimit, RlimitType } from './rlimits.ts';
 
 export type Namespace = 'mount' | 'uts' | 'ipc' | 'pid' | 'network' | 'cgroup' | 'user' | 'time';
 
-/** Bytes: a number, or a whole number with a binary unit ('64Mi'). */
-export type Bytes = number | `${number}${'Ki' | 'Mi' | 'Gi' | 'Ti'}`;
+/**
+ * Bytes: a whole number, or one with a unit: '64k', '64m', '1g', '1t' (docker's
+ * and runc's), '64Ki', '64Mi', '1Gi' (Kubernetes'), '64KB', '64MB', '1GB'. Every
+ * unit is a power of 1024: '64m', '64Mi' and '64MB' are the same size.
+ */
+export type Bytes = number | `${number}${SizeUnit}`;
+/** The units a Bytes string may end with (see Bytes). */
+export type SizeUnit = 'k' | 'm' | 'g' | 't' | 'K' | 'M' | 'G' | 'T' | 'Ki' | 'Mi' | 'Gi' | 'Ti' | 'KB' | 'MB' | 'GB' | 'TB' | 'kb' | 'mb' | 'gb' | 'tb';
 
 export type MountType = 'bind' | 'proc' | 'sysfs' | 'tmpfs' | 'devpts' | 'mqueue' | 'cgroup' | 'cgroup2';
 

@@ -27,7 +27,7 @@ import { isRootUser } from '../plan/after-exec.ts';
 import { defaultDeviceRules } from '../../stdlib/devices.ts';
 import { defaultNamespaces } from '../../stdlib/namespaces.ts';
 import { maskedPaths, readonlyPaths } from '../../stdlib/paths.ts';
-import { bytes } from '../../stdlib/units.ts';
+import { bytes, sizeForms } from '../../stdlib/units.ts';
 import { defaultSeccomp, type Seccomp } from '../../stdlib/seccomp.ts';
 import { seccompSpecOf } from '../seccomp/policy.ts';
 import { readResourceLimits } from '../resources.ts';
@@ -65,7 +65,7 @@ export class Reader {
   }
   bytes(v: unknown, path: string): number {
     const n = typeof v === 'number' || typeof v === 'string' ? bytes(v as never) : NaN;
-    return Number.isSafeInteger(n) ? n : this.fail(path, "a size in bytes (a whole number, or like '64Mi')");
+    return Number.isSafeInteger(n) ? n : this.fail(path, sizeForms);
   }
   opt<T>(o: Obj, key: string, path: string, read: (v: unknown, p: string) => T): T | undefined {
     return o[key] === undefined ? undefined : read(o[key], join(path, key));

@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
 import { formatCt } from '../../compiler/frontend/dsl/format.ts';
 import { grammarHtml } from '../../compiler/frontend/dsl/parser.ts';
+import { sizeUnitForms } from '../../stdlib/units.ts';
 import { busyboxImage } from '../busybox-image.ts';
 import { ctc, example, root, tempDir } from '../helpers.ts';
 import { errorsOf, writeSource } from '../sources.ts';
@@ -87,7 +88,7 @@ test('values are checked against the shape: numbers, sizes, missing keys, blocks
     [
       ['CT_SHAPE', 'values.ct:5:10', "process.user: 'gid' is missing"],
       ['CT_SHAPE', 'values.ct:6:11', "process.umask: expected a whole number, found '0o77x'"],
-      ['CT_SHAPE', 'values.ct:8:28', "resources.memory.limit: expected a whole number or one of NKi, NMi, NGi, NTi, found '64Mb'"],
+      ['CT_SHAPE', 'values.ct:8:28', `resources.memory.limit: expected a whole number or a size with a unit: ${sizeUnitForms}, found '64Mb'`],
     ],
   );
 });

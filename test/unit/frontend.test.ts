@@ -34,6 +34,21 @@ test('a misspelled namespace or mount option is a type error', async () => {
   );
 });
 
+// One size syntax: docker's and runc's (64m), Kubernetes' (64Mi) and 64MB, all binary, in .ct.ts and .ct alike.
+test('sizes: 64m, 64M, 64Mi and 64MB are the same limit in a .ct.ts and a .ct; a wrong one lists the forms', async () => {
+  const limitOf = async (file: string) => /key=memory\.limit value=(\d+)/.exec((await build(file)).text)?.[1];
+  for (const [i, size] of ['64m', '64M', '64Mi', '64MB', `${64 * 2 ** 20}`].entries()) {
+    const ts = source(`size${i}.ct.ts`, `${head}export default container({ rootfs: hostRootfs(), resources: { memory: { limit: ${/^\d+$/.test(size) ? size : `'${size}'`} } }, process: { args: ['/bin/true'] } });\n`);
+    assert.is(await limitOf(ts), String(64 * 2 ** 20), `${size} in a .ct.ts`);
+    const ct = source(`size${i}.ct`, `container {\n  rootfs use preset.hostRootfs\n  resources { memory.limit ${size} }\n  process { args /bin/true }\n}\n`);
+    assert.is(await limitOf(ct), String(64 * 2 ** 20), `${size} in a .ct`);
+  }
+  const bad = source('bad-size.ct', 'container {\n  rootfs use preset.hostRootfs\n  resources { memory.limit 64megs }\n  process { args /bin/true }\n}\n');
+  const [e] = await errorsOf(bad);
+  assert.is(e.source, 'bad-size.ct:3:28');
+  assert.match(e.message, /64m.*64Mi.*64MB/);
+});
+
 test('imports other than the stdlib and relative .ct.ts files are refused', async () => {
   const file = source('imports.ct.ts', `import { readFileSync } from 'node:fs';\n${head}export default container({ rootfs: hostRootfs(), process: { args: [String(readFileSync)] } });\n`);
   const errors = await errorsOf(file);

@@ -14,6 +14,7 @@ import type { Origins } from '../../spec.ts';
 import { closest, didYouMean, namesOf } from './names.ts';
 import type { Pos, Stmt, Value } from './parser.ts';
 import type { Shape } from './shape.ts';
+import { sizeUnitForms } from '../../../stdlib/units.ts';
 
 export type Node =
   | { k: 'scalar'; value: string | number | boolean; at: string }
@@ -43,6 +44,7 @@ export function describe(s: Shape): string {
     case 'enum': {
       // template literal types, as the forms they allow: `${number}Mi` → NMi
       const forms = s.patterns.map((p) => p.slice(1, -1).replaceAll('-?[0-9]+(?:\\.[0-9]+)?', 'N').replaceAll('-?[0-9]+', 'N').replaceAll('[\\s\\S]*', '…').replace(/\\(.)/g, '$1'));
+      if (!s.values.length && forms.includes('NMi') && forms.every((f) => /^N[A-Za-z]+$/.test(f))) return `a size with a unit: ${sizeUnitForms}`;
       const all = [...s.values, ...forms];
       return all.length <= 10 ? `one of ${all.join(', ')}` : 'a name';
     }
