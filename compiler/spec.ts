@@ -20,7 +20,7 @@ export interface SpecUser {
 
 export type SpecRootfs =
   | { kind: 'dir'; path: string; readonly: boolean }
-  | { kind: 'host'; mirror: string[]; dirs: Record<string, number>; files: Record<string, string> }
+  | { kind: 'host'; mirror: string[]; dirs: Record<string, number>; files: Record<string, string>; readonly: boolean }
   /** archive as written; digest: the image's, read from the archive by the build ('' before) */
   | { kind: 'image'; archive: string; readonly: boolean; digest: string };
 

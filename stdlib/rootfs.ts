@@ -16,13 +16,16 @@ const hostEtc: Readonly<Record<string, string>> = {
  * A root made of the host's own programs, read-only, and a generated minimal
  * /etc: runs on any Debian-like host without an image. The dynamic linker's
  * cache and Debian's alternatives links are mirrored so programs resolve.
+ * The mirrored programs are always read-only; `readonly: true` makes the
+ * whole root so once it is built (its tmpfs: /tmp, /root, /run, /etc).
  */
-export function hostRootfs(opts: { readonly files?: Readonly<Record<string, string>> } = {}): HostRootfs {
+export function hostRootfs(opts: { readonly files?: Readonly<Record<string, string>>; readonly readonly?: boolean } = {}): HostRootfs {
   return {
     kind: 'host',
     mirror: ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc/ld.so.cache', '/etc/alternatives'],
     dirs: { '/tmp': 0o1777, '/root': 0o700, '/run': 0o755 },
     files: { ...hostEtc, ...opts.files },
+    ...(opts.readonly ? { readonly: true } : {}),
   };
 }
 

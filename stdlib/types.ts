@@ -179,6 +179,8 @@ export interface HostRootfs {
   readonly mirror: readonly string[];
   readonly dirs: Readonly<Record<string, number>>;
   readonly files: Readonly<Record<string, string>>;
+  /** the whole root read-only once built (the mirrored programs always are) */
+  readonly readonly?: boolean;
 }
 
 /**

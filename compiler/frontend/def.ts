@@ -175,6 +175,7 @@ function readRootfs(r: Reader, v: unknown): SpecRootfs {
       mirror: r.strs(o.mirror, 'rootfs.mirror'),
       dirs: Object.fromEntries(Object.entries(dirs).map(([k, m]) => [k, r.int(m, `rootfs.dirs.${k}`)])),
       files: Object.fromEntries(Object.entries(files).map(([k, c]) => [k, r.str(c, `rootfs.files.${k}`)])),
+      readonly: r.opt(o, 'readonly', 'rootfs', r.bool.bind(r)) ?? false,
     };
   }
   if (o.kind === 'image') {

@@ -48,5 +48,5 @@ export function lowerPivot(spec: Spec, out: Emitter): void {
   for (const [key, value] of Object.entries(spec.sysctl)) out.emit('proc.sysctl', { key, value }, `sysctl.${key}`);
   spec.maskedPaths.forEach((path, i) => out.emit('fs.mask', { path }, `maskedPaths[${i}]`));
   spec.readonlyPaths.forEach((path, i) => out.emit('fs.readonly', { path }, `readonlyPaths[${i}]`));
-  if (spec.rootfs.kind !== 'host' && spec.rootfs.readonly) out.emit('rootfs.readonly', {}, 'rootfs.readonly');
+  if (spec.rootfs.readonly) out.emit('rootfs.readonly', {}, 'rootfs.readonly');
 }

@@ -40,7 +40,7 @@ export function ociFromSpec(spec: Spec, o: EmitOptions): OciConfig {
       ...(p.apparmorProfile === undefined ? {} : { apparmorProfile: p.apparmorProfile }),
       ...(p.selinuxLabel === undefined ? {} : { selinuxLabel: p.selinuxLabel }),
     },
-    root: { path: o.rootPath, readonly: spec.rootfs.kind === 'dir' && spec.rootfs.readonly },
+    root: { path: o.rootPath, readonly: spec.rootfs.kind !== 'image' && spec.rootfs.readonly },
     ...(spec.hostname === undefined ? {} : { hostname: spec.hostname }),
     ...(spec.domainname === undefined ? {} : { domainname: spec.domainname }),
     mounts: [...(o.rootMounts ?? []), ...spec.mounts.map((m) => ({ destination: m.destination, type: m.type, source: m.source, options: bindOptions(m) }))],

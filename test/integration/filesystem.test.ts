@@ -142,6 +142,18 @@ test('an rshared bind in an rshared root is a slave of the host mount it binds: 
   }
 });
 
+test("hostRootfs({ readonly: true }): the root's own tmpfs refuses writes inside; a tmpfs mounted on it does not", () => {
+  const script = 'touch /newfile 2>&1; touch /root/x 2>&1; touch /dev/shm/ok && echo shm-ok; awk \'$5 == "/" { print $6 }\' /proc/self/mountinfo';
+  const r = run('ro-host', `{ rootfs: hostRootfs({ readonly: true }), mounts: defaultMounts, ${sh(script)} }`);
+  assert.is(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.match(lines[0], /\/newfile'?: Read-only file system/, r.stdout);
+  assert.match(lines[1], /\/root\/x'?: Read-only file system/);
+  assert.is(lines[2], 'shm-ok');
+  assert.match(lines[3], /^ro,/, "/'s mount options");
+  assert.equal(hostResidue(), before);
+});
+
 test('a shared root propagation is applied once the root stands alone', () => {
   const r = run('shared-root', `{ rootfs: hostRootfs(), mounts: defaultMounts, rootfsPropagation: 'rshared', ${sh('awk \'$5 == "/"\' /proc/self/mountinfo')} }`);
   assert.is(r.status, 0, r.stderr);

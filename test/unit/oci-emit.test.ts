@@ -155,7 +155,7 @@ test('the emitted config of a host root is what runc needs, no more', async () =
 
 function hostSpec(rootfs: { mirror: string[]; dirs: Record<string, number>; files: Record<string, string> }): Spec {
   return {
-    rootfs: { kind: 'host', ...rootfs },
+    rootfs: { kind: 'host', readonly: false, ...rootfs },
     process: { args: ['/bin/true'], env: [], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, terminal: false, rlimits: [], noNewPrivileges: true },
     namespaces: ['mount'],
     network: { interfaces: [], routes: [], ports: [] },
