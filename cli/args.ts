@@ -3,6 +3,7 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CtcError } from '../compiler/error.ts';
+import { closest } from '../compiler/frontend/dsl/names.ts';
 
 export interface Globals {
   root?: string;
@@ -60,6 +61,16 @@ export function parseCommand<T extends ParseArgsConfig['options']>(command: stri
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new CtcError('CT_USAGE', `${command}: ${(e as Error).message}`, { hint: `see \`ctc ${command} --help\`` });
+    throw new CtcError('CT_USAGE', `${command}: ${(e as Error).message.split('. ')[0]}`, { hint: optionHint(command, (e as Error).message, Object.keys(options ?? {})) });
   }
+}
+
+const globalFlags = ['--root', '--log', '--log-format', '--config'];
+
+/** A global option given after the command goes before it; a misspelled option gets the nearest one. */
+function optionHint(command: string, message: string, known: string[]): string {
+  const flag = /Unknown option '(-[^']*)'/.exec(message)?.[1];
+  if (flag && globalFlags.includes(flag.split('=')[0])) return `${flag.split('=')[0]} is a global option: it goes before the command (ctc ${flag.split('=')[0]} VALUE ${command} …)`;
+  const near = flag?.startsWith('--') ? closest(flag.slice(2), known) : undefined;
+  return near ? `did you mean --${near}? (see \`ctc ${command} --help\`)` : `see \`ctc ${command} --help\``;
 }

@@ -4,7 +4,9 @@
 
 import { packageVersion } from '../compiler/package.ts';
 import { CtcError } from '../compiler/error.ts';
+import { closest } from '../compiler/frontend/dsl/names.ts';
 import { splitGlobals, type Globals } from './args.ts';
+import { asksHelp, commandHelp } from './help.ts';
 import { report } from './output.ts';
 
 const help = `usage: ctc [--root DIR] [--log FILE] [--log-format text|json] [--config FILE] COMMAND [ARGS]
@@ -41,6 +43,7 @@ containers:
   events [--interval] ID  stream stats and OOM events as JSON lines
   delete ID               remove a stopped container (--force: any)
   checkpoint ID, restore -d -b DIR ID  save a container with criu (--image-path DIR), bring it back
+  help [COMMAND]          a command's usage, flags and an example (also: ctc COMMAND --help)
   gc [--min-age S] [--dry-run] [--images]  remove, from their journals, containers a crash left (nothing will finish them), with --images the cached images no container uses, and the run images over the cache's bound; prints what it removes
 
 global options (their defaults can come from the project's ctc config):
@@ -100,7 +103,26 @@ const commands: Record<string, Command> = {
   stats: named(async (args, g) => (await resources()).statsCommand(args, g)),
   checkpoint: named(async (args, g) => (await import('./checkpoint.ts')).checkpointCommand(args, g)),
   restore: named(async (args, g) => (await import('./checkpoint.ts')).restoreCommand(args, g)),
+  help: (args, g) => helpCommand(args, g),
 };
+
+/** `ctc help [COMMAND]`: a command's help is what `ctc COMMAND --help` prints. */
+function helpCommand(args: string[], g: Globals): number | Promise<number> {
+  if (args.length === 0) return void console.log(help), 0;
+  if (args.length > 1) throw new CtcError('CT_USAGE', 'help takes one command', { hint: 'usage: ctc help [COMMAND]' });
+  return dispatch(args[0], ['--help'], g);
+}
+
+function dispatch(name: string, args: string[], g: Globals): number | Promise<number> {
+  const command = commands[name];
+  if (!command) {
+    const near = closest(name, Object.keys(commands));
+    throw new CtcError('CT_USAGE', `unknown command '${name}'`, { hint: near ? `did you mean '${near}'? (see \`ctc --help\`)` : 'see `ctc --help`' });
+  }
+  // The container commands' help is cli/help.ts's; the others print their own.
+  if (commandHelp[name] && asksHelp(args)) return void console.log(commandHelp[name]), 0;
+  return command(args, g);
+}
 
 async function main(argv: string[]): Promise<number> {
   let globals: Globals = { logFormat: 'text', help: false, version: false };
@@ -109,9 +131,7 @@ async function main(argv: string[]): Promise<number> {
     globals = split.globals;
     if (globals.version) return void console.log(`ctc version ${packageVersion()}\nspec: 1.2.0`), 0;
     if (globals.help || !split.command) return void console.log(help), globals.help ? 0 : 2;
-    const command = commands[split.command];
-    if (!command) throw new CtcError('CT_USAGE', `unknown command '${split.command}'`, { hint: 'see `ctc --help`' });
-    return await command(split.rest, globals);
+    return await dispatch(split.command, split.rest, globals);
   } catch (e) {
     report(e, globals);
     return e instanceof CtcError && e.code === 'CT_USAGE' ? 2 : 1;

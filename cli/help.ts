@@ -1,0 +1,143 @@
+// `ctc CMD --help` and `ctc help CMD` for the commands whose modules have no
+// help of their own (the container commands, with runc's flags); the others
+// (build, check, diff, lint, explain, spec, config, init, fmt, sign, run,
+// exec) print their own. Each: a usage line, every flag, one example.
+
+export const commandHelp: Record<string, string> = {
+  create: `usage: ctc create --bundle DIR [--pid-file F] [--console-socket S] [--no-pivot] ID
+
+Compiles DIR/config.json and sets the container up; its process waits until
+\`ctc start ID\`. As runc's create (orchestrators call it so).
+
+  -b, --bundle DIR         the OCI bundle (default: the current directory)
+  --pid-file FILE          write the container process's pid (never through a symlink)
+  --console-socket SOCK    send the terminal's master to SOCK (process.terminal)
+  --no-pivot               chroot-like switch instead of pivot_root (roots on a ramfs)
+  --no-new-keyring         accepted (ctc makes no session keyring)
+  --preserve-fds N         only 0 (refused otherwise)
+
+example: ctc create --bundle ./web web && ctc start web`,
+  start: `usage: ctc start ID
+
+Lets a created container's process run (it then execs its command).
+
+example: ctc start web`,
+  state: `usage: ctc state ID
+
+Prints the container's OCI state (JSON: ociVersion, id, status, pid, bundle, annotations).
+
+example: ctc state web`,
+  list: `usage: ctc list [--format table|json] [-q]
+
+Lists the containers under the state root.
+
+  -f, --format table|json  a table (default) or runc's JSON array
+  -q, --quiet              only the ids
+
+example: ctc list --format json`,
+  ps: `usage: ctc ps [--format table|json] ID
+
+Lists the processes in a container's cgroup.
+
+  -f, --format table|json  ps's table (default), or a JSON array of pids
+
+example: ctc ps --format json web`,
+  kill: `usage: ctc kill [--all] ID [SIGNAL]
+
+Sends SIGNAL (default TERM; a name, with or without SIG, or a number) to the
+container's init, or with --all to every process in its cgroup.
+
+  -a, --all                every process of the container
+
+example: ctc kill web KILL`,
+  delete: `usage: ctc delete [--force] ID...
+
+Removes stopped (or created) containers: their cgroups, mounts, network and
+state, from their journals.
+
+  -f, --force              also a running or half-made container: kill it first; a missing id is success
+
+example: ctc delete --force web`,
+  gc: `usage: ctc gc [--min-age SECONDS] [--dry-run] [--images]
+
+Removes, from their journals, the containers a crash left that nothing will
+finish, and the run images over the cache's bound; prints what it removes.
+
+  --min-age SECONDS        only state dirs older than this (default 60)
+  --dry-run                print what would go, remove nothing
+  --images                 also the cached images no container's plan names
+
+example: ctc gc --dry-run --images`,
+  pause: `usage: ctc pause ID
+
+Freezes every process of the container (v1 freezer, v2 cgroup.freeze).
+
+example: ctc pause web`,
+  resume: `usage: ctc resume ID
+
+Thaws a paused container.
+
+example: ctc resume web`,
+  update: `usage: ctc update [flags] ID
+       ctc update -r FILE ID
+
+Changes a running container's limits. Sizes: 96m, 96Mi or 96MB (powers of
+1024), -1 for no limit. At least one limit must be named.
+
+  -r, --resources FILE     an OCI linux.resources object (JSON; - reads stdin)
+  --memory SIZE            memory limit
+  --memory-reservation SIZE  soft limit
+  --memory-swap SIZE       memory plus swap limit
+  --pids-limit N           most processes
+  --cpu-period US, --cpu-quota US, --cpu-burst US  CFS bandwidth
+  --cpu-share N            relative CPU weight
+  --cpu-rt-period US, --cpu-rt-runtime US  real-time budget
+  --cpuset-cpus LIST, --cpuset-mems LIST  CPUs and memory nodes (0-3,6)
+  --blkio-weight N         block I/O weight (10-1000)
+
+example: ctc update --memory 96m --pids-limit 64 web`,
+  stats: `usage: ctc stats ID
+
+Prints the container's resource usage once, in runc's stats JSON.
+
+example: ctc stats web`,
+  events: `usage: ctc events [--stats] [--interval 5s] ID
+
+Streams the container's stats every interval and its OOM events, as JSON
+lines (with --stats: once, then exit).
+
+  --stats                  print stats once and exit
+  --interval DURATION      time between stats (default 5s)
+
+example: ctc events --interval 1s web`,
+  checkpoint: `usage: ctc checkpoint [--image-path DIR] [--leave-running] [criu flags] ID
+
+Saves a running container with criu (it stops, unless --leave-running).
+
+  --image-path DIR         where criu writes its images (default ./checkpoint)
+  --work-path DIR          criu's logs and work files
+  --leave-running          keep the container running after the dump
+  --tcp-established, --ext-unix-sk, --shell-job, --file-locks  as criu's
+  --manage-cgroups-mode soft, --empty-ns NS, --auto-dedup  as runc's
+
+example: ctc checkpoint --image-path /var/lib/ckpt/web web`,
+  restore: `usage: ctc restore -d [--image-path DIR] [--bundle DIR] [--pid-file F] [criu flags] ID
+
+Brings a checkpointed container back (detached), under ID.
+
+  -d, --detach             required: no ctc process stays to wait for it
+  --image-path DIR         criu's images (default ./checkpoint)
+  -b, --bundle DIR         the bundle it runs from again
+  --pid-file FILE          write the restored init's pid
+  --work-path DIR, --tcp-established, --ext-unix-sk, --shell-job, --file-locks  as criu's
+
+example: ctc restore -d --image-path /var/lib/ckpt/web --bundle ./web web`,
+  help: `usage: ctc help [COMMAND]
+
+Prints ctc's commands, or one command's usage, flags and an example.
+
+example: ctc help update`,
+};
+
+/** Whether args ask for help: --help or -h among the options (the container commands take no -h of their own). */
+export const asksHelp = (args: readonly string[]): boolean => args.some((a) => a === '--help' || a === '-h');

@@ -1,0 +1,47 @@
+// Help everywhere (issue 22): every command `ctc --help` lists answers
+// `--help` and `ctc help CMD` with its usage line; a misspelled command or
+// option gets the nearest one; a global option after the command says where
+// it goes. Through the built launcher, as a user types it.
+
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { root } from '../helpers.ts';
+
+const ctc = (...args: string[]) => spawnSync(join(root, 'dist', 'ctc'), args, { encoding: 'utf8', timeout: 30_000 });
+
+/** The commands `ctc --help` lists: the first word of each entry under compiler: and containers:. */
+function listed(): string[] {
+  const text = ctc('--help').stdout;
+  const sections = text.split(/\n(?=\S)/).filter((s) => /^(compiler|containers):/.test(s));
+  const names = sections.flatMap((s) => s.split('\n').slice(1).flatMap((line) => line.trim().split(/\s{2,}/)[0].split(', ').map((entry) => entry.split(' ')[0])));
+  return [...new Set(names.filter((n) => /^[a-z]+$/.test(n)))];
+}
+
+test('every command ctc --help lists answers --help and ctc help CMD with a usage line naming it', () => {
+  const names = listed();
+  assert.ok(names.length >= 27, `ctc --help lists the commands: ${names.join(' ')}`);
+  for (const name of names) {
+    for (const args of [[name, '--help'], ['help', name]]) {
+      const r = ctc(...args);
+      assert.is(r.status, 0, `ctc ${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^usage: ctc ${name}\\b`), `ctc ${args.join(' ')}`);
+    }
+  }
+});
+
+test('a misspelled command or option gets the nearest; a global option after the command says where it goes', () => {
+  const typo = ctc('buidl', 'app.ct.ts');
+  assert.is(typo.status, 2);
+  assert.match(typo.stderr, /unknown command 'buidl'\n\s+hint: did you mean 'build'\?/);
+  const option = ctc('delete', '--forse', 'web');
+  assert.is(option.status, 2);
+  assert.match(option.stderr, /hint: did you mean --force\?/);
+  const global = ctc('list', '--root', '/tmp');
+  assert.is(global.status, 2);
+  assert.match(global.stderr, /--root is a global option: it goes before the command/);
+  assert.not.match(global.stderr + typo.stderr + option.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test.run();
