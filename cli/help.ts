@@ -50,6 +50,16 @@ container's init, or with --all to every process in its cgroup.
   -a, --all                every process of the container
 
 example: ctc kill web KILL`,
+  stop: `usage: ctc stop [-t SECONDS] [-s SIGNAL] ID
+
+Stops a container as docker and podman do: SIGNAL to its init, then SIGKILL
+to every process once SECONDS have passed (a pid 1 without a handler ignores
+TERM). A stopped container is left as it is; a paused one is thawed first.
+
+  -t, --time SECONDS       the grace period before SIGKILL (default 10)
+  -s, --signal SIGNAL      the stop signal (default TERM)
+
+example: ctc stop -t 2 web && ctc delete web`,
   delete: `usage: ctc delete [--force] ID...
 
 Removes stopped (or created) containers: their cgroups, mounts, network and

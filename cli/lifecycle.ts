@@ -2,9 +2,9 @@
 // delete, list, ps, pause, resume. Each parses its arguments and calls the
 // executor's API.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { CtcError } from '../compiler/error.ts';
-import { Factory } from '../executor/container.ts';
+import { type Container, Factory, type OciState } from '../executor/container.ts';
 import { parseSignal } from '../executor/signals.ts';
 import { defaultStateRoot } from '../executor/state.ts';
 import { type Globals, parseCommand } from './args.ts';
@@ -67,6 +67,14 @@ export function killCommand(args: string[], g: Globals): number {
   return 0;
 }
 
+export async function stopCommand(args: string[], g: Globals): Promise<number> {
+  const { values, positionals } = parseCommand('stop', args, { time: { type: 'string', short: 't', default: '10' }, signal: { type: 'string', short: 's', default: 'SIGTERM' } });
+  const id = oneId('stop', positionals);
+  if (!/^\d+(\.\d+)?$/.test(values.time!)) throw new CtcError('CT_USAGE', `stop: --time takes seconds (like 10 or 0.5), not '${values.time}'`);
+  await factory(g).load(id).stop(parseSignal(values.signal!), Number(values.time) * 1000);
+  return 0;
+}
+
 export async function deleteCommand(args: string[], g: Globals): Promise<number> {
   const { values, positionals } = parseCommand('delete', args, { force: { type: 'boolean', short: 'f' } });
   if (positionals.length === 0) throw new CtcError('CT_USAGE', 'usage: ctc delete [--force] ID...');
@@ -108,14 +116,32 @@ export async function gcCommand(args: string[], g: Globals): Promise<number> {
 
 export function listCommand(args: string[], g: Globals): number {
   const { values } = parseCommand('list', args, { format: { type: 'string', short: 'f', default: 'table' }, quiet: { type: 'boolean', short: 'q' } });
-  const states = factory(g)
-    .list()
-    .map((c) => c.ociState());
+  const containers = factory(g).list();
+  const states = containers.map((c) => c.ociState());
   if (values.quiet) for (const s of states) console.log(s.id);
   else if (values.format === 'json') console.log(JSON.stringify(states));
-  else if (values.format === 'table') printTable(['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner]));
+  else if (values.format === 'table') printTable(['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], containers.map((c, i) => listRow(c, states[i])));
   else throw new CtcError('CT_USAGE', `--format is table or json, not ${values.format}`);
   return 0;
+}
+
+/**
+ * A list line as docker users read one: a stopped container's exit code
+ * (`stopped (137)`), `-` for a plan's (it has no bundle), and as runc's, the
+ * owner of its state dir by name.
+ */
+function listRow(c: Container, s: OciState): string[] {
+  const code = s.status === 'stopped' ? c.exitStatus() : undefined;
+  return [s.id, String(s.pid), code === undefined ? s.status : `${s.status} (${code})`, s.bundle || '-', s.created, s.owner || userName(statSync(c.dir).uid)];
+}
+
+function userName(uid: number): string {
+  try {
+    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+    return line?.split(':')[0] ?? String(uid);
+  } catch {
+    return String(uid);
+  }
 }
 
 export function psCommand(args: string[], g: Globals): number {

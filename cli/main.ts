@@ -37,6 +37,7 @@ containers:
   ps ID                   list a container's processes
   exec ID CMD...          run a process in a container
   kill ID [SIGNAL]        signal a container (--all: every process)
+  stop [-t SECONDS] ID    the stop signal (TERM), then SIGKILL after the timeout (default 10 s)
   pause ID, resume ID     freeze and thaw a container
   update [flags] ID       change a running container's limits (runc's flags, -r FILE)
   stats ID                print resource usage (JSON, as runc events --stats)
@@ -94,6 +95,7 @@ const commands: Record<string, Command> = {
   ps: named(async (args, g) => (await lifecycle()).psCommand(args, g)),
   exec: named(async (args, g) => (await import('./exec.ts')).execCommand(args, g)),
   kill: named(async (args, g) => (await lifecycle()).killCommand(args, g)),
+  stop: named(async (args, g) => (await lifecycle()).stopCommand(args, g)),
   delete: named(async (args, g) => (await lifecycle()).deleteCommand(args, g)),
   gc: named(async (args, g) => (await lifecycle()).gcCommand(args, g)),
   pause: named(async (args, g) => (await lifecycle()).pauseCommand(args, g)),

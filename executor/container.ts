@@ -236,6 +236,30 @@ export class Container {
     if (kill && this.cgroups.isFrozen(this.state!.cgroupPath)) void this.cgroups.thaw(this.state!.cgroupPath);
   }
 
+  /**
+   * docker's and podman's stop: the stop signal to the init, then SIGKILL to
+   * every process once graceMs has passed (a pid 1 without a handler ignores
+   * the signal); done when the init is gone. A stopped container is left as
+   * it is; a paused one is thawed first, so the signal can be handled.
+   */
+  async stop(signal: NodeJS.Signals | number, graceMs: number): Promise<void> {
+    const status = this.status();
+    if (status === 'stopped') return;
+    if (status === 'paused') await this.resume();
+    this.signal(signal);
+    if (await this.stoppedWithin(graceMs)) return;
+    this.signal('SIGKILL', true);
+    if (!(await this.stoppedWithin(10_000))) throw new CtcError('CT_BAD_STATE', `container ${this.id} is still running 10 s after SIGKILL`, { hint: 'a process in uninterruptible sleep (D) cannot die until its I/O ends: see ctc ps' });
+  }
+
+  private async stoppedWithin(ms: number): Promise<boolean> {
+    for (const end = Date.now() + ms; this.status() !== 'stopped'; ) {
+      if (Date.now() >= end) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
+  }
+
   processes(): number[] {
     return this.state ? this.cgroups.pids(this.state.cgroupPath) : [];
   }
@@ -259,7 +283,7 @@ export class Container {
     const status = this.status();
     if (!force && !['stopped', 'created'].includes(status)) {
       throw new CtcError('CT_BAD_STATE', `cannot delete container ${this.id} that is not stopped: it is ${status}`, {
-        hint: 'stop it with `ctc kill`, or use `ctc delete --force`',
+        hint: 'stop it with `ctc stop` (the stop signal, then SIGKILL), or use `ctc delete --force`',
       });
     }
     // Checked before anything is done: a journal the check refuses leaves the container as it is.

@@ -13,7 +13,9 @@ import { cli, ctc, hostResidue, tempDir } from '../helpers.ts';
 const tmp = tempDir('ctc-update-');
 const root = join(tmp.dir, 'state');
 const id = `upd-${process.pid}`;
-const before = hostResidue([root]);
+/** What this file's containers left (other tests may run meanwhile). */
+const mine = () => hostResidue([root]).filter((l) => l.includes(root) || [id].some((id) => l.includes(id)));
+const before = mine();
 const R = (...args: string[]) => ctc(['--root', root, ...args]);
 test.after(() => {
   R('delete', '--force', id);
@@ -39,7 +41,7 @@ test('update --memory takes 96m, 96Mi and 96MB alike; no limit named is CT_USAGE
   assert.match(bad.stderr, /'96 megs' is not a size: .*64m.*64Mi.*64MB/);
   assert.is(limit(), 99 * 2 ** 20, 'the refused updates changed nothing');
   assert.is(R('delete', '--force', id).status, 0);
-  assert.equal(hostResidue([root]), before);
+  assert.equal(mine(), before);
 });
 
 test.run();
