@@ -1,7 +1,8 @@
-// `npm run test:vm -- FILTER...`: runs `node test/run.mjs FILTER...` inside a
-// QEMU guest (TCG) booted on Debian's 6.1 kernel with pure cgroup v2
-// (cgroup_no_v1=all) and a working criu: the kernels users run, which this
-// host is not. No network device. The guest's root is the host's / (read-only,
+// `npm run test:vm -- FILTER...`: runs `node test/run.mjs FILTER` for each
+// filter in turn (each with its own time and result, every test on a line of
+// its own: test-names.mjs) inside a QEMU guest (TCG, one vCPU) booted on
+// Debian's 6.1 kernel with pure cgroup v2 (cgroup_no_v1=all) and a working
+// criu: the kernels users run, which this host is not. No network device. The guest's root is the host's / (read-only,
 // virtio-9p) under a tmpfs overlay; the project goes in as one tar (9p is slow
 // for many small files). Streams the guest's console, exits with the test
 // runner's status, removes its run dir. Installs nothing: .ci/run installs
@@ -92,19 +93,31 @@ modprobe -a tun loop
 controllers=$(cat /sys/fs/cgroup/cgroup.controllers)
 echo "vm: /sys/fs/cgroup/cgroup.controllers: $controllers"
 criu=$(criu check 2>&1)
-echo "vm: criu check: $criu"
+echo "vm: criu $(criu --version | sed -n 's/^Version: //p'), criu check: $criu"
 [ -n "$controllers" ] || { echo "vm: FAIL: no cgroup v2 controllers"; exit 1; }
 case "$criu" in *"Looks good."*) ;; *) echo "vm: FAIL: criu check is not good"; exit 1 ;; esac
 mount -t tmpfs -o mode=0755 ctc-project ${sh(root)} && tar -xf /mnt/vm-io/project.tar -C ${sh(root)} || exit 1
-cd ${sh(root)} && exec node test/run.mjs ${filters.map(sh).join(' ')}
+cd ${sh(root)} || exit 1
+# One run per filter: its own time and result; every test prints its own line (test-names.mjs).
+export NODE_OPTIONS=--import=${sh(join(root, 'scripts/vm/test-names.mjs'))}
+status=0 summary=
+for filter in ${filters.map(sh).join(' ')}; do
+  start=$(date +%s)
+  { node test/run.mjs "$filter"; echo $? > /tmp/ctc-vm-code; } | tee /tmp/ctc-vm-run.log
+  [ "$(cat /tmp/ctc-vm-code)" = 0 ] || status=1
+  summary="$summary
+vm: $filter: $(tail -n 1 /tmp/ctc-vm-run.log) in $(( $(date +%s) - start )) s"
+done
+echo "$summary"
+exit $status
 `);
 }
 
 function boot(kernel, run) {
   const cmdline = ['console=ttyS0', 'quiet', 'panic=-1', 'cgroup_no_v1=all', `ctc_vm_modules=${kernel.modules}`].join(' ');
   const share = (path, tag, ro) => ['-virtfs', `local,path=${path},mount_tag=${tag},security_model=passthrough,multidevs=remap${ro ? ',readonly=on' : ''}`];
-  // nice: the guest is CPU-heavy and others share this machine.
-  return spawn('nice', ['-n', '10', 'qemu-system-x86_64', '-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', '2G', '-nographic', '-no-reboot',
+  // One vCPU: others share this machine. Not niced: the guest's clock runs on while QEMU waits for the host's CPU, and a starved guest times out.
+  return spawn('qemu-system-x86_64', ['-accel', 'tcg', '-cpu', 'max', '-smp', '1', '-m', '2G', '-nographic', '-no-reboot',
     '-nic', 'none', '-kernel', kernel.vmlinuz, '-initrd', join(run, 'initramfs.cpio'), '-append', cmdline,
     ...share('/', 'hostroot', true), ...share(run, 'ctcvm', false)], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
@@ -137,7 +150,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (cleanup(), proce
 try {
   buildInitramfs(kernel, run);
   writeJob(run);
-  console.log(`test:vm: booting ${kernel.version} (TCG, pure cgroup v2) for: node test/run.mjs ${filters.join(' ')}`);
+  console.log(`test:vm: booting ${kernel.version} (TCG, one vCPU, pure cgroup v2) for: node test/run.mjs, once for each of: ${filters.join(' ')}`);
   qemu = boot(kernel, run);
   qemu.stdout.setEncoding('utf8'); // a character split between chunks stays whole
   qemu.stderr.setEncoding('utf8');
