@@ -1,8 +1,9 @@
-// The cgroup drivers against the real kernel. This host is hybrid: v1
-// controllers, and a cgroup2 tree without controllers at
-// /sys/fs/cgroup/unified, where the v2 driver's create/join/remove are
-// tested for real. v2 limits need controllers this host's v2 tree lacks;
-// they are exercised on pure-v2 hosts only (the test says so when skipped).
+// The cgroup drivers against the real kernel, on either layout: a hybrid
+// host (v1 controllers, and a cgroup2 tree without controllers at
+// /sys/fs/cgroup/unified) or a pure v2 one (npm run test:vm). The v2
+// driver's create/join/freeze/kill and device filter run on the host's
+// cgroup2 tree, wherever it is; limits are checked in the files of the
+// host's own layout (v2 limits need controllers a hybrid tree lacks).
 
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statfsSync } from 'node:fs';
@@ -13,6 +14,8 @@ import { detectCgroups } from '../../executor/cgroups/index.ts';
 import { CgroupV1, parseMountinfo } from '../../executor/cgroups/v1.ts';
 import { CgroupV2 } from '../../executor/cgroups/v2.ts';
 import { compileDeviceFilter, effectiveRules, parseRule } from '../../executor/cgroups/device-filter.ts';
+import { sharesToWeight } from '../../executor/cgroups/keys.ts';
+import { pureV2 } from '../cgroup-view.ts';
 import { until } from '../helpers.ts';
 
 const sample = [
@@ -52,7 +55,8 @@ const sleeper = () => {
 const cgroupOf = (pid: number) => readFileSync(`/proc/${pid}/cgroup`, 'utf8');
 const path = () => `/ctc/test-${randomBytes(4).toString('hex')}`;
 
-const unified = '/sys/fs/cgroup/unified';
+/** The host's cgroup2 tree: the whole of /sys/fs/cgroup on a pure v2 host, else the hybrid's unified one. */
+const unified = pureV2 ? '/sys/fs/cgroup' : '/sys/fs/cgroup/unified';
 const hasUnified = existsSync(`${unified}/cgroup.procs`) && Number(statfsSync(unified).type) === 0x63677270;
 
 test('v2 driver on a real cgroup2 tree: create, join, freeze, thaw, kill, remove', async () => {
@@ -123,35 +127,56 @@ test('device rules read as v1 does: an all-device rule resets, the last matching
   assert.is(compileDeviceFilter(['deny a *:* rwm']).length, 8 * 8, 'prologue and default verdict only');
 });
 
-test('v1 driver on this host: limits land in the controller files, join and remove', async () => {
-  const driver = detectCgroups();
-  if (driver.layout !== 'v1') return console.log('  (skipped: this host is pure cgroup v2)');
+/**
+ * Where each limit of the next test lands on this host's layout, read from
+ * the kernel's files: v1's controller hierarchies, or v2's one tree with
+ * runc's conversions (shares → weight, OCI's memory+swap → swap alone).
+ */
+function limitFiles(driver: ReturnType<typeof detectCgroups>, p: string): { read: (file: string) => string; expected: [string, string][]; member: RegExp[] } {
+  if (driver.layout === 'v2') {
+    const v2 = driver as unknown as CgroupV2;
+    return {
+      read: (file) => readFileSync(`${v2.root}${p}/${file}`, 'utf8').trim(),
+      expected: [['memory.max', String(64 * 2 ** 20)], ['memory.swap.max', String(32 * 2 ** 20)], ['pids.max', '17'], ['cpu.max', '25000 50000'], ['cpu.weight', String(sharesToWeight(256))]],
+      member: [new RegExp(`^0::${p}$`, 'm')],
+    };
+  }
   const v1 = driver as unknown as CgroupV1;
+  const dir = (file: string) => v1.hierarchies.find((x) => x.controllers.includes(file.split('.')[0]))!.mountpoint;
+  return {
+    read: (file) => readFileSync(`${dir(file)}${p}/${file}`, 'utf8').trim(),
+    expected: [
+      ['memory.limit_in_bytes', String(64 * 2 ** 20)],
+      ['memory.memsw.limit_in_bytes', String(96 * 2 ** 20)],
+      ['pids.max', '17'],
+      ['cpu.cfs_quota_us', '25000'],
+      ['cpu.cfs_period_us', '50000'],
+      ['cpu.shares', '256'],
+    ],
+    member: [new RegExp(`:memory:${p}$`, 'm'), new RegExp(`:pids:${p}$`, 'm')],
+  };
+}
+
+test("this host's driver (v1 or pure v2): limits land in the controller files, join and remove", async () => {
+  const driver = detectCgroups();
   const p = path();
   const s = sleeper();
-  const at = (controller: string, file: string) => {
-    const h = v1.hierarchies.find((x) => x.controllers.includes(controller))!;
-    return readFileSync(`${h.mountpoint}${p}/${file}`, 'utf8').trim();
-  };
+  const files = limitFiles(driver, p);
   try {
-    v1.create(p);
-    v1.limit(p, 'memory.limit', String(64 * 2 ** 20));
-    v1.limit(p, 'pids.limit', '17');
-    v1.limit(p, 'cpu.max', '25000 50000');
-    v1.limit(p, 'cpu.shares', '256');
-    assert.is(at('memory', 'memory.limit_in_bytes'), String(64 * 2 ** 20));
-    assert.is(at('pids', 'pids.max'), '17');
-    assert.is(at('cpu', 'cpu.cfs_quota_us'), '25000');
-    assert.is(at('cpu', 'cpu.cfs_period_us'), '50000');
-    assert.is(at('cpu', 'cpu.shares'), '256');
-    v1.join(p, s.pid);
-    assert.match(cgroupOf(s.pid), new RegExp(`:memory:${p}$`, 'm'));
-    assert.match(cgroupOf(s.pid), new RegExp(`:pids:${p}$`, 'm'));
+    driver.create(p);
+    driver.limit(p, 'memory.limit', String(64 * 2 ** 20));
+    driver.limit(p, 'memory.swap', String(96 * 2 ** 20));
+    driver.limit(p, 'pids.limit', '17');
+    driver.limit(p, 'cpu.max', '25000 50000');
+    driver.limit(p, 'cpu.shares', '256');
+    assert.equal(files.expected.map(([file]) => [file, files.read(file)]), files.expected, `${driver.layout} files`);
+    driver.join(p, s.pid);
+    for (const line of files.member) assert.match(cgroupOf(s.pid), line);
   } finally {
-    v1.remove(p);
+    driver.remove(p);
   }
   await s.gone;
-  await until(() => !v1.exists(p), 'the cgroup to be gone');
+  await until(() => !driver.exists(p), 'the cgroup to be gone');
 });
 
 test.run();
