@@ -136,7 +136,7 @@ async function main(argv: string[]): Promise<number> {
     return await dispatch(split.command, split.rest, globals);
   } catch (e) {
     report(e, globals);
-    return e instanceof CtcError && e.code === 'CT_USAGE' ? 2 : 1;
+    return e instanceof CtcError ? (e.exit ?? (e.code === 'CT_USAGE' ? 2 : 1)) : 1;
   }
 }
 

@@ -88,6 +88,7 @@ export type ErrorCode =
   | 'CT_CGROUP_EXISTS'
   | 'CT_INTERRUPTED'
   | 'CT_STEP_FAILED'
+  | 'CT_EXEC_COMMAND' // exec's command is not in the container's root and PATH (exit 127), or cannot run (126)
   | 'CT_HOOK_FAILED' // a hook that stops the container exited non-zero, was killed, or ran out of time
   | 'CT_HELPER_PROTOCOL'
   | 'CT_CGROUP_LAYOUT'
@@ -131,6 +132,8 @@ export interface ErrorInit {
    * orchestrators match on (containerd's shim, podman): printed first.
    */
   runtime?: string;
+  /** the exit status ctc ends with for this error, where it is not 1 (exec's 127 and 126, as docker's) */
+  exit?: number;
 }
 
 export class CtcError extends Error {
@@ -140,6 +143,7 @@ export class CtcError extends Error {
   readonly errno?: string;
   readonly hint?: string;
   readonly runtime?: string;
+  readonly exit?: number;
 
   constructor(code: ErrorCode, message: string, init: ErrorInit = {}) {
     super(message);

@@ -17,6 +17,7 @@ import { tempName, writeError, writePidFile } from './caller-files.ts';
 import { Msg, NS_ALL, Op, encodeProgram, op, strArg, u64Arg } from './wire.ts';
 import { join } from 'node:path';
 import { capabilityNumbers } from '../stdlib/capabilities.ts';
+import { execWords } from './apply.ts';
 
 export interface ExecProcess {
   args: string[];
@@ -101,6 +102,10 @@ export async function execIn(c: Container, p: ExecProcess, opts: ExecOptions): P
   ];
   const failed = (step: number, errno: number) => {
     const s = steps.find((x) => x.n === step);
+    if (s?.kind === 'proc.exec') {
+      const missing = commandMissing(c.id, list(s, 'args')[0], errnoName(errno));
+      if (missing) return missing;
+    }
     return new CtcError('CT_STEP_FAILED', `exec failed`, { step: s && { n: s.n, kind: s.kind }, errno: errnoName(errno), source: s?.source });
   };
   // The native launcher tried this exec and failed (native/launcher/exec.c): its report.
@@ -174,3 +179,19 @@ async function expect(helper: Helper, type: number, failed: (step: number, errno
   return m;
 }
 
+/**
+ * A command exec cannot run, said as docker says it (exit 127: not found,
+ * 126: found but not executable), naming the command and the container, not
+ * the container's source line; runc's words first, for orchestrators.
+ */
+function commandMissing(id: string, command: string, errno: string): CtcError | undefined {
+  if (errno !== 'ENOENT' && errno !== 'EACCES') return undefined;
+  const found = errno === 'EACCES';
+  const why = found ? 'it is not executable there (or is a directory)' : command.includes('/') ? 'its root has no such file' : 'no entry of its PATH holds it';
+  return new CtcError('CT_EXEC_COMMAND', `cannot run ${command} in container ${id}: ${why}`, {
+    errno,
+    runtime: `exec failed: ${execWords(command, errno)}`,
+    hint: found ? `check its mode inside: ctc exec ${id} ls -l ${command}` : `look for it inside: ctc exec ${id} sh -c 'command -v ${command.replace(/'/g, '')}'`,
+    exit: found ? 126 : 127,
+  });
+}

@@ -13,7 +13,7 @@ import { cli, ctc, hostResidue, tempDir, until } from '../helpers.ts';
 
 const tmp = tempDir('ctc-stop-');
 const root = join(tmp.dir, 'state');
-const ids = ['ignores', 'traps'].map((n) => `stop-${n}-${process.pid}`);
+const ids = ['ignores', 'traps', 'exec'].map((n) => `stop-${n}-${process.pid}`);
 /** What this file's containers left (other tests may run meanwhile). */
 const mine = () => hostResidue([root]).filter((l) => l.includes(root) || ids.some((id) => l.includes(id)));
 const before = mine();
@@ -55,6 +55,20 @@ test('stop: a process that handles TERM ends on its own, long before the timeout
   assert.match(line, /\sstopped \(7\)\s/, `list shows the exit code: ${line}`);
   assert.match(line, /\sroot$/, 'and the owner of its state, by name');
   assert.is(R('delete', id).status, 0);
+  assert.equal(mine(), before);
+});
+
+test("exec of a missing command exits 127, of one that cannot run 126, naming the command and the container, in runc's words", () => {
+  const id = ids[2];
+  detached(id, ['sleep', '300']);
+  const missing = R('exec', id, 'nosuchcmd');
+  assert.is(missing.status, 127, missing.stderr);
+  assert.match(missing.stderr, /^exec failed: exec: "nosuchcmd": executable file not found in \$PATH: ctc: error CT_EXEC_COMMAND: cannot run nosuchcmd in container \S+: no entry of its PATH holds it/);
+  assert.not.match(missing.stderr, /\.ct\.ts:|config\.json:/, "not the container's source line");
+  const file = R('exec', id, '/etc/passwd');
+  assert.is(file.status, 126, file.stderr);
+  assert.match(file.stderr, /cannot run \/etc\/passwd in container \S+: it is not executable there/);
+  assert.is(R('delete', '--force', id).status, 0);
   assert.equal(mine(), before);
 });
 
