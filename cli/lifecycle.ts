@@ -98,6 +98,8 @@ export async function gcCommand(args: string[], g: Globals): Promise<number> {
   const { values } = parseCommand('gc', args, { 'min-age': { type: 'string', default: '60' }, 'dry-run': { type: 'boolean' }, images: { type: 'boolean' } });
   const minAge = Number(values['min-age']);
   if (!Number.isFinite(minAge) || minAge < 0) throw new CtcError('CT_USAGE', `--min-age is a number of seconds, not ${values['min-age']}`);
+  const runImages = await import('../executor/run-image-cache.ts');
+  const bound = runImages.cacheBound(); // a bad CTC_CACHE_MAX_* fails before anything is removed
   for (const c of factory(g).list()) {
     if (!c.abandoned(minAge * 1000)) continue;
     console.log(c.id);
@@ -109,8 +111,7 @@ export async function gcCommand(args: string[], g: Globals): Promise<number> {
     // a dry run keeps the abandoned containers, whose plans then still count
     for (const name of pruneImages(f.root, f.list(), values['dry-run'] ?? false)) console.log(`@images/${name}`);
   }
-  const { cacheBound, cacheDir, pruneRunImages } = await import('../executor/run-image-cache.ts');
-  for (const name of pruneRunImages(cacheDir(), cacheBound(), values['dry-run'] ?? false)) console.log(`@run-images/${name}`);
+  for (const name of runImages.pruneRunImages(runImages.cacheDir(), bound, values['dry-run'] ?? false)) console.log(`@run-images/${name}`);
   return 0;
 }
 

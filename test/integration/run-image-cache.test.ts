@@ -101,6 +101,10 @@ test('ctc gc removes the images unused for longer than the age bound and says wh
   const old = compile(cache, 'gc-old');
   const fresh = compile(cache, 'gc-fresh');
   used(cache, old, 15 * DAY); // the default bound: 14 days
+  const bad = ctc(['--root', join(tmp.dir, 'gc-root'), 'gc'], { env: { CTC_CACHE_DIR: cache, CTC_CACHE_MAX_AGE: '1d' } });
+  assert.is(bad.status, 2);
+  assert.match(bad.stderr, 'error CT_USAGE: CTC_CACHE_MAX_AGE is a number of seconds, not 1d');
+  assert.equal(images(cache), [old, fresh].sort(), 'a bad setting removes nothing');
   assert.equal(gc(cache, {}, ['--dry-run']), [`@run-images/${old}`], 'a dry run lists it');
   assert.ok(existsSync(join(cache, old)), '… and keeps it');
   assert.equal(gc(cache), [`@run-images/${old}`]);
