@@ -66,7 +66,7 @@ export async function runCommand(args: string[], g: Globals): Promise<number> {
     : planSource(arg ?? (await planHere(g)), signers, g);
   const id = runcForm ? arg : (values.id ?? `${basename(source.file!, '.plan').replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`);
   if (!id) throw new CtcError('CT_USAGE', 'run needs a container id', { hint: 'usage: ctc run --bundle DIR ID' });
-  return factory(g).create(id, source.plan, {
+  const code = await factory(g).create(id, source.plan, {
     mode: values.detach ? 'detached' : 'foreground',
     planText: source.text,
     bundle: runcForm ? source.bundle : undefined,
@@ -78,6 +78,9 @@ export async function runCommand(args: string[], g: Globals): Promise<number> {
     source: source.source,
     planDir: source.file ? dirname(resolve(source.file)) : source.bundle,
   });
+  // as docker run -d: the id it made, for the caller's next command (the launcher prints it too: native/launcher/apply.c)
+  if (values.detach && !runcForm && values.id === undefined) console.log(id);
+  return code;
 }
 
 /** The only plan here, or with the planDir of a config --config names, the only one of this folder's sources there. */

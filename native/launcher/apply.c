@@ -395,6 +395,8 @@ int apply_image(struct image *img, const struct run_opts *o)
     report(&r, e);
   if (o->mode != MODE_FOREGROUND) {
     close(r.sock); /* ctc-init stays as the monitor, or the caller reaps the init */
+    if (o->mode == MODE_DETACHED && o->id_generated)
+      printf("%s\n", o->id);
     return 0;
   }
   int code = wait_exit(&r);

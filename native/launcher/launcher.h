@@ -149,6 +149,7 @@ struct run_opts {
   const char *pid_file;
   const char *console;  /* --console-socket */
   unsigned fail_step;   /* CTC_FAIL_STEP */
+  int id_generated;     /* no --id: run -d prints the id it made, as docker run -d */
 };
 /* The image for these options, or NULL (no image: hand over). */
 struct image *image_find(const struct run_opts *o);

@@ -197,8 +197,10 @@ static int run_or_create(int create, char **argv, int i, const char *root)
     if (!arg)
       hand_over(NULL); /* finding the only plan here: the CLI */
     o.plan = arg;
-    if (!id)
+    if (!id) {
       id = generated_id(arg);
+      o.id_generated = 1;
+    }
   }
   if (!valid_id(id))
     hand_over(NULL);

@@ -1,15 +1,18 @@
-// ctc stop as docker and podman users expect it (issue 22): the stop signal,
-// then SIGKILL once the grace period passed. sleep as pid 1 ignores TERM (no
+// Day two with detached containers, as docker and podman users expect it
+// (issue 22): run -d prints the id it made; ctc stop sends the stop signal,
+// then SIGKILL once the grace period passed; list shows exit codes; exec of
+// a missing command exits 127. sleep as pid 1 ignores TERM (no
 // handler: the kernel drops it for a namespace's init), so only the SIGKILL
 // ends it; a shell that traps TERM ends on its own, before the timeout.
 // Needs root.
 
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { busyboxBundle } from '../busybox.ts';
-import { cli, ctc, hostResidue, tempDir, until } from '../helpers.ts';
+import { cli, ctc, hostResidue, root as repoRoot, tempDir, until } from '../helpers.ts';
 
 const tmp = tempDir('ctc-stop-');
 const root = join(tmp.dir, 'state');
@@ -69,6 +72,22 @@ test("exec of a missing command exits 127, of one that cannot run 126, naming th
   assert.is(file.status, 126, file.stderr);
   assert.match(file.stderr, /cannot run \/etc\/passwd in container \S+: it is not executable there/);
   assert.is(R('delete', '--force', id).status, 0);
+  assert.equal(mine(), before);
+});
+
+test('run -d of a plan without --id prints the id it made, through the CLI and (the second time) the launcher', () => {
+  const src = join(tmp.dir, 'svc.ct.ts');
+  writeFileSync(src, "import { container, defaultMounts, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), mounts: defaultMounts, process: { args: ['sleep', '300'] } });\n");
+  assert.is(ctc(['build', src]).status, 0);
+  for (const via of ['the CLI', 'the launcher']) {
+    const r = spawnSync(join(repoRoot, 'dist', 'ctc'), ['--root', root, 'run', '-d', join(tmp.dir, 'svc.plan')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    assert.is(r.status, 0, r.stderr);
+    const id = r.stdout.trim();
+    assert.match(id, /^svc-[0-9a-f]{8}$/, `${via} printed the id`);
+    ids.push(id);
+    assert.is(JSON.parse(R('state', id).stdout).status, 'running', via);
+    assert.is(R('delete', '--force', id).status, 0);
+  }
   assert.equal(mine(), before);
 });
 
