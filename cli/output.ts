@@ -1,5 +1,6 @@
 // How errors reach people (stderr) and orchestrators (--log, --log-format json).
 
+import { lstatSync, readFileSync } from 'node:fs';
 import { appendLog } from '../executor/caller-files.ts';
 import { CtcError, CtcErrors, errorJson, formatError } from '../compiler/error.ts';
 import type { Globals } from './args.ts';
@@ -13,7 +14,7 @@ export function report(err: unknown, globals: Pick<Globals, 'log' | 'logFormat'>
     return;
   }
   for (const e of errors) {
-    process.stderr.write(`${runcWords(e)}ctc: ${formatError(e)}\n`);
+    process.stderr.write(`${runcWords(e)}ctc: ${formatError(e)}\n${process.stderr.isTTY ? snippet(e.source) : ''}`);
     log(globals, { level: 'error', msg: runcWords(e) + formatError(e).split('\n')[0], ...errorJson(e) });
   }
 }
@@ -35,5 +36,24 @@ export function log(globals: Pick<Globals, 'log' | 'logFormat'>, entry: Record<s
     appendLog(globals.log, line + '\n');
   } catch {
     // the log is best effort (a symlink at its name is not followed: ELOOP); stderr already has the message
+  }
+}
+
+/**
+ * On a terminal, the source line an error points at, with a caret under its
+ * column (as tsc --pretty and rustc show them). Only a regular file by the
+ * path the error names; anything else shows nothing.
+ */
+export function snippet(source: string | undefined): string {
+  const m = source && /^(.+):(\d+):(\d+)$/.exec(source);
+  if (!m) return '';
+  try {
+    if (!lstatSync(m[1]).isFile()) return '';
+    const line = readFileSync(m[1], 'utf8').split('\n')[Number(m[2]) - 1];
+    if (line === undefined) return '';
+    const shown = line.replace(/\t/g, ' ');
+    return `  | ${shown}\n  | ${' '.repeat(Math.min(Number(m[3]) - 1, shown.length))}^\n`;
+  } catch {
+    return '';
   }
 }

@@ -1,13 +1,15 @@
-// Help everywhere (issue 22): every command `ctc --help` lists answers
-// `--help` and `ctc help CMD` with its usage line; a misspelled command or
-// option gets the nearest one; a global option after the command says where
-// it goes. Through the built launcher, as a user types it.
+// The command line as a user meets it (issue 22): every command `ctc --help`
+// lists answers `--help` and `ctc help CMD` with its usage line; a
+// misspelled command or option gets the nearest one; a global option after
+// the command says where it goes; on a terminal an error shows its source
+// line with a caret. Through the built launcher, as a user types it.
 
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { root } from '../helpers.ts';
+import { root, tempDir } from '../helpers.ts';
 
 const ctc = (...args: string[]) => spawnSync(join(root, 'dist', 'ctc'), args, { encoding: 'utf8', timeout: 30_000 });
 
@@ -42,6 +44,21 @@ test('a misspelled command or option gets the nearest; a global option after the
   assert.is(global.status, 2);
   assert.match(global.stderr, /--root is a global option: it goes before the command/);
   assert.not.match(global.stderr + typo.stderr + option.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('on a terminal (python3 holds a pty) an error shows the source line with a caret under its column; through a pipe it does not', () => {
+  const tmp = tempDir('ctc-snippet-');
+  try {
+    writeFileSync(join(tmp.dir, 'a.ct.ts'), "import { container, hostRootfs } from 'ctc';\nexport default container({\n  rootfs: hostRootfs(),\n  hostnme: 'x',\n  process: { args: ['/bin/true'] },\n});\n");
+    const script = `import os, pty, sys\npid, fd = pty.fork()\nif pid == 0:\n    os.execv(sys.argv[1], ['ctc', 'build', 'a.ct.ts'])\nout = b''\nwhile True:\n    try:\n        d = os.read(fd, 4096)\n    except OSError:\n        break\n    if not d:\n        break\n    out += d\nsys.stdout.write(out.decode())`;
+    const tty = spawnSync('python3', ['-c', script, join(root, 'dist', 'ctc')], { cwd: tmp.dir, encoding: 'utf8', timeout: 60_000 });
+    assert.match(tty.stdout.replace(/\r/g, ''), /a\.ct\.ts:4:3: error CT_TYPE: .*hostnme.*\n {2}\| {3}hostnme: 'x',\n {2}\| {3}\^\n/);
+    const piped = spawnSync(join(root, 'dist', 'ctc'), ['build', 'a.ct.ts'], { cwd: tmp.dir, encoding: 'utf8', timeout: 60_000 });
+    assert.is(piped.status, 1);
+    assert.not.match(piped.stderr, /\n {2}\| /, 'no snippet for a script reading the pipe');
+  } finally {
+    tmp.remove();
+  }
 });
 
 test.run();
