@@ -3,12 +3,13 @@
  * the one place ctc-init reads bytes it did not make. Built with ASan and
  * UBSan by native/fuzz/run.sh; not part of `npm test`.
  *
- * ctc-init.c is included unchanged: its `exit` (how `bad()` refuses a
- * malformed program) becomes a longjmp back here, its `main` is renamed,
- * and its error messages are silenced. Each input goes through a pipe on
- * fd 3, exactly as the executor sends a program.
+ * init/program.c (the decoder; it needs no other file of ctc-init) is
+ * included unchanged: its `exit` (how `bad()` refuses a malformed program)
+ * becomes a longjmp back here, and its error messages are silenced. Each
+ * input goes through a pipe on fd 3, exactly as the executor sends a program.
  */
-#define _GNU_SOURCE /* before any header, as ctc-init.c has it */
+#define _GNU_SOURCE /* before any header, as program.c has it */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,11 +24,9 @@ __attribute__((noreturn)) static void fuzz_exit(int code)
 }
 
 #define exit fuzz_exit
-#define main ctc_init_main
 #define dprintf(...) 0
-#include "../init/ctc-init.c"
+#include "../init/program.c"
 #undef dprintf
-#undef main
 #undef exit
 
 /* fd 3 stays taken between inputs (by /dev/null), so a new pipe never lands on it */

@@ -2,7 +2,7 @@
  * ctc-init.h: what the files of ctc-init share. Not a wire format (that is
  * wire.h); just the few functions one file calls in another.
  *
- *   ctc-init.c  the program, the messages, I and its ops, main
+ *   main.c      main; the program and I's ops are the files program.h lists
  *   monitor.c   M: the monitor ops (detach, join, console channel), the wait
  *   pty.c       terminals: the console socket, CTC_OP_PTY, M's console proxy
  *   device-filter.c  cgroup v2 device rules as an eBPF program (a one-shot mode)
@@ -11,7 +11,8 @@
  *   sealed-self.c    running from a sealed memfd copy of the binary (CVE-2019-5736)
  *   sandbox.c        a project's code (a .ct.ts evaluation) confined (a one-shot mode)
  *   hook.c           an OCI hook in a container's namespaces (a one-shot mode)
- *   journal-check.c  a journal held to its plan before delete acts on it (a one-shot
+ *   idmap-mount.c    the host's part of an idmapped bind (a one-shot mode)
+ *   ../journal-check.c  a journal held to its plan before delete acts on it (a one-shot
  *                    mode, also linked into the launcher); strict-json.c its reader
  */
 #ifndef CTC_INIT_H
@@ -30,9 +31,9 @@ static inline void closep(int *fd)
     close(*fd);
 }
 
-/* ctc-init.c: open a path beneath the current root (RESOLVE_IN_ROOT); fd or -errno. */
+/* paths.c: open a path beneath the current root (RESOLVE_IN_ROOT); fd or -errno. */
 int in_root(const char *path, int flags, mode_t mode);
-/* ctc-init.c: one message on fd 3; 0, or -1 if it could not be sent. */
+/* program.c: one message on fd 3; 0, or -1 if it could not be sent. */
 int send_msg(uint32_t type, uint32_t step, int32_t value, uint32_t pid);
 
 /* What M set up before the clone; I closes its parts of it. */
@@ -91,6 +92,10 @@ int sandbox_main(int argc, char **argv);
 
 /* hook.c: `ctc-init hook PID PATH ARGV0 [ARG...]`, an OCI hook run in PID's namespaces */
 int hook_main(int argc, char **argv);
+
+/* idmap-mount.c: `ctc-init idmap-mount PID ROOT SRC DST ATTRS RECURSIVE` (argv[0] is
+ * "idmap-mount"); the exit status: 0 or the errno. */
+int idmap_mount_main(char **argv);
 
 /* sealed-self.c, first thing in main: unless /proc/self/exe is a sealed
  * memfd already, copy the binary into one, seal it and execve it with argv

@@ -5,7 +5,7 @@
 // (an fd to the host's binary, a procfs file exposed) without using it.
 //
 // Each test's comment says how to turn its protection off in
-// native/init/ctc-init.c (then `node scripts/build.mjs`) to watch it fail; that
+// native/init/ (then `node scripts/build.mjs`) to watch it fail; that
 // was done once for each, and the failure it gave is quoted.
 
 import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
