@@ -32,7 +32,7 @@ function buildHelper() {
     console.error('ctc: building the native helpers needs nettle (SHA-256). On Debian or Ubuntu: apt-get install nettle-dev, then npm install again.');
     process.exit(1);
   }
-  // nettle: the journal check (native/journal-check.c) hashes the plan.
+  // nettle: the journal check (native/journal-check.c, journal-plan.c) hashes the plan.
   // ctc-init (native/init/ctc-init.h): the container's init and monitor, and its one-shot modes.
   execFileSync(cc, [...flags, '-static', '-o', join(dist, 'ctc-init'), ...cFiles('native', 'init'), ...shared, '-lnettle'], { stdio: 'inherit' });
   // The launcher (native/launcher/launcher.h): `ctc` itself, answering the hot commands without Node.
