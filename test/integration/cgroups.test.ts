@@ -5,11 +5,12 @@
 // the cgroup namespace, and nothing left behind after kill -9.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { detectCgroups } from '../../executor/cgroups/index.ts';
+import { sharesToWeight } from '../../executor/cgroups/keys.ts';
 import { frozen, inCgroup } from '../cgroup-view.ts';
 import { cli, ctc, hostResidue, tempDir, until } from '../helpers.ts';
 
@@ -53,33 +54,37 @@ async function removing(ids: string[], body: () => void | Promise<void>): Promis
   }
 }
 
-test('every configured limit reads back from the container\'s own cgroup files', () => {
-  if (!v1) return console.log('  (v1 files: this host is pure v2)');
+/** A block device of this machine as major:minor: the root's, else the first the kernel lists (the VM's root is 9p; it has loop devices). */
+function blockDevice(): [number, number] {
   const dev = statSync('/').dev;
-  const [major, minor] = [(dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00)];
-  const p = plan(
-    'limits',
-    'cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes memory/memory.soft_limit_in_bytes memory/memory.memsw.limit_in_bytes memory/memory.swappiness ' +
-      'cpu/cpu.shares cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpuset/cpuset.cpus pids/pids.max blkio/blkio.throttle.read_bps_device; ' +
-      'cat unified/hugetlb.2MB.max 2>/dev/null || echo no-hugetlb',
-    `resources: { memory: { limit: '64Mi', reservation: '32Mi', swap: '128Mi', swappiness: 10 }, cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0' }, pids: { limit: 40 },
-      blockIO: { throttleReadBpsDevice: [{ major: ${major}, minor: ${minor}, rate: 1048576 }] }, hugepageLimits: [{ pageSize: '2MB', limit: '4Mi' }] },`,
-  );
-  const r = ctc(['run', p]);
+  const root: [number, number] = [(dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00)];
+  if (existsSync(`/sys/dev/block/${root.join(':')}`)) return root;
+  const first = readdirSync('/sys/dev/block').sort()[0];
+  assert.ok(first, 'a block device to throttle');
+  return first.split(':').map(Number) as [number, number];
+}
+
+test("every configured limit reads back from the container's own cgroup files (v1's, or v2's as runc converts them)", () => {
+  const [major, minor] = blockDevice();
+  const common = `cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0' }, pids: { limit: 40 },
+      blockIO: { throttleReadBpsDevice: [{ major: ${major}, minor: ${minor}, rate: 1048576 }] }, hugepageLimits: [{ pageSize: '2MB', limit: '4Mi' }]`;
+  // v2 has no per-cgroup swappiness (ctc refuses it there); its swap file is OCI's memory+swap minus the limit
+  const [script, memory, expected] = v1
+    ? [
+        'cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes memory/memory.soft_limit_in_bytes memory/memory.memsw.limit_in_bytes memory/memory.swappiness ' +
+          'cpu/cpu.shares cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpuset/cpuset.cpus pids/pids.max blkio/blkio.throttle.read_bps_device; ' +
+          'cat unified/hugetlb.2MB.max 2>/dev/null || echo no-hugetlb',
+        "memory: { limit: '64Mi', reservation: '32Mi', swap: '128Mi', swappiness: 10 }",
+        [String(64 * 2 ** 20), String(32 * 2 ** 20), String(128 * 2 ** 20), '10', '512', '50000', '100000', '0', '40', `${major}:${minor} 1048576`, String(4 * 2 ** 20)],
+      ]
+    : [
+        'cd /sys/fs/cgroup; cat memory.max memory.low memory.swap.max cpu.weight cpu.max cpuset.cpus pids.max io.max hugetlb.2MB.max',
+        "memory: { limit: '64Mi', reservation: '32Mi', swap: '128Mi' }",
+        [String(64 * 2 ** 20), String(32 * 2 ** 20), String(64 * 2 ** 20), String(sharesToWeight(512)), '50000 100000', '0', '40', `${major}:${minor} rbps=1048576 wbps=max riops=max wiops=max`, String(4 * 2 ** 20)],
+      ];
+  const r = ctc(['run', plan('limits', script, `resources: { ${memory}, ${common} },`)]);
   assert.is(r.status, 0, r.stderr);
-  assert.equal(r.stdout.trim().split('\n'), [
-    String(64 * 2 ** 20),
-    String(32 * 2 ** 20),
-    String(128 * 2 ** 20),
-    '10',
-    '512',
-    '50000',
-    '100000',
-    '0',
-    '40',
-    `${major}:${minor} 1048576`,
-    String(4 * 2 ** 20),
-  ]);
+  assert.equal(r.stdout.trim().split('\n'), expected);
 });
 
 test('the cgroup namespace: the container sees its own cgroup as /', () => {
@@ -111,7 +116,7 @@ test('a memory hog is OOM-killed, and events reports the oom', async () => {
   events.stdout.on('data', (d) => (out += d));
   events.stderr.on('data', (d) => (err += d));
   try {
-    await until(() => out.includes('"type":"oom"'), 'an oom event', 20_000);
+    await until(() => out.includes('"type":"oom"'), 'an oom event', 60_000); // a TCG guest takes 10-30 s to fill 24 MiB
     const oom = out.split('\n').find((l) => l.includes('"oom"'))!;
     assert.equal(JSON.parse(oom), { type: 'oom', id: 'cg1' });
     assert.ok(out.split('\n').some((l) => l.includes('"type":"stats"')), 'stats events too');
@@ -138,20 +143,25 @@ test('a fork bomb stops at the pids limit', () => {
   assert.ok(n <= 20 && n > 5, `${n} processes, at most 20`);
 });
 
-test('a CPU quota bounds a busy loop (as a ratio of wall time)', () => {
-  // CPU time in ns: v1's cpuacct.usage, or v2's cpu.stat usage_usec
+test('a CPU quota bounds a busy loop: the kernel throttles it in most periods, and it gets well under a CPU', () => {
+  // CPU time in ns: v1's cpuacct.usage, or v2's cpu.stat usage_usec; cpu.stat's nr_periods and nr_throttled on both
   const used = 'used() { cat /sys/fs/cgroup/cpuacct/cpuacct.usage 2>/dev/null || echo $(( $(sed -n "s/^usage_usec //p" /sys/fs/cgroup/cpu.stat) * 1000 )); }; ';
+  const stat = 'stat() { f=/sys/fs/cgroup/cpu/cpu.stat; [ -f $f ] || f=/sys/fs/cgroup/cpu.stat; sed -n "s/^$1 //p" $f; }; ';
   const r = ctc([
     'run',
     plan(
       'quota',
-      `${used}u0=$(used); t0=$(date +%s%N); timeout 1 sh -c "while :; do :; done"; t1=$(date +%s%N); u1=$(used); echo $(( (u1 - u0) * 1000 / (t1 - t0) ))`,
+      `${used}${stat}u0=$(used); p0=$(stat nr_periods); n0=$(stat nr_throttled); t0=$(date +%s%N); timeout 2 sh -c "while :; do :; done"; ` +
+        't1=$(date +%s%N); u1=$(used); echo $(( (u1 - u0) * 1000 / (t1 - t0) )) $(( $(stat nr_periods) - p0 )) $(( $(stat nr_throttled) - n0 ))',
       'resources: { cpu: { quota: 20000, period: 100000 } },',
     ),
   ]);
   assert.is(r.status, 0, r.stderr);
-  const permille = Number(r.stdout.trim());
-  assert.ok(permille > 100 && permille < 300, `used ${permille / 10}% of a CPU against a 20% quota`);
+  const [permille, periods, throttled] = r.stdout.trim().split(' ').map(Number);
+  assert.ok(periods >= 10 && throttled >= periods / 2, `throttled in ${throttled} of ${periods} periods of 100 ms`);
+  // About 20% of a CPU, and clearly less than the whole CPU an unthrottled loop takes. A virtual CPU is charged for the
+  // time its host runs something else: a TCG guest on a busy machine measured 33-46% here.
+  assert.ok(permille > 100 && permille < 700, `used ${permille / 10}% of a CPU against a 20% quota`);
 });
 
 test('update changes a running container\'s memory and pids limits, and stats shows them', () =>
@@ -164,20 +174,17 @@ test('update changes a running container\'s memory and pids limits, and stats sh
     assert.is(u.status, 0, u.stderr);
     const after = JSON.parse(R('stats', 'cg2').stdout).data;
     assert.is(after.memory.usage.limit, 96 * 2 ** 20);
-    if (v1) assert.is(Number(require_pids(cg, 'cg2')), 33);
+    assert.is(after.pids.limit, 33, 'pids.max');
     const bad = R('update', '--cpuset-cpus', '4095', 'cg2');
     assert.is(bad.status, 1, 'a CPU this machine has not: the kernel refuses it (v1 and v2), and that is an error');
     assert.is(JSON.parse(R('stats', 'cg2').stdout).data.memory.usage.limit, 96 * 2 ** 20, 'and the limits stay as they were');
     // below the usage: v1 refuses it (EBUSY); v2 takes it and reclaims, or OOM-kills
     const low = R('update', '--memory', '1k', 'cg2');
     assert.is(low.status, v1 ? 1 : 0, low.stderr);
+    // v2 then reclaims or OOM-kills the sleep, and the container may be gone: only v1's unchanged limit can be read back
     if (v1) assert.is(JSON.parse(R('stats', 'cg2').stdout).data.memory.usage.limit, 96 * 2 ** 20, 'v1: the limit stays as it was');
     assert.is(R('delete', '--force', 'cg2').status, 0);
   }));
-
-function require_pids(driver: ReturnType<typeof detectCgroups>, id: string): string {
-  return JSON.stringify(driver.stats(`/ctc/${id}`).pids.limit);
-}
 
 test('pause freezes every process (no CPU used) and resume lets them go on', () =>
   removing(['cg3'], async () => {
