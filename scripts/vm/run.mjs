@@ -85,7 +85,8 @@ const sh = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** What the guest's PID 1 runs: the checks the VM exists for, then the project's own test runner on a copy. */
 function writeJob(run) {
-  execFileSync('tar', ['-C', root, '--exclude=./.git', '--exclude=./.build', '-cf', join(run, 'project.tar'), '.']);
+  // posix (pax): mtimes to the nanosecond, or dist/build.blob.json's stamps would not match and every ctc build would load TypeScript afresh
+  execFileSync('tar', ['-C', root, '--format=posix', '--exclude=./.git', '--exclude=./.build', '-cf', join(run, 'project.tar'), '.']);
   writeFileSync(join(run, 'job.sh'), `set -u
 echo "vm: kernel $(uname -r), $(nproc) cpus"
 # No udev: modules behind device nodes load only when asked (criu check opens /dev/net/tun).
