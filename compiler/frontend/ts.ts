@@ -14,6 +14,8 @@ import { readSource, readUserFile } from './ts-reads.ts';
 import { originsTransformer } from './origins.ts';
 import { evaluateInSandbox, refusal, throwSite, type SandboxModule } from './sandbox.ts';
 import type { FrontendResult } from './result.ts';
+import { capabilityNumbers } from '../../stdlib/capabilities.ts';
+import { closest } from './dsl/names.ts';
 
 const STDLIB_SPECIFIER = 'ctc';
 
@@ -147,7 +149,18 @@ function position(sf: ts.SourceFile, pos: number, name: (f: string) => string): 
 function diagnosticError(d: ts.Diagnostic, name: (f: string) => string): CtcError {
   const message = ts.flattenDiagnosticMessageText(d.messageText, '\n  ');
   const source = d.file && d.start !== undefined ? position(d.file, d.start, name) : undefined;
-  return new CtcError('CT_TYPE', `TS${d.code} ${message}`, { source });
+  return new CtcError('CT_TYPE', `TS${d.code} ${message}`, { source, hint: capabilityHint(message) });
+}
+
+/**
+ * TypeScript cuts a long union short ("... 30 more ..."), so a misspelled
+ * capability gets no list: name the nearest one, and where the list is.
+ */
+function capabilityHint(message: string): string | undefined {
+  const m = /^Type '"([^"]*)"' is not assignable to type '"CAP_/.exec(message);
+  if (!m) return undefined;
+  const near = closest(m[1], Object.keys(capabilityNumbers));
+  return `${near ? `did you mean '${near}'? ` : ''}the capabilities are capabilities(7)'s names, listed in stdlib/capabilities.ts`;
 }
 
 /** Imports outside the stdlib and relative .ct.ts files; clock and randomness. */

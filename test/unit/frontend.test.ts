@@ -49,6 +49,18 @@ test('sizes: 64m, 64M, 64Mi and 64MB are the same limit in a .ct.ts and a .ct; a
   assert.match(e.message, /64m.*64Mi.*64MB/);
 });
 
+test("a capability cut short: .ct.ts and .ct both name the capability it begins (TypeScript's own list is cut at 10)", async () => {
+  const ts = source('cap.ct.ts', `${head}export default container({ rootfs: hostRootfs(), process: { args: ['/bin/true'], capabilities: ['CAP_NET_BIND'] } });\n`);
+  const [e] = await errorsOf(ts);
+  assert.is(e.code, 'CT_TYPE');
+  assert.match(e.hint ?? '', /did you mean 'CAP_NET_BIND_SERVICE'\?/);
+  const ct = source('cap.ct', 'container {\n  rootfs use preset.hostRootfs\n  process {\n    args /bin/true\n    capabilities CAP_NET_BIND\n  }\n}\n');
+  const [d] = await errorsOf(ct);
+  assert.is(d.code, 'CT_UNKNOWN_NAME');
+  assert.match(d.message, /expected a name CAP_…/);
+  assert.match(d.hint ?? '', /did you mean 'CAP_NET_BIND_SERVICE'\?/);
+});
+
 test('imports other than the stdlib and relative .ct.ts files are refused', async () => {
   const file = source('imports.ct.ts', `import { readFileSync } from 'node:fs';\n${head}export default container({ rootfs: hostRootfs(), process: { args: [String(readFileSync)] } });\n`);
   const errors = await errorsOf(file);

@@ -46,7 +46,7 @@ export function describe(s: Shape): string {
       const forms = s.patterns.map((p) => p.slice(1, -1).replaceAll('-?[0-9]+(?:\\.[0-9]+)?', 'N').replaceAll('-?[0-9]+', 'N').replaceAll('[\\s\\S]*', '…').replace(/\\(.)/g, '$1'));
       if (!s.values.length && forms.includes('NMi') && forms.every((f) => /^N[A-Za-z]+$/.test(f))) return `a size with a unit: ${sizeUnitForms}`;
       const all = [...s.values, ...forms];
-      return all.length <= 10 ? `one of ${all.join(', ')}` : 'a name';
+      return all.length <= 10 ? `one of ${all.join(', ')}` : `a name${commonPrefix(s.values).length >= 3 ? ` ${commonPrefix(s.values)}…` : ''}`;
     }
     case 'names':
       return `a ${s.of === 'ErrnoName' ? 'errno' : s.of === 'RlimitType' ? 'rlimit' : s.of.toLowerCase()} name`;
@@ -369,6 +369,13 @@ export class Evaluator {
       else if (!p.optional && !node.failed?.has(k)) this.errors.push(new CtcError('CT_SHAPE', `${what || 'container'}: '${k}' is missing`, { source: node.at, hint: p.doc }));
     }
   }
+}
+
+/** The start every one of the names shares ('CAP_' for capabilities), or ''. */
+function commonPrefix(names: readonly string[]): string {
+  let p = names[0] ?? '';
+  for (const n of names) while (!n.startsWith(p)) p = p.slice(0, -1);
+  return p;
 }
 
 function hintFor(word: string, known: Iterable<string>, prefix: string): string | undefined {

@@ -35,20 +35,27 @@ function distance(a: string, b: string): number {
   return d[a.length * w + b.length];
 }
 
-/** The known name closest to `word` (case aside): within 2 edits, 1 for words of 4 letters or fewer. */
+/**
+ * The known name closest to `word` (case aside): within 2 edits, 1 for words
+ * of 4 letters or fewer; else the only one that `word` begins (a name cut
+ * short: CAP_NET_BIND for CAP_NET_BIND_SERVICE), if it is 4 letters or more.
+ */
 export function closest(word: string, known: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
   const w = word.toLowerCase();
   const most = word.length <= 4 ? 1 : 2;
+  const extending: string[] = [];
   for (const k of known) {
     const l = k.toLowerCase();
+    if (w.length >= 4 && l.startsWith(w)) extending.push(k);
     // Words whose lengths differ by more are that many edits apart: not measured, as a 100 kB word would take seconds.
     if (Math.abs(l.length - w.length) > most) continue;
     const d = distance(w, l);
     if (d < bestD) [best, bestD] = [k, d];
   }
-  return best !== undefined && bestD <= most ? best : undefined;
+  if (best !== undefined && bestD <= most) return best;
+  return extending.length === 1 ? extending[0] : undefined;
 }
 
 export const didYouMean = (word: string, known: Iterable<string>): string | undefined => {
