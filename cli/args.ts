@@ -2,7 +2,7 @@
 // before the command; each command parses the rest with node's parseArgs.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CtcError } from '../compiler/error.ts';
+import { CtcError } from '../common/error.ts';
 import { closest } from '../compiler/frontend/dsl/names.ts';
 
 export interface Globals {

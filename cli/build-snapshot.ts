@@ -15,10 +15,10 @@
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import ts from 'typescript';
-import { CtcError } from '../compiler/error.ts';
+import { CtcError } from '../common/error.ts';
 import { sandboxFilterHex } from '../compiler/frontend/sandbox-policy.ts';
 import { checkTs } from '../compiler/frontend/ts.ts';
-import { packageRoot } from '../compiler/package.ts';
+import { packageRoot } from '../common/package.ts';
 import { splitGlobals, type Globals } from './args.ts';
 import { buildCommand } from './build.ts';
 import { report } from './output.ts';

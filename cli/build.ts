@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { CtcError, formatError } from '../compiler/error.ts';
-import type { Step } from '../compiler/plan/steps.ts';
+import { CtcError, formatError } from '../common/error.ts';
+import type { Step } from '../plan/steps.ts';
 import { lsmActive, lsmName, lsmsNeeded } from '../executor/lsm.ts';
 import { type Globals, parseCommand } from './args.ts';
 import { buildFromSnapshot } from './snapshot.ts';
@@ -22,14 +22,14 @@ project config's planDir (the same relative folder there).
 
   -o PLAN              where to write the plan
   --json               also print the plan as JSON on stdout (the plan file is
-                       still written): compiler/plan/schema/plan.v1.schema.json
+                       still written): plan/schema/plan.v1.schema.json
   --emit-bundle DIR    instead, write an OCI bundle that runc can run:
                        DIR/config.json and, for hostRootfs(), DIR/rootfs
                        (with -o as well, the plan too)`;
 
 /** The plan as JSON, read back from its text: the same facts, as the schema describes them. */
 async function printJson(text: string, src: string): Promise<void> {
-  const [{ planJson }, { parsePlan }] = await Promise.all([import('../compiler/plan/json.ts'), import('../compiler/plan/text.ts')]);
+  const [{ planJson }, { parsePlan }] = await Promise.all([import('../plan/json.ts'), import('../plan/text.ts')]);
   process.stdout.write(JSON.stringify(planJson(parsePlan(text, src)), null, 2) + '\n');
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CtcError, formatError } from '../compiler/error.ts';
-import type { Plan } from '../compiler/plan/steps.ts';
+import { CtcError, formatError } from '../common/error.ts';
+import type { Plan } from '../plan/steps.ts';
 import type { ImageSource } from '../executor/image.ts';
 import type { Globals } from './args.ts';
 import { log } from './output.ts';

@@ -3,9 +3,9 @@
 
 import { lstatSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { CtcError, CtcErrors } from '../compiler/error.ts';
-import { type CheckResultJson, checkJson } from '../compiler/plan/json.ts';
-import { parsePlan } from '../compiler/plan/text.ts';
+import { CtcError, CtcErrors } from '../common/error.ts';
+import { type CheckResultJson, checkJson } from '../compiler/review/json.ts';
+import { parsePlan } from '../plan/text.ts';
 import { type Globals, parseCommand } from './args.ts';
 import { compare, formatOption } from './diff.ts';
 import { changeLines, noteWhere, painter, renderMarkdown, summary, useColor } from './diff-format.ts';
@@ -35,7 +35,7 @@ Exit status: 0 every plan is up to date; 1 any stale, new, orphaned or
 failing source (CT_PLAN_STALE), or nothing found (CT_PLAN_NONE); 2 a usage
 error.
 
-  --format text|json|markdown   as for ctc diff (json: compiler/plan/schema/check.v1.schema.json;
+  --format text|json|markdown   as for ctc diff (json: plan/schema/check.v1.schema.json;
                                 the summary line then goes to stderr)`;
 
 /** The plan of a source: next to it, or under its project's planDir. */

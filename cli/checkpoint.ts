@@ -3,7 +3,7 @@
 // (executor/checkpoint.ts). Silent on success, as runc is.
 
 import { resolve } from 'node:path';
-import { CtcError } from '../compiler/error.ts';
+import { CtcError } from '../common/error.ts';
 import type { CriuOptions } from '../executor/checkpoint.ts';
 import { type Globals, parseCommand } from './args.ts';
 import { bundlePlan } from './bundle.ts';

@@ -4,7 +4,7 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { CtcError } from '../compiler/error.ts';
+import { CtcError } from '../common/error.ts';
 import { display, locate } from '../compiler/config.ts';
 import { lintSetup } from '../compiler/lint/config.ts';
 import { type Globals, parseCommand } from './args.ts';

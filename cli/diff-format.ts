@@ -1,13 +1,14 @@
 // How `ctc diff` and `ctc check` print plan diffs for people: text for a
 // terminal (coloured only there), markdown for a pull-request comment. Both
-// render the same JSON documents (compiler/plan/json.ts) that --format json
+// render the same JSON documents (plan/json.ts) that --format json
 // prints, so the three formats cannot disagree.
 
-import type { ArgChange } from '../compiler/plan/diff.ts';
-import type { FileDiffJson, Side, StepJson } from '../compiler/plan/json.ts';
-import type { RiskNote } from '../compiler/plan/risk.ts';
-import type { Step } from '../compiler/plan/steps.ts';
-import { printStep } from '../compiler/plan/text.ts';
+import type { ArgChange } from '../compiler/review/diff.ts';
+import type { StepJson } from '../plan/json.ts';
+import type { FileDiffJson, Side } from '../compiler/review/json.ts';
+import type { RiskNote } from '../compiler/review/risk.ts';
+import type { Step } from '../plan/steps.ts';
+import { printStep } from '../plan/text.ts';
 
 export type Format = 'text' | 'json' | 'markdown';
 

@@ -5,13 +5,13 @@ import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gitTop } from '../compiler/git.ts';
 import { type RevisionTree, locate, withRevision } from '../compiler/revision.ts';
-import { CtcError } from '../compiler/error.ts';
-import { diffPlans } from '../compiler/plan/diff.ts';
-import { type FileDiffJson, type Side, diffJson, fileDiffJson } from '../compiler/plan/json.ts';
-import { riskNotes } from '../compiler/plan/risk.ts';
-import type { Plan } from '../compiler/plan/steps.ts';
-import { parsePlan } from '../compiler/plan/text.ts';
-import { readPlanText } from '../executor/plan-file.ts';
+import { CtcError } from '../common/error.ts';
+import { diffPlans } from '../compiler/review/diff.ts';
+import { type FileDiffJson, type Side, diffJson, fileDiffJson } from '../compiler/review/json.ts';
+import { riskNotes } from '../compiler/review/risk.ts';
+import type { Plan } from '../plan/steps.ts';
+import { parsePlan } from '../plan/text.ts';
+import { readPlanText } from '../plan/file.ts';
 import { parseCommand } from './args.ts';
 import { containerSources, isHelper, repositoryFiles } from './repo-sources.ts';
 import { type Format, parseFormat, renderMarkdown, renderText } from './diff-format.ts';
@@ -38,7 +38,7 @@ imported helper shows in the sources that import it.
 
   --format text        for a terminal (the default; coloured on a tty
                        unless NO_COLOR is set)
-  --format json        compiler/plan/schema/diff.v1.schema.json
+  --format json        plan/schema/diff.v1.schema.json
   --format markdown    a pull-request comment for all the sources: counts,
                        risk notes, then each full diff folded in <details>
 

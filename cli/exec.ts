@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { nulErrors } from '../compiler/check/nul.ts';
-import { CtcError, throwAll } from '../compiler/error.ts';
+import { CtcError, throwAll } from '../common/error.ts';
 import { type ExecProcess, execIn } from '../executor/exec.ts';
 import type { Globals } from './args.ts';
 import { factory } from './lifecycle.ts';

@@ -1,6 +1,6 @@
 // `ctc explain PLAN STEP`: what one step of a plan does, for a reviewer.
 
-import { CtcError } from '../compiler/error.ts';
+import { CtcError } from '../common/error.ts';
 import { explainStep, formatExplanation } from '../compiler/explain/index.ts';
 import { type Globals, parseCommand } from './args.ts';
 import { readPlanInput } from './plan-input.ts';

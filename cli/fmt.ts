@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { writeCallerFile } from '../executor/caller-files.ts';
-import { CtcError } from '../compiler/error.ts';
+import { CtcError } from '../common/error.ts';
 import { parseCommand } from './args.ts';
 
 export const fmtHelp = `usage: ctc fmt [--check] FILE.ct...

@@ -4,7 +4,7 @@
 
 import { appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { CtcError } from '../compiler/error.ts';
+import { CtcError } from '../common/error.ts';
 import { display } from '../compiler/config.ts';
 import { type Lang, scaffold } from '../compiler/scaffold.ts';
 import { type Globals, parseCommand } from './args.ts';

@@ -3,7 +3,7 @@
 // executor's API.
 
 import { readFileSync, statSync } from 'node:fs';
-import { CtcError } from '../compiler/error.ts';
+import { CtcError } from '../common/error.ts';
 import { type Container, Factory, type OciState } from '../executor/container.ts';
 import { parseSignal } from '../executor/signals.ts';
 import { defaultStateRoot } from '../executor/state.ts';

@@ -3,7 +3,7 @@
 // if any finding is an error.
 
 import { dirname, resolve } from 'node:path';
-import { CtcError } from '../compiler/error.ts';
+import { CtcError } from '../common/error.ts';
 import { display, findConfig } from '../compiler/config.ts';
 import { lintSetup } from '../compiler/lint/config.ts';
 import { type Linted, lintPlans } from '../compiler/lint/index.ts';

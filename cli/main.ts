@@ -2,8 +2,8 @@
 // prints. Exit codes: the container's own for run and exec; 1 for errors;
 // 2 for usage errors.
 
-import { packageVersion } from '../compiler/package.ts';
-import { CtcError } from '../compiler/error.ts';
+import { packageVersion } from '../common/package.ts';
+import { CtcError } from '../common/error.ts';
 import { closest } from '../compiler/frontend/dsl/names.ts';
 import { splitGlobals, type Globals } from './args.ts';
 import { asksHelp, commandHelp } from './help.ts';

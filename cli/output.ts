@@ -2,7 +2,7 @@
 
 import { lstatSync, readFileSync } from 'node:fs';
 import { appendLog } from '../executor/caller-files.ts';
-import { CtcError, CtcErrors, errorJson, formatError } from '../compiler/error.ts';
+import { CtcError, CtcErrors, errorJson, formatError } from '../common/error.ts';
 import type { Globals } from './args.ts';
 
 export function report(err: unknown, globals: Pick<Globals, 'log' | 'logFormat'>): void {

@@ -2,8 +2,8 @@
 // config.json) built in memory; the compiler loads only for a source.
 
 import { dirname, resolve } from 'node:path';
-import type { Plan } from '../compiler/plan/steps.ts';
-import { readPlanText } from '../executor/plan-file.ts';
+import type { Plan } from '../plan/steps.ts';
+import { readPlanText } from '../plan/file.ts';
 import type { Globals } from './args.ts';
 
 export interface PlanInput {

@@ -15,7 +15,7 @@
 import { type Dirent, lstatSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { SOURCES_MAX, projectRoot, readConfined } from '../compiler/confine.ts';
-import { CtcError, CtcErrors } from '../compiler/error.ts';
+import { CtcError, CtcErrors } from '../common/error.ts';
 import { git, gitTop } from '../compiler/git.ts';
 import type { Globals } from './args.ts';
 import type { Project } from './project.ts';

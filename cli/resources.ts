@@ -1,10 +1,10 @@
 // runc's update, events and stats (`ctc stats` is `events --stats`).
 
 import { readFileSync } from 'node:fs';
-import { CtcError } from '../compiler/error.ts';
+import { CtcError } from '../common/error.ts';
 import { Reader } from '../compiler/frontend/def.ts';
 import { readResourceLimits } from '../compiler/resources.ts';
-import type { SpecResources } from '../compiler/spec.ts';
+import type { SpecResources } from '../plan/limits.ts';
 import type { Bytes } from '../stdlib/types.ts';
 import { bytes, sizeForms } from '../stdlib/units.ts';
 import { statsOf, streamEvents, updateResources } from '../executor/resources.ts';

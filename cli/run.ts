@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { CtcError } from '../compiler/error.ts';
-import type { Plan } from '../compiler/plan/steps.ts';
+import { CtcError } from '../common/error.ts';
+import type { Plan } from '../plan/steps.ts';
 import type { ImageSource } from '../executor/image.ts';
-import { parsePlan } from '../compiler/plan/text.ts';
-import { findPlan, readPlanBytes } from '../executor/plan-file.ts';
+import { parsePlan } from '../plan/text.ts';
+import { findPlan, readPlanBytes } from '../plan/file.ts';
 import { checkPlanSignature } from '../executor/plan-signature.ts';
 import { type Globals, parseCommand } from './args.ts';
 import { bundlePlan } from './bundle.ts';

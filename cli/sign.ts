@@ -2,7 +2,7 @@
 // (executor/plan-signature.ts). CI signs the plans it built on merge; hosts
 // run them with --allowed-signers.
 
-import { CtcError } from '../compiler/error.ts';
+import { CtcError } from '../common/error.ts';
 import { signPlan } from '../executor/plan-signature.ts';
 import { parseCommand } from './args.ts';
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../compiler/package.ts';
+import { packageRoot } from '../common/package.ts';
 
 /** What scripts/build.mjs (buildSnapshot) writes next to the blob: what it was made for. */
 interface SnapshotManifest {

@@ -2,7 +2,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CtcError } from '../compiler/error.ts';
+import { CtcError } from '../common/error.ts';
 import { printConfig } from '../compiler/oci/config.ts';
 import { exampleConfig } from '../compiler/oci/example.ts';
 import { parseCommand } from './args.ts';

@@ -1,12 +1,12 @@
 // `ctc build`: source → frontend → check → lower → plan text.
 
-import { CtcError } from './error.ts';
+import { CtcError } from '../common/error.ts';
 import { check } from './check/index.ts';
 import { relax } from './check/relax.ts';
 import { afterExecWarnings } from './check/after-exec.ts';
 import { lower } from './lower/index.ts';
-import type { Plan } from './plan/steps.ts';
-import { printPlan } from './plan/text.ts';
+import type { Plan } from '../plan/steps.ts';
+import { printPlan } from '../plan/text.ts';
 import type { FrontendResult } from './frontend/result.ts';
 import { type Origins, type Spec, originOf } from './spec.ts';
 import { existsSync } from 'node:fs';
@@ -46,7 +46,7 @@ export async function build(src: string): Promise<Built> {
  */
 async function withImageDigest(spec: Spec, src: string, origins: Origins): Promise<Spec> {
   if (spec.rootfs.kind !== 'image') return spec;
-  const [{ readImage }, { SourceReader }] = await Promise.all([import('./image/archive.ts'), import('./confine.ts')]);
+  const [{ readImage }, { SourceReader }] = await Promise.all([import('../image/archive.ts'), import('./confine.ts')]);
   try {
     // inside the source's project after symlinks, as the source itself (compiler/confine.ts)
     const reader = new SourceReader(src);

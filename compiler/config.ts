@@ -17,7 +17,7 @@ import { type Stats, lstatSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { findNodeAtLocation, parseTree } from 'jsonc-parser';
 import { projectRoot, readConfined, realDir } from './confine.ts';
-import { CtcError } from './error.ts';
+import { CtcError } from '../common/error.ts';
 import configPlaces from './config-places.json' with { type: 'json' };
 
 /** The top-level keys of a ctc config, and who reads them. */

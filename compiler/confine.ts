@@ -8,7 +8,7 @@
 
 import { type Stats, closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync, realpathSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { CtcError } from './error.ts';
+import { CtcError } from '../common/error.ts';
 
 /** Bytes of one source file (.ct, .ct.ts, config.json, a ctc config): hand-written sources are a few KiB. */
 export const SOURCE_MAX = 1 << 20;

@@ -4,7 +4,7 @@
 // nothing else that it finds.
 
 import { spawnSync } from 'node:child_process';
-import { CtcError } from './error.ts';
+import { CtcError } from '../common/error.ts';
 
 export function git(cwd: string, args: string[]): { ok: boolean; out: string; err: string } {
   const r = spawnSync('git', ['-c', 'core.fsmonitor=false', ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });

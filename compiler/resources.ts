@@ -4,7 +4,7 @@
 // OCI takes numbers where -1 and 0 mean "no limit" (runc's reading).
 
 import type { Reader } from './frontend/def.ts';
-import type { SpecDeviceRate, SpecResources } from './spec.ts';
+import type { SpecDeviceRate, SpecResources } from '../plan/limits.ts';
 
 type Obj = Record<string, unknown>;
 

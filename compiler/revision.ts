@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { type Built, build } from './build.ts';
-import { CtcError } from './error.ts';
+import { CtcError } from '../common/error.ts';
 import { git } from './git.ts';
 
 /** The repository holding src, and src's path in it (as git names it, with /). */

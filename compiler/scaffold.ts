@@ -5,7 +5,7 @@
 // never reads them, so a plan stays a function of its source alone.
 
 import { isAbsolute, join, relative } from 'node:path';
-import { packageRoot } from './package.ts';
+import { packageRoot } from '../common/package.ts';
 import type { PresetName, Presets, RootfsSetting } from './config.ts';
 
 export type Lang = 'ts' | 'ct';

@@ -2,6 +2,9 @@
 // its Origins; checks and lowering read nothing else.
 
 import type { Namespace, MountType } from '../stdlib/types.ts';
+import type { SpecSeccomp } from '../plan/seccomp/types.ts';
+import type { JoinableNamespace } from '../plan/namespaces.ts';
+import type { SpecResources } from '../plan/limits.ts';
 
 export interface SpecMount {
   destination: string;
@@ -23,51 +26,6 @@ export type SpecRootfs =
   | { kind: 'host'; mirror: string[]; dirs: Record<string, number>; files: Record<string, string>; readonly: boolean }
   /** archive as written; digest: the image's, read from the archive by the build ('' before) */
   | { kind: 'image'; archive: string; readonly: boolean; digest: string };
-
-export interface SpecDeviceRule {
-  allow: boolean;
-  type: 'a' | 'c' | 'b';
-  /** -1 matches any */
-  major: number;
-  minor: number;
-  access: string;
-}
-
-export interface SpecDeviceRate {
-  major: number;
-  minor: number;
-  rate: number;
-}
-
-export interface SpecResources {
-  memory?: { limit?: number; reservation?: number; swap?: number; swappiness?: number; disableOOMKiller?: boolean };
-  pids?: { limit: number };
-  cpu?: {
-    shares?: number;
-    quota?: number;
-    period?: number;
-    burst?: number;
-    realtimeRuntime?: number;
-    realtimePeriod?: number;
-    cpus?: string;
-    mems?: string;
-    idle?: number;
-  };
-  blockIO?: {
-    weight?: number;
-    weightDevice?: { major: number; minor: number; weight: number }[];
-    throttleReadBpsDevice?: SpecDeviceRate[];
-    throttleWriteBpsDevice?: SpecDeviceRate[];
-    throttleReadIOPSDevice?: SpecDeviceRate[];
-    throttleWriteIOPSDevice?: SpecDeviceRate[];
-  };
-  hugepageLimits?: { pageSize: string; limit: number }[];
-  network?: { classID?: number; priorities?: { name: string; priority: number }[] };
-  unified?: Record<string, string>;
-  rdma?: Record<string, { hcaHandles?: number; hcaObjects?: number }>;
-  /** device cgroup rules; none means no device filter */
-  devices: SpecDeviceRule[];
-}
 
 export interface SpecCapabilities {
   bounding: string[];
@@ -92,40 +50,6 @@ export interface SpecDevice {
   mode: number;
   uid: number;
   gid: number;
-}
-
-/** Seccomp actions, by the names the stdlib and plans use. */
-export type SeccompAction = 'allow' | 'errno' | 'kill_process' | 'kill_thread' | 'trap' | 'trace' | 'log' | 'notify';
-
-export interface SpecSeccompArg {
-  /** 0..5 */
-  index: number;
-  op: 'ne' | 'lt' | 'le' | 'eq' | 'ge' | 'gt' | 'masked_eq';
-  /** a decimal string: arguments are 64-bit */
-  value: string;
-  /** the mask's compare value, for masked_eq */
-  valueTwo?: string;
-}
-
-export interface SpecSeccompRule {
-  syscalls: string[];
-  action: SeccompAction;
-  /** for errno (the errno) and trace (the value the tracer sees) */
-  ret?: number;
-  /** all must hold (AND) */
-  args: SpecSeccompArg[];
-}
-
-export interface SpecSeccomp {
-  defaultAction: SeccompAction;
-  /** for a default errno or trace action */
-  defaultRet?: number;
-  /** 'x86_64', 'aarch64' */
-  architectures: string[];
-  /** SECCOMP_FILTER_FLAG_* names without the prefix: 'log', 'spec_allow' */
-  flags: string[];
-  /** checked in order; the first that matches decides; none matches: the default */
-  rules: SpecSeccompRule[];
 }
 
 export interface SpecProcess {
@@ -280,18 +204,6 @@ function parentPath(p: string): string {
 
 /** The environment a process gets when its source gives none. */
 export const defaultEnv: readonly string[] = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
-
-/**
- * Namespaces a container can enter by path, in the order the init enters
- * them: user, then pid (ctc-init's monitor joins both before the clone: the
- * namespaces made at the clone are then owned by the joined user namespace,
- * and a pid namespace applies to children only), cgroup after the executor
- * has moved the init into its cgroup. Not mount: the container's root is
- * built in a mount namespace of its own (pivot_root in a shared one would
- * move the root of every process in it).
- */
-export const joinableNamespaces = ['user', 'pid', 'uts', 'ipc', 'time', 'network', 'cgroup'] as const;
-export type JoinableNamespace = (typeof joinableNamespaces)[number];
 
 /** The path a listed namespace is joined by, if it is joined rather than made. */
 export const joinOf = (spec: Pick<Spec, 'joins' | 'network'>, ns: Namespace): string | undefined =>

@@ -7,7 +7,7 @@
 // option, or a line that does not parse, is an error at its line, never a
 // line skipped: a typo must not quietly widen or narrow who may sign.
 
-import { CtcError } from '../compiler/error.ts';
+import { CtcError } from '../common/error.ts';
 import { SshFormatError, publicKey } from './sshsig.ts';
 
 export interface Signer {

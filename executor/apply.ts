@@ -14,10 +14,10 @@
 
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CtcError } from '../compiler/error.ts';
-import { type Plan, type Step, actorOf, int, list, str, subjectOf } from '../compiler/plan/steps.ts';
+import { CtcError } from '../common/error.ts';
+import { type Plan, type Step, actorOf, int, list, str, subjectOf } from '../plan/steps.ts';
 import { type CgroupDriver, detectCgroups } from './cgroups/index.ts';
-import { codeOf, errnoName } from './errno.ts';
+import { codeOf, errnoName } from '../common/errno.ts';
 import { Helper, helperPath } from './helper.ts';
 import { atStart, hookOf, runHookStep, waitExec } from './hooks.ts';
 import { type ImageSource, writeImage } from './image.ts';
@@ -25,8 +25,8 @@ import { Journal } from './journal.ts';
 import { currentNetns, makeBridge, makeVeth, publish, vethAlias } from './network.ts';
 import { claimAddress } from './ipam.ts';
 import { idmapMount, writeMaps } from './idmap.ts';
-import { cgroupParent, fillAddresses, fillStep } from './placeholders.ts';
-import { checkPlanSteps } from './plan-check.ts';
+import { cgroupParent, fillAddresses, fillStep } from '../plan/placeholders.ts';
+import { validatePlanSteps } from '../plan/validate.ts';
 import { preflight } from './preflight.ts';
 import { procStat } from './proc.ts';
 import { createCgroup, createOwnCgroup, createStateDir, setDevices, setLimit, writeStateFile } from './host-steps.ts';
@@ -109,7 +109,7 @@ class Run {
     private readonly opts: RunOptions,
   ) {
     this.stateDir = join(opts.root, opts.id);
-    checkPlanSteps(plan.steps);
+    validatePlanSteps(plan.steps);
     this.steps = plan.steps.map((s) => fillStep(s, { id: opts.id, state: this.stateDir, root: opts.root, cgroupParent: cgroupParent() }));
     this.checkTerminal();
     preflight(this.steps);

@@ -8,8 +8,8 @@
 // launcher does the same (native/launcher/files.c write_atomic).
 
 import { closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { CtcError } from '../compiler/error.ts';
-import { codeOf } from './errno.ts';
+import { CtcError } from '../common/error.ts';
+import { codeOf } from '../common/errno.ts';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND } = constants;
 

@@ -5,13 +5,13 @@
 
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CtcError } from '../compiler/error.ts';
-import { type Plan, type Step, str } from '../compiler/plan/steps.ts';
-import { parsePlan } from '../compiler/plan/text.ts';
+import { CtcError } from '../common/error.ts';
+import { type Plan, type Step, str } from '../plan/steps.ts';
+import { parsePlan } from '../plan/text.ts';
 import { type RunOptions, runPlan } from './apply.ts';
 import { type CgroupDriver, detectCgroups } from './cgroups/index.ts';
 import { CgroupV2 } from './cgroups/v2.ts';
-import { codeOf } from './errno.ts';
+import { codeOf } from '../common/errno.ts';
 import { atStart, runHookStep, waitExec } from './hooks.ts';
 import { readJournal } from './journal.ts';
 import { isAlive, waitGone } from './proc.ts';

@@ -5,13 +5,13 @@
 // settings from its plan (rlimits, umask, capabilities, user, no_new_privs),
 // with what the caller overrides, then execs.
 
-import { CtcError } from '../compiler/error.ts';
-import { type Step, list } from '../compiler/plan/steps.ts';
-import { parsePlan } from '../compiler/plan/text.ts';
+import { CtcError } from '../common/error.ts';
+import { type Step, list } from '../plan/steps.ts';
+import { parsePlan } from '../plan/text.ts';
 import { detectCgroups } from './cgroups/index.ts';
 import { cgroupsOf } from './cgroups/membership.ts';
 import type { Container } from './container.ts';
-import { codeOf, errnoName, errnoNumber } from './errno.ts';
+import { codeOf, errnoName, errnoNumber } from '../common/errno.ts';
 import { Helper } from './helper.ts';
 import { tempName, writeError, writePidFile } from './caller-files.ts';
 import { Msg, NS_ALL, Op, encodeProgram, op, strArg, u64Arg } from './wire.ts';

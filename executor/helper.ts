@@ -3,9 +3,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
-import { CtcError } from '../compiler/error.ts';
-import { helperPath } from '../compiler/package.ts';
-import { errnoName } from './errno.ts';
+import { CtcError } from '../common/error.ts';
+import { helperPath } from '../common/package.ts';
+import { errnoName } from '../common/errno.ts';
 import { decodeMsg, goCommand, type WireMsg } from './wire.ts';
 
 export { helperPath };

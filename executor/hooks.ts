@@ -7,8 +7,8 @@
 
 import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
-import { CtcError } from '../compiler/error.ts';
-import { type Step, int, list, str, subjectOf } from '../compiler/plan/steps.ts';
+import { CtcError } from '../common/error.ts';
+import { type Step, int, list, str, subjectOf } from '../plan/steps.ts';
 import { helperPath } from './helper.ts';
 import { isAlive } from './proc.ts';
 import type { ContainerState } from './state.ts';

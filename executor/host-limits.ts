@@ -4,9 +4,9 @@
 // leave the process after its exec.
 
 import { readFileSync } from 'node:fs';
-import { CtcError } from '../compiler/error.ts';
-import { afterExecOf, formatAfterExec } from '../compiler/plan/after-exec.ts';
-import { type Step, str } from '../compiler/plan/steps.ts';
+import { CtcError } from '../common/error.ts';
+import { afterExecOf, formatAfterExec } from '../plan/after-exec.ts';
+import { type Step, str } from '../plan/steps.ts';
 import { capabilityNumbers } from '../stdlib/capabilities.ts';
 import { rlimitNumbers } from '../stdlib/rlimits.ts';
 

@@ -3,9 +3,9 @@
 
 import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { type Step, list, str } from '../compiler/plan/steps.ts';
+import { type Step, list, str } from '../plan/steps.ts';
 import { type CgroupDriver, isLimitKey } from './cgroups/index.ts';
-import { codeOf } from './errno.ts';
+import { codeOf } from '../common/errno.ts';
 import type { Journal } from './journal.ts';
 import { claimStateDir, fillStateDir, stateFiles, writeStateDirFile } from './state.ts';
 

@@ -7,8 +7,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { CtcError } from '../compiler/error.ts';
-import { type Step, list, str } from '../compiler/plan/steps.ts';
+import { CtcError } from '../common/error.ts';
+import { type Step, list, str } from '../plan/steps.ts';
 import { helperMode } from './helper.ts';
 
 type Kind = 'uid' | 'gid';

@@ -7,9 +7,9 @@
 
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestHex, imagesDir } from '../compiler/image/cache.ts';
-import { str } from '../compiler/plan/steps.ts';
-import { parsePlan } from '../compiler/plan/text.ts';
+import { digestHex, imagesDir } from '../image/cache.ts';
+import { str } from '../plan/steps.ts';
+import { parsePlan } from '../plan/text.ts';
 import type { Container } from './container.ts';
 import { isAlive } from './proc.ts';
 

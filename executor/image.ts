@@ -10,14 +10,14 @@
 import { createHash } from 'node:crypto';
 import { linkSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { packageRoot } from '../compiler/package.ts';
-import { type Plan, type Step, actorOf, int, list, str } from '../compiler/plan/steps.ts';
+import { packageRoot } from '../common/package.ts';
+import { type Plan, type Step, actorOf, int, list, str } from '../plan/steps.ts';
 import type { CgroupDriver } from './cgroups/index.ts';
 import { isLimitKey } from './cgroups/index.ts';
 import { readValue } from './cgroups/files.ts';
 import { helperPath } from './helper.ts';
 import { cacheDir, pruneAfterWrite } from './run-image-cache.ts';
-import { cgroupParent, fillStep } from './placeholders.ts';
+import { cgroupParent, fillStep } from '../plan/placeholders.ts';
 import { type Arg, type WireOp, encodeStep, nsFlags, record, strArg as S, u64Arg as U } from './wire.ts';
 
 /** What the plan came from, as the launcher reads it again to find the image. */

@@ -7,8 +7,8 @@
 
 import { mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { inetText, lastOf, network, parseCidr } from '../compiler/plan/inet.ts';
-import { codeOf } from './errno.ts';
+import { inetText, lastOf, network, parseCidr } from '../plan/inet.ts';
+import { codeOf } from '../common/errno.ts';
 
 export const ipamDir = (root: string, bridge: string) => join(root, '@ipam', bridge);
 

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CtcError } from '../compiler/error.ts';
+import { CtcError } from '../common/error.ts';
 import { helperPath } from './helper.ts';
 import type { HookSpec } from './hooks.ts';
 

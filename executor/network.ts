@@ -6,7 +6,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { type Step, int, list, str } from '../compiler/plan/steps.ts';
+import { type Step, int, list, str } from '../plan/steps.ts';
 import { helperMode } from './helper.ts';
 
 /** `ctc-init net ARGS`; a failure throws an Error whose code is the errno name. */

@@ -8,12 +8,12 @@
 // parsed, so nothing happens on the host for a plan no allowed key signed.
 
 import { constants, fstatSync, openSync, readFileSync, closeSync } from 'node:fs';
-import { CtcError } from '../compiler/error.ts';
-import { parsePlan } from '../compiler/plan/text.ts';
+import { CtcError } from '../common/error.ts';
+import { parsePlan } from '../plan/text.ts';
 import { type Signer, parseAllowedSigners, signersFor } from './allowed-signers.ts';
 import { writeCallerFile } from './caller-files.ts';
-import { codeOf } from './errno.ts';
-import { readPlanBytes } from './plan-file.ts';
+import { codeOf } from '../common/errno.ts';
+import { readPlanBytes } from '../plan/file.ts';
 import { SshFormatError, fingerprint, parseSignature, privateKey, publicKey, signMessage, verifyMessage } from './sshsig.ts';
 
 /** The namespace of plan signatures: a signature made for anything else (git commits, files) is not a plan's. */

@@ -4,8 +4,8 @@
 // and LSM labels without the LSM.
 
 import { readFileSync } from 'node:fs';
-import { CtcError } from '../compiler/error.ts';
-import { type Step, list } from '../compiler/plan/steps.ts';
+import { CtcError } from '../common/error.ts';
+import { type Step, list } from '../plan/steps.ts';
 import { capabilityNumbers } from '../stdlib/capabilities.ts';
 import { checkAfterExec, checkRlimits } from './host-limits.ts';
 import { lsmActive, lsmName, lsmsNeeded } from './lsm.ts';

@@ -3,13 +3,12 @@
 // notices, as libcontainer's Set, Stats and NotifyOOM.
 
 import { writeFileSync } from 'node:fs';
-import { CtcError } from '../compiler/error.ts';
-import { cgroupLimits } from '../compiler/lower/cgroups.ts';
-import type { SpecResources } from '../compiler/spec.ts';
+import { CtcError } from '../common/error.ts';
+import { type SpecResources, cgroupLimits } from '../plan/limits.ts';
 import { detectCgroups, isLimitKey } from './cgroups/index.ts';
 import type { Stats } from './cgroups/stats.ts';
 import type { Container } from './container.ts';
-import { codeOf } from './errno.ts';
+import { codeOf } from '../common/errno.ts';
 import { Journal } from './journal.ts';
 
 export async function updateResources(c: Container, resources: Omit<SpecResources, 'devices'>): Promise<void> {

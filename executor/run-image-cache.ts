@@ -9,7 +9,7 @@
 
 import { closeSync, constants, futimesSync, lstatSync, openSync, readdirSync, unlinkSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
-import { CtcError } from '../compiler/error.ts';
+import { CtcError } from '../common/error.ts';
 import { isAlive } from './proc.ts';
 
 /** native/launcher/launcher.h CACHE_DIR */

@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { CtcError } from '../compiler/error.ts';
+import { CtcError } from '../common/error.ts';
 
 /** A signal as runc takes it: KILL, SIGKILL, kill or 9. */
 export function parseSignal(text: string): NodeJS.Signals | number {

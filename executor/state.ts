@@ -6,8 +6,8 @@
 
 import { type Stats, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CtcError } from '../compiler/error.ts';
-import { codeOf } from './errno.ts';
+import { CtcError } from '../common/error.ts';
+import { codeOf } from '../common/errno.ts';
 
 /**
  * The default state root. Root: /run/ctc. An ordinary user: $XDG_RUNTIME_DIR/ctc

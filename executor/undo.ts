@@ -2,9 +2,9 @@
 // (the entries in memory) and by `delete` (the journal file), so a crashed
 // or detached run is cleaned up the same way. Every undo may be repeated.
 
-import { CtcError } from '../compiler/error.ts';
+import { CtcError } from '../common/error.ts';
 import type { CgroupDriver } from './cgroups/index.ts';
-import { codeOf } from './errno.ts';
+import { codeOf } from '../common/errno.ts';
 import type { Undo } from './journal.ts';
 import { releaseAddress } from './ipam.ts';
 import { deleteLink, inNetns, releaseBridge, unpublish } from './network.ts';

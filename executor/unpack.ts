@@ -55,9 +55,9 @@ import {
 import { basename, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
-import { type ImageInfo, type ImageLayer, layerStream, readImage } from '../compiler/image/archive.ts';
-import { CtcError } from '../compiler/error.ts';
-import { cachedRootfs, digestHex, imagesDir } from '../compiler/image/cache.ts';
+import { type ImageInfo, type ImageLayer, layerStream, readImage } from '../image/archive.ts';
+import { CtcError } from '../common/error.ts';
+import { cachedRootfs, digestHex, imagesDir } from '../image/cache.ts';
 import { isAlive } from './proc.ts';
 
 export async function unpackImage(archive: string, opts: { cacheRoot: string; digest: string; progress?: NodeJS.WriteStream }): Promise<string> {

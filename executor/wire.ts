@@ -3,15 +3,15 @@
 // mirror it (a test reads wire.h to keep them equal).
 
 import { constants } from 'node:os';
-import { flagBits, MS, propagationFlags } from '../compiler/plan/mount-options.ts';
-import { CtcError } from '../compiler/error.ts';
-import { compileSeccomp, seccompDigest, seccompFlags } from '../compiler/seccomp/bpf.ts';
-import { parseSeccompAction, parseSeccompRule } from '../compiler/seccomp/text.ts';
-import type { SpecSeccomp } from '../compiler/spec.ts';
-import { inetBytes, parseCidr, parseInet } from '../compiler/plan/inet.ts';
+import { flagBits, MS, propagationFlags } from '../plan/mount-options.ts';
+import { CtcError } from '../common/error.ts';
+import { compileSeccomp, seccompDigest, seccompFlags } from '../plan/seccomp/bpf.ts';
+import { parseSeccompAction, parseSeccompRule } from '../plan/seccomp/text.ts';
+import type { SpecSeccomp } from '../plan/seccomp/types.ts';
+import { inetBytes, parseCidr, parseInet } from '../plan/inet.ts';
 import { capabilityNumbers } from '../stdlib/capabilities.ts';
 import { rlimitNumbers } from '../stdlib/rlimits.ts';
-import { type InitKind, type Step, int, ints, list, str } from '../compiler/plan/steps.ts';
+import { type InitKind, type Step, int, ints, list, str } from '../plan/steps.ts';
 import type { CgroupMount } from './cgroups/index.ts';
 
 export const WIRE_MAGIC = 0x50435443;

@@ -2,7 +2,7 @@
  * journal-plan.c: what the journal check (journal-check.c) holds a journal
  * to: the steps of the container's plan whose undo a journal may hold
  * (cgroups, bridges, veths, nft tables, address dirs, hooks), read as
- * compiler/plan/text.ts cuts a step line, with executor/placeholders.ts's
+ * plan/text.ts cuts a step line, with plan/placeholders.ts's
  * placeholders filled in; the init state.json records; the cgroup mounts.
  * And the small helpers both files use.
  */

@@ -115,7 +115,7 @@ async function buildSnapshot() {
     // builds from the sources, for readable stack traces.
     minify: true,
     // A snapshot script is one file: TypeScript goes in too. import.meta.url
-    // (compiler/package.ts) is the bundle's own URL.
+    // (common/package.ts) is the bundle's own URL.
     define: { 'import.meta.url': '__ctcScriptUrl', CTC_TYPESCRIPT_JS: JSON.stringify(typescriptJs) },
     banner: { js: 'var __ctcScriptUrl = require("node:url").pathToFileURL(__filename).href;' },
     plugins: [

@@ -10,7 +10,7 @@
 //     }),
 //   ];
 
-export type { ArgsOf, ArgValue, Plan, Step, StepKind, StepOf } from '../compiler/plan/steps.ts';
+export type { ArgsOf, ArgValue, Plan, Step, StepKind, StepOf } from '../plan/steps.ts';
 export type { LintFinding, LintReport, LintRule, OptionSpec, OptionsOf, OptionsSpec, OptionType, Severity } from '../compiler/lint/rule.ts';
 export { defaultOptions, defineRule, firstOf, stepsOf } from '../compiler/lint/rule.ts';
-export { subjectOf } from '../compiler/plan/steps.ts';
+export { subjectOf } from '../plan/steps.ts';

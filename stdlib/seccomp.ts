@@ -1,7 +1,7 @@
 // Seccomp policies as an app.ct.ts writes them (process.seccomp), and the
 // default profile. Syscall and errno names are string-literal unions from
 // the generated tables, so a misspelled name is a compile error at its line.
-// ctc compiles a policy to classic BPF itself (compiler/seccomp/bpf.ts).
+// ctc compiles a policy to classic BPF itself (plan/seccomp/bpf.ts).
 
 import type { ErrnoName, Syscall } from './syscalls.ts';
 

@@ -4,7 +4,7 @@ import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../compiler/package.ts';
+import { packageRoot } from '../common/package.ts';
 
 export const root = packageRoot();
 export const cli = join(root, 'dist', 'ctc.mjs');

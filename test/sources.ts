@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from '../compiler/build.ts';
-import { CtcError, CtcErrors } from '../compiler/error.ts';
+import { CtcError, CtcErrors } from '../common/error.ts';
 
 /** Writes text to dir/name (parents made); returns the path. */
 export function writeSource(dir: string, name: string, text: string): string {

@@ -2,8 +2,8 @@
 // warning at its source position, with the fix: the plan's after-exec=
 // (plan/after-exec.ts) shows what the process really holds.
 
-import { CtcError } from '../error.ts';
-import { afterExec, isRootUser } from '../plan/after-exec.ts';
+import { CtcError } from '../../common/error.ts';
+import { afterExec, isRootUser } from '../../plan/after-exec.ts';
 import { type Origins, type Spec, originOf } from '../spec.ts';
 
 export function afterExecWarnings(spec: Spec, origins: Origins): CtcError[] {

@@ -1,7 +1,7 @@
 // Checks: a spec that passes them can be lowered and run; one that does not
 // is refused with every problem found, each at its source position.
 
-import { throwAll } from '../error.ts';
+import { throwAll } from '../../common/error.ts';
 import type { Origins, Spec } from '../spec.ts';
 import { checkAnnotations, checkHooks } from './hooks.ts';
 import { checkMounts, checkRootfsPropagation } from './mounts.ts';

@@ -1,5 +1,5 @@
-import { CtcError } from '../error.ts';
-import { IDMAP, isDataOption, isFlagOption } from '../plan/mount-options.ts';
+import { CtcError } from '../../common/error.ts';
+import { IDMAP, isDataOption, isFlagOption } from '../../plan/mount-options.ts';
 import { type Origins, type Spec, originOf } from '../spec.ts';
 import { containerPath, hostPath } from './paths.ts';
 

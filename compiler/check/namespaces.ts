@@ -1,5 +1,6 @@
-import { CtcError } from '../error.ts';
-import { type Origins, type Spec, joinOf, joinableNamespaces, namespaceOrder, originOf } from '../spec.ts';
+import { CtcError } from '../../common/error.ts';
+import { type Origins, type Spec, joinOf, namespaceOrder, originOf } from '../spec.ts';
+import { joinableNamespaces } from '../../plan/namespaces.ts';
 
 /** Namespaces that later issues bring; refused now rather than half done (an existing one can be joined). */
 const notYet: Record<string, string> = {

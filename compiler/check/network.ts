@@ -2,8 +2,8 @@
 // at the position of what is wrong, so a plan never asks the kernel for an
 // address it would refuse or a route it could not reach.
 
-import { CtcError, type ErrorCode } from '../error.ts';
-import { type Cidr, type Inet, contains, network, overlaps, parseCidr, parseInet, subnetText } from '../plan/inet.ts';
+import { CtcError, type ErrorCode } from '../../common/error.ts';
+import { type Cidr, type Inet, contains, network, overlaps, parseCidr, parseInet, subnetText } from '../../plan/inet.ts';
 import { type Origins, type Spec, type SpecVeth, originOf } from '../spec.ts';
 
 /** Linux's IFNAMSIZ less the NUL; '/', ':' and white space are refused by the kernel or by tools. */

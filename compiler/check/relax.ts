@@ -2,7 +2,7 @@
 // and writes into the plan only what will really happen: a plan is what the
 // container gets. Each adjustment is a warning at its source position.
 
-import { CtcError } from '../error.ts';
+import { CtcError } from '../../common/error.ts';
 import { type Origins, type Spec, originOf } from '../spec.ts';
 
 export interface Relaxed {

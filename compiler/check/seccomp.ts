@@ -2,10 +2,11 @@
 // that is no syscall would silently filter nothing), actions and their
 // values, argument conditions, architectures, flags, and the compiled size.
 
-import { CtcError } from '../error.ts';
-import { type Origins, type SeccompAction, type Spec, type SpecSeccompArg, originOf } from '../spec.ts';
-import { auditArch, compileSeccomp } from '../seccomp/bpf.ts';
-import { parseDecimalU64 } from '../seccomp/values.ts';
+import { CtcError } from '../../common/error.ts';
+import { type Origins, type Spec, originOf } from '../spec.ts';
+import type { SeccompAction, SpecSeccompArg } from '../../plan/seccomp/types.ts';
+import { auditArch, compileSeccomp } from '../../plan/seccomp/bpf.ts';
+import { parseDecimalU64 } from '../../plan/seccomp/values.ts';
 import { otherAbiSyscalls, syscallNumbers } from '../../stdlib/syscalls.ts';
 
 const actions: readonly SeccompAction[] = ['allow', 'errno', 'kill_process', 'kill_thread', 'trap', 'trace', 'log', 'notify'];

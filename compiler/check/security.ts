@@ -1,4 +1,4 @@
-import { CtcError } from '../error.ts';
+import { CtcError } from '../../common/error.ts';
 import { type Origins, type Spec, originOf } from '../spec.ts';
 import { capabilityNumbers } from '../../stdlib/capabilities.ts';
 import { rlimitNumbers } from '../../stdlib/rlimits.ts';

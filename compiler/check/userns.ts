@@ -7,7 +7,7 @@
 // passes the sandbox's) only describe them for these checks; without any,
 // the ids are checked by the kernel when the container starts.
 
-import { CtcError } from '../error.ts';
+import { CtcError } from '../../common/error.ts';
 import { type Origins, type Spec, type SpecIdMapping, type SpecUser, joinOf, originOf } from '../spec.ts';
 
 /** The kernel's limit on lines in uid_map/gid_map (since 4.15). */

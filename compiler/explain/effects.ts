@@ -2,7 +2,7 @@
 // own arguments (`ctc explain`). One entry per kind: the table is typed
 // against the step table, so a new kind cannot go without its sentence.
 
-import type { StepKind, StepOf } from '../plan/steps.ts';
+import type { StepKind, StepOf } from '../../plan/steps.ts';
 
 type Effects = { [K in StepKind]: (s: StepOf<K>['args']) => string };
 

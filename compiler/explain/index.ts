@@ -3,10 +3,10 @@
 // it (the step table's), where the source asked for it, and the stdlib
 // preset its values come from, said as surely as the plan allows.
 
-import { CtcError } from '../error.ts';
-import { type SourcePlace, sourcePlace } from '../plan/source-file.ts';
-import { type Actor, type KindSpec, type Plan, type StepKind, stepKinds } from '../plan/steps.ts';
-import { printStep } from '../plan/text.ts';
+import { CtcError } from '../../common/error.ts';
+import { type SourcePlace, sourcePlace } from '../review/source-place.ts';
+import { type Actor, type KindSpec, type Plan, type StepKind, stepKinds } from '../../plan/steps.ts';
+import { printStep } from '../../plan/text.ts';
 import { effects } from './effects.ts';
 import { derivedSteps, presetOf } from './presets.ts';
 

@@ -6,9 +6,9 @@
 // field out (the default), or wrote the same values by hand, the caller
 // tells apart only by reading the source line.
 
-import { isDataOption } from '../plan/mount-options.ts';
-import type { Plan, Step, StepKind, StepOf } from '../plan/steps.ts';
-import { compileSeccomp, seccompDigest } from '../seccomp/bpf.ts';
+import { isDataOption } from '../../plan/mount-options.ts';
+import type { Plan, Step, StepKind, StepOf } from '../../plan/steps.ts';
+import { compileSeccomp, seccompDigest } from '../../plan/seccomp/bpf.ts';
 import { seccompSpecOf } from '../seccomp/policy.ts';
 import { defaultCapabilities } from '../../stdlib/capabilities.ts';
 import { defaultDevices, defaultDevLinks } from '../../stdlib/devices.ts';

@@ -3,13 +3,12 @@
 // checked here, with the source position of the offending part; meaning
 // (paths, ranges, users) is checked later by compiler/check.
 
-import { CtcError } from '../error.ts';
+import { CtcError } from '../../common/error.ts';
 import {
   type Origins,
   type Spec,
   type SpecCapabilities,
   type SpecDevice,
-  type SpecDeviceRule,
   type SpecHook,
   type SpecIdMapping,
   type SpecMount,
@@ -18,12 +17,13 @@ import {
   type SpecUser,
   defaultEnv,
   hookKinds,
-  joinableNamespaces,
   originOf,
 } from '../spec.ts';
+import type { SpecDeviceRule } from '../../plan/limits.ts';
+import { joinableNamespaces } from '../../plan/namespaces.ts';
 import type { Namespace } from '../../stdlib/types.ts';
 import { defaultCapabilities } from '../../stdlib/capabilities.ts';
-import { isRootUser } from '../plan/after-exec.ts';
+import { isRootUser } from '../../plan/after-exec.ts';
 import { defaultDeviceRules } from '../../stdlib/devices.ts';
 import { defaultNamespaces } from '../../stdlib/namespaces.ts';
 import { maskedPaths, readonlyPaths } from '../../stdlib/paths.ts';

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, resolve } from 'node:path';
 import { SourceReader } from '../confine.ts';
-import { CtcError, throwAll } from '../error.ts';
+import { CtcError, throwAll } from '../../common/error.ts';
 import { parseJson } from '../oci/json.ts';
 import { specOrigins, walkFields } from '../oci/fields.ts';
 import { checkVersion, specFromOci } from '../oci/read.ts';

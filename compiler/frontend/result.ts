@@ -1,4 +1,4 @@
-import type { CtcError } from '../error.ts';
+import type { CtcError } from '../../common/error.ts';
 import type { Origins, Spec } from '../spec.ts';
 
 /** What every frontend gives: the spec, where its parts came from, and the files read. */

@@ -5,8 +5,8 @@
 // no ptrace, no mount or namespace calls, no new processes (threads only),
 // no file opened for writing, no io_uring (which would bypass the filter).
 
-import { compileSeccomp } from '../seccomp/bpf.ts';
-import type { SpecSeccomp, SpecSeccompArg, SpecSeccompRule } from '../spec.ts';
+import { compileSeccomp } from '../../plan/seccomp/bpf.ts';
+import type { SpecSeccomp, SpecSeccompArg, SpecSeccompRule } from '../../plan/seccomp/types.ts';
 
 /** native/init/sandbox.c's EXEC_FD: the one fd execveat may run, and RLIMIT_NOFILE there */
 export const SANDBOX_EXEC_FD = 63;

@@ -11,8 +11,8 @@
 // A default import: the build snapshot loads child_process only at its first use (scripts/build.mjs).
 import childProcess from 'node:child_process';
 import { existsSync, openSync, readSync, closeSync } from 'node:fs';
-import { CtcError } from '../error.ts';
-import { helperPath } from '../package.ts';
+import { CtcError } from '../../common/error.ts';
+import { helperPath } from '../../common/package.ts';
 import { NONDETERMINISTIC, evaluator, prelude } from './sandbox-code.ts';
 import { sandboxFilterHex } from './sandbox-policy.ts';
 import { originalPosition } from './sourcemap.ts';

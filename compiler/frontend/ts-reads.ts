@@ -6,7 +6,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import ts from 'typescript';
 import { SourceReader } from '../confine.ts';
-import { CtcError } from '../error.ts';
+import { CtcError } from '../../common/error.ts';
 
 /** The entry, read (and so checked) first: the reader then reads what it imports. */
 export function readSource(entry: string): SourceReader {

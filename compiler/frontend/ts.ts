@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
-import { CtcError, throwAll } from '../error.ts';
+import { CtcError, throwAll } from '../../common/error.ts';
 import type { SourceReader } from '../confine.ts';
-import { packageRoot } from '../package.ts';
+import { packageRoot } from '../../common/package.ts';
 import type { Origins } from '../spec.ts';
 import { specFromDef } from './def.ts';
 import { readSource, readUserFile } from './ts-reads.ts';

@@ -2,10 +2,10 @@
 // line of the step each is about. ctc's own rules run here; a plugin's run
 // in the sandbox, one run per plugin for all the plans (plugins.ts).
 
-import { CtcError } from '../error.ts';
+import { CtcError } from '../../common/error.ts';
 import { display } from '../config.ts';
-import { sourcePlace } from '../plan/source-file.ts';
-import type { Plan } from '../plan/steps.ts';
+import { sourcePlace } from '../review/source-place.ts';
+import type { Plan } from '../../plan/steps.ts';
 import type { ActiveRule, LintSetup } from './config.ts';
 import { type Plugin, type PluginCheck, checkPlans } from './plugins.ts';
 import type { LintFinding, LintReport, LintRule } from './rule.ts';

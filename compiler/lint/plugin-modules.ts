@@ -12,8 +12,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type ts from 'typescript';
 import type { SourceReader } from '../confine.ts';
-import { CtcError } from '../error.ts';
-import { packageRoot } from '../package.ts';
+import { CtcError } from '../../common/error.ts';
+import { packageRoot } from '../../common/package.ts';
 import type { SandboxModule } from '../frontend/sandbox.ts';
 
 export interface PluginModules {

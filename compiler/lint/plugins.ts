@@ -16,10 +16,10 @@
 // CT_LINT_PLUGIN, a run that loops or allocates without end CT_EVAL_LIMIT.
 
 import { type SourceReader } from '../confine.ts';
-import { CtcError } from '../error.ts';
+import { CtcError } from '../../common/error.ts';
 import { display } from '../config.ts';
 import { runInSandbox, type SandboxSubject, throwSite } from '../frontend/sandbox.ts';
-import type { Plan } from '../plan/steps.ts';
+import type { Plan } from '../../plan/steps.ts';
 import { PLUGIN_FILE, type PluginModules, pluginModules } from './plugin-modules.ts';
 import { type LintReport, type OptionsSpec, fitsOption, optionTypes } from './rule.ts';
 

@@ -4,7 +4,7 @@
 // rules (rules/) and a project's plugins are written against the same types,
 // which users import from 'ctc/lint' (stdlib/lint.ts).
 
-import type { Plan, Step, StepKind, StepOf } from '../plan/steps.ts';
+import type { Plan, Step, StepKind, StepOf } from '../../plan/steps.ts';
 
 export type Severity = 'error' | 'warning';
 

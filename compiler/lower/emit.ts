@@ -1,4 +1,4 @@
-import type { ArgValue, Step, StepKind } from '../plan/steps.ts';
+import type { ArgValue, Step, StepKind } from '../../plan/steps.ts';
 import { type Origins, originOf } from '../spec.ts';
 
 /** Collects steps in order, each with the source of the spec path that caused it. */

@@ -2,7 +2,7 @@
 // (order, derived steps, defaults) is here; the executor has none.
 
 import type { FrontendResult } from '../frontend/result.ts';
-import type { Plan } from '../plan/steps.ts';
+import type { Plan } from '../../plan/steps.ts';
 import type { Spec } from '../spec.ts';
 import { lowerCgroup, lowerCgroupJoin } from './cgroups.ts';
 import { Emitter } from './emit.ts';

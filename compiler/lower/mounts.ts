@@ -1,5 +1,5 @@
 import { isBind } from '../check/mounts.ts';
-import { IDMAP, isDataOption } from '../plan/mount-options.ts';
+import { IDMAP, isDataOption } from '../../plan/mount-options.ts';
 import type { Spec, SpecDevice, SpecMount } from '../spec.ts';
 import { defaultDevices, defaultDevLinks } from '../../stdlib/devices.ts';
 import type { Emitter } from './emit.ts';

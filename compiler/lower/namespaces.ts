@@ -1,4 +1,5 @@
-import { type JoinableNamespace, type Spec, joinOf, namespaceOrder } from '../spec.ts';
+import { type Spec, joinOf, namespaceOrder } from '../spec.ts';
+import type { JoinableNamespace } from '../../plan/namespaces.ts';
 import type { Emitter } from './emit.ts';
 
 /**

@@ -3,7 +3,7 @@
 // container's network namespace (addresses, links up, routes) is done by
 // the init, and goes with the namespace.
 
-import { parseCidr, parseInet } from '../plan/inet.ts';
+import { parseCidr, parseInet } from '../../plan/inet.ts';
 import type { Spec, SpecVeth } from '../spec.ts';
 import type { Emitter } from './emit.ts';
 

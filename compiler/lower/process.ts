@@ -1,7 +1,8 @@
-import { afterExec, formatAfterExec, isRootUser } from '../plan/after-exec.ts';
-import { compileSeccomp, seccompDigest } from '../seccomp/bpf.ts';
-import { formatSeccompAction, formatSeccompRule } from '../seccomp/text.ts';
-import type { Spec, SpecSeccomp } from '../spec.ts';
+import { afterExec, formatAfterExec, isRootUser } from '../../plan/after-exec.ts';
+import { compileSeccomp, seccompDigest } from '../../plan/seccomp/bpf.ts';
+import { formatSeccompAction, formatSeccompRule } from '../../plan/seccomp/text.ts';
+import type { Spec } from '../spec.ts';
+import type { SpecSeccomp } from '../../plan/seccomp/types.ts';
 import type { Emitter } from './emit.ts';
 
 const limit = (n: number) => (n === -1 ? 'unlimited' : String(n));

@@ -1,4 +1,4 @@
-import { cachedRootfs } from '../image/cache.ts';
+import { cachedRootfs } from '../../image/cache.ts';
 import type { Spec } from '../spec.ts';
 import type { Emitter } from './emit.ts';
 

@@ -6,7 +6,7 @@
 
 import { chmodSync, existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { CtcError } from '../error.ts';
+import { CtcError } from '../../common/error.ts';
 import type { Spec } from '../spec.ts';
 import { type OciMount, printConfig } from './config.ts';
 import { ociFromSpec } from './emit.ts';

@@ -3,7 +3,8 @@
 // (for a prepared-directory root).
 
 import { isBind } from '../check/mounts.ts';
-import { type Spec, type SpecDeviceRule, joinOf } from '../spec.ts';
+import { type Spec, joinOf } from '../spec.ts';
+import type { SpecDeviceRule } from '../../plan/limits.ts';
 import { ociSeccompOf } from '../seccomp/oci.ts';
 import { OCI_VERSION, type OciConfig, type OciDeviceRule, type OciMount } from './config.ts';
 

@@ -3,7 +3,7 @@
 // until the issue that brings it. A known field is never ignored silently;
 // a property the spec does not define is ignored, as the spec requires.
 
-import { CtcError } from '../error.ts';
+import { CtcError } from '../../common/error.ts';
 import type { Origins } from '../spec.ts';
 import { element, member } from './json.ts';
 

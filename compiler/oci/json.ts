@@ -3,7 +3,7 @@
 // JSON path (`linux.namespaces[2]`) and its `config.json:line:col`.
 
 import { type Node, type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
-import { CtcError } from '../error.ts';
+import { CtcError } from '../../common/error.ts';
 
 export interface JsonDoc {
   /** the document; members whose value is null are left out, as absent (Go's encoding/json reads them so) */

@@ -4,9 +4,11 @@
 // here and named by their JSON path; meaning is left to compiler/check.
 
 import { isAbsolute, resolve } from 'node:path';
-import { CtcError } from '../error.ts';
+import { CtcError } from '../../common/error.ts';
 import { Reader, readDeviceRule, readHooks, readIdMappings } from '../frontend/def.ts';
-import { type Spec, type SpecCapabilities, type SpecDevice, type SpecMount, type SpecResources, type SpecRlimit, joinableNamespaces } from '../spec.ts';
+import { type Spec, type SpecCapabilities, type SpecDevice, type SpecMount, type SpecRlimit } from '../spec.ts';
+import type { SpecResources } from '../../plan/limits.ts';
+import { joinableNamespaces } from '../../plan/namespaces.ts';
 import type { Namespace } from '../../stdlib/types.ts';
 import { element, member } from './json.ts';
 import { seccompSpecOfOci } from '../seccomp/oci.ts';

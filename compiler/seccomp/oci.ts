@@ -26,12 +26,13 @@
 //   keep the error: there such a name is a typo.
 
 import { isSyscallName } from '../check/seccomp.ts';
-import { CtcError } from '../error.ts';
+import { CtcError } from '../../common/error.ts';
 import { Reader } from '../frontend/def.ts';
 import { element, member } from '../oci/json.ts';
 import type { OciSeccomp } from '../oci/config.ts';
-import type { Origins, SeccompAction, SpecSeccomp, SpecSeccompArg, SpecSeccompRule } from '../spec.ts';
-import { EPERM } from './values.ts';
+import type { Origins } from '../spec.ts';
+import type { SeccompAction, SpecSeccomp, SpecSeccompArg, SpecSeccompRule } from '../../plan/seccomp/types.ts';
+import { EPERM } from '../../plan/seccomp/values.ts';
 import { defaultArchitectures } from './policy.ts';
 
 const actions: Record<string, SeccompAction> = {

@@ -5,11 +5,12 @@
 // Rules keep the author's order and index: rules[i] in the spec is rules[i]
 // in the source.
 
-import { CtcError } from '../error.ts';
+import { CtcError } from '../../common/error.ts';
 import { Reader } from '../frontend/def.ts';
-import { type Origins, type SeccompAction, type SpecSeccomp, type SpecSeccompArg, type SpecSeccompRule, originOf } from '../spec.ts';
+import { type Origins, originOf } from '../spec.ts';
+import type { SeccompAction, SpecSeccomp, SpecSeccompArg, SpecSeccompRule } from '../../plan/seccomp/types.ts';
 import type { Seccomp, SeccompAction as PolicyAction } from '../../stdlib/seccomp.ts';
-import { EPERM, errnoOf, u64Of } from './values.ts';
+import { EPERM, errnoOf, u64Of } from '../../plan/seccomp/values.ts';
 
 /** The architectures a policy filters when it names none: a plan runs on either. */
 export const defaultArchitectures: readonly string[] = ['x86_64', 'aarch64'];

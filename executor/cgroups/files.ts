@@ -2,7 +2,7 @@
 // (err.code) so the failing step can name it.
 
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { codeOf } from '../errno.ts';
+import { codeOf } from '../../common/errno.ts';
 
 export function writeValue(file: string, value: string): void {
   try {

@@ -2,7 +2,7 @@
 // cgroup2 mount, v1 (legacy or hybrid) when it holds v1 hierarchies.
 
 import { statfsSync } from 'node:fs';
-import { CtcError } from '../../compiler/error.ts';
+import { CtcError } from '../../common/error.ts';
 import type { CgroupDriver } from './driver.ts';
 import { CgroupV1 } from './v1.ts';
 import { CgroupV2 } from './v2.ts';

@@ -2,7 +2,7 @@
 // they are on each layout: one table for v1 and v2, with the v1 → v2
 // conversions (shares → weight, blkio → io) that runc and crun use.
 
-import { CtcError } from '../../compiler/error.ts';
+import { CtcError } from '../../common/error.ts';
 
 export const limitKeys = [
   'memory.limit',

@@ -4,7 +4,7 @@
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { codeOf } from '../errno.ts';
+import { codeOf } from '../../common/errno.ts';
 import type { CgroupDriver, CgroupMount, DeviceWrites, FileWrite, Previous } from './driver.ts';
 import { type LimitKey, v1Writes } from './keys.ts';
 import { type Stats, blkioV1, keyed, num } from './stats.ts';

@@ -3,7 +3,7 @@
 
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CtcError } from '../../compiler/error.ts';
+import { CtcError } from '../../common/error.ts';
 import { attachDeviceFilter, compileDeviceFilter } from './device-filter.ts';
 import type { CgroupDriver, CgroupMount, DeviceWrites, FileWrite, Previous } from './driver.ts';
 import { ensureDir, pidsIn, poll, readValue, removeCgroupDir, rmdirIfEmpty, writeValue } from './files.ts';

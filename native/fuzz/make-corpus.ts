@@ -7,10 +7,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from '../../compiler/build.ts';
-import { actorOf, list } from '../../compiler/plan/steps.ts';
-import { packageRoot } from '../../compiler/package.ts';
+import { actorOf, list } from '../../plan/steps.ts';
+import { packageRoot } from '../../common/package.ts';
 import { detectCgroups } from '../../executor/cgroups/index.ts';
-import { fillStep } from '../../executor/placeholders.ts';
+import { fillStep } from '../../plan/placeholders.ts';
 import { Op, encodeProgram, op, strArg, u64Arg } from '../../executor/wire.ts';
 
 const out = process.argv[2];

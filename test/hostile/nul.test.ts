@@ -183,7 +183,7 @@ function withNulInState(img: Buffer): Buffer {
   throw new Error('no state.create record in the image');
 }
 
-/** What an attacker does after editing: the digest line made again (compiler/plan/text.ts), by hand. */
+/** What an attacker does after editing: the digest line made again (plan/text.ts), by hand. */
 function redigest(text: string): string {
   const lines = text.split('\n');
   const at = lines.findIndex((l) => l.startsWith('digest sha256:'));

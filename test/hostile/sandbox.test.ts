@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { helperPath } from '../../compiler/package.ts';
+import { helperPath } from '../../common/package.ts';
 import { nodeRuntimeFiles } from '../../compiler/frontend/sandbox.ts';
 import { sandboxFilterHex } from '../../compiler/frontend/sandbox-policy.ts';
 import { cli, root, tempDir, type Ran } from '../helpers.ts';

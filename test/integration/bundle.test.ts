@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync,
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parsePlan } from '../../compiler/plan/text.ts';
+import { parsePlan } from '../../plan/text.ts';
 import { ctc, example, hostResidue, tempDir } from '../helpers.ts';
 
 const RUNC = '/usr/sbin/runc';

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parsePlan, printPlan } from '../../compiler/plan/text.ts';
+import { parsePlan, printPlan } from '../../plan/text.ts';
 import { capabilityNumbers, type Capability } from '../../stdlib/capabilities.ts';
 import { busyboxRootfs } from '../busybox.ts';
 import { ctc, hostResidue, tempDir } from '../helpers.ts';

@@ -13,7 +13,7 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parsePlan } from '../../compiler/plan/text.ts';
+import { parsePlan } from '../../plan/text.ts';
 import { busyboxImage } from '../busybox-image.ts';
 import { cli, ctc, example, hostResidue, killedBefore, mountTable, tempDir, until } from '../helpers.ts';
 

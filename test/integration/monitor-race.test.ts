@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parsePlan } from '../../compiler/plan/text.ts';
+import { parsePlan } from '../../plan/text.ts';
 import { isAlive } from '../../executor/proc.ts';
 import { busyboxBundle } from '../busybox.ts';
 import { cli, ctc, hostResidue, root as projectRoot, tempDir } from '../helpers.ts';

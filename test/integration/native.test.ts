@@ -10,7 +10,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, wr
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parsePlan } from '../../compiler/plan/text.ts';
+import { parsePlan } from '../../plan/text.ts';
 import { busyboxBundle } from '../busybox.ts';
 import { cli, ctc, example, hostResidue, mountTable, root, tempDir, type Ran } from '../helpers.ts';
 

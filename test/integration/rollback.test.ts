@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parsePlan } from '../../compiler/plan/text.ts';
+import { parsePlan } from '../../plan/text.ts';
 import { busyboxImage } from '../busybox-image.ts';
 import { cli, ctc, example, hostResidue, mountTable, tempDir } from '../helpers.ts';
 

@@ -10,7 +10,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readImage } from '../../compiler/image/archive.ts';
+import { readImage } from '../../image/archive.ts';
 import { busyboxImage, busyboxLayers, busyboxRootfs, tarFile, writeImage, type TarEntry } from '../busybox-image.ts';
 import { cli, ctc, example, hostResidue, tempDir } from '../helpers.ts';
 

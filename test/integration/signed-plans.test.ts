@@ -14,7 +14,7 @@ import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync,
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parsePlan } from '../../compiler/plan/text.ts';
+import { parsePlan } from '../../plan/text.ts';
 import { busyboxBundle, busyboxRootfs } from '../busybox.ts';
 import { ctc, hostResidue, mountTable, root, tempDir, type Ran } from '../helpers.ts';
 
@@ -82,7 +82,7 @@ function assertNothingDone(what: string) {
   assert.equal(ourMounts(), mountsBefore, `${what}: nothing is mounted in the test's folders`);
 }
 
-/** What an attacker does after editing a plan: the digest line made again (compiler/plan/text.ts). */
+/** What an attacker does after editing a plan: the digest line made again (plan/text.ts). */
 function redigest(text: string): string {
   const lines = text.split('\n');
   const i = lines.findIndex((l) => l.startsWith('digest sha256:'));

@@ -7,9 +7,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CtcError } from '../../compiler/error.ts';
-import { afterExec } from '../../compiler/plan/after-exec.ts';
-import type { Step } from '../../compiler/plan/steps.ts';
+import { CtcError } from '../../common/error.ts';
+import { afterExec } from '../../plan/after-exec.ts';
+import type { Step } from '../../plan/steps.ts';
 import { checkRlimits, hardLimits } from '../../executor/host-limits.ts';
 import { ctc, tempDir } from '../helpers.ts';
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CtcError } from '../../compiler/error.ts';
+import { CtcError } from '../../common/error.ts';
 import { matchPatternList, parseAllowedSigners, signersFor } from '../../executor/allowed-signers.ts';
 import { tempDir } from '../helpers.ts';
 

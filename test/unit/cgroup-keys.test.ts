@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CtcError } from '../../compiler/error.ts';
+import { CtcError } from '../../common/error.ts';
 import { blkioToIoWeight, sharesToWeight, v1Writes, v2Writes } from '../../executor/cgroups/keys.ts';
 import { CgroupV2 } from '../../executor/cgroups/v2.ts';
 import { tempDir } from '../helpers.ts';

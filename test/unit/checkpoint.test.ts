@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
-import { CtcError } from '../../compiler/error.ts';
-import type { Step } from '../../compiler/plan/steps.ts';
+import { CtcError } from '../../common/error.ts';
+import type { Step } from '../../plan/steps.ts';
 import { type CheckpointDescription, criuCheck, dumpArgs, externalMounts, lastErrors, restoreArgs } from '../../executor/checkpoint.ts';
 import type { CgroupMount } from '../../executor/cgroups/index.ts';
-import { fillStep } from '../../executor/placeholders.ts';
+import { fillStep } from '../../plan/placeholders.ts';
 import { tempDir } from '../helpers.ts';
 
 const tmp = tempDir();

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { check } from '../../compiler/check/index.ts';
 import { relax } from '../../compiler/check/relax.ts';
-import { CtcError, CtcErrors, formatError } from '../../compiler/error.ts';
+import { CtcError, CtcErrors, formatError } from '../../common/error.ts';
 import { type Origins, type Spec, defaultEnv } from '../../compiler/spec.ts';
 import { hostRootfs } from '../../stdlib/rootfs.ts';
 

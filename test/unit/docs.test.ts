@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { stepKindsMarkdown } from '../../compiler/plan/docs.ts';
+import { stepKindsMarkdown } from '../../plan/docs.ts';
 import { root } from '../helpers.ts';
 
 const BEGIN = /<!-- step-kinds:begin[^>]*-->\n/;

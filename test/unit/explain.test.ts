@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { effects } from '../../compiler/explain/effects.ts';
-import { type KindSpec, stepKinds } from '../../compiler/plan/steps.ts';
+import { type KindSpec, stepKinds } from '../../plan/steps.ts';
 import { ctc, example, tempDir } from '../helpers.ts';
 
 const tmp = tempDir('ctc-explain-');

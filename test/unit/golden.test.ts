@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
-import { parsePlan, printPlan } from '../../compiler/plan/text.ts';
+import { parsePlan, printPlan } from '../../plan/text.ts';
 import { example, root } from '../helpers.ts';
 
 for (const name of ['hello', 'limits', 'bridge', 'rootless']) {

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
-import { diffPlans } from '../../compiler/plan/diff.ts';
-import { riskNotes } from '../../compiler/plan/risk.ts';
-import { list, str } from '../../compiler/plan/steps.ts';
+import { diffPlans } from '../../compiler/review/diff.ts';
+import { riskNotes } from '../../compiler/review/risk.ts';
+import { list, str } from '../../plan/steps.ts';
 import { tempDir } from '../helpers.ts';
 import { errorsOf, writeSource } from '../sources.ts';
 

@@ -11,8 +11,8 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSy
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readImage } from '../../compiler/image/archive.ts';
-import { CtcError } from '../../compiler/error.ts';
+import { readImage } from '../../image/archive.ts';
+import { CtcError } from '../../common/error.ts';
 import { unpackImage } from '../../executor/unpack.ts';
 import { MTIME, busyboxImage, imageFiles, tarFile, writeImage, type ImageOptions, type TarEntry } from '../busybox-image.ts';
 import { tempDir } from '../helpers.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
-import { parsePlan, printPlan } from '../../compiler/plan/text.ts';
+import { parsePlan, printPlan } from '../../plan/text.ts';
 import { root } from '../helpers.ts';
 
 test('test/fixtures/oci/busybox/config.json builds to test/golden/oci-busybox.plan', async () => {

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
 import { compileOci } from '../../compiler/frontend/oci.ts';
-import { parsePlan, printPlan } from '../../compiler/plan/text.ts';
+import { parsePlan, printPlan } from '../../plan/text.ts';
 import { root, tempDir } from '../helpers.ts';
 import { errorsOf } from '../sources.ts';
 

@@ -17,9 +17,9 @@ import { Worker } from 'node:worker_threads';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
-import { CtcError, CtcErrors } from '../../compiler/error.ts';
-import { parsePlan, printPlan } from '../../compiler/plan/text.ts';
-import type { Plan } from '../../compiler/plan/steps.ts';
+import { CtcError, CtcErrors } from '../../common/error.ts';
+import { parsePlan, printPlan } from '../../plan/text.ts';
+import type { Plan } from '../../plan/steps.ts';
 import { example, root, tempDir } from '../helpers.ts';
 import { errorsOf, writeSource } from '../sources.ts';
 

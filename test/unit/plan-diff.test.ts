@@ -11,14 +11,14 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import MarkdownIt from 'markdown-it';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { DiffJson } from '../../compiler/plan/json.ts';
-import { stepKinds } from '../../compiler/plan/steps.ts';
+import type { DiffJson } from '../../compiler/review/json.ts';
+import { stepKinds } from '../../plan/steps.ts';
 import { ctc, root, tempDir } from '../helpers.ts';
 
 const tmp = tempDir();
 test.after(() => tmp.remove());
 
-const schema = (name: string) => JSON.parse(readFileSync(join(root, 'compiler', 'plan', 'schema', name), 'utf8'));
+const schema = (name: string) => JSON.parse(readFileSync(join(root, 'plan', 'schema', name), 'utf8'));
 const ajv = new Ajv2020({ allErrors: true });
 ajv.addSchema(schema('plan.v1.schema.json'));
 const validateDiff = ajv.compile(schema('diff.v1.schema.json'));
@@ -141,7 +141,7 @@ test('the diff JSON follows diff.v1.schema.json, and the schema knows every step
   assert.equal(
     kinds,
     Object.entries(stepKinds).map(([kind, spec]) => [kind, spec.args.map((a) => a.name)]),
-    'plan.v1.schema.json lists the kinds and arguments of compiler/plan/steps.ts',
+    'plan.v1.schema.json lists the kinds and arguments of plan/steps.ts',
   );
 });
 

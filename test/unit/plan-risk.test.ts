@@ -4,9 +4,9 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { diffPlans } from '../../compiler/plan/diff.ts';
-import { riskNotes } from '../../compiler/plan/risk.ts';
-import type { Plan, Step } from '../../compiler/plan/steps.ts';
+import { diffPlans } from '../../compiler/review/diff.ts';
+import { riskNotes } from '../../compiler/review/risk.ts';
+import type { Plan, Step } from '../../plan/steps.ts';
 
 type S = Omit<Step, 'n'>;
 const plan = (...steps: S[]): Plan => ({ version: 1, sources: [], steps: steps.map((s, i) => ({ ...s, n: i + 1 }) as Step) });

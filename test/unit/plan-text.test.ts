@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CtcError } from '../../compiler/error.ts';
-import type { Plan } from '../../compiler/plan/steps.ts';
-import { parsePlan, printPlan } from '../../compiler/plan/text.ts';
+import { CtcError } from '../../common/error.ts';
+import type { Plan } from '../../plan/steps.ts';
+import { parsePlan, printPlan } from '../../plan/text.ts';
 
 const plan: Plan = {
   version: 1,

@@ -7,8 +7,8 @@
 import { symlinkSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { CheckJson, DiffJson } from '../../compiler/plan/json.ts';
-import { parsePlan } from '../../compiler/plan/text.ts';
+import type { CheckJson, DiffJson } from '../../compiler/review/json.ts';
+import { parsePlan } from '../../plan/text.ts';
 import { ctc, tempDir } from '../helpers.ts';
 import { type ScratchRepo, scratchRepo, webSource } from '../scratch-repo.ts';
 import { writeSource } from '../sources.ts';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CtcError } from '../../compiler/error.ts';
+import { CtcError } from '../../common/error.ts';
 import { type CacheFile, DEFAULT_BOUND, cacheBound, cacheDir, overBound } from '../../executor/run-image-cache.ts';
 import { root } from '../helpers.ts';
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CtcError } from '../../compiler/error.ts';
-import { stepKinds, type Step } from '../../compiler/plan/steps.ts';
+import { CtcError } from '../../common/error.ts';
+import { stepKinds, type Step } from '../../plan/steps.ts';
 import { encodeProgram, goCommand, Msg, Op, op, record, WIRE_MAGIC, WIRE_VERSION, cloneFlags, NS_ALL } from '../../executor/wire.ts';
 import { root, tempDir } from '../helpers.ts';
 

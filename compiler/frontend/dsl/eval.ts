@@ -9,7 +9,7 @@
 //   list              `key a b c` or `key { … }` (items; `use` splices, `drop` removes)
 //   scalar            `key value`; a boolean key alone means true
 
-import { CtcError, type ErrorCode } from '../../error.ts';
+import { CtcError, type ErrorCode } from '../../../common/error.ts';
 import type { Origins } from '../../spec.ts';
 import { closest, didYouMean, namesOf } from './names.ts';
 import type { Pos, Stmt, Value } from './parser.ts';

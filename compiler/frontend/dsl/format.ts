@@ -7,7 +7,7 @@
 // columns. The layout depends only on the tokens, so formatting is idempotent.
 
 import type { IToken } from 'chevrotain';
-import { CtcError, throwAll } from '../../error.ts';
+import { CtcError, throwAll } from '../../../common/error.ts';
 import { Comment, Container, LCurly, RCurly, Sep, parseCt } from './parser.ts';
 
 const WIDTH = 100;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { SourceReader } from '../../confine.ts';
-import { CtcError, throwAll } from '../../error.ts';
+import { CtcError, throwAll } from '../../../common/error.ts';
 import type { Origins } from '../../spec.ts';
 import { specFromDef } from '../def.ts';
 import type { FrontendResult } from '../result.ts';

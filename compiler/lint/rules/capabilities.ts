@@ -1,4 +1,4 @@
-import { afterExecOf } from '../../plan/after-exec.ts';
+import { afterExecOf } from '../../../plan/after-exec.ts';
 import { defineRule, firstOf } from '../rule.ts';
 
 /**

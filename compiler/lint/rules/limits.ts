@@ -1,4 +1,4 @@
-import type { Plan } from '../../plan/steps.ts';
+import type { Plan } from '../../../plan/steps.ts';
 import { defineRule, firstOf, stepsOf } from '../rule.ts';
 
 const limitDoc = (what: string, unit: string) => `true: a ${what} limit is required; a number: required, and at most this many ${unit}; false: not required`;

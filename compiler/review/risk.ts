@@ -6,7 +6,7 @@
 
 import { capabilityNumbers } from '../../stdlib/capabilities.ts';
 import { type Change, type PlanDiff, nearestNewStep } from './diff.ts';
-import { type Plan, type Step, type StepKind, int, list, str } from './steps.ts';
+import { type Plan, type Step, type StepKind, int, list, str } from '../../plan/steps.ts';
 
 export type RiskCode =
   | 'RISK_CAP_ADDED'

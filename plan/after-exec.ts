@@ -9,7 +9,7 @@
 // gains more, up to the bounding set: that depends on the files the process
 // runs, which no plan can know (explainAfterExec says so).
 
-import { capabilityNumbers } from '../../stdlib/capabilities.ts';
+import { capabilityNumbers } from '../stdlib/capabilities.ts';
 import { type Step, list, str } from './steps.ts';
 
 /** The sets in /proc/<pid>/status's order and names, so a reader can compare them line by line. */

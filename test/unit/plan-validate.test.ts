@@ -5,17 +5,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
-import { CtcError } from '../../compiler/error.ts';
-import { parsePlan, printPlan } from '../../compiler/plan/text.ts';
-import type { Plan, Step } from '../../compiler/plan/steps.ts';
-import { checkPlanSteps } from '../../executor/plan-check.ts';
+import { CtcError } from '../../common/error.ts';
+import { parsePlan, printPlan } from '../../plan/text.ts';
+import type { Plan, Step } from '../../plan/steps.ts';
+import { validatePlanSteps } from '../../plan/validate.ts';
 import { join } from 'node:path';
 import { example, root } from '../helpers.ts';
 
 const examples = ['hello', 'limits', 'bridge', 'rootless'];
 
 test("every example's plan passes", async () => {
-  for (const name of examples) checkPlanSteps((await build(example(`${name}.ct.ts`))).plan.steps);
+  for (const name of examples) validatePlanSteps((await build(example(`${name}.ct.ts`))).plan.steps);
 });
 
 /** The example's plan with one step's arguments changed, printed with a valid digest and read back. */
@@ -27,7 +27,7 @@ async function forged(kind: string, args: Record<string, unknown>): Promise<Plan
 
 const refusal = (plan: Plan): string => {
   try {
-    checkPlanSteps(plan.steps);
+    validatePlanSteps(plan.steps);
   } catch (e) {
     assert.instance(e, CtcError);
     const { code, step, message } = e as CtcError;
@@ -50,7 +50,7 @@ test('a forged plan that reaches outside what is ctc\'s is refused, naming the s
 
 test('a joined pid namespace is entered before the clone: a plan that puts its ns.join later, or names a kind ctc cannot join, is refused', async () => {
   const { plan } = await build(join(root, 'test', 'fixtures', 'cri', 'container-shared-pid.config.json'));
-  checkPlanSteps(plan.steps);
+  validatePlanSteps(plan.steps);
   const at = plan.steps.findIndex((s) => s.kind === 'ns.join' && s.args.ns === 'pid');
   const later = [...plan.steps];
   later.splice(at + 3, 0, later.splice(at, 1)[0]);

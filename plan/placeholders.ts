@@ -5,7 +5,7 @@
 // a limit (a host interface has 15 bytes), and the same for the same id.
 
 import { createHash } from 'node:crypto';
-import { type ArgSpec, type KindSpec, type Step, stepKinds } from '../compiler/plan/steps.ts';
+import { type ArgSpec, type KindSpec, type Step, stepKinds } from './steps.ts';
 
 export interface RunPlace {
   id: string;

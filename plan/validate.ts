@@ -7,10 +7,10 @@
 // takes. A plan that fails is CT_PLAN_INVALID, naming the step, before
 // anything is done.
 
-import { CtcError } from '../compiler/error.ts';
-import { parseCidr, parseInet } from '../compiler/plan/inet.ts';
-import { type Step, type StepKind, actorOf, list, str } from '../compiler/plan/steps.ts';
-import { joinableNamespaces } from '../compiler/spec.ts';
+import { CtcError } from '../common/error.ts';
+import { parseCidr, parseInet } from './inet.ts';
+import { type Step, type StepKind, actorOf, list, str } from './steps.ts';
+import { joinableNamespaces } from './namespaces.ts';
 
 type Rule = (s: Step) => string | undefined;
 
@@ -62,7 +62,7 @@ const rules: Partial<Record<StepKind, Rule[]>> = {
   'proc.cwd': [path('dir')],
 };
 
-export function checkPlanSteps(steps: readonly Step[]): void {
+export function validatePlanSteps(steps: readonly Step[]): void {
   for (const s of steps) {
     for (const rule of rules[s.kind] ?? []) {
       const wrong = rule(s);

@@ -19,8 +19,8 @@
 // Rules are ANDs of conditions; ORs are written as several rules, as they
 // are in the spec.
 
-import { CtcError } from '../error.ts';
-import type { SeccompAction, SpecSeccompArg, SpecSeccompRule } from '../spec.ts';
+import { CtcError } from '../../common/error.ts';
+import type { SeccompAction, SpecSeccompArg, SpecSeccompRule } from './types.ts';
 import { errnoNumbers } from '../../stdlib/syscalls.ts';
 import { u64Of } from './values.ts';
 

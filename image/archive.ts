@@ -16,7 +16,7 @@ import { join, posix } from 'node:path';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Header, Pax, type HeaderData } from 'tar';
-import { CtcError } from '../error.ts';
+import { CtcError } from '../common/error.ts';
 
 /** Where a blob's bytes are: a byte range of a file (a member of the outer tar, or a whole blob file). */
 export interface BlobRef {

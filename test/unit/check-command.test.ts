@@ -1,20 +1,21 @@
 // `ctc check` and `ctc build --json`, through the built CLI (node
 // scripts/build.mjs first): a stale or missing plan fails the check and is
-// named; JSON output follows the schemas in compiler/plan/schema/.
+// named; JSON output follows the schemas in plan/schema/.
 
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { CheckJson, PlanJson } from '../../compiler/plan/json.ts';
-import { parsePlan } from '../../compiler/plan/text.ts';
+import type { PlanJson } from '../../plan/json.ts';
+import type { CheckJson } from '../../compiler/review/json.ts';
+import { parsePlan } from '../../plan/text.ts';
 import { ctc, root, tempDir } from '../helpers.ts';
 
 const tmp = tempDir();
 test.after(() => tmp.remove());
 
-const schema = (name: string) => JSON.parse(readFileSync(join(root, 'compiler', 'plan', 'schema', name), 'utf8'));
+const schema = (name: string) => JSON.parse(readFileSync(join(root, 'plan', 'schema', name), 'utf8'));
 const ajv = new Ajv2020({ allErrors: true });
 ajv.addSchema(schema('plan.v1.schema.json'));
 ajv.addSchema(schema('diff.v1.schema.json'));

@@ -7,7 +7,7 @@
 // Pure functions over parsed Plans, shared by `ctc diff`, `ctc check` and the
 // risk notes (risk.ts).
 
-import { type ArgValue, type KindSpec, type Plan, type Step, type StepKind, stepKinds } from './steps.ts';
+import { type ArgValue, type KindSpec, type Plan, type Step, type StepKind, stepKinds } from '../../plan/steps.ts';
 
 /**
  * The arguments that say which thing a step acts on. A kind not listed

@@ -1,10 +1,10 @@
 // Finding and reading plan files for `ctc run`.
 
 import { readdirSync, readFileSync } from 'node:fs';
-import { CtcError } from '../compiler/error.ts';
-import type { Plan } from '../compiler/plan/steps.ts';
-import { parsePlan } from '../compiler/plan/text.ts';
-import { codeOf } from './errno.ts';
+import { CtcError } from '../common/error.ts';
+import type { Plan } from './steps.ts';
+import { parsePlan } from './text.ts';
+import { codeOf } from '../common/errno.ts';
 
 export function readPlanText(file: string): { plan: Plan; text: string } {
   const text = readPlanBytes(file).toString('utf8');

@@ -31,8 +31,8 @@
 //   that does not decide, the low word; masked_eq masks both halves.
 
 import { createHash } from 'node:crypto';
-import { CtcError } from '../error.ts';
-import type { SeccompAction, SpecSeccomp, SpecSeccompArg } from '../spec.ts';
+import { CtcError } from '../../common/error.ts';
+import type { SeccompAction, SpecSeccomp, SpecSeccompArg } from './types.ts';
 import { syscallNumbers } from '../../stdlib/syscalls.ts';
 import { Asm, BPF_MAXINSNS, type Cond, type Label, assemble } from './asm.ts';
 import { ENOSYS, EPERM, parseDecimalU64 } from './values.ts';

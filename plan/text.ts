@@ -12,7 +12,7 @@
 // digest makes an edited plan fail to load: plans are built, not written.
 
 import { createHash } from 'node:crypto';
-import { CtcError } from '../error.ts';
+import { CtcError } from '../common/error.ts';
 import { type ArgSpec, type ArgValue, type KindSpec, type Plan, type Step, actorOf, isStepKind, stepKinds } from './steps.ts';
 
 const MAGIC = 'ctc-plan';
