@@ -1,8 +1,9 @@
-// Plans, diffs and checks as JSON, for machines (policy checks, PR bots).
-// Each document names its format and version; the JSON Schemas in
-// plan/schema/ describe them and are versioned with the plan format
+// Plans as JSON, for machines (policy checks, PR bots): what `ctc build
+// --json` prints. The document names its format and version; the JSON
+// Schemas in plan/schema/ describe it (and the diff and check documents of
+// compiler/review/json.ts) and are versioned with the plan format
 // (`ctc-plan 1` ↔ *.v1.schema.json). A change to these shapes is a change to
-// the schemas, and test/unit/plan-json.test.ts validates real output.
+// the schemas, and test/unit/check-command.test.ts validates real output.
 
 import { type ArgValue, type KindSpec, type Plan, type Step, actorOf, stepKinds } from './steps.ts';
 
