@@ -1,7 +1,7 @@
 // Shared by the tests: running the built CLI, temp dirs, host snapshots.
 
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../common/package.ts';
@@ -74,5 +74,32 @@ export const mountTable = () =>
     .split('\n')
     .map((l) => l.split(' ').slice(3, 6).join(' '))
     .sort();
+
+/**
+ * `ctc run -d --bundle DIR ID` through the launcher (env may send it to the
+ * CLI: CTC_NATIVE=0); its output to a file in logDir, since the container
+ * keeps the stdio it is given and a pipe would keep spawnSync waiting.
+ */
+export function runDetached(stateRoot: string, logDir: string, dir: string, id: string, env: Record<string, string> = {}): Ran {
+  const log = join(logDir, `${id}.log`);
+  const fd = openSync(log, 'w');
+  try {
+    const r = spawnSync(join(root, 'dist', 'ctc'), ['--root', stateRoot, 'run', '-d', '--bundle', dir, id], {
+      cwd: root,
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, CTC_NODE: process.execPath, ...env },
+      timeout: 60_000,
+    });
+    return { status: r.status, stdout: '', stderr: readFileSync(log, 'utf8') };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The two ways a command runs: the native launcher, and the TypeScript CLI it hands over to. */
+export const WAYS: [string, Record<string, string>][] = [
+  ['the native launcher', {}],
+  ['the TypeScript CLI', { CTC_NATIVE: '0' }],
+];
 
 export { hostResidue } from './residue.mjs';

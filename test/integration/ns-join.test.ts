@@ -18,16 +18,12 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { busyboxBundle, busyboxRootfs } from '../busybox.ts';
-import { ctc, root, tempDir, until, type Ran } from '../helpers.ts';
+import { ctc, root, runDetached as runDetachedIn, tempDir, until, WAYS, type Ran } from '../helpers.ts';
 
 const tmp = tempDir();
 const stateRoot = join(tmp.dir, 'state');
 const launcher = join(root, 'dist', 'ctc');
 const SANDBOX = `nsj-sbx-${process.pid}`;
-const WAYS: [string, Record<string, string>][] = [
-  ['the native launcher', {}],
-  ['the TypeScript CLI', { CTC_NATIVE: '0' }],
-];
 
 let sandboxPid = 0;
 let n = 0;
@@ -35,22 +31,7 @@ let n = 0;
 const nsOf = (pid: number, kind: string) => readlinkSync(`/proc/${pid}/ns/${kind}`);
 const stateOf = (id: string) => JSON.parse(ctc(['--root', stateRoot, 'state', id]).stdout) as { pid: number; status: string };
 
-/** ctc run -d: the container keeps the stdio it is given, so a file, not a pipe spawnSync would wait on. */
-function runDetached(dir: string, id: string, env: Record<string, string> = {}): Ran {
-  const log = join(tmp.dir, `${id}.log`);
-  const fd = openSync(log, 'w');
-  try {
-    const r = spawnSync(launcher, ['--root', stateRoot, 'run', '-d', '--bundle', dir, id], {
-      cwd: root,
-      stdio: ['ignore', fd, fd],
-      env: { ...process.env, CTC_NODE: process.execPath, ...env },
-      timeout: 60_000,
-    });
-    return { status: r.status, stdout: '', stderr: readFileSync(log, 'utf8') };
-  } finally {
-    closeSync(fd);
-  }
-}
+const runDetached = (dir: string, id: string, env: Record<string, string> = {}): Ran => runDetachedIn(stateRoot, tmp.dir, dir, id, env);
 
 /** An app container's bundle: sleeps, joins the sandbox's namespaces named in `joins`, makes the rest. */
 function appBundle(id: string, joins: string[], paths: Record<string, string> = {}): string {

@@ -10,12 +10,12 @@
 // is not a user namespace fails at its step and leaves nothing.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { busyboxBundle } from '../busybox.ts';
-import { ctc, hostResidue, root, tempDir, type Ran } from '../helpers.ts';
+import { ctc, hostResidue, root, runDetached as runDetachedIn, tempDir, WAYS, type Ran } from '../helpers.ts';
 
 const tmp = tempDir();
 // the container's root is host uid 100000: it must pass through to the bundles
@@ -24,10 +24,6 @@ const stateRoot = join(tmp.dir, 'state');
 const launcher = join(root, 'dist', 'ctc');
 const SANDBOX = `unj-sbx-${process.pid}`;
 const MAPS = [{ containerID: 0, hostID: 100000, size: 65536 }];
-const WAYS: [string, Record<string, string>][] = [
-  ['the native launcher', {}],
-  ['the TypeScript CLI', { CTC_NATIVE: '0' }],
-];
 let sandboxPid = 0;
 let n = 0;
 
@@ -36,21 +32,7 @@ const stateOf = (id: string) => JSON.parse(ctc(['--root', stateRoot, 'state', id
 const remove = (id: string) => ctc(['--root', stateRoot, 'delete', '--force', id]);
 const hostUid = (pid: number) => /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1];
 
-/** ctc run -d, its output in a file (the container keeps the stdio it is given). */
-function runDetached(dir: string, id: string, env: Record<string, string> = {}): Ran {
-  const log = join(tmp.dir, `${id}.log`);
-  const fd = openSync(log, 'w');
-  try {
-    const r = spawnSync(launcher, ['--root', stateRoot, 'run', '-d', '--bundle', dir, id], {
-      stdio: ['ignore', fd, fd],
-      env: { ...process.env, CTC_NODE: process.execPath, ...env },
-      timeout: 60_000,
-    });
-    return { status: r.status, stdout: '', stderr: readFileSync(log, 'utf8') };
-  } finally {
-    closeSync(fd);
-  }
-}
+const runDetached = (dir: string, id: string, env: Record<string, string> = {}): Ran => runDetachedIn(stateRoot, tmp.dir, dir, id, env);
 
 /** A bundle whose namespaces are `made` plus `joined` (kind → path); its process may also configure its network. */
 function bundle(id: string, made: string[], joined: Record<string, string>, maps = true): string {
