@@ -103,8 +103,8 @@ export interface Process {
   readonly apparmorProfile?: string;
   /** the SELinux process context; a host without SELinux refuses to run it */
   readonly selinuxLabel?: string;
-  /** a syscall filter, compiled by ctc to BPF; defaults to `defaultSeccomp`; 'unconfined' for none */
-  readonly seccomp?: Seccomp | 'unconfined';
+  /** a syscall filter, compiled by ctc to BPF; 'default' (or left out) is `defaultSeccomp`, as the project config spells it; 'unconfined' for none */
+  readonly seccomp?: Seccomp | 'default' | 'unconfined';
 }
 
 export type Signal =

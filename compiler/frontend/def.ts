@@ -191,7 +191,7 @@ function readProcess(r: Reader, v: unknown): Spec['process'] {
   const parentDeathSignal = r.opt(p, 'parentDeathSignal', 'process', r.str.bind(r));
   const apparmorProfile = r.opt(p, 'apparmorProfile', 'process', r.str.bind(r));
   const selinuxLabel = r.opt(p, 'selinuxLabel', 'process', r.str.bind(r));
-  const seccomp = p.seccomp === 'unconfined' ? undefined : seccompSpecOf((p.seccomp ?? defaultSeccomp) as Seccomp, r.origins, 'process.seccomp');
+  const seccomp = p.seccomp === 'unconfined' ? undefined : seccompSpecOf((p.seccomp === undefined || p.seccomp === 'default' ? defaultSeccomp : p.seccomp) as Seccomp, r.origins, 'process.seccomp');
   const user = readUser(r, p.user);
   return {
     args: r.strs(p.args, 'process.args'),

@@ -61,6 +61,14 @@ test("a capability cut short: .ct.ts and .ct both name the capability it begins 
   assert.match(d.hint ?? '', /did you mean 'CAP_NET_BIND_SERVICE'\?/);
 });
 
+test("seccomp: 'default' is defaultSeccomp, as the project config spells it, in a .ct.ts and a .ct", async () => {
+  const filterOf = async (file: string) => (await build(file)).text.split('\n').find((l) => / proc\.seccomp /.test(l))?.replace(/\s+#.*$/, '');
+  const left = await filterOf(source('sc-none.ct.ts', `${head}export default container({ rootfs: hostRootfs(), process: { args: ['/bin/true'] } });\n`));
+  assert.ok(left, 'the default filter');
+  assert.is(await filterOf(source('sc-default.ct.ts', `${head}export default container({ rootfs: hostRootfs(), process: { args: ['/bin/true'], seccomp: 'default' } });\n`)), left);
+  assert.is(await filterOf(source('sc-default.ct', 'container {\n  rootfs use preset.hostRootfs\n  process {\n    args /bin/true\n    seccomp default\n  }\n}\n')), left);
+});
+
 test('imports other than the stdlib and relative .ct.ts files are refused', async () => {
   const file = source('imports.ct.ts', `import { readFileSync } from 'node:fs';\n${head}export default container({ rootfs: hostRootfs(), process: { args: [String(readFileSync)] } });\n`);
   const errors = await errorsOf(file);

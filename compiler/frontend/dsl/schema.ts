@@ -1081,6 +1081,7 @@ export const containerShape: Shape = {
                 {
                   "t": "enum",
                   "values": [
+                    "default",
                     "unconfined"
                   ],
                   "patterns": []
@@ -1088,7 +1089,7 @@ export const containerShape: Shape = {
               ]
             },
             "optional": true,
-            "doc": "a syscall filter, compiled by ctc to BPF; defaults to `defaultSeccomp`; 'unconfined' for none"
+            "doc": "a syscall filter, compiled by ctc to BPF; 'default' (or left out) is `defaultSeccomp`, as the project config spells it; 'unconfined' for none"
           }
         }
       },
