@@ -23,9 +23,9 @@ import { type Arg, type WireOp, encodeStep, nsFlags, record, strArg as S, u64Arg
 /** What the plan came from, as the launcher reads it again to find the image. */
 export type ImageSource = { kind: 'plan'; bytes: Buffer } | { kind: 'bundle'; dir: string; config: Buffer };
 
-const MAGIC = 0x49435443;
-const VERSION = 1;
-const Rec = { META: 200, STATE: 201, CG_CREATE: 202, CG_WRITE: 203, CG_BPF: 204, CLONE: 205, CG_JOIN: 206, OOM: 207, INIT: 208, NOP: 209 } as const;
+export const MAGIC = 0x49435443;
+export const VERSION = 1;
+export const Rec = { META: 200, STATE: 201, CG_CREATE: 202, CG_WRITE: 203, CG_BPF: 204, CLONE: 205, CG_JOIN: 206, OOM: 207, INIT: 208, NOP: 209 } as const;
 const ID = '\x01i';
 const STATE = '\x01s';
 

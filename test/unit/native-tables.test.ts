@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FORWARDED } from '../../executor/apply.ts';
+import { MAGIC, Rec, VERSION } from '../../executor/image.ts';
 import { root } from '../helpers.ts';
 
 const launcherH = readFileSync(join(root, 'native', 'launcher', 'launcher.h'), 'utf8');
@@ -16,6 +17,15 @@ test("the signals a foreground run forwards: the launcher's forwarded_signals ar
   assert.ok(body, 'launcher.h declares forwarded_signals');
   const numbers = body.replace(/\/\*.*?\*\//g, '').split(',').map((n) => Number(n.trim()));
   assert.equal(numbers, FORWARDED.map((name) => constants.signals[name]));
+});
+
+test("the run image's format: image.h's CTC_IMAGE_MAGIC, CTC_IMAGE_VERSION and IMG_* records are executor/image.ts's", () => {
+  const imageH = readFileSync(join(root, 'native', 'launcher', 'image.h'), 'utf8');
+  const define = (name: string) => Number(new RegExp(`#define ${name} (0x[0-9a-f]+|\\d+)u`).exec(imageH)?.[1]);
+  assert.is(define('CTC_IMAGE_MAGIC'), MAGIC);
+  assert.is(define('CTC_IMAGE_VERSION'), VERSION);
+  const records = Object.fromEntries([...imageH.matchAll(/\bIMG_([A-Z_]+) = (\d+)/g)].map((m) => [m[1], Number(m[2])]));
+  assert.equal(records, { ...Rec });
 });
 
 test.run();
