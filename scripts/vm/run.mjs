@@ -97,7 +97,8 @@ criu=$(criu check 2>&1)
 echo "vm: criu $(criu --version | sed -n 's/^Version: //p'), criu check: $criu"
 [ -n "$controllers" ] || { echo "vm: FAIL: no cgroup v2 controllers"; exit 1; }
 case "$criu" in *"Looks good."*) ;; *) echo "vm: FAIL: criu check is not good"; exit 1 ;; esac
-mount -t tmpfs -o mode=0755 ctc-project ${sh(root)} && tar -xf /mnt/vm-io/project.tar -C ${sh(root)} || exit 1
+# the guest's /tmp is a tmpfs of its own: a project under /tmp has no directory there yet
+mkdir -p ${sh(root)} && mount -t tmpfs -o mode=0755 ctc-project ${sh(root)} && tar -xf /mnt/vm-io/project.tar -C ${sh(root)} || exit 1
 cd ${sh(root)} || exit 1
 # One run per filter: its own time and result; every test prints its own line (test-names.mjs).
 export NODE_OPTIONS=--import=${sh(join(root, 'scripts/vm/test-names.mjs'))}
