@@ -45,6 +45,7 @@ containers:
   delete ID               remove a stopped container (--force: any)
   checkpoint ID, restore -d -b DIR ID  save a container with criu (--image-path DIR), bring it back
   help [COMMAND]          a command's usage, flags and an example (also: ctc COMMAND --help)
+  completion SHELL        a completion script for bash, zsh or fish
   gc [--min-age S] [--dry-run] [--images]  remove, from their journals, containers a crash left (nothing will finish them), with --images the cached images no container uses, and the run images over the cache's bound; prints what it removes
 
 global options (their defaults can come from the project's ctc config):
@@ -106,6 +107,7 @@ const commands: Record<string, Command> = {
   checkpoint: named(async (args, g) => (await import('./checkpoint.ts')).checkpointCommand(args, g)),
   restore: named(async (args, g) => (await import('./checkpoint.ts')).restoreCommand(args, g)),
   help: (args, g) => helpCommand(args, g),
+  completion: async (args) => (await import('./completion.ts')).completionCommand(args, Object.keys(commands)),
 };
 
 /** `ctc help [COMMAND]`: a command's help is what `ctc COMMAND --help` prints. */

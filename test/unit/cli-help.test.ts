@@ -46,6 +46,25 @@ test('a misspelled command or option gets the nearest; a global option after the
   assert.not.match(global.stderr + typo.stderr + option.stderr, /\n\s+at /, 'no stack trace');
 });
 
+test("ctc completion bash, sourced in bash, completes commands after global options and each command's flags; zsh and fish name every command", () => {
+  const script = ctc('completion', 'bash');
+  assert.is(script.status, 0, script.stderr);
+  const complete = (...words: string[]) => {
+    const bash = `${script.stdout}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _ctc; echo "\${COMPREPLY[*]}"`;
+    return spawnSync('bash', ['-c', bash], { encoding: 'utf8' }).stdout.trim();
+  };
+  assert.is(complete('ctc', 'bu'), 'build');
+  assert.is(complete('ctc', '--root', '/run/x', 'sto'), 'stop');
+  assert.is(complete('ctc', 'update', '--memory-'), '--memory-reservation --memory-swap');
+  assert.is(complete('ctc', 'delete', '--f'), '--force');
+  for (const shell of ['zsh', 'fish']) {
+    const out = ctc('completion', shell);
+    assert.is(out.status, 0, out.stderr);
+    for (const name of listed()) assert.ok(out.stdout.includes(name), `${shell} names ${name}`);
+  }
+  assert.is(ctc('completion', 'tcsh').status, 2);
+});
+
 test('on a terminal (python3 holds a pty) an error shows the source line with a caret under its column; through a pipe it does not', () => {
   const tmp = tempDir('ctc-snippet-');
   try {
