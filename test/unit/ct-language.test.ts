@@ -223,10 +223,7 @@ test('ctc fmt: the examples are formatted, and formatting is idempotent and keep
       '    user nobody',
       '  }',
       '  mounts { use preset.defaultMounts }',
-      '  resources {',
-      '    memory.limit 64Mi',
-      '    pids.limit 32',
-      '  }',
+      '  resources { memory.limit 64Mi; pids.limit 32 }',
       '',
       '  namespaces mount uts',
       '}',
@@ -234,6 +231,17 @@ test('ctc fmt: the examples are formatted, and formatting is idempotent and keep
     ].join('\n'),
   );
   assert.is(formatCt(once, 'ugly.ct'), once, 'idempotent');
+});
+
+test("ctc fmt keeps a block written on one line on one line (statements, a block in it), as docs/ct-language.md's own example is written", () => {
+  const doc = readFileSync(join(root, 'docs', 'ct-language.md'), 'utf8');
+  const first = /```\n(# app\.ct\n[\s\S]*?)```/.exec(doc)?.[1];
+  assert.ok(first, 'the page opens with an app.ct');
+  assert.fixture(formatCt(first, 'app.ct'), first);
+  assert.match(first, /rlimits \{ RLIMIT_NOFILE \{ soft 1024; hard 4096 \} \}/, 'a block in a block stayed');
+  // written across lines, a block of several statements (or with a block in it) stays across lines
+  const spread = 'container {\n  rlimits {\n    RLIMIT_NOFILE { soft 1024; hard 4096 }\n  }\n}\n';
+  assert.is(formatCt(spread, 'spread.ct'), spread);
 });
 
 test('ctc fmt --check exits 1 naming the unformatted file; ctc fmt rewrites it', () => {

@@ -2,9 +2,11 @@
 // (comments are a token group of their own), so nothing the author wrote is
 // lost or reordered: one statement per line, two spaces per block, one space
 // between values, at most one blank line, comments where they were (on their
-// own line, or after a statement). A block (not the container's) stays on one line — `{ a b }` —
-// when it holds one statement, no block and no comment, and fits in 100
-// columns. The layout depends only on the tokens, so formatting is idempotent.
+// own line, or after a statement). A block (not the container's) stays on one line — `{ a b }`,
+// `{ a b; c d }`, `{ k { a b } }` — when it holds no comment, fits in 100
+// columns, and holds one statement without a block, or was written on one line. The layout
+// depends only on the tokens (`;` and line breaks among them), so formatting
+// is idempotent.
 
 import type { IToken } from 'chevrotain';
 import { CtcError, throwAll } from '../../../common/error.ts';
@@ -26,19 +28,34 @@ export function formatCt(text: string, file: string): string {
     if (t.tokenType === RCurly) close.set(open.pop()!, i);
   });
 
-  /** The block's statements on one line, if it may stay on one. */
+  /**
+   * The block's statements on one line, if it may stay on one: one
+   * statement, or several the author wrote on one line (`;` between them,
+   * no line break inside the block).
+   */
   const inline = (from: number): string | undefined => {
     const to = close.get(from)!;
-    const words: string[] = [];
-    let ended = false;
+    const statements: string[][] = [[]];
+    let broken = false;
+    let nested = false;
     for (let i = from + 1; i < to; i++) {
       const t = toks[i];
-      if (t.tokenType === Comment || t.tokenType === LCurly) return undefined;
-      if (t.tokenType === Sep) ended = words.length > 0;
-      else if (ended) return undefined; // a second statement
-      else words.push(t.image);
+      if (t.tokenType === Comment) return undefined;
+      if (t.tokenType === LCurly) {
+        // a block in the block: only as the author wrote it, all on one line
+        const inner = inline(i);
+        if (inner === undefined) return undefined;
+        statements[statements.length - 1].push(inner);
+        nested = true;
+        i = close.get(i)!;
+      } else if (t.tokenType === Sep) {
+        broken ||= t.image === '\n';
+        if (statements[statements.length - 1].length) statements.push([]);
+      } else statements[statements.length - 1].push(t.image);
     }
-    return words.length ? `{ ${words.join(' ')} }` : '{}';
+    const written = statements.filter((st) => st.length).map((st) => st.join(' '));
+    if ((written.length > 1 || nested) && broken) return undefined;
+    return written.length ? `{ ${written.join('; ')} }` : '{}';
   };
 
   const out: string[] = [];
