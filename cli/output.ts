@@ -1,8 +1,8 @@
 // How errors reach people (stderr) and orchestrators (--log, --log-format json).
 
-import { lstatSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync } from 'node:fs';
 import { appendLog } from '../executor/caller-files.ts';
-import { CtcError, CtcErrors, errorJson, formatError } from '../common/error.ts';
+import { CtcError, CtcErrors, errorJson, formatError, visible } from '../common/error.ts';
 import type { Globals } from './args.ts';
 
 export function report(err: unknown, globals: Pick<Globals, 'log' | 'logFormat'>): void {
@@ -41,18 +41,29 @@ export function log(globals: Pick<Globals, 'log' | 'logFormat'>, entry: Record<s
 
 /**
  * On a terminal, the source line an error points at, with a caret under its
- * column (as tsc --pretty and rustc show them). Only a regular file by the
- * path the error names; anything else shows nothing.
+ * column (as tsc --pretty and rustc show them). The place can come from a
+ * plan a stranger wrote, so only a file below the current folder is read —
+ * a relative path with no `..`, not through a symlink out of it, a regular
+ * file of at most 1 MiB (not /proc's size-0 ones), opened without following
+ * a last symlink — and the line is shown with its control characters escaped.
  */
 export function snippet(source: string | undefined): string {
-  const m = source && /^(.+):(\d+):(\d+)$/.exec(source);
-  if (!m) return '';
+  const m = source && /^([^/].*):(\d+):(\d+)$/.exec(source);
+  if (!m || m[1].split('/').includes('..')) return '';
   try {
-    if (!lstatSync(m[1]).isFile()) return '';
-    const line = readFileSync(m[1], 'utf8').split('\n')[Number(m[2]) - 1];
-    if (line === undefined) return '';
-    const shown = line.replace(/\t/g, ' ');
-    return `  | ${shown}\n  | ${' '.repeat(Math.min(Number(m[3]) - 1, shown.length))}^\n`;
+    const cwd = realpathSync('.');
+    if (!realpathSync(m[1]).startsWith(`${cwd}/`)) return '';
+    const fd = openSync(m[1], constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile() || st.size === 0 || st.size > 1 << 20) return '';
+      const line = readFileSync(fd, 'utf8').split('\n')[Number(m[2]) - 1];
+      if (line === undefined) return '';
+      const shown = visible(line.replace(/\t/g, ' '));
+      return `  | ${shown}\n  | ${' '.repeat(Math.min(Number(m[3]) - 1, shown.length))}^\n`;
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     return '';
   }

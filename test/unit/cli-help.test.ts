@@ -5,10 +5,11 @@
 // line with a caret. Through the built launcher, as a user types it.
 
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { snippet } from '../../cli/output.ts';
 import { root, tempDir } from '../helpers.ts';
 
 const ctc = (...args: string[]) => spawnSync(join(root, 'dist', 'ctc'), args, { encoding: 'utf8', timeout: 30_000 });
@@ -76,6 +77,24 @@ test('on a terminal (python3 holds a pty) an error shows the source line with a 
     assert.is(piped.status, 1);
     assert.not.match(piped.stderr, /\n {2}\| /, 'no snippet for a script reading the pipe');
   } finally {
+    tmp.remove();
+  }
+});
+
+// A plan's step sources are a stranger's text: the snippet reads only below the current folder.
+test('the snippet reads only a regular file below the current folder, and escapes control characters', () => {
+  const tmp = tempDir('ctc-snippet-');
+  const cwd = process.cwd();
+  try {
+    mkdirSync(join(tmp.dir, 'work'));
+    writeFileSync(join(tmp.dir, 'outside.ct'), 'secret\n');
+    writeFileSync(join(tmp.dir, 'work', 'app.ct'), 'hostname \x1b[2Jweb\n');
+    symlinkSync(join(tmp.dir, 'outside.ct'), join(tmp.dir, 'work', 'link.ct'));
+    process.chdir(join(tmp.dir, 'work'));
+    assert.is(snippet('app.ct:1:10'), '  | hostname \\x1b[2Jweb\n  |          ^\n');
+    for (const place of [`${tmp.dir}/outside.ct:1:1`, '../outside.ct:1:1', 'link.ct:1:1', '/proc/kmsg:1:1', '/etc/passwd:1:1']) assert.is(snippet(place), '', place);
+  } finally {
+    process.chdir(cwd);
     tmp.remove();
   }
 });
