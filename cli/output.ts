@@ -24,7 +24,7 @@ export function report(err: unknown, globals: Pick<Globals, 'log' | 'logFormat'>
  * error line's msg): where runc has words for a failure, they come first,
  * then ctc's own line, unchanged.
  */
-const runcWords = (e: CtcError) => (e.runtime ? `${e.runtime}: ` : '');
+const runcWords = (e: CtcError) => (e.runtime ? `${visible(e.runtime)}: ` : ''); // they can quote a config's command
 
 export function log(globals: Pick<Globals, 'log' | 'logFormat'>, entry: Record<string, unknown>): void {
   if (!globals.log) return;
