@@ -28,6 +28,7 @@ import { idmapMount, writeMaps } from './idmap.ts';
 import { cgroupParent, fillAddresses, fillStep } from '../plan/placeholders.ts';
 import { validatePlanSteps } from '../plan/validate.ts';
 import { preflight } from './preflight.ts';
+import { execWords } from './exec-words.ts';
 import { procStat } from './proc.ts';
 import { createCgroup, createOwnCgroup, createStateDir, setDevices, setLimit, writeStateFile } from './host-steps.ts';
 import { tempName, writeError, writePidFile } from './caller-files.ts';
@@ -499,14 +500,6 @@ const annotationsOf = (steps: Step[]): Record<string, string> => {
 
 const namespacesOf = (steps: Step[]) =>
   steps.filter((s) => s.kind === 'ns.clone' || s.kind === 'ns.unshare').flatMap((s) => list(s, 'ns'));
-
-/** runc's words for a command it cannot run: podman reads them (127 for not found, 126 for permission denied). */
-export function execWords(file: string, errno: string): string | undefined {
-  const quoted = JSON.stringify(file);
-  if (errno === 'ENOENT') return file.includes('/') ? `exec: ${quoted}: stat ${file}: no such file or directory` : `exec: ${quoted}: executable file not found in $PATH`;
-  if (errno === 'EACCES') return `exec: ${quoted}: permission denied`;
-  return undefined;
-}
 
 function hintFor(step: Step, errno: string, userns = false): string | undefined {
   if (userns && errno === 'EACCES' && /^(rootfs|mount|fs)\./.test(step.kind)) {

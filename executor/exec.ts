@@ -17,7 +17,7 @@ import { tempName, writeError, writePidFile } from './caller-files.ts';
 import { Msg, NS_ALL, Op, encodeProgram, op, strArg, u64Arg } from './wire.ts';
 import { join } from 'node:path';
 import { capabilityNumbers } from '../stdlib/capabilities.ts';
-import { execWords } from './apply.ts';
+import { execWords } from './exec-words.ts';
 
 export interface ExecProcess {
   args: string[];
