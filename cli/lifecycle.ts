@@ -133,7 +133,13 @@ export function listCommand(args: string[], g: Globals): number {
  */
 function listRow(c: Container, s: OciState): string[] {
   const code = s.status === 'stopped' ? c.exitStatus() : undefined;
-  return [s.id, String(s.pid), code === undefined ? s.status : `${s.status} (${code})`, s.bundle || '-', s.created, s.owner || userName(statSync(c.dir).uid)];
+  return [s.id, String(s.pid), code === undefined ? s.status : `${s.status} (${code})`, s.bundle || '-', s.created, s.owner || ownerOf(c.dir)];
+}
+
+/** The state dir's owner by name ('' if a delete removed it meanwhile). */
+function ownerOf(dir: string): string {
+  const st = statSync(dir, { throwIfNoEntry: false });
+  return st ? userName(st.uid) : '';
 }
 
 function userName(uid: number): string {
