@@ -23,8 +23,8 @@ function buildHelper() {
       .filter((f) => f.endsWith('.c'))
       .sort()
       .map((f) => join(root, ...dir, f));
-  // native/*.c: shared by both programs (the journal check and its JSON reader).
-  const shared = cFiles('native');
+  // native/*.c and native/common/*.c: shared by both programs (the journal check and its JSON reader, the plan reader).
+  const shared = [...cFiles('native'), ...(existsSync(join(root, 'native', 'common')) ? cFiles('native', 'common') : [])];
   const flags = ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-std=gnu11'];
   // Static: a detached container's monitor (ctc-init) then holds only the pages it
   // touched of its own sealed copy, well under 1 MiB, instead of a dynamic libc's.
