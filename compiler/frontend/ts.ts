@@ -149,17 +149,22 @@ function position(sf: ts.SourceFile, pos: number, name: (f: string) => string): 
 function diagnosticError(d: ts.Diagnostic, name: (f: string) => string): CtcError {
   const message = ts.flattenDiagnosticMessageText(d.messageText, '\n  ');
   const source = d.file && d.start !== undefined ? position(d.file, d.start, name) : undefined;
-  return new CtcError('CT_TYPE', `TS${d.code} ${message}`, { source, hint: capabilityHint(message) });
+  const capability = notACapability(message);
+  if (capability) return new CtcError('CT_TYPE', `TS${d.code} '${capability}' is not a capability`, { source, hint: capabilityHint(capability) });
+  return new CtcError('CT_TYPE', `TS${d.code} ${message}`, { source });
 }
 
 /**
- * TypeScript cuts a long union short ("... 30 more ..."), so a misspelled
- * capability gets no list: name the nearest one, and where the list is.
+ * TypeScript cuts a long union short ("... 30 more ..."), so its message
+ * for a misspelled capability lists a third of them: say what it is, name
+ * the nearest one and where the list is.
  */
-function capabilityHint(message: string): string | undefined {
-  const m = /^Type '"([^"]*)"' is not assignable to type '"CAP_/.exec(message);
-  if (!m) return undefined;
-  const near = closest(m[1], Object.keys(capabilityNumbers));
+function notACapability(message: string): string | undefined {
+  return /^Type '"([^"]*)"' is not assignable to type '"CAP_[A-Z_]+" \| [^\n]*'\.$/.exec(message)?.[1];
+}
+
+function capabilityHint(name: string): string {
+  const near = closest(name, Object.keys(capabilityNumbers));
   return `${near ? `did you mean '${near}'? ` : ''}the capabilities are capabilities(7)'s names, listed in stdlib/capabilities.ts`;
 }
 
