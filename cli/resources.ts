@@ -8,6 +8,7 @@ import type { SpecResources } from '../plan/limits.ts';
 import type { Bytes } from '../stdlib/types.ts';
 import { bytes, sizeForms } from '../stdlib/units.ts';
 import { statsOf, streamEvents, updateResources } from '../executor/resources.ts';
+import { statsJson } from '../executor/cgroups/stats.ts';
 import { type Globals, parseCommand } from './args.ts';
 import { factory } from './lifecycle.ts';
 
@@ -104,7 +105,7 @@ const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Objec
 export function statsCommand(args: string[], g: Globals): number {
   const { positionals } = parseCommand('stats', args, {});
   if (positionals.length !== 1) throw new CtcError('CT_USAGE', 'usage: ctc stats ID');
-  console.log(JSON.stringify(statsOf(factory(g).load(positionals[0]))));
+  console.log(statsJson(statsOf(factory(g).load(positionals[0]))));
   return 0;
 }
 

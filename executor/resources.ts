@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { CtcError } from '../common/error.ts';
 import { type SpecResources, cgroupLimits } from '../plan/limits.ts';
 import { detectCgroups, isLimitKey } from './cgroups/index.ts';
-import type { Stats } from './cgroups/stats.ts';
+import { type Stats, statsJson } from './cgroups/stats.ts';
 import type { Container } from './container.ts';
 import { codeOf } from '../common/errno.ts';
 import { Journal } from './journal.ts';
@@ -84,7 +84,7 @@ export async function streamEvents(c: Container, intervalMs: number, write: (lin
         if (c.status() === 'stopped') break; // it stopped since the loop looked: the end, not an error
         throw e;
       }
-      write(JSON.stringify(stats));
+      write(statsJson(stats));
       nextStats = now + intervalMs;
     }
     await new Promise((r) => setTimeout(r, 100));

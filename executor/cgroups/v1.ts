@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { codeOf } from '../../common/errno.ts';
 import type { CgroupDriver, CgroupMount, DeviceWrites, FileWrite, Previous } from './driver.ts';
 import { type LimitKey, v1Writes } from './keys.ts';
-import { type Stats, blkioV1, keyed, num } from './stats.ts';
+import { type Stats, blkioV1, keyed, num, scale } from './stats.ts';
 import { pidsIn, poll, readValue, removeCgroupDir, rmdirIfEmpty, writeValue } from './files.ts';
 import { type Membership, cgroupsOf, toJoin } from './membership.ts';
 import { CgroupV2 } from './v2.ts';
@@ -171,7 +171,7 @@ export class CgroupV1 implements CgroupDriver {
   }
 
   oomKills(path: string): number {
-    return keyed(this.file('memory', path, 'memory.oom_control')).oom_kill ?? 0;
+    return Number(keyed(this.file('memory', path, 'memory.oom_control')).oom_kill ?? 0);
   }
 
   stats(path: string): Stats {
@@ -189,7 +189,7 @@ export class CgroupV1 implements CgroupDriver {
     const unified = this.unified?.exists(path) ? this.unified.stats(path) : undefined;
     return {
       cpu: {
-        usage: { total: num(f('cpuacct', 'cpuacct.usage')), percpu, kernel: (ticks.system ?? 0) * tick, user: (ticks.user ?? 0) * tick },
+        usage: { total: num(f('cpuacct', 'cpuacct.usage')), percpu, kernel: scale(ticks.system ?? 0, tick), user: scale(ticks.user ?? 0, tick) },
         throttling: { periods: throttle.nr_periods, throttledPeriods: throttle.nr_throttled, throttledTime: throttle.throttled_time },
       },
       memory: { usage: entry('memory'), swap: entry('memory.memsw'), raw: keyed(f('memory', 'memory.stat')) },

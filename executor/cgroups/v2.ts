@@ -9,7 +9,7 @@ import type { CgroupDriver, CgroupMount, DeviceWrites, FileWrite, Previous } fro
 import { ensureDir, pidsIn, poll, readValue, removeCgroupDir, rmdirIfEmpty, writeValue } from './files.ts';
 import { type LimitKey, v2Writes } from './keys.ts';
 import { type Membership, cgroupsOf, toJoin } from './membership.ts';
-import { type Stats, blkioV2, keyed, num } from './stats.ts';
+import { MAX_U64, type Stats, blkioV2, keyed, num, scale } from './stats.ts';
 
 export class CgroupV2 implements CgroupDriver {
   readonly layout = 'v2';
@@ -125,7 +125,7 @@ export class CgroupV2 implements CgroupDriver {
   }
 
   oomKills(path: string): number {
-    return keyed(join(this.dir(path), 'memory.events')).oom_kill ?? 0;
+    return Number(keyed(join(this.dir(path), 'memory.events')).oom_kill ?? 0);
   }
 
   stats(path: string): Stats {
@@ -140,12 +140,12 @@ export class CgroupV2 implements CgroupDriver {
     return {
       // v2 reports microseconds; runc's shape has nanoseconds
       cpu: {
-        usage: { total: (cpu.usage_usec ?? 0) * 1000, kernel: (cpu.system_usec ?? 0) * 1000, user: (cpu.user_usec ?? 0) * 1000 },
-        throttling: { periods: cpu.nr_periods, throttledPeriods: cpu.nr_throttled, throttledTime: cpu.throttled_usec && cpu.throttled_usec * 1000 },
+        usage: { total: scale(cpu.usage_usec ?? 0, 1000), kernel: scale(cpu.system_usec ?? 0, 1000), user: scale(cpu.user_usec ?? 0, 1000) },
+        throttling: { periods: cpu.nr_periods, throttledPeriods: cpu.nr_throttled, throttledTime: cpu.throttled_usec && scale(cpu.throttled_usec, 1000) },
       },
       memory: {
-        usage: { limit: num(d('memory.max')) ?? 2 ** 64 - 1, usage: num(d('memory.current')), max: num(d('memory.peak')), failcnt: events.max ?? 0 },
-        swap: { limit: num(d('memory.swap.max')) ?? 2 ** 64 - 1, usage: num(d('memory.swap.current')), failcnt: keyed(d('memory.swap.events')).max ?? 0 },
+        usage: { limit: num(d('memory.max')) ?? MAX_U64, usage: num(d('memory.current')), max: num(d('memory.peak')), failcnt: events.max ?? 0 },
+        swap: { limit: num(d('memory.swap.max')) ?? MAX_U64, usage: num(d('memory.swap.current')), failcnt: keyed(d('memory.swap.events')).max ?? 0 },
         raw: mem,
       },
       pids: { current: num(d('pids.current')), limit: num(d('pids.max')) },

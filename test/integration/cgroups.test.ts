@@ -186,6 +186,18 @@ test('update changes a running container\'s memory and pids limits, and stats sh
     assert.is(R('delete', '--force', 'cg2').status, 0);
   }));
 
+test("stats prints an unlimited memory limit exactly as the kernel has it (a JS number would round it)", () =>
+  removing(['cg9'], () => {
+    detached('cg9', plan('unlimited', 'exec sleep 60'));
+    const out = R('stats', 'cg9').stdout;
+    // v1: the huge page-aligned number the file holds; v2: "max", which runc reports as the largest u64
+    const file = v1 ? join(cg.mounts().find((m) => m.data === 'memory')?.host ?? '/sys/fs/cgroup/memory', 'ctc', 'cg9', 'memory.limit_in_bytes') : '';
+    const exact = v1 ? readFileSync(file, 'utf8').trim() : '18446744073709551615';
+    assert.ok(BigInt(exact) > 2n ** 53n, `${exact} is past what a JS number holds exactly`);
+    assert.match(out, new RegExp(`"usage":\\{"limit":${exact},`), out);
+    assert.is(R('delete', '--force', 'cg9').status, 0);
+  }));
+
 test('pause freezes every process (no CPU used) and resume lets them go on', () =>
   removing(['cg3'], async () => {
     detached('cg3', plan('busy', 'sh -c "while :; do :; done" & exec sleep 60'));
