@@ -59,10 +59,29 @@ export function splitGlobals(argv: string[]): { globals: Globals; command?: stri
 
 export function parseCommand<T extends ParseArgsConfig['options']>(command: string, args: string[], options: T) {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: negativeValues(args, options), options, allowPositionals: true, strict: true });
   } catch (e) {
     throw new CtcError('CT_USAGE', `${command}: ${(e as Error).message.split('. ')[0]}`, { hint: optionHint(command, (e as Error).message, Object.keys(options ?? {})) });
   }
+}
+
+/**
+ * `--memory -1`, as runc's users type it: Node's parser takes a value that
+ * starts with a dash for a flag, so a negative number after an option that
+ * takes a value is joined to it (`--memory=-1`).
+ */
+function negativeValues(args: string[], options: ParseArgsConfig['options']): string[] {
+  const takesValue = (a: string) => {
+    const name = a.startsWith('--') ? a.slice(2) : Object.keys(options ?? {}).find((k) => options?.[k].short === a.slice(1));
+    return name !== undefined && options?.[name]?.type === 'string';
+  };
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--') return [...out, ...args.slice(i)];
+    if (/^-\d+$/.test(args[i + 1] ?? '') && /^--?[^-=][^=]*$/.test(args[i]) && takesValue(args[i])) out.push(`${args[i]}=${args[++i]}`);
+    else out.push(args[i]);
+  }
+  return out;
 }
 
 const globalFlags = ['--root', '--log', '--log-format', '--config'];

@@ -92,7 +92,7 @@ example: ctc resume web`,
        ctc update -r FILE ID
 
 Changes a running container's limits. Sizes: 96m, 96Mi or 96MB (powers of
-1024), -1 for no limit. At least one limit must be named.
+1024), -1 or max for no limit. At least one limit must be named.
 
   -r, --resources FILE     an OCI linux.resources object (JSON; - reads stdin)
   --memory SIZE            memory limit

@@ -12,10 +12,10 @@ import { statsJson } from '../executor/cgroups/stats.ts';
 import { type Globals, parseCommand } from './args.ts';
 import { factory } from './lifecycle.ts';
 
-/** runc's sizes (1024, 64m, 1G), the binary forms of sources (64Mi, 64MB), -1 for no limit. */
+/** runc's sizes (1024, 64m, 1G), the binary forms of sources (64Mi, 64MB), -1 or max (cgroup v2's word) for no limit. */
 function size(flag: string, text: string): number {
-  const n = text.trim() === '-1' ? -1 : bytes(text.trim() as Bytes);
-  if (!Number.isSafeInteger(n)) throw new CtcError('CT_USAGE', `${flag}: '${text}' is not a size: ${sizeForms}, or -1 for no limit`);
+  const n = ['-1', 'max'].includes(text.trim()) ? -1 : bytes(text.trim() as Bytes);
+  if (!Number.isSafeInteger(n)) throw new CtcError('CT_USAGE', `${flag}: '${text}' is not a size: ${sizeForms}, or -1 or max for no limit`);
   return n;
 }
 

@@ -40,6 +40,12 @@ test('update --memory takes 96m, 96Mi and 96MB alike; no limit named is CT_USAGE
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /'96 megs' is not a size: .*64m.*64Mi.*64MB/);
   assert.is(limit(), 99 * 2 ** 20, 'the refused updates changed nothing');
+  for (const unlimited of ['max', '-1']) {
+    assert.is(R('update', '--memory', '64m', id).status, 0);
+    const u = R('update', '--memory', unlimited, id);
+    assert.is(u.status, 0, u.stderr);
+    assert.ok(limit() > 2 ** 62, `${unlimited}: no limit (v1's page-aligned huge number, v2's max)`);
+  }
   assert.is(R('delete', '--force', id).status, 0);
   assert.equal(mine(), before);
 });
