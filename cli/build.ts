@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CtcError, formatError } from '../common/error.ts';
 import type { Step } from '../plan/steps.ts';
-import { lsmActive, lsmName, lsmsNeeded } from '../executor/lsm.ts';
+import { lsmActive, lsmName, lsmsNeeded } from '../executor/run/lsm.ts';
 import { type Globals, parseCommand } from './args.ts';
 import { buildFromSnapshot } from './snapshot.ts';
 
@@ -80,7 +80,7 @@ export async function buildCommand(args: string[], { inProcess = false, globals 
   }
   const file = out ?? defaultPlanPath(src);
   // A project's tree may hold a symlink where its plan goes: replaced, never written through.
-  const { writeCallerFile } = await import('../executor/caller-files.ts');
+  const { writeCallerFile } = await import('../executor/container/caller-files.ts');
   writeCallerFile(file, text);
   process.stderr.write(`ctc: wrote ${file}\n`);
   return 0;

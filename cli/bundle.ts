@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CtcError, formatError } from '../common/error.ts';
 import type { Plan } from '../plan/steps.ts';
-import type { ImageSource } from '../executor/image.ts';
+import type { ImageSource } from '../executor/native-bridge/run-image.ts';
 import type { Globals } from './args.ts';
 import { log } from './output.ts';
 

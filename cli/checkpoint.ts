@@ -1,10 +1,10 @@
 // `ctc checkpoint` and `ctc restore`, with runc's flags: criu saves a
 // running container to image files and brings it back
-// (executor/checkpoint.ts). Silent on success, as runc is.
+// (executor/container/checkpoint.ts). Silent on success, as runc is.
 
 import { resolve } from 'node:path';
 import { CtcError } from '../common/error.ts';
-import type { CriuOptions } from '../executor/checkpoint.ts';
+import type { CriuOptions } from '../executor/container/checkpoint.ts';
 import { type Globals, parseCommand } from './args.ts';
 import { bundlePlan } from './bundle.ts';
 import { factory } from './lifecycle.ts';
@@ -75,7 +75,7 @@ export async function checkpointCommand(args: string[], g: Globals): Promise<num
   });
   const id = oneId('checkpoint', positionals);
   refuseNotYet(values);
-  const { checkpoint } = await import('../executor/checkpoint.ts');
+  const { checkpoint } = await import('../executor/container/checkpoint.ts');
   await checkpoint(factory(g).load(id), { ...criuOptions(values), leaveRunning: values['leave-running'] });
   return 0;
 }
@@ -100,7 +100,7 @@ export async function restoreCommand(args: string[], g: Globals): Promise<number
     });
   }
   const { plan, text, bundle } = await bundlePlan(values.bundle, g);
-  const { restore } = await import('../executor/checkpoint.ts');
+  const { restore } = await import('../executor/container/checkpoint.ts');
   await restore(factory(g), id, { ...criuOptions(values), plan, planText: text, bundle, pidFile: values['pid-file'] && resolve(values['pid-file']) });
   return 0;
 }

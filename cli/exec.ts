@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { nulErrors } from '../compiler/check/nul.ts';
 import { CtcError, throwAll } from '../common/error.ts';
-import { type ExecProcess, execIn } from '../executor/exec.ts';
+import { type ExecProcess, execIn } from '../executor/container/exec.ts';
 import type { Globals } from './args.ts';
 import { factory } from './lifecycle.ts';
 

@@ -2,7 +2,7 @@
 // (compiler/frontend/dsl/format.ts). Loads chevrotain only.
 
 import { readFileSync } from 'node:fs';
-import { writeCallerFile } from '../executor/caller-files.ts';
+import { writeCallerFile } from '../executor/container/caller-files.ts';
 import { CtcError } from '../common/error.ts';
 import { parseCommand } from './args.ts';
 

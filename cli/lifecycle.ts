@@ -4,9 +4,9 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { CtcError } from '../common/error.ts';
-import { type Container, Factory, type OciState } from '../executor/container.ts';
-import { parseSignal } from '../executor/signals.ts';
-import { defaultStateRoot } from '../executor/state.ts';
+import { type Container, Factory, type OciState } from '../executor/container/container.ts';
+import { parseSignal } from '../executor/run/signals.ts';
+import { defaultStateRoot } from '../executor/container/state.ts';
 import { type Globals, parseCommand } from './args.ts';
 import { bundlePlan } from './bundle.ts';
 
@@ -98,7 +98,7 @@ export async function gcCommand(args: string[], g: Globals): Promise<number> {
   const { values } = parseCommand('gc', args, { 'min-age': { type: 'string', default: '60' }, 'dry-run': { type: 'boolean' }, images: { type: 'boolean' } });
   const minAge = Number(values['min-age']);
   if (!Number.isFinite(minAge) || minAge < 0) throw new CtcError('CT_USAGE', `--min-age is a number of seconds, not ${values['min-age']}`);
-  const runImages = await import('../executor/run-image-cache.ts');
+  const runImages = await import('../executor/native-bridge/run-image-cache.ts');
   const bound = runImages.cacheBound(); // a bad CTC_CACHE_MAX_* fails before anything is removed
   for (const c of factory(g).list()) {
     if (!c.abandoned(minAge * 1000)) continue;
@@ -106,7 +106,7 @@ export async function gcCommand(args: string[], g: Globals): Promise<number> {
     if (!values['dry-run']) await c.destroy(true);
   }
   if (values.images) {
-    const { pruneImages } = await import('../executor/image-cache.ts');
+    const { pruneImages } = await import('../executor/host/image-gc.ts');
     const f = factory(g);
     // a dry run keeps the abandoned containers, whose plans then still count
     for (const name of pruneImages(f.root, f.list(), values['dry-run'] ?? false)) console.log(`@images/${name}`);

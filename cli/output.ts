@@ -1,7 +1,7 @@
 // How errors reach people (stderr) and orchestrators (--log, --log-format json).
 
 import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync } from 'node:fs';
-import { appendLog } from '../executor/caller-files.ts';
+import { appendLog } from '../executor/container/caller-files.ts';
 import { CtcError, CtcErrors, errorJson, formatError, visible } from '../common/error.ts';
 import type { Globals } from './args.ts';
 

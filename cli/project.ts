@@ -19,7 +19,7 @@ import {
   locate,
   presetChoices,
 } from '../compiler/config.ts';
-import { defaultStateRoot } from '../executor/state.ts';
+import { defaultStateRoot } from '../executor/container/state.ts';
 import type { GlobalKey, Globals } from './args.ts';
 
 export type From =

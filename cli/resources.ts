@@ -7,8 +7,8 @@ import { readResourceLimits } from '../compiler/resources.ts';
 import type { SpecResources } from '../plan/limits.ts';
 import type { Bytes } from '../stdlib/types.ts';
 import { bytes, sizeForms } from '../stdlib/units.ts';
-import { statsOf, streamEvents, updateResources } from '../executor/resources.ts';
-import { statsJson } from '../executor/cgroups/stats.ts';
+import { statsOf, streamEvents, updateResources } from '../executor/container/update.ts';
+import { statsJson } from '../executor/host/cgroups/stats.ts';
 import { type Globals, parseCommand } from './args.ts';
 import { factory } from './lifecycle.ts';
 

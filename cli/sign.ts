@@ -1,9 +1,9 @@
 // `ctc sign PLAN --key KEY`: the approval of a reviewed plan, as PLAN.sig
-// (executor/plan-signature.ts). CI signs the plans it built on merge; hosts
+// (executor/signing/plan-signature.ts). CI signs the plans it built on merge; hosts
 // run them with --allowed-signers.
 
 import { CtcError } from '../common/error.ts';
-import { signPlan } from '../executor/plan-signature.ts';
+import { signPlan } from '../executor/signing/plan-signature.ts';
 import { parseCommand } from './args.ts';
 
 export const signHelp = `usage: ctc sign PLAN... --key KEY

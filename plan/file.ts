@@ -11,7 +11,7 @@ export function readPlanText(file: string): { plan: Plan; text: string } {
   return { plan: parsePlan(text, file), text };
 }
 
-/** The plan's bytes, read once: a signature is checked over exactly what then runs (executor/plan-signature.ts). */
+/** The plan's bytes, read once: a signature is checked over exactly what then runs (executor/signing/plan-signature.ts). */
 export function readPlanBytes(file: string): Buffer {
   try {
     return readFileSync(file);

@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { procStat } from '../executor/proc.ts';
+import { procStat } from '../executor/container/proc.ts';
 
 /** A pure cgroup v2 host: the one hierarchy is mounted at /sys/fs/cgroup. */
 export const pureV2 = existsSync('/sys/fs/cgroup/cgroup.controllers');

@@ -35,7 +35,7 @@ await build({
 
 const before = hostResidue();
 if (before.length) console.log(`  note: the host held this before the tests (another run?):\n${before.map((x) => `    ${x}`).join('\n')}`);
-// The run images the tests' containers leave (executor/image.ts) go to a cache of their own.
+// The run images the tests' containers leave (executor/native-bridge/run-image.ts) go to a cache of their own.
 const cache = mkdtempSync(join(tmpdir(), 'ctc-cache-'));
 process.env.CTC_CACHE_DIR = cache;
 const color = process.stdout.isTTY ? [] : ['--no-color'];

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { build } from '../../compiler/build.ts';
 import { actorOf, list } from '../../plan/steps.ts';
 import { packageRoot } from '../../common/package.ts';
-import { detectCgroups } from '../../executor/cgroups/index.ts';
+import { detectCgroups } from '../../executor/host/cgroups/index.ts';
 import { fillStep } from '../../plan/placeholders.ts';
-import { Op, encodeProgram, op, strArg, u64Arg } from '../../executor/wire.ts';
+import { Op, encodeProgram, op, strArg, u64Arg } from '../../executor/native-bridge/wire.ts';
 
 const out = process.argv[2];
 mkdirSync(out, { recursive: true });

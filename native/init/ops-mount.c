@@ -49,7 +49,7 @@ int op_rootfs(const char *dir, uint64_t kind)
 }
 
 /*
- * The image cache is root's alone (0700, executor/unpack.ts): once a
+ * The image cache is root's alone (0700, executor/host/image-unpack.ts): once a
  * user-namespaced init is root of its namespace (user.root) it is an
  * unprivileged host uid that cannot pass through it. Right after the clone
  * it still has host root's uid (the owner of the cache), so it opens each

@@ -1,5 +1,5 @@
 /*
- * apply.c: run and create from a run image, as executor/apply.ts applies a
+ * apply.c: run and create from a run image, as executor/run/apply.ts applies a
  * plan: host steps here, each undo journaled first; init steps by
  * ctc-init over the control socket (wire.h); state.json as the container
  * settles; in the foreground, signals forwarded and everything undone

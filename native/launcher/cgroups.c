@@ -1,7 +1,7 @@
 /*
  * cgroups.c: the cgroup work of a run that needs no key table (that was
  * resolved into the image): create, join, thaw, remove. The same rules as
- * executor/cgroups/v1.ts and v2.ts: pure v2 when /sys/fs/cgroup is a
+ * executor/host/cgroups/v1.ts and v2.ts: pure v2 when /sys/fs/cgroup is a
  * cgroup2 mount; else every v1 hierarchy in mountinfo, plus the first
  * cgroup2 mount (a hybrid host's unified tree), which tracks processes.
  */

@@ -1,5 +1,5 @@
 /*
- * exec.c: `ctc exec [-d] [--pid-file F] ID [--] CMD...` as executor/exec.ts
+ * exec.c: `ctc exec [-d] [--pid-file F] ID [--] CMD...` as executor/container/exec.ts
  * does it: ctc-init joins every namespace the init is in (read from
  * /proc/<pid>/ns, created or joined by path) and clones, the clone goes
  * into the init's cgroup and applies the container's process steps

@@ -1,7 +1,7 @@
 /*
  * files.c: growing buffers, whole-file reads and writes, the few JSON
  * fields the launcher reads (state.json, the journal), /proc facts, and
- * the journal (executor/journal.ts and undo.ts, line for line the same).
+ * the journal (executor/run/journal.ts and undo.ts, line for line the same).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -131,7 +131,7 @@ int write_value(const char *path, const char *value)
   return r;
 }
 
-/* As executor/caller-files.ts: <path>.tmp made with O_EXCL|O_NOFOLLOW (a
+/* As executor/container/caller-files.ts: <path>.tmp made with O_EXCL|O_NOFOLLOW (a
  * name another user planted, a symlink above all, is an error, never
  * written through nor removed), then renamed over path. */
 int write_atomic(const char *path, const void *data, size_t len, mode_t mode)

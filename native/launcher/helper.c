@@ -1,6 +1,6 @@
 /*
  * helper.c: starting ctc-init and talking to it (wire.h), as
- * executor/helper.ts does.
+ * executor/native-bridge/helper.ts does.
  */
 #define _GNU_SOURCE
 #include <errno.h>

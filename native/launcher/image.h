@@ -1,5 +1,5 @@
 /*
- * image.h: the run image, the one format between executor/image.ts (which
+ * image.h: the run image, the one format between executor/native-bridge/run-image.ts (which
  * writes it after a container started) and the launcher (which applies it).
  *
  * A file in the cache dir named <sha256 hex>.img, the SHA-256 of:
@@ -22,7 +22,7 @@
  * The file's mtime is when it was last used: written (a rename, never in
  * place), or found by the launcher, which sets it on each hit. The cache is
  * kept within its bound least recently used first, by unlink
- * (executor/run-image-cache.ts); a run that finds no image compiles again.
+ * (executor/native-bridge/run-image-cache.ts); a run that finds no image compiles again.
  */
 #ifndef CTC_IMAGE_H
 #define CTC_IMAGE_H

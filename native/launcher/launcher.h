@@ -11,11 +11,11 @@
  * same argv: the launcher never guesses.
  *
  * "Seen before": when the TypeScript executor has started a container, it
- * writes a run image (executor/image.ts, format in image.h) to the cache
+ * writes a run image (executor/native-bridge/run-image.ts, format in image.h) to the cache
  * (/run/ctc-cache), named by the SHA-256 of what it was compiled from. An
  * image holds the plan's host steps resolved for this host (cgroup files,
  * device filter) and the init program, with the container id and state dir
- * left as markers. The launcher applies it as executor/apply.ts does: the
+ * left as markers. The launcher applies it as executor/run/apply.ts does: the
  * same journal, the same state.json, the same protocol with ctc-init
  * (wire.h), the same rollback. A failure is rolled back here and then
  * reported by the TypeScript CLI (CTC_NATIVE_FAILED), so every message has
@@ -41,7 +41,7 @@
 #include <sys/types.h>
 
 /* root's default state root; an ordinary user's commands go to the CLI
- * (executor/state.ts defaultStateRoot, checkStateRoot) */
+ * (executor/container/state.ts defaultStateRoot, checkStateRoot) */
 #define STATE_ROOT "/run/ctc"
 #define CACHE_DIR "/run/ctc-cache"
 
@@ -84,10 +84,10 @@ int is_alive(pid_t pid, unsigned long long start);
 /* waits until the process is gone (or a zombie); 0, or -1 on timeout */
 int wait_gone(pid_t pid, unsigned long long start, int ms);
 void sleep_ms(int ms);
-/* removes a state dir as executor/state.ts does (never recursively) */
+/* removes a state dir as executor/container/state.ts does (never recursively) */
 int remove_state_dir(const char *dir);
 
-/* ---- cgroups.c (executor/cgroups/v1.ts and v2.ts, for what runs here) ---- */
+/* ---- cgroups.c (executor/host/cgroups/v1.ts and v2.ts, for what runs here) ---- */
 int cg_load(void); /* reads mountinfo; 0 or -errno */
 int cg_exists(const char *path);
 int cg_create(const char *path); /* 0 or -errno */
@@ -99,7 +99,7 @@ int cg_frozen(const char *path);
 int cg_remove(const char *path);
 void cg_remove_if_empty(const char *path);
 
-/* ---- the journal (executor/journal.ts) ---- */
+/* ---- the journal (executor/run/journal.ts) ---- */
 struct undo {
   enum { UNDO_STATE, UNDO_CGROUP, UNDO_KILL } kind;
   unsigned step;

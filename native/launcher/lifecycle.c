@@ -1,5 +1,5 @@
 /*
- * lifecycle.c: `start` and `delete` as executor/container.ts does them, for
+ * lifecycle.c: `start` and `delete` as executor/container/container.ts does them, for
  * a container in the expected state; anything else (not found, the wrong
  * status, a journal it does not read) is handed to the TypeScript CLI
  * before anything is touched, and it says what is wrong.

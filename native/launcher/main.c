@@ -129,7 +129,7 @@ static int exists(const char *p)
 
 /* A state root taken as it is: missing, or root's own directory that
  * others can neither read nor write. Anything else goes to the CLI, which
- * holds the one list of rules (executor/state.ts checkStateRoot). */
+ * holds the one list of rules (executor/container/state.ts checkStateRoot). */
 static int root_is_plain(const char *root)
 {
   struct stat st;
@@ -180,7 +180,7 @@ static int run_or_create(int create, char **argv, int i, const char *root)
     else if (is_flag(a, "--no-new-keyring", NULL) || (!create && is_flag(a, "--no-subreaper", NULL)))
       continue;
     else if (!strncmp(a, "--allowed-signers", 17))
-      hand_over(NULL); /* signatures are checked by the CLI alone (executor/plan-signature.ts), before any image is looked up */
+      hand_over(NULL); /* signatures are checked by the CLI alone (executor/signing/plan-signature.ts), before any image is looked up */
     else if (a[0] == '-' || arg)
       hand_over(NULL); /* -t, --no-pivot, --help, more than one argument: the CLI */
     else

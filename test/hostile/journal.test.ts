@@ -16,8 +16,8 @@ import { appendFileSync, chownSync, closeSync, existsSync, mkdirSync, openSync, 
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { detectCgroups } from '../../executor/cgroups/index.ts';
-import { isAlive, procStat } from '../../executor/proc.ts';
+import { detectCgroups } from '../../executor/host/cgroups/index.ts';
+import { isAlive, procStat } from '../../executor/container/proc.ts';
 import { busyboxBundle } from '../busybox.ts';
 import { cli, ctc, hostResidue, root as pkgRoot, tempDir, type Ran } from '../helpers.ts';
 

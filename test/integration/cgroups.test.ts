@@ -9,8 +9,8 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { detectCgroups } from '../../executor/cgroups/index.ts';
-import { sharesToWeight } from '../../executor/cgroups/keys.ts';
+import { detectCgroups } from '../../executor/host/cgroups/index.ts';
+import { sharesToWeight } from '../../executor/host/cgroups/keys.ts';
 import { frozen, inCgroup } from '../cgroup-view.ts';
 import { cli, ctc, hostResidue, tempDir, until } from '../helpers.ts';
 

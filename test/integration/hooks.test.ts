@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isAlive } from '../../executor/proc.ts';
+import { isAlive } from '../../executor/container/proc.ts';
 import { defaultMounts } from '../../stdlib/mounts.ts';
 import { busyboxBundle } from '../busybox.ts';
 import { ctc, hostResidue, root as pkgRoot, tempDir, until } from '../helpers.ts';

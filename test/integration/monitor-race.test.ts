@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parsePlan } from '../../plan/text.ts';
-import { isAlive } from '../../executor/proc.ts';
+import { isAlive } from '../../executor/container/proc.ts';
 import { busyboxBundle } from '../busybox.ts';
 import { cli, ctc, hostResidue, root as projectRoot, tempDir } from '../helpers.ts';
 

@@ -1,4 +1,4 @@
-// The run-image cache kept within its bound (executor/run-image-cache.ts)
+// The run-image cache kept within its bound (executor/native-bridge/run-image-cache.ts)
 // with real runs: the executor writes the images, the launcher (dist/ctc)
 // finds them and marks them used, writes and `ctc gc` prune them. Each test
 // has a cache dir of its own (CTC_CACHE_DIR); gc gets a state root of its

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { detectCgroups } from '../../executor/cgroups/index.ts';
+import { detectCgroups } from '../../executor/host/cgroups/index.ts';
 import { ctc, ctcAsync, example, hostResidue, tempDir, until } from '../helpers.ts';
 
 const tmp = tempDir();

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { CtcError } from '../../common/error.ts';
 import { afterExec } from '../../plan/after-exec.ts';
 import type { Step } from '../../plan/steps.ts';
-import { checkRlimits, hardLimits } from '../../executor/host-limits.ts';
+import { checkRlimits, hardLimits } from '../../executor/run/host-limits.ts';
 import { ctc, tempDir } from '../helpers.ts';
 
 const tmp = tempDir();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CtcError } from '../../common/error.ts';
-import { matchPatternList, parseAllowedSigners, signersFor } from '../../executor/allowed-signers.ts';
+import { matchPatternList, parseAllowedSigners, signersFor } from '../../executor/signing/allowed-signers.ts';
 import { tempDir } from '../helpers.ts';
 
 const tmp = tempDir('ctc-signers-');

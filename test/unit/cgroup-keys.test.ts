@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CtcError } from '../../common/error.ts';
-import { blkioToIoWeight, sharesToWeight, v1Writes, v2Writes } from '../../executor/cgroups/keys.ts';
-import { CgroupV2 } from '../../executor/cgroups/v2.ts';
+import { blkioToIoWeight, sharesToWeight, v1Writes, v2Writes } from '../../executor/host/cgroups/keys.ts';
+import { CgroupV2 } from '../../executor/host/cgroups/v2.ts';
 import { tempDir } from '../helpers.ts';
 
 test('shares → weight and blkio weight → io.weight, as runc and crun convert them', () => {

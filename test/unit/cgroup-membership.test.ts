@@ -6,7 +6,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cgroupsOf, parseCgroups as parse, toJoin } from '../../executor/cgroups/membership.ts';
+import { cgroupsOf, parseCgroups as parse, toJoin } from '../../executor/host/cgroups/membership.ts';
 
 const init = parse('0::/ctc/a/inner\n2:cpuacct,cpu:/ctc/a\n9:name=systemd:/ctc/a');
 const own = parse('0::/\n2:cpu,cpuacct:/ctc/a\n9:name=systemd:/user.slice');

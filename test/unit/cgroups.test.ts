@@ -10,11 +10,11 @@ import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { detectCgroups } from '../../executor/cgroups/index.ts';
-import { CgroupV1, parseMountinfo } from '../../executor/cgroups/v1.ts';
-import { CgroupV2 } from '../../executor/cgroups/v2.ts';
-import { compileDeviceFilter, effectiveRules, parseRule } from '../../executor/cgroups/device-filter.ts';
-import { sharesToWeight } from '../../executor/cgroups/keys.ts';
+import { detectCgroups } from '../../executor/host/cgroups/index.ts';
+import { CgroupV1, parseMountinfo } from '../../executor/host/cgroups/v1.ts';
+import { CgroupV2 } from '../../executor/host/cgroups/v2.ts';
+import { compileDeviceFilter, effectiveRules, parseRule } from '../../executor/host/cgroups/device-filter.ts';
+import { sharesToWeight } from '../../executor/host/cgroups/keys.ts';
 import { pureV2 } from '../cgroup-view.ts';
 import { until } from '../helpers.ts';
 

@@ -11,8 +11,8 @@ import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
 import { CtcError } from '../../common/error.ts';
 import type { Step } from '../../plan/steps.ts';
-import { type CheckpointDescription, criuCheck, dumpArgs, externalMounts, lastErrors, restoreArgs } from '../../executor/checkpoint.ts';
-import type { CgroupMount } from '../../executor/cgroups/index.ts';
+import { type CheckpointDescription, criuCheck, dumpArgs, externalMounts, lastErrors, restoreArgs } from '../../executor/container/checkpoint.ts';
+import type { CgroupMount } from '../../executor/host/cgroups/index.ts';
 import { fillStep } from '../../plan/placeholders.ts';
 import { tempDir } from '../helpers.ts';
 

@@ -13,7 +13,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readImage } from '../../image/archive.ts';
 import { CtcError } from '../../common/error.ts';
-import { unpackImage } from '../../executor/unpack.ts';
+import { unpackImage } from '../../executor/host/image-unpack.ts';
 import { MTIME, busyboxImage, imageFiles, tarFile, writeImage, type ImageOptions, type TarEntry } from '../busybox-image.ts';
 import { tempDir } from '../helpers.ts';
 

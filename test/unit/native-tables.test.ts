@@ -6,8 +6,8 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { FORWARDED } from '../../executor/apply.ts';
-import { MAGIC, Rec, VERSION } from '../../executor/image.ts';
+import { FORWARDED } from '../../executor/run/apply.ts';
+import { MAGIC, Rec, VERSION } from '../../executor/native-bridge/run-image.ts';
 import { root } from '../helpers.ts';
 
 const launcherH = readFileSync(join(root, 'native', 'launcher', 'launcher.h'), 'utf8');
@@ -19,7 +19,7 @@ test("the signals a foreground run forwards: the launcher's forwarded_signals ar
   assert.equal(numbers, FORWARDED.map((name) => constants.signals[name]));
 });
 
-test("the run image's format: image.h's CTC_IMAGE_MAGIC, CTC_IMAGE_VERSION and IMG_* records are executor/image.ts's", () => {
+test("the run image's format: image.h's CTC_IMAGE_MAGIC, CTC_IMAGE_VERSION and IMG_* records are executor/native-bridge/run-image.ts's", () => {
   const imageH = readFileSync(join(root, 'native', 'launcher', 'image.h'), 'utf8');
   const define = (name: string) => Number(new RegExp(`#define ${name} (0x[0-9a-f]+|\\d+)u`).exec(imageH)?.[1]);
   assert.is(define('CTC_IMAGE_MAGIC'), MAGIC);

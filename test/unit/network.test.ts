@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
 import { contains, inetBytes, overlaps, parseCidr, parseInet, subnetText } from '../../plan/inet.ts';
-import { publishScript } from '../../executor/network.ts';
+import { publishScript } from '../../executor/host/network.ts';
 import { example, tempDir } from '../helpers.ts';
 import { errorsOf, writeSource } from '../sources.ts';
 

@@ -1,4 +1,4 @@
-// The run-image cache's bound (executor/run-image-cache.ts): which images
+// The run-image cache's bound (executor/native-bridge/run-image-cache.ts): which images
 // go, in what order; its settings; and the cache dir the launcher reads
 // (native/launcher/launcher.h) being the one the executor writes.
 
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CtcError } from '../../common/error.ts';
-import { type CacheFile, DEFAULT_BOUND, cacheBound, cacheDir, overBound } from '../../executor/run-image-cache.ts';
+import { type CacheFile, DEFAULT_BOUND, cacheBound, cacheDir, overBound } from '../../executor/native-bridge/run-image-cache.ts';
 import { root } from '../helpers.ts';
 
 const HOUR = 3_600_000;

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CtcError } from '../../common/error.ts';
 import { stepKinds, type Step } from '../../plan/steps.ts';
-import { encodeProgram, goCommand, Msg, Op, op, record, WIRE_MAGIC, WIRE_VERSION, cloneFlags, NS_ALL } from '../../executor/wire.ts';
+import { encodeProgram, goCommand, Msg, Op, op, record, WIRE_MAGIC, WIRE_VERSION, cloneFlags, NS_ALL } from '../../executor/native-bridge/wire.ts';
 import { root, tempDir } from '../helpers.ts';
 
 const header = readFileSync(join(root, 'native', 'wire.h'), 'utf8');
