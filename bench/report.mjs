@@ -5,7 +5,8 @@
 // Plain Node, no dependencies, so any user of the bench can run it.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const [dir, resultsPath] = process.argv.slice(2);
 const RUNTIMES = ['ctc', 'runc', 'crun'];
@@ -64,13 +65,15 @@ function runtimeTable() {
   const loop = hyperfine('loop.json');
   const n = env.BENCH_LOOP, p = env.BENCH_PARALLEL;
   const rows = [
-    timeRow(`run /bin/true (${env.BENCH_RUNS} runs)`, hyperfine('run.json')),
-    timeRow(`  the same, ctc's run-image cache empty`, hyperfine('run-uncached.json')),
+    timeRow(`run /bin/true, warm: the same bundle (${env.BENCH_RUNS} runs)`, hyperfine('run.json')),
+    timeRow(`run /bin/true, first run of a new config (${env.BENCH_RUNS} runs)`, hyperfine('run-new.json')),
+    timeRow(`create + start + delete (${env.BENCH_RUNS} runs)`, hyperfine('lifecycle.json')),
+    timeRow(`exec /bin/true (${env.BENCH_RUNS} runs)`, hyperfine('exec.json')),
+    timeRow(`network: veth on a bridge, each its own way (${env.BENCH_RUNS} runs)`, hyperfine('net.json')),
+    timeRow(`  the same, all three joining a netns ip made`, hyperfine('net-join.json')),
     timeRow(`${n} sequential runs (${env.BENCH_LOOP_RUNS} loops)`, loop),
     timeRow(`  the same, per container`, loop, 1 / Number(n)),
     timeRow(`${p} parallel runs (${env.BENCH_PARALLEL_RUNS} batches)`, hyperfine('parallel.json')),
-    timeRow(`create + start + delete (${env.BENCH_RUNS} runs)`, hyperfine('lifecycle.json')),
-    timeRow(`exec /bin/true (${env.BENCH_RUNS} runs)`, hyperfine('exec.json')),
   ];
   // peak RSS: median (max) of the samples, per runtime
   const rss = Object.fromEntries(RUNTIMES.map((r) => [r, tsv('rss.tsv').filter(([x]) => x === r).map(([, kb]) => Number(kb))]));
@@ -96,9 +99,11 @@ function buildTable() {
 /** mean ± σ and the run count of every timed command, for whoever wants more than medians */
 function detailTable() {
   const rows = [];
-  for (const [file, what] of [['run.json', 'run /bin/true'], ['run-uncached.json', 'run /bin/true, no run image'], ['loop.json', `${env.BENCH_LOOP} sequential runs`],
-    ['parallel.json', `${env.BENCH_PARALLEL} parallel runs`], ['lifecycle.json', 'create + start + delete'],
-    ['exec.json', 'exec /bin/true'], ['build-cold.json', 'ctc build, cold'], ['build-warm.json', 'ctc build, warm']]) {
+  for (const [file, what] of [['run.json', 'run /bin/true, warm'], ['run-new.json', 'run /bin/true, new config'],
+    ['lifecycle.json', 'create + start + delete'], ['exec.json', 'exec /bin/true'],
+    ['net.json', 'network, each its own way'], ['net-join.json', 'network, all joining'],
+    ['loop.json', `${env.BENCH_LOOP} sequential runs`], ['parallel.json', `${env.BENCH_PARALLEL} parallel runs`],
+    ['build-cold.json', 'ctc build, cold'], ['build-warm.json', 'ctc build, warm']]) {
     for (const [name, r] of Object.entries(hyperfine(file))) {
       rows.push([what, name, `${time(r.mean)} ± ${time(r.stddev ?? NaN)}`, time(r.median), time(r.min), time(r.max), r.times.length]);
     }
@@ -124,19 +129,32 @@ over the other runtime's: above 1× ctc is slower or bigger.
 ${warning ? `\n**WARNING: ${warning}.**\n` : ''}
 All three runtimes run the same bundle (a static busybox rootfs and a
 config.json from \`runc spec\`, process \`/bin/true\`, no terminal), each with
-its own \`--root\` in a temp dir, interleaved in one hyperfine invocation per
-benchmark, in one private mount namespace. crun on this host:
+its own \`--root\` in a temp dir, in one private mount namespace. The runs are
+interleaved: each round runs every runtime once (one hyperfine invocation,
+the order rotating from round to round), so machine noise falls on all three
+alike. crun on this host:
 ${machine.find(([k]) => k === 'crun on this host')?.[1] ?? '?'}.
 The config is \`runc spec\`'s with only the process, the terminal and the
-root path changed (see bench/README.md).
+root path changed (and, where a row says so, one environment variable or the
+network namespace's path; see bench/README.md).
 
 ${launcher ? `ctc ran as its native launcher (\`dist/ctc\`), which hands a bundle it has
 not run before to the TypeScript CLI (Node); that leaves a cached "run image"
 which later \`run\`s and \`create\`s of the same bundle apply without Node.
 The bench's first run of the bundle (a check that every runtime runs it)
-leaves that image, so the ctc rows are with it, except "the same, ctc's
-run-image cache empty", where it is removed (for every runtime alike, untimed)
-before each run; \`exec\` finds the image by the plan in the state dir.` : `ctc ran on Node (\`${ctcCommand}\`), for every command.`}
+leaves that image, so the ctc rows are with it, except "first run of a new
+config", where every run is of a bundle dir and config.json none of the
+runtimes has seen (what containerd and CRI hand a runtime for each
+container), and "network ... each its own way", whose veth steps the run
+image does not cover (ctc applies that plan from Node); \`exec\` finds the
+image by the plan in the state dir.` : `ctc ran on Node (\`${ctcCommand}\`), for every command.`}
+
+The network rows: a container with its own network namespace and a veth pair,
+eth0 inside (address, default route) and the host end on a bridge, all in
+network namespaces the bench made. "Each its own way": ctc runs a plan that
+says all of it; runc and crun join a netns that ip(8) made (and undoes)
+around each run, as CNI would. "All joining": ctc runs that way too.
+See bench/README.md.
 
 ## Runtimes
 
@@ -168,7 +186,9 @@ process.stderr.write(`bench: wrote ${resultsPath}\n`);
 const readme = new URL('../README.md', import.meta.url);
 const text = readFileSync(readme, 'utf8');
 const start = '<!-- bench:start -->', end = '<!-- bench:end -->';
-if (text.includes(start) && text.includes(end) && launcher && !warning) {
+// Only a run that wrote the real RESULTS.md (not a trial's BENCH_RESULTS elsewhere).
+const real = resolve(resultsPath) === fileURLToPath(new URL('RESULTS.md', import.meta.url));
+if (real && text.includes(start) && text.includes(end) && launcher && !warning) {
   const date = machine.find(([k]) => k === 'date')?.[1] ?? '';
   const block = `${start}\n${summary}\n(\`npm run bench\`, ${date}; details in bench/RESULTS.md)\n${end}`;
   writeFileSync(readme, text.slice(0, text.indexOf(start)) + block + text.slice(text.indexOf(end) + end.length));

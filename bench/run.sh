@@ -40,7 +40,9 @@ check_prerequisites() {
   # The rootfs needs a static busybox: a dynamic one would need the host's libc inside.
   [[ $(dpkg-query -W -f='${Status}' busybox-static 2>/dev/null) == "install ok installed" ]] ||
     missing+=(busybox-static)
-  command -v unshare >/dev/null || missing+=(util-linux)
+  { command -v unshare && command -v nsenter; } >/dev/null || missing+=(util-linux)
+  # the network benchmark: ip netns, -batch and -n (busybox's ip has none of them)
+  ip -V 2>/dev/null | grep -q iproute2 || missing+=(iproute2)
   if ((${#missing[@]})); then
     printf 'bench: missing: %s\nbench: install them with:\n\n    apt-get install %s\n\n' \
       "${missing[*]}" "${missing[*]}" >&2
@@ -104,17 +106,25 @@ id_for() { ID="$PREFIX$2-$1"; USED_IDS[$1]+=" $ID"; }
 
 cleanup() {
   trap '' INT TERM # a second Ctrl-C must not interrupt the cleanup
-  local r id leftover=0
+  local r id leftover=0 ns wrap=''
+  # ctc undoes a veth only from the network namespace it made it in: the
+  # bench's host namespace (deleting anything else there changes nothing)
+  [[ -n ${HOSTNS:-} && -e /run/netns/$HOSTNS ]] && wrap="nsenter --net=/run/netns/$HOSTNS"
   for r in "${RUNTIMES[@]}"; do
     [[ -d $T/root-$r ]] || continue
     # concurrently: after a Ctrl-C nobody wants to wait for N Node starts
     for id in ${USED_IDS[$r]:-} $(rt "$r" list -q 2>/dev/null); do
-      rt "$r" delete --force "$id" >/dev/null 2>&1 &
+      eval "$wrap $(rt_cmd "$r")" delete --force "$id" >/dev/null 2>&1 &
     done
     wait
     if [[ -n $(rt "$r" list -q 2>/dev/null) ]]; then
       echo "bench: LEFT BEHIND by $r: $(rt "$r" list -q | tr '\n' ' ')" >&2; leftover=1
     fi
+  done
+  # the network benchmark's namespaces (their links go with them)
+  for ns in ${NETNS:-} ${HOSTNS:-}; do
+    [[ -e /run/netns/$ns ]] || continue
+    ip netns del "$ns" 2>/dev/null || { echo "bench: LEFT BEHIND: network namespace $ns" >&2; leftover=1; }
   done
   # cgroups named after our ids (runc/crun: /ID, ctc: /ctc/ID), deepest first
   local cg
@@ -142,11 +152,31 @@ make_bundles() {
   for a in $(/bin/busybox --list); do
     [[ $a == busybox ]] || ln -s busybox "$T/rootfs/bin/$a"
   done
-  (cd "$T" && runc spec)
+  # runc's default config, as spec.json (a config.json would make $T a bundle)
+  (cd "$T" && runc spec && mv config.json spec.json)
   make_config true /bin/true
   make_config sleep /bin/sleep 1000
   make_config exit3 /bin/sh -c 'exit 3'
-  rm "$T/config.json"
+  make_new_configs
+}
+
+# "First run of a new config": one bundle dir per round (warmup rounds
+# included), new/<round>/, whose config.json is b-true's with BENCH_CONFIG=<round>
+# added to the environment. All three runtimes run round k's bundle once, so
+# each sees a bundle dir and a config.json it has never seen, as under
+# containerd or CRI (a new bundle, and config.json, per container): ctc's
+# run-image cache (keyed by the bundle dir and the config's bytes) cannot hit.
+make_new_configs() {
+  node - "$T/b-true/config.json" "$T/new" "$((BENCH_WARMUP + BENCH_RUNS))" <<'EOF'
+const fs = require('fs');
+const [src, dir, rounds] = process.argv.slice(2);
+const c = JSON.parse(fs.readFileSync(src, 'utf8'));
+for (let k = 1; k <= Number(rounds); k++) {
+  fs.mkdirSync(`${dir}/${k}`, { recursive: true });
+  const own = { ...c, process: { ...c.process, env: [...(c.process.env ?? []), `BENCH_CONFIG=${k}`] } };
+  fs.writeFileSync(`${dir}/${k}/config.json`, JSON.stringify(own, null, 2));
+}
+EOF
 }
 
 # Adjusts runc's default config, identically for every runtime:
@@ -155,18 +185,90 @@ make_bundles() {
 #   README.md): ambient capabilities that are not inheritable (runc silently
 #   fails to raise them, so dropping them changes nothing), and a cgroup mount
 #   without a cgroup namespace (one is added, for all three).
+# - with NETNS_PATH set, the network namespace is that one, joined.
 make_config() {
   local name=$1; shift
   mkdir -p "$T/b-$name"
-  node - "$T/config.json" "$T/b-$name/config.json" "$T/rootfs" "$@" <<'EOF'
+  NETNS_PATH=${NETNS_PATH:-} node - "$T/spec.json" "$T/b-$name/config.json" "$T/rootfs" "$@" <<'EOF'
 const fs = require('fs');
 const [src, dst, rootfs, ...args] = process.argv.slice(2);
 const c = JSON.parse(fs.readFileSync(src, 'utf8'));
 c.process.args = args;
 c.process.terminal = false;
 c.root.path = rootfs;
+const join = process.env.NETNS_PATH;
+if (join) c.linux.namespaces = c.linux.namespaces.map((n) => (n.type === 'network' ? { type: 'network', path: join } : n));
 fs.writeFileSync(dst, JSON.stringify(c, null, 2));
 EOF
+}
+
+# --- 4b. the network benchmark's namespaces and scripts -------------------------
+
+# Everything network lives in namespaces the bench makes. $HOSTNS stands in
+# for the host: it holds the bridge cbbr0 with the gateway's address, and the
+# network rows run in it (nsenter --net), so no veth, bridge or address ever
+# reaches the real host. $NETNS is the container's namespace that ip(8) makes
+# and removes in each timed run of the "joining" scripts.
+NET_BRIDGE=cbbr0 NET_VETH=cbv0 NET_GW=10.89.0.1 NET_ADDR=10.89.0.2/24
+NET_CHECK="ip addr show eth0 | grep -q 'inet $NET_ADDR' && ip route | grep -q 'default via $NET_GW'"
+
+make_network() {
+  HOSTNS=${PREFIX}host NETNS=${PREFIX}net
+  mkdir -p "$T/net"
+  ip netns add "$HOSTNS"
+  printf '%s\n' "link add $NET_BRIDGE type bridge" "addr add $NET_GW/24 dev $NET_BRIDGE" \
+    "link set $NET_BRIDGE up" | ip -n "$HOSTNS" -batch -
+  # What a CNI bridge plugin does for runc or crun under containerd, in three
+  # ip(8) processes: a named netns, a veth pair with one end in it and the
+  # other on the bridge; inside, lo and eth0 up, the address, the default
+  # route. Undone after the run: the veth, then the netns.
+  printf '%s\n' "netns add $NETNS" "link add $NET_VETH type veth peer name eth0 netns $NETNS" \
+    "link set $NET_VETH master $NET_BRIDGE up" >"$T/net/up.batch"
+  printf '%s\n' "link set lo up" "addr add $NET_ADDR dev eth0" "link set eth0 up" \
+    "route add default via $NET_GW" >"$T/net/in.batch"
+  printf '%s\n' "link del $NET_VETH" "netns del $NETNS" >"$T/net/down.batch"
+  # join.sh BUNDLE ID RUNTIME...: make the netns, run the bundle (which joins
+  # it by path), undo; the run's status, or 1 if ip failed
+  cat >"$T/net/join.sh" <<EOF
+ip -batch $T/net/up.batch && ip -n $NETNS -batch $T/net/in.batch || exit 1
+"\${@:3}" run --bundle "\$1" "\$2"; rc=\$?
+ip -batch $T/net/down.batch || rc=1
+exit \$rc
+EOF
+  # own.sh PLAN ID CTC...: ctc makes the same veth, address and route from its
+  # plan, and undoes them when the container is gone (a shell too, so that
+  # all three rows pay for one bash start)
+  printf '%s\n' 'exec "${@:3}" run "$1" --id "$2"' >"$T/net/own.sh"
+  NETNS_PATH=/run/netns/$NETNS make_config net /bin/true
+  NETNS_PATH=/run/netns/$NETNS make_config net-check /bin/sh -c "$NET_CHECK"
+  net_plan net /bin/true
+  net_plan net-check /bin/sh -c "$NET_CHECK"
+}
+
+# ctc's plan: the bundle's container (runc spec's) plus the veth, built once.
+net_plan() {
+  local name=$1; shift
+  node "$REPO/bench/net-source.mjs" "$T/spec.json" "$T/rootfs" "$T/net/$name.ct.ts" \
+    "$NET_BRIDGE" "$NET_VETH" "$NET_ADDR" "$NET_GW" "$@"
+  eval "$CTC build $T/net/$name.ct.ts -o $T/net/$name.plan" >"$T/out/build-$name.log" 2>&1 ||
+    die "ctc build of the network plan failed: $(cat "$T/out/build-$name.log")"
+}
+
+in_hostns() { nsenter --net="/run/netns/$HOSTNS" "$@"; }
+
+# Each way of networking must give the container eth0 with the address and
+# the default route before anything is timed.
+smoke_network() {
+  local r
+  # (eval: $CTC and rt_cmd are command lines, possibly quoted)
+  eval "in_hostns bash $T/net/own.sh $T/net/net-check.plan ${PREFIX}netsmoke-ctc $(rt_cmd ctc)" \
+    >"$T/out/smoke-net-ctc.log" 2>&1 || die "ctc's network plan failed its check: $(cat "$T/out/smoke-net-ctc.log")"
+  for r in "${RUNTIMES[@]}"; do
+    id_for "$r" netsmoke
+    eval "in_hostns bash $T/net/join.sh $T/b-net-check $ID $(rt_cmd "$r")" >"$T/out/smoke-join-$r.log" 2>&1 ||
+      die "$r in a netns made by ip failed the check: $(cat "$T/out/smoke-join-$r.log")"
+  done
+  echo "every runtime's container has eth0 with $NET_ADDR and a default route via $NET_GW" >&2
 }
 
 # Every runtime must actually run the bundle before anything is timed, and
@@ -215,66 +317,121 @@ dist_fingerprint() { cat "$REPO"/dist/ctc "$REPO"/dist/ctc.mjs "$REPO"/dist/ctc-
 
 hf() { hyperfine --style basic --export-json "$@"; }
 
-# `run` of /bin/true in the foreground; the id is reused since `run` deletes it.
-bench_run() {
-  log "run /bin/true (foreground), $BENCH_RUNS runs each"
-  local r cmds=()
-  for r in "${RUNTIMES[@]}"; do
-    id_for "$r" run
-    cmds+=(-n "$r" "$(rt_cmd "$r") run --bundle $T/b-true $ID")
+# Interleaved timing. hyperfine given several commands times all runs of the
+# first, then all of the second: a noisy minute (another job, a frequency
+# change) would fall on one runtime. So each round here is one hyperfine
+# invocation that runs every command once (--runs 1), and the rounds follow
+# one another: ctc runc crun, runc crun ctc, crun ctc runc, ... (the order
+# rotates, so no runtime always comes right after the same one). The first
+# WARMUP rounds are not kept. In a command, {round} is the round's number
+# (1.., warmup rounds included). bench/merge-rounds.mjs joins the kept rounds
+# into one export of hyperfine's shape. A command that fails stops the bench.
+# With HF_NETNS set, every round runs in that network namespace.
+# Usage: interleaved OUT.json RUNS WARMUP [hyperfine option...] -- NAME CMD [NAME CMD...]
+interleaved() {
+  local out=$1 runs=$2 warmup=$3; shift 3
+  local opts=() names=() cmds=() kept=() wrap=() args k i j n dir
+  while [[ $1 != -- ]]; do opts+=("$1"); shift; done; shift
+  while (($#)); do names+=("$1"); cmds+=("$2"); shift 2; done
+  n=${#names[@]} dir=${out%.json}.rounds
+  [[ -n ${HF_NETNS:-} ]] && wrap=(nsenter --net="/run/netns/$HF_NETNS")
+  mkdir -p "$dir"
+  for ((k = 1; k <= warmup + runs; k++)); do
+    args=()
+    for ((i = 0; i < n; i++)); do
+      j=$(((i + k - 1) % n))
+      args+=(-n "${names[j]}" "${cmds[j]//\{round\}/$k}")
+    done
+    "${wrap[@]}" hyperfine --style none --runs 1 --warmup 0 "${opts[@]}" \
+      --export-json "$dir/$k.json" "${args[@]}" </dev/null >"$dir/log" 2>&1 ||
+      die "round $k of $(basename "$out" .json) failed: $(cat "$dir/log")"
+    ((k > warmup)) && kept+=("$dir/$k.json")
+    printf '.' >&2
   done
-  hf "$T/out/run.json" -N --runs "$BENCH_RUNS" --warmup "$BENCH_WARMUP" "${cmds[@]}"
+  printf '\n' >&2
+  node "$REPO/bench/merge-rounds.mjs" "$out" "$(IFS=,; echo "${names[*]}")" "${kept[@]}"
 }
 
-# The same, but ctc's run-image cache is emptied before every run (untimed, and
-# done for every runtime alike): what ctc costs the first time it runs a bundle,
-# e.g. under containerd, which makes a new bundle dir per container.
-bench_run_uncached() {
-  log "run /bin/true, ctc's run-image cache emptied before each run, $BENCH_RUNS runs each"
+# `run` of /bin/true in the foreground, the same bundle every time (the id is
+# reused since `run` deletes it): ctc applies the run image its first run left.
+bench_run() {
+  log "run /bin/true (foreground), warm: the same bundle, $BENCH_RUNS rounds"
   local r cmds=()
   for r in "${RUNTIMES[@]}"; do
     id_for "$r" run
-    cmds+=(-n "$r" "$(rt_cmd "$r") run --bundle $T/b-true $ID")
+    cmds+=("$r" "$(rt_cmd "$r") run --bundle $T/b-true $ID")
   done
-  hf "$T/out/run-uncached.json" -N --runs "$BENCH_RUNS" --warmup "$BENCH_WARMUP" \
-    --prepare "rm -rf $CTC_CACHE_DIR" "${cmds[@]}"
-  # one untimed run puts the image back, so the loops below start as bench_run did
-  id_for ctc run
-  rt ctc run --bundle "$T/b-true" "$ID" </dev/null >/dev/null
+  interleaved "$T/out/run.json" "$BENCH_RUNS" "$BENCH_WARMUP" -N -- "${cmds[@]}"
+}
+
+# The same, but round k's bundle is new/k (make_new_configs): a bundle dir and
+# a config.json none of the three has seen, so ctc compiles it (through Node)
+# as it does for every container containerd or CRI starts.
+bench_run_new() {
+  log "run /bin/true, first run of a new config each time, $BENCH_RUNS rounds"
+  local r cmds=()
+  for r in "${RUNTIMES[@]}"; do
+    id_for "$r" new
+    cmds+=("$r" "$(rt_cmd "$r") run --bundle $T/new/{round} $ID")
+  done
+  interleaved "$T/out/run-new.json" "$BENCH_RUNS" "$BENCH_WARMUP" -N -- "${cmds[@]}"
 }
 
 # One timed shell loop of $BENCH_LOOP sequential runs, stopping at the first failure.
 bench_loop() {
-  log "$BENCH_LOOP sequential runs, $BENCH_LOOP_RUNS loops each"
+  log "$BENCH_LOOP sequential runs, $BENCH_LOOP_RUNS rounds"
   local r cmds=()
   for r in "${RUNTIMES[@]}"; do
     id_for "$r" loop
-    cmds+=(-n "$r" "for i in \$(seq $BENCH_LOOP); do $(rt_cmd "$r") run --bundle $T/b-true $ID || exit 1; done")
+    cmds+=("$r" "for i in \$(seq $BENCH_LOOP); do $(rt_cmd "$r") run --bundle $T/b-true $ID || exit 1; done")
   done
-  hf "$T/out/loop.json" --runs "$BENCH_LOOP_RUNS" --warmup 0 "${cmds[@]}"
+  interleaved "$T/out/loop.json" "$BENCH_LOOP_RUNS" 0 -- "${cmds[@]}"
 }
 
 # $BENCH_PARALLEL concurrent runs with distinct ids; fails if any one fails.
 bench_parallel() {
-  log "$BENCH_PARALLEL parallel runs, $BENCH_PARALLEL_RUNS batches each"
+  log "$BENCH_PARALLEL parallel runs, $BENCH_PARALLEL_RUNS rounds"
   local r i cmds=()
   for r in "${RUNTIMES[@]}"; do
     for ((i = 1; i <= BENCH_PARALLEL; i++)); do id_for "$r" "par$i"; done
-    cmds+=(-n "$r" "pids=''; for i in \$(seq $BENCH_PARALLEL); do $(rt_cmd "$r") run --bundle $T/b-true ${PREFIX}par\$i-$r & pids=\"\$pids \$!\"; done; rc=0; for p in \$pids; do wait \$p || rc=1; done; exit \$rc")
+    cmds+=("$r" "pids=''; for i in \$(seq $BENCH_PARALLEL); do $(rt_cmd "$r") run --bundle $T/b-true ${PREFIX}par\$i-$r & pids=\"\$pids \$!\"; done; rc=0; for p in \$pids; do wait \$p || rc=1; done; exit \$rc")
   done
-  hf "$T/out/parallel.json" --runs "$BENCH_PARALLEL_RUNS" --warmup 1 "${cmds[@]}"
+  interleaved "$T/out/parallel.json" "$BENCH_PARALLEL_RUNS" 1 -- "${cmds[@]}"
 }
 
 # create -> start -> delete, timed as one unit. The process is /bin/true, so it
 # may or may not have exited when delete comes: --force covers both, alike.
 bench_lifecycle() {
-  log "create, start, delete, $BENCH_RUNS runs each"
+  log "create, start, delete, $BENCH_RUNS rounds"
   local r c cmds=()
   for r in "${RUNTIMES[@]}"; do
     id_for "$r" csd; c=$(rt_cmd "$r")
-    cmds+=(-n "$r" "$c create --bundle $T/b-true $ID && $c start $ID && $c delete --force $ID")
+    cmds+=("$r" "$c create --bundle $T/b-true $ID && $c start $ID && $c delete --force $ID")
   done
-  hf "$T/out/lifecycle.json" --runs "$BENCH_RUNS" --warmup "$BENCH_WARMUP" "${cmds[@]}"
+  interleaved "$T/out/lifecycle.json" "$BENCH_RUNS" "$BENCH_WARMUP" -- "${cmds[@]}"
+}
+
+# A container with a network: its own netns, a veth pair with one end in it
+# as eth0 (address, default route) and the other on a bridge. Two rows:
+# - each runtime's way: ctc runs its plan, which says all of that (net.veth
+#   and the init's net.addr/net.route steps); runc and crun cannot be told
+#   (OCI has no interfaces), so join.sh does what CNI would: ip(8) makes the
+#   netns and the veth, the runtime joins the netns by path, ip undoes it;
+# - all three the same way: join.sh (ctc joins the netns by path too).
+# Every round runs in $HOSTNS, where the bridge is. Each command is one bash
+# script (own.sh or join.sh) run without a shell, so each pays one bash start.
+bench_network() {
+  log "a container with a veth on a bridge, $BENCH_RUNS rounds of each of two rows"
+  local r own=() join=()
+  for r in "${RUNTIMES[@]}"; do
+    id_for "$r" net
+    join+=("$r" "bash $T/net/join.sh $T/b-net $ID $(rt_cmd "$r")")
+    if [[ $r == ctc ]]; then own+=("$r" "bash $T/net/own.sh $T/net/net.plan $ID $(rt_cmd "$r")")
+    else own+=("$r" "bash $T/net/join.sh $T/b-net $ID $(rt_cmd "$r")")
+    fi
+  done
+  HF_NETNS=$HOSTNS interleaved "$T/out/net.json" "$BENCH_RUNS" "$BENCH_WARMUP" -N -- "${own[@]}"
+  HF_NETNS=$HOSTNS interleaved "$T/out/net-join.json" "$BENCH_RUNS" "$BENCH_WARMUP" -N -- "${join[@]}"
 }
 
 # VmRSS of what a detached container leaves on the host: the ancestors of its
@@ -294,7 +451,7 @@ record_resident() {
 
 # exec /bin/true into a detached `sleep 1000` container, one per runtime.
 bench_exec() {
-  log "exec /bin/true into a running container, $BENCH_RUNS runs each"
+  log "exec /bin/true into a running container, $BENCH_RUNS rounds"
   local r cmds=()
   : >"$T/out/resident.tsv"
   for r in "${RUNTIMES[@]}"; do
@@ -303,23 +460,23 @@ bench_exec() {
     rt "$r" run -d --pid-file "$T/exec-$r.pid" --bundle "$T/b-sleep" "$ID" \
       </dev/null >"$T/out/detach-$r.log" 2>&1 || die "$r run -d failed: $(cat "$T/out/detach-$r.log")"
     record_resident "$r" "$(cat "$T/exec-$r.pid")"
-    cmds+=(-n "$r" "$(rt_cmd "$r") exec $ID /bin/true")
+    cmds+=("$r" "$(rt_cmd "$r") exec $ID /bin/true")
   done
-  hf "$T/out/exec.json" -N --runs "$BENCH_RUNS" --warmup "$BENCH_WARMUP" "${cmds[@]}"
+  interleaved "$T/out/exec.json" "$BENCH_RUNS" "$BENCH_WARMUP" -N -- "${cmds[@]}"
   for r in "${RUNTIMES[@]}"; do rt "$r" delete --force "${PREFIX}exec-$r" >/dev/null; done
 }
 
 # Peak RSS of the runtime for `run /bin/true`: /usr/bin/time's %M is the
 # largest of the process and the children it waited for (ctc: node or the
-# launcher, and ctc-init; runc: runc and `runc init`).
+# launcher, and ctc-init; runc: runc and `runc init`). Interleaved too.
 bench_rss() {
   log "peak RSS of run /bin/true, $BENCH_RSS_RUNS samples each"
   local r i
   : >"$T/out/rss.tsv"
-  for r in "${RUNTIMES[@]}"; do
-    id_for "$r" rss
-    for ((i = 0; i < BENCH_RSS_RUNS; i++)); do
-      eval "/usr/bin/time -f %M -o $T/out/rss.one $(rt_cmd "$r") run --bundle $T/b-true $ID" </dev/null >/dev/null
+  for r in "${RUNTIMES[@]}"; do id_for "$r" rss; done
+  for ((i = 0; i < BENCH_RSS_RUNS; i++)); do
+    for r in "${RUNTIMES[@]}"; do
+      eval "/usr/bin/time -f %M -o $T/out/rss.one $(rt_cmd "$r") run --bundle $T/b-true ${PREFIX}rss-$r" </dev/null >/dev/null
       printf '%s\t%s\n' "$r" "$(tail -1 "$T/out/rss.one")" >>"$T/out/rss.tsv"
     done
   done
@@ -368,12 +525,15 @@ main() {
   make_bundles
   machine_info
   smoke_test
+  make_network
+  smoke_network
   bench_run
-  bench_run_uncached
-  bench_loop
-  bench_parallel
+  bench_run_new
   bench_lifecycle
   bench_exec
+  bench_network
+  bench_loop
+  bench_parallel
   bench_rss
   bench_build
   printf 'elapsed\t%s s\n' "$((SECONDS - start))" >>"$T/out/machine.tsv"
