@@ -55,12 +55,19 @@ function compileDriver(name: string, extra: string[]): string {
   return out;
 }
 
+/** The driver's input; a step's size and sha256 go too (then seccomp_step_program holds the program to them). */
 const input = (cases: Case[]) =>
   cases
-    .map(({ args }) =>
-      [`default ${args.default}`, ...args.arches.map((a) => `arch ${a}`), ...args.flags.map((f) => `flag ${f}`), ...args.rules.map((r) => `rule ${r}`), 'end', ''].join(
-        '\n',
-      ),
+    .map(({ args, step }) =>
+      [
+        `default ${args.default}`,
+        ...args.arches.map((a) => `arch ${a}`),
+        ...args.flags.map((f) => `flag ${f}`),
+        ...args.rules.map((r) => `rule ${r}`),
+        ...(step ? [`size ${step.args.size}`, `sha256 ${step.args.sha256}`] : []),
+        'end',
+        '',
+      ].join('\n'),
     )
     .join('');
 
@@ -313,6 +320,20 @@ test('every proc.seccomp step of the golden plans, the examples and the OCI fixt
     assert.is(sha256, c.step!.args.sha256, `${c.what}: sha256`);
     assert.is(hex, seccompProgram(c.step!).program.toString('hex'), `${c.what}: executor/wire.ts's program`);
   });
+});
+
+test("a step whose size or sha256 is not its rules' program is refused (seccomp_step_program)", () => {
+  const step = plans[0].step!;
+  const sha256 = step.args.sha256 as string;
+  const other = `${sha256.slice(0, -1)}${sha256.endsWith('0') ? '1' : '0'}`;
+  const tampered = [
+    { ...step, args: { ...step.args, sha256: other } },
+    { ...step, args: { ...step.args, size: (step.args.size as number) + 1 } },
+    { ...step, args: { ...step.args, sha256: sha256.toUpperCase() } },
+  ].map((s, i) => ({ what: `tampered ${i}`, args: argsOf(s), step: s }));
+  const { lines, status, stderr } = runDriver(driver, tampered);
+  assert.is(status, 0, stderr);
+  for (const line of lines) assert.match(line, /^error the seccomp rules compile to a program other than the one the plan names/);
 });
 
 test('400 random policies (every action, op and architecture choice, names of one arch only, 64-bit values) compile alike', () => {
