@@ -289,6 +289,10 @@ static void policy_free(struct policy *p)
 static int policy_read(const struct seccomp_text *t, struct policy *p, char *err, size_t errlen)
 {
   *p = (struct policy){0};
+  if (!t->default_action) {
+    snprintf(err, errlen, "seccomp: the step names no default action");
+    return -1;
+  }
   int64_t def = seccomp_action_value(t->default_action, err, errlen);
   if (def < 0)
     return -1;

@@ -24,7 +24,9 @@ struct seccomp_text {
 /*
  * The program as struct sock_filter bytes (8 a instruction), malloc'd, its
  * length in *len; NULL with a one-line reason in err (a rule that does not
- * read, an unknown syscall or arch, a program over BPF_MAXINSNS).
+ * read, an unknown syscall or arch, a program over BPF_MAXINSNS). A name no
+ * architecture has is refused here, where compileSeccomp skips it (the
+ * compiler's check refused it before); the flags are seccomp_flag_bits's.
  */
 unsigned char *seccomp_compile(const struct seccomp_text *t, size_t *len, char *err, size_t errlen);
 
