@@ -1,6 +1,7 @@
 // Tables that C and TypeScript both hold, pinned: a change on one side
 // without the other fails here, not in a container's behaviour.
 
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,11 @@ test("the run image's format: image.h's CTC_IMAGE_MAGIC, CTC_IMAGE_VERSION and I
   assert.is(define('CTC_IMAGE_VERSION'), VERSION);
   const records = Object.fromEntries([...imageH.matchAll(/\bIMG_([A-Z_]+) = (\d+)/g)].map((m) => [m[1], Number(m[2])]));
   assert.equal(records, { ...Rec });
+});
+
+test("the C seccomp compiler's syscall and errno numbers: native/common/syscalls.gen.h is stdlib/syscalls.ts's (scripts/gen-syscall-table.mjs --check)", () => {
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'gen-syscall-table.mjs'), '--check'], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
 });
 
 test.run();
