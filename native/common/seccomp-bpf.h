@@ -33,7 +33,7 @@ unsigned char *seccomp_compile(const struct seccomp_text *t, size_t *len, char *
 /*
  * seccomp_compile's program when it is the one the step names: size
  * instructions whose sha256 is sha256_hex (lower-case), as
- * executor/wire.ts's seccompProgram checks; NULL with err otherwise (a plan
+ * executor/native-bridge/wire.ts's seccompProgram checks; NULL with err otherwise (a plan
  * built by another version of ctc).
  */
 unsigned char *seccomp_step_program(const struct seccomp_text *t, long long size, const char *sha256_hex, size_t *len, char *err, size_t errlen);

@@ -1,7 +1,7 @@
 /*
  * seccomp-plan.c: a proc.seccomp step's program, compiled from its rules
  * and held to the instruction count and sha256 the plan names, as
- * executor/wire.ts's seccompProgram holds it: the plan was reviewed with
+ * executor/native-bridge/wire.ts's seccompProgram holds it: the plan was reviewed with
  * that program, so a ctc that compiles the rules to another refuses to load
  * it rather than load something nobody read.
  */

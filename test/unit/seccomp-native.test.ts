@@ -17,7 +17,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
 import { isSyscallName } from '../../compiler/check/seccomp.ts';
-import { seccompProgram } from '../../executor/wire.ts';
+import { seccompProgram } from '../../executor/native-bridge/wire.ts';
 import type { Step } from '../../plan/steps.ts';
 import { parsePlan } from '../../plan/text.ts';
 import { compileSeccomp, seccompDigest, seccompFlagBits } from '../../plan/seccomp/bpf.ts';
@@ -77,7 +77,7 @@ function runDriver(driver: string, cases: Case[], env: NodeJS.ProcessEnv = proce
   return { lines: r.stdout.split('\n').slice(0, -1), stderr: r.stderr, status: r.status };
 }
 
-/** What the TypeScript side makes of the arguments, as executor/wire.ts reads them (plus the refusal of unknown names). */
+/** What the TypeScript side makes of the arguments, as executor/native-bridge/wire.ts reads them (plus the refusal of unknown names). */
 function tsAnswer(args: Args): string {
   try {
     const { action, ret } = parseSeccompAction(args.default);
@@ -318,7 +318,7 @@ test('every proc.seccomp step of the golden plans, the examples and the OCI fixt
     const [, , size, sha256, hex] = lines[i].split(' ');
     assert.is(Number(size), c.step!.args.size, `${c.what}: size`);
     assert.is(sha256, c.step!.args.sha256, `${c.what}: sha256`);
-    assert.is(hex, seccompProgram(c.step!).program.toString('hex'), `${c.what}: executor/wire.ts's program`);
+    assert.is(hex, seccompProgram(c.step!).program.toString('hex'), `${c.what}: executor/native-bridge/wire.ts's program`);
   });
 });
 
