@@ -22,6 +22,14 @@ export function packageRoot(): string {
   }
 }
 
+/**
+ * What to do when dist/ctc-init is missing: the package's install script
+ * builds it, and npm may have skipped that script (an npm that runs
+ * dependencies' install scripts only once they are allowed).
+ */
+export const helperMissingHint =
+  `it is built at install: in a clone \`npm run build\`; installed, \`npm rebuild ${PACKAGE_NAME}\` (if npm skipped its install script: \`npm install-scripts approve ${PACKAGE_NAME}\` in the project, \`npm install -g --allow-scripts=${PACKAGE_NAME}\` globally)`;
+
 /** ctc-init, the native helper: the executor's, and the compiler's sandbox. */
 export const helperPath = () => join(packageRoot(), 'dist', 'ctc-init');
 
