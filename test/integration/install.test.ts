@@ -65,8 +65,12 @@ test('npm pack: the bundles, the man page, the native sources and the stdlib; no
 });
 
 test('npm install -g of the tarball: ctc on the PATH, its install script built the native parts, the man page linked', () => {
-  // --allow-scripts: an npm that runs a package's install script only when allowed (npm 11's allowScripts) runs ours
-  const r = sh('npm', ['install', '-g', '--prefer-offline', '--no-audit', '--no-fund', `--allow-scripts=${PACKAGE_NAME}`, '--prefix', prefix, tarball], tmp.dir);
+  // npm 11 runs a dependency's install script only if allowed (else, by
+  // default, with a warning; --strict-allow-scripts: not at all, an error).
+  // A tarball is allowed by its file: spec, a registry package by its name
+  // (docs/install.md). Older npms ignore both flags.
+  const allow = [`--allow-scripts=file:${tarball}`, '--strict-allow-scripts'];
+  const r = sh('npm', ['install', '-g', '--prefer-offline', '--no-audit', '--no-fund', ...allow, '--prefix', prefix, tarball], tmp.dir);
   assert.is(r.status, 0, r.said);
   const installed = join(prefix, 'lib', 'node_modules', PACKAGE_NAME);
   for (const f of ['ctc', 'ctc-init', 'build.blob']) assert.ok(existsSync(join(installed, 'dist', f)), `dist/${f} built at install`);
