@@ -19,8 +19,9 @@ Writes a starter container in DIR (default: here; made if missing): with
 --lang ts (the default) app.ct.ts and a tsconfig.json that maps 'ctc' and
 'ctc/lint' to the stdlib of ctc's package in node_modules, so an editor and
 \`npx tsc --noEmit\` type-check the source; with --lang ct app.ct. When DIR
-is no npm project and in none (no package.json, .git, up), a package.json
-with ${PACKAGE_NAME} (and typescript) as devDependencies. And ctc.config.json
+is in no npm project or git repository (no package.json or .git there or
+above), a package.json with ${PACKAGE_NAME} (and typescript) as
+devDependencies; else it prints what to add there. And ctc.config.json
 (lint rules), unless a ctc config in a parent folder already applies, which
 a new one would hide. The source spells out the project's rootfs and presets
 settings (see ctc config). No file holds an absolute path. Refuses to

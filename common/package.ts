@@ -28,7 +28,7 @@ export function packageRoot(): string {
  * dependencies' install scripts only once they are allowed).
  */
 export const helperMissingHint =
-  `it is built at install: in a clone \`npm run build\`; installed, \`npm rebuild ${PACKAGE_NAME}\` (if npm skipped its install script: \`npm install-scripts approve ${PACKAGE_NAME}\` in the project, \`npm install -g --allow-scripts=${PACKAGE_NAME}\` globally)`;
+  `it is built at install: in a clone \`npm run build\`; installed, \`npm rebuild ${PACKAGE_NAME}\` (-g for a global install; an npm that skips install scripts not allowed: see docs/install.md)`;
 
 /** ctc-init, the native helper: the executor's, and the compiler's sandbox. */
 export const helperPath = () => join(packageRoot(), 'dist', 'ctc-init');
