@@ -70,6 +70,8 @@ test('npm install -g of the tarball: ctc on the PATH, its install script built t
   // A tarball is allowed by its file: spec, a registry package by its name
   // (docs/install.md). Older npms ignore both flags.
   const allow = [`--allow-scripts=file:${tarball}`, '--strict-allow-scripts'];
+  // npm 11.19's strict check looks at the global folder before it makes it (ENOENT otherwise)
+  mkdirSync(join(prefix, 'lib', 'node_modules'), { recursive: true });
   const r = sh('npm', ['install', '-g', '--prefer-offline', '--no-audit', '--no-fund', ...allow, '--prefix', prefix, tarball], tmp.dir);
   assert.is(r.status, 0, r.said);
   const installed = join(prefix, 'lib', 'node_modules', PACKAGE_NAME);
