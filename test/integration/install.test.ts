@@ -118,7 +118,15 @@ test('a fresh folder outside the clone: ctc init, npm install, ctc build, ctc ru
   assert.is(npx.status, 0, npx.said);
   assert.is(readFileSync(join(web, 'again.plan'), 'utf8'), readFileSync(join(web, 'app.plan'), 'utf8'));
 
-  // tsc checks the source and a lint plugin against the installed stdlib's types: a typo fails it.
+  // npx ctc init in the project: the project's ctc, by a relative path; no package.json of its own
+  const sub = sh('npx', ['--no-install', 'ctc', 'init', 'sub'], web);
+  assert.is(sub.status, 0, sub.said);
+  assert.not.ok(existsSync(join(web, 'sub', 'package.json')));
+  assert.equal(JSON.parse(readFileSync(join(web, 'sub', 'tsconfig.json'), 'utf8')).compilerOptions.paths.ctc, [`../node_modules/${PACKAGE_NAME}/stdlib/index.ts`]);
+  assert.match(sub.stdout, /^\s+npx ctc build app\.ct\.ts\b/m);
+  assert.not.match(sub.stdout, /npm install/);
+
+  // tsc checks the sources and a lint plugin against the installed stdlib's types: a typo fails it.
   mkdirSync(join(web, 'policy'));
   writeFileSync(join(web, 'policy', 'rules.ts'), "import type { LintRule } from 'ctc/lint';\nexport const rules: LintRule[] = [];\n");
   const tsc = sh('npx', ['--no-install', 'tsc', '--noEmit'], web);
