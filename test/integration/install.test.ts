@@ -16,7 +16,7 @@
 //   what the cache lacks (on a machine that ran `npm ci`, nothing or the
 //   metadata). The package is not published: the project gets it from the
 //   same tarball, with --no-save, so its package.json stays as ctc init wrote it.
-// Takes about 80-100 s on a 2-core machine: two installs, each building the
+// Takes 40 to 75 s on a busy 2-core machine: two installs, each building the
 // native programs and the build snapshot.
 
 import { spawnSync } from 'node:child_process';
