@@ -184,6 +184,7 @@ async function buildSnapshot() {
   writeFileSync(tmp(manifest), JSON.stringify(made, null, 2) + '\n');
   renameSync(tmp(manifest), manifest);
 }
+
 /** dist/ctc.1 from the help texts (cli/man.ts), bundled and run once. */
 async function buildManPage() {
   const { build } = await import('esbuild');
