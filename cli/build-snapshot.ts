@@ -23,9 +23,14 @@ import { splitGlobals, type Globals } from './args.ts';
 import { buildCommand } from './build.ts';
 import { report } from './output.ts';
 
-/** Where typescript.js is (scripts/build.mjs defines it): its lib .d.ts files are next to it, not next to this bundle. */
-declare const CTC_TYPESCRIPT_JS: string;
-ts.sys.getExecutingFilePath = () => CTC_TYPESCRIPT_JS;
+/**
+ * Where typescript.js is on this host: its lib .d.ts files are next to it, not
+ * next to this bundle. Read once, when scripts/build.mjs makes the snapshot
+ * (the script is bundled before, in another place: npm pack's prepack).
+ */
+const typescriptJs = process.env.CTC_TYPESCRIPT_JS;
+if (!typescriptJs) throw new Error('ctc: the build snapshot is made by scripts/build.mjs, which sets CTC_TYPESCRIPT_JS');
+ts.sys.getExecutingFilePath = () => typescriptJs;
 
 /**
  * Type-checks and transpiles the examples, which parses and binds the lib

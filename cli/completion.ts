@@ -6,7 +6,7 @@ import { CtcError } from '../common/error.ts';
 import { commandHelp } from './help.ts';
 
 /** Every command's help text: the container commands' from cli/help.ts, the others' from their modules. */
-async function helpTexts(): Promise<Record<string, string>> {
+export async function helpTexts(): Promise<Record<string, string>> {
   const own = {
     build: (await import('./build.ts')).buildHelp,
     check: (await import('./check.ts')).checkHelp,

@@ -3,6 +3,54 @@
 // (build, check, diff, lint, explain, spec, config, init, fmt, sign, run,
 // exec) print their own. Each: a usage line, every flag, one example.
 
+/** `ctc --help`: every command in a line, and the global options. */
+export const overviewHelp = `usage: ctc [--root DIR] [--log FILE] [--log-format text|json] [--config FILE] COMMAND [ARGS]
+
+ctc compiles containers: a typed source becomes a plan, the exact kernel
+steps that create the container, and ctc runs plans. It also speaks runc's
+command line, so orchestrators can use it as their OCI runtime.
+
+compiler:
+  build SRC [-o PLAN]     compile app.ct.ts (or an app.ct, a config.json) to a plan (--json: print it as JSON)
+  check [SRC...]          is each committed plan what its source builds to now? (for CI)
+  diff OLD NEW            step-level diff of plans or sources, with risk notes
+  diff REV -- SRC...      the same, against the source as of a git revision
+  lint [PLAN|SRC...]      check plans against policy rules (the ctc config's "lint")
+  explain PLAN STEP       what a step does to the kernel: effect, syscalls, source, preset
+  spec                    write a default config.json, as runc spec does
+  fmt [--check] FILE...   lay .ct files out canonically (--check: exit 1 naming each that is not)
+  config [DIR|SRC]        the project's effective settings and where each comes from
+  init [DIR] [--lang ts|ct]  scaffold a starter container (app.ct.ts or app.ct, ctc config)
+  sign PLAN --key KEY     sign a reviewed plan into PLAN.sig (OpenSSH signature, namespace ctc-plan)
+
+containers:
+  run [PLAN | -b DIR ID]  run a plan or a bundle (foreground, or -d); --allowed-signers FILE: only signed plans
+  create -b DIR ID        set up a container; its process waits for start
+  start ID                start a created container's process
+  state ID                print the OCI state
+  list                    list containers
+  ps ID                   list a container's processes
+  exec ID CMD...          run a process in a container
+  kill ID [SIGNAL]        signal a container (--all: every process)
+  stop [-t SECONDS] ID    the stop signal (TERM), then SIGKILL after the timeout (default 10 s)
+  pause ID, resume ID     freeze and thaw a container
+  update [flags] ID       change a running container's limits (runc's flags, -r FILE)
+  stats ID                print resource usage (JSON, as runc events --stats)
+  events [--interval] ID  stream stats and OOM events as JSON lines
+  delete ID               remove a stopped container (--force: any)
+  checkpoint ID, restore -d -b DIR ID  save a container with criu (--image-path DIR), bring it back
+  help [COMMAND]          a command's usage, flags and an example (also: ctc COMMAND --help)
+  completion SHELL        a completion script for bash, zsh or fish
+  gc [--min-age S] [--dry-run] [--images]  remove, from their journals, containers a crash left (nothing will finish them), with --images the cached images no container uses, and the run images over the cache's bound; prints what it removes
+
+global options (their defaults can come from the project's ctc config):
+  --root DIR              state root (default /run/ctc; $XDG_RUNTIME_DIR/ctc for an ordinary user)
+  --log FILE              also write errors to FILE
+  --log-format FORMAT     text or json (for --log)
+  --config FILE           the ctc config (JSON or YAML) instead of the one found from the source
+                          up to its project root; the container commands read one only from here
+  --version, --help`;
+
 export const commandHelp: Record<string, string> = {
   create: `usage: ctc create --bundle DIR [--pid-file F] [--console-socket S] [--no-pivot] ID
 

@@ -1,12 +1,15 @@
 // `ctc init [DIR] [--lang ts|ct]`: a starter container in DIR that builds
-// and runs as it is (`ctc build app.ct.ts && ctc run`, or app.ct). Nothing is
+// and runs as it is (`ctc build app.ct.ts && ctc run`, or app.ct), as a
+// project that can move (no absolute paths): its package.json names ctc's
+// package, its tsconfig.json finds the stdlib in node_modules. Nothing is
 // overwritten: if any file it would write is there, none is written.
 
 import { appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { CtcError } from '../common/error.ts';
 import { display } from '../compiler/config.ts';
-import { type Lang, scaffold } from '../compiler/scaffold.ts';
+import { PACKAGE_NAME } from '../common/package.ts';
+import { type Lang, type NpmLayout, npmLayout, scaffold } from '../compiler/scaffold.ts';
 import { type Globals, parseCommand } from './args.ts';
 import { loadProject } from './project.ts';
 
@@ -14,11 +17,15 @@ export const initHelp = `usage: ctc init [DIR] [--lang ts|ct]
 
 Writes a starter container in DIR (default: here; made if missing): with
 --lang ts (the default) app.ct.ts and a tsconfig.json that maps 'ctc' and
-'ctc/lint' to this ctc's stdlib, so an editor type-checks the source; with
---lang ct app.ct. And ctc.config.json (lint rules), unless a ctc config in
-a parent folder already applies, which a new one would hide. The source
-spells out the project's rootfs and presets settings (see ctc config).
-Refuses to overwrite any file: then it writes none.
+'ctc/lint' to the stdlib of ctc's package in node_modules, so an editor and
+\`npx tsc --noEmit\` type-check the source; with --lang ct app.ct. When DIR
+is in no npm project or git repository (no package.json or .git there or
+above), a package.json with ${PACKAGE_NAME} (and typescript) as
+devDependencies; else it prints what to add there. And ctc.config.json
+(lint rules), unless a ctc config in a parent folder already applies, which
+a new one would hide. The source spells out the project's rootfs and presets
+settings (see ctc config). No file holds an absolute path. Refuses to
+overwrite any file: then it writes none. Prints the commands to run next.
 
   --lang ts|ct   the source language: TypeScript, or the .ct language`;
 
@@ -32,12 +39,14 @@ export async function initCommand(args: string[], g?: Globals): Promise<number> 
   if (positionals.length > 1) throw new CtcError('CT_USAGE', 'init takes one folder');
   const dir = resolve(positionals[0] ?? '.');
   const project = await loadProject(dir, g);
+  const npm = npmLayout(dir);
   const files = scaffold({
     dir,
     lang: values.lang as Lang,
     rootfs: project.rootfs.value,
     presets: Object.fromEntries(Object.entries(project.presets).map(([k, s]) => [k, s.value])) as never,
     config: !project.config,
+    npm,
   });
   const there = files.filter((f) => existsSync(join(dir, f.name)));
   if (there.length) {
@@ -52,7 +61,28 @@ export async function initCommand(args: string[], g?: Globals): Promise<number> 
   const wrote = [...files.map((f) => f.name), ...(ignored ? ['.gitignore'] : [])];
   process.stderr.write(`ctc: wrote ${wrote.map((n) => display(join(dir, n))).join(', ')}\n`);
   if (project.config) process.stderr.write(`ctc: ${display(project.config.file)} applies here: no ctc.config.json written\n`);
+  console.log(nextSteps(dir, values.lang as Lang, npm));
   return 0;
+}
+
+/** What to type next: into the folder, install ctc's package and typescript there, build, run (as root). */
+function nextSteps(dir: string, lang: Lang, npm: NpmLayout): string {
+  const source = lang === 'ts' ? 'app.ct.ts' : 'app.ct';
+  // The project's own ctc is run through npx; a ctc on the PATH (a global install, a checkout's dist/) as it is.
+  const ctc = npm.npx ? 'npx ctc' : 'ctc';
+  const steps: [string, string][] = [];
+  const cd = relative(process.cwd(), dir);
+  if (cd) steps.push([`cd ${cd.includes(' ') ? JSON.stringify(cd) : cd}`, '']);
+  if (npm.installIn !== undefined) {
+    const what = lang === 'ts' ? `${PACKAGE_NAME} typescript` : PACKAGE_NAME;
+    const install = npm.packageJson ? 'npm install' : `npm install --save-dev ${what}`;
+    const where = npm.installIn === '.' ? install : `(cd ${npm.installIn} && ${install})`;
+    steps.push([where, lang === 'ts' ? 'ctc and typescript, for your editor and `npx tsc --noEmit`' : 'ctc, as the project\'s']);
+  }
+  steps.push([`${ctc} build ${source}`, 'compile it to app.plan: the kernel steps, to review']);
+  steps.push([`${process.geteuid?.() === 0 ? '' : 'sudo '}${ctc} run`, 'run app.plan (making a container needs root)']);
+  const width = Math.max(...steps.map(([c]) => c.length)) + 2;
+  return ['next:', ...steps.map(([c, why]) => `  ${why ? c.padEnd(width) + `# ${why}` : c}`)].join('\n');
 }
 
 /**

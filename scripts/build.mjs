@@ -1,20 +1,30 @@
-// Builds what ctc runs from: the native helper (with the system C compiler)
-// and the bundled CLI. Runs at `npm install` / `npm ci` (the prepare script).
+// Builds what ctc runs from: the native programs (with the system C compiler),
+// the bundled CLI, its man page and the build snapshot. Two ways in:
+// - from the sources (a clone: `npm ci`, `npm run build`, `npm pack`'s
+//   prepack): everything, esbuild (a devDependency) bundling the CLI;
+// - from a packed package (`npm install -g ctc-compiler-X.tgz`, or a
+//   project's devDependency: its install script): there are no sources and
+//   no devDependencies; the tarball holds the bundles (dist/ctc.mjs, its
+//   chunks, dist/build-snapshot.cjs) and the man page, made by prepack, and
+//   only what belongs to this host is built: the native programs (this C
+//   library, static) and the snapshot (this node binary).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 mkdirSync(dist, { recursive: true });
+/** The package's TypeScript sources are here: a clone, not an installed package (which ships no cli/). */
+const fromSources = existsSync(join(root, 'cli', 'main.ts'));
 
 function buildHelper() {
   const cc = process.env.CC || 'cc';
   if (spawnSync(cc, ['--version'], { stdio: 'ignore' }).error) {
     console.error(`ctc: building the native helper needs a C compiler, and '${cc}' was not found.\n` +
-      '     On Debian or Ubuntu: apt-get install gcc libc6-dev (or build-essential), then npm install again.');
+      '     On Debian or Ubuntu: apt-get install gcc libc6-dev (or build-essential), then install ctc again.');
     process.exit(1);
   }
   // The .c files of one directory, in a stable order.
@@ -29,7 +39,7 @@ function buildHelper() {
   // Static: a detached container's monitor (ctc-init) then holds only the pages it
   // touched of its own sealed copy, well under 1 MiB, instead of a dynamic libc's.
   if (!existsSync('/usr/include/nettle/sha2.h')) {
-    console.error('ctc: building the native helpers needs nettle (SHA-256). On Debian or Ubuntu: apt-get install nettle-dev, then npm install again.');
+    console.error('ctc: building the native helpers needs nettle (SHA-256). On Debian or Ubuntu: apt-get install nettle-dev, then install ctc again.');
     process.exit(1);
   }
   // nettle: the journal check (native/journal-check.c, journal-plan.c) hashes the plan.
@@ -75,10 +85,6 @@ async function bundleCli() {
   });
 }
 
-buildHelper();
-await bundleCli();
-chmodSync(join(dist, 'ctc.mjs'), 0o755);
-
 // `ctc build` runs from a V8 startup snapshot holding TypeScript loaded, its
 // functions compiled, and the lib .d.ts files and the stdlib parsed and bound
 // (cli/build-snapshot.ts): ~0.5 s cold, not ~2.3 s. Made here, for this node
@@ -91,21 +97,16 @@ chmodSync(join(dist, 'ctc.mjs'), 0o755);
  */
 const snapshotV8Flags = ['--no-sparkplug'];
 
-async function buildSnapshot() {
-  const { createHash } = await import('node:crypto');
-  const { createRequire } = await import('node:module');
-  const { readFileSync, renameSync, rmSync, statSync, writeFileSync } = await import('node:fs');
+// Another build may run at the same time: each writes its own files, then renames.
+const tmp = (file) => `${file}.${process.pid}.tmp`;
+/** The snapshot's script: cli/build-snapshot.ts and TypeScript, one CommonJS file (node --build-snapshot runs one file). Shipped in the package. */
+const snapshotScript = join(dist, 'build-snapshot.cjs');
+
+async function bundleSnapshotScript() {
   const { build } = await import('esbuild');
-  const blob = join(dist, 'build.blob');
-  const manifest = join(dist, 'build.blob.json');
-  // Another build may run at the same time: each writes its own files, then renames.
-  const tmp = (file) => `${file}.${process.pid}.tmp`;
-  const script = tmp(join(dist, 'build-snapshot.cjs'));
-  const typescriptJs = createRequire(import.meta.url).resolve('typescript');
-  rmSync(manifest, { force: true });
   await build({
     entryPoints: [join(root, 'cli', 'build-snapshot.ts')],
-    outfile: script,
+    outfile: tmp(snapshotScript),
     bundle: true,
     format: 'cjs',
     platform: 'node',
@@ -115,8 +116,9 @@ async function buildSnapshot() {
     // builds from the sources, for readable stack traces.
     minify: true,
     // A snapshot script is one file: TypeScript goes in too. import.meta.url
-    // (common/package.ts) is the bundle's own URL.
-    define: { 'import.meta.url': '__ctcScriptUrl', CTC_TYPESCRIPT_JS: JSON.stringify(typescriptJs) },
+    // (common/package.ts) is the bundle's own URL. Where typescript.js is on
+    // this host is read when the snapshot is made (CTC_TYPESCRIPT_JS, below).
+    define: { 'import.meta.url': '__ctcScriptUrl' },
     banner: { js: 'var __ctcScriptUrl = require("node:url").pathToFileURL(__filename).href;' },
     plugins: [
       {
@@ -140,9 +142,23 @@ async function buildSnapshot() {
     ],
     logLevel: 'warning',
   });
+  renameSync(tmp(snapshotScript), snapshotScript);
+}
+
+async function buildSnapshot() {
+  const { createHash } = await import('node:crypto');
+  const { createRequire } = await import('node:module');
+  const { readFileSync, renameSync, rmSync, statSync, writeFileSync } = await import('node:fs');
+  const blob = join(dist, 'build.blob');
+  const manifest = join(dist, 'build.blob.json');
+  const typescriptJs = createRequire(import.meta.url).resolve('typescript');
+  rmSync(manifest, { force: true });
   // The V8 flags must be the ones cli/snapshot.ts runs the blob with.
-  const r = spawnSync(process.execPath, ['--no-sparkplug', '--snapshot-blob', tmp(blob), '--build-snapshot', script], { cwd: root, stdio: 'inherit' });
-  rmSync(script, { force: true });
+  const r = spawnSync(process.execPath, ['--no-sparkplug', '--snapshot-blob', tmp(blob), '--build-snapshot', snapshotScript], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, CTC_TYPESCRIPT_JS: typescriptJs },
+  });
   if (r.status !== 0) {
     rmSync(tmp(blob), { force: true });
     console.error('ctc: warning: could not make the build snapshot; `ctc build` will load TypeScript each time (slower)');
@@ -167,5 +183,43 @@ async function buildSnapshot() {
   renameSync(tmp(blob), blob);
   writeFileSync(tmp(manifest), JSON.stringify(made, null, 2) + '\n');
   renameSync(tmp(manifest), manifest);
+}
+
+/** dist/ctc.1 from the help texts (cli/man.ts), bundled and run once. */
+async function buildManPage() {
+  const { build } = await import('esbuild');
+  const script = join(dist, `man.${process.pid}.tmp.mjs`);
+  await build({
+    stdin: { contents: "import { manPage } from './cli/man.ts'; process.stdout.write(await manPage());", resolveDir: root, loader: 'ts' },
+    outfile: script,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    mainFields: ['module', 'main'],
+    external: ['typescript', 'cosmiconfig'],
+    logLevel: 'warning',
+  });
+  const page = execFileSync(process.execPath, [script], { encoding: 'utf8' });
+  rmSync(script, { force: true });
+  writeFileSync(tmp(join(dist, 'ctc.1')), page);
+  renameSync(tmp(join(dist, 'ctc.1')), join(dist, 'ctc.1'));
+}
+
+if (!fromSources) {
+  // An installed package: the bundles must have come in the tarball.
+  for (const file of ['ctc.mjs', 'build-snapshot.cjs']) {
+    if (!existsSync(join(dist, file))) {
+      console.error(`ctc: this package has no dist/${file}: it was packed without its build (npm pack runs scripts/build.mjs first; was it --ignore-scripts?)`);
+      process.exit(1);
+    }
+  }
+}
+buildHelper();
+if (fromSources) {
+  await bundleCli();
+  chmodSync(join(dist, 'ctc.mjs'), 0o755);
+  await bundleSnapshotScript();
+  await buildManPage();
 }
 await buildSnapshot();

@@ -12,7 +12,7 @@
 import childProcess from 'node:child_process';
 import { existsSync, openSync, readSync, closeSync } from 'node:fs';
 import { CtcError } from '../../common/error.ts';
-import { helperPath } from '../../common/package.ts';
+import { helperMissingHint, helperPath } from '../../common/package.ts';
 import { NONDETERMINISTIC, evaluator, prelude } from './sandbox-code.ts';
 import { sandboxFilterHex } from './sandbox-policy.ts';
 import { originalPosition } from './sourcemap.ts';
@@ -80,7 +80,7 @@ export function evaluateInSandbox(modules: SandboxModule[], entry: string): Eval
 export function runInSandbox(modules: SandboxModule[], task: SandboxTask, subject: SandboxSubject): unknown {
   const helper = helperPath();
   if (!existsSync(helper)) {
-    throw new CtcError('CT_HELPER_MISSING', `the native helper ${helper} is missing`, { hint: 'run `npm install` (it builds the helper)' });
+    throw new CtcError('CT_HELPER_MISSING', `the native helper ${helper} is missing`, { hint: helperMissingHint });
   }
   const limit = limitError(subject);
   const input = JSON.stringify({ prelude, modules, task, timeoutMs: sandboxLimits.seconds * 1000 });

@@ -4,7 +4,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { CtcError } from '../../common/error.ts';
-import { helperPath } from '../../common/package.ts';
+import { helperMissingHint, helperPath } from '../../common/package.ts';
 import { errnoName } from '../../common/errno.ts';
 import { decodeMsg, goCommand, type WireMsg } from './wire.ts';
 
@@ -41,7 +41,7 @@ export class Helper {
   private constructor(program: Buffer) {
     const path = helperPath();
     if (!existsSync(path)) {
-      throw new CtcError('CT_HELPER_MISSING', `the native helper ${path} is missing`, { hint: 'run `npm install` (it builds the helper)' });
+      throw new CtcError('CT_HELPER_MISSING', `the native helper ${path} is missing`, { hint: helperMissingHint });
     }
     // fds 0-2 are the container's stdio, unchanged; fd 3 is a socketpair.
     this.child = spawn(path, [], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });

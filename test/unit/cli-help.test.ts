@@ -5,7 +5,7 @@
 // line with a caret. Through the built launcher, as a user types it.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -32,6 +32,17 @@ test('every command ctc --help lists answers --help and ctc help CMD with a usag
       assert.match(r.stdout, new RegExp(`^usage: ctc ${name}\\b`), `ctc ${args.join(' ')}`);
     }
   }
+});
+
+test('the man page (dist/ctc.1, made from the help texts) has a section for every command ctc --help lists, with its usage line', () => {
+  const page = readFileSync(join(root, 'dist', 'ctc.1'), 'utf8');
+  assert.match(page, /^\.TH CTC 1 /);
+  for (const name of listed()) {
+    const section = page.split(/^\.SS /m).find((s) => s.startsWith(`${name}\n`));
+    assert.ok(section, `ctc.1 has a section for ${name}`);
+    assert.match(section!, new RegExp(`^usage: ctc ${name}\\b`, 'm'), `ctc.1's ${name} holds its usage`);
+  }
+  assert.not.match(page, /^[.'](?!TH|SH|SS|nf|fi)/m, 'no text line read as a roff request');
 });
 
 test('a misspelled command or option gets the nearest; a global option after the command says where it goes', () => {

@@ -7,8 +7,8 @@
 // editor's TypeScript, and is never written over.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ctc, root, tempDir } from '../helpers.ts';
@@ -157,10 +157,20 @@ test('ctc init writes a container that builds, lints clean and type-checks with 
   const dir = join(tmp.dir, 'fresh/x');
   const r = ctc(['init', dir]);
   assert.is(r.status, 0, r.stderr);
-  for (const f of ['app.ct.ts', 'tsconfig.json', 'ctc.config.json']) assert.ok(existsSync(join(dir, f)), f);
+  for (const f of ['app.ct.ts', 'tsconfig.json', 'ctc.config.json', 'package.json']) assert.ok(existsSync(join(dir, f)), f);
   assert.not.ok(existsSync(join(dir, '.gitignore')), 'the default state root is not in the project');
   const tsconfig = JSON.parse(readFileSync(join(dir, 'tsconfig.json'), 'utf8'));
-  assert.equal(tsconfig.compilerOptions.paths, { ctc: [join(root, 'stdlib/index.ts')], 'ctc/lint': [join(root, 'stdlib/lint.ts')] });
+  // No absolute path: the stdlib of the ctc-compiler that `npm install` puts in the project.
+  assert.equal(tsconfig.compilerOptions.paths, {
+    ctc: ['./node_modules/ctc-compiler/stdlib/index.ts'],
+    'ctc/lint': ['./node_modules/ctc-compiler/stdlib/lint.ts'],
+  });
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  assert.equal(pkg.devDependencies, { 'ctc-compiler': `^${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}`, typescript: JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies.typescript });
+  assert.match(r.stdout, /^next:\n  cd .*x\n  npm install .*\n  ctc build app\.ct\.ts .*\n  (sudo )?ctc run /);
+  // What `npm install -D <this checkout>` makes (test/integration/install.test.ts installs the packed package)
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(root, join(dir, 'node_modules', 'ctc-compiler'));
 
   const built = ctc(['build', 'app.ct.ts'], { cwd: dir });
   assert.is(built.status, 0, built.stderr);
@@ -174,6 +184,24 @@ test('ctc init writes a container that builds, lints clean and type-checks with 
   assert.is(clean.status, 0, clean.stdout);
   writeFileSync(join(dir, 'app.ct.ts'), readFileSync(join(dir, 'app.ct.ts'), 'utf8').replace("hostname: 'app'", 'hostname: 42'));
   assert.match(tsc(dir).stdout, /app\.ct\.ts\(\d+,\d+\): error TS2322: Type 'number' is not assignable to type 'string'/);
+});
+
+test('ctc init inside the checkout: the stdlib by a relative path, no package.json; tsc passes', () => {
+  mkdirSync(join(root, '.build'), { recursive: true });
+  const inside = mkdtempSync(join(root, '.build', 'init-'));
+  try {
+    const dir = join(inside, 'web');
+    const r = ctc(['init', dir]);
+    assert.is(r.status, 0, r.stderr);
+    assert.not.ok(existsSync(join(dir, 'package.json')), "the checkout's package.json is the project's");
+    const paths = JSON.parse(readFileSync(join(dir, 'tsconfig.json'), 'utf8')).compilerOptions.paths;
+    assert.equal(paths.ctc, [`${relative(dir, root)}/stdlib/index.ts`]);
+    assert.match(paths.ctc[0], /^\.\.\//);
+    const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', dir], { encoding: 'utf8' });
+    assert.is(tsc.status, 0, tsc.stdout);
+  } finally {
+    rmSync(inside, { recursive: true, force: true });
+  }
 });
 
 test('ctc init refuses to write over any file, and writes none then', () => {
