@@ -259,7 +259,7 @@ test('jumps further than 255 instructions go through trampolines, and stay right
   const size = verify(p).length;
   assert.ok(size > 2 * 255 * 2, `the program has ${size} instructions`);
   assert.ok(disassemble(p).some((l) => / ja /.test(l)), 'some trampoline');
-  names.forEach((n, i) => {
+  names.forEach((n) => {
     for (const arch of ['x86_64', 'aarch64'] as const) {
       if (nr(arch, n) === undefined) continue;
       // another rule may name the same number on aarch64; the first rule for it decides
