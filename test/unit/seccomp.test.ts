@@ -81,6 +81,7 @@ test('a misspelled syscall or errno name is a TypeScript error', () => {
   const badErrno: Seccomp = { defaultAction: 'errno', defaultErrno: 'EPREM', rules: [] };
   // @ts-expect-error: errno belongs to the errno action only
   const misplaced: Seccomp = { defaultAction: 'allow', rules: [{ action: 'allow', errno: 1, syscalls: ['read'] }] };
+  // biome-ignore format: one line, so the @ts-expect-error above it meets its error
   // @ts-expect-error: masked_eq needs valueTwo
   const noValueTwo: Seccomp = { defaultAction: 'allow', rules: [{ action: 'allow', syscalls: ['clone'], args: [{ index: 0, op: 'masked_eq', value: 1 }] }] };
   assert.ok(ok && typo && badErrno && misplaced && noValueTwo);
