@@ -54,7 +54,13 @@ function biomeCheck(format) {
       '--reporter=json',
       `--reporter-file=${report}`,
     ]);
-    const { summary } = JSON.parse(readFileSync(report, 'utf8'));
+    let summary;
+    try {
+      ({ summary } = JSON.parse(readFileSync(report, 'utf8')));
+    } catch (e) {
+      console.error(`lint: no report from biome (${e.message})`);
+      return 1;
+    }
     return status !== 0 || summary.errors + summary.warnings + summary.infos > 0 ? 1 : 0;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
