@@ -55,6 +55,7 @@ function userOf(text: string, gids: string[]) {
 
 /** An OCI process (runc exec --process): the fields exec honours. */
 function processFile(file: string): ExecProcess {
+  // biome-ignore lint/suspicious/noExplicitAny: a parsed file, checked field by field below
   let p: Record<string, any>;
   try {
     p = JSON.parse(readFileSync(file, 'utf8'));

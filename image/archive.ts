@@ -193,6 +193,7 @@ function checkDigest(store: Store, what: string, got: string, want: string): voi
   if (got !== want) throw new CtcError('CT_IMAGE_DIGEST', `${store.path}: ${what} has sha256 ${got}, not its digest ${want}`);
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: an image's JSON, of any shape until its reader checks the fields it uses
 function parseJson(store: Store, name: string, bytes: Buffer): any {
   try {
     return JSON.parse(bytes.toString('utf8'));
@@ -223,7 +224,7 @@ const blobName = (store: Store, d: Descriptor) => {
 function readOci(store: Store): ImageInfo {
   const manifestDesc = pickManifest(store, readJson(store, 'index.json'), 0);
   const manifest = readJson(store, blobName(store, manifestDesc), manifestDesc.digest);
-  if (!manifest || !manifest.config || !Array.isArray(manifest.layers)) throw formatError(store, `manifest ${manifestDesc.digest} has no config or layers`);
+  if (!manifest?.config || !Array.isArray(manifest.layers)) throw formatError(store, `manifest ${manifestDesc.digest} has no config or layers`);
   const config = readJson(store, blobName(store, manifest.config), manifest.config.digest);
   const diffIds = diffIdsOf(store, config, manifest.layers.length);
   const layers = manifest.layers.map((d: Descriptor, i: number): ImageLayer => {
@@ -242,6 +243,7 @@ const isIndex = (t?: string) => t === 'application/vnd.oci.image.index.v1+json' 
  * linux/amd64 (what ctc's hosts run, and a fixed choice so a plan's digest
  * does not depend on where it was built). Nested indexes are followed.
  */
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON, checked here
 function pickManifest(store: Store, index: any, depth: number): Descriptor {
   const all: Descriptor[] = Array.isArray(index?.manifests) ? index.manifests : [];
   const amd64 = all.filter((d) => d.platform?.os === 'linux' && d.platform?.architecture === 'amd64');
@@ -263,6 +265,7 @@ function compressionOf(store: Store, d: Descriptor): 'none' | 'gzip' {
   throw formatError(store, `layer ${d.digest} has media type ${JSON.stringify(t)}, not a layer tar`);
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON, checked here
 function diffIdsOf(store: Store, config: any, count: number): string[] | undefined {
   const ids = config?.rootfs?.diff_ids;
   if (ids === undefined) return undefined;

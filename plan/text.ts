@@ -17,7 +17,7 @@ import { type ArgSpec, type ArgValue, type KindSpec, type Plan, type Step, actor
 
 const MAGIC = 'ctc-plan';
 const VERSION = 1;
-const BARE = /^[A-Za-z0-9_.\/:+,@%={}-]+$/;
+const BARE = /^[A-Za-z0-9_./:+,@%={}-]+$/;
 
 export function printPlan(plan: Plan): string {
   const body = [`${MAGIC} ${VERSION}`, ...plan.sources.map((s) => `source ${s.path} ${s.sha256}`), '', ...plan.steps.map(printStep)];

@@ -44,6 +44,7 @@ interface RuleBase {
  * Syscalls, an action, and conditions that must all hold. Rules are checked
  * in order and the first that matches decides. errno and trace carry a value.
  */
+// biome-ignore format: each /** */ stays before the member it documents (an editor shows it there)
 export type SeccompRule =
   | (RuleBase & { readonly action: 'allow' | 'kill_process' | 'kill_thread' | 'trap' | 'log' | 'notify' })
   | (RuleBase & { readonly action: 'errno'; /** defaults to EPERM */ readonly errno?: Errno })
@@ -57,6 +58,7 @@ interface PolicyBase {
 }
 
 /** A policy: rules, then the default action for every syscall no rule matches. */
+// biome-ignore format: each /** */ stays before the member it documents (an editor shows it there)
 export type Seccomp =
   | (PolicyBase & { readonly defaultAction: 'allow' | 'kill_process' | 'kill_thread' | 'trap' | 'log' | 'notify' })
   | (PolicyBase & { readonly defaultAction: 'errno'; /** defaults to EPERM */ readonly defaultErrno?: Errno })
@@ -96,6 +98,7 @@ const PER_QUERY = 0xffffffff;
  * Syscalls newer than the profile (numbered above every one it names) fail
  * with ENOSYS too, so a libc of tomorrow falls back instead of failing.
  */
+// biome-ignore format: a table: the syscalls of a kind, a line of related ones at a time
 export const defaultSeccomp: Seccomp = {
   defaultAction: 'errno',
   defaultErrno: 'EPERM',

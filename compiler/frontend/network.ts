@@ -1,7 +1,7 @@
 // The network part of a ContainerDef, read into the Spec. Shapes only; the
 // addresses, names and overlaps are checked in compiler/check/network.ts.
 
-import type { SpecBridge, SpecDns, SpecNetwork, SpecPort, SpecRoute, SpecVeth } from '../spec.ts';
+import type { SpecBridge, SpecDns, SpecNetwork, SpecPort, SpecRoute } from '../spec.ts';
 import type { Reader } from './def.ts';
 
 export const noNetwork = (): SpecNetwork => ({ interfaces: [], routes: [], ports: [] });

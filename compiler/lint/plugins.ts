@@ -15,7 +15,7 @@
 // A rule that throws is CT_LINT_RULE, a plugin that fails to load
 // CT_LINT_PLUGIN, a run that loops or allocates without end CT_EVAL_LIMIT.
 
-import { type SourceReader } from '../confine.ts';
+import type { SourceReader } from '../confine.ts';
 import { CtcError } from '../../common/error.ts';
 import { display } from '../config.ts';
 import { runInSandbox, type SandboxSubject, throwSite } from '../frontend/sandbox.ts';

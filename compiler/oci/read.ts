@@ -6,7 +6,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { CtcError } from '../../common/error.ts';
 import { Reader, readDeviceRule, readHooks, readIdMappings } from '../frontend/def.ts';
-import { type Spec, type SpecCapabilities, type SpecDevice, type SpecMount, type SpecRlimit } from '../spec.ts';
+import type { Spec, SpecCapabilities, SpecDevice, SpecMount, SpecRlimit } from '../spec.ts';
 import type { SpecResources } from '../../plan/limits.ts';
 import { joinableNamespaces } from '../../plan/namespaces.ts';
 import type { Namespace } from '../../stdlib/types.ts';
@@ -26,7 +26,7 @@ export function checkVersion(config: Obj, at: Map<string, string>): CtcError[] {
   const v = config.ociVersion;
   const m = typeof v === 'string' ? VERSION.exec(v) : null;
   const source = at.get(v === undefined ? '' : 'ociVersion');
-  if (!m || m[1] !== '1') {
+  if (m?.[1] !== '1') {
     throw new CtcError('CT_OCI_VERSION', v === undefined ? 'ociVersion is missing' : `ociVersion ${JSON.stringify(v)} is not supported`, {
       source,
       hint: 'ctc reads OCI runtime configs of versions 1.x',

@@ -162,7 +162,7 @@ function netRoute(s: Step): WireOp {
   const dst = str(s, 'dst');
   const c = dst === 'default' ? undefined : parseCidr(dst)!;
   const family = c?.family ?? 4;
-  return op(Op.NET_ROUTE, U(AF[family]), BLOB(c && c.prefix ? inetBytes(c) : Buffer.alloc(0)), U(c?.prefix ?? 0), BLOB(inetArg(str(s, 'gw'))), BLOB(inetArg(str(s, 'src'))), S(str(s, 'dev')));
+  return op(Op.NET_ROUTE, U(AF[family]), BLOB(c?.prefix ? inetBytes(c) : Buffer.alloc(0)), U(c?.prefix ?? 0), BLOB(inetArg(str(s, 'gw'))), BLOB(inetArg(str(s, 'src'))), S(str(s, 'dev')));
 }
 
 /** The wire ops of each init step kind. Adding a kind without one is a type error. */

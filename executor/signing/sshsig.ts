@@ -141,7 +141,8 @@ export function privateKey(text: string): PrivateKey {
   if (r.u32() !== 1) throw new SshFormatError('the file holds more than one key');
   const pub = publicKey(r.string());
   const p = new Reader(r.string());
-  if (p.u32() !== p.u32()) throw new SshFormatError('its check bytes differ (a corrupt key)');
+  const check = p.u32(); // OpenSSH's checkint: the private part begins with the same random 32 bits twice
+  if (p.u32() !== check) throw new SshFormatError('its check bytes differ (a corrupt key)');
   const type = p.text();
   if (type !== pub.type) throw new SshFormatError(`its private part is a ${type} key, its public part a ${pub.type}`);
   return { public: pub, key: createPrivateKey({ key: privateJwk(type, p, pub), format: 'jwk' }) };

@@ -111,7 +111,7 @@ test('create of an id in use: "container with given ID already exists", exit 1, 
   const exists = `container with given ID already exists: ctc: error CT_STATE_EXISTS: a container with id 're5' already exists (${join(root, 're5')})\n  hint: pick another id, or remove the old one with \`ctc delete --force\`\n`;
   for (const side of Object.keys(sides) as (keyof typeof sides)[]) {
     const r = run(side, ['create', '--bundle', dir, 're5']);
-    assert.is(r.stderr.replace(/^ctc: config\.json:.*warning[^]*?\n(?=\S)/, ''), exists, side);
+    assert.is(r.stderr.replace(/^ctc: config\.json:.*warning[\s\S]*?\n(?=\S)/, ''), exists, side);
     assert.is(r.status, 1, side);
   }
   assert.is(status('re5'), 'created');

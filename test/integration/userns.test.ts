@@ -97,7 +97,7 @@ test('a state root the mapped root cannot pass through is refused with a hint, a
   mkdirSync(closed, { mode: 0o700 });
   const r = ctc(['--root', join(closed, 'state'), 'run', '--id', 'uns', plan(['/bin/true'])]);
   assert.is(r.status, 1);
-  assert.match(r.stderr, /CT_STEP_FAILED[^]*rootfs\.tmpfs[^]*EACCES/);
+  assert.match(r.stderr, /CT_STEP_FAILED[\s\S]*rootfs\.tmpfs[\s\S]*EACCES/);
   assert.match(r.stderr, /must let others through \(o\+x\)/);
   assert.equal(hostResidue([root, join(closed, 'state')]), before);
 });

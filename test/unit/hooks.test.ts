@@ -33,7 +33,7 @@ const ALL = `{
 test('each moment has its place in the plan, whatever order the source lists them in', async () => {
   const steps = (await build(ts('all.ct.ts', ALL))).plan.steps;
   const at = (pred: (k: string, when: string) => boolean) => steps.findIndex((s) => pred(s.kind, s.kind === 'hook.run' ? str(s, 'when') : ''));
-  const hook = (when: string) => at((k, w) => w === when);
+  const hook = (when: string) => at((_kind, w) => w === when);
   const kind = (k: string) => at((x) => x === k);
   assert.is(hook('poststop'), kind('state.create') + 1, 'poststop is journaled first, so it runs last at delete');
   assert.ok(kind('ns.clone') < hook('prestart') && hook('prestart') < hook('createRuntime') && hook('createRuntime') < hook('createContainer'));

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
-import { CtcError } from '../../common/error.ts';
+import type { CtcError } from '../../common/error.ts';
 import { writeBundle } from '../../compiler/oci/bundle.ts';
 import { printConfig } from '../../compiler/oci/config.ts';
 import { ociFromSpec } from '../../compiler/oci/emit.ts';

@@ -184,7 +184,7 @@ test('.ct.ts and .ct: joins enters namespaces by path, each step at the line of 
     ['pid', '/proc/4242/ns/pid', 'app.ct.ts:6:12'],
     ['ipc', '/proc/4242/ns/ipc', 'app.ct.ts:6:38'],
   ]);
-  assert.ok(!(ts.plan.steps.find((s) => s.kind === 'ns.clone')?.args.ns as string[]).includes('pid'), 'no pid namespace is made');
+  assert.ok(!(ts.plan.steps.find((s) => s.kind === 'ns.clone')!.args.ns as string[]).includes('pid'), 'no pid namespace is made');
   const ct = await build(writeSource(dir, 'app.ct', 'container {\n  rootfs use preset.hostRootfs\n  joins {\n    uts /proc/4242/ns/uts\n  }\n  process {\n    args /bin/true\n  }\n}\n'));
   assert.equal(ct.plan.steps.filter((s) => s.kind === 'ns.join').map((s) => [s.args.ns, s.args.path]), [['uts', '/proc/4242/ns/uts']]);
   const wrong = await errorsOf(writeSource(dir, 'wrong.ct.ts', ctTs("{ ipc: '/proc/4242/ns/uts' }")));

@@ -315,7 +315,7 @@ test("no ipc namespace and an mqueue mount builds: the container's mqueue is the
   c.mounts.push({ destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] });
   const { plan, warnings } = await build(config(c).file);
   assert.equal(warnings, []);
-  assert.ok(!(plan.steps.find((s) => s.kind === 'ns.clone')?.args.ns as string[]).includes('ipc'), 'no ipc namespace is made');
+  assert.ok(!(plan.steps.find((s) => s.kind === 'ns.clone')!.args.ns as string[]).includes('ipc'), 'no ipc namespace is made');
   assert.ok(plan.steps.some((s) => s.kind === 'mount.fs' && s.args.dst === '/dev/mqueue'), 'mqueue is mounted');
 });
 
@@ -369,6 +369,7 @@ test('mounts, limits and paths as runc reads them', async () => {
   c.linux.resources.memory = { limit: -1, swap: 0 };
   c.linux.resources.pids = { limit: 0 };
   c.linux.resources.cpu = { shares: 512, quota: -1, period: 100000 };
+  // biome-ignore lint/correctness/noPrecisionLoss: RLIM_INFINITY as containerd writes it; JSON.parse rounds it to this same double
   c.process.rlimits.push({ type: 'RLIMIT_CORE', hard: 18446744073709551615, soft: 0 });
   c.process.user.umask = 0o077;
   c.process.terminal = true;

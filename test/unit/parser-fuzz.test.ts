@@ -154,6 +154,7 @@ const report = (name: string, r: { parsed: number; refused: number; ms: number }
 
 // --- mutations shared by the three ----------------------------------------
 
+// biome-ignore format: a list of characters
 const ODD_CHARS = ['\0', '"', "'", '\\', '[', ']', '{', '}', '=', '#', ' ', '\n', '\r', '\t', ';', ',', ':', '-', '0', '9', 'é', '\u2028', '\ufeff', '\ud800', '😀', '\x7f', '%', '$'];
 
 const longLine = (rng: Rng) => rng.pick(['a', '9', '"', '[', '{', ' ', '\\', 'x=']).repeat(rng.pick([1000, 10_000, 100_000]));
@@ -292,12 +293,14 @@ function mutatePlan(rng: Rng, text: string, what: string[]): string {
       // a word of the step: its number, actor or kind
       const words = line.split(' ');
       const k = rng.int(Math.min(3, words.length));
+      // biome-ignore format: a list of words
       words[k] = rng.pick([...ODD_VALUES, 'host', 'init', 'mount.bind', 'proc.exec', 'x.y', 'constructor.x', '__proto__.a', String(rng.int(100))]);
       what.push(`line ${i + 1}: word ${k} = ${JSON.stringify(words[k].slice(0, 20))}`);
       lines[i] = words.join(' ');
       break;
     }
     case 3: {
+      // biome-ignore format: a list of words
       const extra = rng.pick(['x=1', 'dst=/a', 'args=["a"]', '=', '==', 'a', '#', '  # x', '"a b"=c', 'flags=ro,ro', 'mode=0755 mode=0700']);
       what.push(`line ${i + 1}: append ${JSON.stringify(extra)}`);
       lines[i] = `${line} ${extra}`;
@@ -306,6 +309,7 @@ function mutatePlan(rng: Rng, text: string, what: string[]): string {
     case 4: {
       // a header line
       const h = rng.int(Math.max(1, steps[0] ?? 1));
+      // biome-ignore format: a list of header lines
       lines[h] = rng.pick(['ctc-plan 1', 'ctc-plan', 'ctc-plan 1 2', 'source', 'source a', `source a ${'f'.repeat(64)}`, 'digest sha256:', 'digest sha256:zz', '', ' ', '\0']);
       what.push(`header line ${h + 1} = ${JSON.stringify(lines[h])}`);
       break;
@@ -397,6 +401,7 @@ const WEIRD_STRINGS = [
   'x'.repeat(5000),
   '/'.repeat(5000),
 ];
+// biome-ignore format: a list of values
 const WEIRD_NUMBERS = [0, -1, 1, 1.5, -0.5, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, 2 ** 63, 2 ** 64, -(2 ** 63), 1e308, -1e308, 5e-324, 0o7777, 65535, 65536];
 const RAW_NUMBERS = ['1e400', '-1e400', '18446744073709551615', '1' + '0'.repeat(400), '-0', '0.0000000000000000000000001', '1E2'];
 
@@ -501,6 +506,7 @@ function mutateJson(rng: Rng, doc: Json, raws: string[], what: string[]): Json {
  * mutations, so that those reach every reader (and the checks behind them),
  * not only the fields of one config.
  */
+// biome-ignore format: a table: a path and what is grafted there, one a line
 const GRAFTS: [string, Json][] = [
   ['hostname', 'web'],
   ['domainname', 'example.org'],

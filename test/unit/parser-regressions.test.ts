@@ -115,6 +115,7 @@ test('.ct: __proto__ and constructor are names like any other', async () => {
 });
 
 /** The containerd config, changed, in a folder of its own. */
+// biome-ignore lint/suspicious/noExplicitAny: each test changes the parsed fixture where it likes
 function containerd(name: string, change: (c: any) => void, text?: (json: string) => string): string {
   const c = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'oci', 'containerd', 'config.json'), 'utf8'));
   change(c);
@@ -137,6 +138,7 @@ test('OCI: a config nested past 256 levels is refused as JSON at the first one t
 test('OCI: id mappings past what the kernel takes are one error, at once', async () => {
   // Found by the OCI property: 1000 copies of a range were compared pair by pair, an error each (499,500 errors, 9 s).
   const range = { containerID: 0, hostID: 100000, size: 65536 };
+  // biome-ignore lint/suspicious/noExplicitAny: the parsed fixture, as containerd() hands it
   const withUserns = (c: any, n: number) => {
     c.linux.namespaces.push({ type: 'user' });
     c.linux.uidMappings = Array.from({ length: n }, () => range);

@@ -81,6 +81,7 @@ test('a misspelled syscall or errno name is a TypeScript error', () => {
   const badErrno: Seccomp = { defaultAction: 'errno', defaultErrno: 'EPREM', rules: [] };
   // @ts-expect-error: errno belongs to the errno action only
   const misplaced: Seccomp = { defaultAction: 'allow', rules: [{ action: 'allow', errno: 1, syscalls: ['read'] }] };
+  // biome-ignore format: one line, so the @ts-expect-error above it meets its error
   // @ts-expect-error: masked_eq needs valueTwo
   const noValueTwo: Seccomp = { defaultAction: 'allow', rules: [{ action: 'allow', syscalls: ['clone'], args: [{ index: 0, op: 'masked_eq', value: 1 }] }] };
   assert.ok(ok && typo && badErrno && misplaced && noValueTwo);
@@ -131,6 +132,7 @@ test('the architecture check: unlisted, 32-bit and x32 syscalls are killed', () 
 
 /** The reference meaning of a comparison, on unsigned 64-bit numbers. */
 function holds(op: SpecSeccompArg['op'], arg: bigint, value: bigint, valueTwo = 0n): boolean {
+  // biome-ignore format: a table: each operator and its meaning
   switch (op) {
     case 'eq': return arg === value;
     case 'ne': return arg !== value;
@@ -143,6 +145,7 @@ function holds(op: SpecSeccompArg['op'], arg: bigint, value: bigint, valueTwo = 
 }
 
 const M32 = 2n ** 32n;
+// biome-ignore format: a list of values
 const interesting = [0n, 1n, 2n, 0x7fffffffn, 0x80000000n, M32 - 2n, M32 - 1n, M32, M32 + 1n, M32 + 2n, 2n * M32, 2n * M32 + 1n, 0x123456789n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 2n, 2n ** 64n - 1n];
 
 test('every comparison on 64-bit values, around 2^32 and with high bits set, on every argument', () => {
@@ -259,7 +262,7 @@ test('jumps further than 255 instructions go through trampolines, and stay right
   const size = verify(p).length;
   assert.ok(size > 2 * 255 * 2, `the program has ${size} instructions`);
   assert.ok(disassemble(p).some((l) => / ja /.test(l)), 'some trampoline');
-  names.forEach((n, i) => {
+  names.forEach((n) => {
     for (const arch of ['x86_64', 'aarch64'] as const) {
       if (nr(arch, n) === undefined) continue;
       // another rule may name the same number on aarch64; the first rule for it decides
@@ -335,6 +338,7 @@ function reference(s: SpecSeccomp, arch: number, n: number, args: bigint[]): num
 test('random policies give what the reference meaning gives, for random syscalls', () => {
   const rand = prng(20240601);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  // biome-ignore format: a list of names
   const pool = ['read', 'write', 'open', 'openat', 'close', 'ioctl', 'clone', 'mmap', 'kill', 'getpid', 'fcntl', 'io_setup', 'io_submit', 'arch_prctl', 'clone3'];
   const ops: SpecSeccompArg['op'][] = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'masked_eq'];
   const actions: SpecSeccompRule['action'][] = ['allow', 'errno', 'kill_process', 'trap', 'log', 'trace'];
@@ -381,9 +385,11 @@ const CLONE_NEWUSER = 0x10000000;
 test('defaultSeccomp: a normal program runs; what reaches the host is refused', () => {
   const p = compileSeccomp(seccompSpecOf(defaultSeccomp));
   for (const arch of ['x86_64', 'aarch64'] as const) {
+    // biome-ignore format: a list of names
     for (const ok of ['read', 'write', 'openat', 'execve', 'mmap', 'futex', 'epoll_pwait', 'socket', 'getrandom', 'rt_sigreturn', 'exit_group', 'wait4', 'setuid', 'capset', 'prctl', 'chdir', 'statx', 'fchmodat2']) {
       assert.is(verdict(p, arch, ok), ALLOW, `${arch} ${ok}`);
     }
+    // biome-ignore format: a list of names
     for (const no of ['mount', 'umount2', 'pivot_root', 'unshare', 'setns', 'kexec_load', 'init_module', 'finit_module', 'delete_module', 'bpf', 'perf_event_open', 'ptrace', 'process_vm_readv', 'keyctl', 'add_key', 'acct', 'swapon', 'reboot', 'settimeofday', 'clock_settime', 'adjtimex', 'quotactl', 'open_by_handle_at', 'name_to_handle_at', 'userfaultfd', 'lookup_dcookie', 'syslog', 'vhangup', 'mbind', 'set_mempolicy', 'move_pages', 'kcmp', 'fsopen', 'move_mount', 'io_uring_setup']) {
       assert.is(verdict(p, arch, no), errno(1), `${arch} ${no}`);
     }
@@ -439,6 +445,7 @@ test('rule text: every operator, 64-bit values, actions with values', () => {
   assert.equal(parseSeccompRule('errno:EACCES read'), { syscalls: ['read'], action: 'errno', ret: 13, args: [] });
   assert.equal(parseSeccompAction('kill_thread'), { action: 'kill_thread' });
   assert.equal(parseSeccompAction('trace:7'), { action: 'trace', ret: 7 });
+  // biome-ignore format: a list of rule texts
   for (const bad of ['allow read if arg6==1', 'deny read', 'allow read if arg0=1', 'allow Read', 'allow read if arg0==0x1FF', 'allow read if arg0==18446744073709551616', 'errno:EWHAT read']) {
     assert.throws(() => parseSeccompRule(bad), (e: CtcError) => e.code === 'CT_PLAN_SYNTAX', bad);
   }

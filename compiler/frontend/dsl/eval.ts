@@ -171,7 +171,7 @@ export class Evaluator {
       if (this.badLines.has(st.at.line)) continue;
       if (st.k === 'use') {
         const node = this.resolve(st.ref, st.refAt);
-        if (!node || node.k !== 'map') (map.failed ??= new Set()).add('*');
+        if (node?.k !== 'map') (map.failed ??= new Set()).add('*');
         if (!node) continue;
         if (node.k !== 'map') {
           this.error('CT_SHAPE', `${what || 'container'}: '${st.ref}' is ${node.k === 'list' ? 'a list' : 'a single value'}, not ${describe(shape)}`, st.refAt);
