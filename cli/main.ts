@@ -38,6 +38,7 @@ containers:
   exec ID CMD...          run a process in a container
   kill ID [SIGNAL]        signal a container (--all: every process)
   stop [-t SECONDS] ID    the stop signal (TERM), then SIGKILL after the timeout (default 10 s)
+  logs [-f] [--tail N] ID  a detached container's stdout and stderr (-f: follow until it stops)
   pause ID, resume ID     freeze and thaw a container
   update [flags] ID       change a running container's limits (runc's flags, -r FILE)
   stats ID                print resource usage (JSON, as runc events --stats)
@@ -97,6 +98,7 @@ const commands: Record<string, Command> = {
   exec: named(async (args, g) => (await import('./exec.ts')).execCommand(args, g)),
   kill: named(async (args, g) => (await lifecycle()).killCommand(args, g)),
   stop: named(async (args, g) => (await lifecycle()).stopCommand(args, g)),
+  logs: named(async (args, g) => (await import('./logs.ts')).logsCommand(args, g)),
   delete: named(async (args, g) => (await lifecycle()).deleteCommand(args, g)),
   gc: named(async (args, g) => (await lifecycle()).gcCommand(args, g)),
   pause: named(async (args, g) => (await lifecycle()).pauseCommand(args, g)),
