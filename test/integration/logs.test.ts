@@ -147,4 +147,44 @@ test("create: a caller whose stdout and stderr are /dev/null gets a log; one wit
   assert.equal(mine(), before);
 });
 
+// A containerd shim: a child subreaper that starts ctc with no stdio of its own, then reaps
+// every child it gets (the init, and the log's writer) until none is left.
+const SHIM = `import ctypes, os, subprocess, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+r = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+if r.returncode:
+    sys.exit(100 + r.returncode)
+end = time.time() + 20
+while True:
+    try:
+        pid, _ = os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        sys.exit(0)
+    if pid == 0:
+        if time.time() > end:
+            sys.exit(99)
+        time.sleep(0.05)
+`;
+
+test('under a subreaper caller (a shim) the init is handed over and a writer of its own keeps the log (CLI, then the launcher)', () => {
+  const id = `logs-shim-${process.pid}`;
+  const dir = bundle(id, 'echo one; sleep 0.5; echo two >&2');
+  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  for (const [via, env] of [['the TypeScript CLI', { CTC_NATIVE: '0' }], ['the native launcher', NO_NODE]] as const) {
+    const r = spawnSync(python, ['-c', SHIM, join(repoRoot, 'dist', 'ctc'), '--root', root, 'run', '-d', '--bundle', dir, id], {
+      encoding: 'utf8',
+      env: { ...process.env, CTC_NODE: process.execPath, ...env },
+      timeout: 40_000,
+    });
+    assert.is(r.status, 0, `${via}: the shim reaped everything: ${r.stderr}`);
+    const state = JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8'));
+    assert.is(state.monitorPid, undefined, `${via}: the monitor did not stay`);
+    const logs = R('logs', id);
+    assert.is(logs.stdout, 'one\n', via);
+    assert.is(logs.stderr, 'two\n', `${via}: written after the monitor was gone`);
+    assert.is(R('delete', id).status, 0);
+  }
+  assert.equal(mine(), before);
+});
+
 test.run();
