@@ -44,16 +44,18 @@ export async function logsCommand(args: string[], g: Globals): Promise<number> {
   try {
     emit(tail === Infinity ? records : tail === 0 ? [] : records.slice(-tail));
     if (!values.follow) return 0;
-    for (;;) {
-      // Looked at before the last read: whatever the container wrote before it stopped is read after.
-      const done = finished(() => containers.load(id).finished());
+    // Looked at before a read: whatever the container wrote before it stopped is read after. A
+    // monitor that stayed has written all by then; a writer of its own (the init handed to a
+    // shim) may still be at the last lines: one more look, a moment later.
+    for (let done = 0; done < 2; ) {
+      if (done || finished(() => containers.load(id).finished())) done++;
       for (let more = readMore(dir, cursor); ; more = readMore(dir, cursor)) {
         emit(more.records);
         if (!more.rotated) break;
       }
-      if (done) return 0;
-      await new Promise((r) => setTimeout(r, followEvery));
+      if (done < 2) await new Promise((r) => setTimeout(r, followEvery));
     }
+    return 0;
   } finally {
     closeSync(cursor.fd);
   }

@@ -88,6 +88,10 @@ int m_run(struct monitor *m, pid_t pid, uint32_t spawn_step);
 int m_log(const char *path, uint64_t cap, struct monitor *m);
 /* log.c, in I right after the clone: stdin /dev/null, stdout and stderr the pipes. */
 void log_leave(const struct monitor *m);
+/* log.c, in I before it becomes the process's user: the log's pipes become
+ * that user's, so it can reopen /dev/stdout and /dev/stderr as with a
+ * terminal or a file (runc does the same for the stdio it is given). */
+void log_chown(uid_t uid, gid_t gid);
 /* log.c: writes the log until both pipes end; with pid > 0 (M staying), until
  * I (whose SIGCHLD sigfd reports) is gone and the pipes are drained. I's wait
  * status, or -1 (pid 0, or it could not be had). */

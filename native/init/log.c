@@ -274,10 +274,24 @@ int m_log(const char *path, uint64_t cap, struct monitor *m)
   return m->sigfd < 0 ? -errno : 0;
 }
 
+/* I's fds 1 and 2 are the log's pipes (set by log_leave). */
+static int stdio_logged;
+
+void log_chown(uid_t uid, gid_t gid)
+{
+  /* Best effort, as runc's: in a user namespace that does not map the pipes'
+   * owner (the host's root) the kernel refuses, and the process keeps
+   * writing through the fds it has; only reopening them is denied. */
+  for (int fd = 1; stdio_logged && fd <= 2; fd++)
+    if (fchown(fd, uid, gid) < 0)
+      continue;
+}
+
 void log_leave(const struct monitor *m)
 {
   if (m->log_w[0] < 0)
     return;
+  stdio_logged = 1;
   /* I: stdin from /dev/null, stdout and stderr into the pipes (dup2 clears CLOEXEC) */
   dup2(m->devnull, 0);
   dup2(m->log_w[0], 1);
