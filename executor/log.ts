@@ -141,6 +141,8 @@ export function readMore(dir: string, c: LogCursor): { records: LogRecord[]; rot
   } catch (e) {
     if (codeOf(e) !== 'ENOENT') throw e; // the container was deleted, or the file is between rename and create
   }
+  // a file the writer could not rotate starts over (native/wire.h CTC_OP_M_LOG): from its start then
+  if (fstatSync(c.fd).size < c.pos) Object.assign(c, { pos: 0, rest: Buffer.alloc(0) });
   const more = readAll(c.fd, c.pos);
   c.pos += more.length;
   const { records, rest } = splitRecords(Buffer.concat([c.rest, more]));

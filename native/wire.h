@@ -460,8 +460,10 @@ enum ctc_wire_op {
    * F a whole line (its newline not in text), P a part: a line longer than
    * 16 KiB, or what a stream ended with that had no newline. Before a
    * record would take the file past the cap, it is renamed to "<name>.1"
-   * (replacing the older one) and a new file is started; if that fails
-   * (the directory is gone), nothing more is written.
+   * (replacing the older one) and a new file is started (made as
+   * "<name>.new", then renamed); where that fails (M has joined a user
+   * namespace that may not write the directory, or it is gone) the file
+   * is truncated and written from its start instead.
    * Who writes: if the caller reaps I (MSG_DETACHED(1)), M forks a writer
    * (named "ctc-log", holding only the log and the pipes, fds 0-2 on
    * /dev/null) before the clone, which writes until both pipes end (every

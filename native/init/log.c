@@ -53,19 +53,35 @@ static void stamp(char *out, size_t len)
   snprintf(out + k, len - k, ".%09ldZ", ts.tv_nsec);
 }
 
-/* The file to <name>.1, a new one in its place. If that cannot be done (the
- * state dir was removed under a late writer), writing stops rather than
- * exceed the cap or make files in a dir being deleted. */
+/*
+ * The file to <name>.1, a new one in its place: made under a temporary name
+ * first, so a failure leaves the old one where it was. Where that cannot be
+ * done (M joined a user namespace by path and the host's state dir is no
+ * longer its to write, or the dir was removed under a late writer) the
+ * file starts over instead: the cap holds either way.
+ */
 static void rotate(struct ctr_log *l)
 {
-  char older[NAME_MAX + 3];
+  char older[NAME_MAX + 3], next[NAME_MAX + 6];
   snprintf(older, sizeof older, "%s.1", l->name);
-  int fd = -1;
-  if (renameat(l->dir, l->name, l->dir, older) == 0)
-    fd = openat(l->dir, l->name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-  close(l->fd);
-  l->fd = fd;
-  l->size = 0;
+  snprintf(next, sizeof next, "%s.new", l->name);
+  int fd = openat(l->dir, next, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0 && renameat(l->dir, l->name, l->dir, older) == 0 && renameat(l->dir, next, l->dir, l->name) == 0) {
+    close(l->fd);
+    l->fd = fd;
+    l->size = 0;
+    return;
+  }
+  if (fd >= 0) {
+    close(fd);
+    unlinkat(l->dir, next, 0);
+  }
+  if (ftruncate(l->fd, 0) == 0) {
+    l->size = 0;
+  } else {
+    close(l->fd);
+    l->fd = -1;
+  }
 }
 
 static void record(struct ctr_log *l, const struct stream *s, const char *text, size_t len, char tag)

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { test } from 'uvu';
@@ -95,7 +95,7 @@ function execProgram(argv: Buffer, env: Buffer): Buffer {
 }
 
 /** Sends the program, says GO once it is read, and returns what came back: messages, stderr, exit status. */
-async function runHelper(program: Buffer): Promise<{ msgs: number[]; stderr: string; status: number | null }> {
+async function runHelper(program: Buffer, goAfter: number = Msg.PID): Promise<{ msgs: number[]; stderr: string; status: number | null }> {
   const child = spawn(join(root, 'dist', 'ctc-init'), [], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
   const socket = child.stdio[3] as Duplex;
   let stderr = '';
@@ -103,7 +103,9 @@ async function runHelper(program: Buffer): Promise<{ msgs: number[]; stderr: str
   child.stderr!.on('data', (d) => (stderr += d));
   socket.on('data', (d: Buffer) => {
     got = Buffer.concat([got, d]);
-    if (got.length === 16 && got.readUInt32LE(0) === Msg.PID) socket.write(goCommand(0));
+    // GO once the monitor's messages are read (a detaching one sends MSG_DETACHED after MSG_PID)
+    const last = got.length >= 16 && got.length % 16 === 0 ? got.readUInt32LE(got.length - 16) : 0;
+    if (last === goAfter && (goAfter === Msg.DETACHED || got.length === 16)) socket.write(goCommand(0));
   });
   socket.on('error', () => {});
   socket.write(program);
@@ -175,12 +177,28 @@ test('CTC_OP_M_LOG: the staying monitor writes both streams as CRI records, then
     assert.match(alone.stderr, /bad program: CTC_OP_M_LOG without CTC_OP_M_DETACH/);
     // caller 0: no subreaper probe, the monitor stays
     const detach = op(Op.M_DETACH, strArg(exit), u64Arg(0));
-    const r = await runHelper(monitored([detach, op(Op.M_LOG, strArg(log), u64Arg(65536))], ['/bin/sh', '-c', 'echo out; echo err >&2; printf tail; exit 3']));
+    const r = await runHelper(monitored([detach, op(Op.M_LOG, strArg(log), u64Arg(65536))], ['/bin/sh', '-c', 'echo out; echo err >&2; printf tail; exit 3']), Msg.DETACHED);
     assert.is(r.stderr, '', 'nothing on the caller\'s stderr');
     assert.equal(r.msgs, [Msg.PID, Msg.DETACHED, Msg.EXEC, Msg.EXIT]);
     assert.is(readFileSync(exit, 'utf8'), '3\n');
     const records = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => l.replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z /, 'T '));
     assert.equal(records, ['T stdout F out', 'T stderr F err', 'T stdout P tail']);
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('CTC_OP_M_LOG: a log that cannot be rotated (here ctr.log.1 is a directory) starts over, within its cap', async () => {
+  const tmp = tempDir('ctc-wire-log-');
+  try {
+    const [log, exit] = [join(tmp.dir, 'ctr.log'), join(tmp.dir, 'exit')];
+    mkdirSync(join(tmp.dir, 'ctr.log.1', 'x'), { recursive: true });
+    const script = 'i=0; while [ $i -lt 2000 ]; do echo "line $i ................................................................"; i=$((i+1)); done';
+    const r = await runHelper(monitored([op(Op.M_DETACH, strArg(exit), u64Arg(0)), op(Op.M_LOG, strArg(log), u64Arg(65536))], ['/bin/sh', '-c', script]), Msg.DETACHED);
+    assert.is(r.stderr, '');
+    assert.ok(statSync(log).size <= 65536, `${statSync(log).size} bytes`);
+    assert.match(readFileSync(log, 'utf8'), /stdout F line 1999 \.+\n$/, 'the newest line is there');
+    assert.not.ok(existsSync(join(tmp.dir, 'ctr.log.new')), 'no temporary file left');
   } finally {
     tmp.remove();
   }
