@@ -33,6 +33,7 @@ containers:
   exec ID CMD...          run a process in a container
   kill ID [SIGNAL]        signal a container (--all: every process)
   stop [-t SECONDS] ID    the stop signal (TERM), then SIGKILL after the timeout (default 10 s)
+  logs [-f] [--tail N] ID  a detached container's stdout and stderr (-f: follow until it stops)
   pause ID, resume ID     freeze and thaw a container
   update [flags] ID       change a running container's limits (runc's flags, -r FILE)
   stats ID                print resource usage (JSON, as runc events --stats)
@@ -108,6 +109,19 @@ TERM). A stopped container is left as it is; a paused one is thawed first.
   -s, --signal SIGNAL      the stop signal (default TERM)
 
 example: ctc stop -t 2 web && ctc delete web`,
+  logs: `usage: ctc logs [-f] [--tail N] [-t] ID
+
+Prints a detached container's log: what it wrote to stdout on stdout, to
+stderr on stderr, in the order it was written. Only containers run with -d
+(or created with stdout and stderr on /dev/null), without a terminal, have
+one: <root>/ID/ctr.log, rotated to ctr.log.1 at 10 MiB (CTC_LOG_MAX_SIZE,
+in bytes), removed by delete. The file's format is in docs/containers.md.
+
+  -f, --follow             go on printing what it writes, until it stops
+  -n, --tail N             only the last N lines (default all)
+  -t, --timestamps         each line with the time it was written (RFC 3339, UTC)
+
+example: ctc logs -f --tail 20 web`,
   delete: `usage: ctc delete [--force] ID...
 
 Removes stopped (or created) containers: their cgroups, mounts, network and

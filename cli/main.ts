@@ -50,6 +50,7 @@ const commands: Record<string, Command> = {
   exec: named(async (args, g) => (await import('./exec.ts')).execCommand(args, g)),
   kill: named(async (args, g) => (await lifecycle()).killCommand(args, g)),
   stop: named(async (args, g) => (await lifecycle()).stopCommand(args, g)),
+  logs: named(async (args, g) => (await import('./logs.ts')).logsCommand(args, g)),
   delete: named(async (args, g) => (await lifecycle()).deleteCommand(args, g)),
   gc: named(async (args, g) => (await lifecycle()).gcCommand(args, g)),
   pause: named(async (args, g) => (await lifecycle()).pauseCommand(args, g)),

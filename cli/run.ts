@@ -20,7 +20,8 @@ here, or under the project config's planDir); the second, runc's, compiles DIR/c
 current directory). In the foreground the container's stdio is this one's,
 Ctrl-C goes to the container, and ctc exits with the container's exit code
 (128+signal if it was killed); everything is removed after. With -d, ctc
-returns once the process runs and leaves it to the native monitor. -t
+returns once the process runs and leaves it to the native monitor, which
+writes its stdout and stderr to its log (ctc logs ID; not with -t). -t
 gives the process a terminal (interactive, window size followed), as
 process.terminal does; --no-pivot moves the root onto / and chroots instead
 of pivot_root (for roots on a ramdisk).

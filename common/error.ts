@@ -95,6 +95,7 @@ export type ErrorCode =
   | 'CT_ROLLBACK'
   | 'CT_NOT_FOUND' // no container with that id
   | 'CT_BAD_STATE' // the container's status does not allow the operation
+  | 'CT_NO_LOG' // ctc logs: the container has no log (not detached, or it has a terminal)
   | 'CT_ID' // an invalid container id
   | 'CT_STATE_UNSAFE' // a state root (or a dir in it) owned by another user, or that others can write
   // checkpoint and restore

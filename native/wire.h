@@ -383,7 +383,7 @@ enum ctc_wire_op {
    * (a detached container has no foreground terminal). Breaking these rules
    * is a bad program. Whatever their order in the program, M performs them
    * in one fixed order: M_DETACH's preparations (exit directory, /dev/null,
-   * the subreaper probe), M_JOIN, M_CONSOLE_PROXY's socketpair, clone. */
+   * the subreaper probe), M_LOG, M_JOIN, M_CONSOLE_PROXY's socketpair, clone. */
 
   /* U64 pid, U64 ns flags: join pid's namespaces of the listed kinds (setns
    * on /proc/<pid>/ns/<name>, opened all first; user first, mnt last) before
@@ -448,6 +448,32 @@ enum ctc_wire_op {
    * mount namespace it is out of reach). I inherits the connection as its
    * console socket for CTC_OP_PTY. */
   CTC_OP_M_CONSOLE_CONNECT = 103,
+  /* STR log file (host path), U64 cap (bytes a file): a detached container's
+   * log. Needs CTC_OP_M_DETACH (else a bad program); done right after its
+   * preparations, before CTC_OP_M_JOIN. M opens the log file's directory
+   * (O_PATH) and the file (O_APPEND|O_CREAT|O_NOFOLLOW, mode 0600; an
+   * existing log is appended to) and makes two pipes: I starts with fd 0
+   * on /dev/null and fds 1 and 2 on the pipes' write ends, so nothing the
+   * container writes reaches the caller. Each line read from them is
+   * appended as one record of CRI's format:
+   *   <RFC 3339 time, UTC, ns> <stdout|stderr> <F|P> <text>\n
+   * F a whole line (its newline not in text), P a part: a line longer than
+   * 16 KiB, or what a stream ended with that had no newline. Before a
+   * record would take the file past the cap, it is renamed to "<name>.1"
+   * (replacing the older one) and a new file is started (made as
+   * "<name>.new", then renamed); where that fails (M has joined a user
+   * namespace that may not write the directory, or it is gone) the file
+   * is truncated and written from its start instead.
+   * Who writes: if the caller reaps I (MSG_DETACHED(1)), M forks a writer
+   * (named "ctc-log", holding only the log and the pipes, fds 0-2 on
+   * /dev/null) before the clone, which writes until both pipes end (every
+   * holder of the write ends is gone) and exits; it is re-parented to the
+   * caller like I. Otherwise M writes the log while it waits for I (SIGCHLD
+   * from a signalfd, blocked before the clone as for M_CONSOLE_PROXY); when
+   * I is gone M reads what is left in the pipes without waiting for
+   * processes I left holding them, then writes the exit file: the exit
+   * file's presence means the log is complete. */
+  CTC_OP_M_LOG = 104,
 };
 
 /* Messages from ctc-init to the executor: fixed 16-byte records. Fields a

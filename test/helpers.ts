@@ -77,8 +77,8 @@ export const mountTable = () =>
 
 /**
  * `ctc run -d --bundle DIR ID` through the launcher (env may send it to the
- * CLI: CTC_NATIVE=0); its output to a file in logDir, since the container
- * keeps the stdio it is given and a pipe would keep spawnSync waiting.
+ * CLI: CTC_NATIVE=0); ctc's output to a file in logDir (the container's
+ * goes to its log, `ctc logs`; a terminal container's stays with its caller).
  */
 export function runDetached(stateRoot: string, logDir: string, dir: string, id: string, env: Record<string, string> = {}): Ran {
   const log = join(logDir, `${id}.log`);

@@ -132,6 +132,12 @@ export class Container {
     };
   }
 
+  /** Stopped, and a monitor that stayed is gone too: it writes the last of the log before it goes. */
+  finished(): boolean {
+    const s = this.state;
+    return this.status() === 'stopped' && !(s?.monitorPid && isAlive(s.monitorPid, s.monitorStartTime));
+  }
+
   /** The exit status a staying monitor recorded, once the container has stopped. */
   exitStatus(): number | undefined {
     try {

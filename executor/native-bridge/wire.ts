@@ -59,6 +59,7 @@ export const Op = {
   M_DETACH: 101,
   M_CONSOLE_PROXY: 102,
   M_CONSOLE_CONNECT: 103,
+  M_LOG: 104,
 } as const;
 
 export const Msg = { PID: 1, ACK: 2, ERR: 3, PAUSED: 4, EXEC: 5, EXIT: 6, WAITING: 7, DETACHED: 8 } as const;

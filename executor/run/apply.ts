@@ -22,6 +22,7 @@ import { Helper, helperPath } from '../native-bridge/helper.ts';
 import { atStart, hookOf, runHookStep, waitExec } from '../host/hooks.ts';
 import { type ImageSource, writeImage } from '../native-bridge/run-image.ts';
 import { Journal } from './journal.ts';
+import { callerHasNoOutput, logCap, logName } from '../container/log.ts';
 import { currentNetns, makeBridge, makeVeth, publish, vethAlias } from '../host/network.ts';
 import { claimAddress } from '../host/ipam.ts';
 import { idmapMount, writeMaps } from '../host/idmap.ts';
@@ -113,11 +114,18 @@ class Run {
     validatePlanSteps(plan.steps);
     this.steps = plan.steps.map((s) => fillStep(s, { id: opts.id, state: this.stateDir, root: opts.root, cgroupParent: cgroupParent() }));
     this.checkTerminal();
+    if (this.logged) logCap(); // a wrong CTC_LOG_MAX_SIZE is refused before anything is made
     preflight(this.steps);
   }
 
   private get detaching(): boolean {
     return this.opts.mode !== 'foreground';
+  }
+
+  /** A detached container without a terminal writes its log (run -d; create only where the caller gave no stdio). */
+  private get logged(): boolean {
+    if (this.wantsTty || this.opts.consoleSocket) return false;
+    return this.opts.mode === 'detached' || (this.opts.mode === 'create' && callerHasNoOutput());
   }
 
   private get wantsTty(): boolean {
@@ -341,7 +349,10 @@ class Run {
       add(exec, op(Op.WAIT_START));
     }
     const monitor = this.detaching
-      ? [op(Op.M_DETACH, strArg(join(this.stateDir, stateFiles.exit)), u64Arg(process.ppid))]
+      ? [
+          op(Op.M_DETACH, strArg(join(this.stateDir, stateFiles.exit)), u64Arg(process.ppid)),
+          ...(this.logged ? [op(Op.M_LOG, strArg(join(this.stateDir, logName)), u64Arg(logCap()))] : []),
+        ]
       : tty && !this.opts.consoleSocket
         ? [op(Op.M_CONSOLE_PROXY)]
         : [];

@@ -5,6 +5,7 @@
  *   main.c      main; the program and I's ops are the files program.h lists
  *   monitor.c   M: the monitor ops (detach, join, console channel), the wait
  *   pty.c       terminals: the console socket, CTC_OP_PTY, M's console proxy
+ *   log.c       a detached container's log (CTC_OP_M_LOG): its pipes, the writer
  *   device-filter.c  cgroup v2 device rules as an eBPF program (a one-shot mode)
  *   net-host.c       bridges and veth pairs on the host (a one-shot mode)
  *   netlink.c        the rtnetlink encoder (netlink.h), for net-host.c and I's net ops
@@ -36,6 +37,15 @@ int in_root(const char *path, int flags, mode_t mode);
 /* program.c: one message on fd 3; 0, or -1 if it could not be sent. */
 int send_msg(uint32_t type, uint32_t step, int32_t value, uint32_t pid);
 
+/* CTC_OP_M_LOG: where I's stdout and stderr are written (log.c). */
+struct ctr_log {
+  int dir;          /* O_PATH, opened before any setns */
+  const char *name; /* the log's name in dir; rotated to <name>.1 */
+  int fd;           /* the log, O_APPEND */
+  uint64_t size, cap;
+  int in[2];        /* the read ends: I's stdout, stderr */
+};
+
 /* What M set up before the clone; I closes its parts of it. */
 struct monitor {
   /* CTC_OP_M_DETACH */
@@ -48,9 +58,14 @@ struct monitor {
   int chan[2]; /* [0] M's end, [1] I's end */
   int sigfd;   /* SIGCHLD and SIGWINCH, blocked in M */
   sigset_t saved_mask;
+  /* CTC_OP_M_LOG (the sigfd above is then for SIGCHLD alone) */
+  struct ctr_log log;
+  int log_w[2]; /* the write ends, I's fds 1 and 2 */
 };
 
-#define MONITOR_INIT {.exit_dir = -1, .devnull = -1, .chan = {-1, -1}, .sigfd = -1}
+#define MONITOR_INIT                                                                      \
+  {.exit_dir = -1, .devnull = -1, .chan = {-1, -1}, .sigfd = -1,                          \
+   .log = {.dir = -1, .fd = -1, .in = {-1, -1}}, .log_w = {-1, -1}}
 
 /* monitor.c, in M before the clone: the monitor ops. 0 or -errno. */
 int m_detach(const char *exit_file, uint64_t caller_pid, struct monitor *m);
@@ -66,6 +81,21 @@ int m_console_proxy(struct monitor *m);
 int m_leave(const struct monitor *m);
 /* monitor.c, in M after the clone: MSG_PID to MSG_EXIT; M's exit code. */
 int m_run(struct monitor *m, pid_t pid, uint32_t spawn_step);
+
+/* log.c, in M before the clone (after m_detach, before any join): open the
+ * log, make I's pipes, and if the caller reaps I fork the process that will
+ * write the log. 0 or -errno. */
+int m_log(const char *path, uint64_t cap, struct monitor *m);
+/* log.c, in I right after the clone: stdin /dev/null, stdout and stderr the pipes. */
+void log_leave(const struct monitor *m);
+/* log.c, in I before it becomes the process's user: the log's pipes become
+ * that user's, so it can reopen /dev/stdout and /dev/stderr as with a
+ * terminal or a file (runc does the same for the stdio it is given). */
+void log_chown(uid_t uid, gid_t gid);
+/* log.c: writes the log until both pipes end; with pid > 0 (M staying), until
+ * I (whose SIGCHLD sigfd reports) is gone and the pipes are drained. I's wait
+ * status, or -1 (pid 0, or it could not be had). */
+int log_run(struct ctr_log *l, pid_t pid, int sigfd);
 
 /* pty.c, in I: connect to a console socket (a host path); the fd or -errno. */
 int pty_connect(const char *path);

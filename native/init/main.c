@@ -11,8 +11,8 @@
  * function per op, each returning 0 or -errno), acknowledges each one and
  * finally execs the container's process. Nothing here decides policy: the
  * program says exactly what to do. program.h lists the files of I's ops;
- * M's own ops (detach, join, the terminal proxy) are in monitor.c and
- * pty.c; ctc-init.h lists what the rest of the files share.
+ * M's own ops (detach, join, the terminal proxy, the log) are in monitor.c,
+ * pty.c and log.c; ctc-init.h lists what the rest of the files share.
  *
  * main() is here: the one-shot modes, and before the program, a sealed
  * memfd copy of the binary to run from (sealed-self.c, CVE-2019-5736) and
@@ -48,6 +48,8 @@ static int prepare(const struct program *prog, struct monitor *m)
   int r = 0;
   if ((o = prog->detach))
     r = m_detach(o->a[0].p, o->a[1].u, m);
+  if (!r && (o = prog->log))
+    r = m_log(o->a[0].p, o->a[1].u, m); /* needs the probe's answer */
   if (!r && (o = prog->console))
     r = op_console_connect(o->a[0].p); /* I inherits console_fd */
   if (!r && (o = prog->join))

@@ -4,9 +4,10 @@
  * Before the clone M performs the monitor ops, in one fixed order: it
  * prepares to detach (CTC_OP_M_DETACH: the exit file's directory, and the
  * subreaper probe), joins another container's namespaces (CTC_OP_M_JOIN,
- * for `ctc exec`) and sets up the console channel (CTC_OP_M_CONSOLE_PROXY).
- * After it, m_run reports I's pid and then either detaches, or waits for I
- * (proxying the terminal meanwhile) and reports how it ended.
+ * for `ctc exec`) and sets up the console channel (CTC_OP_M_CONSOLE_PROXY);
+ * a detached container's log (CTC_OP_M_LOG) is log.c's. After it, m_run
+ * reports I's pid and then either detaches, or waits for I (proxying the
+ * terminal or writing the log meanwhile) and reports how it ended.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -200,6 +201,7 @@ int m_console_proxy(struct monitor *m)
 /* M's fds are host objects the container has no business holding. */
 int m_leave(const struct monitor *m)
 {
+  log_leave(m); /* before devnull goes */
   const int fds[] = {m->exit_dir, m->devnull, m->chan[0], m->sigfd};
   for (size_t k = 0; k < sizeof fds / sizeof *fds; k++)
     if (fds[k] >= 0)
@@ -241,6 +243,9 @@ int m_run(struct monitor *m, pid_t pid, uint32_t spawn_step)
 {
   if (m->chan[1] >= 0)
     close(m->chan[1]);
+  for (int k = 0; k < 2; k++) /* I's ends: held here, the pipes would never end */
+    if (m->log_w[k] >= 0)
+      close(m->log_w[k]);
   /* If the executor is gone this fails, and I sees EOF on fd 3 and exits.
    * From here on M's writes are best effort. */
   send_msg(CTC_MSG_PID, spawn_step, 0, pid);
@@ -252,7 +257,9 @@ int m_run(struct monitor *m, pid_t pid, uint32_t spawn_step)
     for (int fd = 0; fd < 3; fd++)
       dup2(m->devnull, fd);
   }
-  int status = m->sigfd >= 0 ? pty_proxy(m->chan[0], m->sigfd, pid) : wait_for(pid);
+  int status = m->log.in[0] >= 0 ? log_run(&m->log, pid, m->sigfd)
+               : m->sigfd >= 0    ? pty_proxy(m->chan[0], m->sigfd, pid)
+                                  : wait_for(pid);
   int code = status < 0 ? 1 : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
   if (m->detach)
     write_exit_file(m, code);

@@ -67,6 +67,7 @@ static int switch_user(uid_t uid, gid_t gid, const gid_t *groups, size_t n, uint
    * nothing that can be had, and is skipped (runc does the same). */
   if (setgroups(n, groups) < 0 && !(n == 0 && errno == EPERM && setgroups_denied()))
     return -errno;
+  log_chown(uid, gid);
   if (setgid(gid) < 0 || setuid(uid) < 0)
     return -errno;
   /* Cleared as soon as it has done its job, as runc does (execve would too). */

@@ -44,7 +44,7 @@ static const char *const op_args[] = {
     [CTC_OP_MOVE_ROOT] = "",      [CTC_OP_PDEATHSIG] = "U",    [CTC_OP_M_CONSOLE_CONNECT] = "S",
     [CTC_OP_SYSCTL] = "SS",       [CTC_OP_USER_NAME] = "SU",   [CTC_OP_LSM_EXEC] = "SS",
     [CTC_OP_SECCOMP] = "UB",      [CTC_OP_NET_ADDR] = "SUBU",  [CTC_OP_NET_ROUTE] = "UBUBBS",
-    [CTC_OP_SETNS] = "SU",        [CTC_OP_ROOTFS_OVERLAY] = "SS",
+    [CTC_OP_SETNS] = "SU",        [CTC_OP_ROOTFS_OVERLAY] = "SS", [CTC_OP_M_LOG] = "SU",
 };
 
 /* A malformed program is a bug in the executor, not a user error. */
@@ -207,6 +207,7 @@ void read_program(struct program *prog)
     const struct op **slot = o->code == CTC_OP_M_JOIN              ? &prog->join
                              : o->code == CTC_OP_M_DETACH          ? &prog->detach
                              : o->code == CTC_OP_M_CONSOLE_CONNECT ? &prog->console
+                             : o->code == CTC_OP_M_LOG             ? &prog->log
                                                                    : &prog->proxy;
     if (*slot)
       bad("op %u: monitor op %u given twice", i, o->code);
@@ -216,6 +217,8 @@ void read_program(struct program *prog)
     bad("%zu bytes after the last op", h->body_len - off);
   if (prog->detach && prog->proxy)
     bad("CTC_OP_M_DETACH and CTC_OP_M_CONSOLE_PROXY together");
+  if (prog->log && !prog->detach)
+    bad("CTC_OP_M_LOG without CTC_OP_M_DETACH");
   if (prog->console && prog->proxy)
     bad("CTC_OP_M_CONSOLE_CONNECT and CTC_OP_M_CONSOLE_PROXY together");
 }

@@ -47,7 +47,7 @@ struct program {
   char *body; /* kept for the life of the process: the args point into it */
   struct op *ops;
   /* the monitor ops, if present (at most one of each) */
-  const struct op *join, *detach, *proxy, *console;
+  const struct op *join, *detach, *proxy, *console, *log;
   /* CTC_OP_SETNS of a user, of a pid namespace: M's, before the clone, in
    * that order (the clone's namespaces are then the joined user namespace's) */
   const struct op *user_join, *pid_join;

@@ -389,6 +389,8 @@ int apply_image(struct image *img, const struct run_opts *o)
   int e = cg_load();
   if (e < 0)
     hand_over(NULL);
+  if (o->mode != MODE_FOREGROUND)
+    log_cap(); /* checked before anything is made */
   if (o->mode == MODE_FOREGROUND)
     forward_signals();
   if ((e = apply(&r)) < 0)

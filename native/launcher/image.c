@@ -296,6 +296,45 @@ static void finish_program(struct buf *out, struct buf *body, uint32_t clone_fla
   buf_free(body);
 }
 
+/* fd is /dev/null (the same character device) */
+static int is_devnull(int fd)
+{
+  struct stat a, b;
+  return fstat(fd, &a) == 0 && stat("/dev/null", &b) == 0 && S_ISCHR(a.st_mode) && a.st_rdev == b.st_rdev;
+}
+
+/* executor/container/log.ts: a detached container without a terminal writes its log
+ * (run -d; create only where the caller gave it no stdout and stderr). */
+static int logged(const struct run_opts *o, int tty)
+{
+  if (tty || o->console)
+    return 0;
+  return o->mode == MODE_DETACHED || (o->mode == MODE_CREATE && is_devnull(1) && is_devnull(2));
+}
+
+/* CTC_LOG_MAX_SIZE as log.ts's logCap reads it; one it would refuse is the CLI's to report. */
+uint64_t log_cap(void)
+{
+  const char *v = getenv("CTC_LOG_MAX_SIZE");
+  if (!v || !*v)
+    return 10u << 20;
+  char *end;
+  errno = 0;
+  unsigned long long n = strtoull(v, &end, 10);
+  if (errno || *end || v[0] < '0' || v[0] > '9' || n < 65536 || n > (1ull << 53) - 1)
+    hand_over(NULL);
+  return n;
+}
+
+static void add_log(struct buf *body, uint32_t spawn, const char *dir)
+{
+  char log[4200];
+  snprintf(log, sizeof log, "%s/ctr.log", dir);
+  uint64_t cap = log_cap();
+  struct piece a[2] = {{log, (uint32_t)strlen(log) + 1}, {&cap, 8}};
+  add_record(body, CTC_OP_M_LOG, spawn, a, 2);
+}
+
 static uint16_t init_op(const struct rec *r)
 {
   uint16_t op = 0;
@@ -329,6 +368,8 @@ int image_program(const struct image *img, const struct run_opts *o, struct buf 
     uint64_t ppid = (uint64_t)getppid();
     struct piece a[2] = {{exit_file, (uint32_t)strlen(exit_file) + 1}, {&ppid, 8}};
     add_record(&body, CTC_OP_M_DETACH, spawn, a, 2), nops++;
+    if (logged(o, tty))
+      add_log(&body, spawn, dir), nops++;
   } else if (tty && !o->console) {
     add_record(&body, CTC_OP_M_CONSOLE_PROXY, spawn, NULL, 0), nops++;
   }

@@ -161,6 +161,9 @@ char *state_dir(const struct run_opts *o);
  * ops this run adds (monitor, exec fifo, console socket), as apply.ts's
  * extras(). 0, or -1 if the image cannot make one. */
 int image_program(const struct image *img, const struct run_opts *o, struct buf *out);
+/* CTC_LOG_MAX_SIZE, else 10 MiB: a detached container's log cap (executor/container/log.ts);
+ * a value the CLI would refuse hands over. */
+uint64_t log_cap(void);
 
 /* ---- helper.c: ctc-init, the executor's side of wire.h ---- */
 struct ctc_wire_msg;

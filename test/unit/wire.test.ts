@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CtcError } from '../../common/error.ts';
 import { stepKinds, type Step } from '../../plan/steps.ts';
-import { encodeProgram, goCommand, Msg, Op, op, record, WIRE_MAGIC, WIRE_VERSION, cloneFlags, NS_ALL } from '../../executor/native-bridge/wire.ts';
+import { encodeProgram, goCommand, Msg, Op, op, record, strArg, u64Arg, WIRE_MAGIC, WIRE_VERSION, cloneFlags, NS_ALL } from '../../executor/native-bridge/wire.ts';
 import { root, tempDir } from '../helpers.ts';
 
 const header = readFileSync(join(root, 'native', 'wire.h'), 'utf8');
@@ -95,7 +95,7 @@ function execProgram(argv: Buffer, env: Buffer): Buffer {
 }
 
 /** Sends the program, says GO once it is read, and returns what came back: messages, stderr, exit status. */
-async function runHelper(program: Buffer): Promise<{ msgs: number[]; stderr: string; status: number | null }> {
+async function runHelper(program: Buffer, goAfter: number = Msg.PID): Promise<{ msgs: number[]; stderr: string; status: number | null }> {
   const child = spawn(join(root, 'dist', 'ctc-init'), [], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
   const socket = child.stdio[3] as Duplex;
   let stderr = '';
@@ -103,7 +103,9 @@ async function runHelper(program: Buffer): Promise<{ msgs: number[]; stderr: str
   child.stderr!.on('data', (d) => (stderr += d));
   socket.on('data', (d: Buffer) => {
     got = Buffer.concat([got, d]);
-    if (got.length === 16 && got.readUInt32LE(0) === Msg.PID) socket.write(goCommand(0));
+    // GO once the monitor's messages are read (a detaching one sends MSG_DETACHED after MSG_PID)
+    const last = got.length >= 16 && got.length % 16 === 0 ? got.readUInt32LE(got.length - 16) : 0;
+    if (last === goAfter && (goAfter === Msg.DETACHED || got.length === 16)) socket.write(goCommand(0));
   });
   socket.on('error', () => {});
   socket.write(program);
@@ -155,6 +157,50 @@ test('ctc-init refuses a STR with a NUL inside, a LIST cut short, and a count wi
     assert.is(r.status, 2, why);
     assert.match(r.stderr, /arg 0: not a LIST of its count/, why);
     assert.equal(r.msgs, [], why);
+  }
+});
+
+/** Monitor ops at the spawn step (1), then one exec at step 2; no namespaces. */
+function monitored(monitor: ReturnType<typeof op>[], argv: string[]): Buffer {
+  const body = Buffer.concat([...monitor.map((o) => record(o, 1)), record(op(Op.EXEC, list(argv.length, argv.map((a) => a + '\0').join('')), list(0, '')), 2)]);
+  const head = Buffer.alloc(32);
+  [WIRE_MAGIC, WIRE_VERSION, 0, 1, 0, monitor.length + 1, body.length, 0].forEach((v, i) => head.writeUInt32LE(v, 4 * i));
+  return Buffer.concat([head, body]);
+}
+
+test('CTC_OP_M_LOG: the staying monitor writes both streams as CRI records, then the exit file; without M_DETACH it is a bad program', async () => {
+  const tmp = tempDir('ctc-wire-log-');
+  try {
+    const [log, exit] = [join(tmp.dir, 'ctr.log'), join(tmp.dir, 'exit')];
+    const alone = await runHelper(monitored([op(Op.M_LOG, strArg(log), u64Arg(65536))], ['/bin/true']));
+    assert.is(alone.status, 2);
+    assert.match(alone.stderr, /bad program: CTC_OP_M_LOG without CTC_OP_M_DETACH/);
+    // caller 0: no subreaper probe, the monitor stays
+    const detach = op(Op.M_DETACH, strArg(exit), u64Arg(0));
+    const r = await runHelper(monitored([detach, op(Op.M_LOG, strArg(log), u64Arg(65536))], ['/bin/sh', '-c', 'echo out; echo err >&2; printf tail; exit 3']), Msg.DETACHED);
+    assert.is(r.stderr, '', 'nothing on the caller\'s stderr');
+    assert.equal(r.msgs, [Msg.PID, Msg.DETACHED, Msg.EXEC, Msg.EXIT]);
+    assert.is(readFileSync(exit, 'utf8'), '3\n');
+    const records = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => l.replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z /, 'T '));
+    assert.equal(records, ['T stdout F out', 'T stderr F err', 'T stdout P tail']);
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('CTC_OP_M_LOG: a log that cannot be rotated (here ctr.log.1 is a directory) starts over, within its cap', async () => {
+  const tmp = tempDir('ctc-wire-log-');
+  try {
+    const [log, exit] = [join(tmp.dir, 'ctr.log'), join(tmp.dir, 'exit')];
+    mkdirSync(join(tmp.dir, 'ctr.log.1', 'x'), { recursive: true });
+    const script = 'i=0; while [ $i -lt 2000 ]; do echo "line $i ................................................................"; i=$((i+1)); done';
+    const r = await runHelper(monitored([op(Op.M_DETACH, strArg(exit), u64Arg(0)), op(Op.M_LOG, strArg(log), u64Arg(65536))], ['/bin/sh', '-c', script]), Msg.DETACHED);
+    assert.is(r.stderr, '');
+    assert.ok(statSync(log).size <= 65536, `${statSync(log).size} bytes`);
+    assert.match(readFileSync(log, 'utf8'), /stdout F line 1999 \.+\n$/, 'the newest line is there');
+    assert.not.ok(existsSync(join(tmp.dir, 'ctr.log.new')), 'no temporary file left');
+  } finally {
+    tmp.remove();
   }
 });
 
