@@ -3,7 +3,7 @@
 // `N passed, N failed`.
 
 import { spawn } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,12 +47,17 @@ const color = process.stdout.isTTY ? [] : ['--no-color'];
  * (integration/, hostile/) run as root.
  */
 function asNobody() {
-  if (process.getuid?.() !== 0 || process.env.CTC_TEST_UNIT_AS_ROOT === '1') return { prefix: [], env: process.env };
+  // A folder inside the checkout that the tests may write (ctc init inside a checkout)
+  const scratch = join(out, 'scratch');
+  mkdirSync(scratch);
+  if (process.getuid?.() !== 0 || process.env.CTC_TEST_UNIT_AS_ROOT === '1') return { prefix: [], env: { ...process.env, CTC_TEST_SCRATCH: scratch } };
   const home = mkdtempSync(join(tmpdir(), 'ctc-test-home-'));
   chownSync(home, 65534, 65534);
+  chownSync(scratch, 65534, 65534);
   // git refuses a repository another user owns (file-sizes lists the tracked files)
   const git = { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'safe.directory', GIT_CONFIG_VALUE_0: '*' };
-  return { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--'], env: { ...process.env, ...git, HOME: home }, home };
+  const env = { ...process.env, ...git, HOME: home, CTC_TEST_SCRATCH: scratch };
+  return { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--'], env, home };
 }
 
 /** One uvu run over a folder of bundles: its Total/Passed/Skipped, and its exit code. */

@@ -187,8 +187,10 @@ test('ctc init writes a container that builds, lints clean and type-checks with 
 });
 
 test('ctc init inside the checkout: the stdlib by a relative path, no package.json; tsc passes', () => {
-  mkdirSync(join(root, '.build'), { recursive: true });
-  const inside = mkdtempSync(join(root, '.build', 'init-'));
+  // test/run.mjs gives unit tests a folder inside the checkout that they may write
+  const scratch = process.env.CTC_TEST_SCRATCH ?? join(root, '.build');
+  mkdirSync(scratch, { recursive: true });
+  const inside = mkdtempSync(join(scratch, 'init-'));
   try {
     const dir = join(inside, 'web');
     const r = ctc(['init', dir]);
