@@ -42,6 +42,7 @@ containers:
   checkpoint ID, restore -d -b DIR ID  save a container with criu (--image-path DIR), bring it back
   help [COMMAND]          a command's usage, flags and an example (also: ctc COMMAND --help)
   completion SHELL        a completion script for bash, zsh or fish
+  compile-server          keep a compiler warm for the first run of new bundles (optional; root)
   gc [--min-age S] [--dry-run] [--images]  remove, from their journals, containers a crash left (nothing will finish them), with --images the cached images no container uses, and the run images over the cache's bound; prints what it removes
 
 global options (their defaults can come from the project's ctc config):
@@ -130,6 +131,20 @@ state, from their journals.
   -f, --force              also a running or half-made container: kill it first; a missing id is success
 
 example: ctc delete --force web`,
+  'compile-server': `usage: ctc compile-server [--socket PATH]
+
+Keeps an OCI config compiler warm, so that the first run or create of a
+bundle ctc has not seen (containerd and CRI hand over a new config.json for
+every container) is answered by the native launcher without starting Node.
+It binds PATH (default /run/ctc-compile/socket, in a folder only root can
+use), then runs as nobody and compiles only the config bytes the launcher
+sends it; it changes nothing on the host. Without it, such runs go through
+the CLI as before. Run it as a service (docs/orchestrators.md has a systemd
+unit); it stops on TERM or INT.
+
+  --socket PATH            where to listen (the launcher's CTC_COMPILE_SOCKET)
+
+example: ctc compile-server &`,
   gc: `usage: ctc gc [--min-age SECONDS] [--dry-run] [--images]
 
 Removes, from their journals, the containers a crash left that nothing will

@@ -60,6 +60,7 @@ const commands: Record<string, Command> = {
   stats: named(async (args, g) => (await resources()).statsCommand(args, g)),
   checkpoint: named(async (args, g) => (await import('./checkpoint.ts')).checkpointCommand(args, g)),
   restore: named(async (args, g) => (await import('./checkpoint.ts')).restoreCommand(args, g)),
+  'compile-server': async (args, g) => (await import('./compile-server.ts')).compileServerCommand(args, g),
   help: (args, g) => helpCommand(args, g),
   completion: async (args) => (await import('./completion.ts')).completionCommand(args, Object.keys(commands)),
 };

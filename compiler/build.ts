@@ -10,7 +10,7 @@ import { printPlan } from '../plan/text.ts';
 import type { FrontendResult } from './frontend/result.ts';
 import { type Origins, type Spec, originOf } from './spec.ts';
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export interface Built {
   /** the spec after the checks (users resolved) */
@@ -31,7 +31,16 @@ async function frontendFor(src: string): Promise<(src: string) => FrontendResult
 }
 
 export async function build(src: string): Promise<Built> {
-  const front = (await frontendFor(src))(src);
+  return built((await frontendFor(src))(src), src);
+}
+
+/** A bundle's config.json from its text (the compile server's input: it is handed the bytes, not the file). */
+export async function buildOciText(text: string, bundleDir: string): Promise<Built> {
+  const { compileOciText } = await import('./frontend/oci.ts');
+  return built(compileOciText(text, 'config.json', bundleDir), join(bundleDir, 'config.json'));
+}
+
+async function built(front: FrontendResult, src: string): Promise<Built> {
   const relaxed = relax(front.spec, front.origins);
   const spec = await withImageDigest(check(relaxed.spec, front.origins), src, front.origins);
   const plan = lower(spec, front);

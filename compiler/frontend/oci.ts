@@ -26,9 +26,13 @@ const seccompOf = (config: Record<string, unknown>) => {
 
 export function compileOci(configPath: string): FrontendResult {
   const file = resolve(configPath);
-  const name = basename(file);
   // confined to its project, as text (compiler/confine.ts)
   const text = new SourceReader(file).read(file, { name: configPath });
+  return compileOciText(text, basename(file), dirname(file));
+}
+
+/** A config's text, as a bundle in `dir` holds it under `name` (the compile server gets the bytes, not the file). */
+export function compileOciText(text: string, name: string, dir: string): FrontendResult {
   const { value, at } = parseJson(text, name);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new CtcError('CT_SHAPE', `${name} must hold a JSON object (an OCI runtime config)`, { source: at.get('') });
@@ -39,7 +43,7 @@ export function compileOci(configPath: string): FrontendResult {
   const fields = walkFields(config, at);
   let spec: Spec;
   try {
-    spec = specFromOci(config, at, dirname(file));
+    spec = specFromOci(config, at, dir);
   } catch (e) {
     if (e instanceof CtcError) throwAll([...fields.unsupported, e]); // all that is wrong, not one kind of it
     throw e;
