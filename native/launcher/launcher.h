@@ -88,7 +88,11 @@ void sleep_ms(int ms);
 int remove_state_dir(const char *dir);
 
 /* ---- cgroups.c (executor/cgroups/v1.ts and v2.ts, for what runs here) ---- */
-int cg_load(void); /* reads mountinfo; 0 or -errno */
+int cg_load(void); /* reads mountinfo (once); 0 or -errno */
+/* the k-th v1 hierarchy's mount point and its controllers ("cpu,cpuacct"), or NULL past the last */
+const char *cg_hierarchy(size_t k, const char **controllers);
+/* the cgroup2 tree (a hybrid host's unified one), or NULL; *pure: the host is v2 only */
+const char *cg_unified(int *pure);
 int cg_exists(const char *path);
 int cg_create(const char *path); /* 0 or -errno */
 int cg_join(const char *path, pid_t pid);

@@ -1,0 +1,51 @@
+/*
+ * plan-image-dump.c: the test driver of the launcher's plan reader and run
+ * image builder (native/launcher/plan-image.h), compiled by
+ * test/unit/plan-image.test.ts from the launcher's sources without main.c.
+ *
+ *   plan-image-dump PLAN   the image plan_image() builds for PLAN on this
+ *                          host, on stdout; exit 3 (and why on stderr) when
+ *                          it builds none, as the launcher then hands over
+ *   plan-image-dump --check PLAN   plan_read + plan_check only: 0, or 3 and why
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../native/launcher/plan-image.h"
+
+/* main.c's, which the driver leaves out: nothing here may hand over */
+_Noreturn void hand_over(const char *extra_env)
+{
+  (void)extra_env;
+  fprintf(stderr, "plan-image-dump: hand_over called\n");
+  exit(4);
+}
+
+const char *dist_dir(void)
+{
+  return "/nonexistent";
+}
+
+int main(int argc, char **argv)
+{
+  int check = argc == 3 && !strcmp(argv[1], "--check");
+  const char *file = argv[check ? 2 : 1];
+  size_t len;
+  char *text = file ? read_file(file, &len) : NULL;
+  if (!text)
+    return perror(file ? file : "usage: plan-image-dump [--check] PLAN"), 2;
+  if (check) {
+    struct plan p;
+    int r = plan_read(text, len, &p) < 0 || plan_check(&p) < 0 ? 3 : 0;
+    if (r)
+      fprintf(stderr, "%s\n", p.why);
+    plan_free(&p);
+    return r;
+  }
+  struct buf out = {0};
+  if (plan_image(text, len, &out) < 0)
+    return fprintf(stderr, "no image\n"), 3;
+  return fwrite(out.p, 1, out.len, stdout) == out.len ? 0 : 1;
+}
