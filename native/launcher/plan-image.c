@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "../wire.h"
 #include "image.h"
@@ -130,6 +131,19 @@ static int can_raise_limits(void)
   return (mask >> 24) & 1;
 }
 
+/* host-limits.ts checkRlimits without CAP_SYS_RESOURCE: a hard limit above ours cannot be set */
+static int rlimit_settable(const struct plan_step *s)
+{
+  uint64_t resource;
+  struct rlimit now;
+  if (CTC_LOOKUP(ctc_rlimits, plan_str(s, "type"), &resource) < 0 || getrlimit((int)resource, &now) < 0)
+    return 0;
+  if (now.rlim_max == RLIM_INFINITY)
+    return 1;
+  const char *asked = plan_str(s, "hard");
+  return *asked && strlen(asked) < 19 && strspn(asked, "0123456789") == strlen(asked) && strtoull(asked, NULL, 10) <= now.rlim_max;
+}
+
 static int caps_known(const struct plan_step *s, long last)
 {
   static const char *const sets[] = {"caps", "effective", "permitted", "inheritable", "ambient"};
@@ -146,8 +160,7 @@ static int caps_known(const struct plan_step *s, long last)
 }
 
 /*
- * preflight(): capabilities the kernel knows, rlimits ctc can set (root in
- * the host's user namespace: any; else the CLI compares them), no LSM label
+ * preflight(): capabilities the kernel knows, rlimits ctc can set, no LSM label
  * (the CLI checks the LSM), no terminal (the CLI holds runc's rules for it).
  */
 static int host_allows(const struct plan *p)
@@ -158,7 +171,9 @@ static int host_allows(const struct plan *p)
     const struct plan_step *s = &p->steps[k];
     if ((plan_is(s, "proc.bounding") || plan_is(s, "proc.caps")) && !caps_known(s, last))
       return 0;
-    if ((plan_is(s, "proc.rlimit") && !raise) || (plan_is(s, "ns.join") && !strcmp(plan_str(s, "ns"), "user")))
+    if (plan_is(s, "ns.join") && !strcmp(plan_str(s, "ns"), "user"))
+      return 0; /* its own user namespace: the CLI compares the rlimits, and runs it */
+    if (plan_is(s, "proc.rlimit") && !raise && !rlimit_settable(s))
       return 0;
     if (plan_is(s, "proc.tty") || plan_is(s, "proc.apparmor") || plan_is(s, "proc.selinux"))
       return 0;
@@ -297,15 +312,19 @@ static int holds_marker(const char *text, size_t len)
   return 0;
 }
 
+char plan_image_why[256];
+
 static int build(struct image_out *o, struct plan *marked, struct plan *plain, const char *text, size_t len)
 {
-  if (plan_check(marked) < 0 || !host_allows(marked) || fill_plan(marked, ID_MARK, STATE_MARK) < 0 || fill_plan(plain, "x", "/x") < 0 ||
-      cg_load() < 0 || meta(o, marked, text, len) < 0)
-    return -1;
+  if (plan_check(marked) < 0)
+    return snprintf(plan_image_why, sizeof plan_image_why, "%.250s", marked->why), -1;
+  if (!host_allows(marked) || fill_plan(marked, ID_MARK, STATE_MARK) < 0 || fill_plan(plain, "x", "/x") < 0 || cg_load() < 0 ||
+      meta(o, marked, text, len) < 0)
+    return snprintf(plan_image_why, sizeof plan_image_why, "this host's checks, a place, or the clone"), -1;
   for (size_t k = 0; k < marked->n; k++) {
     const struct plan_step *s = &marked->steps[k];
     if (s->kind->host ? host_records(o, s) < 0 : init_records(o, s, &plain->steps[k]) < 0)
-      return -1;
+      return snprintf(plan_image_why, sizeof plan_image_why, "step %u %s", s->n, s->kind->name), -1;
   }
   return 0;
 }
@@ -315,7 +334,11 @@ int plan_image(const char *text, size_t len, struct buf *out)
   struct plan marked = {0}, plain = {0};
   struct image_out o = {{0}, 0};
   int r = -1;
-  if (!holds_marker(text, len) && plan_read(text, len, &marked) == 0 && plan_read(text, len, &plain) == 0)
+  if (holds_marker(text, len))
+    snprintf(plan_image_why, sizeof plan_image_why, "the plan holds a \\x01, which marks the id in an image");
+  else if (plan_read(text, len, &marked) < 0 || plan_read(text, len, &plain) < 0)
+    snprintf(plan_image_why, sizeof plan_image_why, "the plan does not read: %.200s", marked.why);
+  else
     r = build(&o, &marked, &plain, text, len);
   plan_free(&marked), plan_free(&plain);
   if (r == 0) {

@@ -63,5 +63,7 @@ int device_program(char **rules, size_t n, struct buf *out);
 
 /* plan-image.c: the image of a plan for this host, as encodeImage; 0, or -1 (no image) */
 int plan_image(const char *text, size_t len, struct buf *out);
+/* why the last plan_image() built none (for tests and CTC_DEBUG-like diagnostics) */
+extern char plan_image_why[256];
 
 #endif

@@ -46,6 +46,6 @@ int main(int argc, char **argv)
   }
   struct buf out = {0};
   if (plan_image(text, len, &out) < 0)
-    return fprintf(stderr, "no image\n"), 3;
+    return fprintf(stderr, "no image: %s\n", plan_image_why), 3;
   return fwrite(out.p, 1, out.len, stdout) == out.len ? 0 : 1;
 }

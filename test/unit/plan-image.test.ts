@@ -1,0 +1,206 @@
+// The run image the launcher builds in C from a plan's text on its first run
+// (native/launcher/plan-image.h) against executor/image.ts encodeImage, the
+// image Node writes after a run: the same bytes for the same plan, id
+// markers, state dir and this host's cgroup driver. And the plans C refuses
+// (then the launcher hands the run to Node): those it cannot build, those
+// the executor's checks refuse.
+//
+// The C side is test/native/plan-image-dump.c, compiled here from the
+// launcher's sources without main.c.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { build } from '../../compiler/build.ts';
+import { detectCgroups } from '../../executor/cgroups/index.ts';
+import { encodeImage } from '../../executor/image.ts';
+import { parsePlan, printPlan } from '../../plan/text.ts';
+import type { Plan, Step } from '../../plan/steps.ts';
+import { root, tempDir } from '../helpers.ts';
+
+const tmp = tempDir('ctc-plan-image-');
+const dump = join(tmp.dir, 'plan-image-dump');
+
+function compileDriver(): void {
+  const cFiles = (...dir: string[]) => readdirSync(join(root, ...dir)).filter((f) => f.endsWith('.c')).map((f) => join(root, ...dir, f));
+  const launcher = cFiles('native', 'launcher').filter((f) => !f.endsWith('/main.c'));
+  const sources = [join(root, 'test', 'native', 'plan-image-dump.c'), ...launcher, join(root, 'native', 'init', 'device-filter.c'), ...cFiles('native'), ...cFiles('native', 'common')];
+  execFileSync(process.env.CC || 'cc', ['-O1', '-Wall', '-Wextra', '-Werror', '-std=gnu11', '-I', join(root, 'dist', 'gen'), '-o', dump, ...sources, '-lnettle'], { stdio: 'inherit' });
+}
+
+/** The C image of a plan text, or why there is none. */
+function cImage(text: string, name = 'plan'): { image?: Buffer; why?: string } {
+  const file = join(tmp.dir, `${name}.plan`);
+  writeFileSync(file, text);
+  const r = spawnSync(dump, [file], { maxBuffer: 1 << 26 });
+  if (r.status === 0) return { image: r.stdout };
+  assert.is(r.status, 3, `plan-image-dump failed: ${r.stderr}`);
+  return { why: r.stderr.toString().trim() };
+}
+
+/** plan_read + plan_check alone: undefined, or why C refuses the plan. */
+function cCheck(text: string): string | undefined {
+  const file = join(tmp.dir, 'check.plan');
+  writeFileSync(file, text);
+  const r = spawnSync(dump, ['--check', file]);
+  return r.status === 0 ? undefined : r.stderr.toString().trim() || `exit ${r.status}`;
+}
+
+const driver = detectCgroups();
+const tsImage = (text: string) =>
+  encodeImage({ plan: parsePlan(text), planText: text, source: { kind: 'plan', bytes: Buffer.from(text) }, id: 'c1', stateDir: '/run/ctc/c1', driver });
+
+/** Both images of a plan; C's must exist and be TS's, byte for byte. */
+function same(text: string, what: string): void {
+  const ts = tsImage(text);
+  assert.ok(ts, `${what}: encodeImage gives an image`);
+  const c = cImage(text);
+  assert.ok(c.image, `${what}: C builds an image (${c.why})`);
+  if (!c.image!.equals(ts!)) {
+    const at = [...c.image!].findIndex((b, i) => b !== ts![i]);
+    assert.unreachable(`${what}: C's image differs from encodeImage's at byte ${at} (C ${c.image!.length} bytes, TS ${ts!.length})`);
+  }
+}
+
+const renumber = (steps: Step[]): Step[] => steps.map((s, i) => ({ ...s, n: i + 1 }));
+const withSteps = (plan: Plan, steps: Step[]): string => printPlan({ ...plan, steps: renumber(steps) });
+/** A plan without its seccomp step: what C builds before the shared seccomp compiler is linked in. */
+const withoutSeccomp = (text: string) => {
+  const plan = parsePlan(text);
+  return withSteps(plan, plan.steps.filter((s) => s.kind !== 'proc.seccomp'));
+};
+const seccompLinked = () => readdirSync(join(root, 'native', 'common')).includes('seccomp-bpf.c');
+
+const goldens = readdirSync(join(root, 'test', 'golden')).filter((f) => f.endsWith('.plan'));
+const unsupported = new Set(['bridge.plan', 'rootless.plan']); // network and user namespace host steps: Node's
+
+test('setup: the driver compiles from the launcher sources', compileDriver);
+
+for (const name of goldens) {
+  const text = readFileSync(join(root, 'test', 'golden', name), 'utf8');
+  if (unsupported.has(name)) {
+    test(`golden ${name}: C builds no image (its host steps are Node's)`, () => {
+      assert.ok(cImage(text).why);
+    });
+    continue;
+  }
+  test(`golden ${name}: C's image is encodeImage's (without its seccomp step)`, () => same(withoutSeccomp(text), name));
+  test(`golden ${name}: C's image is encodeImage's, seccomp included`, () => {
+    if (!seccompLinked()) return console.log('    (skipped: native/common/seccomp-bpf.c is not in this tree yet)');
+    same(text, name);
+  });
+}
+
+for (const example of ['hello', 'limits', 'dir']) {
+  test(`examples/${example}.ct.ts built: C's image is encodeImage's`, async () => {
+    const { text } = await build(join(root, 'examples', `${example}.ct.ts`));
+    same(withoutSeccomp(text), example);
+    if (seccompLinked()) same(text, example);
+  });
+}
+
+for (const fixture of ['busybox', 'containerd']) {
+  test(`OCI fixture ${fixture}: C's image is encodeImage's, or neither has one`, async () => {
+    const { text } = await build(join(root, 'test', 'fixtures', 'oci', fixture, 'config.json'));
+    const plan = parsePlan(text);
+    const nodeOnly = plan.steps.some((s) => ['net.bridge', 'net.veth', 'user.map', 'hook.run', 'image.unpack', 'state.file', 'mount.idmap', 'net.publish', 'net.ipam'].includes(s.kind));
+    if (nodeOnly) return assert.ok(cImage(text).why, 'a plan with host steps only Node runs has no C image');
+    same(withoutSeccomp(text), fixture);
+    if (seccompLinked()) same(text, fixture);
+  });
+}
+
+/** A plan from hello's, with steps replaced: more kinds and arguments than the examples use. */
+function variant(edit: (steps: Step[]) => Step[]): string {
+  const plan = parsePlan(readFileSync(join(root, 'test', 'golden', 'hello.plan'), 'utf8'));
+  return withSteps(plan, edit(plan.steps.filter((s) => s.kind !== 'proc.seccomp')));
+}
+const step = (kind: Step['kind'], args: Step['args']): Step => ({ n: 0, kind, args });
+const before = (steps: Step[], kind: string, added: Step[]) => {
+  const i = steps.findIndex((s) => s.kind === kind);
+  return [...steps.slice(0, i), ...added, ...steps.slice(i)];
+};
+
+test('more kinds: binds, limits, the process steps, a joined namespace, an own cgroup bound in', () => {
+  const v1 = driver.layout === 'v1';
+  const limits = [
+    ['memory.limit', '67108864'],
+    ['memory.reservation', '-1'],
+    ['pids.limit', '-1'],
+    ['cpu.shares', '1024'],
+    ['cpu.max', 'max 100000'],
+    ['cpuset.cpus', '0'],
+    ...(v1 ? [['memory.swappiness', '10']] : [['blkio.weight', '500'], ['unified', 'memory.high 1000000']]),
+  ];
+  const text = variant((steps) => {
+    let out = before(steps, 'ns.clone', [
+      ...limits.map(([key, value]) => step('cgroup.limit', { path: '/ctc/{id}', key, value })),
+      step('cgroup.devices', { path: 'x/{id}', rules: ['allow a *:* rwm', 'deny c 1:3 r', 'deny b *:7 w'] }),
+    ]);
+    out = before(out, 'cgroup.join', [step('proc.oom-score', { value: -500 })]);
+    out = before(out, 'rootfs.pivot', [
+      step('mount.bind', { src: '{state}', dst: '/mnt', flags: ['rbind', 'ro', 'rslave'] }),
+      step('mount.cgroup', { dst: '/sys/fs/cgroup/own', flags: ['ro', 'nosuid'], path: '{id}' }),
+    ]);
+    out = before(out, 'proc.exec', [
+      step('proc.rlimit', { type: 'RLIMIT_NOFILE', soft: '512', hard: '1024' }),
+      step('proc.pdeathsig', { signal: 'SIGKILL' }),
+      step('proc.sysctl', { key: 'net.ipv4.ip_forward', value: '1' }),
+      step('uts.domainname', { name: 'example.org' }),
+      step('rootfs.readonly', {}),
+    ]);
+    return out;
+  });
+  same(text, 'variant');
+});
+
+test('a user by name and groups, a bound root, a joined namespace', () => {
+  const text = variant((steps) => {
+    const out = steps.map((s) => (s.kind === 'proc.user' ? step('proc.user', { name: 'nobody', keepcaps: 0 }) : s));
+    const clone = out.findIndex((s) => s.kind === 'ns.clone');
+    out.splice(clone + 2, 0, step('ns.join', { ns: 'uts', path: '/proc/1/ns/uts' }));
+    return out.map((s) => (s.kind === 'rootfs.tmpfs' ? step('rootfs.bind', { dir: '/srv/root' }) : s));
+  });
+  // proc.caps' after-exec= was root's: the user is another one now
+  assert.ok(cCheck(text), 'C refuses an after-exec= the steps no longer give');
+  const fixed = variant((steps) => steps.filter((s) => s.kind !== 'proc.caps').map((s) => (s.kind === 'proc.user' ? step('proc.user', { uid: 1000, gid: 1000, groups: [5, 100] }) : s)));
+  same(fixed, 'user');
+});
+
+// The executor's checks (plan/validate.ts, host-limits.ts checkAfterExec) and the reader's refusals.
+const hello = readFileSync(join(root, 'test', 'golden', 'hello.plan'), 'utf8');
+const refusals: [string, string][] = [
+  ['an edited plan (its digest no longer matches)', hello.replace('uts.hostname name=hello', 'uts.hostname name=other')],
+  ['CRLF line ends', hello.replaceAll('\n', '\r\n')],
+  ['a climbing mount', variant((s) => before(s, 'rootfs.pivot', [step('mount.bind', { src: '/etc/../root', dst: '/x' })]))],
+  ['a cgroup path out of its parent', variant((s) => s.map((x) => (x.kind === 'cgroup.join' ? step('cgroup.join', { path: '../../x' }) : x)))],
+  ['a state dir other than {state}', variant((s) => s.map((x) => (x.kind === 'state.create' ? step('state.create', { dir: '/tmp/x' }) : x)))],
+  ['a pid namespace joined after other init steps', variant((s) => before(s, 'fs.mask', [step('ns.join', { ns: 'pid', path: '/proc/1/ns/pid' })]))],
+  [
+    'an after-exec= its steps do not give',
+    variant((s) => s.map((x) => (x.kind === 'proc.caps' ? { ...x, args: { ...x.args, 'after-exec': 'CapInh:-/CapPrm:-/CapEff:-/CapBnd:-/CapAmb:-' } } : x))),
+  ],
+];
+for (const [what, text] of refusals) {
+  test(`C refuses ${what}, as the executor does`, () => {
+    assert.ok(cCheck(text), 'plan_read or plan_check refuses it');
+    assert.ok(cImage(text).why, 'no image');
+  });
+}
+
+test('C refuses what it does not build: annotations, hooks, a terminal, an LSM label, an unknown capability', () => {
+  const cases = [
+    variant((s) => s.map((x) => (x.kind === 'state.create' ? step('state.create', { dir: '{state}', annotations: ['a=b'] }) : x))),
+    variant((s) => before(s, 'proc.exec', [step('proc.tty', {})])),
+    variant((s) => before(s, 'proc.exec', [step('proc.apparmor', { profile: 'x' })])),
+    variant((s) => before(s, 'ns.clone', [step('hook.run', { when: 'prestart', path: '/bin/true', args: [] })])),
+    variant((s) => s.map((x) => (x.kind === 'proc.bounding' ? step('proc.bounding', { caps: ['CAP_NOPE'] }) : x))),
+  ];
+  for (const text of cases) assert.ok(cImage(text).why);
+});
+
+test('teardown', () => tmp.remove());
+
+test.run();
