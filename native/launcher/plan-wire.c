@@ -16,10 +16,6 @@
 #include "../wire.h"
 #include "plan-image.h"
 
-/* Until the shared seccomp compiler is linked in, a plan with proc.seccomp has no image here (Node runs it). */
-#pragma weak seccomp_compile
-#pragma weak seccomp_flag_bits
-
 void wire_ops_free(struct wire_ops *o)
 {
   for (size_t k = 0; k < o->n; k++)
@@ -226,8 +222,6 @@ static int proc_user(const struct plan_step *s, struct wire_ops *o)
 /* seccompProgram: compiled again from the rules; it must be the program the plan names */
 static int proc_seccomp(const struct plan_step *s, struct wire_ops *o)
 {
-  if (!seccomp_compile || !seccomp_flag_bits)
-    return -1;
   struct seccomp_text t = {.default_action = plan_str(s, "default")};
   t.narches = plan_list(s, "arches", (char ***)&t.arches);
   t.nflags = plan_list(s, "flags", (char ***)&t.flags);
