@@ -222,11 +222,15 @@ static int meta(struct image_out *o, const struct plan *p, const char *text, siz
 static int init_records(struct image_out *o, const struct plan_step *marked, const struct plan_step *plain)
 {
   struct wire_ops a = {0}, b = {0};
-  int r = plan_wire_step(marked, &a) < 0 || plan_wire_step(plain, &b) < 0 ? -1 : 0;
+  /* a step without places encodes the same either way: no marker, mask 0 (and proc.seccomp compiled once) */
+  int places = 0;
+  for (size_t k = 0; k < marked->kind->nargs; k++)
+    places |= marked->kind->args[k].placeholders && marked->a[k].present;
+  int r = plan_wire_step(marked, &a) < 0 || (places && plan_wire_step(plain, &b) < 0) ? -1 : 0;
   for (size_t j = 0; !r && j < a.n; j++) {
     uint64_t mask = 0;
     for (uint16_t k = 0; k < a.v[j].nargs; k++) {
-      int same = j < b.n && k < b.v[j].nargs && a.v[j].a[k].len == b.v[j].a[k].len && !memcmp(a.v[j].a[k].p, b.v[j].a[k].p, a.v[j].a[k].len);
+      int same = !places || (j < b.n && k < b.v[j].nargs && a.v[j].a[k].len == b.v[j].a[k].len && !memcmp(a.v[j].a[k].p, b.v[j].a[k].p, a.v[j].a[k].len));
       mask |= same ? 0 : 1ull << k;
     }
     struct piece args[MAX_ARGS];

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../native/launcher/plan-image.h"
@@ -44,6 +45,18 @@ int main(int argc, char **argv)
     plan_free(&p);
     return r;
   }
+  /* PLAN_IMAGE_REPEAT=N: build it N times first, and say how long one build takes (docs/design.md's numbers) */
+  const char *repeat = getenv("PLAN_IMAGE_REPEAT");
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (long k = repeat ? atol(repeat) : 0; k > 0; k--) {
+    struct buf b = {0};
+    plan_image(text, len, &b);
+    buf_free(&b);
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  if (repeat && atol(repeat) > 0)
+    fprintf(stderr, "%.1f us a build\n", ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / 1e3 / (double)atol(repeat));
   struct buf out = {0};
   if (plan_image(text, len, &out) < 0)
     return fprintf(stderr, "no image: %s\n", plan_image_why), 3;
