@@ -62,15 +62,18 @@ test('build through the launcher (from the snapshot, no Node in between): the sa
   assert.match(e2.stderr, /bad\.ct\.ts:2:\d+: error/);
 });
 
-test('a plan this host has not run goes to Node; once run, the launcher runs it alone, with the same output', () => {
+test('a plan this host has not run: the launcher builds its image from the text and runs it alone, with the same output as Node', () => {
   const file = plan('hello');
-  assert.ok(handedOver(native(['run', '--id', 'nat-hello', file], NO_NODE)), 'no image yet: handed over');
-  const ts = ctc(['run', '--id', 'nat-hello', file]);
-  assert.is(ts.status, 0, ts.stderr);
-  const c = native(['run', '--id', 'nat-hello', file], NO_NODE);
+  const cache = join(tmp.dir, 'first-run-cache');
+  mkdirSync(cache, { mode: 0o700 });
+  const c = native(['run', '--id', 'nat-hello', file], { ...NO_NODE, CTC_CACHE_DIR: cache });
   assert.is(c.status, 0, c.stderr);
+  const ts = ctc(['run', '--id', 'nat-hello', file], { env: { CTC_CACHE_DIR: cache } });
+  assert.is(ts.status, 0, ts.stderr);
   assert.is(c.stdout, ts.stdout);
   assert.ok(c.stdout.includes('hostname: hello'));
+  const again = native(['run', '--id', 'nat-hello', file], { ...NO_NODE, CTC_CACHE_DIR: cache });
+  assert.is(again.stdout, ts.stdout, "and from the image Node wrote meanwhile");
 });
 
 test('a changed plan is never run from the image of the old one', () => {
