@@ -41,6 +41,9 @@ struct plan {
 
 /* parsePlan: 0, or -1 with p->why (p needs plan_free either way). */
 int plan_read(const char *text, size_t len, struct plan *p);
+/* The same without the digest: the journal check holds a state dir's plan to
+ * its journal's first line (the sha256 of the plan's bytes) instead. */
+int plan_read_steps(const char *text, size_t len, struct plan *p);
 /* validatePlanSteps and checkAfterExec: 0, or -1 with p->why. */
 int plan_check(struct plan *p);
 void plan_free(struct plan *p);
