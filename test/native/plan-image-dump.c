@@ -7,6 +7,8 @@
  *                          host, on stdout; exit 3 (and why on stderr) when
  *                          it builds none, as the launcher then hands over
  *   plan-image-dump --check PLAN   plan_read + plan_check only: 0, or 3 and why
+ *   plan-image-dump --device-filter RULE...   the v2 device filter program of
+ *                          the rules (device-rules.c), on stdout; 3 if one does not read
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,12 @@ const char *dist_dir(void)
 
 int main(int argc, char **argv)
 {
+  if (argc >= 2 && !strcmp(argv[1], "--device-filter")) {
+    struct buf program = {0};
+    if (device_program(argv + 2, (size_t)argc - 2, &program) < 0)
+      return 3;
+    return fwrite(program.p, 1, program.len, stdout) == program.len ? 0 : 1;
+  }
   int check = argc == 3 && !strcmp(argv[1], "--check");
   const char *file = argv[check ? 2 : 1];
   size_t len;

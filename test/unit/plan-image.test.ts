@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
+import { compileDeviceFilter } from '../../executor/cgroups/device-filter.ts';
 import { detectCgroups } from '../../executor/cgroups/index.ts';
 import { encodeImage } from '../../executor/image.ts';
 import { parsePlan, printPlan } from '../../plan/text.ts';
@@ -195,6 +196,24 @@ test('C refuses what it does not build: annotations, hooks, a terminal, an LSM l
     variant((s) => s.map((x) => (x.kind === 'proc.bounding' ? step('proc.bounding', { caps: ['CAP_NOPE'] }) : x))),
   ];
   for (const text of cases) assert.ok(cImage(text).why);
+});
+
+// cgroup v2's device filter is made on a v2 host only: its compiler is compared here on any host.
+test("the v2 device filter: device-rules.c's program is compileDeviceFilter's", () => {
+  const lists = [
+    ['deny a *:* rwm', 'allow c 1:3 rwm', 'allow c 1:5 rwm', 'allow c 136:* rwm', 'allow b 8:0 r'],
+    ['allow a *:* rwm', 'deny c 1:3 r', 'deny b *:7 w', 'deny c 10:200 m'],
+    [],
+    ['allow c 5:1 rw', 'deny a *:* m', 'allow c 0:0 w', 'allow b 2147483647:* rwm'],
+  ];
+  for (const rules of lists) {
+    const r = spawnSync(dump, ['--device-filter', ...rules]);
+    assert.is(r.status, 0, rules.join('; '));
+    assert.ok(r.stdout.equals(compileDeviceFilter(rules)), `the same program for ${rules.join('; ')}`);
+  }
+  for (const bad of ['allow x 1:3 rwm', 'allow c 1:3', 'permit c 1:3 r', 'allow c 1:3 rwx', 'allow c 2147483648:0 r']) {
+    assert.is(spawnSync(dump, ['--device-filter', bad]).status, 3, `refused: ${bad}`);
+  }
 });
 
 test('teardown', () => tmp.remove());
