@@ -103,6 +103,8 @@ int remove_state_dir(const char *dir);
 int cg_load(void); /* reads mountinfo (once); 0 or -errno */
 /* the k-th v1 hierarchy's mount point and its controllers ("cpu,cpuacct"), or NULL past the last */
 const char *cg_hierarchy(size_t k, const char **controllers);
+/* the test driver's (test/native/plan-image-dump.c): a pure v2 layout at root, on any host */
+void cg_assume_v2(const char *root);
 /* the cgroup2 tree (a hybrid host's unified one), or NULL; *pure: the host is v2 only */
 const char *cg_unified(int *pure);
 int cg_exists(const char *path);

@@ -6,6 +6,7 @@
  *   plan-image-dump PLAN   the image plan_image() builds for PLAN on this
  *                          host, on stdout; exit 3 (and why on stderr) when
  *                          it builds none, as the launcher then hands over
+ *   plan-image-dump --v2 PLAN   the image for a pure cgroup v2 host (/sys/fs/cgroup), whatever this one is
  *   plan-image-dump --check PLAN   plan_read + plan_check only: 0, or 3 and why
  *   plan-image-dump --device-filter RULE...   the v2 device filter program of
  *                          the rules (device-rules.c), on stdout; 3 if one does not read
@@ -40,7 +41,9 @@ int main(int argc, char **argv)
     return fwrite(program.p, 1, program.len, stdout) == program.len ? 0 : 1;
   }
   int check = argc == 3 && !strcmp(argv[1], "--check");
-  const char *file = argv[check ? 2 : 1];
+  if (argc == 3 && !strcmp(argv[1], "--v2"))
+    cg_assume_v2("/sys/fs/cgroup");
+  const char *file = argv[argc == 3 ? 2 : 1];
   size_t len;
   char *text = file ? read_file(file, &len) : NULL;
   if (!text)

@@ -16,6 +16,7 @@ import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
 import { compileDeviceFilter } from '../../executor/cgroups/device-filter.ts';
 import { detectCgroups } from '../../executor/cgroups/index.ts';
+import { CgroupV2 } from '../../executor/cgroups/v2.ts';
 import { encodeImage } from '../../executor/image.ts';
 import { parsePlan, printPlan } from '../../plan/text.ts';
 import type { Plan, Step } from '../../plan/steps.ts';
@@ -31,11 +32,11 @@ function compileDriver(): void {
   execFileSync(process.env.CC || 'cc', ['-O1', '-Wall', '-Wextra', '-Werror', '-std=gnu11', '-I', join(root, 'dist', 'gen'), '-o', dump, ...sources, '-lnettle'], { stdio: 'inherit' });
 }
 
-/** The C image of a plan text, or why there is none. */
-function cImage(text: string, name = 'plan'): { image?: Buffer; why?: string } {
-  const file = join(tmp.dir, `${name}.plan`);
+/** The C image of a plan text (for this host, or a pure v2 one), or why there is none. */
+function cImage(text: string, v2 = false): { image?: Buffer; why?: string } {
+  const file = join(tmp.dir, 'plan.plan');
   writeFileSync(file, text);
-  const r = spawnSync(dump, [file], { maxBuffer: 1 << 26 });
+  const r = spawnSync(dump, [...(v2 ? ['--v2'] : []), file], { maxBuffer: 1 << 26 });
   if (r.status === 0) return { image: r.stdout };
   assert.is(r.status, 3, `plan-image-dump failed: ${r.stderr}`);
   return { why: r.stderr.toString().trim() };
@@ -50,14 +51,16 @@ function cCheck(text: string): string | undefined {
 }
 
 const driver = detectCgroups();
-const tsImage = (text: string) =>
-  encodeImage({ plan: parsePlan(text), planText: text, source: { kind: 'plan', bytes: Buffer.from(text) }, id: 'c1', stateDir: '/run/ctc/c1', driver });
+/** a pure v2 host's driver: its writes and mounts need no v2 tree here (memory.swap, which reads one, is not compared) */
+const v2Driver = new CgroupV2('/sys/fs/cgroup');
+const tsImage = (text: string, v2 = false) =>
+  encodeImage({ plan: parsePlan(text), planText: text, source: { kind: 'plan', bytes: Buffer.from(text) }, id: 'c1', stateDir: '/run/ctc/c1', driver: v2 ? v2Driver : driver });
 
 /** Both images of a plan; C's must exist and be TS's, byte for byte. */
-function same(text: string, what: string): void {
-  const ts = tsImage(text);
+function same(text: string, what: string, v2 = false): void {
+  const ts = tsImage(text, v2);
   assert.ok(ts, `${what}: encodeImage gives an image`);
-  const c = cImage(text);
+  const c = cImage(text, v2);
   assert.ok(c.image, `${what}: C builds an image (${c.why})`);
   if (!c.image!.equals(ts!)) {
     const at = [...c.image!].findIndex((b, i) => b !== ts![i]);
@@ -87,7 +90,10 @@ for (const name of goldens) {
     continue;
   }
   test(`golden ${name}: C's image is encodeImage's (without its seccomp step)`, () => same(withoutSeccomp(text), name));
-  test(`golden ${name}: C's image is encodeImage's, seccomp included`, () => same(text, name));
+  test(`golden ${name}: C's image is encodeImage's, seccomp included, on this host and a pure v2 one`, () => {
+    same(text, name);
+    same(text, `${name} (v2)`, true);
+  });
 }
 
 for (const example of ['hello', 'limits', 'dir']) {
@@ -95,6 +101,7 @@ for (const example of ['hello', 'limits', 'dir']) {
     const { text } = await build(join(root, 'examples', `${example}.ct.ts`));
     same(withoutSeccomp(text), example);
     same(text, example);
+    same(text, `${example} (v2)`, true);
   });
 }
 
@@ -120,8 +127,7 @@ const before = (steps: Step[], kind: string, added: Step[]) => {
   return [...steps.slice(0, i), ...added, ...steps.slice(i)];
 };
 
-test('more kinds: binds, limits, the process steps, a joined namespace, an own cgroup bound in', () => {
-  const v1 = driver.layout === 'v1';
+function moreKinds(v1: boolean): string {
   const limits = [
     ['memory.limit', '67108864'],
     ['memory.reservation', '-1'],
@@ -129,7 +135,9 @@ test('more kinds: binds, limits, the process steps, a joined namespace, an own c
     ['cpu.shares', '1024'],
     ['cpu.max', 'max 100000'],
     ['cpuset.cpus', '0'],
-    ...(v1 ? [['memory.swappiness', '10']] : [['blkio.weight', '500'], ['unified', 'memory.high 1000000']]),
+    ...(v1
+      ? [['memory.swappiness', '10']]
+      : [['blkio.weight', '500'], ['blkio.weight-device', '8:0 300'], ['blkio.read-bps', '8:0 1048576'], ['hugetlb.limit', '2MB 4194304'], ['cpu.idle', '1'], ['unified', 'memory.high 1000000']]),
   ];
   const text = variant((steps) => {
     let out = before(steps, 'ns.clone', [
@@ -150,7 +158,12 @@ test('more kinds: binds, limits, the process steps, a joined namespace, an own c
     ]);
     return out;
   });
-  same(text, 'variant');
+  return text;
+}
+
+test('more kinds: binds, limits, the process steps, a joined namespace, an own cgroup bound in', () => {
+  same(moreKinds(driver.layout === 'v1'), 'variant');
+  same(moreKinds(false), 'variant (v2)', true);
 });
 
 test('a user by name and groups, a bound root, a joined namespace', () => {
