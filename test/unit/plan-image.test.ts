@@ -9,6 +9,7 @@
 // launcher's sources without main.c.
 
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -19,6 +20,8 @@ import { detectCgroups } from '../../executor/cgroups/index.ts';
 import { CgroupV2 } from '../../executor/cgroups/v2.ts';
 import { encodeImage } from '../../executor/image.ts';
 import { parsePlan, printPlan } from '../../plan/text.ts';
+import { validatePlanSteps } from '../../plan/validate.ts';
+import { checkAfterExec } from '../../executor/host-limits.ts';
 import type { Plan, Step } from '../../plan/steps.ts';
 import { root, tempDir } from '../helpers.ts';
 
@@ -209,6 +212,55 @@ test('C refuses what it does not build: annotations, hooks, a terminal, an LSM l
     variant((s) => s.map((x) => (x.kind === 'proc.bounding' ? step('proc.bounding', { caps: ['CAP_NOPE'] }) : x))),
   ];
   for (const text of cases) assert.ok(cImage(text).why);
+});
+
+/** The plan with its digest made again over its (edited) text, as printPlan computes it. */
+function redigest(text: string): string {
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('digest sha256:'));
+  const rest = [...lines.slice(0, at), ...lines.slice(at + 1)].join('\n');
+  lines[at] = `digest sha256:${createHash('sha256').update(rest).digest('hex')}`;
+  return lines.join('\n');
+}
+
+/** What the executor makes of a plan text: its image, or undefined where it refuses the plan or makes none. */
+function tsOutcome(text: string): Buffer | undefined {
+  try {
+    const plan = parsePlan(text);
+    validatePlanSteps(plan.steps);
+    checkAfterExec(plan.steps);
+    return tsImage(text);
+  } catch {
+    return undefined;
+  }
+}
+
+// Mangled plans, their digests made again: C reads no plan the executor refuses, and where both
+// make an image it is the same, so C never reads a value otherwise than plan/text.ts.
+test('mangled step lines: what C reads, TypeScript reads the same way', () => {
+  const base = readFileSync(join(root, 'test', 'golden', 'limits.plan'), 'utf8');
+  const body = base.indexOf('\n\n') + 2;
+  const pieces = ['"', '[', ']', '=', ' ', '#', '\\', ',', '-', '0', '9', '{id}', '\u2028', 'é', '\\u0041', '"a b"', ' x=y', '\t', '.', '/..'];
+  let seed = 21;
+  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  let bothRead = 0;
+  for (let k = 0; k < 300; k++) {
+    let text = base;
+    for (let e = 0, edits = 1 + random(3); e < edits; e++) {
+      const at = body + random(text.length - body - 1);
+      const cut = random(3);
+      text = text.slice(0, at) + pieces[random(pieces.length)] + text.slice(at + cut);
+    }
+    text = redigest(text);
+    const ts = tsOutcome(text);
+    const c = cImage(text);
+    if (c.image) {
+      assert.ok(ts, `C built an image of a plan the executor refuses or makes none of:\n${text.slice(body)}`);
+      assert.ok(c.image.equals(ts!), `C and TypeScript read this plan otherwise:\n${text.slice(body)}`);
+      bothRead++;
+    }
+  }
+  assert.ok(bothRead > 20, `some mangled plans still read (${bothRead})`);
 });
 
 // cgroup v2's device filter is made on a v2 host only: its compiler is compared here on any host.
