@@ -72,6 +72,8 @@ int cg_load(void)
 void cg_assume_v2(const char *root)
 {
   cg_load();
+  if (!pure_v2)
+    free(unified);
   nv1 = 0, pure_v2 = 1, unified = (char *)root;
 }
 

@@ -54,6 +54,7 @@ int main(int argc, char **argv)
     if (r)
       fprintf(stderr, "%s\n", p.why);
     plan_free(&p);
+    free(text);
     return r;
   }
   /* PLAN_IMAGE_REPEAT=N: build it N times first, and say how long one build takes (docs/design.md's numbers) */
@@ -69,7 +70,9 @@ int main(int argc, char **argv)
   if (repeat && atol(repeat) > 0)
     fprintf(stderr, "%.1f us a build\n", ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / 1e3 / (double)atol(repeat));
   struct buf out = {0};
-  if (plan_image(text, len, &out) < 0)
-    return fprintf(stderr, "no image: %s\n", plan_image_why), 3;
-  return fwrite(out.p, 1, out.len, stdout) == out.len ? 0 : 1;
+  int r = plan_image(text, len, &out) < 0 ? 3 : fwrite(out.p, 1, out.len, stdout) == out.len ? 0 : 1;
+  if (r == 3)
+    fprintf(stderr, "no image: %s\n", plan_image_why);
+  free(text), buf_free(&out);
+  return r;
 }

@@ -28,11 +28,25 @@ import { root, tempDir } from '../helpers.ts';
 const tmp = tempDir('ctc-plan-image-');
 const dump = join(tmp.dir, 'plan-image-dump');
 
+const sanitized = join(tmp.dir, 'plan-image-dump-asan');
+
 function compileDriver(): void {
   const cFiles = (...dir: string[]) => readdirSync(join(root, ...dir)).filter((f) => f.endsWith('.c')).map((f) => join(root, ...dir, f));
   const launcher = cFiles('native', 'launcher').filter((f) => !f.endsWith('/main.c'));
   const sources = [join(root, 'test', 'native', 'plan-image-dump.c'), ...launcher, join(root, 'native', 'init', 'device-filter.c'), ...cFiles('native'), ...cFiles('native', 'common')];
-  execFileSync(process.env.CC || 'cc', ['-O1', '-Wall', '-Wextra', '-Werror', '-std=gnu11', '-I', join(root, 'dist', 'gen'), '-o', dump, ...sources, '-lnettle'], { stdio: 'inherit' });
+  const cc = (out: string, ...flags: string[]) =>
+    execFileSync(process.env.CC || 'cc', ['-O1', '-Wall', '-Wextra', '-Werror', '-std=gnu11', ...flags, '-I', join(root, 'dist', 'gen'), '-o', out, ...sources, '-lnettle'], { stdio: 'inherit' });
+  cc(dump);
+  cc(sanitized, '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=undefined');
+}
+
+/** The sanitized driver on a plan: whatever it answers, no memory error, undefined behaviour or leak. */
+function sanitizedRun(text: string, args: string[] = []): void {
+  const file = join(tmp.dir, 'asan.plan');
+  writeFileSync(file, text);
+  const r = spawnSync(sanitized, [...args, file], { env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1' }, maxBuffer: 1 << 26 });
+  assert.ok([0, 3].includes(r.status!), `the sanitized driver: ${r.stderr}`);
+  assert.not.match(r.stderr.toString(), /Sanitizer|runtime error/);
 }
 
 /** The C image of a plan text (for this host, or a pure v2 one), or why there is none. */
@@ -254,6 +268,7 @@ test('mangled step lines: what C reads, TypeScript reads the same way', () => {
     text = redigest(text);
     const ts = tsOutcome(text);
     const c = cImage(text);
+    if (k % 10 === 0) sanitizedRun(text);
     if (c.image) {
       assert.ok(ts, `C built an image of a plan the executor refuses or makes none of:\n${text.slice(body)}`);
       assert.ok(c.image.equals(ts!), `C and TypeScript read this plan otherwise:\n${text.slice(body)}`);
@@ -261,6 +276,13 @@ test('mangled step lines: what C reads, TypeScript reads the same way', () => {
     }
   }
   assert.ok(bothRead > 20, `some mangled plans still read (${bothRead})`);
+});
+
+test('under ASan and UBSan: every golden plan read, checked and built, on this host and a pure v2 one', () => {
+  for (const name of goldens) {
+    const text = readFileSync(join(root, 'test', 'golden', name), 'utf8');
+    for (const args of [[], ['--v2'], ['--check']]) sanitizedRun(text, args);
+  }
 });
 
 // cgroup v2's device filter is made on a v2 host only: its compiler is compared here on any host.
