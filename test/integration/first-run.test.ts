@@ -6,7 +6,7 @@
 // failure at every step on that path is undone by the launcher alone.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -99,6 +99,30 @@ for (const name of ['hello', 'limits', 'dir']) {
     assert.equal(ours(), [], 'nothing is left on the host');
   });
 }
+
+test('run -d, exec and delete of a plan never run before: all in the launcher, the cache left empty', () => {
+  const source = join(tmp.dir, 'sleeper.ct.ts');
+  writeFileSync(source, readFileSync(example('hello.ct.ts'), 'utf8').replace(/args: \[[^\]]*\]/, "args: ['/bin/sh', '-c', 'sleep 60']"));
+  const file = join(tmp.dir, 'sleeper.plan');
+  assert.is(ctc(['build', source, '-o', file]).status, 0);
+  const cache = freshCache();
+  const env = { ...process.env, CTC_CACHE_DIR: cache, CTC_NODE: reporter };
+  const out = join(tmp.dir, 'sleeper.out');
+  const fd = openSync(out, 'w');
+  const started = spawnSync(launcher, ['run', '-d', '--id', 'first-sleeper', file], { env, stdio: ['ignore', fd, fd], timeout: 60_000 });
+  closeSync(fd);
+  try {
+    assert.is(started.status, 0, readFileSync(out, 'utf8'));
+    const ex = spawnSync(launcher, ['exec', 'first-sleeper', '/bin/sh', '-c', 'echo "in $(hostname)"'], { env, encoding: 'utf8', timeout: 60_000 });
+    assert.is(ex.status, 0, ex.stderr);
+    assert.is(ex.stdout, 'in hello\n');
+  } finally {
+    const del = spawnSync(launcher, ['delete', '--force', 'first-sleeper'], { env, encoding: 'utf8', timeout: 60_000 });
+    assert.is(del.status, 0, del.stderr);
+  }
+  assert.equal(readdirSync(cache), []);
+  assert.equal(ours(), []);
+});
 
 test('a failure at each step of the first run is undone by the launcher alone (no Node runs even to report it)', () => {
   for (const name of ['hello', 'limits', 'dir']) {
