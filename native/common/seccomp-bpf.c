@@ -25,6 +25,8 @@ static const uint32_t audit_arch[] = {[ARCH_X86_64] = 0xc000003eu, [ARCH_AARCH64
 
 #define RET_KILL_PROCESS 0x80000000u
 #define RET_ERRNO 0x00050000u
+#define RET_TRAP 0x00030000u
+#define RET_KILL_THREAD 0x00000000u
 #define X32_SYSCALL_BIT 0x40000000u
 
 /* struct seccomp_data offsets: { int nr; u32 arch; u64 ip; u64 args[6] } */
@@ -200,11 +202,11 @@ static void search(struct bpf_asm *a, const struct range *ranges, size_t lo, siz
 
 /* ---- an architecture's section ---- */
 
-/* errno, kill_process, kill_thread, trap: the actions that refuse (their SECCOMP_RET_ACTION_FULL) */
+/* errno, kill_process, kill_thread, trap: the actions that refuse (told apart by SECCOMP_RET_ACTION_FULL, the high 16 bits) */
 static int refusing(uint32_t value)
 {
   uint32_t action = value & 0xffff0000u;
-  return action == RET_ERRNO || action == RET_KILL_PROCESS || action == 0 || action == 0x00030000u;
+  return action == RET_ERRNO || action == RET_KILL_PROCESS || action == RET_KILL_THREAD || action == RET_TRAP;
 }
 
 /* For each number arch gives a syscall the rules name: those rules, in order (each once). */
@@ -287,6 +289,10 @@ static void policy_free(struct policy *p)
 static int policy_read(const struct seccomp_text *t, struct policy *p, char *err, size_t errlen)
 {
   *p = (struct policy){0};
+  if (!t->default_action) {
+    snprintf(err, errlen, "seccomp: the step names no default action");
+    return -1;
+  }
   int64_t def = seccomp_action_value(t->default_action, err, errlen);
   if (def < 0)
     return -1;

@@ -37,8 +37,9 @@ struct seccomp_cond {
 
 struct seccomp_rule {
   uint32_t value;  /* the action's SECCOMP_RET_* | data */
-  char *copy;      /* the text, cut into the names */
-  char **syscalls; /* in the rule's order */
+  char *copy;      /* the text, cut into words in place */
+  char **words;    /* the action, then the syscalls */
+  char **syscalls; /* words + 1: in the rule's order */
   size_t nsyscalls;
   struct seccomp_cond *conds; /* all must hold */
   size_t nconds;

@@ -20,8 +20,8 @@ static const struct {
   const char *name;
   uint32_t ret;
 } actions[] = {
-  {"allow", 0x7fff0000u}, {"errno", 0x00050000u},       {"kill_process", 0x80000000u}, {"kill_thread", 0x00000000u},
-  {"trap", 0x00030000u},  {"trace", 0x7ff00000u},       {"log", 0x7ffc0000u},          {"notify", 0x7fc00000u},
+  {"allow", 0x7fff0000u}, {"errno", 0x00050000u}, {"kill_process", 0x80000000u}, {"kill_thread", 0x00000000u},
+  {"trap", 0x00030000u},  {"trace", 0x7ff00000u}, {"log", 0x7ffc0000u},          {"notify", 0x7fc00000u},
 };
 
 #define EPERM_NR 1
@@ -126,7 +126,7 @@ static const struct {
   enum seccomp_op op;
 } ops[] = {{"==", OP_EQ}, {"!=", OP_NE}, {"<=", OP_LE}, {">=", OP_GE}, {"<", OP_LT}, {">", OP_GT}};
 
-/* "argI&MASK==V": after the '&'; 0 or -1 */
+/* "argI&MASK==V": after the '&'; 0, -1 (no condition) or -2 (a bad value) */
 static int masked(const char *s, struct seccomp_cond *c)
 {
   size_t m = word_run(s);
@@ -194,6 +194,7 @@ static int parse_head(char *head, struct seccomp_rule *r, const char *text, char
     snprintf(err, errlen, "seccomp rule '%s': out of memory", text);
     return -1;
   }
+  r->words = words;
   r->syscalls = words + 1; /* the action is words[0] */
   r->nsyscalls = n - 1;
   for (size_t i = 0; i < r->nsyscalls; i++)
@@ -219,8 +220,9 @@ static int parse_conds(char *conds, struct seccomp_rule *r, const char *text, ch
     return -1;
   }
   int ok = 0;
-  for (r->nconds = 0; r->nconds < n && !(ok = parse_cond(pieces[r->nconds], &r->conds[r->nconds], text, err, errlen)); r->nconds++)
-    ;
+  for (size_t i = 0; i < n && !ok; i++)
+    if (!(ok = parse_cond(pieces[i], &r->conds[i], text, err, errlen)))
+      r->nconds++;
   free(pieces);
   return ok;
 }
@@ -249,8 +251,7 @@ int seccomp_rule_parse(const char *text, struct seccomp_rule *r, char *err, size
 
 void seccomp_rule_free(struct seccomp_rule *r)
 {
-  if (r->syscalls)
-    free(r->syscalls - 1);
+  free(r->words);
   free(r->conds);
   free(r->copy);
   *r = (struct seccomp_rule){0};

@@ -7,6 +7,8 @@
  *   arch x86_64
  *   flag log
  *   rule allow read write
+ *   size 36              (size and sha256: the step's, for seccomp_step_program)
+ *   sha256 17508e…
  *   end
  *
  * and prints a line for each: "ok FLAGS SIZE SHA256 HEX" or "error REASON".
@@ -39,14 +41,29 @@ static void clear(struct words *w)
   *w = (struct words){0};
 }
 
-static void run(const char *def, struct words *arches, struct words *flags, struct words *rules)
+/* One policy as the lines gave it. */
+struct policy {
+  char *def;
+  struct words arches, flags, rules;
+  long long size;
+  char *sha256; /* NULL: seccomp_compile alone */
+};
+
+static void run(const struct policy *p)
 {
-  struct seccomp_text t = {def, (const char *const *)arches->v, arches->n, (const char *const *)flags->v, flags->n,
-                           (const char *const *)rules->v, rules->n};
-  char err[512] = "";
+  struct seccomp_text t = {p->def,
+                           (const char *const *)p->arches.v,
+                           p->arches.n,
+                           (const char *const *)p->flags.v,
+                           p->flags.n,
+                           (const char *const *)p->rules.v,
+                           p->rules.n};
+  char err[1024] = "";
   size_t len = 0;
   int64_t bits = seccomp_flag_bits(&t, err, sizeof err);
-  unsigned char *prog = bits < 0 ? NULL : seccomp_compile(&t, &len, err, sizeof err);
+  unsigned char *prog = bits < 0 ? NULL
+                        : p->sha256 ? seccomp_step_program(&t, p->size, p->sha256, &len, err, sizeof err)
+                                    : seccomp_compile(&t, &len, err, sizeof err);
   if (!prog) {
     printf("error %s\n", err);
     return;
@@ -66,36 +83,57 @@ static void run(const char *def, struct words *arches, struct words *flags, stru
   free(prog);
 }
 
+static void reset(struct policy *p)
+{
+  free(p->def);
+  free(p->sha256);
+  clear(&p->arches), clear(&p->flags), clear(&p->rules);
+  *p = (struct policy){.def = strdup("allow")};
+}
+
+/* One line: 0, or -1 for a key the driver does not know. */
+static int line_of(struct policy *p, const char *key, const char *value)
+{
+  if (!strcmp(key, "default"))
+    free(p->def), p->def = strdup(value);
+  else if (!strcmp(key, "arch"))
+    add(&p->arches, value);
+  else if (!strcmp(key, "flag"))
+    add(&p->flags, value);
+  else if (!strcmp(key, "rule"))
+    add(&p->rules, value);
+  else if (!strcmp(key, "size"))
+    p->size = atoll(value);
+  else if (!strcmp(key, "sha256"))
+    free(p->sha256), p->sha256 = strdup(value);
+  else if (!strcmp(key, "end")) {
+    run(p);
+    reset(p);
+  } else
+    return -1;
+  return 0;
+}
+
 int main(void)
 {
-  char *line = NULL, *def = strdup("allow");
+  char *line = NULL;
   size_t cap = 0;
   ssize_t n;
-  struct words arches = {0}, flags = {0}, rules = {0};
+  struct policy p = {0};
+  reset(&p);
   while ((n = getline(&line, &cap, stdin)) > 0) {
     if (line[n - 1] == '\n')
       line[n - 1] = '\0';
     char *sp = strchr(line, ' ');
-    const char *value = sp ? sp + 1 : "";
     if (sp)
       *sp = '\0';
-    if (!strcmp(line, "default"))
-      free(def), def = strdup(value);
-    else if (!strcmp(line, "arch"))
-      add(&arches, value);
-    else if (!strcmp(line, "flag"))
-      add(&flags, value);
-    else if (!strcmp(line, "rule"))
-      add(&rules, value);
-    else if (!strcmp(line, "end")) {
-      run(def, &arches, &flags, &rules);
-      clear(&arches), clear(&flags), clear(&rules);
-    } else {
+    if (line_of(&p, line, sp ? sp + 1 : "")) {
       fprintf(stderr, "seccomp-driver: a line '%s'\n", line);
       return 2;
     }
   }
   free(line);
-  free(def);
+  reset(&p);
+  free(p.def);
   return 0;
 }

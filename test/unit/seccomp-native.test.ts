@@ -56,12 +56,19 @@ function compileDriver(name: string, extra: string[]): string {
   return out;
 }
 
+/** The driver's input; a step's size and sha256 go too (then seccomp_step_program holds the program to them). */
 const input = (cases: Case[]) =>
   cases
-    .map(({ args }) =>
-      [`default ${args.default}`, ...args.arches.map((a) => `arch ${a}`), ...args.flags.map((f) => `flag ${f}`), ...args.rules.map((r) => `rule ${r}`), 'end', ''].join(
-        '\n',
-      ),
+    .map(({ args, step }) =>
+      [
+        `default ${args.default}`,
+        ...args.arches.map((a) => `arch ${a}`),
+        ...args.flags.map((f) => `flag ${f}`),
+        ...args.rules.map((r) => `rule ${r}`),
+        ...(step ? [`size ${step.args.size}`, `sha256 ${step.args.sha256}`] : []),
+        'end',
+        '',
+      ].join('\n'),
     )
     .join('');
 
@@ -192,8 +199,9 @@ function actionText(r: Random, a: { action: SeccompAction; ret?: number }): stri
 }
 
 function randomArgs(r: Random): Args {
-  const size = r.pick([0, 1, 3, 10, 30, 80]);
-  const conditions = r.pick([0, 1, 3]);
+  // Now and then a rule with dozens of conditions: a failed condition's jump then goes past 255 instructions.
+  const conditions = r.chance(0.05) ? 60 : r.pick([0, 1, 3]);
+  const size = conditions > 3 ? 1 + r.int(3) : r.pick([0, 1, 3, 10, 30, 80]);
   const rules = Array.from({ length: size }, () => randomRule(r, conditions)).map((rule) => {
     const text = formatSeccompRule(rule);
     return rule.action === 'errno' && r.chance(0.2) ? text.replace(/^\S+/, actionText(r, rule)) : text;
@@ -217,13 +225,13 @@ function mangledCases(count: number): Case[] {
   const edit = (t: string) => {
     const at = r.int(t.length + 1);
     const kind = kinds.find((k) => k.includes(t[at] ?? ''));
-    const c = r.pick([...(kind && r.chance(0.5) ? kind : alphabet)]);
+    const c = r.pick([...(kind && r.chance(0.7) ? kind : alphabet)]);
     const how = r.int(3);
     return how === 0 ? t.slice(0, at) + c + t.slice(at) : how === 1 ? t.slice(0, at) + t.slice(at + 1) : t.slice(0, at) + c + t.slice(at + 1);
   };
   const mangle = (text: string) => {
     let t = text;
-    for (let k = 1 + r.int(2); k > 0; k--) t = edit(t);
+    for (let k = r.chance(0.7) ? 1 : 2; k > 0; k--) t = edit(t);
     return t;
   };
   return Array.from({ length: count }, (_, i) => {
@@ -251,13 +259,47 @@ const refused: [string, Partial<Args>][] = [
   ['a leading zero', { rules: ['allow read if arg0==01'] }],
   ['no condition after if', { rules: ['allow read if '] }],
   ['an empty condition', { rules: ['allow read if arg0==1 && '] }],
-  ['a bad operator', { rules: ['allow read if arg0=>1'] }],
+  ...['=>', '=<', '<>', '=', '!', '<<', '&'].map((op): [string, Partial<Args>] => [`the operator ${op}`, { rules: [`allow read if arg0${op}1`] }]),
+  ['an errno name in lower case', { default: 'errno:eperm' }],
+  ['an action in upper case', { default: 'ALLOW' }],
   ['a masked compare without ==', { rules: ['allow read if arg0&0xff!=0'] }],
   ['two spaces', { rules: ['allow  read'] }],
   ['an upper-case name', { rules: ['allow READ'] }],
   ['an empty rule', { rules: [''] }],
   ['a program over BPF_MAXINSNS', { rules: Array.from({ length: 800 }, (_, i) => `allow read if arg0==${i} && arg1!=${i}`) }],
 ];
+
+/** Policies aimed at the corners: ranges that differ in one detail only, every default, values at the edges. */
+const crafted: [string, Partial<Args>][] = [
+  // read and write are neighbours on both architectures (0 and 1; 63 and 64): their ranges merge only when their rules are the same
+  ...['arg0&0xff==1', 'arg0&0xfe==2', 'arg1&0xff==2', 'arg0==2', 'arg0!=2', 'arg0<=2', 'arg0&0x100000000==2'].map((other): [string, Partial<Args>] => [
+    `neighbours: arg0&0xff==2 and ${other}`,
+    { rules: ['allow read if arg0&0xff==2', `allow write if ${other}`] },
+  ]),
+  ['neighbours with the same rules', { rules: ['allow read if arg0&0xff==2', 'allow write if arg0&0xff==2'] }],
+  ['neighbours, other actions', { rules: ['allow read if arg0==2', 'errno:2 write if arg0==2'] }],
+  ['a masked compare whose mask has no high word but whose value has', { rules: ['allow read if arg0&0xff==0x100000000'] }],
+  ['the edges of 64 bits', { rules: ['<', '<=', '>', '>=', '==', '!='].flatMap((op) => ['0', '0xffffffff', '0x100000000', '0xffffffffffffffff'].map((v) => `allow read if arg5${op}${v}`)) }],
+  ['no rules, a refusing default', { rules: [] }],
+  ['no rules, allow', { default: 'allow', rules: [] }],
+  ['allow by default: above the names is allowed too', { default: 'allow', rules: ['errno:1 mount umount2'] }],
+  ['log by default', { default: 'log', rules: ['errno:1 mount'] }],
+  ['trace:5 by default', { default: 'trace:5', rules: ['allow read'] }],
+  ['kill_thread by default', { default: 'kill_thread', rules: ['allow read'] }],
+  ['trap by default', { default: 'trap', rules: ['allow read'] }],
+  ['kill_process by default', { default: 'kill_process', rules: ['allow read'] }],
+  ['an errno by name', { default: 'errno:ENOSYS', rules: ['errno:EACCES read', 'trace:EPERM write'] }],
+  ['an errno past 16 bits, and past 2^53', { default: 'errno:65537', rules: ['errno:99999999999999999999 read', 'errno:9007199254740994 write'] }],
+  ['values on actions that carry none', { rules: ['allow:5 read', 'kill_process:7 write', 'log:EPERM close'] }],
+  ['rules that name no syscall', { rules: ['allow', 'allow if arg0==1', 'allow read'] }],
+  ['x86_64 names only, on aarch64', { arches: ['aarch64'], rules: ['allow open fork vfork', 'errno:1 socketcall'] }],
+  ['a name twice in a rule, and in two rules', { rules: ['allow read read if arg0==1', 'errno:5 read', 'allow read'] }],
+  ['the highest numbers', { rules: ['allow listns file_getattr file_setattr', 'errno:1 open_tree_attr'] }],
+  ['rules after an unconditional one are dead', { rules: ['errno:1 read', 'allow read if arg0==1', 'allow read'] }],
+  ['trailing rules that give the default anyway', { rules: ['allow read if arg0==1', 'errno:1 read if arg1==1'] }],
+];
+const craftedCases: Case[] = crafted.map(([what, args]) => ({ what, args: { ...base, ...args } }));
+
 const refusedCases: Case[] = refused.map(([what, args]) => ({ what, args: { ...base, ...args } }));
 
 // ---- the tests ----
@@ -265,7 +307,7 @@ const refusedCases: Case[] = refused.map(([what, args]) => ({ what, args: { ...b
 const driver = compileDriver('seccomp-driver', ['-O2', '-g']);
 const plans = await planCases();
 const randoms = randomCases(400);
-const mangled = mangledCases(400);
+const mangled = mangledCases(1000);
 
 test('every proc.seccomp step of the golden plans, the examples and the OCI fixtures compiles in C to the program the plan names', () => {
   assert.ok(plans.length >= 8, `steps found: ${plans.length}`);
@@ -281,6 +323,20 @@ test('every proc.seccomp step of the golden plans, the examples and the OCI fixt
   });
 });
 
+test("a step whose size or sha256 is not its rules' program is refused (seccomp_step_program)", () => {
+  const step = plans[0].step!;
+  const sha256 = step.args.sha256 as string;
+  const other = `${sha256.slice(0, -1)}${sha256.endsWith('0') ? '1' : '0'}`;
+  const tampered = [
+    { ...step, args: { ...step.args, sha256: other } },
+    { ...step, args: { ...step.args, size: (step.args.size as number) + 1 } },
+    { ...step, args: { ...step.args, sha256: sha256.toUpperCase() } },
+  ].map((s, i) => ({ what: `tampered ${i}`, args: argsOf(s), step: s }));
+  const { lines, status, stderr } = runDriver(driver, tampered);
+  assert.is(status, 0, stderr);
+  for (const line of lines) assert.match(line, /^error the seccomp rules compile to a program other than the one the plan names/);
+});
+
 test('400 random policies (every action, op and architecture choice, names of one arch only, 64-bit values) compile alike', () => {
   const { lines, status, stderr } = runDriver(driver, randoms);
   assert.is(status, 0, stderr);
@@ -292,13 +348,20 @@ test('400 random policies (every action, op and architecture choice, names of on
   assert.ok(trampolines.length > 10, `programs with trampolines: ${trampolines.length}`);
 });
 
-test('400 mangled rule and action texts: C reads exactly the texts TypeScript reads, to the same program', () => {
+test('1000 mangled rule and action texts: C reads exactly the texts TypeScript reads, to the same program', () => {
   const { lines, status, stderr } = runDriver(driver, mangled);
   assert.is(status, 0, stderr);
   compare(mangled, lines);
   const ok = lines.filter((l) => l.startsWith('ok ')).length;
   if (process.env.DBG) console.log(`${ok} mangled texts read`);
-  assert.ok(ok > 40 && ok < 360, `some read, some do not: ${ok} read`);
+  assert.ok(ok > 100 && ok < 900, `some read, some do not: ${ok} read`);
+});
+
+test('policies aimed at the corners (neighbouring ranges, every default, edge values, errno names) compile alike', () => {
+  const { lines, status, stderr } = runDriver(driver, craftedCases);
+  assert.is(status, 0, stderr);
+  compare(craftedCases, lines);
+  assert.ok(lines.every((l) => l.startsWith('ok ')), lines.filter((l) => !l.startsWith('ok ')).join('\n'));
 });
 
 test('unknown names, architectures, flags, bad rule text and a program over BPF_MAXINSNS are errors with a reason', () => {
@@ -312,7 +375,7 @@ test('unknown names, architectures, flags, bad rule text and a program over BPF_
 
 test('under AddressSanitizer and UBSan, every case above runs clean and answers the same', () => {
   const sanitized = compileDriver('seccomp-driver-asan', ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer']);
-  const all = [...plans, ...randoms, ...mangled, ...refusedCases];
+  const all = [...plans, ...randoms, ...mangled, ...craftedCases, ...refusedCases];
   const env = { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0', UBSAN_OPTIONS: 'print_stacktrace=1' };
   const clean = runDriver(sanitized, all, env);
   assert.is(clean.stderr, '');
