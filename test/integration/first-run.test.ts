@@ -142,6 +142,17 @@ test('a failure at each step of the first run is undone by the launcher alone (n
       assert.equal(readdirSync(cache), [], `${where}: no image written`);
     }
   }
+  // and Node words it, from the plan alone
+  const limit = parsePlan(readFileSync(plans.limits, 'utf8')).steps.find((s) => s.kind === 'cgroup.limit')!;
+  const r = spawnSync(launcher, ['run', '--id', 'first-fail-worded', plans.limits], {
+    encoding: 'utf8',
+    input: '',
+    env: { ...process.env, CTC_CACHE_DIR: freshCache(), CTC_FAIL_STEP: String(limit.n), CTC_NODE: process.execPath },
+    timeout: 60_000,
+  });
+  assert.is(r.status, 1);
+  assert.match(r.stderr, `error CT_STEP_FAILED: step ${limit.n} cgroup.limit`);
+  assert.equal(ours(), []);
 });
 
 test.run();
