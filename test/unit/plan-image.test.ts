@@ -22,7 +22,7 @@ import { encodeImage } from '../../executor/image.ts';
 import { parsePlan, printPlan } from '../../plan/text.ts';
 import { validatePlanSteps } from '../../plan/validate.ts';
 import { checkAfterExec } from '../../executor/host-limits.ts';
-import type { Plan, Step } from '../../plan/steps.ts';
+import { type ArgValue, type KindSpec, type Plan, type Step, type StepKind, actorOf, stepKinds } from '../../plan/steps.ts';
 import { root, tempDir } from '../helpers.ts';
 
 const tmp = tempDir('ctc-plan-image-');
@@ -302,6 +302,35 @@ test("the v2 device filter: device-rules.c's program is compileDeviceFilter's", 
     assert.is(spawnSync(dump, ['--device-filter', bad]).status, 3, `refused: ${bad}`);
   }
 });
+
+// Every host kind but those image.h has records for: encodeImage gives no image, and C builds none (Node runs them).
+const imageHostKinds = ['state.create', 'cgroup.create', 'cgroup.limit', 'cgroup.devices', 'ns.clone', 'cgroup.join', 'proc.oom-score'];
+const dummy: Record<string, ArgValue> = { str: 'x', int: 1, mode: 0o644, names: ['x'], strs: ['x'], ints: [1] };
+const withDummyArgs = (kind: StepKind): Step => ({
+  n: 0,
+  kind,
+  args: Object.fromEntries((stepKinds[kind] as KindSpec).args.filter((a) => !a.optional).map((a) => [a.name, dummy[a.type]])),
+});
+for (const kind of Object.keys(stepKinds) as StepKind[]) {
+  if (actorOf(kind) !== 'host' || imageHostKinds.includes(kind)) continue;
+  test(`host step ${kind}: neither encodeImage nor C makes an image`, () => {
+    const text = variant((steps) => before(steps, 'ns.clone', [withDummyArgs(kind)]));
+    assert.is(tsImage(text), undefined);
+    assert.ok(cImage(text).why);
+  });
+}
+// Init kinds C leaves to Node although encodeImage encodes them: their plans hold host steps Node runs (net.*) or need the LSM check.
+for (const kind of ['net.addr', 'net.route', 'proc.apparmor', 'proc.selinux'] as StepKind[]) {
+  test(`init step ${kind}: C makes no image (Node runs it)`, () => {
+    const args: Record<string, Step['args']> = {
+      'net.addr': { dev: 'eth0', addr: '10.0.0.2/24' },
+      'net.route': { dst: 'default', gw: '10.0.0.1' },
+      'proc.apparmor': { profile: 'x' },
+      'proc.selinux': { label: 'x' },
+    };
+    assert.ok(cImage(variant((steps) => before(steps, 'proc.exec', [step(kind, args[kind])]))).why);
+  });
+}
 
 test('teardown', () => tmp.remove());
 
