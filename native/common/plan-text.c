@@ -267,8 +267,9 @@ static int read_args(struct plan *p, struct plan_step *s, const char *t, size_t 
 /* /^(\d+) (host|init) ([a-z]+\.[a-z-]+)(.*)$/, then the arguments */
 static int read_step(struct plan *p, struct line l, unsigned expected, struct plan_step *s)
 {
-  size_t i = strspn(l.p, "0123456789");
-  i = i > l.len ? l.len : i;
+  size_t i = 0;
+  while (i < l.len && l.p[i] >= '0' && l.p[i] <= '9')
+    i++;
   long long n = -1;
   char digits[24] = "";
   if (i > 0 && i < sizeof digits)
