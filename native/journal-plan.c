@@ -2,7 +2,7 @@
  * journal-plan.c: what the journal check (journal-check.c) holds a journal
  * to: the steps of the container's plan whose undo a journal may hold
  * (cgroups, bridges, veths, nft tables, address dirs, hooks), read as
- * plan/text.ts cuts a step line, with plan/placeholders.ts's
+ * native/common/plan-text.c reads a plan, with plan/placeholders.ts's
  * placeholders filled in; the init state.json records; the cgroup mounts.
  * And the small helpers both files use.
  */
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/plan-text.h"
 #include "journal-plan.h"
 #include "strict-json.h"
 
@@ -143,89 +144,6 @@ int climbs(const char *path)
 
 /* ---- what the plan names ---- */
 
-/* one argument of a step line, as text.ts tokenize() and valueEnd() cut it: NULL if absent */
-static char *raw_arg(const char *tail, const char *name)
-{
-  const char *s = tail, *end = tail + strlen(tail);
-  while (s < end) {
-    if (*s == ' ') {
-      s++;
-      continue;
-    }
-    if (*s == '#')
-      return NULL;
-    const char *eq = strchr(s, '=');
-    if (!eq)
-      return NULL;
-    const char *v = eq + 1, *e = v;
-    if (*v != '"' && *v != '[') {
-      e = strchr(v, ' ');
-      e = e ? e : end;
-    } else {
-      int depth = 0, in = 0;
-      for (e = v; e < end; e++) {
-        char c = *e;
-        if (in && c == '\\')
-          e++;
-        else if (in && c == '"')
-          in = 0;
-        else if (!in && c == '"')
-          in = 1;
-        else if (!in && c == '[')
-          depth++;
-        else if (!in && c == ']')
-          depth--;
-        if (e < end && !in && depth == 0 && (c == '"' || c == ']')) {
-          e++;
-          break;
-        }
-      }
-      e = e > end ? end : e;
-    }
-    if ((size_t)(eq - s) == strlen(name) && !memcmp(s, name, (size_t)(eq - s)))
-      return strndup(v, (size_t)(e - v));
-    s = e;
-  }
-  return NULL;
-}
-
-/* a str argument: JSON-quoted or bare; "" if absent, NULL if it does not read */
-static char *str_arg(const char *tail, const char *name)
-{
-  char *raw = raw_arg(tail, name);
-  if (!raw || raw[0] != '"')
-    return raw ? raw : strdup("");
-  struct jval v;
-  char *s = NULL;
-  if (parse_json(raw, strlen(raw), &v) == 0) {
-    if (v.t == J_STR)
-      s = strdup(v.s);
-    jfree(&v);
-  }
-  free(raw);
-  return s;
-}
-
-/* a strs argument (a JSON list of strings); empty if absent, -1 if it does not read */
-static int strs_arg(const char *tail, const char *name, struct list *out)
-{
-  char *raw = raw_arg(tail, name);
-  struct jval v;
-  *out = (struct list){0};
-  if (!raw)
-    return 0;
-  int r = parse_json(raw, strlen(raw), &v);
-  free(raw);
-  if (r < 0)
-    return -1;
-  for (size_t k = 0; k < v.n && v.t == J_ARR; k++)
-    if (v.v[k].t == J_STR)
-      list_add(out, strdup(v.v[k].s));
-  r = v.t == J_ARR && out->n == v.n ? 0 : -1;
-  jfree(&v);
-  return r;
-}
-
 /* placeholders.ts fillStep() for an argument the step table marks as a place */
 static char *fill(const struct ctx *c, const char *v)
 {
@@ -238,12 +156,11 @@ static char *fill(const struct ctx *c, const char *v)
 }
 
 /* cgroup.create's path: a relative one under the cgroup parent (placeholders.ts), or where state.json says it went */
-static int add_cgroup(struct ctx *c, const char *tail)
+static int add_cgroup(struct ctx *c, const struct plan_step *s)
 {
-  char *v = str_arg(tail, "path"), *filled = v ? fill(c, v) : NULL, *full = NULL, *rel = NULL;
-  free(v);
-  if (!filled || filled[0] == '/')
-    return filled ? (list_add(&c->cgroups, filled), 0) : -1;
+  char *filled = fill(c, plan_str(s, "path")), *full = NULL, *rel = NULL;
+  if (filled[0] == '/')
+    return list_add(&c->cgroups, filled), 0;
   const char *env = getenv("CTC_CGROUP_PARENT");
   char *parent = strdup(env && *env ? env : "/ctc");
   size_t n = strlen(parent);
@@ -256,14 +173,22 @@ static int add_cgroup(struct ctx *c, const char *tail)
   return 0;
 }
 
-static int add_hook(struct ctx *c, const char *tail)
+/* a list argument, copied */
+static void copy_list(const struct plan_step *s, const char *name, struct list *out)
 {
-  struct hook h = {.when = str_arg(tail, "when"), .path = str_arg(tail, "path")};
-  char *timeout = raw_arg(tail, "timeout");
-  h.timeout = timeout ? atoll(timeout) : 0;
-  free(timeout);
-  if (!h.when || !h.path || strs_arg(tail, "args", &h.args) < 0 || strs_arg(tail, "env", &h.env) < 0)
-    return free(h.when), free(h.path), list_free(&h.args), list_free(&h.env), -1;
+  char **v;
+  size_t n = plan_list(s, name, &v);
+  *out = (struct list){0};
+  for (size_t k = 0; k < n; k++)
+    list_add(out, strdup(v[k]));
+}
+
+static int add_hook(struct ctx *c, const struct plan_step *s)
+{
+  const struct plan_arg *timeout = plan_arg(s, "timeout");
+  struct hook h = {.when = strdup(plan_str(s, "when")), .path = strdup(plan_str(s, "path")), .timeout = timeout->present ? timeout->i : 0};
+  copy_list(s, "args", &h.args);
+  copy_list(s, "env", &h.env);
   struct hook *grown = realloc(c->hooks, sizeof *c->hooks * (c->nhooks + 1));
   if (!grown)
     abort();
@@ -272,59 +197,43 @@ static int add_hook(struct ctx *c, const char *tail)
   return 0;
 }
 
-/* a place argument filled in, added to l; -1 if it does not read */
-static int add_place(struct ctx *c, struct list *l, const char *tail, const char *name)
+static int add_ipam_dir(struct ctx *c, const struct plan_step *s)
 {
-  char *v = str_arg(tail, name);
-  if (!v)
+  const char *bridge = plan_str(s, "bridge");
+  char *dir = NULL;
+  if (strchr(bridge, '/') || asprintf(&dir, "%s/@ipam/%s", c->root, bridge) < 0)
     return -1;
-  list_add(l, fill(c, v));
-  free(v);
-  return 0;
-}
-
-static int add_plain(struct list *l, const char *tail, const char *name)
-{
-  char *v = str_arg(tail, name);
-  return v ? (list_add(l, v), 0) : -1;
-}
-
-static int add_ipam_dir(struct ctx *c, const char *tail)
-{
-  char *bridge = str_arg(tail, "bridge"), *dir = NULL;
-  if (!bridge || strchr(bridge, '/') || asprintf(&dir, "%s/@ipam/%s", c->root, bridge) < 0)
-    return free(bridge), -1;
   list_add(&c->ipam_dirs, normalize(dir));
-  free(bridge), free(dir);
+  free(dir);
   return 0;
 }
 
+/* One step whose undo a journal may hold. */
+static int add_step(struct ctx *c, const struct plan_step *s)
+{
+  if (plan_is(s, "cgroup.create"))
+    return add_cgroup(c, s);
+  if (plan_is(s, "net.bridge"))
+    list_add(&c->bridges, strdup(plan_str(s, "name")));
+  else if (plan_is(s, "net.ipam"))
+    return add_ipam_dir(c, s);
+  else if (plan_is(s, "net.veth"))
+    list_add(&c->veths, fill(c, plan_str(s, "host")));
+  else if (plan_is(s, "net.publish"))
+    list_add(&c->tables, fill(c, plan_str(s, "table")));
+  else if (plan_is(s, "hook.run"))
+    return add_hook(c, s);
+  return 0;
+}
+
+/* The plan as plan-text.c reads it (its digest aside: the journal's first line holds the plan's sha256). */
 int read_plan(struct ctx *c)
 {
-  char *copy = strndup(c->plan, c->plan_len), *save = NULL;
-  int r = 0;
-  /* the header ends at the first empty line, which strtok would skip: find it first */
-  char *steps = strstr(copy, "\n\n");
-  for (char *line = steps ? strtok_r(steps, "\n", &save) : NULL; line && !r; line = strtok_r(NULL, "\n", &save)) {
-    char kind[32];
-    int at = 0;
-    if (sscanf(line, "%*u %*s %31s %n", kind, &at) != 1 || !at)
-      continue;
-    const char *tail = line + at - 1;
-    if (!strcmp(kind, "cgroup.create"))
-      r = add_cgroup(c, tail);
-    else if (!strcmp(kind, "net.bridge"))
-      r = add_plain(&c->bridges, tail, "name");
-    else if (!strcmp(kind, "net.ipam"))
-      r = add_ipam_dir(c, tail);
-    else if (!strcmp(kind, "net.veth"))
-      r = add_place(c, &c->veths, tail, "host");
-    else if (!strcmp(kind, "net.publish"))
-      r = add_place(c, &c->tables, tail, "table");
-    else if (!strcmp(kind, "hook.run"))
-      r = add_hook(c, tail);
-  }
-  free(copy);
+  struct plan p;
+  int r = plan_read_steps(c->plan, c->plan_len, &p);
+  for (size_t k = 0; !r && k < p.n; k++)
+    r = add_step(c, &p.steps[k]);
+  plan_free(&p);
   return r;
 }
 

@@ -48,6 +48,15 @@ static int utf8_len(const unsigned char *p, const unsigned char *end)
   return n;
 }
 
+int utf8_valid(const char *text, size_t len)
+{
+  const unsigned char *p = (const unsigned char *)text, *end = p + len;
+  for (int n; p < end; p += n)
+    if (!(n = utf8_len(p, end)))
+      return 0;
+  return 1;
+}
+
 static void put_utf8(FILE *out, unsigned cp)
 {
   if (cp < 0x80)

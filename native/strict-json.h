@@ -27,4 +27,7 @@ const struct jval *field(const struct jval *o, const char *name);
 /* an object's string field, or NULL when absent or not a string */
 const char *str_field(const struct jval *o, const char *name);
 
+/* 1 if text is UTF-8 as the reader takes it (no overlong forms, no surrogates) */
+int utf8_valid(const char *text, size_t len);
+
 #endif

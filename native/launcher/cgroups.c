@@ -28,6 +28,7 @@ static struct {
 static size_t nv1;
 static char *unified; /* the cgroup2 tree, or NULL */
 static int pure_v2;
+static int load_layout(void);
 
 static const char *const known[] = {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls",
                                     "net_prio", "blkio", "perf_event", "hugetlb", "pids", "rdma", "misc"};
@@ -59,6 +60,38 @@ static void add_v1(const char *mount, char *opts)
 }
 
 int cg_load(void)
+{
+  /* once: the image built from a plan (plan-image.c) reads the layout before apply.c does */
+  static int loaded, result;
+  if (loaded)
+    return result;
+  loaded = 1;
+  return result = load_layout();
+}
+
+void cg_assume_v2(const char *root)
+{
+  cg_load();
+  if (!pure_v2)
+    free(unified);
+  nv1 = 0, pure_v2 = 1, unified = (char *)root;
+}
+
+const char *cg_hierarchy(size_t k, const char **controllers)
+{
+  if (k >= nv1)
+    return NULL;
+  *controllers = v1[k].controllers;
+  return v1[k].mount;
+}
+
+const char *cg_unified(int *pure)
+{
+  *pure = pure_v2;
+  return unified;
+}
+
+static int load_layout(void)
 {
   struct statfs fs;
   if (statfs("/sys/fs/cgroup", &fs) < 0)

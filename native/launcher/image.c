@@ -16,6 +16,7 @@
 #include "../wire.h"
 #include "image.h"
 #include "launcher.h"
+#include "plan-image.h"
 
 static int add_identity(struct sha256_ctx *h, const char *name, const char *file)
 {
@@ -162,10 +163,34 @@ static int trusted(const char *path)
   }
 }
 
+/* The image of a plan no image is cached for, built from its text (plan-image.c); NULL if it cannot be. */
+static struct image *image_of_plan(const char *plan)
+{
+  size_t len;
+  char *text = read_file(plan, &len);
+  struct buf b = {0};
+  struct image *img = text ? calloc(1, sizeof *img) : NULL;
+  if (img && plan_image(text, len, &b) == 0) {
+    img->data = b.p, img->len = b.len;
+    if (parse(img) == 0)
+      return free(text), img;
+  }
+  free(text), buf_free(&b);
+  if (img)
+    free(img->r);
+  free(img);
+  return NULL;
+}
+
 struct image *image_find(const struct run_opts *o)
 {
   char path[4200];
-  if (image_path(o, path, sizeof path) < 0 || !trusted(path))
+  if (image_path(o, path, sizeof path) < 0)
+    return NULL;
+  /* not cached: a plan's image is built from its text, in memory (launcher.h says why it is not written) */
+  if (o->plan && access(path, F_OK) < 0 && errno == ENOENT)
+    return image_of_plan(o->plan);
+  if (!trusted(path))
     return NULL;
   struct image *img = calloc(1, sizeof *img);
   if (!img || !(img->data = read_file(path, &img->len)) || parse(img) < 0) {

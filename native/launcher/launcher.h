@@ -2,27 +2,39 @@
  * launcher.h: `ctc`, the native entry point (docs/design.md, "The launcher and run images").
  *
  * Node takes longer to start than runc takes to run a container, so the hot
- * commands are answered here without it: `run` and `create` of a plan or a
- * bundle this host has run before, `start`, `state`, `kill`, `delete`,
- * `exec`, and `build` of a .ct.ts from the build snapshot. Everything else, and
- * anything unusual in those (flags the launcher does not know, a plan not
- * seen before, a container in a state it does not expect), is handed to the
- * TypeScript CLI, the reference, by exec'ing `node dist/ctc.mjs` with the
- * same argv: the launcher never guesses.
+ * commands are answered here without it: `run` of a plan (its first run
+ * too), `run` and `create` of a bundle this host has run before, `start`,
+ * `state`, `kill`, `delete`, `exec`, and `build` of a .ct.ts from the build
+ * snapshot.
+ * Everything else, and anything unusual in those (flags the launcher does
+ * not know, host steps it does not apply, a container in a state it does
+ * not expect), is handed to the TypeScript CLI, the reference, by exec'ing
+ * `node dist/ctc.mjs` with the same argv: the launcher never guesses.
  *
- * "Seen before": when the TypeScript executor has started a container, it
- * writes a run image (executor/native-bridge/run-image.ts, format in image.h) to the cache
- * (/run/ctc-cache), named by the SHA-256 of what it was compiled from. An
- * image holds the plan's host steps resolved for this host (cgroup files,
- * device filter) and the init program, with the container id and state dir
- * left as markers. The launcher applies it as executor/run/apply.ts does: the
- * same journal, the same state.json, the same protocol with ctc-init
- * (wire.h), the same rollback. A failure is rolled back here and then
- * reported by the TypeScript CLI (CTC_NATIVE_FAILED), so every message has
- * one author.
+ * A run image (format in image.h) holds the plan's host steps resolved for
+ * this host (cgroup files, device filter) and the init program, with the
+ * container id and state dir left as markers. Two places give one:
+ *  - the cache (/run/ctc-cache), named by the SHA-256 of what it was compiled
+ *    from, where the TypeScript executor writes one after a container it ran
+ *    started (executor/native-bridge/run-image.ts): for bundles, and plans Node ran;
+ *  - for a plan with no cached image, plan-image.c builds it from the plan's
+ *    text (plan-image.h): read and checked as the executor reads and checks
+ *    it, the same bytes encodeImage writes. A plan it cannot build (network,
+ *    user namespaces, images, hooks, annotations, a terminal, an LSM label,
+ *    a check it fails) goes to Node. The built image is not written to the
+ *    cache: building takes ~0.5-1 ms of CPU (seccomp included), reading a
+ *    cached one ~0.05 ms, in a run of ~50 ms; writing would put the cache's
+ *    bound (executor/native-bridge/run-image-cache.ts) on the launcher's hot path too.
+ * The launcher applies it as executor/run/apply.ts does: the same journal, the
+ * same state.json, the same protocol with ctc-init (wire.h), the same
+ * rollback. A failure is rolled back here and then reported by the
+ * TypeScript CLI (CTC_NATIVE_FAILED), so every message has one author.
  *
  *   main.c       arguments, the hand-over to Node
  *   image.c      finding, checking and reading a run image; the program
+ *   plan-image.c a plan's run image built from its text (plan-image.h: with
+ *                plan-wire.c, cgroup-writes.c, device-rules.c; the plan is
+ *                read by native/common/plan-text.c)
  *   apply.c      run and create: host steps, ctc-init, state, rollback
  *   lifecycle.c  start, delete, state, kill
  *   exec.c       exec
@@ -88,7 +100,13 @@ void sleep_ms(int ms);
 int remove_state_dir(const char *dir);
 
 /* ---- cgroups.c (executor/host/cgroups/v1.ts and v2.ts, for what runs here) ---- */
-int cg_load(void); /* reads mountinfo; 0 or -errno */
+int cg_load(void); /* reads mountinfo (once); 0 or -errno */
+/* the k-th v1 hierarchy's mount point and its controllers ("cpu,cpuacct"), or NULL past the last */
+const char *cg_hierarchy(size_t k, const char **controllers);
+/* the test driver's (test/native/plan-image-dump.c): a pure v2 layout at root, on any host */
+void cg_assume_v2(const char *root);
+/* the cgroup2 tree (a hybrid host's unified one), or NULL; *pure: the host is v2 only */
+const char *cg_unified(int *pure);
 int cg_exists(const char *path);
 int cg_create(const char *path); /* 0 or -errno */
 int cg_join(const char *path, pid_t pid);
