@@ -12,16 +12,19 @@
 // It never touches host state and reads no file of the request: it binds
 // its socket as root, then drops to an unprivileged user, and compiles only
 // the bytes it is sent (an OCI config is data: no code of it runs). A config
-// with warnings is answered "cli", so the CLI writes them where runc would.
+// with warnings gets them back as the CLI prints them on stderr (runc's
+// place for them when there is no --log; with a --log the launcher leaves
+// the run to the CLI, which writes them there).
 //
 // Protocol, one request a connection (the client shuts its side down after
 // the request): "ctc-compile 1\n" BUNDLE_DIR "\n" CONFIG_BYTES; answer
-// "ok\n" PLAN_TEXT, or "cli\n" REASON (the CLI compiles it instead).
+// "ok\n" PLAN_TEXT, "warn\n" WARNINGS "\0" PLAN_TEXT, or "cli\n" REASON (the
+// CLI compiles it instead).
 
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { CtcError } from '../common/error.ts';
+import { CtcError, formatError } from '../common/error.ts';
 import { type Globals, parseCommand } from './args.ts';
 
 /** native/launcher/launcher.h COMPILE_SOCKET */
@@ -49,7 +52,7 @@ export async function compileServerCommand(args: string[], _g: Globals): Promise
   return new Promise(() => {}); // until a signal
 }
 
-type Compile = (text: string, bundle: string) => Promise<{ text: string; warnings: unknown[] }>;
+type Compile = (text: string, bundle: string) => Promise<{ text: string; warnings: CtcError[] }>;
 
 /** The first compile loads and JIT-compiles the compiler: done here, not on a container's time. */
 async function warm(compile: Compile): Promise<void> {
@@ -95,7 +98,9 @@ async function reply(request: Buffer, compile: Compile): Promise<string> {
   const bundle = request.subarray(MAGIC.length, bundleEnd).toString();
   try {
     const built = await compile(request.subarray(bundleEnd + 1).toString(), bundle);
-    return built.warnings.length ? 'cli\nthe config has warnings: the CLI writes them' : `ok\n${built.text}`;
+    if (!built.warnings.length) return `ok\n${built.text}`;
+    // as cli/bundle.ts prints them without --log; with --log the launcher leaves the run to the CLI
+    return `warn\n${built.warnings.map((w) => `ctc: ${formatError(w, 'warning')}\n`).join('')}\0${built.text}`;
   } catch (e) {
     if (process.env.CTC_DEBUG) process.stderr.write(`ctc: compile server: ${(e as Error).stack}\n`);
     return `cli\n${e instanceof CtcError ? e.code : 'not compiled'}`;

@@ -24,7 +24,7 @@ async function loadTables() {
     export { capabilityNumbers } from './stdlib/capabilities.ts';
     export { rlimitNumbers } from './stdlib/rlimits.ts';
     export { MS, mountFlags, propagationFlags } from './plan/mount-options.ts';
-    export { cloneFlags } from './executor/wire.ts';
+    export { cloneFlags } from './executor/native-bridge/wire.ts';
   `;
   const result = await build({
     stdin: { contents: entry, resolveDir: root, loader: 'ts' },

@@ -24,7 +24,7 @@ import { type Arg, type WireOp, encodeStep, nsFlags, record, strArg as S, u64Arg
 export type ImageSource = { kind: 'plan'; bytes: Buffer } | { kind: 'bundle'; dir: string; config: Buffer };
 
 export const MAGIC = 0x49435443;
-export const VERSION = 1;
+export const VERSION = 2;
 export const Rec = { META: 200, STATE: 201, CG_CREATE: 202, CG_WRITE: 203, CG_BPF: 204, CLONE: 205, CG_JOIN: 206, OOM: 207, INIT: 208, NOP: 209 } as const;
 const ID = '\x01i';
 const STATE = '\x01s';
@@ -131,9 +131,12 @@ function markerMask(a: WireOp, b: WireOp | undefined): bigint {
 
 function hostRecords(s: Step, driver: CgroupDriver, read: (file: string) => string | undefined): Buffer[] | undefined {
   switch (s.kind) {
-    case 'state.create':
-      // the launcher writes a state without annotations: a plan with some runs through Node
-      return list(s, 'annotations').length ? undefined : [rec(Rec.STATE, s.n, S(str(s, 'dir')))];
+    case 'state.create': {
+      // An index-like key ("0", "42") goes first in a JS object (state.json's order), whatever its place: such plans run through Node.
+      const annotations = list(s, 'annotations');
+      if (annotations.some((kv) => /^(0|[1-9]\d*)$/.test(kv.slice(0, kv.indexOf('='))))) return undefined;
+      return [rec(Rec.STATE, s.n, S(str(s, 'dir')), Buffer.from(annotations.map((kv) => `${kv}\0`).join('')))];
+    }
     case 'cgroup.create':
       return [rec(Rec.CG_CREATE, s.n, S(str(s, 'path')))];
     case 'cgroup.limit': {

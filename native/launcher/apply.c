@@ -39,6 +39,7 @@ struct run {
   pid_t monitor;
   const char *phase;
   char created[32];
+  struct arg annotations; /* state.create's, "key=value\0" each (image.h IMG_STATE) */
   struct rec failed_at; /* the step that failed */
   int err;              /* a step's -errno after the exec (MSG_ERR), or 0 */
   int pid_file_failed;  /* the error is the pid file's */
@@ -74,6 +75,38 @@ static void iso_now(char *out, size_t size)
   snprintf(out + n, size - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
+/* The value of the last "key=..." in a for the key at p (Object.fromEntries: the last one wins, at the first one's place) */
+static const char *last_value(struct arg a, const char *p, size_t keylen)
+{
+  const char *v = p + keylen + 1;
+  for (const char *q = p + strlen(p) + 1; q < a.p + a.len; q += strlen(q) + 1)
+    if (!strncmp(q, p, keylen + 1))
+      v = q + keylen + 1;
+  return v;
+}
+
+/* state.json's "annotations", as JSON.stringify(state, null, 2) writes the object */
+static void annotations_json(struct buf *b, struct arg a)
+{
+  size_t count = 0;
+  buf_str(b, "  \"annotations\": {");
+  for (const char *p = a.p; p < a.p + a.len; p += strlen(p) + 1) {
+    size_t keylen = strcspn(p, "=");
+    int seen = 0;
+    for (const char *q = a.p; q < p && !seen; q += strlen(q) + 1)
+      seen = !strncmp(q, p, keylen + 1);
+    if (seen)
+      continue;
+    char *key = strndup(p, keylen);
+    buf_str(b, count++ ? ",\n    " : "\n    ");
+    buf_json(b, key);
+    buf_str(b, ": ");
+    buf_json(b, last_value(a, p, keylen));
+    free(key);
+  }
+  buf_str(b, count ? "\n  },\n" : "},\n");
+}
+
 static int write_state(struct run *r)
 {
   const struct rec *m = &r->img->r[0];
@@ -94,7 +127,8 @@ static int write_state(struct run *r)
   buf_json(&b, r->o->bundle ? bundle : "");
   buf_str(&b, ",\n  \"rootfs\": ");
   buf_json(&b, rootfs);
-  buf_fmt(&b, ",\n  \"created\": \"%s\",\n  \"owner\": \"\",\n  \"annotations\": {},\n", r->created);
+  buf_fmt(&b, ",\n  \"created\": \"%s\",\n  \"owner\": \"\",\n", r->created);
+  annotations_json(&b, r->annotations);
   if (*cgroup) {
     buf_str(&b, "  \"cgroupPath\": ");
     buf_json(&b, cgroup);
@@ -119,6 +153,7 @@ static int write_state(struct run *r)
 
 static int state_create(struct run *r, const struct rec *s)
 {
+  r->annotations = s->a[1];
   char *dir = image_str(r->o, s->a[0]);
   struct stat st;
   if (stat(dir, &st) == 0) { /* not ours to undo: the TypeScript CLI says so */

@@ -87,7 +87,7 @@ static uint32_t le32(const char *p)
  * B = any bytes. An init record's wire record is checked by ctc-init.
  */
 static const char *const rec_args[] = {
-    [IMG_META - IMG_META] = "SSBBSU", [IMG_STATE - IMG_META] = "S",  [IMG_CG_CREATE - IMG_META] = "S",
+    [IMG_META - IMG_META] = "SSBBSU", [IMG_STATE - IMG_META] = "SB", [IMG_CG_CREATE - IMG_META] = "S",
     [IMG_CG_WRITE - IMG_META] = "SS", [IMG_CG_BPF - IMG_META] = "SB", [IMG_CLONE - IMG_META] = "",
     [IMG_CG_JOIN - IMG_META] = "S",   [IMG_OOM - IMG_META] = "S",     [IMG_INIT - IMG_META] = "UB",
     [IMG_NOP - IMG_META] = "",
@@ -163,14 +163,12 @@ static int trusted(const char *path)
   }
 }
 
-/* The image of a plan no image is cached for, built from its text (plan-image.c); NULL if it cannot be. */
-static struct image *image_of_plan(const char *plan)
+/* The image of a plan's text (plan-image.c; text is freed); NULL if it cannot be built. */
+static struct image *image_of_text(char *text, size_t len, const char *bundle)
 {
-  size_t len;
-  char *text = read_file(plan, &len);
   struct buf b = {0};
   struct image *img = text ? calloc(1, sizeof *img) : NULL;
-  if (img && plan_image(text, len, &b) == 0) {
+  if (img && plan_image(text, len, bundle, &b) == 0) {
     img->data = b.p, img->len = b.len;
     if (parse(img) == 0)
       return free(text), img;
@@ -182,14 +180,42 @@ static struct image *image_of_plan(const char *plan)
   return NULL;
 }
 
+/* A plan no image is cached for: from its file. */
+static struct image *image_of_plan(const char *plan)
+{
+  size_t len;
+  char *text = read_file(plan, &len);
+  return image_of_text(text, len, "");
+}
+
+/* A bundle no image is cached for: its plan from the compile server, if one runs (compile-client.c).
+ * Its warnings are printed once the image is built, as the CLI prints them; with --log they are
+ * the CLI's to write, and so is the run. */
+static struct image *image_of_bundle(const char *bundle)
+{
+  char config[4200], *plan = NULL, *warnings = NULL;
+  size_t len, plan_len = 0;
+  snprintf(config, sizeof config, "%s/config.json", bundle);
+  char *bytes = read_file(config, &len);
+  int got = bytes ? compile_remote(bundle, bytes, len, &plan, &plan_len, &warnings) : -1;
+  free(bytes);
+  if (got < 0 || (warnings && log_given))
+    return free(plan), free(warnings), NULL;
+  struct image *img = image_of_text(plan, plan_len, bundle);
+  if (img && warnings)
+    dprintf(STDERR_FILENO, "%s", warnings);
+  free(warnings);
+  return img;
+}
+
 struct image *image_find(const struct run_opts *o)
 {
   char path[4200];
   if (image_path(o, path, sizeof path) < 0)
     return NULL;
   /* not cached: a plan's image is built from its text, in memory (launcher.h says why it is not written) */
-  if (o->plan && access(path, F_OK) < 0 && errno == ENOENT)
-    return image_of_plan(o->plan);
+  if (access(path, F_OK) < 0 && errno == ENOENT)
+    return o->plan ? image_of_plan(o->plan) : image_of_bundle(o->bundle);
   if (!trusted(path))
     return NULL;
   struct image *img = calloc(1, sizeof *img);

@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 #define CTC_IMAGE_MAGIC 0x49435443u /* "CTCI" */
-#define CTC_IMAGE_VERSION 1u
+#define CTC_IMAGE_VERSION 2u
 
 struct ctc_image_header {
   uint32_t magic;
@@ -45,7 +45,7 @@ enum ctc_image_rec {
    * plan's text (the state dir's copy), STR bundle, U64 clone flags.
    * The first record, exactly once. */
   IMG_META = 200,
-  IMG_STATE = 201,     /* STR* dir: state.create */
+  IMG_STATE = 201,     /* STR* dir, BLOB annotations ("key=value\0" each, the plan's order): state.create */
   IMG_CG_CREATE = 202, /* STR* path: cgroup.create */
   IMG_CG_WRITE = 203,  /* STR* file, STR value: one file a limit or a v1 device rule writes */
   IMG_CG_BPF = 204,    /* STR* cgroup dir, BLOB program: a v2 device filter (cgroup.devices) */

@@ -41,6 +41,7 @@
  *   build.c      build, started from the V8 snapshot without a Node in between
  *   helper.c     ctc-init: starting it, its messages
  *   config.c     where a project config is (then the CLI answers)
+ *   compile-client.c  a new bundle's plan from `ctc compile-server`, if one runs
  *   cgroups.c    the cgroup hierarchies of this host (mountinfo), create,
  *                join, remove, thaw
  *   files.c      small file helpers, the journal, JSON text
@@ -56,6 +57,15 @@
  * (executor/container/state.ts defaultStateRoot, checkStateRoot) */
 #define STATE_ROOT "/run/ctc"
 #define CACHE_DIR "/run/ctc-cache"
+/* `ctc compile-server`'s socket (cli/compile-server.ts DEFAULT_SOCKET); CTC_COMPILE_SOCKET overrides it */
+#define COMPILE_SOCKET "/run/ctc-compile/socket"
+
+/* ---- compile-client.c ---- */
+/* The plan text the compile server makes of a bundle's config, and its warnings as the CLI
+ * prints them or NULL (both malloc'd); 0, or -1: the CLI compiles it. */
+int compile_remote(const char *bundle, const char *config, size_t len, char **plan, size_t *plan_len, char **warnings);
+/* main.c: --log was given (a warning then goes there, which the CLI writes) */
+extern int log_given;
 
 /* main.c: exec the TypeScript CLI with the original argv (never returns).
  * extra_env: "NAME=value" added to the environment, or NULL. */

@@ -231,8 +231,10 @@ int main(int argc, char **argv)
     else if ((v = flag_value(argv, &i, "--log-format", NULL))) {
       if (strcmp(v, "text") && strcmp(v, "json"))
         hand_over(NULL); /* the CLI says what is wrong */
-    } else if (flag_value(argv, &i, "--log", NULL) || is_flag(argv[i], "--debug", NULL))
-      continue; /* errors are the CLI's, and it gets the same flags */
+    } else if (flag_value(argv, &i, "--log", NULL))
+      log_given = 1; /* errors are the CLI's, and it gets the same flags */
+    else if (is_flag(argv[i], "--debug", NULL))
+      continue;
     else
       hand_over(NULL); /* --config too: its allowedSigners, its state root and log are the CLI's to read */
   }

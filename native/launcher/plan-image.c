@@ -192,7 +192,7 @@ static const struct plan_step *first_of(const struct plan *p, const char *a, con
 }
 
 /* IMG_META (image.ts meta) */
-static int meta(struct image_out *o, const struct plan *p, const char *text, size_t len)
+static int meta(struct image_out *o, const struct plan *p, const char *text, size_t len, const char *bundle)
 {
   const struct plan_step *rootfs = first_of(p, "rootfs.bind", "rootfs.tmpfs"), *cgroup = first_of(p, "cgroup.create", NULL);
   const struct plan_step *clone = first_of(p, "ns.clone", NULL);
@@ -212,7 +212,7 @@ static int meta(struct image_out *o, const struct plan *p, const char *text, siz
     flags |= f;
   }
   struct piece args[6] = {S(rootfs ? plan_str(rootfs, "dir") : ""), S(cgroup ? plan_str(cgroup, "path") : ""), {ns.p, (uint32_t)ns.len},
-                          {text, (uint32_t)len}, S(""), {&flags, 8}};
+                          {text, (uint32_t)len}, S(bundle), {&flags, 8}};
   rec(o, IMG_META, 0, args, 6);
   buf_free(&ns);
   return 0;
@@ -279,17 +279,39 @@ static int cgroup_records(struct image_out *o, const struct plan_step *s)
   return r < 0 ? -1 : 0;
 }
 
+/* A canonical array index ("0", "42"): JS puts such a key first in an object, whatever its place */
+static int index_like(const char *kv)
+{
+  size_t n = strcspn(kv, "=");
+  return n && strspn(kv, "0123456789") >= n && (kv[0] != '0' || n == 1);
+}
+
+/* state.create: the state dir, and the annotations state.json will hold, "key=value\0" each */
+static int state_record(struct image_out *o, const struct plan_step *s)
+{
+  char **kv;
+  size_t n = plan_list(s, "annotations", &kv);
+  struct buf b = {0};
+  buf_add(&b, "", 0);
+  for (size_t k = 0; k < n; k++) {
+    if (index_like(kv[k]))
+      return buf_free(&b), -1;
+    buf_add(&b, kv[k], strlen(kv[k]) + 1);
+  }
+  struct piece a[2] = {S(plan_str(s, "dir")), {b.p ? b.p : "", (uint32_t)b.len}};
+  rec(o, IMG_STATE, s->n, a, 2);
+  buf_free(&b);
+  return 0;
+}
+
 /* image.ts hostRecords: the host steps the launcher applies; any other is no image */
 static int host_records(struct image_out *o, const struct plan_step *s)
 {
   struct piece a;
   char value[32];
-  if (plan_is(s, "state.create")) {
-    char **annotations;
-    if (plan_list(s, "annotations", &annotations))
-      return -1; /* the launcher writes a state without them */
-    a = S(plan_str(s, "dir")), rec(o, IMG_STATE, s->n, &a, 1);
-  } else if (plan_is(s, "cgroup.create"))
+  if (plan_is(s, "state.create"))
+    return state_record(o, s);
+  else if (plan_is(s, "cgroup.create"))
     a = S(plan_str(s, "path")), rec(o, IMG_CG_CREATE, s->n, &a, 1);
   else if (plan_is(s, "cgroup.limit") || plan_is(s, "cgroup.devices"))
     return cgroup_records(o, s);
@@ -318,12 +340,12 @@ static int holds_marker(const char *text, size_t len)
 
 char plan_image_why[256];
 
-static int build(struct image_out *o, struct plan *marked, struct plan *plain, const char *text, size_t len)
+static int build(struct image_out *o, struct plan *marked, struct plan *plain, const char *text, size_t len, const char *bundle)
 {
   if (plan_check(marked) < 0)
     return snprintf(plan_image_why, sizeof plan_image_why, "%.250s", marked->why), -1;
   if (!host_allows(marked) || fill_plan(marked, ID_MARK, STATE_MARK) < 0 || fill_plan(plain, "x", "/x") < 0 || cg_load() < 0 ||
-      meta(o, marked, text, len) < 0)
+      meta(o, marked, text, len, bundle) < 0)
     return snprintf(plan_image_why, sizeof plan_image_why, "this host's checks, a place, or the clone"), -1;
   for (size_t k = 0; k < marked->n; k++) {
     const struct plan_step *s = &marked->steps[k];
@@ -333,7 +355,7 @@ static int build(struct image_out *o, struct plan *marked, struct plan *plain, c
   return 0;
 }
 
-int plan_image(const char *text, size_t len, struct buf *out)
+int plan_image(const char *text, size_t len, const char *bundle, struct buf *out)
 {
   struct plan marked = {0}, plain = {0};
   struct image_out o = {{0}, 0};
@@ -343,7 +365,7 @@ int plan_image(const char *text, size_t len, struct buf *out)
   else if (plan_read(text, len, &marked) < 0 || plan_read(text, len, &plain) < 0)
     snprintf(plan_image_why, sizeof plan_image_why, "the plan does not read: %.200s", marked.why);
   else
-    r = build(&o, &marked, &plain, text, len);
+    r = build(&o, &marked, &plain, text, len, bundle);
   plan_free(&marked), plan_free(&plain);
   if (r == 0) {
     struct ctc_image_header h = {CTC_IMAGE_MAGIC, CTC_IMAGE_VERSION, o.nrecs, (uint32_t)o.body.len};

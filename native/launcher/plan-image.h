@@ -61,8 +61,9 @@ long cg_mounts(struct cg_mount **out);
 /* device-rules.c: compileDeviceFilter(rules); 0 or -1 (a rule that does not read) */
 int device_program(char **rules, size_t n, struct buf *out);
 
-/* plan-image.c: the image of a plan for this host, as encodeImage; 0, or -1 (no image) */
-int plan_image(const char *text, size_t len, struct buf *out);
+/* plan-image.c: the image of a plan for this host, as encodeImage; bundle: the run's bundle dir ("" for a
+ * plan file); 0, or -1 (no image) */
+int plan_image(const char *text, size_t len, const char *bundle, struct buf *out);
 /* why the last plan_image() built none (for tests and CTC_DEBUG-like diagnostics) */
 extern char plan_image_why[256];
 

@@ -63,14 +63,14 @@ int main(int argc, char **argv)
   clock_gettime(CLOCK_MONOTONIC, &t0);
   for (long k = repeat ? atol(repeat) : 0; k > 0; k--) {
     struct buf b = {0};
-    plan_image(text, len, &b);
+    plan_image(text, len, "", &b);
     buf_free(&b);
   }
   clock_gettime(CLOCK_MONOTONIC, &t1);
   if (repeat && atol(repeat) > 0)
     fprintf(stderr, "%.1f us a build\n", ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / 1e3 / (double)atol(repeat));
   struct buf out = {0};
-  int r = plan_image(text, len, &out) < 0 ? 3 : fwrite(out.p, 1, out.len, stdout) == out.len ? 0 : 1;
+  int r = plan_image(text, len, "", &out) < 0 ? 3 : fwrite(out.p, 1, out.len, stdout) == out.len ? 0 : 1;
   if (r == 3)
     fprintf(stderr, "no image: %s\n", plan_image_why);
   free(text), buf_free(&out);

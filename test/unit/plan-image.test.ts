@@ -217,9 +217,17 @@ for (const [what, text] of refusals) {
   });
 }
 
-test('C refuses what it does not build: annotations, hooks, a terminal, an LSM label, an unknown capability', () => {
+test("annotations: C's state record is encodeImage's (the plan's order, a repeated key kept), and both refuse an index-like key", () => {
+  const annotated = (annotations: string[]) =>
+    variant((s) => s.map((x) => (x.kind === 'state.create' ? step('state.create', { dir: '{state}', annotations }) : x)));
+  same(annotated(['io.kubernetes.cri.container-type=container', 'b=x"y\\z', 'a=1=2', 'b=again', 'e=é']), 'annotations');
+  const indexLike = annotated(['a=1', '42=x']);
+  assert.is(tsImage(indexLike), undefined, 'JS would put "42" first in state.json');
+  assert.ok(cImage(indexLike).why);
+});
+
+test('C refuses what it does not build: hooks, a terminal, an LSM label, an unknown capability', () => {
   const cases = [
-    variant((s) => s.map((x) => (x.kind === 'state.create' ? step('state.create', { dir: '{state}', annotations: ['a=b'] }) : x))),
     variant((s) => before(s, 'proc.exec', [step('proc.tty', {})])),
     variant((s) => before(s, 'proc.exec', [step('proc.apparmor', { profile: 'x' })])),
     variant((s) => before(s, 'ns.clone', [step('hook.run', { when: 'prestart', path: '/bin/true', args: [] })])),
