@@ -67,6 +67,7 @@ function runtimeTable() {
   const rows = [
     timeRow(`run /bin/true, warm: the same bundle (${env.BENCH_RUNS} runs)`, hyperfine('run.json')),
     timeRow(`run /bin/true, first run of a new config (${env.BENCH_RUNS} runs)`, hyperfine('run-new.json')),
+    timeRow(`  the same, ctc with ctc compile-server running`, hyperfine('run-new-server.json')),
     timeRow(`create + start + delete (${env.BENCH_RUNS} runs)`, hyperfine('lifecycle.json')),
     timeRow(`exec /bin/true (${env.BENCH_RUNS} runs)`, hyperfine('exec.json')),
     timeRow(`network: veth on a bridge, each its own way (${env.BENCH_RUNS} runs)`, hyperfine('net.json')),
@@ -99,7 +100,7 @@ function buildTable() {
 /** mean ± σ and the run count of every timed command, for whoever wants more than medians */
 function detailTable() {
   const rows = [];
-  for (const [file, what] of [['run.json', 'run /bin/true, warm'], ['run-new.json', 'run /bin/true, new config'],
+  for (const [file, what] of [['run.json', 'run /bin/true, warm'], ['run-new.json', 'run /bin/true, new config'], ['run-new-server.json', 'run /bin/true, new config, compile server'],
     ['lifecycle.json', 'create + start + delete'], ['exec.json', 'exec /bin/true'],
     ['net.json', 'network, each its own way'], ['net-join.json', 'network, all joining'],
     ['loop.json', `${env.BENCH_LOOP} sequential runs`], ['parallel.json', `${env.BENCH_PARALLEL} parallel runs`],

@@ -106,6 +106,7 @@ id_for() { ID="$PREFIX$2-$1"; USED_IDS[$1]+=" $ID"; }
 
 cleanup() {
   trap '' INT TERM # a second Ctrl-C must not interrupt the cleanup
+  if [[ -n ${SERVER_PID:-} ]]; then kill "$SERVER_PID" 2>/dev/null || true; fi
   local r id leftover=0 ns wrap=''
   # ctc undoes a veth only from the network namespace it made it in: the
   # bench's host namespace (deleting anything else there changes nothing)
@@ -157,7 +158,8 @@ make_bundles() {
   make_config true /bin/true
   make_config sleep /bin/sleep 1000
   make_config exit3 /bin/sh -c 'exit 3'
-  make_new_configs
+  make_new_configs new
+  make_new_configs new-server
 }
 
 # "First run of a new config": one bundle dir per round (warmup rounds
@@ -167,7 +169,7 @@ make_bundles() {
 # containerd or CRI (a new bundle, and config.json, per container): ctc's
 # run-image cache (keyed by the bundle dir and the config's bytes) cannot hit.
 make_new_configs() {
-  node - "$T/b-true/config.json" "$T/new" "$((BENCH_WARMUP + BENCH_RUNS))" <<'EOF'
+  node - "$T/b-true/config.json" "$T/$1" "$((BENCH_WARMUP + BENCH_RUNS))" <<'EOF'
 const fs = require('fs');
 const [src, dir, rounds] = process.argv.slice(2);
 const c = JSON.parse(fs.readFileSync(src, 'utf8'));
@@ -374,7 +376,29 @@ bench_run_new() {
     id_for "$r" new
     cmds+=("$r" "$(rt_cmd "$r") run --bundle $T/new/{round} $ID")
   done
-  interleaved "$T/out/run-new.json" "$BENCH_RUNS" "$BENCH_WARMUP" -N -- "${cmds[@]}"
+  # no compile server here, even if this host runs one (the next row has it)
+  CTC_COMPILE_SOCKET=$T/no-compile-server interleaved "$T/out/run-new.json" "$BENCH_RUNS" "$BENCH_WARMUP" -N -- "${cmds[@]}"
+}
+
+# The same with `ctc compile-server` running (cli/compile-server.ts): the
+# launcher has a new config compiled by it, warm, and runs the plan itself.
+# Bundles of their own (new-server/k): ctc's run through Node in the row
+# above leaves a run image for new/k.
+bench_run_new_server() {
+  log "run /bin/true, first run of a new config each time, ctc with its compile server, $BENCH_RUNS rounds"
+  "$CTC" compile-server --socket "$T/compile/socket" 2>"$T/compile-server.log" &
+  SERVER_PID=$!
+  local r i=0 cmds=()
+  while [[ ! -S $T/compile/socket ]] && ((i++ < 300)); do sleep 0.1; done
+  [[ -S $T/compile/socket ]] || die "the compile server did not start: $(cat "$T/compile-server.log")"
+  for r in "${RUNTIMES[@]}"; do
+    id_for "$r" news
+    cmds+=("$r" "$(rt_cmd "$r") run --bundle $T/new-server/{round} $ID")
+  done
+  CTC_COMPILE_SOCKET=$T/compile/socket interleaved "$T/out/run-new-server.json" "$BENCH_RUNS" "$BENCH_WARMUP" -N -- "${cmds[@]}"
+  kill "$SERVER_PID" || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=
 }
 
 # One timed shell loop of $BENCH_LOOP sequential runs, stopping at the first failure.
@@ -529,6 +553,7 @@ main() {
   smoke_network
   bench_run
   bench_run_new
+  bench_run_new_server
   bench_lifecycle
   bench_exec
   bench_network

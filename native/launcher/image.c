@@ -266,13 +266,8 @@ char *image_str(const struct run_opts *o, struct arg a)
   return b.p;
 }
 
-/* One op record (wire.h) from pieces. */
-struct piece {
-  const void *p;
-  uint32_t len;
-};
-
-static void add_record(struct buf *b, uint16_t op, uint32_t step, const struct piece *args, uint16_t nargs)
+/* One op record (wire.h) from pieces (launcher.h). */
+void add_record(struct buf *b, uint16_t op, uint32_t step, const struct piece *args, uint16_t nargs)
 {
   uint32_t len = 12;
   for (uint16_t k = 0; k < nargs; k++)

@@ -183,6 +183,12 @@ struct run_opts {
 struct image *image_find(const struct run_opts *o);
 /* A STR* argument with the markers replaced, NUL-terminated (malloc'd). */
 char *image_str(const struct run_opts *o, struct arg a);
+/* One wire.h op record (u32 len, u16 op, u16 nargs, u32 step, each argument as u32 length + bytes), appended to b */
+struct piece {
+  const void *p;
+  uint32_t len;
+};
+void add_record(struct buf *b, uint16_t op, uint32_t step, const struct piece *args, uint16_t nargs);
 /* <root>/<id> */
 char *state_dir(const struct run_opts *o);
 /* The program for ctc-init (wire.h): the image's init records, with the

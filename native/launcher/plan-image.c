@@ -81,21 +81,6 @@ static int fill_plan(struct plan *p, const char *id, const char *state)
 
 /* ---- records (wire.ts record, image.ts rec) ---- */
 
-struct piece {
-  const void *p;
-  uint32_t len;
-};
-
-static void add_rec(struct buf *b, uint16_t op, uint32_t step, const struct piece *args, uint16_t nargs)
-{
-  uint32_t len = 12;
-  for (uint16_t k = 0; k < nargs; k++)
-    len += 4 + args[k].len;
-  buf_add(b, &len, 4), buf_add(b, &op, 2), buf_add(b, &nargs, 2), buf_add(b, &step, 4);
-  for (uint16_t k = 0; k < nargs; k++)
-    buf_add(b, &args[k].len, 4), buf_add(b, args[k].p, args[k].len);
-}
-
 static struct piece S(const char *s)
 {
   return (struct piece){s, (uint32_t)strlen(s) + 1};
@@ -108,7 +93,7 @@ struct image_out {
 
 static void rec(struct image_out *o, uint16_t op, uint32_t step, const struct piece *args, uint16_t nargs)
 {
-  add_rec(&o->body, op, step, args, nargs);
+  add_record(&o->body, op, step, args, nargs);
   o->nrecs++;
 }
 
@@ -237,7 +222,7 @@ static int init_records(struct image_out *o, const struct plan_step *marked, con
     for (uint16_t k = 0; k < a.v[j].nargs; k++)
       args[k] = (struct piece){a.v[j].a[k].p, (uint32_t)a.v[j].a[k].len};
     struct buf inner = {0};
-    add_rec(&inner, a.v[j].op, marked->n, args, a.v[j].nargs);
+    add_record(&inner, a.v[j].op, marked->n, args, a.v[j].nargs);
     struct piece outer[2] = {{&mask, 8}, {inner.p, (uint32_t)inner.len}};
     rec(o, IMG_INIT, marked->n, outer, 2);
     buf_free(&inner);

@@ -10,13 +10,13 @@
 // left. Needs root.
 
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { busyboxBundle, busyboxRootfs } from '../busybox.ts';
 import { cli, ctc, hostResidue, root, tempDir } from '../helpers.ts';
+import { resign } from '../resign.ts';
 
 const tmp = tempDir('ctc-nul-');
 const state = join(tmp.dir, 'state');
@@ -107,7 +107,7 @@ for (const [what, proc] of Object.entries(attacks)) {
     const plan = join(tmp.dir, `clean-${what}.plan`);
     const built = ctc(['build', src]);
     assert.is(built.status, 0, built.stderr);
-    const edited = redigest(readFileSync(plan, 'utf8').replace('@NUL@', '\\u0000'));
+    const edited = resign(readFileSync(plan, 'utf8').replace('@NUL@', '\\u0000'));
     assert.match(edited, /\\u0000/);
     writeFileSync(plan, edited);
     const r = ctc(['--root', state, 'run', '--id', `nul-plan-${what}`, plan]);
@@ -183,13 +183,5 @@ function withNulInState(img: Buffer): Buffer {
   throw new Error('no state.create record in the image');
 }
 
-/** What an attacker does after editing: the digest line made again (plan/text.ts), by hand. */
-function redigest(text: string): string {
-  const lines = text.split('\n');
-  const at = lines.findIndex((l) => l.startsWith('digest sha256:'));
-  const rest = [...lines.slice(0, at), ...lines.slice(at + 1)].join('\n');
-  lines[at] = `digest sha256:${createHash('sha256').update(rest).digest('hex')}`;
-  return lines.join('\n');
-}
 
 test.run();

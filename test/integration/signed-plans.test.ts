@@ -9,7 +9,6 @@
 // state root empty, and no cgroup, mount or ctc-init of ours is left. Needs root.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -17,6 +16,7 @@ import * as assert from 'uvu/assert';
 import { parsePlan } from '../../plan/text.ts';
 import { busyboxBundle, busyboxRootfs } from '../busybox.ts';
 import { ctc, hostResidue, mountTable, root, tempDir, type Ran } from '../helpers.ts';
+import { resign } from '../resign.ts';
 
 const tmp = tempDir('ctc-signed-');
 const state = join(tmp.dir, 'state');
@@ -82,14 +82,6 @@ function assertNothingDone(what: string) {
   assert.equal(ourMounts(), mountsBefore, `${what}: nothing is mounted in the test's folders`);
 }
 
-/** What an attacker does after editing a plan: the digest line made again (plan/text.ts). */
-function redigest(text: string): string {
-  const lines = text.split('\n');
-  const i = lines.findIndex((l) => l.startsWith('digest sha256:'));
-  const rest = [...lines.slice(0, i), ...lines.slice(i + 1)].join('\n');
-  lines[i] = `digest sha256:${createHash('sha256').update(rest).digest('hex')}`;
-  return lines.join('\n');
-}
 
 test('ctc sign: ssh-keygen -Y verify accepts its signature (ed25519, ecdsa p-256, rsa), and names the principal', () => {
   const plan = buildPlan('interop');
@@ -141,7 +133,7 @@ for (const way of ways) {
     const plan = buildPlan(`edited-${way}`);
     sshSign(ci, plan);
     const text = readFileSync(plan, 'utf8');
-    const edited = redigest(text.replace('/marker', '/markes'));
+    const edited = resign(text.replace('/marker', '/markes'));
     assert.is(parsePlan(edited, plan).steps.length, parsePlan(text, plan).steps.length, 'the edited plan reads as a plan, digest and all');
     writeFileSync(plan, edited);
     const r = run(way, ['run', '--id', `sig-edited-${way}`, '--allowed-signers', allowed, plan]);

@@ -9,7 +9,6 @@
 // launcher's sources without main.c.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -24,6 +23,7 @@ import { validatePlanSteps } from '../../plan/validate.ts';
 import { checkAfterExec } from '../../executor/run/host-limits.ts';
 import { type ArgValue, type KindSpec, type Plan, type Step, type StepKind, actorOf, stepKinds } from '../../plan/steps.ts';
 import { root, tempDir } from '../helpers.ts';
+import { resign } from '../resign.ts';
 
 const tmp = tempDir('ctc-plan-image-');
 const dump = join(tmp.dir, 'plan-image-dump');
@@ -236,14 +236,6 @@ test('C refuses what it does not build: hooks, a terminal, an LSM label, an unkn
   for (const text of cases) assert.ok(cImage(text).why);
 });
 
-/** The plan with its digest made again over its (edited) text, as printPlan computes it. */
-function redigest(text: string): string {
-  const lines = text.split('\n');
-  const at = lines.findIndex((l) => l.startsWith('digest sha256:'));
-  const rest = [...lines.slice(0, at), ...lines.slice(at + 1)].join('\n');
-  lines[at] = `digest sha256:${createHash('sha256').update(rest).digest('hex')}`;
-  return lines.join('\n');
-}
 
 /** What the executor makes of a plan text: its image, or undefined where it refuses the plan or makes none. */
 function tsOutcome(text: string): Buffer | undefined {
@@ -273,7 +265,7 @@ test('mangled step lines: what C reads, TypeScript reads the same way', () => {
       const cut = random(3);
       text = text.slice(0, at) + pieces[random(pieces.length)] + text.slice(at + cut);
     }
-    text = redigest(text);
+    text = resign(text);
     const ts = tsOutcome(text);
     const c = cImage(text);
     if (k % 10 === 0) sanitizedRun(text);
