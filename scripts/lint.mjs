@@ -34,11 +34,13 @@ function run(cmd, argv) {
   return r.status ?? 1;
 }
 
-/** native/'s .c and .h files, sorted (the fuzz corpus' inputs have no such names). */
+/** native/'s and test/native/'s .c and .h files, sorted (the fuzz corpus' inputs have no such names); not the generated *.gen.h, which their generators write. */
 function cFiles(dir = join(root, 'native')) {
   return readdirSync(dir, { withFileTypes: true })
     .sort((a, b) => (a.name < b.name ? -1 : 1))
-    .flatMap((e) => (e.isDirectory() ? cFiles(join(dir, e.name)) : /\.[ch]$/.test(e.name) ? [relative(root, join(dir, e.name))] : []));
+    .flatMap((e) =>
+      e.isDirectory() ? cFiles(join(dir, e.name)) : /\.[ch]$/.test(e.name) && !e.name.endsWith('.gen.h') ? [relative(root, join(dir, e.name))] : [],
+    );
 }
 
 /** Biome: the linter, and with format the formatter too ("check"); any diagnostic, infos included, is a finding. */
@@ -69,7 +71,7 @@ function biomeCheck(format) {
 
 function clangFormat(write) {
   const mode = write ? ['-i'] : ['--dry-run', '--Werror'];
-  const status = run('clang-format', [...mode, ...cFiles()]);
+  const status = run('clang-format', [...mode, ...cFiles(), ...cFiles(join(root, 'test', 'native'))]);
   if (status === 127) console.error('lint: clang-format formats native/: apt-get install clang-format');
   return status === 0 ? 0 : 1;
 }
