@@ -38,9 +38,16 @@ const results = names.map((command) => {
   const { times, user, system, exit_codes } = runs[command];
   if (!times.length) throw new Error(`no run of ${command} in ${rounds.length} rounds`);
   return {
-    command, mean: mean(times), stddev: stddev(times), median: median(times),
-    user: mean(user), system: mean(system), min: Math.min(...times), max: Math.max(...times),
-    times, exit_codes,
+    command,
+    mean: mean(times),
+    stddev: stddev(times),
+    median: median(times),
+    user: mean(user),
+    system: mean(system),
+    min: Math.min(...times),
+    max: Math.max(...times),
+    times,
+    exit_codes,
   };
 });
 writeFileSync(out, `${JSON.stringify({ results, interleaved: { rounds: rounds.length } }, null, 2)}\n`);

@@ -34,6 +34,11 @@ const def = {
   },
 };
 
-const literal = JSON.stringify(def, null, 2)
-  .replace('"@ROOTFS@"', `dirRootfs(${JSON.stringify(rootfs)}, { readonly: ${c.root.readonly === true} })`);
-writeFileSync(out, `// made by bench/net-source.mjs from ${configPath}\nimport { container, dirRootfs } from 'ctc';\n\nexport default container(${literal});\n`);
+const literal = JSON.stringify(def, null, 2).replace(
+  '"@ROOTFS@"',
+  `dirRootfs(${JSON.stringify(rootfs)}, { readonly: ${c.root.readonly === true} })`,
+);
+writeFileSync(
+  out,
+  `// made by bench/net-source.mjs from ${configPath}\nimport { container, dirRootfs } from 'ctc';\n\nexport default container(${literal});\n`,
+);

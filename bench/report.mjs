@@ -23,9 +23,13 @@ function hyperfine(file) {
   return byName;
 }
 
-const tsv = (file) => existsSync(join(dir, file))
-  ? readFileSync(join(dir, file), 'utf8').split('\n').filter(Boolean).map((l) => l.split('\t'))
-  : [];
+const tsv = (file) =>
+  existsSync(join(dir, file))
+    ? readFileSync(join(dir, file), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t'))
+    : [];
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -63,7 +67,8 @@ function timeRow(label, results, scale = 1) {
 
 function runtimeTable() {
   const loop = hyperfine('loop.json');
-  const n = env.BENCH_LOOP, p = env.BENCH_PARALLEL;
+  const n = env.BENCH_LOOP,
+    p = env.BENCH_PARALLEL;
   const rows = [
     timeRow(`run /bin/true, warm: the same bundle (${env.BENCH_RUNS} runs)`, hyperfine('run.json')),
     timeRow(`run /bin/true, first run of a new config (${env.BENCH_RUNS} runs)`, hyperfine('run-new.json')),
@@ -77,34 +82,71 @@ function runtimeTable() {
     timeRow(`${p} parallel runs (${env.BENCH_PARALLEL_RUNS} batches)`, hyperfine('parallel.json')),
   ];
   // peak RSS: median (max) of the samples, per runtime
-  const rss = Object.fromEntries(RUNTIMES.map((r) => [r, tsv('rss.tsv').filter(([x]) => x === r).map(([, kb]) => Number(kb))]));
+  const rss = Object.fromEntries(
+    RUNTIMES.map((r) => [
+      r,
+      tsv('rss.tsv')
+        .filter(([x]) => x === r)
+        .map(([, kb]) => Number(kb)),
+    ]),
+  );
   const rssMed = (r) => median(rss[r]);
-  rows.push([`peak RSS, run /bin/true (${env.BENCH_RSS_RUNS} samples)`,
+  rows.push([
+    `peak RSS, run /bin/true (${env.BENCH_RSS_RUNS} samples)`,
     ...RUNTIMES.map((r) => (rss[r].length ? `${mb(rssMed(r))} (max ${mb(Math.max(...rss[r]))})` : '—')),
-    ratio(rssMed('ctc'), rssMed('runc')), ratio(rssMed('ctc'), rssMed('crun'))]);
+    ratio(rssMed('ctc'), rssMed('runc')),
+    ratio(rssMed('ctc'), rssMed('crun')),
+  ]);
   // what stays on the host per detached container, outside the container
   const left = Object.fromEntries(RUNTIMES.map((r) => [r, tsv('resident.tsv').filter(([x]) => x === r)]));
   const leftKb = (r) => left[r].reduce((a, [, , , kb]) => a + Number(kb), 0);
-  const leftCell = (r) => (left[r].length ? (leftKb(r) ? `${mb(leftKb(r))} (${left[r].map(([, , c]) => c).join(', ')})` : '0 (nothing)') : '—');
-  rows.push(['left on the host per detached container (VmRSS)', ...RUNTIMES.map(leftCell),
-    ratio(leftKb('ctc'), leftKb('runc')), ratio(leftKb('ctc'), leftKb('crun'))]);
+  const leftCell = (r) =>
+    left[r].length ? (leftKb(r) ? `${mb(leftKb(r))} (${left[r].map(([, , c]) => c).join(', ')})` : '0 (nothing)') : '—';
+  rows.push([
+    'left on the host per detached container (VmRSS)',
+    ...RUNTIMES.map(leftCell),
+    ratio(leftKb('ctc'), leftKb('runc')),
+    ratio(leftKb('ctc'), leftKb('crun')),
+  ]);
   return table(['benchmark', 'ctc', 'runc', 'crun', 'ctc/runc', 'ctc/crun'], rows);
 }
 
 function buildTable() {
-  const cold = hyperfine('build-cold.json'), warm = hyperfine('build-warm.json');
-  const rows = Object.keys(cold).map((ex) => [`examples/${ex}.ct.ts`, spread(cold[ex]), spread(warm[ex]), ratio(cold[ex]?.median, warm[ex]?.median)]);
-  return table(['ctc build', `cold: a fresh process (${env.BENCH_BUILD_RUNS} runs)`, `warm: in one process (${env.BENCH_BUILD_WARM} builds)`, 'cold/warm'], rows);
+  const cold = hyperfine('build-cold.json'),
+    warm = hyperfine('build-warm.json');
+  const rows = Object.keys(cold).map((ex) => [
+    `examples/${ex}.ct.ts`,
+    spread(cold[ex]),
+    spread(warm[ex]),
+    ratio(cold[ex]?.median, warm[ex]?.median),
+  ]);
+  return table(
+    [
+      'ctc build',
+      `cold: a fresh process (${env.BENCH_BUILD_RUNS} runs)`,
+      `warm: in one process (${env.BENCH_BUILD_WARM} builds)`,
+      'cold/warm',
+    ],
+    rows,
+  );
 }
 
 /** mean ± σ and the run count of every timed command, for whoever wants more than medians */
 function detailTable() {
   const rows = [];
-  for (const [file, what] of [['run.json', 'run /bin/true, warm'], ['run-new.json', 'run /bin/true, new config'], ['run-new-server.json', 'run /bin/true, new config, compile server'],
-    ['lifecycle.json', 'create + start + delete'], ['exec.json', 'exec /bin/true'],
-    ['net.json', 'network, each its own way'], ['net-join.json', 'network, all joining'],
-    ['loop.json', `${env.BENCH_LOOP} sequential runs`], ['parallel.json', `${env.BENCH_PARALLEL} parallel runs`],
-    ['build-cold.json', 'ctc build, cold'], ['build-warm.json', 'ctc build, warm']]) {
+  for (const [file, what] of [
+    ['run.json', 'run /bin/true, warm'],
+    ['run-new.json', 'run /bin/true, new config'],
+    ['run-new-server.json', 'run /bin/true, new config, compile server'],
+    ['lifecycle.json', 'create + start + delete'],
+    ['exec.json', 'exec /bin/true'],
+    ['net.json', 'network, each its own way'],
+    ['net-join.json', 'network, all joining'],
+    ['loop.json', `${env.BENCH_LOOP} sequential runs`],
+    ['parallel.json', `${env.BENCH_PARALLEL} parallel runs`],
+    ['build-cold.json', 'ctc build, cold'],
+    ['build-warm.json', 'ctc build, warm'],
+  ]) {
     for (const [name, r] of Object.entries(hyperfine(file))) {
       rows.push([what, name, `${time(r.mean)} ± ${time(r.stddev ?? NaN)}`, time(r.median), time(r.min), time(r.max), r.times.length]);
     }
@@ -113,8 +155,13 @@ function detailTable() {
 }
 
 const machine = tsv('machine.tsv');
-const machineTable = table(['', ''], machine.map(([k, v]) => [k, v.replaceAll('|', '\\|')]));
-const residents = tsv('resident.tsv').map(([r, pid, comm, kb]) => `${r}: ${pid === '-' ? 'nothing' : `pid ${pid} ${comm}, VmRSS ${kb} kB`}`);
+const machineTable = table(
+  ['', ''],
+  machine.map(([k, v]) => [k, v.replaceAll('|', '\\|')]),
+);
+const residents = tsv('resident.tsv').map(
+  ([r, pid, comm, kb]) => `${r}: ${pid === '-' ? 'nothing' : `pid ${pid} ${comm}, VmRSS ${kb} kB`}`,
+);
 
 const ctcCommand = machine.find(([k]) => k === 'ctc')?.[1] ?? '';
 const launcher = /dist\/ctc( |$)/.test(ctcCommand);
@@ -122,7 +169,9 @@ const warning = machine.find(([k]) => k === 'WARNING')?.[1];
 const summary = `${runtimeTable()}\n\n${buildTable()}\n`;
 process.stdout.write(`\n${summary}\n${warning ? `WARNING: ${warning}\n` : ''}`);
 
-writeFileSync(resultsPath, `# ctc benchmark results
+writeFileSync(
+  resultsPath,
+  `# ctc benchmark results
 
 Made by \`npm run bench\` (bench/run.sh; see bench/README.md for what each line
 measures). Times are hyperfine medians with (min–max); ratios are ctc's median
@@ -139,7 +188,9 @@ The config is \`runc spec\`'s with only the process, the terminal and the
 root path changed (and, where a row says so, one environment variable or the
 network namespace's path; see bench/README.md).
 
-${launcher ? `ctc ran as its native launcher (\`dist/ctc\`), which hands a bundle it has
+${
+  launcher
+    ? `ctc ran as its native launcher (\`dist/ctc\`), which hands a bundle it has
 not run before to the TypeScript CLI (Node); that leaves a cached "run image"
 which later \`run\`s and \`create\`s of the same bundle apply without Node.
 The bench's first run of the bundle (a check that every runtime runs it)
@@ -148,7 +199,9 @@ config", where every run is of a bundle dir and config.json none of the
 runtimes has seen (what containerd and CRI hand a runtime for each
 container), and "network ... each its own way", whose veth steps the run
 image does not cover (ctc applies that plan from Node); \`exec\` finds the
-image by the plan in the state dir.` : `ctc ran on Node (\`${ctcCommand}\`), for every command.`}
+image by the plan in the state dir.`
+    : `ctc ran on Node (\`${ctcCommand}\`), for every command.`
+}
 
 The network rows: a container with its own network namespace and a veth pair,
 eth0 inside (address, default route) and the host end on a bridge, all in
@@ -180,13 +233,15 @@ ${readFileSync(new URL('tried.md', import.meta.url), 'utf8').trim()}
 ## Machine
 
 ${machineTable}
-`);
+`,
+);
 process.stderr.write(`bench: wrote ${resultsPath}\n`);
 
 // The README shows the latest ratios, between its bench markers.
 const readme = new URL('../README.md', import.meta.url);
 const text = readFileSync(readme, 'utf8');
-const start = '<!-- bench:start -->', end = '<!-- bench:end -->';
+const start = '<!-- bench:start -->',
+  end = '<!-- bench:end -->';
 // Only a run that wrote the real RESULTS.md (not a trial's BENCH_RESULTS elsewhere).
 const real = resolve(resultsPath) === fileURLToPath(new URL('RESULTS.md', import.meta.url));
 if (real && text.includes(start) && text.includes(end) && launcher && !warning) {

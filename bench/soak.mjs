@@ -41,7 +41,8 @@ const dirs = (dir) => {
   }
 };
 /** cgroups under ctc's parent: /sys/fs/cgroup/ctc (v2) and /sys/fs/cgroup/<hierarchy>/ctc (v1) */
-const cgroups = () => readdirSync('/sys/fs/cgroup').reduce((n, h) => n + dirs(join('/sys/fs/cgroup', h, 'ctc')), dirs('/sys/fs/cgroup/ctc'));
+const cgroups = () =>
+  readdirSync('/sys/fs/cgroup').reduce((n, h) => n + dirs(join('/sys/fs/cgroup', h, 'ctc')), dirs('/sys/fs/cgroup/ctc'));
 
 /** Sampled in the middle of a run: the launcher and its child (ctc-init, the monitor). */
 function runOnce(plan) {
@@ -53,7 +54,12 @@ function runOnce(plan) {
     const timer = setTimeout(() => {
       try {
         const monitor = childrenOf(child.pid)[0];
-        sample = { rss: rssKb(child.pid), fds: count(`/proc/${child.pid}/fd`), monitorRss: monitor ? rssKb(monitor) : NaN, monitorFds: monitor ? count(`/proc/${monitor}/fd`) : NaN };
+        sample = {
+          rss: rssKb(child.pid),
+          fds: count(`/proc/${child.pid}/fd`),
+          monitorRss: monitor ? rssKb(monitor) : NaN,
+          monitorFds: monitor ? count(`/proc/${monitor}/fd`) : NaN,
+        };
       } catch {
         // the run ended first: no sample this time
       }
@@ -78,7 +84,10 @@ function slope(ys) {
 }
 
 const src = join(work, 'soak.ct.ts');
-writeFileSync(src, "import { container, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), process: { args: ['/bin/sleep', '0.1'] } });\n");
+writeFileSync(
+  src,
+  "import { container, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), process: { args: ['/bin/sleep', '0.1'] } });\n",
+);
 const plan = join(work, 'soak.plan');
 execFileSync(launcher, ['build', src, '-o', plan], { stdio: 'ignore' });
 
@@ -105,6 +114,8 @@ for (const [k, ys] of Object.entries(series)) {
   grew ||= !ok;
   const first = ys.find(Number.isFinite);
   const last = ys.findLast(Number.isFinite);
-  console.log(`  ${ok ? 'flat' : 'GREW'}  ${k.padEnd(13)} first ${first} last ${last}, trend over the runs ${total >= 0 ? '+' : ''}${total.toFixed(1)} (allowed ${allowance[k]})${k.toLowerCase().includes('rss') ? ' kB' : ''}`);
+  console.log(
+    `  ${ok ? 'flat' : 'GREW'}  ${k.padEnd(13)} first ${first} last ${last}, trend over the runs ${total >= 0 ? '+' : ''}${total.toFixed(1)} (allowed ${allowance[k]})${k.toLowerCase().includes('rss') ? ' kB' : ''}`,
+  );
 }
 process.exit(grew ? 1 : 0);

@@ -46,12 +46,14 @@ export function splitGlobals(argv: string[]): { globals: Globals; command?: stri
       globals.given!.logFormat = true;
     } else if (flag === '--help' || flag === '-h') globals.help = true;
     else if (flag === '--version' || flag === '-v') globals.version = true;
-    else if (flag === '--debug') continue; // accepted as runc does; ctc's errors are already complete
+    else if (flag === '--debug')
+      continue; // accepted as runc does; ctc's errors are already complete
     else if (flag === '--systemd-cgroup') {
       throw new CtcError('CT_NOT_YET', 'the systemd cgroup driver is not supported: ctc manages cgroups itself (cgroupfs)', {
         hint: 'configure the orchestrator without SystemdCgroup for ctc',
       });
-    } else if (flag === '--criu' || flag === '--rootless') get(); // runc options with a value ctc does not use
+    } else if (flag === '--criu' || flag === '--rootless')
+      get(); // runc options with a value ctc does not use
     else throw new CtcError('CT_USAGE', `unknown option ${flag}`, { hint: 'see `ctc --help`' });
   }
   return { globals, command: argv[i], rest: argv.slice(i + 1) };
@@ -61,7 +63,9 @@ export function parseCommand<T extends ParseArgsConfig['options']>(command: stri
   try {
     return parseArgs({ args: negativeValues(args, options), options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new CtcError('CT_USAGE', `${command}: ${(e as Error).message.split('. ')[0]}`, { hint: optionHint(command, (e as Error).message, Object.keys(options ?? {})) });
+    throw new CtcError('CT_USAGE', `${command}: ${(e as Error).message.split('. ')[0]}`, {
+      hint: optionHint(command, (e as Error).message, Object.keys(options ?? {})),
+    });
   }
 }
 
@@ -89,7 +93,8 @@ const globalFlags = ['--root', '--log', '--log-format', '--config'];
 /** A global option given after the command goes before it; a misspelled option gets the nearest one. */
 function optionHint(command: string, message: string, known: string[]): string {
   const flag = /Unknown option '(-[^']*)'/.exec(message)?.[1];
-  if (flag && globalFlags.includes(flag.split('=')[0])) return `${flag.split('=')[0]} is a global option: it goes before the command (ctc ${flag.split('=')[0]} VALUE ${command} …)`;
+  if (flag && globalFlags.includes(flag.split('=')[0]))
+    return `${flag.split('=')[0]} is a global option: it goes before the command (ctc ${flag.split('=')[0]} VALUE ${command} …)`;
   const near = flag?.startsWith('--') ? closest(flag.slice(2), known) : undefined;
   return near ? `did you mean --${near}? (see \`ctc ${command} --help\`)` : `see \`ctc ${command} --help\``;
 }

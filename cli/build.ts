@@ -9,7 +9,9 @@ import { buildFromSnapshot } from './snapshot.ts';
 /** A plan is built for any host, but one this host will refuse deserves a word now. */
 function warnAboutHost(steps: Step[]): void {
   for (const lsm of lsmsNeeded(steps).filter((l) => !lsmActive(l))) {
-    process.stderr.write(`ctc: warning: the plan asks for ${lsmName[lsm]}, which is not active on this host: \`ctc run\` will refuse it here (CT_LSM_ABSENT)\n`);
+    process.stderr.write(
+      `ctc: warning: the plan asks for ${lsmName[lsm]}, which is not active on this host: \`ctc run\` will refuse it here (CT_LSM_ABSENT)\n`,
+    );
   }
 }
 
@@ -40,14 +42,17 @@ async function printJson(text: string, src: string): Promise<void> {
  * loader): the process started from the snapshot is given the plan path
  * and the log as flags.
  */
-export async function buildCommand(args: string[], { inProcess = false, globals }: { inProcess?: boolean; globals?: Globals } = {}): Promise<number> {
+export async function buildCommand(
+  args: string[],
+  { inProcess = false, globals }: { inProcess?: boolean; globals?: Globals } = {},
+): Promise<number> {
   const { values, positionals } = parseCommand('build', args, {
     output: { type: 'string', short: 'o' },
     'emit-bundle': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) return void console.log(buildHelp), 0;
+  if (values.help) return (void console.log(buildHelp), 0);
   const [src = 'app.ct.ts', ...extra] = positionals;
   if (extra.length) throw new CtcError('CT_USAGE', `build takes one source, not ${positionals.length}`);
   let out = values.output;

@@ -7,10 +7,14 @@ import type { Globals } from './args.ts';
 import { log } from './output.ts';
 
 /** Compiles an OCI bundle's config.json (runc's --bundle, default the current directory). */
-export async function bundlePlan(bundleDir: string | undefined, g: Pick<Globals, 'log' | 'logFormat'>): Promise<{ plan: Plan; text: string; bundle: string; source: ImageSource }> {
+export async function bundlePlan(
+  bundleDir: string | undefined,
+  g: Pick<Globals, 'log' | 'logFormat'>,
+): Promise<{ plan: Plan; text: string; bundle: string; source: ImageSource }> {
   const bundle = resolve(bundleDir ?? '.');
   const config = join(bundle, 'config.json');
-  if (!existsSync(config)) throw new CtcError('CT_SOURCE_READ', `no config.json in the bundle ${bundle}`, { hint: 'give the bundle with --bundle DIR' });
+  if (!existsSync(config))
+    throw new CtcError('CT_SOURCE_READ', `no config.json in the bundle ${bundle}`, { hint: 'give the bundle with --bundle DIR' });
   const source: ImageSource = { kind: 'bundle', dir: bundle, config: readFileSync(config) };
   const { build } = await import('../compiler/build.ts');
   const { plan, text, warnings } = await build(config);

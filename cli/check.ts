@@ -73,7 +73,10 @@ async function checkOne(src: string, plan: string, helpers = false): Promise<Che
     // An edited or unreadable plan is stale too: the fix is the same, `ctc build`.
     return { source: src, plan, status: 'stale', error: errorOf(e) };
   }
-  const diff = compare({ side: { kind: 'plan', path: plan }, plan: old, text: committed }, { side: { kind: 'source', path: src }, plan: parsePlan(text, src), text });
+  const diff = compare(
+    { side: { kind: 'plan', path: plan }, plan: old, text: committed },
+    { side: { kind: 'source', path: src }, plan: parsePlan(text, src), text },
+  );
   return { source: src, plan, status: 'stale', diff };
 }
 
@@ -115,7 +118,9 @@ export function summaryLine(results: CheckResultJson[]): string {
 function renderCheckMarkdown(results: CheckResultJson[]): string {
   const bad = results.filter((r) => r.status !== 'ok');
   const lines = bad.map((r) => `- \`${r.plan}\` (from \`${r.source}\`): ${label(r)}${r.error ? ` — ${r.error.code}` : ''}`);
-  const head = bad.length ? `**${bad.length} of ${results.length} plans need \`ctc build\`**\n\n${lines.join('\n')}\n\n` : `All ${results.length} plans are up to date.\n\n`;
+  const head = bad.length
+    ? `**${bad.length} of ${results.length} plans need \`ctc build\`**\n\n${lines.join('\n')}\n\n`
+    : `All ${results.length} plans are up to date.\n\n`;
   return `${summaryLine(results)}\n\n${head}${diffsMarkdown(results)}`;
 }
 
@@ -129,7 +134,7 @@ export async function checkCommand(args: string[], g: Globals): Promise<number> 
     format: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) return void console.log(checkHelp), 0;
+  if (values.help) return (void console.log(checkHelp), 0);
   const { argumentDir, configure } = await import('./project.ts');
   await configure(g, await argumentDir(positionals));
   const format = formatOption(values.format, 'check');
@@ -141,9 +146,13 @@ export async function checkCommand(args: string[], g: Globals): Promise<number> 
   const bad = results.filter((r) => r.status !== 'ok');
   if (bad.length) {
     const orphans = bad.some((r) => r.status === 'orphaned') ? ', orphaned' : '';
-    throw new CtcError('CT_PLAN_STALE', `${bad.length} of ${results.length} plans are stale, missing${orphans} or do not build: ${bad.map((r) => r.plan).join(', ')}`, {
-      hint: 'build them again (`ctc build SRC`) and commit the plans with their sources; delete an orphaned plan',
-    });
+    throw new CtcError(
+      'CT_PLAN_STALE',
+      `${bad.length} of ${results.length} plans are stale, missing${orphans} or do not build: ${bad.map((r) => r.plan).join(', ')}`,
+      {
+        hint: 'build them again (`ctc build SRC`) and commit the plans with their sources; delete an orphaned plan',
+      },
+    );
   }
   return 0;
 }

@@ -35,23 +35,45 @@ const criuFlags = {
 function refuseNotYet(values: Record<string, unknown>): void {
   const given = Object.keys(values).filter((k) => values[k] !== undefined && values[k] !== false);
   const accepted = (k: string) =>
-    (k === 'manage-cgroups-mode' && values[k] === 'soft') || (k === 'status-fd' && values[k] === '-1') || k === 'no-subreaper' || k === 'no-pivot';
+    (k === 'manage-cgroups-mode' && values[k] === 'soft') ||
+    (k === 'status-fd' && values[k] === '-1') ||
+    k === 'no-subreaper' ||
+    k === 'no-pivot';
   const refused = given.filter((k) => NOT_YET.includes(k) && !accepted(k));
   if (refused.length) throw new CtcError('CT_NOT_YET', `${refused.map((k) => `--${k}`).join(', ')}: not supported yet`);
 }
 
 const NOT_YET = [
-  'manage-cgroups-mode', 'empty-ns', 'auto-dedup', 'lazy-pages', 'pre-dump', 'parent-path', 'page-server', 'status-fd',
-  'tcp-skip-in-flight', 'link-remap', 'console-socket', 'lsm-profile', 'lsm-mount-context',
+  'manage-cgroups-mode',
+  'empty-ns',
+  'auto-dedup',
+  'lazy-pages',
+  'pre-dump',
+  'parent-path',
+  'page-server',
+  'status-fd',
+  'tcp-skip-in-flight',
+  'link-remap',
+  'console-socket',
+  'lsm-profile',
+  'lsm-mount-context',
 ];
 
 function oneId(command: string, positionals: string[]): string {
-  if (positionals.length !== 1) throw new CtcError('CT_USAGE', `${command} takes one container id`, { hint: `usage: ctc ${command} --image-path DIR ID` });
+  if (positionals.length !== 1)
+    throw new CtcError('CT_USAGE', `${command} takes one container id`, { hint: `usage: ctc ${command} --image-path DIR ID` });
   return positionals[0];
 }
 
 /** runc's default image path is ./checkpoint. */
-function criuOptions(v: { 'image-path'?: string; 'work-path'?: string; 'tcp-established'?: boolean; 'ext-unix-sk'?: boolean; 'shell-job'?: boolean; 'file-locks'?: boolean }): CriuOptions {
+function criuOptions(v: {
+  'image-path'?: string;
+  'work-path'?: string;
+  'tcp-established'?: boolean;
+  'ext-unix-sk'?: boolean;
+  'shell-job'?: boolean;
+  'file-locks'?: boolean;
+}): CriuOptions {
   return {
     imagePath: resolve(v['image-path'] ?? 'checkpoint'),
     workPath: v['work-path'] === undefined ? undefined : resolve(v['work-path']),
@@ -101,6 +123,12 @@ export async function restoreCommand(args: string[], g: Globals): Promise<number
   }
   const { plan, text, bundle } = await bundlePlan(values.bundle, g);
   const { restore } = await import('../executor/container/checkpoint.ts');
-  await restore(factory(g), id, { ...criuOptions(values), plan, planText: text, bundle, pidFile: values['pid-file'] && resolve(values['pid-file']) });
+  await restore(factory(g), id, {
+    ...criuOptions(values),
+    plan,
+    planText: text,
+    bundle,
+    pidFile: values['pid-file'] && resolve(values['pid-file']),
+  });
   return 0;
 }

@@ -56,7 +56,12 @@ type Compile = (text: string, bundle: string) => Promise<{ text: string; warning
 
 /** The first compile loads and JIT-compiles the compiler: done here, not on a container's time. */
 async function warm(compile: Compile): Promise<void> {
-  const config = { ociVersion: '1.0.2', process: { args: ['/bin/true'], cwd: '/' }, root: { path: 'rootfs' }, linux: { namespaces: [{ type: 'mount' }] } };
+  const config = {
+    ociVersion: '1.0.2',
+    process: { args: ['/bin/true'], cwd: '/' },
+    root: { path: 'rootfs' },
+    linux: { namespaces: [{ type: 'mount' }] },
+  };
   for (let i = 0; i < 20; i++) await compile(JSON.stringify(config), '/nonexistent').catch(() => {});
 }
 
@@ -66,10 +71,14 @@ async function listenRootOnly(server: ReturnType<typeof createServer>, path: str
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = lstatSync(dir);
   if (!st.isDirectory() || st.uid !== 0 || st.mode & 0o077) {
-    throw new CtcError('CT_STATE_UNSAFE', `${dir} must be a directory that only root can use (it is mode ${(st.mode & 0o7777).toString(8)}, uid ${st.uid})`);
+    throw new CtcError(
+      'CT_STATE_UNSAFE',
+      `${dir} must be a directory that only root can use (it is mode ${(st.mode & 0o7777).toString(8)}, uid ${st.uid})`,
+    );
   }
   const old = lstatSync(path, { throwIfNoEntry: false });
-  if (old?.isSocket()) unlinkSync(path); // a server that is gone left it
+  if (old?.isSocket())
+    unlinkSync(path); // a server that is gone left it
   else if (old) throw new CtcError('CT_EXISTS', `${path} exists and is not a socket`);
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, () => resolve()));
   chmodSync(path, 0o600);

@@ -92,10 +92,11 @@ command's flags as its --help names them.
 example: ctc completion bash > /etc/bash_completion.d/ctc`;
 
 export async function completionCommand(args: string[], commandNames: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) return void console.log(completionHelp), 0;
+  if (args.includes('--help') || args.includes('-h')) return (void console.log(completionHelp), 0);
   const shells = { bash, zsh, fish };
   const shell = args[0] as keyof typeof shells;
-  if (args.length !== 1 || !(shell in shells)) throw new CtcError('CT_USAGE', `completion takes one shell: bash, zsh or fish`, { hint: 'usage: ctc completion bash|zsh|fish' });
+  if (args.length !== 1 || !(shell in shells))
+    throw new CtcError('CT_USAGE', `completion takes one shell: bash, zsh or fish`, { hint: 'usage: ctc completion bash|zsh|fish' });
   const help = await helpTexts();
   const commands = Object.fromEntries(commandNames.map((c) => [c, flagsOf(help[c] ?? '')]));
   process.stdout.write(shells[shell](commands));

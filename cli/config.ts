@@ -34,8 +34,9 @@ export async function configCommand(args: string[], g: Globals): Promise<number>
     format: { type: 'string', default: 'text' },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) return void console.log(configHelp), 0;
-  if (values.format !== 'text' && values.format !== 'json') throw new CtcError('CT_USAGE', `--format is text or json, not ${values.format}`);
+  if (values.help) return (void console.log(configHelp), 0);
+  if (values.format !== 'text' && values.format !== 'json')
+    throw new CtcError('CT_USAGE', `--format is text or json, not ${values.format}`);
   if (positionals.length > 1) throw new CtcError('CT_USAGE', 'config takes one folder or source');
   const [at = '.'] = positionals;
   if (!existsSync(at)) throw new CtcError('CT_USAGE', `no such folder or file: ${at}`);
@@ -53,7 +54,13 @@ export async function configCommand(args: string[], g: Globals): Promise<number>
   ];
   const file = project.config ? display(project.config.file) : null;
   if (values.format === 'json') {
-    console.log(JSON.stringify({ version: 1, config: file, settings: rows.map((r) => ({ key: r.key, value: r.value ?? null, from: r.from })) }, null, 2));
+    console.log(
+      JSON.stringify(
+        { version: 1, config: file, settings: rows.map((r) => ({ key: r.key, value: r.value ?? null, from: r.from })) },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   console.log(`config: ${file ?? '(none: every value is a flag or the default)'}`);
@@ -65,7 +72,8 @@ export async function configCommand(args: string[], g: Globals): Promise<number>
 }
 
 function show({ key, value }: Row): string {
-  if (value === undefined) return key === 'planDir' ? '(next to each source)' : key === 'allowedSigners' ? '(none: ctc run runs unsigned plans)' : '(none)';
+  if (value === undefined)
+    return key === 'planDir' ? '(next to each source)' : key === 'allowedSigners' ? '(none: ctc run runs unsigned plans)' : '(none)';
   if (key === 'rootfs' && typeof value === 'object') {
     const r = value as { dir: string; readonly: boolean };
     return `dir ${display(r.dir)}${r.readonly ? ' (read-only)' : ''}`;
@@ -89,7 +97,9 @@ async function lintRows(config: Parameters<typeof lintSetup>[0]): Promise<Row[]>
       : { kind: 'default' };
     return { key, value: { severity, options }, from };
   });
-  return rows.length ? rows : [{ key: 'lint.rules', value: '(none)', from: config?.values.lint ? configFrom(config, 'lint') : { kind: 'default' } }];
+  return rows.length
+    ? rows
+    : [{ key: 'lint.rules', value: '(none)', from: config?.values.lint ? configFrom(config, 'lint') : { kind: 'default' } }];
 }
 
 function configFrom(config: NonNullable<Parameters<typeof lintSetup>[0]>, key: string): From {

@@ -113,18 +113,22 @@ export async function diffCommand(args: string[]): Promise<number> {
     format: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) return void console.log(diffHelp), 0;
+  if (values.help) return (void console.log(diffHelp), 0);
   const format = formatOption(values.format, 'diff');
   const diffs: FileDiffJson[] = [];
   if (dash < 0 && positionals.length === 2) {
     diffs.push(compare(await loadSide(positionals[0]), await loadSide(positionals[1])));
   } else if (dash < 0 && positionals.length !== 1) {
-    throw new CtcError('CT_USAGE', `diff takes OLD and NEW, or REV, not ${positionals.length} arguments`, { hint: 'see `ctc diff --help`' });
+    throw new CtcError('CT_USAGE', `diff takes OLD and NEW, or REV, not ${positionals.length} arguments`, {
+      hint: 'see `ctc diff --help`',
+    });
   } else {
     const sources = dash < 0 ? [] : args.slice(dash + 1);
     const [rev, rev2, ...extra] = positionals;
     if (!rev || extra.length) {
-      throw new CtcError('CT_USAGE', 'diff with `--` takes one or two revisions before it, and sources after it', { hint: 'ctc diff main -- app.ct.ts, or ctc diff main for the whole repository' });
+      throw new CtcError('CT_USAGE', 'diff with `--` takes one or two revisions before it, and sources after it', {
+        hint: 'ctc diff main -- app.ct.ts, or ctc diff main for the whole repository',
+      });
     }
     diffs.push(...(await diffRevisions(rev, rev2, sources)));
   }
@@ -147,10 +151,14 @@ type Named = { path: string; shown: string };
 /** Each source (none: the repository's) as of `rev` against the working tree or `rev2`; each revision extracted once. */
 async function diffRevisions(rev: string, rev2: string | undefined, sources: string[]): Promise<FileDiffJson[]> {
   const top = gitTop(process.cwd()) ?? (sources.length ? locate(sources[0]).top : undefined);
-  if (top === undefined) throw new CtcError('CT_GIT', `${process.cwd()} is not in a git repository`, { hint: 'ctc diff REV compares with a git revision' });
+  if (top === undefined)
+    throw new CtcError('CT_GIT', `${process.cwd()} is not in a git repository`, { hint: 'ctc diff REV compares with a git revision' });
   const named = sources.map((src) => ({ path: locate(src).path, shown: src }));
   return withRevision(rev, top, (old) => {
-    if (rev2) return withRevision(rev2, top, (tree) => diffTrees(old, { rev: rev2, files: tree.files, load: (p, shown) => atRevision(tree, p, shown) }, named, top));
+    if (rev2)
+      return withRevision(rev2, top, (tree) =>
+        diffTrees(old, { rev: rev2, files: tree.files, load: (p, shown) => atRevision(tree, p, shown) }, named, top),
+      );
     const files = repositoryFiles(top).map((f) => relative(top, f));
     return diffTrees(old, { files, load: (_p, shown) => inWorkTree(shown) }, named, top);
   });
@@ -164,7 +172,10 @@ async function diffTrees(old: RevisionTree, neu: NewSide, named: Named[], top: s
   const side = (load: () => Promise<Loaded>, shown: string, rev?: string) =>
     named.length ? load() : load().catch((e) => (isHelper(e) ? nothing(shown, rev) : Promise.reject(e)));
   for (const { path, shown } of all) {
-    const [a, b] = [await side(() => atRevision(old, path, shown), shown, old.rev), await side(() => neu.load(path, shown), shown, neu.rev)];
+    const [a, b] = [
+      await side(() => atRevision(old, path, shown), shown, old.rev),
+      await side(() => neu.load(path, shown), shown, neu.rev),
+    ];
     if (named.length) diffs.push(compare(a, b));
     else if (a.text !== b.text) diffs.push(...[compare(a, b)].filter((d) => d.changes.length > 0));
   }

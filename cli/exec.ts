@@ -23,7 +23,21 @@ its capabilities, limits and user unless overridden.
   -c, --cap CAP          add a capability (repeatable)
   --no-new-privs         set no_new_privs`;
 
-const valued = new Set(['-p', '--process', '--pid-file', '--console-socket', '--cwd', '-e', '--env', '-u', '--user', '-g', '--additional-gids', '-c', '--cap']);
+const valued = new Set([
+  '-p',
+  '--process',
+  '--pid-file',
+  '--console-socket',
+  '--cwd',
+  '-e',
+  '--env',
+  '-u',
+  '--user',
+  '-g',
+  '--additional-gids',
+  '-c',
+  '--cap',
+]);
 const flags = new Set(['-d', '--detach', '-t', '--tty', '--no-new-privs', '-h', '--help']);
 
 /** Options come before the id; everything after the id is the command, options and all. */
@@ -62,7 +76,8 @@ function processFile(file: string): ExecProcess {
   } catch (e) {
     throw new CtcError('CT_SOURCE_READ', `cannot read the process file ${file}: ${(e as Error).message}`);
   }
-  if (!Array.isArray(p.args) || p.args.length === 0) throw new CtcError('CT_PROCESS_ARGS', `${file}: args needs at least the program to run`);
+  if (!Array.isArray(p.args) || p.args.length === 0)
+    throw new CtcError('CT_PROCESS_ARGS', `${file}: args needs at least the program to run`);
   throwAll(nulErrors(p, 'process', () => file));
   const caps = p.capabilities;
   return {
@@ -84,7 +99,7 @@ function processFile(file: string): ExecProcess {
 
 export async function execCommand(args: string[], g: Globals): Promise<number> {
   const a = parseExec(args);
-  if (a.has('-h', '--help')) return void console.log(execHelp), 0;
+  if (a.has('-h', '--help')) return (void console.log(execHelp), 0);
   if (!a.id) throw new CtcError('CT_USAGE', 'exec needs a container id', { hint: execHelp.split('\n')[0] });
   const file = a.get('-p', '--process')[0];
   if (!file && a.command.length === 0) throw new CtcError('CT_USAGE', 'exec needs a command or --process FILE');

@@ -19,11 +19,14 @@ export async function explainCommand(args: string[], g?: Globals): Promise<numbe
     format: { type: 'string', default: 'text' },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) return void console.log(explainHelp), 0;
-  if (values.format !== 'text' && values.format !== 'json') throw new CtcError('CT_USAGE', `--format is text or json, not ${values.format}`);
+  if (values.help) return (void console.log(explainHelp), 0);
+  if (values.format !== 'text' && values.format !== 'json')
+    throw new CtcError('CT_USAGE', `--format is text or json, not ${values.format}`);
   const [file, n, ...extra] = positionals;
-  if (!file || !n || extra.length) throw new CtcError('CT_USAGE', 'explain takes a plan and a step number', { hint: 'ctc explain app.plan 12' });
-  if (!/^\d+$/.test(n)) throw new CtcError('CT_USAGE', `the step is a number, not ${n}`, { hint: 'the number at the start of the step\'s line in the plan' });
+  if (!file || !n || extra.length)
+    throw new CtcError('CT_USAGE', 'explain takes a plan and a step number', { hint: 'ctc explain app.plan 12' });
+  if (!/^\d+$/.test(n))
+    throw new CtcError('CT_USAGE', `the step is a number, not ${n}`, { hint: "the number at the start of the step's line in the plan" });
   const input = await readPlanInput(file, g);
   const e = explainStep(input.plan, Number(n), file, input.sourceDir);
   console.log(values.format === 'json' ? JSON.stringify(e, null, 2) : formatExplanation(e));

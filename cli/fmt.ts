@@ -14,12 +14,13 @@ names every file that is not formatted and exits 1 if there is one.`;
 
 export async function fmtCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand('fmt', args, { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
-  if (values.help) return void console.log(fmtHelp), 0;
+  if (values.help) return (void console.log(fmtHelp), 0);
   if (!positionals.length) throw new CtcError('CT_USAGE', 'fmt takes the .ct files to format', { hint: 'ctc fmt app.ct' });
   const { formatCt } = await import('../compiler/frontend/dsl/format.ts');
   let unformatted = 0;
   for (const file of positionals) {
-    if (!file.endsWith('.ct')) throw new CtcError('CT_USAGE', `${file} is not a .ct file`, { hint: 'ctc fmt formats the .ct language only' });
+    if (!file.endsWith('.ct'))
+      throw new CtcError('CT_USAGE', `${file} is not a .ct file`, { hint: 'ctc fmt formats the .ct language only' });
     let text: string;
     try {
       text = readFileSync(file, 'utf8');

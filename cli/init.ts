@@ -34,7 +34,7 @@ export async function initCommand(args: string[], g?: Globals): Promise<number> 
     lang: { type: 'string', default: 'ts' },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) return void console.log(initHelp), 0;
+  if (values.help) return (void console.log(initHelp), 0);
   if (values.lang !== 'ts' && values.lang !== 'ct') throw new CtcError('CT_USAGE', `--lang is ts or ct, not ${values.lang}`);
   if (positionals.length > 1) throw new CtcError('CT_USAGE', 'init takes one folder');
   const dir = resolve(positionals[0] ?? '.');
@@ -50,9 +50,13 @@ export async function initCommand(args: string[], g?: Globals): Promise<number> 
   });
   const there = files.filter((f) => existsSync(join(dir, f.name)));
   if (there.length) {
-    throw new CtcError('CT_EXISTS', `${there.map((f) => display(join(dir, f.name))).join(', ')} already ${there.length === 1 ? 'exists' : 'exist'}: ctc init writes nothing over a file`, {
-      hint: 'init an empty folder, or move those files away',
-    });
+    throw new CtcError(
+      'CT_EXISTS',
+      `${there.map((f) => display(join(dir, f.name))).join(', ')} already ${there.length === 1 ? 'exists' : 'exist'}: ctc init writes nothing over a file`,
+      {
+        hint: 'init an empty folder, or move those files away',
+      },
+    );
   }
   mkdirSync(dir, { recursive: true });
   // 0644 whatever the umask: ctc refuses a config that group or others can write (CT_CONFIG_UNSAFE)
@@ -77,7 +81,7 @@ function nextSteps(dir: string, lang: Lang, npm: NpmLayout): string {
     const what = lang === 'ts' ? `${PACKAGE_NAME} typescript` : PACKAGE_NAME;
     const install = npm.packageJson ? 'npm install' : `npm install --save-dev ${what}`;
     const where = npm.installIn === '.' ? install : `(cd ${npm.installIn} && ${install})`;
-    steps.push([where, lang === 'ts' ? 'ctc and typescript, for your editor and `npx tsc --noEmit`' : 'ctc, as the project\'s']);
+    steps.push([where, lang === 'ts' ? 'ctc and typescript, for your editor and `npx tsc --noEmit`' : "ctc, as the project's"]);
   }
   steps.push([`${ctc} build ${source}`, 'compile it to app.plan: the kernel steps, to review']);
   steps.push([`${process.geteuid?.() === 0 ? '' : 'sudo '}${ctc} run`, 'run app.plan (making a container needs root)']);
@@ -91,7 +95,10 @@ function nextSteps(dir: string, lang: Lang, npm: NpmLayout): string {
  * the default state root (/run/ctc) there is nothing to ignore.
  */
 function gitignore(dir: string, paths: (string | undefined)[]): boolean {
-  const inside = paths.filter((p): p is string => p !== undefined).map((p) => relative(dir, p)).filter((r) => r && !r.startsWith('..'));
+  const inside = paths
+    .filter((p): p is string => p !== undefined)
+    .map((p) => relative(dir, p))
+    .filter((r) => r && !r.startsWith('..'));
   if (!inside.length) return false;
   const file = join(dir, '.gitignore');
   const have = existsSync(file) ? readFileSync(file, 'utf8').split('\n') : [];

@@ -68,10 +68,16 @@ export function killCommand(args: string[], g: Globals): number {
 }
 
 export async function stopCommand(args: string[], g: Globals): Promise<number> {
-  const { values, positionals } = parseCommand('stop', args, { time: { type: 'string', short: 't', default: '10' }, signal: { type: 'string', short: 's', default: 'SIGTERM' } });
+  const { values, positionals } = parseCommand('stop', args, {
+    time: { type: 'string', short: 't', default: '10' },
+    signal: { type: 'string', short: 's', default: 'SIGTERM' },
+  });
   const id = oneId('stop', positionals);
-  if (!/^\d+(\.\d+)?$/.test(values.time!)) throw new CtcError('CT_USAGE', `stop: --time takes seconds (like 10 or 0.5), not '${values.time}'`);
-  await factory(g).load(id).stop(parseSignal(values.signal!), Number(values.time) * 1000);
+  if (!/^\d+(\.\d+)?$/.test(values.time!))
+    throw new CtcError('CT_USAGE', `stop: --time takes seconds (like 10 or 0.5), not '${values.time}'`);
+  await factory(g)
+    .load(id)
+    .stop(parseSignal(values.signal!), Number(values.time) * 1000);
   return 0;
 }
 
@@ -95,7 +101,11 @@ export async function deleteCommand(args: string[], g: Globals): Promise<number>
  * uses (printed as @images/<hex>).
  */
 export async function gcCommand(args: string[], g: Globals): Promise<number> {
-  const { values } = parseCommand('gc', args, { 'min-age': { type: 'string', default: '60' }, 'dry-run': { type: 'boolean' }, images: { type: 'boolean' } });
+  const { values } = parseCommand('gc', args, {
+    'min-age': { type: 'string', default: '60' },
+    'dry-run': { type: 'boolean' },
+    images: { type: 'boolean' },
+  });
   const minAge = Number(values['min-age']);
   if (!Number.isFinite(minAge) || minAge < 0) throw new CtcError('CT_USAGE', `--min-age is a number of seconds, not ${values['min-age']}`);
   const runImages = await import('../executor/native-bridge/run-image-cache.ts');
@@ -116,12 +126,19 @@ export async function gcCommand(args: string[], g: Globals): Promise<number> {
 }
 
 export function listCommand(args: string[], g: Globals): number {
-  const { values } = parseCommand('list', args, { format: { type: 'string', short: 'f', default: 'table' }, quiet: { type: 'boolean', short: 'q' } });
+  const { values } = parseCommand('list', args, {
+    format: { type: 'string', short: 'f', default: 'table' },
+    quiet: { type: 'boolean', short: 'q' },
+  });
   const containers = factory(g).list();
   const states = containers.map((c) => c.ociState());
   if (values.quiet) for (const s of states) console.log(s.id);
   else if (values.format === 'json') console.log(JSON.stringify(states));
-  else if (values.format === 'table') printTable(['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], containers.map((c, i) => listRow(c, states[i])));
+  else if (values.format === 'table')
+    printTable(
+      ['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
+      containers.map((c, i) => listRow(c, states[i])),
+    );
   else throw new CtcError('CT_USAGE', `--format is table or json, not ${values.format}`);
   return 0;
 }
@@ -133,7 +150,14 @@ export function listCommand(args: string[], g: Globals): number {
  */
 function listRow(c: Container, s: OciState): string[] {
   const code = s.status === 'stopped' ? c.exitStatus() : undefined;
-  return [s.id, String(s.pid), code === undefined ? s.status : `${s.status} (${code})`, s.bundle || '-', s.created, s.owner || ownerOf(c.dir)];
+  return [
+    s.id,
+    String(s.pid),
+    code === undefined ? s.status : `${s.status} (${code})`,
+    s.bundle || '-',
+    s.created,
+    s.owner || ownerOf(c.dir),
+  ];
 }
 
 /** The state dir's owner by name ('' if a delete removed it meanwhile). */
@@ -144,7 +168,9 @@ function ownerOf(dir: string): string {
 
 function userName(uid: number): string {
   try {
-    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+    const line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.split(':')[2] === String(uid));
     return line?.split(':')[0] ?? String(uid);
   } catch {
     return String(uid);
@@ -156,7 +182,11 @@ export function psCommand(args: string[], g: Globals): number {
   const c = factory(g).load(positionals[0] ?? oneId('ps', positionals));
   const pids = c.processes();
   if (values.format === 'json') console.log(JSON.stringify(pids));
-  else printTable(['PID', 'CMD'], pids.map((p) => [String(p), cmdline(p)]));
+  else
+    printTable(
+      ['PID', 'CMD'],
+      pids.map((p) => [String(p), cmdline(p)]),
+    );
   return 0;
 }
 

@@ -49,11 +49,13 @@ export async function lintCommand(args: string[], g?: Globals): Promise<number> 
     config: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) return void console.log(lintHelp), 0;
+  if (values.help) return (void console.log(lintHelp), 0);
   const format = values.format;
   if (format !== 'text' && format !== 'json') throw new CtcError('CT_USAGE', `--format is text or json, not ${format}`);
   const current: LintFinding[] = [];
-  const targets: Target[] = positionals.length ? positionals.map((file) => ({ plan: file, read: () => readPlanInput(file, g) })) : await repositoryTargets(current, g);
+  const targets: Target[] = positionals.length
+    ? positionals.map((file) => ({ plan: file, read: () => readPlanInput(file, g) }))
+    : await repositoryTargets(current, g);
   const linted: Linted[] = [];
   const plans: { plan: string; source?: string; config: string | null; rules: string[] }[] = [];
   for (const t of targets) {
@@ -62,7 +64,12 @@ export async function lintCommand(args: string[], g?: Globals): Promise<number> 
     const config = await findConfig(target.sourceDir, values.config ?? g?.config);
     const setup = await lintSetup(config);
     linted.push({ target, setup });
-    plans.push({ plan: t.plan, ...(t.source ? { source: t.source } : {}), config: setup.file ? display(setup.file) : null, rules: setup.rules.map((r) => r.rule.id) });
+    plans.push({
+      plan: t.plan,
+      ...(t.source ? { source: t.source } : {}),
+      config: setup.file ? display(setup.file) : null,
+      rules: setup.rules.map((r) => r.rule.id),
+    });
   }
   // all plans at once: a plugin's rules run in one sandbox for them all
   const findings: LintFinding[] = [...lintPlans(linted), ...current];
@@ -92,7 +99,8 @@ async function repositoryTargets(current: LintFinding[], g?: Globals): Promise<T
       });
       if (!built) return undefined;
       if (!hasPlan) warn(plan, `${source} has no plan: \`ctc build ${source}\` and commit it`);
-      else if (committedText(plan) !== built.text) warn(plan, `stale: ${source} builds to another plan, linted here as built; \`ctc build ${source}\``);
+      else if (committedText(plan) !== built.text)
+        warn(plan, `stale: ${source} builds to another plan, linted here as built; \`ctc build ${source}\``);
       return { name: source, plan: built.plan, sourceDir: dirname(resolve(source)) };
     },
   });

@@ -32,13 +32,15 @@ export async function logsCommand(args: string[], g: Globals): Promise<number> {
     tail: { type: 'string', short: 'n' },
     timestamps: { type: 'boolean', short: 't' },
   });
-  if (positionals.length !== 1) throw new CtcError('CT_USAGE', 'logs takes one container id', { hint: 'usage: ctc logs [-f] [--tail N] [-t] ID' });
+  if (positionals.length !== 1)
+    throw new CtcError('CT_USAGE', 'logs takes one container id', { hint: 'usage: ctc logs [-f] [--tail N] [-t] ID' });
   const [id] = positionals;
   const tail = tailCount(values.tail);
   const containers = factory(g);
   const dir = containers.load(id).dir;
   // `ctc logs ID | head`: a reader that goes away ends the command, quietly
-  for (const s of [process.stdout, process.stderr]) s.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : undefined));
+  for (const s of [process.stdout, process.stderr])
+    s.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : undefined));
   const emit = printer(values.timestamps === true);
   const { records, cursor } = openLog(dir, id);
   try {

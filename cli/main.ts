@@ -20,15 +20,19 @@ const resources = () => import('./resources.ts');
 // (cli/project.ts): for the commands that read sources or plans, found from
 // the first file named (build and check look per source); the container
 // commands read only a config --config names.
-const named = (command: Command): Command => async (args, g) => {
-  if (g.config !== undefined) await (await import('./project.ts')).configure(g, null);
-  return command(args, g);
-};
-const near = (command: Command): Command => async (args, g) => {
-  const { argumentDir, configure } = await import('./project.ts');
-  await configure(g, await argumentDir(args));
-  return command(args, g);
-};
+const named =
+  (command: Command): Command =>
+  async (args, g) => {
+    if (g.config !== undefined) await (await import('./project.ts')).configure(g, null);
+    return command(args, g);
+  };
+const near =
+  (command: Command): Command =>
+  async (args, g) => {
+    const { argumentDir, configure } = await import('./project.ts');
+    await configure(g, await argumentDir(args));
+    return command(args, g);
+  };
 
 const commands: Record<string, Command> = {
   build: async (args, g) => (await import('./build.ts')).buildCommand(args, { globals: g }),
@@ -67,7 +71,7 @@ const commands: Record<string, Command> = {
 
 /** `ctc help [COMMAND]`: a command's help is what `ctc COMMAND --help` prints. */
 function helpCommand(args: string[], g: Globals): number | Promise<number> {
-  if (args.length === 0) return void console.log(help), 0;
+  if (args.length === 0) return (void console.log(help), 0);
   if (args.length > 1) throw new CtcError('CT_USAGE', 'help takes one command', { hint: 'usage: ctc help [COMMAND]' });
   return dispatch(args[0], ['--help'], g);
 }
@@ -76,10 +80,12 @@ function dispatch(name: string, args: string[], g: Globals): number | Promise<nu
   const command = commands[name];
   if (!command) {
     const near = closest(name, Object.keys(commands));
-    throw new CtcError('CT_USAGE', `unknown command '${name}'`, { hint: near ? `did you mean '${near}'? (see \`ctc --help\`)` : 'see `ctc --help`' });
+    throw new CtcError('CT_USAGE', `unknown command '${name}'`, {
+      hint: near ? `did you mean '${near}'? (see \`ctc --help\`)` : 'see `ctc --help`',
+    });
   }
   // The container commands' help is cli/help.ts's; the others print their own.
-  if (commandHelp[name] && asksHelp(args)) return void console.log(commandHelp[name]), 0;
+  if (commandHelp[name] && asksHelp(args)) return (void console.log(commandHelp[name]), 0);
   return command(args, g);
 }
 
@@ -88,8 +94,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     const split = splitGlobals(argv);
     globals = split.globals;
-    if (globals.version) return void console.log(`ctc version ${packageVersion()}\nspec: 1.2.0`), 0;
-    if (globals.help || !split.command) return void console.log(help), globals.help ? 0 : 2;
+    if (globals.version) return (void console.log(`ctc version ${packageVersion()}\nspec: 1.2.0`), 0);
+    if (globals.help || !split.command) return (void console.log(help), globals.help ? 0 : 2);
     return await dispatch(split.command, split.rest, globals);
   } catch (e) {
     report(e, globals);

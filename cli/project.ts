@@ -52,7 +52,12 @@ const globalFlags: Record<GlobalKey, string> = { root: '--root', log: '--log', l
 export async function loadProject(dir: string | null, g?: Globals): Promise<Project> {
   const config = g?.config !== undefined ? await findConfig(process.cwd(), g.config) : dir === null ? undefined : await findConfig(dir);
   const v = config?.values ?? {};
-  const fromConfig = (key: string): From => ({ kind: 'config', file: display(config!.file), key, source: locate(config!.file, key.split('.')) });
+  const fromConfig = (key: string): From => ({
+    kind: 'config',
+    file: display(config!.file),
+    key,
+    source: locate(config!.file, key.split('.')),
+  });
   const pick = <T>(key: string, fallback: T, read: (raw: never) => T = (x) => x): Sourced<T> => {
     const raw = key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], v);
     return raw === undefined ? { value: fallback, from: { kind: 'default' } } : { value: read(raw as never), from: fromConfig(key) };
@@ -114,7 +119,11 @@ export function planDirFor(dir: string, project: Project): string {
 
 /** The plan of `src`: app.ct.ts → app.plan, next to it or under planDir. */
 export function planPathFor(src: string, project: Project): string {
-  const name = src.replace(/(\.ct\.ts|\.ct|\.json)$/, '').split('/').pop() + '.plan';
+  const name =
+    src
+      .replace(/(\.ct\.ts|\.ct|\.json)$/, '')
+      .split('/')
+      .pop() + '.plan';
   const dir = planDirFor(dirname(resolve(src)), project);
   return dir === dirname(resolve(src)) ? src.replace(/(\.ct\.ts|\.ct|\.json)$/, '') + '.plan' : display(join(dir, name));
 }

@@ -60,7 +60,8 @@ function resourcesFile(file: string): Omit<SpecResources, 'devices'> {
 export async function updateCommand(args: string[], g: Globals): Promise<number> {
   const { values: v, positionals } = parseCommand('update', args, flags);
   if (positionals.length !== 1) throw new CtcError('CT_USAGE', 'usage: ctc update [flags] ID');
-  if (v['l3-cache-schema'] || v['mem-bw-schema']) throw new CtcError('CT_NOT_YET', 'Intel RDT (--l3-cache-schema, --mem-bw-schema) is not supported');
+  if (v['l3-cache-schema'] || v['mem-bw-schema'])
+    throw new CtcError('CT_NOT_YET', 'Intel RDT (--l3-cache-schema, --mem-bw-schema) is not supported');
   const res: Omit<SpecResources, 'devices'> = v.resources ? resourcesFile(v.resources) : {};
   const opt = <T>(x: string | undefined, f: (s: string) => T) => (x === undefined ? undefined : f(x));
   const memory = {
@@ -94,13 +95,16 @@ export async function updateCommand(args: string[], g: Globals): Promise<number>
     ...(blkio !== undefined ? { blockIO: { ...res.blockIO, weight: blkio } } : {}),
   };
   if (!v.resources && Object.keys(update).length === 0) {
-    throw new CtcError('CT_USAGE', `update of ${positionals[0]} names no limit to change`, { hint: 'give a limit, e.g. ctc update --memory 96m ID (ctc update --help lists them), or -r FILE' });
+    throw new CtcError('CT_USAGE', `update of ${positionals[0]} names no limit to change`, {
+      hint: 'give a limit, e.g. ctc update --memory 96m ID (ctc update --help lists them), or -r FILE',
+    });
   }
   await updateResources(factory(g).load(positionals[0]), update);
   return 0;
 }
 
-const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as Partial<T>;
+const defined = <T extends object>(o: T): Partial<T> =>
+  Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as Partial<T>;
 
 export function statsCommand(args: string[], g: Globals): number {
   const { positionals } = parseCommand('stats', args, {});

@@ -50,7 +50,7 @@ export async function runCommand(args: string[], g: Globals): Promise<number> {
     'allowed-signers': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) return void console.log(runHelp), 0;
+  if (values.help) return (void console.log(runHelp), 0);
   refuseUnsupported(values);
   if (positionals.length > 1) throw new CtcError('CT_USAGE', 'run takes one plan or one container id', { hint: 'see `ctc run --help`' });
   const [arg] = positionals;
@@ -58,14 +58,20 @@ export async function runCommand(args: string[], g: Globals): Promise<number> {
   const runcForm = values.bundle !== undefined || (arg !== undefined && !arg.endsWith('.plan') && !existsSync(arg));
   const signers = values['allowed-signers'] ?? (await configuredSigners(g));
   if (runcForm && signers !== undefined) {
-    throw new CtcError('CT_PLAN_UNSIGNED', `a bundle is compiled here and carries no signature: with allowed signers (${signers}), ctc run runs only signed plans`, {
-      hint: 'build the plan where it is reviewed, sign it (`ctc sign PLAN --key KEY`), and run the plan: `ctc run PLAN`',
-    });
+    throw new CtcError(
+      'CT_PLAN_UNSIGNED',
+      `a bundle is compiled here and carries no signature: with allowed signers (${signers}), ctc run runs only signed plans`,
+      {
+        hint: 'build the plan where it is reviewed, sign it (`ctc sign PLAN --key KEY`), and run the plan: `ctc run PLAN`',
+      },
+    );
   }
   const source: { plan: Plan; text: string; bundle?: string; file?: string; source: ImageSource } = runcForm
     ? await bundlePlan(values.bundle, g)
     : planSource(arg ?? (await planHere(g)), signers, g);
-  const id = runcForm ? arg : (values.id ?? `${basename(source.file!, '.plan').replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`);
+  const id = runcForm
+    ? arg
+    : (values.id ?? `${basename(source.file!, '.plan').replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`);
   if (!id) throw new CtcError('CT_USAGE', 'run needs a container id', { hint: 'usage: ctc run --bundle DIR ID' });
   const code = await factory(g).create(id, source.plan, {
     mode: values.detach ? 'detached' : 'foreground',

@@ -18,7 +18,7 @@ export function signCommand(args: string[]): number {
     key: { type: 'string', short: 'k' },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) return void console.log(signHelp), 0;
+  if (values.help) return (void console.log(signHelp), 0);
   if (values.key === undefined || positionals.length === 0) {
     throw new CtcError('CT_USAGE', 'sign needs a plan and --key KEY', { hint: 'usage: ctc sign PLAN --key KEY' });
   }

@@ -39,7 +39,10 @@ function usable(root: string, made: SnapshotManifest): boolean {
     made.root === root &&
     made.files[process.execPath] !== undefined &&
     Object.entries(made.files).every(([file, st]) => stamp(file) === st) &&
-    made.cli === createHash('sha256').update(readFileSync(join(root, 'dist', 'ctc.mjs'))).digest('hex')
+    made.cli ===
+      createHash('sha256')
+        .update(readFileSync(join(root, 'dist', 'ctc.mjs')))
+        .digest('hex')
   );
 }
 

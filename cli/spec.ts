@@ -26,8 +26,9 @@ export async function specCommand(args: string[]): Promise<number> {
     rootless: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) return void console.log(specHelp), 0;
-  if (positionals.length) throw new CtcError('CT_USAGE', `spec takes no arguments, not '${positionals[0]}'`, { hint: 'see `ctc spec --help`' });
+  if (values.help) return (void console.log(specHelp), 0);
+  if (positionals.length)
+    throw new CtcError('CT_USAGE', `spec takes no arguments, not '${positionals[0]}'`, { hint: 'see `ctc spec --help`' });
   const file = join(values.bundle ?? '.', 'config.json');
   const rootless = values.rootless ? { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 } : undefined;
   const text = printConfig(exampleConfig({ rootless }));
@@ -35,7 +36,8 @@ export async function specCommand(args: string[]): Promise<number> {
     writeFileSync(file, text, { flag: 'wx', mode: 0o644 }); // wx: never overwrite, even in a race
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EEXIST') throw new CtcError('CT_EXISTS', `File ${file} exists. Remove it first`, { hint: 'ctc spec does not overwrite a config' });
+    if (err.code === 'EEXIST')
+      throw new CtcError('CT_EXISTS', `File ${file} exists. Remove it first`, { hint: 'ctc spec does not overwrite a config' });
     throw new CtcError('CT_WRITE', `cannot write ${file}`, { errno: err.code });
   }
   process.stderr.write(`ctc: wrote ${file}\n`);

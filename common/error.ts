@@ -186,7 +186,8 @@ export function formatError(e: CtcError, level: 'error' | 'warning' = 'error'): 
  * escapes into ctc's output. Control characters but newline and tab are
  * shown as \xNN.
  */
-export const visible = (text: string) => text.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+export const visible = (text: string) =>
+  text.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /** The same facts for --log-format json and machines. */
 export function errorJson(e: CtcError): Record<string, unknown> {

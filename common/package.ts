@@ -27,8 +27,7 @@ export function packageRoot(): string {
  * builds it, and npm may have skipped that script (an npm that runs
  * dependencies' install scripts only once they are allowed).
  */
-export const helperMissingHint =
-  `it is built at install: in a clone \`npm run build\`; installed, \`npm rebuild ${PACKAGE_NAME}\` (-g for a global install; an npm that skips install scripts not allowed: see docs/install.md)`;
+export const helperMissingHint = `it is built at install: in a clone \`npm run build\`; installed, \`npm rebuild ${PACKAGE_NAME}\` (-g for a global install; an npm that skips install scripts not allowed: see docs/install.md)`;
 
 /** ctc-init, the native helper: the executor's, and the compiler's sandbox. */
 export const helperPath = () => join(packageRoot(), 'dist', 'ctc-init');

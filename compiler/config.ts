@@ -74,7 +74,14 @@ export async function findConfig(dir: string, file?: string): Promise<ProjectCon
   }
   for (const key of Object.keys(config.values)) {
     if (!Object.hasOwn(configKeys, key)) {
-      throw configError(config, [key], `unknown key '${key}'`, `the ctc config has the keys ${Object.keys(configKeys).filter((k) => k !== '$schema').join(', ')}`);
+      throw configError(
+        config,
+        [key],
+        `unknown key '${key}'`,
+        `the ctc config has the keys ${Object.keys(configKeys)
+          .filter((k) => k !== '$schema')
+          .join(', ')}`,
+      );
     }
   }
   checkProjectKeys(config);
@@ -135,22 +142,26 @@ function checkOwner(file: string, st: Stats): void {
   if (st.uid !== uid && st.uid !== 0) {
     throw new CtcError('CT_CONFIG_UNSAFE', `the ctc config is owned by uid ${st.uid}, neither you (uid ${uid}) nor root: not read`, {
       source: display(file),
-      hint: 'another user\'s config would choose the state root and logs of your commands; chown it, or remove it',
+      hint: "another user's config would choose the state root and logs of your commands; chown it, or remove it",
     });
   }
   if (st.mode & 0o022) {
     const who = [st.mode & 0o020 ? 'group' : '', st.mode & 0o002 ? 'others' : ''].filter(Boolean).join(' and ');
-    throw new CtcError('CT_CONFIG_UNSAFE', `the ctc config is writable by ${who} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}): not read`, {
-      source: display(file),
-      hint: `chmod go-w ${display(file)}`,
-    });
+    throw new CtcError(
+      'CT_CONFIG_UNSAFE',
+      `the ctc config is writable by ${who} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}): not read`,
+      {
+        source: display(file),
+        hint: `chmod go-w ${display(file)}`,
+      },
+    );
   }
 }
 
 function scriptConfig(file: string): CtcError {
   return new CtcError('CT_CONFIG_UNSAFE', 'the ctc config is a script, and ctc never runs one: not read', {
     source: display(file),
-    hint: 'write it as JSON or YAML (ctc.config.json, .ctcrc.yaml): a config is data, as a pull request\'s must be',
+    hint: "write it as JSON or YAML (ctc.config.json, .ctcrc.yaml): a config is data, as a pull request's must be",
   });
 }
 
@@ -161,7 +172,8 @@ function checkProjectKeys(config: ProjectConfig): void {
     throw configError(config, path, message, hint);
   };
   for (const key of ['root', 'log', 'planDir', 'allowedSigners'] as const) {
-    if (v[key] !== undefined && (typeof v[key] !== 'string' || v[key] === '')) fail([key], 'expected a path (relative to the config file, or absolute)');
+    if (v[key] !== undefined && (typeof v[key] !== 'string' || v[key] === ''))
+      fail([key], 'expected a path (relative to the config file, or absolute)');
   }
   if (v.logFormat !== undefined && v.logFormat !== 'text' && v.logFormat !== 'json') fail(['logFormat'], 'expected "text" or "json"');
   if (v.rootfs !== undefined && v.rootfs !== 'host') {
@@ -194,7 +206,11 @@ function unreadable(e: unknown, fallback: string): CtcError {
   const where = display((e as { filepath?: string }).filepath ?? fallback);
   // cosmiconfig's loaders say "YAML Error in FILE:" and add code frames (`> 2 | ...`): neither says more than the file and position.
   const text = String((e as Error)?.message ?? e).replace(/^(YAML|JSON|TypeScript) Error in .*?:(\s|$)/, '');
-  const first = text.split('\n').map((l) => l.trim()).find((l) => l && !/^>?\s*\d*\s*\|/.test(l)) ?? 'it does not parse';
+  const first =
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l && !/^>?\s*\d*\s*\|/.test(l)) ?? 'it does not parse';
   const at = /\((\d+):(\d+)\)$/.exec(first);
   return new CtcError('CT_CONFIG', `cannot read the ctc config: ${first}`, { source: at ? `${where}:${at[1]}:${at[2]}` : where });
 }

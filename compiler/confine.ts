@@ -21,7 +21,7 @@ const ROOT_MARKERS = ['.git', 'package.json'];
 const NEVER = ['/proc', '/sys', '/dev'];
 
 const HINT =
-  'a source reads files inside its project only: the nearest folder up with .git or package.json (else the source\'s own folder), after symlinks, never /proc, /sys or /dev';
+  "a source reads files inside its project only: the nearest folder up with .git or package.json (else the source's own folder), after symlinks, never /proc, /sys or /dev";
 
 /** The real path of the project root of `dir`: see ROOT_MARKERS; `dir` itself (real) when there is none. */
 export function projectRoot(dir: string): string {
@@ -106,7 +106,8 @@ export function readConfined(file: string, at: ReadSite, { root, max = SOURCE_MA
   try {
     // A folder on the way swapped for a symlink since realpath: the open file is elsewhere.
     const opened = openedPath(fd);
-    if (opened !== undefined && opened !== real) throw new CtcError('CT_SOURCE_ESCAPE', `${at.name} changed while it was read: not read`, { source: at.site, hint: HINT });
+    if (opened !== undefined && opened !== real)
+      throw new CtcError('CT_SOURCE_ESCAPE', `${at.name} changed while it was read: not read`, { source: at.site, hint: HINT });
     const st = fstatSync(fd);
     if (!st.isFile()) throw limit(`is ${kindOf(st)}, not a regular file`);
     check?.(st);
@@ -178,7 +179,9 @@ export class SourceReader {
     const text = readConfined(file, at, { root: this.root });
     this.total += Buffer.byteLength(text);
     if (this.total > SOURCES_MAX) {
-      throw new CtcError('CT_SOURCE_LIMIT', `the sources of this build are more than ${SOURCES_MAX} bytes together: ${at.name} not read`, { source: at.site });
+      throw new CtcError('CT_SOURCE_LIMIT', `the sources of this build are more than ${SOURCES_MAX} bytes together: ${at.name} not read`, {
+        source: at.site,
+      });
     }
     this.texts.set(resolve(file), text);
     return text;

@@ -8,7 +8,10 @@ import { CtcError } from '../common/error.ts';
 
 export function git(cwd: string, args: string[]): { ok: boolean; out: string; err: string } {
   const r = spawnSync('git', ['-c', 'core.fsmonitor=false', ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
-  if (r.error) throw new CtcError('CT_GIT', `cannot run git: ${r.error.message}`, { hint: 'ctc diff REV and the repository-wide commands need git on the PATH' });
+  if (r.error)
+    throw new CtcError('CT_GIT', `cannot run git: ${r.error.message}`, {
+      hint: 'ctc diff REV and the repository-wide commands need git on the PATH',
+    });
   return { ok: r.status === 0, out: r.stdout, err: r.stderr.trim() };
 }
 

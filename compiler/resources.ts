@@ -29,7 +29,8 @@ export function readResourceLimits(r: Reader, o: Obj, u: ResourceUnits): Omit<Sp
     reservation: u.bytes(m.reservation, at('memory')('reservation')),
     swap: u.bytes(m.swap, at('memory')('swap')),
     swappiness: m.swappiness === undefined ? undefined : r.int(m.swappiness, at('memory')('swappiness')),
-    disableOOMKiller: m.disableOOMKiller === undefined ? undefined : r.bool(m.disableOOMKiller, at('memory')('disableOOMKiller')) || undefined,
+    disableOOMKiller:
+      m.disableOOMKiller === undefined ? undefined : r.bool(m.disableOOMKiller, at('memory')('disableOOMKiller')) || undefined,
   };
   const c = obj('cpu');
   const cpu = c && {
@@ -62,7 +63,11 @@ export function readResourceLimits(r: Reader, o: Obj, u: ResourceUnits): Omit<Sp
         : r.arr(b.weightDevice, at('blockIO')('weightDevice')).map((x, i) => {
             const path = `${at('blockIO')('weightDevice')}[${i}]`;
             const d = r.obj(x, path);
-            return { major: r.int(d.major, `${path}.major`), minor: r.int(d.minor, `${path}.minor`), weight: r.int(d.weight, `${path}.weight`) };
+            return {
+              major: r.int(d.major, `${path}.major`),
+              minor: r.int(d.minor, `${path}.minor`),
+              weight: r.int(d.weight, `${path}.weight`),
+            };
           }),
     throttleReadBpsDevice: rates('throttleReadBpsDevice'),
     throttleWriteBpsDevice: rates('throttleWriteBpsDevice'),
@@ -89,7 +94,8 @@ export function readResourceLimits(r: Reader, o: Obj, u: ResourceUnits): Omit<Sp
             return { name: r.str(e.name, `${path}.name`), priority: r.int(e.priority, `${path}.priority`) };
           }),
   };
-  const unified = obj('unified') && Object.fromEntries(Object.entries(obj('unified')!).map(([k, v]) => [k, r.str(v, `${u.at('unified')}.${k}`)]));
+  const unified =
+    obj('unified') && Object.fromEntries(Object.entries(obj('unified')!).map(([k, v]) => [k, r.str(v, `${u.at('unified')}.${k}`)]));
   const rd = obj('rdma');
   const rdma =
     rd &&
@@ -97,7 +103,10 @@ export function readResourceLimits(r: Reader, o: Obj, u: ResourceUnits): Omit<Sp
       Object.entries(rd).map(([dev, v]) => {
         const path = `${u.at('rdma')}.${dev}`;
         const e = r.obj(v, path);
-        return [dev, defined({ hcaHandles: u.count(e.hcaHandles, `${path}.hcaHandles`), hcaObjects: u.count(e.hcaObjects, `${path}.hcaObjects`) })];
+        return [
+          dev,
+          defined({ hcaHandles: u.count(e.hcaHandles, `${path}.hcaHandles`), hcaObjects: u.count(e.hcaObjects, `${path}.hcaObjects`) }),
+        ];
       }),
     );
   return defined({

@@ -37,7 +37,9 @@ export interface RevisionTree {
 /** Runs `use` with revision `rev` of the repository at `top` extracted, and removes it after. */
 export async function withRevision<T>(rev: string, top: string, use: (tree: RevisionTree) => Promise<T>): Promise<T> {
   if (!git(top, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]).ok) {
-    throw new CtcError('CT_GIT_REVISION', `'${rev}' is not a revision of ${top}`, { hint: 'a branch, tag or commit: ctc diff main -- app.ct.ts' });
+    throw new CtcError('CT_GIT_REVISION', `'${rev}' is not a revision of ${top}`, {
+      hint: 'a branch, tag or commit: ctc diff main -- app.ct.ts',
+    });
   }
   const listed = git(top, ['ls-tree', '-r', '-z', '--name-only', `${rev}^{commit}`]);
   if (!listed.ok) throw new CtcError('CT_GIT', `git ls-tree ${rev} failed`, { hint: listed.err || undefined });

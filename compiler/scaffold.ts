@@ -46,11 +46,26 @@ export interface ScaffoldFile {
 
 /** How each preset choice is written in a .ct.ts: the field, its place, the expression, and what it imports. */
 const presetSource: { [K in PresetName]: { inProcess: boolean; choices: Record<Presets[K], { expr: string; imports: string[] }> } } = {
-  mounts: { inProcess: false, choices: { default: { expr: 'defaultMounts', imports: ['defaultMounts'] }, none: { expr: '[]', imports: [] } } },
-  maskedPaths: { inProcess: false, choices: { default: { expr: 'maskedPaths.default', imports: ['maskedPaths'] }, none: { expr: '[]', imports: [] } } },
-  readonlyPaths: { inProcess: false, choices: { default: { expr: 'readonlyPaths.default', imports: ['readonlyPaths'] }, none: { expr: '[]', imports: [] } } },
-  capabilities: { inProcess: true, choices: { default: { expr: 'defaultCapabilities', imports: ['defaultCapabilities'] }, none: { expr: '[]', imports: [] } } },
-  seccomp: { inProcess: true, choices: { default: { expr: 'defaultSeccomp', imports: ['defaultSeccomp'] }, unconfined: { expr: "'unconfined'", imports: [] } } },
+  mounts: {
+    inProcess: false,
+    choices: { default: { expr: 'defaultMounts', imports: ['defaultMounts'] }, none: { expr: '[]', imports: [] } },
+  },
+  maskedPaths: {
+    inProcess: false,
+    choices: { default: { expr: 'maskedPaths.default', imports: ['maskedPaths'] }, none: { expr: '[]', imports: [] } },
+  },
+  readonlyPaths: {
+    inProcess: false,
+    choices: { default: { expr: 'readonlyPaths.default', imports: ['readonlyPaths'] }, none: { expr: '[]', imports: [] } },
+  },
+  capabilities: {
+    inProcess: true,
+    choices: { default: { expr: 'defaultCapabilities', imports: ['defaultCapabilities'] }, none: { expr: '[]', imports: [] } },
+  },
+  seccomp: {
+    inProcess: true,
+    choices: { default: { expr: 'defaultSeccomp', imports: ['defaultSeccomp'] }, unconfined: { expr: "'unconfined'", imports: [] } },
+  },
 };
 
 /** The same choices in a .ct file: its words for them. */

@@ -71,11 +71,15 @@ export async function readImage(path: string, { confine }: { confine?: (file: st
   } catch (e) {
     throw new CtcError('CT_IMAGE_FORMAT', `${path}: cannot read the image archive (${(e as NodeJS.ErrnoException).code ?? e})`);
   }
-  if (!st.isDirectory() && !st.isFile()) throw new CtcError('CT_IMAGE_FORMAT', `${path}: not an image archive (neither a directory nor a file)`);
+  if (!st.isDirectory() && !st.isFile())
+    throw new CtcError('CT_IMAGE_FORMAT', `${path}: not an image archive (neither a directory nor a file)`);
   const store = st.isDirectory() ? dirStore(path, confine) : tarStore(path);
   if (store.find('oci-layout') && store.find('index.json')) return readOci(store);
   if (store.find('manifest.json')) return readDocker(store);
-  throw formatError(store, 'not an image archive: neither an OCI image layout (oci-layout, index.json) nor a docker save archive (manifest.json)');
+  throw formatError(
+    store,
+    'not an image archive: neither an OCI image layout (oci-layout, index.json) nor a docker save archive (manifest.json)',
+  );
 }
 
 // ---- stores -----------------------------------------------------------------
@@ -110,7 +114,11 @@ function tarStore(file: string): Store {
 }
 
 /** `./blobs//x` and `blobs/x` are one member; a name leaving the archive is none. */
-const clean = (name: string) => posix.normalize(name).replace(/^(\.\/)+/, '').replace(/\/$/, '');
+const clean = (name: string) =>
+  posix
+    .normalize(name)
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/$/, '');
 
 /**
  * Member name -> byte range, from the headers alone. Pax ('x', 'g') and GNU
@@ -131,7 +139,11 @@ function tarIndex(file: string): Map<string, Member> {
       const size = h.size ?? 0;
       const body = at + 512;
       if (body + size > end) throw formatError({ path: file }, `truncated: ${h.path} needs ${size} bytes at byte ${body}`);
-      const meta = h.type === 'ExtendedHeader' || h.type === 'GlobalExtendedHeader' || h.type === 'NextFileHasLongPath' || h.type === 'NextFileHasLongLinkpath';
+      const meta =
+        h.type === 'ExtendedHeader' ||
+        h.type === 'GlobalExtendedHeader' ||
+        h.type === 'NextFileHasLongPath' ||
+        h.type === 'NextFileHasLongLinkpath';
       if (meta) {
         const text = readAt(fd, body, size).toString('utf8');
         if (h.type === 'ExtendedHeader') ex = Pax.parse(text, ex, false);
@@ -224,19 +236,22 @@ const blobName = (store: Store, d: Descriptor) => {
 function readOci(store: Store): ImageInfo {
   const manifestDesc = pickManifest(store, readJson(store, 'index.json'), 0);
   const manifest = readJson(store, blobName(store, manifestDesc), manifestDesc.digest);
-  if (!manifest?.config || !Array.isArray(manifest.layers)) throw formatError(store, `manifest ${manifestDesc.digest} has no config or layers`);
+  if (!manifest?.config || !Array.isArray(manifest.layers))
+    throw formatError(store, `manifest ${manifestDesc.digest} has no config or layers`);
   const config = readJson(store, blobName(store, manifest.config), manifest.config.digest);
   const diffIds = diffIdsOf(store, config, manifest.layers.length);
   const layers = manifest.layers.map((d: Descriptor, i: number): ImageLayer => {
     const blob = store.find(blobName(store, d));
     if (!blob) throw formatError(store, `layer ${d.digest} is missing (${blobName(store, d)})`);
-    if (typeof d.size === 'number' && d.size !== blob.size) throw new CtcError('CT_IMAGE_DIGEST', `${store.path}: layer ${d.digest} is ${blob.size} bytes, its descriptor says ${d.size}`);
+    if (typeof d.size === 'number' && d.size !== blob.size)
+      throw new CtcError('CT_IMAGE_DIGEST', `${store.path}: layer ${d.digest} is ${blob.size} bytes, its descriptor says ${d.size}`);
     return { digest: d.digest, compression: compressionOf(store, d), size: blob.size, diffId: diffIds?.[i], blob };
   });
   return { format: 'oci', digest: manifestDesc.digest, layers, config };
 }
 
-const isIndex = (t?: string) => t === 'application/vnd.oci.image.index.v1+json' || t === 'application/vnd.docker.distribution.manifest.list.v2+json';
+const isIndex = (t?: string) =>
+  t === 'application/vnd.oci.image.index.v1+json' || t === 'application/vnd.docker.distribution.manifest.list.v2+json';
 
 /**
  * The image an index names: the only manifest, or else the one for
@@ -248,7 +263,8 @@ function pickManifest(store: Store, index: any, depth: number): Descriptor {
   const all: Descriptor[] = Array.isArray(index?.manifests) ? index.manifests : [];
   const amd64 = all.filter((d) => d.platform?.os === 'linux' && d.platform?.architecture === 'amd64');
   const picked = all.length === 1 ? all : amd64;
-  if (picked.length !== 1) throw formatError(store, `the index names ${all.length} manifests and ${amd64.length} for linux/amd64: ctc reads one image`);
+  if (picked.length !== 1)
+    throw formatError(store, `the index names ${all.length} manifests and ${amd64.length} for linux/amd64: ctc reads one image`);
   const d = picked[0];
   if (!isIndex(d.mediaType)) return d;
   if (depth >= MAX_DEPTH) throw formatError(store, `indexes nested more than ${MAX_DEPTH} deep`);
@@ -282,9 +298,11 @@ const ZSTD = [0x28, 0xb5, 0x2f, 0xfd];
 
 function readDocker(store: Store): ImageInfo {
   const list = readJson(store, 'manifest.json');
-  if (!Array.isArray(list) || list.length !== 1) throw formatError(store, `manifest.json names ${Array.isArray(list) ? list.length : 'no'} images: ctc reads an archive of one`);
+  if (!Array.isArray(list) || list.length !== 1)
+    throw formatError(store, `manifest.json names ${Array.isArray(list) ? list.length : 'no'} images: ctc reads an archive of one`);
   const { Config, Layers } = list[0] ?? {};
-  if (typeof Config !== 'string' || !Array.isArray(Layers) || !Layers.every((l) => typeof l === 'string')) throw formatError(store, 'manifest.json has no Config or Layers');
+  if (typeof Config !== 'string' || !Array.isArray(Layers) || !Layers.every((l) => typeof l === 'string'))
+    throw formatError(store, 'manifest.json has no Config or Layers');
   const bytes = readMember(store, Config);
   const digest = sha256(bytes);
   // the image id is the config's digest; a config named by it must match
@@ -303,7 +321,8 @@ function dockerLayer(store: Store, name: string, diffId?: string): ImageLayer {
   const named = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(clean(name));
   // legacy <id>/layer.tar names are not digests; docker writes them
   // uncompressed, so the blob's digest is its diff id from the config
-  if (!named && (compression !== 'none' || !diffId)) throw formatError(store, `layer ${name} is neither named by its digest nor an uncompressed tar the config gives a diff id for`);
+  if (!named && (compression !== 'none' || !diffId))
+    throw formatError(store, `layer ${name} is neither named by its digest nor an uncompressed tar the config gives a diff id for`);
   return { digest: named ? `sha256:${named[1]}` : diffId!, compression, size: blob.size, diffId, blob };
 }
 

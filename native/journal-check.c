@@ -60,7 +60,8 @@ static int same_dir(const char *path, const char *want)
   int same = !strcmp(n, w);
   free(n), free(w);
   struct stat a, b;
-  return same || (lstat(path, &a) == 0 && S_ISDIR(a.st_mode) && lstat(want, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+  return same ||
+         (lstat(path, &a) == 0 && S_ISDIR(a.st_mode) && lstat(want, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino);
 }
 
 /* /proc/<pid>/stat's start time, or 0 if there is no such process (or a zombie) */
@@ -77,7 +78,8 @@ static unsigned long long start_time(long long pid)
   char *p = text ? strrchr(text, ')') : NULL;
   char state = 0;
   unsigned long long st = 0;
-  if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &state, &st) != 2 || state == 'Z' || state == 'X')
+  if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &state, &st) != 2 ||
+      state == 'Z' || state == 'X')
     st = 0;
   free(text);
   return st;
@@ -108,7 +110,9 @@ static int refuse(struct ctx *c, const char *fmt, ...)
 static int check_state_remove(struct ctx *c, const struct jval *e)
 {
   const char *dir = str_field(e, "dir");
-  return dir && same_dir(dir, c->dir) ? 0 : refuse(c, "state.remove of %s, which is not the container's state dir %s", dir ? dir : "?", c->dir);
+  return dir && same_dir(dir, c->dir)
+             ? 0
+             : refuse(c, "state.remove of %s, which is not the container's state dir %s", dir ? dir : "?", c->dir);
 }
 
 static int check_cgroup_remove(struct ctx *c, const struct jval *e)
@@ -210,7 +214,8 @@ static int check_hook(struct ctx *c, const struct jval *e)
   if (!dir || !same_dir(dir, c->dir))
     return refuse(c, "hook.poststop with the state of %s, which is not the container's state dir %s", dir ? dir : "?", c->dir);
   if (!hook || hook->t != J_OBJ || !only_fields(hook, hook_fields, &extra))
-    return refuse(c, "hook.poststop: the hook %s%s", extra ? "has a field it does not take: " : "is not a hook", extra ? extra : "");
+    return refuse(c, "hook.poststop: the hook %s%s", extra ? "has a field it does not take: " : "is not a hook",
+                  extra ? extra : "");
   const char *when = str_field(hook, "when"), *path = str_field(hook, "path");
   for (size_t k = 0; when && !strcmp(when, "poststop") && k < c->nhooks; k++)
     if (hook_matches(&c->hooks[k], hook))
@@ -227,7 +232,9 @@ static int netns_ok(const struct jval *e)
 static int check_bridge(struct ctx *c, const struct jval *e)
 {
   const char *name = str_field(e, "name");
-  return netns_ok(e) && name && list_has(&c->bridges, name) ? 0 : refuse(c, "net.bridge.release of %s, which is not a bridge of the container's plan", name ? name : "?");
+  return netns_ok(e) && name && list_has(&c->bridges, name)
+             ? 0
+             : refuse(c, "net.bridge.release of %s, which is not a bridge of the container's plan", name ? name : "?");
 }
 
 /* the veth's host end, and the ifalias that marks it as this container's (network.ts vethAlias) */
@@ -235,14 +242,17 @@ static int check_link(struct ctx *c, const struct jval *e)
 {
   const char *name = str_field(e, "name"), *alias = str_field(e, "alias");
   int ok = netns_ok(e) && name && list_has(&c->veths, name) && alias && !strncmp(alias, "ctc:", 4) && !strcmp(alias + 4, c->id);
-  return ok ? 0 : refuse(c, "net.link.remove of %s marked %s, which is not the container's veth marked as its own", name ? name : "?", alias ? alias : "?");
+  return ok ? 0
+            : refuse(c, "net.link.remove of %s marked %s, which is not the container's veth marked as its own", name ? name : "?",
+                     alias ? alias : "?");
 }
 
 static int check_unpublish(struct ctx *c, const struct jval *e)
 {
   const char *table = str_field(e, "table"), *id = str_field(e, "id");
   int ok = netns_ok(e) && table && list_has(&c->tables, table) && id && !strcmp(id, c->id);
-  return ok ? 0 : refuse(c, "net.unpublish of %s for %s, which is not the container's nft table", table ? table : "?", id ? id : "?");
+  return ok ? 0
+            : refuse(c, "net.unpublish of %s for %s, which is not the container's nft table", table ? table : "?", id ? id : "?");
 }
 
 static int check_ipam(struct ctx *c, const struct jval *e)
@@ -255,7 +265,9 @@ static int check_ipam(struct ctx *c, const struct jval *e)
     ok = list_has(&c->ipam_dirs, n);
     free(dir), free(n);
   }
-  return ok ? 0 : refuse(c, "net.ipam.release of %s for %s, which is not an address of the container's bridges held for it", file ? file : "?", id ? id : "?");
+  return ok ? 0
+            : refuse(c, "net.ipam.release of %s for %s, which is not an address of the container's bridges held for it",
+                     file ? file : "?", id ? id : "?");
 }
 
 /* each undo ctc writes (journal.ts Undo): its fields, and what they may name */
@@ -287,9 +299,9 @@ static int check_entry(struct ctx *c, const char *line)
   size_t k = 0;
   while (k < sizeof kinds / sizeof *kinds && strcmp(kinds[k].undo, undo))
     k++;
-  int r = k == sizeof kinds / sizeof *kinds       ? refuse(c, "%s is not an undo ctc writes", undo)
+  int r = k == sizeof kinds / sizeof *kinds           ? refuse(c, "%s is not an undo ctc writes", undo)
           : !only_fields(&e, kinds[k].fields, &extra) ? refuse(c, "%s has a field it does not take: %s", undo, extra)
-                                                     : kinds[k].check(c, &e);
+                                                      : kinds[k].check(c, &e);
   jfree(&e);
   return r;
 }
@@ -302,7 +314,8 @@ static int own(struct ctx *c, const char *what, const struct stat *st, int dir)
   if (dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))
     return refuse(c, "%s is not a %s", what, dir ? "directory" : "regular file");
   if (st->st_uid != geteuid())
-    return refuse(c, "%s is owned by uid %u, not by uid %u: ctc acts only on what it wrote itself", what, (unsigned)st->st_uid, (unsigned)geteuid());
+    return refuse(c, "%s is owned by uid %u, not by uid %u: ctc acts only on what it wrote itself", what, (unsigned)st->st_uid,
+                  (unsigned)geteuid());
   if (!dir && (st->st_mode & 022))
     return refuse(c, "%s may be written by others (mode %04o)", what, (unsigned)(st->st_mode & 07777));
   return 0;

@@ -186,7 +186,8 @@ static void copy_list(const struct plan_step *s, const char *name, struct list *
 static int add_hook(struct ctx *c, const struct plan_step *s)
 {
   const struct plan_arg *timeout = plan_arg(s, "timeout");
-  struct hook h = {.when = strdup(plan_str(s, "when")), .path = strdup(plan_str(s, "path")), .timeout = timeout->present ? timeout->i : 0};
+  struct hook h = {
+      .when = strdup(plan_str(s, "when")), .path = strdup(plan_str(s, "path")), .timeout = timeout->present ? timeout->i : 0};
   copy_list(s, "args", &h.args);
   copy_list(s, "env", &h.env);
   struct hook *grown = realloc(c->hooks, sizeof *c->hooks * (c->nhooks + 1));
@@ -288,7 +289,8 @@ void read_mounts(struct ctx *c)
 void ctx_free(struct ctx *c)
 {
   free(c->dir), free(c->plan);
-  list_free(&c->cgroups), list_free(&c->cgroup_tails), list_free(&c->bridges), list_free(&c->ipam_dirs), list_free(&c->veths), list_free(&c->tables), list_free(&c->mounts);
+  list_free(&c->cgroups), list_free(&c->cgroup_tails), list_free(&c->bridges), list_free(&c->ipam_dirs), list_free(&c->veths),
+      list_free(&c->tables), list_free(&c->mounts);
   for (size_t k = 0; k < c->nhooks; k++)
     free(c->hooks[k].when), free(c->hooks[k].path), list_free(&c->hooks[k].args), list_free(&c->hooks[k].env);
   free(c->hooks);

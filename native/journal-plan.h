@@ -22,8 +22,8 @@ struct hook {
 
 struct ctx {
   const char *root, *id;
-  char *dir;   /* <root>/<id>, as path.join writes it */
-  char *plan;  /* the plan file's text */
+  char *dir;  /* <root>/<id>, as path.join writes it */
+  char *plan; /* the plan file's text */
   size_t plan_len;
   struct list cgroups, cgroup_tails, bridges, ipam_dirs, veths, tables, mounts;
   int mounts_read;

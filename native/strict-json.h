@@ -12,10 +12,10 @@
 enum jtype { J_NULL, J_BOOL, J_INT, J_STR, J_ARR, J_OBJ };
 struct jval {
   enum jtype t;
-  long long i;     /* J_INT, J_BOOL */
-  char *s;         /* J_STR: UTF-8, no NUL inside */
-  struct jval *v;  /* J_ARR, J_OBJ: the n items (an object's values) */
-  char **k;        /* J_OBJ: the n keys */
+  long long i;    /* J_INT, J_BOOL */
+  char *s;        /* J_STR: UTF-8, no NUL inside */
+  struct jval *v; /* J_ARR, J_OBJ: the n items (an object's values) */
+  char **k;       /* J_OBJ: the n keys */
   size_t n;
 };
 

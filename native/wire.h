@@ -76,7 +76,7 @@
 #include <stdint.h>
 
 #define CTC_WIRE_MAGIC 0x50435443u /* "CTCP" */
-#define CTC_WIRE_VERSION 2u /* 2: LIST carries its count */
+#define CTC_WIRE_VERSION 2u        /* 2: LIST carries its count */
 #define CTC_WIRE_MAX_PROGRAM (16u << 20)
 /* every CLONE_NEW* kind CTC_OP_M_JOIN knows: user, mnt, uts, ipc, pid, net, cgroup, time */
 #define CTC_NS_ALL 0x7e020080u
@@ -93,7 +93,7 @@ struct ctc_wire_header {
   uint32_t fail_step;   /* CTC_FAIL_STEP: this step fails with EIO before acting; 0 = none */
   uint32_t nops;
   uint32_t body_len;
-  uint32_t reserved;    /* 0 */
+  uint32_t reserved; /* 0 */
 };
 
 /*
@@ -487,13 +487,13 @@ struct ctc_wire_msg {
 };
 
 enum ctc_wire_msg_type {
-  CTC_MSG_PID = 1,    /* pid = I's pid in the executor's pid namespace */
-  CTC_MSG_ACK = 2,    /* step done (sent once per op) */
-  CTC_MSG_ERR = 3,    /* step failed; value = errno */
-  CTC_MSG_PAUSED = 4, /* step = the `until` it stopped at; I waits for GO */
-  CTC_MSG_EXEC = 5,   /* step = exec step; execve is next */
-  CTC_MSG_EXIT = 6,   /* value = exit code, 128+signal if killed */
-  CTC_MSG_WAITING = 7, /* step = CTC_OP_WAIT_START's step (the exec step, if encoded
+  CTC_MSG_PID = 1,      /* pid = I's pid in the executor's pid namespace */
+  CTC_MSG_ACK = 2,      /* step done (sent once per op) */
+  CTC_MSG_ERR = 3,      /* step failed; value = errno */
+  CTC_MSG_PAUSED = 4,   /* step = the `until` it stopped at; I waits for GO */
+  CTC_MSG_EXEC = 5,     /* step = exec step; execve is next */
+  CTC_MSG_EXIT = 6,     /* value = exit code, 128+signal if killed */
+  CTC_MSG_WAITING = 7,  /* step = CTC_OP_WAIT_START's step (the exec step, if encoded
                         * under it); I is set up and waits for `ctc start` */
   CTC_MSG_DETACHED = 8, /* step = spawn_step; value = 1 if M exits (the caller
                          * reaps I), 0 if M stays as the monitor */

@@ -13,7 +13,13 @@ import { capabilityNumbers } from '../stdlib/capabilities.ts';
 import { type Step, list, str } from './steps.ts';
 
 /** The sets in /proc/<pid>/status's order and names, so a reader can compare them line by line. */
-export const statusFields = { CapInh: 'inheritable', CapPrm: 'permitted', CapEff: 'effective', CapBnd: 'bounding', CapAmb: 'ambient' } as const;
+export const statusFields = {
+  CapInh: 'inheritable',
+  CapPrm: 'permitted',
+  CapEff: 'effective',
+  CapBnd: 'bounding',
+  CapAmb: 'ambient',
+} as const;
 export type CapSet = (typeof statusFields)[keyof typeof statusFields];
 export type CapSets = Record<CapSet, string[]>;
 

@@ -22,7 +22,9 @@ export function readPlanBytes(file: string): Buffer {
 
 /** The only *.plan in dir, for `ctc run` without an argument. */
 export function findPlan(dir = '.'): string {
-  const plans = readdirSync(dir).filter((f) => f.endsWith('.plan')).sort();
+  const plans = readdirSync(dir)
+    .filter((f) => f.endsWith('.plan'))
+    .sort();
   if (plans.length === 1) return plans[0];
   if (plans.length === 0) {
     throw new CtcError('CT_PLAN_NONE', 'no .plan file here', { hint: 'build one with `ctc build app.ct.ts`, or name it: `ctc run PLAN`' });

@@ -81,20 +81,26 @@ export function cgroupLimits(resources: Omit<SpecResources, 'devices'>): LimitSe
   limit('cpuset.mems', cpu?.mems, 'resources.cpu.mems');
   const b = resources.blockIO;
   limit('blkio.weight', b?.weight, 'resources.blockIO.weight');
-  b?.weightDevice?.forEach((d, i) => limit('blkio.weight-device', `${d.major}:${d.minor} ${d.weight}`, `resources.blockIO.weightDevice[${i}]`));
+  b?.weightDevice?.forEach((d, i) =>
+    limit('blkio.weight-device', `${d.major}:${d.minor} ${d.weight}`, `resources.blockIO.weightDevice[${i}]`),
+  );
   const throttles = [
     ['throttleReadBpsDevice', 'blkio.read-bps'],
     ['throttleWriteBpsDevice', 'blkio.write-bps'],
     ['throttleReadIOPSDevice', 'blkio.read-iops'],
     ['throttleWriteIOPSDevice', 'blkio.write-iops'],
   ] as const;
-  for (const [field, key] of throttles) b?.[field]?.forEach((d, i) => limit(key, `${d.major}:${d.minor} ${d.rate}`, `resources.blockIO.${field}[${i}]`));
+  for (const [field, key] of throttles)
+    b?.[field]?.forEach((d, i) => limit(key, `${d.major}:${d.minor} ${d.rate}`, `resources.blockIO.${field}[${i}]`));
   resources.hugepageLimits?.forEach((h, i) => limit('hugetlb.limit', `${h.pageSize} ${h.limit}`, `resources.hugepageLimits[${i}]`));
   const net = resources.network;
   limit('net.classid', net?.classID, 'resources.network.classID');
   net?.priorities?.forEach((p, i) => limit('net.prio', `${p.name} ${p.priority}`, `resources.network.priorities[${i}]`));
   for (const [dev, r] of Object.entries(resources.rdma ?? {})) {
-    const parts = [r.hcaHandles === undefined ? '' : `hca_handle=${r.hcaHandles}`, r.hcaObjects === undefined ? '' : `hca_object=${r.hcaObjects}`];
+    const parts = [
+      r.hcaHandles === undefined ? '' : `hca_handle=${r.hcaHandles}`,
+      r.hcaObjects === undefined ? '' : `hca_object=${r.hcaObjects}`,
+    ];
     limit('rdma.max', `${dev} ${parts.filter(Boolean).join(' ')}`, `resources.rdma.${dev}`);
   }
   for (const [file, value] of Object.entries(resources.unified ?? {})) limit('unified', `${file} ${value}`, `resources.unified.${file}`);

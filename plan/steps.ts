@@ -34,7 +34,11 @@ export interface KindSpec {
 }
 
 // Generic so the table keeps each argument's literal name and type: StepOf<K> reads them.
-function a<const N extends string, const T extends ArgType, const O extends boolean = false>(name: N, type: T, optional?: O): { name: N; type: T; optional: O } {
+function a<const N extends string, const T extends ArgType, const O extends boolean = false>(
+  name: N,
+  type: T,
+  optional?: O,
+): { name: N; type: T; optional: O } {
   return { name, type, optional: (optional ?? false) as O };
 }
 /** A string argument naming a run-time place: the state dir ({state}), the state root ({root}), a cgroup. */
@@ -84,7 +88,7 @@ export const stepKinds = {
     subject: 'name',
     undo: 'remove the bridge, if ctc made it (ifalias "ctc") and nothing is attached to it any more',
     syscalls: ['socket', 'sendmsg', 'recvmsg'],
-    doc: 'make a bridge over rtnetlink, with its addresses, and bring it up, marked as ctc\'s; a link by that name that exists already is used as it is',
+    doc: "make a bridge over rtnetlink, with its addresses, and bring it up, marked as ctc's; a link by that name that exists already is used as it is",
   },
   'net.ipam': {
     actor: 'host',
@@ -125,7 +129,15 @@ export const stepKinds = {
   },
   'net.veth': {
     actor: 'host',
-    args: [place('host'), a('peer', 'str'), a('mtu', 'int', true), a('txqlen', 'int', true), a('mac', 'str', true), a('bridge', 'str', true), a('hairpin', 'int', true)],
+    args: [
+      place('host'),
+      a('peer', 'str'),
+      a('mtu', 'int', true),
+      a('txqlen', 'int', true),
+      a('mac', 'str', true),
+      a('bridge', 'str', true),
+      a('hairpin', 'int', true),
+    ],
     subject: 'host',
     undo: 'delete the host end, which deletes the pair',
     syscalls: ['socket', 'sendmsg', 'recvmsg'],
@@ -337,7 +349,7 @@ export const stepKinds = {
     actor: 'init',
     args: [a('rows', 'int', true), a('cols', 'int', true)],
     syscalls: ['openat', 'ioctl', 'setsid', 'dup3', 'sendmsg'],
-    doc: "give the process a new pseudo-terminal as stdio; the master goes to the console socket or to ctc run -t",
+    doc: 'give the process a new pseudo-terminal as stdio; the master goes to the console socket or to ctc run -t',
   },
   'proc.rlimit': {
     actor: 'init',
@@ -369,9 +381,15 @@ export const stepKinds = {
   },
   'proc.caps': {
     actor: 'init',
-    args: [a('effective', 'names'), a('permitted', 'names'), a('inheritable', 'names'), a('ambient', 'names'), a('after-exec', 'str', true)],
+    args: [
+      a('effective', 'names'),
+      a('permitted', 'names'),
+      a('inheritable', 'names'),
+      a('ambient', 'names'),
+      a('after-exec', 'str', true),
+    ],
     syscalls: ['capset', 'prctl'],
-    doc: "set the capability sets as the target user, then raise the ambient ones; after-exec is what the process holds once it execs its program, as the kernel computes it (CapInh/CapPrm/CapEff/CapBnd/CapAmb of /proc/self/status; a uid other than 0 keeps only its ambient capabilities), checked against these steps when the plan runs",
+    doc: 'set the capability sets as the target user, then raise the ambient ones; after-exec is what the process holds once it execs its program, as the kernel computes it (CapInh/CapPrm/CapEff/CapBnd/CapAmb of /proc/self/status; a uid other than 0 keeps only its ambient capabilities), checked against these steps when the plan runs',
   },
   'proc.no-new-privs': {
     actor: 'init',

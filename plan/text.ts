@@ -164,10 +164,13 @@ function parseValue(a: ArgSpec, raw: string, fail: (msg: string) => never): ArgV
     }
   };
   // Past 2^53 a double holds another number than the one written (past 1e308, Infinity, which prints as no number).
-  const exact = (digits: string) => (Number.isSafeInteger(Number(digits)) ? Number(digits) : fail(`${a.name}= is out of range (a plan's numbers are below 2^53)`));
+  const exact = (digits: string) =>
+    Number.isSafeInteger(Number(digits)) ? Number(digits) : fail(`${a.name}= is out of range (a plan's numbers are below 2^53)`);
   // The kernel reads C strings: a NUL would end one there (or split an argv), another value than the line shows.
   const noNul = <T extends string | string[]>(v: T): T =>
-    [v].flat().some((x) => x.includes('\0')) ? fail(`${a.name}= holds a NUL byte (\\u0000): the kernel would end the string there, or split the list`) : v;
+    [v].flat().some((x) => x.includes('\0'))
+      ? fail(`${a.name}= holds a NUL byte (\\u0000): the kernel would end the string there, or split the list`)
+      : v;
   switch (a.type) {
     case 'str':
       return noNul(raw.startsWith('"') ? json<string>() : raw);

@@ -23,8 +23,10 @@ const fromSources = existsSync(join(root, 'cli', 'main.ts'));
 function buildHelper() {
   const cc = process.env.CC || 'cc';
   if (spawnSync(cc, ['--version'], { stdio: 'ignore' }).error) {
-    console.error(`ctc: building the native helper needs a C compiler, and '${cc}' was not found.\n` +
-      '     On Debian or Ubuntu: apt-get install gcc libc6-dev (or build-essential), then install ctc again.');
+    console.error(
+      `ctc: building the native helper needs a C compiler, and '${cc}' was not found.\n` +
+        '     On Debian or Ubuntu: apt-get install gcc libc6-dev (or build-essential), then install ctc again.',
+    );
     process.exit(1);
   }
   // The .c files of one directory, in a stable order.
@@ -39,12 +41,16 @@ function buildHelper() {
   // Static: a detached container's monitor (ctc-init) then holds only the pages it
   // touched of its own sealed copy, well under 1 MiB, instead of a dynamic libc's.
   if (!existsSync('/usr/include/nettle/sha2.h')) {
-    console.error('ctc: building the native helpers needs nettle (SHA-256). On Debian or Ubuntu: apt-get install nettle-dev, then install ctc again.');
+    console.error(
+      'ctc: building the native helpers needs nettle (SHA-256). On Debian or Ubuntu: apt-get install nettle-dev, then install ctc again.',
+    );
     process.exit(1);
   }
   // nettle: the journal check (native/journal-check.c, journal-plan.c) hashes the plan.
   // ctc-init (native/init/ctc-init.h): the container's init and monitor, and its one-shot modes.
-  execFileSync(cc, [...flags, '-static', '-o', join(dist, 'ctc-init'), ...cFiles('native', 'init'), ...shared, '-lnettle'], { stdio: 'inherit' });
+  execFileSync(cc, [...flags, '-static', '-o', join(dist, 'ctc-init'), ...cFiles('native', 'init'), ...shared, '-lnettle'], {
+    stdio: 'inherit',
+  });
   // The launcher (native/launcher/launcher.h): `ctc` itself, answering the hot commands without Node.
   const launcher = cFiles('native', 'launcher');
   // The config places, from the one list compiler/config.ts uses: those it reads and the scripts it refuses (both Node's to handle).
@@ -52,9 +58,24 @@ function buildHelper() {
   const places = [...read, ...scripts];
   mkdirSync(join(dist, 'gen'), { recursive: true });
   writeFileSync(join(dist, 'gen', 'config-places.h'), `#define CONFIG_PLACES ${places.map((p) => JSON.stringify(p)).join(', ')}\n`);
-  execFileSync(cc, [...flags, '-I', join(dist, 'gen'), '-o', join(dist, 'ctc'), ...launcher, join(root, 'native', 'init', 'device-filter.c'), ...shared, '-static', '-lnettle'], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    cc,
+    [
+      ...flags,
+      '-I',
+      join(dist, 'gen'),
+      '-o',
+      join(dist, 'ctc'),
+      ...launcher,
+      join(root, 'native', 'init', 'device-filter.c'),
+      ...shared,
+      '-static',
+      '-lnettle',
+    ],
+    {
+      stdio: 'inherit',
+    },
+  );
 }
 
 async function bundleCli() {
@@ -174,7 +195,9 @@ async function buildSnapshot() {
     node: process.version,
     arch: process.arch,
     root,
-    cli: createHash('sha256').update(readFileSync(join(dist, 'ctc.mjs'))).digest('hex'),
+    cli: createHash('sha256')
+      .update(readFileSync(join(dist, 'ctc.mjs')))
+      .digest('hex'),
     nodePath: process.execPath,
     typescriptPath: typescriptJs,
     files: { [process.execPath]: stamp(process.execPath), [typescriptJs]: stamp(typescriptJs) },
@@ -210,7 +233,9 @@ if (!fromSources) {
   // An installed package: the bundles must have come in the tarball.
   for (const file of ['ctc.mjs', 'build-snapshot.cjs']) {
     if (!existsSync(join(dist, file))) {
-      console.error(`ctc: this package has no dist/${file}: it was packed without its build (npm pack runs scripts/build.mjs first; was it --ignore-scripts?)`);
+      console.error(
+        `ctc: this package has no dist/${file}: it was packed without its build (npm pack runs scripts/build.mjs first; was it --ignore-scripts?)`,
+      );
       process.exit(1);
     }
   }

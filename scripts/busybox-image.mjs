@@ -24,7 +24,15 @@ export const BUSYBOX = '/usr/bin/busybox';
 /** 2000-01-01: a fixed mtime, so the archive's bytes do not depend on when it was written. */
 export const MTIME = 946684800;
 
-const TYPES = { file: 'File', dir: 'Directory', symlink: 'SymbolicLink', link: 'Link', fifo: 'FIFO', char: 'CharacterDevice', block: 'BlockDevice' };
+const TYPES = {
+  file: 'File',
+  dir: 'Directory',
+  symlink: 'SymbolicLink',
+  link: 'Link',
+  fifo: 'FIFO',
+  char: 'CharacterDevice',
+  block: 'BlockDevice',
+};
 
 /** One tar entry: names are written as given (no ./, no / stripped, no checks). */
 function entryBytes(e) {
@@ -80,7 +88,10 @@ export function imageFiles({ format = 'oci', layers, gzip = false, config = {} }
   });
   const top = { ...desc('application/vnd.oci.image.manifest.v1+json', manifest), platform: { architecture: 'amd64', os: 'linux' } };
   const files = [cfg, manifest, ...blobs].map((data) => ({ name: `blobs/sha256/${sha256(data)}`, data }));
-  files.push({ name: 'index.json', data: json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [top] }) });
+  files.push({
+    name: 'index.json',
+    data: json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [top] }),
+  });
   files.push({ name: 'oci-layout', data: json({ imageLayoutVersion: '1.0.0' }) });
   return { files: sorted(files), digest: top.digest };
 }
@@ -112,11 +123,17 @@ export function writeImage(target, opts, { dir = false } = {}) {
   return digest;
 }
 
-const parents = (name) => name.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+const parents = (name) =>
+  name
+    .split('/')
+    .slice(0, -1)
+    .map((_, i, parts) => parts.slice(0, i + 1).join('/'));
 
 /** The two layers of the busybox image, as tar bytes. */
 export function busyboxLayers() {
-  const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
+  const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((a) => a && a !== 'busybox');
   const base = [
     { name: 'bin/', type: 'dir' },
     { name: 'bin/busybox', mode: 0o755, data: readFileSync(BUSYBOX) },

@@ -12,6 +12,14 @@ import { build } from 'esbuild';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, '.build', 'gen-ct-grammar.mjs');
 mkdirSync(dirname(out), { recursive: true });
-await build({ entryPoints: [join(root, 'compiler', 'frontend', 'dsl', 'parser.ts')], outfile: out, bundle: true, format: 'esm', platform: 'node', packages: 'external', logLevel: 'warning' });
+await build({
+  entryPoints: [join(root, 'compiler', 'frontend', 'dsl', 'parser.ts')],
+  outfile: out,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  packages: 'external',
+  logLevel: 'warning',
+});
 const { grammarHtml } = await import(pathToFileURL(out).href);
 writeFileSync(join(root, 'docs', 'ct-grammar.html'), await grammarHtml());

@@ -100,7 +100,8 @@ export function generate() {
         const props = {};
         for (const k of keys) {
           const [a, b] = [same.props[k], s.props[k]];
-          props[k] = a && b ? { ...a, shape: merge([a.shape, b.shape]), optional: a.optional || b.optional } : { ...(a ?? b), optional: true };
+          props[k] =
+            a && b ? { ...a, shape: merge([a.shape, b.shape]), optional: a.optional || b.optional } : { ...(a ?? b), optional: true };
         }
         same.props = props;
       } else if (same) {

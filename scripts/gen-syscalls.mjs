@@ -89,9 +89,7 @@ function valueOf(map, name, seen = new Set()) {
 function syscalls(map) {
   // Not syscalls: the table's size and the base of arch-specific numbers.
   const skip = new Set(['syscalls', 'arch_specific_syscall']);
-  const table = [...map.keys()]
-    .filter((k) => k.startsWith('__NR_') && !skip.has(k.slice(5)))
-    .map((k) => [k.slice(5), valueOf(map, k)]);
+  const table = [...map.keys()].filter((k) => k.startsWith('__NR_') && !skip.has(k.slice(5))).map((k) => [k.slice(5), valueOf(map, k)]);
   return table;
 }
 
@@ -188,5 +186,7 @@ if (process.argv.includes('--check')) {
   }
 } else {
   writeFileSync(out, text);
-  console.log(`wrote ${out}: ${x86.length} x86_64 and ${arm.length} aarch64 syscalls, ${others.length} other-ABI names, ${errArm.length} errno names`);
+  console.log(
+    `wrote ${out}: ${x86.length} x86_64 and ${arm.length} aarch64 syscalls, ${others.length} other-ABI names, ${errArm.length} errno names`,
+  );
 }

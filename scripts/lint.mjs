@@ -39,7 +39,11 @@ function cFiles(dir = join(root, 'native')) {
   return readdirSync(dir, { withFileTypes: true })
     .sort((a, b) => (a.name < b.name ? -1 : 1))
     .flatMap((e) =>
-      e.isDirectory() ? cFiles(join(dir, e.name)) : /\.[ch]$/.test(e.name) && !e.name.endsWith('.gen.h') ? [relative(root, join(dir, e.name))] : [],
+      e.isDirectory()
+        ? cFiles(join(dir, e.name))
+        : /\.[ch]$/.test(e.name) && !e.name.endsWith('.gen.h')
+          ? [relative(root, join(dir, e.name))]
+          : [],
     );
 }
 

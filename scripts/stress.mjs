@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const times = Number(process.argv[2] ?? 10);
 for (let i = 1; i <= times; i++) {
-  const r = spawnSync(process.execPath, [join(root, 'test', 'run.mjs'), 'integration/parallel', 'integration/native'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(root, 'test', 'run.mjs'), 'integration/parallel', 'integration/native'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
   const last = r.stdout.trim().split('\n').at(-1);
   console.log(`stress ${i}/${times}: ${last}`);
   if (r.status !== 0) {

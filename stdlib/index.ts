@@ -10,6 +10,19 @@ export { maskedPaths, readonlyPaths } from './paths.ts';
 export { dirRootfs, hostRootfs, imageRootfs } from './rootfs.ts';
 export { rootless, rootlessMappings } from './rootless.ts';
 export { bytes } from './units.ts';
-export type { Errno, ErrnoName, Seccomp, SeccompAction, SeccompArch, SeccompArg, SeccompArgIndex, SeccompFlag, SeccompRule, SeccompValue, Syscall, SyscallArch } from './seccomp.ts';
+export type {
+  Errno,
+  ErrnoName,
+  Seccomp,
+  SeccompAction,
+  SeccompArch,
+  SeccompArg,
+  SeccompArgIndex,
+  SeccompFlag,
+  SeccompRule,
+  SeccompValue,
+  Syscall,
+  SyscallArch,
+} from './seccomp.ts';
 export { cloneNamespaceFlags, defaultSeccomp } from './seccomp.ts';
 export { errnoNumbers, syscallNumbers } from './syscalls.ts';

@@ -18,23 +18,64 @@ export type Namespace = 'mount' | 'uts' | 'ipc' | 'pid' | 'network' | 'cgroup' |
  */
 export type Bytes = number | `${number}${SizeUnit}`;
 /** The units a Bytes string may end with (see Bytes). */
-export type SizeUnit = 'k' | 'm' | 'g' | 't' | 'K' | 'M' | 'G' | 'T' | 'Ki' | 'Mi' | 'Gi' | 'Ti' | 'KB' | 'MB' | 'GB' | 'TB' | 'kb' | 'mb' | 'gb' | 'tb';
+export type SizeUnit =
+  | 'k'
+  | 'm'
+  | 'g'
+  | 't'
+  | 'K'
+  | 'M'
+  | 'G'
+  | 'T'
+  | 'Ki'
+  | 'Mi'
+  | 'Gi'
+  | 'Ti'
+  | 'KB'
+  | 'MB'
+  | 'GB'
+  | 'TB'
+  | 'kb'
+  | 'mb'
+  | 'gb'
+  | 'tb';
 
 export type MountType = 'bind' | 'proc' | 'sysfs' | 'tmpfs' | 'devpts' | 'mqueue' | 'cgroup' | 'cgroup2';
 
 export type Propagation = 'private' | 'rprivate' | 'slave' | 'rslave' | 'shared' | 'rshared' | 'unbindable' | 'runbindable';
 
 export type MountFlag =
-  | 'ro' | 'rw'
-  | 'nosuid' | 'suid'
-  | 'nodev' | 'dev'
-  | 'noexec' | 'exec'
-  | 'sync' | 'async' | 'dirsync'
-  | 'noatime' | 'atime' | 'nodiratime' | 'diratime' | 'relatime' | 'norelatime' | 'strictatime' | 'nostrictatime'
-  | 'bind' | 'rbind'
+  | 'ro'
+  | 'rw'
+  | 'nosuid'
+  | 'suid'
+  | 'nodev'
+  | 'dev'
+  | 'noexec'
+  | 'exec'
+  | 'sync'
+  | 'async'
+  | 'dirsync'
+  | 'noatime'
+  | 'atime'
+  | 'nodiratime'
+  | 'diratime'
+  | 'relatime'
+  | 'norelatime'
+  | 'strictatime'
+  | 'nostrictatime'
+  | 'bind'
+  | 'rbind'
   /** a bind seen through the container's id mappings: host owners kept (needs the user namespace) */
   | 'idmap'
-  | 'private' | 'rprivate' | 'shared' | 'rshared' | 'slave' | 'rslave' | 'unbindable' | 'runbindable';
+  | 'private'
+  | 'rprivate'
+  | 'shared'
+  | 'rshared'
+  | 'slave'
+  | 'rslave'
+  | 'unbindable'
+  | 'runbindable';
 
 /** Filesystem data options passed to the kernel as they are. */
 export type MountData =
@@ -77,9 +118,7 @@ export interface Device {
 }
 
 /** A user by number, or by name from the rootfs's /etc/passwd. */
-export type User =
-  | { readonly uid: number; readonly gid: number; readonly additionalGids?: readonly number[] }
-  | string;
+export type User = { readonly uid: number; readonly gid: number; readonly additionalGids?: readonly number[] } | string;
 
 export interface Process {
   readonly args: readonly [string, ...string[]];
@@ -107,8 +146,7 @@ export interface Process {
   readonly seccomp?: Seccomp | 'default' | 'unconfined';
 }
 
-export type Signal =
-  | 'SIGHUP' | 'SIGINT' | 'SIGQUIT' | 'SIGKILL' | 'SIGUSR1' | 'SIGUSR2' | 'SIGTERM' | 'SIGPWR';
+export type Signal = 'SIGHUP' | 'SIGINT' | 'SIGQUIT' | 'SIGKILL' | 'SIGUSR1' | 'SIGUSR2' | 'SIGTERM' | 'SIGPWR';
 
 export interface Resources {
   readonly memory?: {

@@ -4,7 +4,8 @@ import type { Bytes } from './types.ts';
 const shift = { k: 10, m: 20, g: 30, t: 40 } as const;
 
 /** The accepted forms, said once: in errors of sources, `.ct` files and flags alike. */
-export const sizeUnitForms = '64k, 64m, 1g, 1t, or 64Ki, 64Mi, 1Gi, or 64KB, 64MB, 1GB (every unit a power of 1024, as docker and runc read them)';
+export const sizeUnitForms =
+  '64k, 64m, 1g, 1t, or 64Ki, 64Mi, 1Gi, or 64KB, 64MB, 1GB (every unit a power of 1024, as docker and runc read them)';
 export const sizeForms = `a whole number of bytes, or one with a unit: ${sizeUnitForms}`;
 
 /** Bytes as a number; NaN when the text is not one of sizeForms. */

@@ -33,21 +33,62 @@ export function decode(program: Buffer): Insn[] {
 }
 
 // class
-const LD = 0x00, LDX = 0x01, ST = 0x02, STX = 0x03, ALU = 0x04, JMP = 0x05, RET = 0x06, MISC = 0x07;
+const LD = 0x00,
+  LDX = 0x01,
+  ST = 0x02,
+  STX = 0x03,
+  ALU = 0x04,
+  JMP = 0x05,
+  RET = 0x06,
+  MISC = 0x07;
 // ld size and mode
-const W = 0x00, IMM = 0x00, ABS = 0x20, MEM = 0x60, LEN = 0x80;
+const W = 0x00,
+  IMM = 0x00,
+  ABS = 0x20,
+  MEM = 0x60,
+  LEN = 0x80;
 // alu and jmp ops
-const ADD = 0x00, SUB = 0x10, MUL = 0x20, DIV = 0x30, OR = 0x40, AND = 0x50, LSH = 0x60, RSH = 0x70, NEG = 0x80, MOD = 0x90, XOR = 0xa0;
-const JA = 0x00, JEQ = 0x10, JGT = 0x20, JGE = 0x30, JSET = 0x40;
-const K = 0x00, X = 0x08, A = 0x10;
-const TAX = 0x00, TXA = 0x80;
+const ADD = 0x00,
+  SUB = 0x10,
+  MUL = 0x20,
+  DIV = 0x30,
+  OR = 0x40,
+  AND = 0x50,
+  LSH = 0x60,
+  RSH = 0x70,
+  NEG = 0x80,
+  MOD = 0x90,
+  XOR = 0xa0;
+const JA = 0x00,
+  JEQ = 0x10,
+  JGT = 0x20,
+  JGE = 0x30,
+  JSET = 0x40;
+const K = 0x00,
+  X = 0x08,
+  A = 0x10;
+const TAX = 0x00,
+  TXA = 0x80;
 
 /** The instructions seccomp accepts (kernel/seccomp.c: seccomp_check_filter). */
 const allowed = new Set([
-  LD | W | ABS, LD | W | LEN, LD | IMM, LDX | IMM, LDX | W | LEN, LD | MEM, LDX | MEM, ST, STX,
-  ...[ADD, SUB, MUL, DIV, OR, AND, LSH, RSH, MOD, XOR].flatMap((op) => [ALU | op | K, ALU | op | X]), ALU | NEG,
-  JMP | JA, ...[JEQ, JGT, JGE, JSET].flatMap((op) => [JMP | op | K, JMP | op | X]),
-  RET | K, RET | A, MISC | TAX, MISC | TXA,
+  LD | W | ABS,
+  LD | W | LEN,
+  LD | IMM,
+  LDX | IMM,
+  LDX | W | LEN,
+  LD | MEM,
+  LDX | MEM,
+  ST,
+  STX,
+  ...[ADD, SUB, MUL, DIV, OR, AND, LSH, RSH, MOD, XOR].flatMap((op) => [ALU | op | K, ALU | op | X]),
+  ALU | NEG,
+  JMP | JA,
+  ...[JEQ, JGT, JGE, JSET].flatMap((op) => [JMP | op | K, JMP | op | X]),
+  RET | K,
+  RET | A,
+  MISC | TAX,
+  MISC | TXA,
 ]);
 
 /** Throws what the kernel's loader would refuse: EINVAL for a program it cannot verify. */
@@ -56,12 +97,14 @@ export function verify(program: Buffer): Insn[] {
   if (code.length === 0 || code.length > BPF_MAXINSNS) throw new Error(`a program has 1..${BPF_MAXINSNS} instructions, not ${code.length}`);
   code.forEach((ins, pc) => {
     if (!allowed.has(ins.code)) throw new Error(`${pc}: opcode 0x${ins.code.toString(16)} is not allowed in seccomp`);
-    if (ins.code === (LD | W | ABS) && (ins.k % 4 !== 0 || ins.k >= SIZEOF_SECCOMP_DATA)) throw new Error(`${pc}: ld [${ins.k}] is outside seccomp_data or unaligned`);
+    if (ins.code === (LD | W | ABS) && (ins.k % 4 !== 0 || ins.k >= SIZEOF_SECCOMP_DATA))
+      throw new Error(`${pc}: ld [${ins.k}] is outside seccomp_data or unaligned`);
     if ((ins.code & 0x07) === JMP) {
       const targets = (ins.code & 0xf0) === JA ? [pc + 1 + ins.k] : [pc + 1 + ins.jt, pc + 1 + ins.jf];
       for (const t of targets) if (t >= code.length) throw new Error(`${pc}: jumps out of the program (to ${t})`);
     }
-    if ((ins.code === (LD | MEM) || ins.code === (LDX | MEM) || ins.code === ST || ins.code === STX) && ins.k >= 16) throw new Error(`${pc}: scratch memory index ${ins.k}`);
+    if ((ins.code === (LD | MEM) || ins.code === (LDX | MEM) || ins.code === ST || ins.code === STX) && ins.k >= 16)
+      throw new Error(`${pc}: scratch memory index ${ins.k}`);
   });
   const last = code[code.length - 1].code & 0x07;
   if (last !== RET) throw new Error('the last instruction must be a return');
@@ -131,17 +174,28 @@ export function run(program: Buffer, d: SeccompData): number {
 
 function alu(op: number, a: number, v: number): number {
   switch (op) {
-    case ADD: return (a + v) >>> 0;
-    case SUB: return (a - v) >>> 0;
-    case MUL: return Math.imul(a, v) >>> 0;
-    case DIV: return v === 0 ? 0 : Math.floor(a / v) >>> 0;
-    case MOD: return v === 0 ? a : a % v;
-    case OR: return (a | v) >>> 0;
-    case AND: return (a & v) >>> 0;
-    case XOR: return (a ^ v) >>> 0;
-    case LSH: return (a << (v & 31)) >>> 0;
-    case RSH: return a >>> (v & 31);
-    case NEG: return -a >>> 0;
+    case ADD:
+      return (a + v) >>> 0;
+    case SUB:
+      return (a - v) >>> 0;
+    case MUL:
+      return Math.imul(a, v) >>> 0;
+    case DIV:
+      return v === 0 ? 0 : Math.floor(a / v) >>> 0;
+    case MOD:
+      return v === 0 ? a : a % v;
+    case OR:
+      return (a | v) >>> 0;
+    case AND:
+      return (a & v) >>> 0;
+    case XOR:
+      return (a ^ v) >>> 0;
+    case LSH:
+      return (a << (v & 31)) >>> 0;
+    case RSH:
+      return a >>> (v & 31);
+    case NEG:
+      return -a >>> 0;
   }
   throw new Error(`alu op 0x${op.toString(16)}`);
 }

@@ -11,13 +11,17 @@ export const pureV2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
 
 /** The host directory of pid's cgroup for a controller: its v1 hierarchy's, else the v2 tree's. */
 export function cgroupDir(pid: number, controller: string): string {
-  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').map((l) => /^(\d+):([^:]*):(.*)$/.exec(l)!);
+  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => /^(\d+):([^:]*):(.*)$/.exec(l)!);
   const v1 = lines.find((m) => m[2].split(',').includes(controller));
   if (v1) return `/sys/fs/cgroup/${controller}${v1[3]}`;
   return `${pureV2 ? '/sys/fs/cgroup' : '/sys/fs/cgroup/unified'}${lines.find((m) => m[1] === '0')![3]}`;
 }
 
-export const cgroupFile = (pid: number, controller: string, file: string) => readFileSync(join(cgroupDir(pid, controller), file), 'utf8').trim();
+export const cgroupFile = (pid: number, controller: string, file: string) =>
+  readFileSync(join(cgroupDir(pid, controller), file), 'utf8').trim();
 
 /**
  * Frozen, as the kernel says it: v2's cgroup.events has `frozen 1` (its

@@ -41,7 +41,14 @@ const lengthDelimited = (n: number, bytes: Buffer) => Buffer.concat([varint(BigI
 /** Repeated fields: one entry per value. */
 export const repeated = (n: number, values: Value[]): Message => values.map((v) => [n, v]);
 /** A map<string, string>: one entry message (key 1, value 2) per pair. */
-export const map = (n: number, pairs: Record<string, string>): Message => Object.entries(pairs).map(([k, v]) => [n, [[1, k], [2, v]]]);
+export const map = (n: number, pairs: Record<string, string>): Message =>
+  Object.entries(pairs).map(([k, v]) => [
+    n,
+    [
+      [1, k],
+      [2, v],
+    ],
+  ]);
 
 export class Decoded {
   constructor(readonly fields: Map<number, (bigint | Buffer)[]>) {}
@@ -100,14 +107,21 @@ export class Decoded {
 // the status comes in the trailers (or in the headers of a trailers-only answer)
 
 export class GrpcError extends Error {
-  constructor(readonly method: string, readonly status: number, readonly detail: string) {
+  constructor(
+    readonly method: string,
+    readonly status: number,
+    readonly detail: string,
+  ) {
     super(`${method}: grpc-status ${status}: ${detail}`);
   }
 }
 
 export class CriClient {
   private session: ClientHttp2Session;
-  constructor(socket: string, private service = 'runtime.v1.RuntimeService') {
+  constructor(
+    socket: string,
+    private service = 'runtime.v1.RuntimeService',
+  ) {
     this.session = connect('http://localhost', { createConnection: () => netConnect(socket) });
     this.session.on('error', () => {}); // a call's own stream reports its failure
   }
@@ -129,7 +143,8 @@ export class CriClient {
     let status: string | undefined;
     let detail = '';
     const take = (h: Record<string, unknown>) => {
-      if (h['grpc-status'] !== undefined) [status, detail] = [String(h['grpc-status']), decodeURIComponent(String(h['grpc-message'] ?? ''))];
+      if (h['grpc-status'] !== undefined)
+        [status, detail] = [String(h['grpc-status']), decodeURIComponent(String(h['grpc-message'] ?? ''))];
     };
     stream.on('response', take);
     stream.on('trailers', take);
@@ -138,7 +153,8 @@ export class CriClient {
     return new Promise((resolve, reject) => {
       stream.on('error', (e) => reject(new Error(`${method}: ${e.message}`)));
       stream.on('close', () => {
-        if (status !== '0') return reject(new GrpcError(method, Number(status ?? -1), status === undefined ? 'no grpc-status (deadline?)' : detail));
+        if (status !== '0')
+          return reject(new GrpcError(method, Number(status ?? -1), status === undefined ? 'no grpc-status (deadline?)' : detail));
         const all = Buffer.concat(chunks);
         resolve(Decoded.of(all.subarray(5, 5 + (all.length >= 5 ? all.readUInt32BE(1) : 0))));
       });

@@ -30,7 +30,11 @@ export function ctc(args: string[], opts: { env?: Record<string, string>; cwd?: 
 
 /** Starts `ctc ...args` and leaves it running; stdin is a pipe. */
 export function ctcAsync(args: string[], opts: { env?: Record<string, string> } = {}) {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, ...args], {
+    cwd: root,
+    env: { ...process.env, ...opts.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -45,7 +49,11 @@ export function ctcAsync(args: string[], opts: { env?: Record<string, string> } 
  * must become ctc itself (nsenter and setpriv exec it), so the kill is ctc's.
  */
 export async function killedBefore(command: string[], env: Record<string, string>, n: number): Promise<void> {
-  const child = spawn(command[0], command.slice(1), { cwd: root, env: { ...process.env, ...env, CTC_PAUSE_STEP: String(n) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(command[0], command.slice(1), {
+    cwd: root,
+    env: { ...process.env, ...env, CTC_PAUSE_STEP: String(n) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise((resolve) => child.on('close', resolve));

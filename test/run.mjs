@@ -15,7 +15,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, '.build', `test-${process.pid}`);
 const filters = process.argv.slice(2); // optional: only test files whose path contains one of these
 
-const walk = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+const walk = (dir) =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
 const files = walk(join(root, 'test')).filter((f) => f.endsWith('.test.ts') && (!filters.length || filters.some((x) => f.includes(x))));
 
 rmSync(out, { recursive: true, force: true });
@@ -50,7 +51,8 @@ function asNobody() {
   // A folder inside the checkout that the tests may write (ctc init inside a checkout)
   const scratch = join(out, 'scratch');
   mkdirSync(scratch);
-  if (process.getuid?.() !== 0 || process.env.CTC_TEST_UNIT_AS_ROOT === '1') return { prefix: [], env: { ...process.env, CTC_TEST_SCRATCH: scratch } };
+  if (process.getuid?.() !== 0 || process.env.CTC_TEST_UNIT_AS_ROOT === '1')
+    return { prefix: [], env: { ...process.env, CTC_TEST_SCRATCH: scratch } };
   const home = mkdtempSync(join(tmpdir(), 'ctc-test-home-'));
   chownSync(home, 65534, 65534);
   chownSync(scratch, 65534, 65534);

@@ -18,19 +18,27 @@ export function afterExecWarnings(spec: Spec, origins: Origins): CtcError[] {
   const warnings: CtcError[] = [];
   if (lost.length) {
     warnings.push(
-      new CtcError('CT_CAP_EXEC', `process.capabilities: ${who} loses ${lost.join(', ')} at execve: a process other than root keeps only its ambient capabilities`, {
-        source: originOf(origins, 'process.capabilities.permitted'),
-        hint: `give the capabilities as a list (capabilities: ['${lost.join("', '")}']), which makes them ambient for a user other than root, or add them to inheritable and ambient; else leave them out`,
-      }),
+      new CtcError(
+        'CT_CAP_EXEC',
+        `process.capabilities: ${who} loses ${lost.join(', ')} at execve: a process other than root keeps only its ambient capabilities`,
+        {
+          source: originOf(origins, 'process.capabilities.permitted'),
+          hint: `give the capabilities as a list (capabilities: ['${lost.join("', '")}']), which makes them ambient for a user other than root, or add them to inheritable and ambient; else leave them out`,
+        },
+      ),
     );
   }
   if (gained.length) {
     const nnp = p.noNewPrivileges;
     warnings.push(
-      new CtcError('CT_CAP_EXEC', `process.capabilities: root gains ${gained.join(', ')} at execve (permitted and effective become bounding + inheritable${nnp ? ', within permitted' : ''})`, {
-        source: originOf(origins, 'process.capabilities.permitted'),
-        hint: `add them to permitted and effective, or drop them from bounding and inheritable${nnp ? '' : ', or set noNewPrivileges'}`,
-      }),
+      new CtcError(
+        'CT_CAP_EXEC',
+        `process.capabilities: root gains ${gained.join(', ')} at execve (permitted and effective become bounding + inheritable${nnp ? ', within permitted' : ''})`,
+        {
+          source: originOf(origins, 'process.capabilities.permitted'),
+          hint: `add them to permitted and effective, or drop them from bounding and inheritable${nnp ? '' : ', or set noNewPrivileges'}`,
+        },
+      ),
     );
   }
   return warnings;

@@ -14,10 +14,18 @@ export function checkHooks(spec: Spec, origins: Origins): CtcError[] {
       const at = `hooks.${kind}[${i}]`;
       errors.push(kind === 'startContainer' ? containerPath(hook.path, `${at}.path`, origins) : hostPath(hook.path, `${at}.path`, origins));
       if (hook.timeout !== undefined && hook.timeout < 1) {
-        errors.push(new CtcError('CT_HOOK', `${at}.timeout: ${hook.timeout} is not a number of seconds from 1`, { source: originOf(origins, `${at}.timeout`), hint: 'leave timeout out to wait as long as the hook takes' }));
+        errors.push(
+          new CtcError('CT_HOOK', `${at}.timeout: ${hook.timeout} is not a number of seconds from 1`, {
+            source: originOf(origins, `${at}.timeout`),
+            hint: 'leave timeout out to wait as long as the hook takes',
+          }),
+        );
       }
       hook.env.forEach((e, j) => {
-        if (!/^[^=]+=/.test(e)) errors.push(new CtcError('CT_HOOK', `${at}.env[${j}]: '${e}' is not NAME=value`, { source: originOf(origins, `${at}.env[${j}]`) }));
+        if (!/^[^=]+=/.test(e))
+          errors.push(
+            new CtcError('CT_HOOK', `${at}.env[${j}]: '${e}' is not NAME=value`, { source: originOf(origins, `${at}.env[${j}]`) }),
+          );
       });
     });
   }
@@ -28,5 +36,10 @@ export function checkHooks(spec: Spec, origins: Origins): CtcError[] {
 export function checkAnnotations(spec: Spec, origins: Origins): CtcError[] {
   return Object.keys(spec.annotations)
     .filter((k) => k === '' || k.includes('='))
-    .map((k) => new CtcError('CT_SHAPE', `annotations: '${k}' is not an annotation key (empty, or with '=')`, { source: originOf(origins, `annotations.${k}`) ?? originOf(origins, 'annotations') }));
+    .map(
+      (k) =>
+        new CtcError('CT_SHAPE', `annotations: '${k}' is not an annotation key (empty, or with '=')`, {
+          source: originOf(origins, `annotations.${k}`) ?? originOf(origins, 'annotations'),
+        }),
+    );
 }

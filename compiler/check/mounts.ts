@@ -15,15 +15,24 @@ export function checkMounts(spec: Spec, origins: Origins): CtcError[] {
     const source = originOf(origins, at);
     if (!types.has(m.type)) errors.push(new CtcError('CT_MOUNT_TYPE', `${at}: unknown mount type '${m.type}'`, { source }));
     errors.push(containerPath(m.destination, `${at}.destination`, origins));
-    if (m.destination === '/') errors.push(new CtcError('CT_PATH_ESCAPE', `${at}: cannot mount over the container root`, { source, hint: 'use rootfs for the root' }));
+    if (m.destination === '/')
+      errors.push(
+        new CtcError('CT_PATH_ESCAPE', `${at}: cannot mount over the container root`, { source, hint: 'use rootfs for the root' }),
+      );
     if (isBind(m)) errors.push(hostPath(m.source, `${at}.source`, origins));
     if (m.options.includes(IDMAP) && (!isBind(m) || !spec.namespaces.includes('user'))) {
       const why = isBind(m) ? 'needs the user namespace, whose mapping it applies' : 'applies only to bind mounts';
-      errors.push(new CtcError('CT_MOUNT_OPTION', `${at}: 'idmap' ${why}`, { source: originOf(origins, `${at}.options[${m.options.indexOf(IDMAP)}]`) }));
+      errors.push(
+        new CtcError('CT_MOUNT_OPTION', `${at}: 'idmap' ${why}`, {
+          source: originOf(origins, `${at}.options[${m.options.indexOf(IDMAP)}]`),
+        }),
+      );
     }
     m.options.forEach((o, j) => {
       if (!isFlagOption(o) && !isDataOption(o)) {
-        errors.push(new CtcError('CT_MOUNT_OPTION', `${at}: unknown mount option '${o}'`, { source: originOf(origins, `${at}.options[${j}]`) }));
+        errors.push(
+          new CtcError('CT_MOUNT_OPTION', `${at}: unknown mount option '${o}'`, { source: originOf(origins, `${at}.options[${j}]`) }),
+        );
       }
     });
   });
@@ -35,5 +44,9 @@ const propagations = ['private', 'rprivate', 'slave', 'rslave', 'shared', 'rshar
 export function checkRootfsPropagation(spec: Spec, origins: Origins): CtcError[] {
   const p = spec.rootfsPropagation;
   if (p === undefined || propagations.includes(p)) return [];
-  return [new CtcError('CT_MOUNT_OPTION', `rootfsPropagation '${p}' is not one of ${propagations.join(', ')}`, { source: originOf(origins, 'rootfsPropagation') })];
+  return [
+    new CtcError('CT_MOUNT_OPTION', `rootfsPropagation '${p}' is not one of ${propagations.join(', ')}`, {
+      source: originOf(origins, 'rootfsPropagation'),
+    }),
+  ];
 }

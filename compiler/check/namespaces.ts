@@ -19,14 +19,26 @@ export function checkNamespaces(spec: Spec, origins: Origins): CtcError[] {
     seen.add(ns);
   });
   const need = (ns: string, why: string, path: string, hint = `add '${ns}' to namespaces`) => {
-    if (!seen.has(ns)) errors.push(new CtcError('CT_NS_REQUIRED', `${why} needs the '${ns}' namespace`, { source: originOf(origins, path) ?? source, hint }));
+    if (!seen.has(ns))
+      errors.push(
+        new CtcError('CT_NS_REQUIRED', `${why} needs the '${ns}' namespace`, { source: originOf(origins, path) ?? source, hint }),
+      );
   };
   errors.push(...checkJoins(spec, origins));
   // runc runs such a config in the host's mount namespace: it makes the host's
   // / a slave, mounts into the rootfs there and leaves the mounts behind.
-  need('mount', 'a container root', 'rootfs', "add 'mount' to namespaces: ctc does not mount a container's root and mounts in the host's mount namespace");
+  need(
+    'mount',
+    'a container root',
+    'rootfs',
+    "add 'mount' to namespaces: ctc does not mount a container's root and mounts in the host's mount namespace",
+  );
   if (spec.hostname !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(spec.hostname)) {
-    errors.push(new CtcError('CT_SHAPE', `hostname '${spec.hostname}' must be 1-64 letters, digits, '.' or '-'`, { source: originOf(origins, 'hostname') }));
+    errors.push(
+      new CtcError('CT_SHAPE', `hostname '${spec.hostname}' must be 1-64 letters, digits, '.' or '-'`, {
+        source: originOf(origins, 'hostname'),
+      }),
+    );
   }
   if (spec.hostname !== undefined) need('uts', 'setting the hostname', 'hostname');
   if (spec.domainname !== undefined) need('uts', 'setting the domain name', 'domainname');
@@ -36,7 +48,15 @@ export function checkNamespaces(spec: Spec, origins: Origins): CtcError[] {
 }
 
 /** The file each joinable namespace has under /proc/PID/ns (pid_for_children is a pid namespace too). */
-const procNames: Record<string, string[]> = { user: ['user'], pid: ['pid', 'pid_for_children'], uts: ['uts'], ipc: ['ipc'], time: ['time', 'time_for_children'], network: ['net'], cgroup: ['cgroup'] };
+const procNames: Record<string, string[]> = {
+  user: ['user'],
+  pid: ['pid', 'pid_for_children'],
+  uts: ['uts'],
+  ipc: ['ipc'],
+  time: ['time', 'time_for_children'],
+  network: ['net'],
+  cgroup: ['cgroup'],
+};
 
 /**
  * A join is checked as far as its source can be: the namespace is listed (a
@@ -47,7 +67,11 @@ const procNames: Record<string, string[]> = { user: ['user'], pid: ['pid', 'pid_
 function checkJoins(spec: Spec, origins: Origins): CtcError[] {
   const joined = Object.keys(spec.joins ?? {}).filter((ns) => !spec.namespaces.includes(ns as never));
   const errors = joined.map(
-    (ns) => new CtcError('CT_NS_REQUIRED', `joining a ${ns} namespace by path needs '${ns}' in namespaces`, { source: originOf(origins, `joins.${ns}`), hint: `add '${ns}' to namespaces` }),
+    (ns) =>
+      new CtcError('CT_NS_REQUIRED', `joining a ${ns} namespace by path needs '${ns}' in namespaces`, {
+        source: originOf(origins, `joins.${ns}`),
+        hint: `add '${ns}' to namespaces`,
+      }),
   );
   spec.namespaces.forEach((ns, i) => {
     const path = joinOf(spec, ns);
@@ -55,13 +79,22 @@ function checkJoins(spec: Spec, origins: Origins): CtcError[] {
     const source = originOf(origins, `namespaces[${i}].path`) ?? originOf(origins, ns === 'network' ? 'network.join' : `joins.${ns}`);
     const file = /^\/proc\/[^/]+\/(?:task\/\d+\/)?ns\/([^/]+)$/.exec(path)?.[1];
     if (!(joinableNamespaces as readonly string[]).includes(ns)) {
-      errors.push(new CtcError('CT_NS_UNSUPPORTED', `a ${ns} namespace cannot be joined by path`, { source, hint: `ctc joins ${joinableNamespaces.join(', ')} namespaces` }));
+      errors.push(
+        new CtcError('CT_NS_UNSUPPORTED', `a ${ns} namespace cannot be joined by path`, {
+          source,
+          hint: `ctc joins ${joinableNamespaces.join(', ')} namespaces`,
+        }),
+      );
     } else if (!path.startsWith('/')) {
       // network.join's is checked with the rest of the network (check/network.ts)
-      if (ns !== 'network') errors.push(new CtcError('CT_PATH_RELATIVE', `the ${ns} namespace to join, '${path}', must be an absolute path`, { source }));
+      if (ns !== 'network')
+        errors.push(new CtcError('CT_PATH_RELATIVE', `the ${ns} namespace to join, '${path}', must be an absolute path`, { source }));
     } else if (file !== undefined && !procNames[ns].includes(file)) {
       errors.push(
-        new CtcError('CT_NS_JOIN', `${path} is a process's ${file} namespace, not its ${ns} namespace`, { source, hint: `join /proc/PID/ns/${procNames[ns][0]}` }),
+        new CtcError('CT_NS_JOIN', `${path} is a process's ${file} namespace, not its ${ns} namespace`, {
+          source,
+          hint: `join /proc/PID/ns/${procNames[ns][0]}`,
+        }),
       );
     }
   });

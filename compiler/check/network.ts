@@ -19,8 +19,10 @@ class NetCheck {
 
   ifname(name: string, path: string): void {
     const bytes = Buffer.byteLength(name);
-    if (bytes === 0 || bytes > IFNAME_MAX) this.error('CT_NET_IFNAME', path, `interface name '${name}' is ${bytes} bytes; Linux allows 1 to ${IFNAME_MAX}`);
-    else if (/[\s/:]/.test(name) || name === '.' || name === '..') this.error('CT_NET_IFNAME', path, `interface name '${name}' may not contain '/', ':' or white space`);
+    if (bytes === 0 || bytes > IFNAME_MAX)
+      this.error('CT_NET_IFNAME', path, `interface name '${name}' is ${bytes} bytes; Linux allows 1 to ${IFNAME_MAX}`);
+    else if (/[\s/:]/.test(name) || name === '.' || name === '..')
+      this.error('CT_NET_IFNAME', path, `interface name '${name}' may not contain '/', ':' or white space`);
   }
 
   cidr(text: string, path: string): Cidr | undefined {
@@ -44,11 +46,13 @@ export function checkNetwork(spec: Spec, origins: Origins): CtcError[] {
   const c = new NetCheck(origins);
   const net = spec.network;
   const own = spec.namespaces.includes('network');
-  const configured = net.interfaces.some((i) => i.type === 'veth') || net.routes.length > 0 || net.ports.length > 0 || net.dns !== undefined;
+  const configured =
+    net.interfaces.some((i) => i.type === 'veth') || net.routes.length > 0 || net.ports.length > 0 || net.dns !== undefined;
   if ((configured || net.join !== undefined) && !own) {
     c.error('CT_NS_REQUIRED', 'network', "a network configuration needs the 'network' namespace", "add 'network' to namespaces");
   }
-  if (net.join !== undefined && !net.join.startsWith('/')) c.error('CT_PATH_RELATIVE', 'network.join', `network.join '${net.join}' must be an absolute path`);
+  if (net.join !== undefined && !net.join.startsWith('/'))
+    c.error('CT_PATH_RELATIVE', 'network.join', `network.join '${net.join}' must be an absolute path`);
   const subnets = checkInterfaces(c, spec);
   checkRoutes(c, spec, subnets);
   checkPorts(c, spec, subnets);
@@ -76,18 +80,25 @@ function checkInterfaces(c: NetCheck, spec: Spec): Subnet[] {
     names.set(iface.name, path);
     if (iface.hostName !== undefined) {
       c.ifname(iface.hostName, `${path}.hostName`);
-      if (hostNames.has(iface.hostName)) c.error('CT_NET_IFNAME', `${path}.hostName`, `host interface name '${iface.hostName}' is used twice`);
+      if (hostNames.has(iface.hostName))
+        c.error('CT_NET_IFNAME', `${path}.hostName`, `host interface name '${iface.hostName}' is used twice`);
       hostNames.add(iface.hostName);
     }
     if (iface.mac !== undefined) checkMac(c, iface.mac, `${path}.mac`);
     c.range(iface.mtu, 68, 65535, `${path}.mtu`, 'MTU');
     c.range(iface.txQueueLen, 0, 0xffffffff, `${path}.txQueueLen`, 'txQueueLen');
-    if (iface.hairpin && !iface.bridge) c.error('CT_NET_CONFLICT', `${path}.hairpin`, 'hairpin mode is a property of a bridge port: this veth has no bridge');
+    if (iface.hairpin && !iface.bridge)
+      c.error('CT_NET_CONFLICT', `${path}.hairpin`, 'hairpin mode is a property of a bridge port: this veth has no bridge');
     const own = checkAddresses(c, iface, path);
     for (const s of own) {
       const other = subnets.find((o) => overlaps(o.cidr, s.cidr));
       if (other) {
-        c.error('CT_NET_OVERLAP', s.path, `${subnetText(s.cidr)} on ${iface.name} overlaps ${subnetText(other.cidr)} on ${other.iface}`, 'each interface needs its own subnet, or the kernel cannot tell which one a packet leaves by');
+        c.error(
+          'CT_NET_OVERLAP',
+          s.path,
+          `${subnetText(s.cidr)} on ${iface.name} overlaps ${subnetText(other.cidr)} on ${other.iface}`,
+          'each interface needs its own subnet, or the kernel cannot tell which one a packet leaves by',
+        );
       }
     }
     subnets.push(...own);
@@ -99,8 +110,10 @@ function checkInterfaces(c: NetCheck, spec: Spec): Subnet[] {
 }
 
 function checkMac(c: NetCheck, mac: string, path: string): void {
-  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) return c.error('CT_NET_MAC', path, `'${mac}' is not a MAC address like 02:42:0a:58:00:02`);
-  if (parseInt(mac.slice(0, 2), 16) & 1) c.error('CT_NET_MAC', path, `${mac} is a multicast address; an interface needs a unicast one (the first byte even)`);
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac))
+    return c.error('CT_NET_MAC', path, `'${mac}' is not a MAC address like 02:42:0a:58:00:02`);
+  if (parseInt(mac.slice(0, 2), 16) & 1)
+    c.error('CT_NET_MAC', path, `${mac} is a multicast address; an interface needs a unicast one (the first byte even)`);
   if (/^00(:00){5}$/.test(mac)) c.error('CT_NET_MAC', path, `${mac} is not a usable address`);
 }
 
@@ -112,10 +125,15 @@ function checkAddresses(c: NetCheck, iface: SpecVeth, path: string): Subnet[] {
     const cidr = c.cidr(text, at);
     if (!cidr) return;
     const hostBits = (cidr.family === 4 ? 32 : 128) - cidr.prefix;
-    if (cidr.family === 4 && hostBits >= 2 && (cidr.value === network(cidr) || cidr.value === network(cidr) + (1n << BigInt(hostBits)) - 1n)) {
+    if (
+      cidr.family === 4 &&
+      hostBits >= 2 &&
+      (cidr.value === network(cidr) || cidr.value === network(cidr) + (1n << BigInt(hostBits)) - 1n)
+    ) {
       c.error('CT_NET_ADDRESS', at, `${text} is the network or broadcast address of ${subnetText(cidr)}, not one an interface can have`);
     }
-    if (out.some((o) => o.cidr.value === cidr.value && o.cidr.family === cidr.family)) c.error('CT_NET_OVERLAP', at, `${text} is listed twice`);
+    if (out.some((o) => o.cidr.value === cidr.value && o.cidr.family === cidr.family))
+      c.error('CT_NET_OVERLAP', at, `${text} is listed twice`);
     out.push({ cidr, iface: iface.name, path: at });
   });
   return out;
@@ -125,7 +143,12 @@ function checkAddresses(c: NetCheck, iface: SpecVeth, path: string): Subnet[] {
 function autoSubnets(c: NetCheck, iface: SpecVeth, path: string): Subnet[] {
   const subnets = (iface.bridge?.addresses ?? []).flatMap((a) => parseCidr(a) ?? []);
   if (!subnets.length) {
-    c.error('CT_NET_CONFLICT', `${path}.addresses`, "addresses: 'auto' takes them from the bridge's subnets, and this veth has no bridge with addresses", 'give the bridge addresses (bridge: { name, create: true, addresses: [...] })');
+    c.error(
+      'CT_NET_CONFLICT',
+      `${path}.addresses`,
+      "addresses: 'auto' takes them from the bridge's subnets, and this veth has no bridge with addresses",
+      'give the bridge addresses (bridge: { name, create: true, addresses: [...] })',
+    );
   }
   return subnets.map((cidr) => ({ cidr, iface: iface.name, path: `${path}.addresses`, auto: true }));
 }
@@ -137,10 +160,16 @@ function checkGateway(c: NetCheck, iface: SpecVeth, own: Subnet[], family: 4 | 6
   const gw = c.inet(text, at);
   if (!gw) return;
   if (gw.family !== family) {
-    return c.error('CT_NET_GATEWAY', at, `${key} ${text} is IPv${gw.family}`, family === 4 ? 'an IPv6 gateway goes in ipv6Gateway' : 'an IPv4 gateway goes in gateway');
+    return c.error(
+      'CT_NET_GATEWAY',
+      at,
+      `${key} ${text} is IPv${gw.family}`,
+      family === 4 ? 'an IPv6 gateway goes in ipv6Gateway' : 'an IPv4 gateway goes in gateway',
+    );
   }
   const mine = own.filter((s) => s.cidr.family === family);
-  if (mine.some((s) => !s.auto && s.cidr.value === gw.value)) return c.error('CT_NET_GATEWAY', at, `${key} ${text} is the interface's own address`);
+  if (mine.some((s) => !s.auto && s.cidr.value === gw.value))
+    return c.error('CT_NET_GATEWAY', at, `${key} ${text} is the interface's own address`);
   if (!mine.some((s) => contains(s.cidr, gw))) {
     const subnets = mine.map((s) => subnetText(s.cidr)).join(', ') || `no IPv${family} address`;
     c.error('CT_NET_GATEWAY', at, `${key} ${text} is outside the subnets of ${iface.name} (${subnets}): the kernel could not reach it`);
@@ -153,7 +182,12 @@ function checkBridge(c: NetCheck, iface: SpecVeth, own: Subnet[], path: string):
   if (b.name === iface.hostName) c.error('CT_NET_IFNAME', `${path}.name`, `the bridge and the veth's host end are both named '${b.name}'`);
   c.range(b.mtu, 68, 65535, `${path}.mtu`, 'MTU');
   if (!b.create && (b.addresses.length || b.mtu !== undefined)) {
-    c.error('CT_NET_CONFLICT', path, `bridge ${b.name}: addresses and mtu apply only to a bridge ctc creates`, 'add create: true, or leave them out');
+    c.error(
+      'CT_NET_CONFLICT',
+      path,
+      `bridge ${b.name}: addresses and mtu apply only to a bridge ctc creates`,
+      'add create: true, or leave them out',
+    );
   }
   b.addresses.forEach((text, j) => {
     const at = `${path}.addresses[${j}]`;
@@ -177,21 +211,49 @@ function checkRoutes(c: NetCheck, spec: Spec, subnets: Subnet[]): void {
     const dst = r.destination === 'default' ? undefined : c.cidr(r.destination, `${path}.destination`);
     const family = dst?.family ?? gw?.family ?? src?.family ?? 4;
     if (dst && network(dst) !== dst.value) {
-      c.error('CT_NET_ROUTE', `${path}.destination`, `${r.destination} has host bits set: the kernel takes only a subnet's first address`, `did you mean ${subnetText(dst)}?`);
+      c.error(
+        'CT_NET_ROUTE',
+        `${path}.destination`,
+        `${r.destination} has host bits set: the kernel takes only a subnet's first address`,
+        `did you mean ${subnetText(dst)}?`,
+      );
     }
-    for (const [a, key] of [[gw, 'gateway'], [src, 'source']] as const) {
-      if (a && a.family !== family) c.error('CT_NET_ROUTE', `${path}.${key}`, `${key} ${key === 'gateway' ? r.gateway : r.source} is IPv${a.family}, the route IPv${family}`);
+    for (const [a, key] of [
+      [gw, 'gateway'],
+      [src, 'source'],
+    ] as const) {
+      if (a && a.family !== family)
+        c.error(
+          'CT_NET_ROUTE',
+          `${path}.${key}`,
+          `${key} ${key === 'gateway' ? r.gateway : r.source} is IPv${a.family}, the route IPv${family}`,
+        );
     }
     if (r.interface !== undefined && !names.has(r.interface)) {
-      c.error('CT_NET_ROUTE', `${path}.interface`, `the container has no interface '${r.interface}'`, `its interfaces: ${[...names].join(', ')}`);
+      c.error(
+        'CT_NET_ROUTE',
+        `${path}.interface`,
+        `the container has no interface '${r.interface}'`,
+        `its interfaces: ${[...names].join(', ')}`,
+      );
     }
-    if (r.gateway === undefined && r.interface === undefined) c.error('CT_NET_ROUTE', path, 'a route needs a gateway, an interface, or both');
+    if (r.gateway === undefined && r.interface === undefined)
+      c.error('CT_NET_ROUTE', path, 'a route needs a gateway, an interface, or both');
     if (gw && gw.family === family) {
       const on = subnets.filter((s) => r.interface === undefined || s.iface === r.interface);
-      if (!on.some((s) => contains(s.cidr, gw))) c.error('CT_NET_GATEWAY', `${path}.gateway`, `gateway ${r.gateway} is outside every subnet of ${r.interface ?? "the container's interfaces"}: the kernel could not reach it`);
+      if (!on.some((s) => contains(s.cidr, gw)))
+        c.error(
+          'CT_NET_GATEWAY',
+          `${path}.gateway`,
+          `gateway ${r.gateway} is outside every subnet of ${r.interface ?? "the container's interfaces"}: the kernel could not reach it`,
+        );
     }
     if (r.destination === 'default' && defaults.has(family)) {
-      c.error('CT_NET_ROUTE', `${path}.destination`, `a default IPv${family} route is already made by an interface's ${family === 4 ? 'gateway' : 'ipv6Gateway'}`);
+      c.error(
+        'CT_NET_ROUTE',
+        `${path}.destination`,
+        `a default IPv${family} route is already made by an interface's ${family === 4 ? 'gateway' : 'ipv6Gateway'}`,
+      );
     }
     if (r.destination === 'default') defaults.add(family);
   });
@@ -209,7 +271,12 @@ function checkPorts(c: NetCheck, spec: Spec, subnets: Subnet[]): void {
     seen.add(key);
     const families = ip ? [ip.family] : [4, 6];
     if (!subnets.some((s) => families.includes(s.cidr.family))) {
-      c.error('CT_NET_PORT', path, `port ${p.host} has nowhere to go: no veth has an IPv${families.join(' or IPv')} address`, 'give a veth an address');
+      c.error(
+        'CT_NET_PORT',
+        path,
+        `port ${p.host} has nowhere to go: no veth has an IPv${families.join(' or IPv')} address`,
+        'give a veth an address',
+      );
     }
   });
 }
@@ -220,7 +287,8 @@ function checkDns(c: NetCheck, spec: Spec): void {
   dns.servers.forEach((s, i) => c.inet(s, `network.dns.servers[${i}]`));
   for (const [name, addr] of Object.entries(dns.hosts)) {
     c.inet(addr, `network.dns.hosts.${name}`);
-    if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(name)) c.error('CT_NET_ADDRESS', `network.dns.hosts.${name}`, `'${name}' is not a host name`);
+    if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(name))
+      c.error('CT_NET_ADDRESS', `network.dns.hosts.${name}`, `'${name}' is not a host name`);
   }
   for (const key of ['search', 'options'] as const) {
     dns[key].forEach((v, i) => {

@@ -29,5 +29,7 @@ export function cgroupPath(path: string, origins: Origins): CtcError | undefined
 /** A host path used by the plan must be absolute: plans do not depend on the directory ctc runs in. */
 export function hostPath(path: string, where: string, origins: Origins): CtcError | undefined {
   if (path.startsWith('/') && !path.split('/').includes('..')) return undefined;
-  return new CtcError('CT_PATH_RELATIVE', `${where}: host path '${path}' must be absolute, without '..'`, { source: originOf(origins, where) });
+  return new CtcError('CT_PATH_RELATIVE', `${where}: host path '${path}' must be absolute, without '..'`, {
+    source: originOf(origins, where),
+  });
 }

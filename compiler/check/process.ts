@@ -6,11 +6,16 @@ export function checkProcess(spec: Spec, origins: Origins): CtcError[] {
   const p = spec.process;
   const errors: (CtcError | undefined)[] = [];
   if (p.args.length === 0 || p.args[0] === '') {
-    errors.push(new CtcError('CT_PROCESS_ARGS', 'process.args needs at least the program to run', { source: originOf(origins, 'process.args') }));
+    errors.push(
+      new CtcError('CT_PROCESS_ARGS', 'process.args needs at least the program to run', { source: originOf(origins, 'process.args') }),
+    );
   }
   errors.push(containerPath(p.cwd, 'process.cwd', origins));
   p.env.forEach((e, i) => {
-    if (!/^[^=]+=/.test(e)) errors.push(new CtcError('CT_SHAPE', `process.env[${i}]: '${e}' is not NAME=value`, { source: originOf(origins, `process.env[${i}]`) }));
+    if (!/^[^=]+=/.test(e))
+      errors.push(
+        new CtcError('CT_SHAPE', `process.env[${i}]: '${e}' is not NAME=value`, { source: originOf(origins, `process.env[${i}]`) }),
+      );
   });
   const ids = [p.user.uid, p.user.gid, ...p.user.additionalGids];
   if (p.user.name === undefined && ids.some((id) => id < 0 || id > 0xfffffffe)) {
@@ -47,4 +52,8 @@ export function resolveUser(spec: Spec, origins: Origins): SpecUser | CtcError {
   return { uid, gid, additionalGids: groups, name: u.name };
 }
 
-const table = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+const table = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(':'));

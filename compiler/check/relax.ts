@@ -21,10 +21,14 @@ export function relax(spec: Spec, origins: Origins): Relaxed {
   const dropped = caps.ambient.filter((c) => !kept.includes(c));
   if (dropped.length === 0) return { spec, warnings };
   warnings.push(
-    new CtcError('CT_CAP_AMBIENT', `process.capabilities.ambient: ${dropped.join(', ')} left out: not both permitted and inheritable, so the kernel would never raise them`, {
-      source: originOf(origins, 'process.capabilities.ambient'),
-      hint: 'add them to permitted and inheritable to have them, or remove them from ambient',
-    }),
+    new CtcError(
+      'CT_CAP_AMBIENT',
+      `process.capabilities.ambient: ${dropped.join(', ')} left out: not both permitted and inheritable, so the kernel would never raise them`,
+      {
+        source: originOf(origins, 'process.capabilities.ambient'),
+        hint: 'add them to permitted and inheritable to have them, or remove them from ambient',
+      },
+    ),
   );
   return { spec: { ...spec, process: { ...spec.process, capabilities: { ...caps, ambient: kept } } }, warnings };
 }

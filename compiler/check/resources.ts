@@ -41,9 +41,21 @@ function formats(spec: Spec): [string, boolean, string][] {
   return [
     ['resources.cpu.cpus', r.cpu?.cpus === undefined || list.test(r.cpu.cpus), "a CPU list like '0-3,6'"],
     ['resources.cpu.mems', r.cpu?.mems === undefined || list.test(r.cpu.mems), "a memory node list like '0,1'"],
-    ...(r.hugepageLimits ?? []).map((h, i): [string, boolean, string] => [`resources.hugepageLimits[${i}].pageSize`, /^\d+(KB|MB|GB)$/.test(h.pageSize), "a page size like '2MB'"]),
-    ...(r.network?.priorities ?? []).map((p, i): [string, boolean, string] => [`resources.network.priorities[${i}].name`, /^[\w.:-]{1,15}$/.test(p.name), 'an interface name']),
-    ...Object.keys(r.unified ?? {}).map((f): [string, boolean, string] => [`resources.unified.${f}`, /^[a-z_]+\.[a-z0-9_.]+$/.test(f) && !f.startsWith('cgroup.'), 'a controller file name like memory.high (not cgroup.*)']),
+    ...(r.hugepageLimits ?? []).map((h, i): [string, boolean, string] => [
+      `resources.hugepageLimits[${i}].pageSize`,
+      /^\d+(KB|MB|GB)$/.test(h.pageSize),
+      "a page size like '2MB'",
+    ]),
+    ...(r.network?.priorities ?? []).map((p, i): [string, boolean, string] => [
+      `resources.network.priorities[${i}].name`,
+      /^[\w.:-]{1,15}$/.test(p.name),
+      'an interface name',
+    ]),
+    ...Object.keys(r.unified ?? {}).map((f): [string, boolean, string] => [
+      `resources.unified.${f}`,
+      /^[a-z_]+\.[a-z0-9_.]+$/.test(f) && !f.startsWith('cgroup.'),
+      'a controller file name like memory.high (not cgroup.*)',
+    ]),
   ];
 }
 
@@ -55,7 +67,9 @@ export function checkResources(spec: Spec, origins: Origins): CtcError[] {
     .filter(([, v, min, max]) => v < min || v > max)
     .map(
       ([path, v, min, max, unit]) =>
-        new CtcError('CT_LIMIT_RANGE', `${path} is ${v}${unit}; it must be between ${min} and ${max}${unit}`, { source: originOf(origins, path) }),
+        new CtcError('CT_LIMIT_RANGE', `${path} is ${v}${unit}; it must be between ${min} and ${max}${unit}`, {
+          source: originOf(origins, path),
+        }),
     );
   errors.push(...shapes);
   const m = spec.resources.memory;

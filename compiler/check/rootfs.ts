@@ -18,7 +18,9 @@ export function checkRootfs(spec: Spec, origins: Origins): CtcError[] {
   if (r.kind === 'image') {
     // relative is fine: to the source when built, to the plan when run
     if (r.archive !== '' && !r.archive.includes('\0')) return [];
-    return [new CtcError('CT_ROOTFS_RELATIVE', 'rootfs.archive must name an image archive', { source: originOf(origins, 'rootfs.archive') })];
+    return [
+      new CtcError('CT_ROOTFS_RELATIVE', 'rootfs.archive must name an image archive', { source: originOf(origins, 'rootfs.archive') }),
+    ];
   }
   const errors = [
     ...r.mirror.map((p, i) => hostPath(p, `rootfs.mirror[${i}]`, origins)),
@@ -26,7 +28,10 @@ export function checkRootfs(spec: Spec, origins: Origins): CtcError[] {
     ...Object.keys(r.files).map((p) => containerPath(p, `rootfs.files.${p}`, origins)),
   ];
   for (const [p, mode] of Object.entries(r.dirs)) {
-    if (mode < 0 || mode > 0o7777) errors.push(new CtcError('CT_LIMIT_RANGE', `rootfs.dirs: mode of ${p} must be 0..07777`, { source: originOf(origins, 'rootfs.dirs') }));
+    if (mode < 0 || mode > 0o7777)
+      errors.push(
+        new CtcError('CT_LIMIT_RANGE', `rootfs.dirs: mode of ${p} must be 0..07777`, { source: originOf(origins, 'rootfs.dirs') }),
+      );
   }
   return errors.filter((e) => e !== undefined);
 }

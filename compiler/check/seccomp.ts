@@ -33,25 +33,46 @@ export function checkSeccomp(spec: Spec, origins: Origins): CtcError[] {
     if (!actions.includes(a)) return fail('CT_SHAPE', path, `unknown action '${a}'`, `one of ${actions.join(', ')}`);
     if (a === 'notify') return fail('CT_NOT_YET', path, NOTIFY);
     if (ret === undefined) return;
-    if (a === 'errno' && !(Number.isInteger(ret) && ret >= 1 && ret <= 4095)) fail('CT_LIMIT_RANGE', retPath, `errno ${ret} is not 1..4095`);
-    else if (a === 'trace' && !(Number.isInteger(ret) && ret >= 0 && ret <= 0xffff)) fail('CT_LIMIT_RANGE', retPath, `the tracer's value ${ret} is not 0..65535`);
+    if (a === 'errno' && !(Number.isInteger(ret) && ret >= 1 && ret <= 4095))
+      fail('CT_LIMIT_RANGE', retPath, `errno ${ret} is not 1..4095`);
+    else if (a === 'trace' && !(Number.isInteger(ret) && ret >= 0 && ret <= 0xffff))
+      fail('CT_LIMIT_RANGE', retPath, `the tracer's value ${ret} is not 0..65535`);
     else if (a !== 'errno' && a !== 'trace') fail('CT_SHAPE', retPath, `'${a}' carries no value; only errno and trace do`);
   };
 
   action(s.defaultAction, s.defaultRet, `${base}.defaultAction`, `${base}.defaultRet`);
 
   if (s.architectures.length === 0) {
-    fail('CT_SECCOMP_ARCH', `${base}.architectures`, 'no architecture ctc filters', 'list x86_64, aarch64 or both; 32-bit x86 and arm programs are killed by the architecture check');
+    fail(
+      'CT_SECCOMP_ARCH',
+      `${base}.architectures`,
+      'no architecture ctc filters',
+      'list x86_64, aarch64 or both; 32-bit x86 and arm programs are killed by the architecture check',
+    );
   }
   s.architectures.forEach((arch, i) => {
     const path = `${base}.architectures[${i}]`;
-    if (!Object.hasOwn(auditArch, arch)) fail('CT_SECCOMP_ARCH', path, `ctc cannot filter the ${arch} architecture`, 'ctc filters x86_64 and aarch64 programs; remove the others');
+    if (!Object.hasOwn(auditArch, arch))
+      fail(
+        'CT_SECCOMP_ARCH',
+        path,
+        `ctc cannot filter the ${arch} architecture`,
+        'ctc filters x86_64 and aarch64 programs; remove the others',
+      );
     else if (s.architectures.indexOf(arch) !== i) fail('CT_SHAPE', path, `${arch} is listed twice`);
   });
 
   s.flags.forEach((f, i) => {
     const path = `${base}.flags[${i}]`;
-    if (!Object.hasOwn(flags, f)) fail('CT_SHAPE', path, `unknown seccomp flag '${f}'`, `one of ${Object.keys(flags).filter((k) => flags[k as keyof typeof flags]).join(', ')}`);
+    if (!Object.hasOwn(flags, f))
+      fail(
+        'CT_SHAPE',
+        path,
+        `unknown seccomp flag '${f}'`,
+        `one of ${Object.keys(flags)
+          .filter((k) => flags[k as keyof typeof flags])
+          .join(', ')}`,
+      );
     else if (!flags[f as keyof typeof flags]) fail('CT_NOT_YET', path, `${f}: ${NOTIFY}`);
   });
 
@@ -62,7 +83,12 @@ export function checkSeccomp(spec: Spec, origins: Origins): CtcError[] {
     rule.syscalls.forEach((name, j) => {
       if (isSyscallName(name)) return;
       const near = nearest(name);
-      fail('CT_SYSCALL_UNKNOWN', `${path}.syscalls[${j}]`, `'${name}' is not a syscall on x86_64 or aarch64`, near ? `did you mean '${near}'?` : undefined);
+      fail(
+        'CT_SYSCALL_UNKNOWN',
+        `${path}.syscalls[${j}]`,
+        `'${name}' is not a syscall on x86_64 or aarch64`,
+        near ? `did you mean '${near}'?` : undefined,
+      );
     });
     rule.args.forEach((c, k) => checkArg(c, `${path}.args[${k}]`, fail));
   });
@@ -79,8 +105,13 @@ export function checkSeccomp(spec: Spec, origins: Origins): CtcError[] {
   return errors;
 }
 
-function checkArg(c: SpecSeccompArg, path: string, fail: (code: CtcError['code'], path: string, message: string, hint?: string) => void): void {
-  if (!(Number.isInteger(c.index) && c.index >= 0 && c.index <= 5)) fail('CT_SHAPE', `${path}.index`, `argument index ${c.index} is not 0..5`);
+function checkArg(
+  c: SpecSeccompArg,
+  path: string,
+  fail: (code: CtcError['code'], path: string, message: string, hint?: string) => void,
+): void {
+  if (!(Number.isInteger(c.index) && c.index >= 0 && c.index <= 5))
+    fail('CT_SHAPE', `${path}.index`, `argument index ${c.index} is not 0..5`);
   if (!ops.includes(c.op)) fail('CT_SHAPE', `${path}.op`, `unknown comparison '${c.op}'`, `one of ${ops.join(', ')}`);
   if (parseDecimalU64(c.value) === undefined) fail('CT_SHAPE', `${path}.value`, `'${c.value}' is not a 64-bit value`);
   if (c.op === 'masked_eq') {

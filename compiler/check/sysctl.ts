@@ -27,7 +27,12 @@ export function checkSysctl(spec: Spec, origins: Origins): CtcError[] {
         }),
       );
     } else if (!spec.namespaces.includes(ns as never)) {
-      errors.push(new CtcError('CT_SYSCTL', `sysctl ${key} belongs to the ${ns} namespace, which this container does not have its own of`, { source, hint: `add '${ns}' to namespaces` }));
+      errors.push(
+        new CtcError('CT_SYSCTL', `sysctl ${key} belongs to the ${ns} namespace, which this container does not have its own of`, {
+          source,
+          hint: `add '${ns}' to namespaces`,
+        }),
+      );
     }
   }
   return errors;

@@ -24,9 +24,7 @@ export interface Explanation {
 
 export type PresetVerdict =
   /** named: the source line names the preset (true), does not (false), or could not be read (undefined) */
-  | { kind: 'preset'; name: string; detail: string; named?: boolean }
-  | { kind: 'lowering'; detail: string }
-  | { kind: 'none' };
+  { kind: 'preset'; name: string; detail: string; named?: boolean } | { kind: 'lowering'; detail: string } | { kind: 'none' };
 
 export function explainStep(plan: Plan, n: number, planName: string, sourceDir: string): Explanation {
   const step = plan.steps[n - 1];
@@ -36,7 +34,16 @@ export function explainStep(plan: Plan, n: number, planName: string, sourceDir: 
   const spec = stepKinds[step.kind] as KindSpec;
   const source = step.source === undefined ? undefined : sourcePlace(step.source, sourceDir);
   const effect = (effects[step.kind] as (args: unknown) => string)(step.args);
-  return { step: n, kind: step.kind, actor: spec.actor, line: printStep(step), effect, syscalls: spec.syscalls, ...(source ? { source } : {}), preset: verdict(plan, n, source) };
+  return {
+    step: n,
+    kind: step.kind,
+    actor: spec.actor,
+    line: printStep(step),
+    effect,
+    syscalls: spec.syscalls,
+    ...(source ? { source } : {}),
+    preset: verdict(plan, n, source),
+  };
 }
 
 function verdict(plan: Plan, n: number, source: SourcePlace | undefined): PresetVerdict {
@@ -80,6 +87,6 @@ function formatVerdict(v: PresetVerdict): string {
     case 'lowering':
       return `none: ctc's lowering adds this step (${v.detail})`;
     case 'none':
-      return 'none: the values are the source\'s own (they match no stdlib preset)';
+      return "none: the values are the source's own (they match no stdlib preset)";
   }
 }

@@ -37,7 +37,14 @@ function defaultMountFor(dst: string, type: string, flags: readonly string[] = [
   const i = defaultMounts.findIndex((m) => {
     const cgroup = (m.type === 'cgroup' || m.type === 'cgroup2') && type === 'cgroup';
     const opts = m.options ?? [];
-    return m.destination === dst && (cgroup || (m.type === type && opts.filter(isDataOption).join(',') === data)) && sameSet(opts.filter((o) => !isDataOption(o)), flags);
+    return (
+      m.destination === dst &&
+      (cgroup || (m.type === type && opts.filter(isDataOption).join(',') === data)) &&
+      sameSet(
+        opts.filter((o) => !isDataOption(o)),
+        flags,
+      )
+    );
   });
   return i < 0 ? undefined : { name: 'defaultMounts', detail: `defaultMounts[${i}], the ${dst} mount`, mentions: ['defaultMounts'] };
 }
@@ -45,17 +52,26 @@ function defaultMountFor(dst: string, type: string, flags: readonly string[] = [
 /** A list preset: the step's value is one of its entries; the plan's steps of this kind are exactly the list, or not. */
 function listEntry(name: string, preset: readonly string[], value: string, all: readonly string[]): PresetMatch | undefined {
   if (!preset.includes(value)) return undefined;
-  const exact = sameSet(preset, all) ? `; the plan has exactly its ${preset.length} entries` : `; the plan's list differs from it (${all.length} entries, the preset has ${preset.length})`;
+  const exact = sameSet(preset, all)
+    ? `; the plan has exactly its ${preset.length} entries`
+    : `; the plan's list differs from it (${all.length} entries, the preset has ${preset.length})`;
   return { name, detail: `${value} is one of its entries${exact}`, mentions: [name.split('.')[0]] };
 }
 
 function capabilitiesMatch(caps: readonly string[], what: string): PresetMatch | undefined {
   const added = caps.filter((c) => !defaultCapabilities.includes(c as never));
   const dropped = defaultCapabilities.filter((c) => !caps.includes(c));
-  if (!added.length && !dropped.length) return { name: 'defaultCapabilities', detail: `the ${what} is exactly defaultCapabilities`, mentions: ['defaultCapabilities'] };
+  if (!added.length && !dropped.length)
+    return { name: 'defaultCapabilities', detail: `the ${what} is exactly defaultCapabilities`, mentions: ['defaultCapabilities'] };
   if (added.length + dropped.length > 4 || caps.length === 0) return undefined;
-  const change = [added.length ? `plus ${added.join(', ')}` : '', dropped.length ? `without ${dropped.join(', ')}` : ''].filter(Boolean).join(' and ');
-  return { name: 'defaultCapabilities', detail: `the ${what} is defaultCapabilities ${change}`, mentions: ['defaultCapabilities', 'capabilities.'] };
+  const change = [added.length ? `plus ${added.join(', ')}` : '', dropped.length ? `without ${dropped.join(', ')}` : '']
+    .filter(Boolean)
+    .join(' and ');
+  return {
+    name: 'defaultCapabilities',
+    detail: `the ${what} is defaultCapabilities ${change}`,
+    mentions: ['defaultCapabilities', 'capabilities.'],
+  };
 }
 
 let defaultSeccompDigest: string | undefined;
@@ -65,29 +81,57 @@ const matchers: Matchers = {
   'mount.cgroup': ({ args }) => defaultMountFor(args.dst, 'cgroup', args.flags),
   'dev.node': ({ args }) =>
     defaultDevices.some((d) => d.path === args.path && d.major === args.major && d.minor === args.minor)
-      ? { name: 'defaultDevices', detail: `${args.path} is one of defaultDevices, made in every fresh /dev (a tmpfs mounted at /dev, as defaultMounts has)`, mentions: ['defaultMounts', 'defaultDevices'] }
+      ? {
+          name: 'defaultDevices',
+          detail: `${args.path} is one of defaultDevices, made in every fresh /dev (a tmpfs mounted at /dev, as defaultMounts has)`,
+          mentions: ['defaultMounts', 'defaultDevices'],
+        }
       : undefined,
   'fs.symlink': ({ args }) =>
     defaultDevLinks[args.path] === args.target
-      ? { name: 'defaultDevLinks', detail: `${args.path} is one of defaultDevLinks, made in every fresh /dev (a tmpfs mounted at /dev, as defaultMounts has)`, mentions: ['defaultMounts', 'defaultDevLinks'] }
+      ? {
+          name: 'defaultDevLinks',
+          detail: `${args.path} is one of defaultDevLinks, made in every fresh /dev (a tmpfs mounted at /dev, as defaultMounts has)`,
+          mentions: ['defaultMounts', 'defaultDevLinks'],
+        }
       : undefined,
-  'fs.mask': ({ args }, plan) => listEntry('maskedPaths.default', maskedPaths.default, args.path, allOf(plan, 'fs.mask').map((s) => s.args.path)),
-  'fs.readonly': ({ args }, plan) => listEntry('readonlyPaths.default', readonlyPaths.default, args.path, allOf(plan, 'fs.readonly').map((s) => s.args.path)),
+  'fs.mask': ({ args }, plan) =>
+    listEntry(
+      'maskedPaths.default',
+      maskedPaths.default,
+      args.path,
+      allOf(plan, 'fs.mask').map((s) => s.args.path),
+    ),
+  'fs.readonly': ({ args }, plan) =>
+    listEntry(
+      'readonlyPaths.default',
+      readonlyPaths.default,
+      args.path,
+      allOf(plan, 'fs.readonly').map((s) => s.args.path),
+    ),
   'ns.clone': (_s, plan) => namespacesMatch(plan),
   'ns.unshare': (_s, plan) => namespacesMatch(plan),
   'cgroup.devices': ({ args }) =>
     args.rules[0] === 'deny a *:* rwm'
-      ? { name: 'defaultDeviceRules', detail: 'the rules start with defaultDeviceRules (deny every device); the allows after it are the devices every container keeps', mentions: ['defaultDeviceRules'] }
+      ? {
+          name: 'defaultDeviceRules',
+          detail: 'the rules start with defaultDeviceRules (deny every device); the allows after it are the devices every container keeps',
+          mentions: ['defaultDeviceRules'],
+        }
       : undefined,
   'proc.bounding': ({ args }) => capabilitiesMatch(args.caps, 'bounding set'),
   'proc.caps': ({ args }) => capabilitiesMatch(args.permitted, 'permitted set'),
   'proc.seccomp': ({ args }) => {
     defaultSeccompDigest ??= seccompDigest(compileSeccomp(seccompSpecOf(defaultSeccomp)));
-    return args.sha256 === defaultSeccompDigest ? { name: 'defaultSeccomp', detail: "the filter's digest is defaultSeccomp's", mentions: ['defaultSeccomp'] } : undefined;
+    return args.sha256 === defaultSeccompDigest
+      ? { name: 'defaultSeccomp', detail: "the filter's digest is defaultSeccomp's", mentions: ['defaultSeccomp'] }
+      : undefined;
   },
-  'rootfs.mirror': ({ args }) => hostRootfsEntry(hostRootfs().mirror.includes(args.path), `${args.path} is one of the host paths it mirrors`),
+  'rootfs.mirror': ({ args }) =>
+    hostRootfsEntry(hostRootfs().mirror.includes(args.path), `${args.path} is one of the host paths it mirrors`),
   'fs.mkdir': ({ args }) => hostRootfsEntry(hostRootfs().dirs[args.path] === args.mode, `${args.path} is one of the directories it makes`),
-  'fs.write': ({ args }) => hostRootfsEntry(hostRootfs().files[args.path] === args.data, `${args.path} is one of the files it writes, as it writes it`),
+  'fs.write': ({ args }) =>
+    hostRootfsEntry(hostRootfs().files[args.path] === args.data, `${args.path} is one of the files it writes, as it writes it`),
 };
 
 function hostRootfsEntry(matches: boolean, detail: string): PresetMatch | undefined {
@@ -97,7 +141,11 @@ function hostRootfsEntry(matches: boolean, detail: string): PresetMatch | undefi
 function namespacesMatch(plan: Plan): PresetMatch | undefined {
   const ns = [...allOf(plan, 'ns.clone'), ...allOf(plan, 'ns.unshare')].flatMap((s) => s.args.ns);
   return sameSet(ns, defaultNamespaces)
-    ? { name: 'defaultNamespaces', detail: `the plan's namespaces are exactly defaultNamespaces (${defaultNamespaces.join(', ')})`, mentions: ['defaultNamespaces'] }
+    ? {
+        name: 'defaultNamespaces',
+        detail: `the plan's namespaces are exactly defaultNamespaces (${defaultNamespaces.join(', ')})`,
+        mentions: ['defaultNamespaces'],
+      }
     : undefined;
 }
 

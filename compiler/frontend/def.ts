@@ -108,7 +108,9 @@ export function specFromDef(def: unknown, origins: Origins): Spec {
     readonlyPaths: r.opt(d, 'readonlyPaths', '', r.strs.bind(r)) ?? [...readonlyPaths.default],
     resources: readResources(r, d.resources ?? {}),
     cgroupsPath: r.opt(d, 'cgroupsPath', '', r.str.bind(r)) ?? '/ctc/{id}',
-    annotations: Object.fromEntries(Object.entries(r.obj(d.annotations ?? {}, 'annotations')).map(([k, v]) => [k, r.str(v, `annotations.${k}`)])),
+    annotations: Object.fromEntries(
+      Object.entries(r.obj(d.annotations ?? {}, 'annotations')).map(([k, v]) => [k, r.str(v, `annotations.${k}`)]),
+    ),
     sysctl: Object.fromEntries(Object.entries(r.obj(d.sysctl ?? {}, 'sysctl')).map(([k, v]) => [k, r.str(v, `sysctl.${k}`)])),
     hooks: readHooks(r, d.hooks),
   };
@@ -121,8 +123,14 @@ function readJoins(r: Reader, v: unknown): Pick<Spec, 'joins'> {
   const joins = Object.fromEntries(
     Object.entries(r.obj(v, 'joins')).map(([ns, path]) => {
       if (!(kinds as readonly string[]).includes(ns)) {
-        const hint = ns === 'network' ? 'join a network namespace with network: { join }' : `ctc joins ${kinds.join(', ')} namespaces (and network, with network: { join })`;
-        throw new CtcError('CT_NS_UNSUPPORTED', `joins.${ns}: a ${ns} namespace cannot be joined here`, { source: originOf(r.origins, `joins.${ns}`), hint });
+        const hint =
+          ns === 'network'
+            ? 'join a network namespace with network: { join }'
+            : `ctc joins ${kinds.join(', ')} namespaces (and network, with network: { join })`;
+        throw new CtcError('CT_NS_UNSUPPORTED', `joins.${ns}: a ${ns} namespace cannot be joined here`, {
+          source: originOf(r.origins, `joins.${ns}`),
+          hint,
+        });
       }
       return [ns, r.str(path, `joins.${ns}`)];
     }),
@@ -166,7 +174,8 @@ export function readIdMappings(r: Reader, v: unknown, path: string): SpecIdMappi
 
 function readRootfs(r: Reader, v: unknown): SpecRootfs {
   const o = r.obj(v, 'rootfs');
-  if (o.kind === 'dir') return { kind: 'dir', path: r.str(o.path, 'rootfs.path'), readonly: r.opt(o, 'readonly', 'rootfs', r.bool.bind(r)) ?? false };
+  if (o.kind === 'dir')
+    return { kind: 'dir', path: r.str(o.path, 'rootfs.path'), readonly: r.opt(o, 'readonly', 'rootfs', r.bool.bind(r)) ?? false };
   if (o.kind === 'host') {
     const dirs = r.obj(o.dirs ?? {}, 'rootfs.dirs');
     const files = r.obj(o.files ?? {}, 'rootfs.files');
@@ -179,7 +188,12 @@ function readRootfs(r: Reader, v: unknown): SpecRootfs {
     };
   }
   if (o.kind === 'image') {
-    return { kind: 'image', archive: r.str(o.archive, 'rootfs.archive'), readonly: r.opt(o, 'readonly', 'rootfs', r.bool.bind(r)) ?? false, digest: '' };
+    return {
+      kind: 'image',
+      archive: r.str(o.archive, 'rootfs.archive'),
+      readonly: r.opt(o, 'readonly', 'rootfs', r.bool.bind(r)) ?? false,
+      digest: '',
+    };
   }
   return r.fail('rootfs', 'a rootfs from dirRootfs(), hostRootfs() or imageRootfs()');
 }
@@ -191,7 +205,14 @@ function readProcess(r: Reader, v: unknown): Spec['process'] {
   const parentDeathSignal = r.opt(p, 'parentDeathSignal', 'process', r.str.bind(r));
   const apparmorProfile = r.opt(p, 'apparmorProfile', 'process', r.str.bind(r));
   const selinuxLabel = r.opt(p, 'selinuxLabel', 'process', r.str.bind(r));
-  const seccomp = p.seccomp === 'unconfined' ? undefined : seccompSpecOf((p.seccomp === undefined || p.seccomp === 'default' ? defaultSeccomp : p.seccomp) as Seccomp, r.origins, 'process.seccomp');
+  const seccomp =
+    p.seccomp === 'unconfined'
+      ? undefined
+      : seccompSpecOf(
+          (p.seccomp === undefined || p.seccomp === 'default' ? defaultSeccomp : p.seccomp) as Seccomp,
+          r.origins,
+          'process.seccomp',
+        );
   const user = readUser(r, p.user);
   return {
     args: r.strs(p.args, 'process.args'),
@@ -229,7 +250,13 @@ function readCapabilities(r: Reader, v: unknown, raise: boolean): SpecCapabiliti
   }
   const o = r.obj(v, path);
   const set = (k: string) => r.opt(o, k, path, r.strs.bind(r)) ?? [];
-  return { bounding: set('bounding'), effective: set('effective'), permitted: set('permitted'), inheritable: set('inheritable'), ambient: set('ambient') };
+  return {
+    bounding: set('bounding'),
+    effective: set('effective'),
+    permitted: set('permitted'),
+    inheritable: set('inheritable'),
+    ambient: set('ambient'),
+  };
 }
 
 function readRlimit(r: Reader, v: unknown, path: string): SpecRlimit {

@@ -29,18 +29,18 @@ function readInterface(r: Reader, v: unknown, path: string): SpecNetwork['interf
   const s = (k: string) => r.opt(o, k, path, r.str.bind(r));
   const n = (k: string) => r.opt(o, k, path, r.int.bind(r));
   return defined({
-      type: 'veth',
-      name: s('name') ?? 'eth0',
-      hostName: s('hostName'),
-      bridge: r.opt(o, 'bridge', path, (x, p) => readBridge(r, x, p)),
-      mac: s('mac'),
-      addresses: o.addresses === 'auto' ? [] : (r.opt(o, 'addresses', path, r.strs.bind(r)) ?? []),
-      ipam: o.addresses === 'auto',
-      gateway: s('gateway'),
-      ipv6Gateway: s('ipv6Gateway'),
-      mtu: n('mtu'),
-      txQueueLen: n('txQueueLen'),
-      hairpin: r.opt(o, 'hairpin', path, r.bool.bind(r)) ?? false,
+    type: 'veth',
+    name: s('name') ?? 'eth0',
+    hostName: s('hostName'),
+    bridge: r.opt(o, 'bridge', path, (x, p) => readBridge(r, x, p)),
+    mac: s('mac'),
+    addresses: o.addresses === 'auto' ? [] : (r.opt(o, 'addresses', path, r.strs.bind(r)) ?? []),
+    ipam: o.addresses === 'auto',
+    gateway: s('gateway'),
+    ipv6Gateway: s('ipv6Gateway'),
+    mtu: n('mtu'),
+    txQueueLen: n('txQueueLen'),
+    hairpin: r.opt(o, 'hairpin', path, r.bool.bind(r)) ?? false,
   });
 }
 
@@ -58,7 +58,12 @@ function readBridge(r: Reader, v: unknown, path: string): SpecBridge {
 function readRoute(r: Reader, v: unknown, path: string): SpecRoute {
   const o = r.obj(v, path);
   const s = (k: string) => r.opt(o, k, path, r.str.bind(r));
-  return defined({ destination: r.str(o.destination, `${path}.destination`), gateway: s('gateway'), source: s('source'), interface: s('interface') });
+  return defined({
+    destination: r.str(o.destination, `${path}.destination`),
+    gateway: s('gateway'),
+    source: s('source'),
+    interface: s('interface'),
+  });
 }
 
 function readPort(r: Reader, v: unknown, path: string): SpecPort {

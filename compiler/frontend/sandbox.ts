@@ -42,9 +42,7 @@ export interface SandboxSubject {
 }
 
 /** What the sandbox answered for a container: the definition and its origins, or what went wrong. */
-export type Evaluated =
-  | { def: unknown; origins: [string, string][] }
-  | { error: { code?: string; message?: string; stack?: string } };
+export type Evaluated = { def: unknown; origins: [string, string][] } | { error: { code?: string; message?: string; stack?: string } };
 
 /** The limits of one evaluation; each is named in the error that reports it. */
 export const sandboxLimits = {
@@ -115,14 +113,17 @@ function failure(status: number | null, signal: NodeJS.Signals | null, stderr: s
   if (status === SANDBOX_FAILED) {
     const line = stderr.split('\n').find((l) => l.startsWith('ctc-init: sandbox:')) ?? stderr.trim().split('\n')[0];
     return new CtcError('CT_SANDBOX', `the sandbox for a project's code cannot be made here: ${line.replace(/^ctc-init: sandbox: /, '')}`, {
-      hint: 'ctc runs a project\'s code (a .ct.ts, lint plugins) in namespaces of its own, or else under Landlock: it needs user namespaces (sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone = 1 for non-root users) or a kernel with Landlock enabled',
+      hint: "ctc runs a project's code (a .ct.ts, lint plugins) in namespaces of its own, or else under Landlock: it needs user namespaces (sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone = 1 for non-root users) or a kernel with Landlock enabled",
     });
   }
   // V8's own report of its heap limit; the process then dies of SIGABRT or SIGSEGV
   if (/heap out of memory|heap limit/i.test(stderr)) return limit(`it used more than ${sandboxLimits.heapMiB} MiB of heap`);
   if (status === 128 + SIGKILL) return limit('it was killed (out of memory?)');
   if (status === 128 + SIGXCPU) return limit(`it used more than ${sandboxLimits.cpuSeconds} s of CPU`);
-  return new CtcError('CT_SANDBOX', `the evaluation process failed (exit status ${status}): ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+  return new CtcError(
+    'CT_SANDBOX',
+    `the evaluation process failed (exit status ${status}): ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`,
+  );
 }
 
 const limitError =
@@ -135,16 +136,22 @@ function sandboxArgv(): string[] {
   return [
     'sandbox',
     ...nodeRuntimeFiles().flatMap((f) => ['--mirror', f]),
-    '--filter', sandboxFilterHex(),
-    '--seconds', String(l.wallSeconds),
-    '--cpu', String(l.cpuSeconds),
-    '--data-mib', String(l.dataMiB),
+    '--filter',
+    sandboxFilterHex(),
+    '--seconds',
+    String(l.wallSeconds),
+    '--cpu',
+    String(l.cpuSeconds),
+    '--data-mib',
+    String(l.dataMiB),
     '--',
     process.execPath,
     // no JIT: no writable-executable memory, and a start that is no slower for code this small
-    '--jitless', '--no-expose-wasm',
+    '--jitless',
+    '--no-expose-wasm',
     `--max-old-space-size=${l.heapMiB}`,
-    '-e', evaluator,
+    '-e',
+    evaluator,
   ];
 }
 

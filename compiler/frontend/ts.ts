@@ -150,7 +150,8 @@ function diagnosticError(d: ts.Diagnostic, name: (f: string) => string): CtcErro
   const message = ts.flattenDiagnosticMessageText(d.messageText, '\n  ');
   const source = d.file && d.start !== undefined ? position(d.file, d.start, name) : undefined;
   const capability = notACapability(message);
-  if (capability) return new CtcError('CT_TYPE', `TS${d.code} '${capability}' is not a capability`, { source, hint: capabilityHint(capability) });
+  if (capability)
+    return new CtcError('CT_TYPE', `TS${d.code} '${capability}' is not a capability`, { source, hint: capabilityHint(capability) });
   return new CtcError('CT_TYPE', `TS${d.code} ${message}`, { source });
 }
 
@@ -214,11 +215,13 @@ function moduleSpecifier(node: ts.Node): ts.StringLiteral | undefined {
 const allowedImport = (spec: string) => spec === STDLIB_SPECIFIER || (/^\.\.?\//.test(spec) && spec.endsWith('.ct.ts'));
 
 function nondeterministic(node: ts.Node, p: ts.Node | undefined): string | undefined {
-  const usedAsValue =
-    p && ((ts.isNewExpression(p) || ts.isCallExpression(p) || ts.isPropertyAccessExpression(p)) && p.expression === node);
+  const usedAsValue = p && (ts.isNewExpression(p) || ts.isCallExpression(p) || ts.isPropertyAccessExpression(p)) && p.expression === node;
   if (ts.isIdentifier(node) && node.text === 'Date' && usedAsValue) return 'Date';
   const isMathRandom =
-    ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'Math' && node.name.text === 'random';
+    ts.isPropertyAccessExpression(node) &&
+    ts.isIdentifier(node.expression) &&
+    node.expression.text === 'Math' &&
+    node.name.text === 'random';
   return isMathRandom ? 'Math.random' : undefined;
 }
 
@@ -270,8 +273,13 @@ function stdlibModules(program: ts.Program): CompiledModule[] {
 }
 
 /** What the sandbox said went wrong, as a CtcError at the throw's source line where it has one. */
-function evaluationError(error: { code?: unknown; message?: unknown; stack?: unknown }, entry: string, modules: CompiledModule[]): CtcError {
-  if (error.code === 'CT_EXPORT') return new CtcError('CT_EXPORT', 'the module must `export default container({...})`', { source: `${entry}:1:1` });
+function evaluationError(
+  error: { code?: unknown; message?: unknown; stack?: unknown },
+  entry: string,
+  modules: CompiledModule[],
+): CtcError {
+  if (error.code === 'CT_EXPORT')
+    return new CtcError('CT_EXPORT', 'the module must `export default container({...})`', { source: `${entry}:1:1` });
   const raw = String(error.message ?? 'the module threw');
   const message = raw.replace(/^CT_\w+ /, '');
   const maps = new Map(modules.flatMap((m) => (m.sourceMap ? [[m.module.filename, m.sourceMap] as const] : [])));

@@ -48,7 +48,8 @@ export async function lintSetup(config: ProjectConfig | undefined): Promise<Lint
     throw configError(config, ['lint', ...path], message, hint);
   };
   if (!isObject(lint)) return fail([], 'expected an object with rules, plugins or defaults');
-  for (const key of Object.keys(lint)) if (!lintKeys.includes(key)) fail([key], `unknown key '${key}'`, `lint has the keys ${lintKeys.join(', ')}`);
+  for (const key of Object.keys(lint))
+    if (!lintKeys.includes(key)) fail([key], `unknown key '${key}'`, `lint has the keys ${lintKeys.join(', ')}`);
   const known: KnownRule[] = [...builtinRules, ...(await pluginRules(config, lint.plugins, fail))];
   const useDefaults = lint.defaults ?? true;
   if (typeof useDefaults !== 'boolean') fail(['defaults'], 'expected true or false');
@@ -56,7 +57,8 @@ export async function lintSetup(config: ProjectConfig | undefined): Promise<Lint
   const rules = lint.rules ?? {};
   if (!isObject(rules)) return fail(['rules'], 'expected an object: rule id → "error" | "warn" | "off" | [level, options]');
   for (const [id, value] of Object.entries(rules)) {
-    const rule = known.find((r) => r.id === id) ?? fail(['rules', id], `unknown rule '${id}'`, `the rules are ${known.map((r) => r.id).join(', ')}`);
+    const rule =
+      known.find((r) => r.id === id) ?? fail(['rules', id], `unknown rule '${id}'`, `the rules are ${known.map((r) => r.id).join(', ')}`);
     const setting = ruleSetting(rule, value, (p, m, h) => fail(['rules', id, ...p], m, h));
     if (setting) active.set(id, setting);
     else active.delete(id);
@@ -65,7 +67,9 @@ export async function lintSetup(config: ProjectConfig | undefined): Promise<Lint
 }
 
 function defaultSet(rules: readonly LintRule[]): ActiveRule[] {
-  return rules.filter((r) => defaultRuleLevels[r.id]).map((rule) => ({ rule, severity: defaultRuleLevels[rule.id], options: defaultOptions(rule) }));
+  return rules
+    .filter((r) => defaultRuleLevels[r.id])
+    .map((rule) => ({ rule, severity: defaultRuleLevels[rule.id], options: defaultOptions(rule) }));
 }
 
 async function pluginRules(config: ProjectConfig, plugins: unknown, fail: (path: Path, message: string) => never): Promise<PluginRule[]> {
@@ -93,11 +97,23 @@ function ruleSetting(rule: KnownRule, value: unknown, fail: (path: Path, message
   if (!isObject(options)) return fail([1], 'expected an object of options');
   const names = Object.keys(rule.options);
   for (const [key, v] of Object.entries(options)) {
-    const spec = (Object.hasOwn(rule.options, key) ? rule.options[key] : undefined) ?? fail([1, key], `unknown option '${key}'`, names.length ? `${rule.id} has the options ${names.join(', ')}` : `${rule.id} has no options`);
+    const spec =
+      (Object.hasOwn(rule.options, key) ? rule.options[key] : undefined) ??
+      fail(
+        [1, key],
+        `unknown option '${key}'`,
+        names.length ? `${rule.id} has the options ${names.join(', ')}` : `${rule.id} has no options`,
+      );
     if (!fitsOption(spec.type, v)) fail([1, key], `expected ${describe(spec)}`);
   }
   return severity === 'off' ? undefined : { rule, severity, options: { ...defaultOptions(rule), ...options } };
 }
 
 const describe = (spec: OptionSpec) =>
-  ({ boolean: 'true or false', number: 'a number', string: 'a string', strings: 'a list of strings', 'boolean|number': 'true, false or a number' })[spec.type];
+  ({
+    boolean: 'true or false',
+    number: 'a number',
+    string: 'a string',
+    strings: 'a list of strings',
+    'boolean|number': 'true, false or a number',
+  })[spec.type];

@@ -71,5 +71,12 @@ function builtinReports(rule: LintRule, options: Record<string, unknown>, { targ
 
 function finding({ name, sourceDir }: LintTarget, { rule, severity }: ActiveRule, { message, step }: LintReport): LintFinding {
   const source = step?.source && sourcePlace(step.source, sourceDir).where;
-  return { rule: rule.id, severity, message, plan: name, ...(step ? { step: step.n, kind: step.kind } : {}), ...(source ? { source } : {}) };
+  return {
+    rule: rule.id,
+    severity,
+    message,
+    plan: name,
+    ...(step ? { step: step.n, kind: step.kind } : {}),
+    ...(source ? { source } : {}),
+  };
 }

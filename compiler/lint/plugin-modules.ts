@@ -51,7 +51,8 @@ export async function pluginModules(file: string, reader: SourceReader, site: st
     const deps: Record<string, string> = {};
     for (const spec of requiresOf(compiler, out.outputText)) {
       if (API_SPECIFIERS.includes(spec)) deps[spec] = api[0].id;
-      else if (/^\.\.?\//.test(spec) && PLUGIN_FILE.test(spec)) deps[spec] = add(resolve(dirname(path), spec), importSite(compiler, text, spec, id));
+      else if (/^\.\.?\//.test(spec) && PLUGIN_FILE.test(spec))
+        deps[spec] = add(resolve(dirname(path), spec), importSite(compiler, text, spec, id));
       else throw refusedImport(spec, importSite(compiler, text, spec, id) ?? id);
     }
     modules.push({ id, filename: id, code: out.outputText, deps });
@@ -76,7 +77,9 @@ function transpile(compiler: typeof ts, text: string, fileName: string, sourceMa
 }
 
 /** The modules a transpiled module requires (its import() too): what it will ask for at run time. */
-const requiresOf = (compiler: typeof ts, js: string) => [...new Set(compiler.preProcessFile(js, true, true).importedFiles.map((f) => f.fileName))];
+const requiresOf = (compiler: typeof ts, js: string) => [
+  ...new Set(compiler.preProcessFile(js, true, true).importedFiles.map((f) => f.fileName)),
+];
 
 /** file:line:col of the import of `spec` in the source text. */
 function importSite(compiler: typeof ts, text: string, spec: string, name: string): string | undefined {

@@ -74,12 +74,22 @@ async function describePlugin(file: string, reader: SourceReader, site: string |
 /** The reports of the plugin's rules over each plan: [check][rule][report], as `checks` lists them. */
 export function checkPlans(plugin: Plugin, checks: PluginCheck[]): LintReport[][][] {
   if (!checks.length) return [];
-  const task = { task: 'lint-check' as const, entry: plugin.modules.entry, checks: checks.map((c) => ({ plan: JSON.stringify(c.plan), rules: c.rules })) };
+  const task = {
+    task: 'lint-check' as const,
+    entry: plugin.modules.entry,
+    checks: checks.map((c) => ({ plan: JSON.stringify(c.plan), rules: c.rules })),
+  };
   const answer = run(plugin, task, checks) as { reports?: unknown };
   const reports = answer.reports;
-  const shaped = Array.isArray(reports) && reports.length === checks.length && reports.every((r, c) => Array.isArray(r) && r.length === checks[c].rules.length && r.every(Array.isArray));
-  if (!shaped) throw new CtcError('CT_SANDBOX', `the sandbox gave an answer of the wrong shape for the lint plugin ${display(plugin.file)}`);
-  return (reports as unknown[][][]).map((perRule, c) => perRule.map((found, r) => found.map((report) => tiedReport(report, checks[c], checks[c].rules[r].id, plugin))));
+  const shaped =
+    Array.isArray(reports) &&
+    reports.length === checks.length &&
+    reports.every((r, c) => Array.isArray(r) && r.length === checks[c].rules.length && r.every(Array.isArray));
+  if (!shaped)
+    throw new CtcError('CT_SANDBOX', `the sandbox gave an answer of the wrong shape for the lint plugin ${display(plugin.file)}`);
+  return (reports as unknown[][][]).map((perRule, c) =>
+    perRule.map((found, r) => found.map((report) => tiedReport(report, checks[c], checks[c].rules[r].id, plugin))),
+  );
 }
 
 /** A run of the plugin in the sandbox; what its code threw, as the coded error it is. */
@@ -115,7 +125,8 @@ const pluginError =
 /** A rule as describe gave it, checked: kebab-case id, a description, a check, options each with a type and a default of it. */
 function checkRule(r: unknown, i: number, plugin: Plugin, fail: (message: string) => never): PluginRule {
   const rule = r as Record<string, unknown> | null;
-  const ok = rule !== null && typeof rule === 'object' && typeof rule.id === 'string' && typeof rule.description === 'string' && rule.check === true;
+  const ok =
+    rule !== null && typeof rule === 'object' && typeof rule.id === 'string' && typeof rule.description === 'string' && rule.check === true;
   if (!ok) return fail(`rules[${i}] is not a rule: it needs an id, a description and a check function`);
   const id = rule.id as string;
   if (!RULE_ID.test(id)) fail(`rule id '${shown(id)}' is not kebab-case (optionally 'plugin/rule')`);
@@ -136,7 +147,7 @@ function tiedReport(report: unknown, check: PluginCheck, rule: string, plugin: P
   const wrong = (what: string) =>
     new CtcError('CT_LINT_RULE', `the rule ${rule} failed on ${check.name}: ${what}`, {
       source: display(plugin.file),
-      hint: 'a rule yields { message: string, step? } where step is one of the plan\'s steps',
+      hint: "a rule yields { message: string, step? } where step is one of the plan's steps",
     });
   if (typeof message !== 'string') throw wrong('it reported something without a message string');
   if (step === null || step === undefined) return { message: shown(message) };

@@ -5,7 +5,11 @@ import type { Emitter } from './emit.ts';
 export function lowerHooks(spec: Spec, out: Emitter, kinds: readonly HookKind[]): void {
   for (const when of kinds) {
     (spec.hooks[when] ?? []).forEach((h, i) => {
-      out.emit('hook.run', { when, path: h.path, args: h.args, env: h.env.length ? h.env : undefined, timeout: h.timeout }, `hooks.${when}[${i}]`);
+      out.emit(
+        'hook.run',
+        { when, path: h.path, args: h.args, env: h.env.length ? h.env : undefined, timeout: h.timeout },
+        `hooks.${when}[${i}]`,
+      );
     });
   }
 }

@@ -45,6 +45,12 @@ function lowerMount(m: SpecMount, cause: string, out: Emitter, spec: Spec): void
 }
 
 function lowerDevices(cause: string, out: Emitter, spec: Spec): void {
-  for (const d of defaultDevices) lowerDevice({ path: d.path, type: d.type, major: d.major, minor: d.minor, mode: d.mode, uid: d.uid ?? 0, gid: d.gid ?? 0 }, cause, out, spec);
+  for (const d of defaultDevices)
+    lowerDevice(
+      { path: d.path, type: d.type, major: d.major, minor: d.minor, mode: d.mode, uid: d.uid ?? 0, gid: d.gid ?? 0 },
+      cause,
+      out,
+      spec,
+    );
   for (const [path, target] of Object.entries(defaultDevLinks)) out.emit('fs.symlink', { path, target }, cause);
 }

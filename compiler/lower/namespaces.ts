@@ -41,7 +41,11 @@ export function lowerUnshare(spec: Spec, out: Emitter): void {
   // then it is a slave, not private: an rshared bind of a host mount (the CRI's
   // Bidirectional volume) must still receive what the host mounts there later.
   const mode = spec.rootfsPropagation ?? 'rprivate';
-  out.emit('mount.propagation', { path: '/', mode: mode.endsWith('shared') ? 'rslave' : mode }, spec.rootfsPropagation ? 'rootfsPropagation' : 'namespaces');
+  out.emit(
+    'mount.propagation',
+    { path: '/', mode: mode.endsWith('shared') ? 'rslave' : mode },
+    spec.rootfsPropagation ? 'rootfsPropagation' : 'namespaces',
+  );
 }
 
 /** After the clone (the maps need the init's pid); the init waits until they are written. */
@@ -49,7 +53,8 @@ export function lowerUserMap(spec: Spec, out: Emitter): void {
   // a joined user namespace has its maps already: they are written once, by its creator
   if (!spec.namespaces.includes('user') || joinOf(spec, 'user') !== undefined) return;
   // 'self' and 'subordinate' are looked up when the container starts: {self}, {subordinate}
-  const lines = (maps: Spec['uidMappings']) => maps.map((m) => `${m.containerID} ${typeof m.hostID === 'number' ? m.hostID : `{${m.hostID}}`} ${m.size}`);
+  const lines = (maps: Spec['uidMappings']) =>
+    maps.map((m) => `${m.containerID} ${typeof m.hostID === 'number' ? m.hostID : `{${m.hostID}}`} ${m.size}`);
   out.emit('user.map', { uid: lines(spec.uidMappings), gid: lines(spec.gidMappings) }, 'uidMappings');
 }
 

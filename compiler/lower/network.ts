@@ -46,10 +46,19 @@ export const ipamPlace = (family: 4 | 6, dev: string) => `{ipv${family}:${dev}}`
 export function lowerDnsFiles(spec: Spec, out: Emitter): void {
   const dns = spec.network.dns;
   if (!dns) return;
-  const resolv = [...dns.servers.map((s) => `nameserver ${s}`), ...(dns.search.length ? [`search ${dns.search.join(' ')}`] : []), ...(dns.options.length ? [`options ${dns.options.join(' ')}`] : [])];
+  const resolv = [
+    ...dns.servers.map((s) => `nameserver ${s}`),
+    ...(dns.search.length ? [`search ${dns.search.join(' ')}`] : []),
+    ...(dns.options.length ? [`options ${dns.options.join(' ')}`] : []),
+  ];
   out.emit('state.file', { name: 'resolv.conf', data: resolv.map((l) => l + '\n').join('') }, 'network.dns');
   const own = spec.hostname ? ownAddresses(spec).map((a) => `${a}\t${spec.hostname}`) : [];
-  const hosts = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...own, ...Object.entries(dns.hosts).map(([name, a]) => `${a}\t${name}`)];
+  const hosts = [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    ...own,
+    ...Object.entries(dns.hosts).map(([name, a]) => `${a}\t${name}`),
+  ];
   out.emit('state.file', { name: 'hosts', data: hosts.map((l) => l + '\n').join('') }, 'network.dns.hosts');
 }
 
@@ -107,7 +116,9 @@ export function lowerNetworkInit(spec: Spec, out: Emitter): void {
   if (net.join !== undefined) return out.emit('ns.join', { ns: 'network', path: net.join }, out.cause('network.join', at, 'network.join'));
   out.emit('net.up', { dev: 'lo' }, 'namespaces');
   for (const { veth, at } of veths(spec)) {
-    addressesOf(veth).forEach((addr, j) => out.emit('net.addr', { dev: veth.name, addr }, veth.ipam ? `${at}.addresses` : `${at}.addresses[${j}]`));
+    addressesOf(veth).forEach((addr, j) =>
+      out.emit('net.addr', { dev: veth.name, addr }, veth.ipam ? `${at}.addresses` : `${at}.addresses[${j}]`),
+    );
     out.emit('net.up', { dev: veth.name }, at);
     if (veth.gateway) out.emit('net.route', { dst: 'default', gw: veth.gateway, dev: veth.name }, `${at}.gateway`);
     if (veth.ipv6Gateway) out.emit('net.route', { dst: '::/0', gw: veth.ipv6Gateway, dev: veth.name }, `${at}.ipv6Gateway`);

@@ -36,7 +36,8 @@ export function writeBundle(dir: string, spec: Spec): Bundle {
   const rootfs = spec.rootfs.kind === 'host' ? join(bundle, 'rootfs') : undefined;
   written(bundle, () => mkdirSync(bundle, { recursive: true }));
   for (const path of [config, rootfs]) {
-    if (path && existsSync(path)) throw new CtcError('CT_EXISTS', `${path} exists. Remove it first`, { hint: 'ctc does not overwrite a bundle' });
+    if (path && existsSync(path))
+      throw new CtcError('CT_EXISTS', `${path} exists. Remove it first`, { hint: 'ctc does not overwrite a bundle' });
   }
   let rootMounts: OciMount[] = [];
   if (rootfs && spec.rootfs.kind === 'host') {

@@ -30,7 +30,12 @@ export interface OciSeccomp {
   defaultErrnoRet?: number;
   architectures: string[];
   flags?: string[];
-  syscalls: { names: string[]; action: string; errnoRet?: number; args?: { index: number; value: number | bigint; valueTwo?: number | bigint; op: string }[] }[];
+  syscalls: {
+    names: string[];
+    action: string;
+    errnoRet?: number;
+    args?: { index: number; value: number | bigint; valueTwo?: number | bigint; op: string }[];
+  }[];
 }
 
 export interface OciConfig {

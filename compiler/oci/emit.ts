@@ -44,7 +44,10 @@ export function ociFromSpec(spec: Spec, o: EmitOptions): OciConfig {
     root: { path: o.rootPath, readonly: spec.rootfs.kind !== 'image' && spec.rootfs.readonly },
     ...(spec.hostname === undefined ? {} : { hostname: spec.hostname }),
     ...(spec.domainname === undefined ? {} : { domainname: spec.domainname }),
-    mounts: [...(o.rootMounts ?? []), ...spec.mounts.map((m) => ({ destination: m.destination, type: m.type, source: m.source, options: bindOptions(m) }))],
+    mounts: [
+      ...(o.rootMounts ?? []),
+      ...spec.mounts.map((m) => ({ destination: m.destination, type: m.type, source: m.source, options: bindOptions(m) })),
+    ],
     ...(Object.keys(spec.annotations).length ? { annotations: { ...spec.annotations } } : {}),
     ...(Object.keys(spec.hooks).length ? { hooks: structuredClone(spec.hooks) } : {}),
     linux: {
@@ -57,7 +60,17 @@ export function ociFromSpec(spec: Spec, o: EmitOptions): OciConfig {
       cgroupsPath: spec.cgroupsPath.replaceAll('{id}', o.id),
       namespaces: spec.namespaces.map((type) => (joinOf(spec, type) ? { type, path: joinOf(spec, type) } : { type })),
       ...(spec.devices.length
-        ? { devices: spec.devices.map((d) => ({ path: d.path, type: d.type, major: d.major, minor: d.minor, fileMode: d.mode, uid: d.uid, gid: d.gid })) }
+        ? {
+            devices: spec.devices.map((d) => ({
+              path: d.path,
+              type: d.type,
+              major: d.major,
+              minor: d.minor,
+              fileMode: d.mode,
+              uid: d.uid,
+              gid: d.gid,
+            })),
+          }
         : {}),
       // ctc makes the whole tree private before it builds the root, unless told; runc's own default is rslave.
       rootfsPropagation: spec.rootfsPropagation ?? 'rprivate',

@@ -33,7 +33,9 @@ export function exampleConfig(opts: ExampleOptions = {}): OciConfig {
     },
     root: { path: 'rootfs', readonly: true },
     hostname: 'ctc',
-    mounts: defaultMounts.map((m): OciMount => ({ destination: m.destination, type: m.type, source: m.source ?? m.type, options: [...(m.options ?? [])] })),
+    mounts: defaultMounts.map(
+      (m): OciMount => ({ destination: m.destination, type: m.type, source: m.source ?? m.type, options: [...(m.options ?? [])] }),
+    ),
     linux: {
       resources: { devices: defaultDeviceRules.map((r) => ({ ...r })) },
       namespaces: defaultNamespaces.map((type) => ({ type })),

@@ -34,7 +34,9 @@ const zero = (v: unknown) => v === 0;
 
 // Kernel memory limits were removed from the kernel (5.16: memory.kmem.limit_in_bytes no longer limits);
 // the spec deprecates them and runc ignores them.
-const KERNEL_MEMORY: Ignored = { ignored: 'kernel memory limits are deprecated by the runtime-spec and gone from current kernels; ignored, as runc ignores them' };
+const KERNEL_MEMORY: Ignored = {
+  ignored: 'kernel memory limits are deprecated by the runtime-spec and gone from current kernels; ignored, as runc ignores them',
+};
 const MOUNT_MAPPINGS = notYet("a mount's own id mappings are not supported; the 'idmap' option maps a bind by the container's mappings");
 const NOT_PLANNED = notYet('not planned; remove the field to build this config with ctc');
 const OTHER_OS = notYet('not planned: the field is for another platform; remove it to build this config with ctc');
@@ -176,7 +178,10 @@ export function walkFields(config: unknown, at: Map<string, string>): FieldWalk 
       } else if ('notYet' in field) {
         if (isEmpty(x) || (field as NotYet).accepts?.(x)) continue;
         out.unsupported.push(
-          new CtcError('CT_OCI_UNSUPPORTED', `${p}: ctc does not support this field yet`, { source: at.get(p), hint: (field as NotYet).notYet }),
+          new CtcError('CT_OCI_UNSUPPORTED', `${p}: ctc does not support this field yet`, {
+            source: at.get(p),
+            hint: (field as NotYet).notYet,
+          }),
         );
       } else if ('each' in field) {
         out.read.push(p);
@@ -191,7 +196,9 @@ export function walkFields(config: unknown, at: Map<string, string>): FieldWalk 
   // one warning, as runc gives one for all of them
   if (ignored.length) {
     const why = [...new Set(ignored.map((i) => i.why))].join('; ');
-    out.ignored.push(new CtcError('CT_OCI_DEPRECATED', `${ignored.map((i) => i.path).join(', ')}: ${why}`, { source: at.get(ignored[0].path) }));
+    out.ignored.push(
+      new CtcError('CT_OCI_DEPRECATED', `${ignored.map((i) => i.path).join(', ')}: ${why}`, { source: at.get(ignored[0].path) }),
+    );
   }
   return out;
 }

@@ -35,16 +35,18 @@ export function parseJson(text: string, file: string): JsonDoc {
   };
 
   const deep = tooDeep(text);
-  if (deep !== undefined) throw new CtcError('CT_JSON', `${file} nests objects and arrays more than ${MAX_DEPTH} deep`, { source: pos(deep) });
+  if (deep !== undefined)
+    throw new CtcError('CT_JSON', `${file} nests objects and arrays more than ${MAX_DEPTH} deep`, { source: pos(deep) });
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length || !root) {
     const e = errors[0];
     let offset = e?.offset ?? 0;
-    let what = e ? syntaxMessages[printParseErrorCode(e.error)] ?? printParseErrorCode(e.error) : 'the file is empty';
+    let what = e ? (syntaxMessages[printParseErrorCode(e.error)] ?? printParseErrorCode(e.error)) : 'the file is empty';
     // The commonest hand-edit mistake gets its own message, at the comma.
     const comma = text.slice(0, offset).trimEnd().length - 1;
-    if ((text[offset] === '}' || text[offset] === ']') && text[comma] === ',') [offset, what] = [comma, 'a trailing comma (not allowed in JSON)'];
+    if ((text[offset] === '}' || text[offset] === ']') && text[comma] === ',')
+      [offset, what] = [comma, 'a trailing comma (not allowed in JSON)'];
     throw new CtcError('CT_JSON', `${file} is not valid JSON: ${what}`, { source: pos(offset) });
   }
   const at = new Map<string, string>([['', pos(root.offset)]]);

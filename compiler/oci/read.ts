@@ -34,10 +34,14 @@ export function checkVersion(config: Obj, at: Map<string, string>): CtcError[] {
   }
   if (Number(m[2]) <= KNOWN_MINOR) return [];
   return [
-    new CtcError('CT_OCI_VERSION', `ociVersion ${JSON.stringify(v)} is newer than 1.${KNOWN_MINOR}.x, the runtime-spec ctc knows; read as 1.${KNOWN_MINOR}`, {
-      source,
-      hint: `fields that 1.${KNOWN_MINOR} does not define are ignored, as the spec says of unknown properties`,
-    }),
+    new CtcError(
+      'CT_OCI_VERSION',
+      `ociVersion ${JSON.stringify(v)} is newer than 1.${KNOWN_MINOR}.x, the runtime-spec ctc knows; read as 1.${KNOWN_MINOR}`,
+      {
+        source,
+        hint: `fields that 1.${KNOWN_MINOR} does not define are ignored, as the spec says of unknown properties`,
+      },
+    ),
   ];
 }
 
@@ -77,15 +81,20 @@ export function specFromOci(c: Obj, at: Map<string, string>, dir: string): Spec 
     resources: readResources(r, linux.resources ?? {}),
     // a relative cgroupsPath goes under the parent ctc is given when it runs (CTC_CGROUP_PARENT, /ctc)
     cgroupsPath,
-    annotations: Object.fromEntries(Object.entries(r.obj(c.annotations ?? {}, 'annotations')).map(([k, v]) => [k, r.str(v, member('annotations', k))])),
-    sysctl: Object.fromEntries(Object.entries(r.obj(linux.sysctl ?? {}, 'linux.sysctl')).map(([k, v]) => [k, r.str(v, member('linux.sysctl', k))])),
+    annotations: Object.fromEntries(
+      Object.entries(r.obj(c.annotations ?? {}, 'annotations')).map(([k, v]) => [k, r.str(v, member('annotations', k))]),
+    ),
+    sysctl: Object.fromEntries(
+      Object.entries(r.obj(linux.sysctl ?? {}, 'linux.sysctl')).map(([k, v]) => [k, r.str(v, member('linux.sysctl', k))]),
+    ),
     hooks: readHooks(r, c.hooks),
   };
 }
 
 /** Why a namespace of this type cannot be joined by path. */
 const notJoinable: Partial<Record<string, string>> = {
-  mount: "ctc builds the container's root in a mount namespace of its own: pivot_root in a shared one would move the root of every process in it",
+  mount:
+    "ctc builds the container's root in a mount namespace of its own: pivot_root in a shared one would move the root of every process in it",
 };
 
 /** Namespaces; a path joins an existing one (spec.joins, network.join). */
@@ -146,7 +155,13 @@ function readProcess(r: Reader, v: unknown, linuxSeccomp: unknown): Spec['proces
 function readCapabilities(r: Reader, v: unknown, path: string): SpecCapabilities {
   const o = r.obj(v, path);
   const set = (k: string) => r.opt(o, k, path, r.strs.bind(r)) ?? [];
-  return { bounding: set('bounding'), effective: set('effective'), permitted: set('permitted'), inheritable: set('inheritable'), ambient: set('ambient') };
+  return {
+    bounding: set('bounding'),
+    effective: set('effective'),
+    permitted: set('permitted'),
+    inheritable: set('inheritable'),
+    ambient: set('ambient'),
+  };
 }
 
 /** RLIM_INFINITY is 2^64-1, which a double reads as exactly 2^64. */
@@ -156,7 +171,9 @@ function readRlimit(r: Reader, v: unknown, path: string): SpecRlimit {
   const o = r.obj(v, path);
   const limit = (x: unknown, p: string) => {
     if (x === RLIM_INFINITY) return -1;
-    return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0 ? x : r.fail(p, 'a whole number from 0, or 18446744073709551615 for unlimited');
+    return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0
+      ? x
+      : r.fail(p, 'a whole number from 0, or 18446744073709551615 for unlimited');
   };
   return { type: r.str(o.type, `${path}.type`), soft: limit(o.soft, `${path}.soft`), hard: limit(o.hard, `${path}.hard`) };
 }

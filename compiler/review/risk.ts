@@ -200,7 +200,9 @@ function mountsReadWrite(ctx: RiskContext): Finding[] {
 
 /** Namespaces of its own, made or joined by path (a joined one is RISK_NETNS_JOINED's, not the host's). */
 const namespacesOf = (plan: Plan) =>
-  plan.steps.flatMap((s) => (s.kind === 'ns.clone' || s.kind === 'ns.unshare' ? list(s, 'ns') : s.kind === 'ns.join' ? [str(s, 'ns')] : []));
+  plan.steps.flatMap((s) =>
+    s.kind === 'ns.clone' || s.kind === 'ns.unshare' ? list(s, 'ns') : s.kind === 'ns.join' ? [str(s, 'ns')] : [],
+  );
 
 function namespacesRemoved(ctx: RiskContext): Finding[] {
   const now = namespacesOf(ctx.new);
@@ -277,12 +279,18 @@ const raised = (key: string, o: string, n: string) => {
 function limitsRaised(ctx: RiskContext): Finding[] {
   const cgroup = changesOf(ctx, 'changed', 'cgroup.limit')
     .filter((c) => ceilingKeys.has(str(c.new!, 'key')) && raised(str(c.new!, 'key'), str(c.old!, 'value'), str(c.new!, 'value')))
-    .map((change) => ({ message: `${str(change.new!, 'key')} raised from ${str(change.old!, 'value')} to ${str(change.new!, 'value')}`, change }));
+    .map((change) => ({
+      message: `${str(change.new!, 'key')} raised from ${str(change.old!, 'value')} to ${str(change.new!, 'value')}`,
+      change,
+    }));
   const rlimits = changesOf(ctx, 'changed', 'proc.rlimit')
     .filter((c) => ['soft', 'hard'].some((k) => raised('', str(c.old!, k), str(c.new!, k))))
     .map((change) => {
       const [o, n] = [change.old!, change.new!];
-      return { message: `${str(n, 'type')} raised from ${str(o, 'soft')}/${str(o, 'hard')} to ${str(n, 'soft')}/${str(n, 'hard')}`, change };
+      return {
+        message: `${str(n, 'type')} raised from ${str(o, 'soft')}/${str(o, 'hard')} to ${str(n, 'soft')}/${str(n, 'hard')}`,
+        change,
+      };
     });
   return [...cgroup, ...rlimits];
 }
@@ -304,7 +312,11 @@ export const riskRules: readonly RiskRule[] = [
   { code: 'RISK_CAP_ADDED', doc: 'a capability added to any set', find: capabilitiesAdded },
   { code: 'RISK_CAP_ALL', doc: 'every capability, or no capability restriction at all', find: allCapabilities },
   { code: 'RISK_SECCOMP_REMOVED', doc: 'the seccomp filter removed (unconfined)', find: seccompRemoved },
-  { code: 'RISK_SECCOMP_LOOSENED', doc: 'a seccomp rule that allows added, one that denies removed, a weaker default', find: seccompLoosened },
+  {
+    code: 'RISK_SECCOMP_LOOSENED',
+    doc: 'a seccomp rule that allows added, one that denies removed, a weaker default',
+    find: seccompLoosened,
+  },
   { code: 'RISK_MASK_REMOVED', doc: 'a masked path no longer masked', find: maskRemoved },
   { code: 'RISK_READONLY_REMOVED', doc: 'a read-only path no longer read-only', find: readonlyRemoved },
   { code: 'RISK_HOST_MOUNT', doc: 'a host path mounted (bind, mirror, root directory)', find: hostMounts },
@@ -317,7 +329,11 @@ export const riskRules: readonly RiskRule[] = [
   { code: 'RISK_LIMIT_RAISED', doc: 'a memory, pids, CPU or rlimit ceiling raised', find: limitsRaised },
   { code: 'RISK_LIMIT_REMOVED', doc: 'such a limit removed', find: limitsRemoved },
   { code: 'RISK_PORT_PUBLISHED', doc: "a port of the host forwarded to the container's", find: portsPublished },
-  { code: 'RISK_NETNS_JOINED', doc: "an existing namespace joined by path (user, network, pid, ipc, uts, time, cgroup): the host's or another container's, shared", find: nsJoined },
+  {
+    code: 'RISK_NETNS_JOINED',
+    doc: "an existing namespace joined by path (user, network, pid, ipc, uts, time, cgroup): the host's or another container's, shared",
+    find: nsJoined,
+  },
   { code: 'RISK_HOOK_ADDED', doc: 'a hook added or changed: a program run as root on the host or in the container', find: hooksAdded },
 ];
 
@@ -350,7 +366,10 @@ function nsJoined(ctx: RiskContext): Finding[] {
     .filter((c) => c.type !== 'removed')
     .map((change) => {
       const [ns, path] = [str(change.new!, 'ns'), str(change.new!, 'path')];
-      return { message: `joins the ${ns} namespace ${path} (the host's or another container's): it shares ${sharedBy[ns] ?? 'whatever is in it'}`, change };
+      return {
+        message: `joins the ${ns} namespace ${path} (the host's or another container's): it shares ${sharedBy[ns] ?? 'whatever is in it'}`,
+        change,
+      };
     });
 }
 

@@ -103,7 +103,9 @@ function read(v: unknown, at: Map<string, string>, base: string, into: string): 
     const p = element(field('flags'), i);
     paths.push([`${into}.flags[${i}]`, p]);
     const name = r.str(f, p);
-    return name.startsWith('SECCOMP_FILTER_FLAG_') ? name.slice('SECCOMP_FILTER_FLAG_'.length).toLowerCase() : r.fail(p, 'a SECCOMP_FILTER_FLAG_* name');
+    return name.startsWith('SECCOMP_FILTER_FLAG_')
+      ? name.slice('SECCOMP_FILTER_FLAG_'.length).toLowerCase()
+      : r.fail(p, 'a SECCOMP_FILTER_FLAG_* name');
   });
 
   const rules: SpecSeccompRule[] = [];
@@ -149,7 +151,9 @@ function retOf(r: Reader, action: SeccompAction, v: unknown, path: string): numb
 
 /** JSON numbers are doubles: a value from 2^53 up cannot have been read exactly. */
 function u64(r: Reader, v: unknown, path: string): string {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : r.fail(path, 'a whole number from 0 to 2^53-1 (JSON cannot carry larger ones exactly)');
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+    ? String(v)
+    : r.fail(path, 'a whole number from 0 to 2^53-1 (JSON cannot carry larger ones exactly)');
 }
 
 function readArg(r: Reader, v: unknown, path: string): SpecSeccompArg {
@@ -185,14 +189,20 @@ export function seccompOriginsOfOci(linuxSeccomp: object, at: Map<string, string
 export function seccompSkippedOfOci(linuxSeccomp: object, at: Map<string, string>, base = 'linux.seccomp'): CtcError[] {
   return read(linuxSeccomp, at, base, 'process.seccomp').skipped.map(
     ({ name, json }) =>
-      new CtcError('CT_SYSCALL_UNKNOWN', `${json}: '${name}' is not a syscall on any architecture; skipped, as runc and crun skip names libseccomp cannot resolve`, {
-        source: at.get(json),
-      }),
+      new CtcError(
+        'CT_SYSCALL_UNKNOWN',
+        `${json}: '${name}' is not a syscall on any architecture; skipped, as runc and crun skip names libseccomp cannot resolve`,
+        {
+          source: at.get(json),
+        },
+      ),
   );
 }
 
-const nameOf = <T extends string>(table: Record<string, T>, value: T): string => Object.keys(table).find((k) => table[k] === value && k !== 'SCMP_ACT_KILL')!;
-const number = (decimal: string): number | bigint => (BigInt(decimal) <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(decimal) : BigInt(decimal));
+const nameOf = <T extends string>(table: Record<string, T>, value: T): string =>
+  Object.keys(table).find((k) => table[k] === value && k !== 'SCMP_ACT_KILL')!;
+const number = (decimal: string): number | bigint =>
+  BigInt(decimal) <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(decimal) : BigInt(decimal);
 
 /** The other way, for `ctc build --emit-bundle`: a SpecSeccomp as runc reads it (first-match rules stay in order). */
 export function ociSeccompOf(s: SpecSeccomp): OciSeccomp {

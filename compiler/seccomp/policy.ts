@@ -70,9 +70,14 @@ function value(r: Reader, v: unknown, path: string): string {
  * another action is a mistake: it would silently mean nothing.
  */
 function retOf(r: Reader, origins: Origins, o: Obj, action: string, path: string, errnoKey: string, retKey: string): number | undefined {
-  for (const [key, owner] of [[errnoKey, 'errno'], [retKey, 'trace']]) {
+  for (const [key, owner] of [
+    [errnoKey, 'errno'],
+    [retKey, 'trace'],
+  ]) {
     if (o[key] !== undefined && action !== owner) {
-      throw new CtcError('CT_SHAPE', `${path}.${key}: only an '${owner}' action takes ${key}`, { source: originOf(origins, `${path}.${key}`) });
+      throw new CtcError('CT_SHAPE', `${path}.${key}: only an '${owner}' action takes ${key}`, {
+        source: originOf(origins, `${path}.${key}`),
+      });
     }
   }
   if (action === 'errno') {

@@ -19,7 +19,10 @@ export const tempName = (file: string) => `${file}.tmp`;
 export function writeError(file: string, errno: string, what = 'cannot write'): CtcError {
   return new CtcError('CT_WRITE', `${what} ${file}`, {
     errno,
-    hint: errno === 'EEXIST' || errno === 'ELOOP' ? 'something (a symlink?) is already at that name: ctc never writes through it; remove it if it is yours' : undefined,
+    hint:
+      errno === 'EEXIST' || errno === 'ELOOP'
+        ? 'something (a symlink?) is already at that name: ctc never writes through it; remove it if it is yours'
+        : undefined,
   });
 }
 

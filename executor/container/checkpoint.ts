@@ -97,13 +97,17 @@ export function criuCheck(): void {
   const reasons = checkReasons(r.status, r.output);
   if (!reasons) return;
   const vdso = reasons.some((l) => /vdso/i.test(l));
-  throw new CtcError('CT_CRIU_UNSUPPORTED', `${criuVersion()} cannot checkpoint or restore on this machine; \`criu check\` says:\n  ${reasons.join('\n  ')}`, {
-    hint: vdso
-      ? "this criu does not know the vDSO layout of this kernel: newer CRIU releases do (4.1 and later handle the vvar_vclock mapping of recent kernels); install one, ctc runs the criu in PATH"
-      : process.geteuid?.() !== 0
-        ? 'criu needs root'
-        : 'run `criu check` for the details: ctc needs it to say "Looks good."',
-  });
+  throw new CtcError(
+    'CT_CRIU_UNSUPPORTED',
+    `${criuVersion()} cannot checkpoint or restore on this machine; \`criu check\` says:\n  ${reasons.join('\n  ')}`,
+    {
+      hint: vdso
+        ? 'this criu does not know the vDSO layout of this kernel: newer CRIU releases do (4.1 and later handle the vvar_vclock mapping of recent kernels); install one, ctc runs the criu in PATH'
+        : process.geteuid?.() !== 0
+          ? 'criu needs root'
+          : 'run `criu check` for the details: ctc needs it to say "Looks good."',
+    },
+  );
 }
 
 /** criu's own lines that only report a helper process's exit: the cause is on a line of its own. */
@@ -115,7 +119,14 @@ const NOISE = /exited, status=\d+$/;
  */
 function checkReasons(status: number | null, output: string): string[] | undefined {
   if (status === 0 && /^Looks good/m.test(output)) return undefined;
-  const errors = [...new Set(output.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('Error') && !NOISE.test(l)))];
+  const errors = [
+    ...new Set(
+      output
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l.startsWith('Error') && !NOISE.test(l)),
+    ),
+  ];
   if (errors.length > 5) return [...errors.slice(0, 4), errors[errors.length - 1]];
   if (errors.length) return errors;
   const tail = output.trim().split('\n').slice(-3).filter(Boolean);
@@ -135,14 +146,21 @@ function runCriu(args: string[]): { status: number | null; output: string } {
 
 function notRun(program: string, e: Error): CtcError {
   if (program === CRIU && codeOf(e) === 'ENOENT') {
-    return new CtcError('CT_CRIU_MISSING', 'checkpoint and restore need criu, which is not installed (no criu in PATH)', { hint: 'apt-get install criu' });
+    return new CtcError('CT_CRIU_MISSING', 'checkpoint and restore need criu, which is not installed (no criu in PATH)', {
+      hint: 'apt-get install criu',
+    });
   }
-  return new CtcError(program === CRIU ? 'CT_CRIU_UNSUPPORTED' : 'CT_CRIU_FAILED', `${program} cannot be run: ${e.message}`, { errno: codeOf(e) });
+  return new CtcError(program === CRIU ? 'CT_CRIU_UNSUPPORTED' : 'CT_CRIU_FAILED', `${program} cannot be run: ${e.message}`, {
+    errno: codeOf(e),
+  });
 }
 
 /** criu's log lines worth quoting: the last errors (criu writes one per layer it unwinds). */
 export function lastErrors(log: string, n = 5): string[] {
-  const lines = log.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = log
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const errors = lines.filter((l) => /\bError\b/.test(l));
   return (errors.length ? errors : lines).slice(errors.length ? -n : -3);
 }
@@ -155,9 +173,13 @@ function criuFailed(what: 'dump' | 'restore', log: string, status: number | null
     // no log: criu stopped before it opened one; its own output is all there is
   }
   const quoted = lastErrors(text);
-  return new CtcError('CT_CRIU_FAILED', `criu ${what} failed (exit status ${status})${quoted.length ? `; ${log} ends with:\n  ${quoted.join('\n  ')}` : ''}`, {
-    hint: `criu's whole log is ${log}`,
-  });
+  return new CtcError(
+    'CT_CRIU_FAILED',
+    `criu ${what} failed (exit status ${status})${quoted.length ? `; ${log} ends with:\n  ${quoted.join('\n  ')}` : ''}`,
+    {
+      hint: `criu's whole log is ${log}`,
+    },
+  );
 }
 
 // ---- what criu is told: pure functions of the plan and facts read from /proc
@@ -193,7 +215,9 @@ const external = (kind: ExternalMount['kind'], dst: string, src: string): Extern
 
 /** mount.cgroup with a path binds the container's own cgroup from each host hierarchy (wire.ts cgroupMounts). */
 const cgroupBinds = (dst: string, path: string, cgroups: CgroupMount[]) =>
-  cgroups.filter((m) => m.kind === 'cgroup' || m.kind === 'cgroup2').map((m) => external('cgroup', m.sub ? `${dst}/${m.sub}` : dst, `${m.host}${path}`));
+  cgroups
+    .filter((m) => m.kind === 'cgroup' || m.kind === 'cgroup2')
+    .map((m) => external('cgroup', m.sub ? `${dst}/${m.sub}` : dst, `${m.host}${path}`));
 
 /**
  * The cgroup whose freezer criu may stop the tree with, so that nothing
@@ -210,9 +234,12 @@ function freezerDir(cgroups: CgroupMount[], path: string): string | undefined {
 function common(o: CriuOptions, log: string): string[] {
   const flag = (on: boolean | undefined, name: string) => (on ? [name] : []);
   return [
-    '--images-dir', o.imagePath,
+    '--images-dir',
+    o.imagePath,
     ...(o.workPath ? ['--work-dir', o.workPath] : []),
-    '--log-file', log, '-v4',
+    '--log-file',
+    log,
+    '-v4',
     ...flag(o.tcpEstablished, '--tcp-established'),
     ...flag(o.extUnixSk, '--ext-unix-sk'),
     ...flag(o.shellJob, '--shell-job'),
@@ -224,10 +251,15 @@ function common(o: CriuOptions, log: string): string[] {
 export function dumpArgs(steps: Step[], f: DumpFacts, o: CriuOptions): string[] {
   const freezer = freezerDir(f.cgroups, f.cgroupPath);
   return [
-    'dump', '--tree', String(f.pid),
+    'dump',
+    '--tree',
+    String(f.pid),
     ...common(o, 'dump.log'),
-    '--root', `/proc/${f.pid}/root`,
-    '--manage-cgroups', '--cgroup-root', f.cgroupPath,
+    '--root',
+    `/proc/${f.pid}/root`,
+    '--manage-cgroups',
+    '--cgroup-root',
+    f.cgroupPath,
     ...(freezer ? ['--freeze-cgroup', freezer] : []),
     ...(o.leaveRunning ? ['--leave-running'] : []),
     ...externalMounts(steps, f.cgroups, f.maskedFiles).flatMap((m) => ['--external', `mnt[${m.dst}]:${m.key}`]),
@@ -248,11 +280,16 @@ export interface RestoreFacts {
 /** criu's argv for restoring a checkpoint into the container these (filled) plan steps describe. */
 export function restoreArgs(steps: Step[], f: RestoreFacts, o: CriuOptions): string[] {
   return [
-    'restore', '--restore-detached',
+    'restore',
+    '--restore-detached',
     ...common(o, 'restore.log'),
-    '--root', f.root,
-    '--pidfile', f.pidFile,
-    '--manage-cgroups', '--cgroup-root', f.cgroupPath,
+    '--root',
+    f.root,
+    '--pidfile',
+    f.pidFile,
+    '--manage-cgroups',
+    '--cgroup-root',
+    f.cgroupPath,
     // a device node may sit at another path now: criu may take any path to the same device (runc does the same)
     '--evasive-devices',
     ...sourcesNow(steps, f).flatMap(([key, src]) => ['--external', `mnt[${key}]:${src}`]),
@@ -304,7 +341,8 @@ function refuseUnsupported(steps: Step[], what: string): void {
   const why = new Set<string>();
   for (const s of steps) {
     if (notYet[s.kind]) why.add(notYet[s.kind]);
-    else if (actorOf(s.kind) === 'host' && !REDONE.has(s.kind) && !CRIU_DOES.has(s.kind)) why.add(`restore cannot redo its ${s.kind} steps`);
+    else if (actorOf(s.kind) === 'host' && !REDONE.has(s.kind) && !CRIU_DOES.has(s.kind))
+      why.add(`restore cannot redo its ${s.kind} steps`);
   }
   if (why.size) throw new CtcError('CT_NOT_YET', `cannot ${what} yet: ${[...why].join('; ')}`);
 }
@@ -319,11 +357,15 @@ function refuseUnsupported(steps: Step[], what: string): void {
 export async function checkpoint(c: Container, o: CriuOptions): Promise<void> {
   const status = c.status();
   if (status !== 'running' && status !== 'paused') {
-    throw new CtcError('CT_BAD_STATE', `cannot checkpoint container ${c.id}: it is ${status}`, { hint: 'checkpoint needs a container that is running or paused' });
+    throw new CtcError('CT_BAD_STATE', `cannot checkpoint container ${c.id}: it is ${status}`, {
+      hint: 'checkpoint needs a container that is running or paused',
+    });
   }
   criuCheck();
   const s = c.state!;
-  const steps = parsePlan(c.plan()).steps.map((step) => fillStep(step, { id: c.id, state: c.dir, root: dirname(c.dir), cgroupParent: cgroupParent() }));
+  const steps = parsePlan(c.plan()).steps.map((step) =>
+    fillStep(step, { id: c.id, state: c.dir, root: dirname(c.dir), cgroupParent: cgroupParent() }),
+  );
   refuseUnsupported(steps, `checkpoint container ${c.id}`);
   const facts = dumpFacts(s, steps, detectCgroups());
   makeDirs(o);
@@ -333,7 +375,9 @@ export async function checkpoint(c: Container, o: CriuOptions): Promise<void> {
   const r = spawnSync(CRIU, dumpArgs(steps, facts, o), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 << 20 });
   if (r.error || r.status !== 0) {
     rmSync(file, { force: true });
-    throw r.error ? notRun(CRIU, r.error) : criuFailed('dump', join(o.workPath ?? o.imagePath, 'dump.log'), r.status, `${r.stdout}${r.stderr}`);
+    throw r.error
+      ? notRun(CRIU, r.error)
+      : criuFailed('dump', join(o.workPath ?? o.imagePath, 'dump.log'), r.status, `${r.stdout}${r.stderr}`);
   }
   // criu kills the tree once it is dumped; what would still run is not left half there
   if (!o.leaveRunning && !(await waitGone(s.pid, s.initStartTime)) && c.status() !== 'stopped') c.signal('SIGKILL');
@@ -342,7 +386,16 @@ export async function checkpoint(c: Container, o: CriuOptions): Promise<void> {
 function describe(c: Container, steps: Step[], f: DumpFacts): CheckpointDescription {
   const s = c.state!;
   const mounts = externalMounts(steps, f.cgroups, f.maskedFiles);
-  return { format: 1, id: c.id, bundle: s.bundle, plan: c.plan(), cgroupPath: s.cgroupPath, created: new Date().toISOString(), mounts, stdio: f.stdio };
+  return {
+    format: 1,
+    id: c.id,
+    bundle: s.bundle,
+    plan: c.plan(),
+    cgroupPath: s.cgroupPath,
+    created: new Date().toISOString(),
+    mounts,
+    stdio: f.stdio,
+  };
 }
 
 function makeDirs(o: CriuOptions): void {
@@ -353,7 +406,13 @@ function makeDirs(o: CriuOptions): void {
 function dumpFacts(s: ContainerState, steps: Step[], driver: CgroupDriver): DumpFacts {
   const mounts = mountsOf(s.pid);
   const ids = new Set(mounts.map((m) => m.id));
-  return { pid: s.pid, cgroupPath: s.cgroupPath, cgroups: driver.mounts(), maskedFiles: maskedFiles(steps, mounts), stdio: stdioOf(s.pid, ids) };
+  return {
+    pid: s.pid,
+    cgroupPath: s.cgroupPath,
+    cgroups: driver.mounts(),
+    maskedFiles: maskedFiles(steps, mounts),
+    stdio: stdioOf(s.pid, ids),
+  };
 }
 
 interface MountLine {
@@ -456,11 +515,16 @@ function readDescription(dir: string): CheckpointDescription {
   try {
     d = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new CtcError('CT_CHECKPOINT', `${dir} holds no checkpoint of ctc's: ${descriptionFile} ${codeOf(e) === 'ENOENT' ? 'is missing' : 'does not read'}`, {
-      hint: 'give the --image-path `ctc checkpoint` wrote to',
-    });
+    throw new CtcError(
+      'CT_CHECKPOINT',
+      `${dir} holds no checkpoint of ctc's: ${descriptionFile} ${codeOf(e) === 'ENOENT' ? 'is missing' : 'does not read'}`,
+      {
+        hint: 'give the --image-path `ctc checkpoint` wrote to',
+      },
+    );
   }
-  if (d?.format !== 1 || !Array.isArray(d.mounts) || !Array.isArray(d.stdio)) throw new CtcError('CT_CHECKPOINT', `${file} is not a ctc checkpoint description of format 1`);
+  if (d?.format !== 1 || !Array.isArray(d.mounts) || !Array.isArray(d.stdio))
+    throw new CtcError('CT_CHECKPOINT', `${file} is not a ctc checkpoint description of format 1`);
   return d;
 }
 
@@ -476,7 +540,11 @@ function redo(step: Step, p: Place, journal: Journal, driver: CgroupDriver): voi
     redoAction(step, p, journal, driver);
   } catch (e) {
     if (e instanceof CtcError) throw e;
-    throw new CtcError('CT_STEP_FAILED', (e as Error).message, { step: { n: step.n, kind: step.kind, subject: subjectOf(step) }, source: step.source, errno: codeOf(e) });
+    throw new CtcError('CT_STEP_FAILED', (e as Error).message, {
+      step: { n: step.n, kind: step.kind, subject: subjectOf(step) },
+      source: step.source,
+      errno: codeOf(e),
+    });
   }
 }
 
@@ -509,7 +577,8 @@ interface RestoreRun {
 function restoreRun(steps: Step[], dir: string, saved: CheckpointDescription, driver: CgroupDriver, o: CriuOptions): RestoreRun {
   const root = steps.find((s) => s.kind === 'rootfs.bind');
   const cgroup = steps.find((s) => s.kind === 'cgroup.create');
-  if (!root || !cgroup) throw new CtcError('CT_NOT_YET', 'cannot restore a container without a root directory (rootfs.bind) and a cgroup of its own');
+  if (!root || !cgroup)
+    throw new CtcError('CT_NOT_YET', 'cannot restore a container without a root directory (rootfs.bind) and a cgroup of its own');
   const target = join(dir, 'rootfs');
   const pidFile = join(dir, 'criu.pid');
   const args = restoreArgs(steps, { root: target, pidFile, cgroupPath: str(cgroup, 'path'), cgroups: driver.mounts(), saved }, o);
@@ -524,7 +593,11 @@ function restoreRun(steps: Step[], dir: string, saved: CheckpointDescription, dr
  */
 function restoreTree(run: RestoreRun, o: CriuOptions): number {
   const script = 'mount --rbind -- "$0" "$1" && shift && exec "$@"';
-  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, run.root, run.target, CRIU, ...run.args], { stdio: 'inherit' });
+  const r = spawnSync(
+    'unshare',
+    ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, run.root, run.target, CRIU, ...run.args],
+    { stdio: 'inherit' },
+  );
   if (r.error) throw notRun('unshare', r.error);
   if (r.status !== 0) throw criuFailed('restore', join(o.workPath ?? o.imagePath, 'restore.log'), r.status);
   const pid = Number(readFileSync(run.pidFile, 'utf8').trim());

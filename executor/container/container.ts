@@ -255,7 +255,10 @@ export class Container {
     this.signal(signal);
     if (await this.stoppedWithin(graceMs)) return;
     this.signal('SIGKILL', true);
-    if (!(await this.stoppedWithin(10_000))) throw new CtcError('CT_BAD_STATE', `container ${this.id} is still running 10 s after SIGKILL`, { hint: 'a process in uninterruptible sleep (D) cannot die until its I/O ends: see ctc ps' });
+    if (!(await this.stoppedWithin(10_000)))
+      throw new CtcError('CT_BAD_STATE', `container ${this.id} is still running 10 s after SIGKILL`, {
+        hint: 'a process in uninterruptible sleep (D) cannot die until its I/O ends: see ctc ps',
+      });
   }
 
   private async stoppedWithin(ms: number): Promise<boolean> {

@@ -45,8 +45,17 @@ export interface ExecOptions {
 export function execSteps(planText: string, p: ExecProcess): Step[] {
   // What confines the container's process confines what is exec'd in it, as in runc.
   const kinds = new Set([
-    'proc.rlimit', 'proc.umask', 'proc.bounding', 'proc.user', 'proc.caps', 'proc.apparmor', 'proc.selinux',
-    'proc.no-new-privs', 'proc.cwd', 'proc.seccomp', 'proc.exec',
+    'proc.rlimit',
+    'proc.umask',
+    'proc.bounding',
+    'proc.user',
+    'proc.caps',
+    'proc.apparmor',
+    'proc.selinux',
+    'proc.no-new-privs',
+    'proc.cwd',
+    'proc.seccomp',
+    'proc.exec',
   ]);
   const steps = parsePlan(planText).steps.filter((s) => kinds.has(s.kind));
   const withEnv = (env: string[]) => {
@@ -64,7 +73,8 @@ export function execSteps(planText: string, p: ExecProcess): Step[] {
       Object.assign(args, { uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [] });
     }
     if (s.kind === 'proc.caps' && p.capabilities) Object.assign(args, { ...p.capabilities });
-    if (s.kind === 'proc.caps' && p.addCaps) for (const set of ['effective', 'permitted', 'inheritable']) args[set] = [...new Set([...list(s, set), ...p.addCaps])];
+    if (s.kind === 'proc.caps' && p.addCaps)
+      for (const set of ['effective', 'permitted', 'inheritable']) args[set] = [...new Set([...list(s, set), ...p.addCaps])];
     if (s.kind === 'proc.bounding' && p.addCaps) args.caps = [...new Set([...list(s, 'caps'), ...p.addCaps])];
     if (s.kind === 'proc.bounding' && p.capabilities) args.caps = p.capabilities.bounding;
     if (s.kind === 'proc.exec' && p.terminal) out.push({ n: s.n, kind: 'proc.tty', args: {}, source: s.source });
@@ -106,7 +116,11 @@ export async function execIn(c: Container, p: ExecProcess, opts: ExecOptions): P
       const missing = commandMissing(c.id, list(s, 'args')[0], errnoName(errno));
       if (missing) return missing;
     }
-    return new CtcError('CT_STEP_FAILED', `exec failed`, { step: s && { n: s.n, kind: s.kind }, errno: errnoName(errno), source: s?.source });
+    return new CtcError('CT_STEP_FAILED', `exec failed`, {
+      step: s && { n: s.n, kind: s.kind },
+      errno: errnoName(errno),
+      source: s?.source,
+    });
   };
   // The native launcher tried this exec and failed (native/launcher/exec.c): its report.
   const native = process.env.CTC_NATIVE_FAILED;
@@ -187,11 +201,17 @@ async function expect(helper: Helper, type: number, failed: (step: number, errno
 function commandMissing(id: string, command: string, errno: string): CtcError | undefined {
   if (errno !== 'ENOENT' && errno !== 'EACCES') return undefined;
   const found = errno === 'EACCES';
-  const why = found ? 'it is not executable there (or is a directory)' : command.includes('/') ? 'its root has no such file' : 'no entry of its PATH holds it';
+  const why = found
+    ? 'it is not executable there (or is a directory)'
+    : command.includes('/')
+      ? 'its root has no such file'
+      : 'no entry of its PATH holds it';
   return new CtcError('CT_EXEC_COMMAND', `cannot run ${command} in container ${id}: ${why}`, {
     errno,
     runtime: `exec failed: ${execWords(command, errno)}`,
-    hint: found ? `check its mode inside: ctc exec ${id} ls -l ${command}` : `look for it inside: ctc exec ${id} sh -c 'command -v ${command.replace(/'/g, '')}'`,
+    hint: found
+      ? `check its mode inside: ctc exec ${id} ls -l ${command}`
+      : `look for it inside: ctc exec ${id} sh -c 'command -v ${command.replace(/'/g, '')}'`,
     exit: found ? 126 : 127,
   });
 }

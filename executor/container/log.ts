@@ -124,7 +124,9 @@ export function openLog(dir: string, id: string): { records: LogRecord[]; cursor
   }
   const older = readFile(`${path}.1`);
   const now = readAll(fd);
-  const { records, rest } = splitRecords(Buffer.concat([older.length && older[older.length - 1] !== 10 ? Buffer.concat([older, Buffer.from('\n')]) : older, now]));
+  const { records, rest } = splitRecords(
+    Buffer.concat([older.length && older[older.length - 1] !== 10 ? Buffer.concat([older, Buffer.from('\n')]) : older, now]),
+  );
   return { records, cursor: { fd, ino: fstatSync(fd).ino, pos: now.length, rest } };
 }
 

@@ -4,7 +4,21 @@
 // and the empty directory a tmpfs root is mounted on inside the container's
 // own mount namespace.
 
-import { type Stats, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  type Stats,
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { CtcError } from '../../common/error.ts';
 import { codeOf } from '../../common/errno.ts';
@@ -18,7 +32,11 @@ import { codeOf } from '../../common/errno.ts';
  * commands to the CLI, and a root it would not take (root_is_plain) too.
  */
 export const defaultStateRoot =
-  process.geteuid?.() === 0 ? '/run/ctc' : process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, 'ctc') : `/tmp/ctc-${process.geteuid?.()}`;
+  process.geteuid?.() === 0
+    ? '/run/ctc'
+    : process.env.XDG_RUNTIME_DIR
+      ? join(process.env.XDG_RUNTIME_DIR, 'ctc')
+      : `/tmp/ctc-${process.geteuid?.()}`;
 
 /**
  * Modes under the state root. The root and each state dir are 0711, not
@@ -55,7 +73,8 @@ export function checkStateRoot(root: string): void {
     throw unsafe(root, `cannot be examined (${codeOf(e)})`);
   }
   if (!st.isDirectory()) throw unsafe(root, 'is not a directory');
-  if (fallback && (st.uid !== uid || (st.mode & 0o777) !== 0o700)) throw unsafe(root, `is not uid ${uid}'s own 0700 directory (another user made it first?)`);
+  if (fallback && (st.uid !== uid || (st.mode & 0o777) !== 0o700))
+    throw unsafe(root, `is not uid ${uid}'s own 0700 directory (another user made it first?)`);
   if (st.uid !== uid && st.uid !== 0) throw unsafe(root, `belongs to uid ${st.uid}, not to ${uid === 0 ? 'root' : `uid ${uid} or root`}`);
   const writable = (st.mode & 0o022) !== 0;
   // root's dir, used by an ordinary user; or a shared one such as /tmp (sticky): never ours to tighten
@@ -205,7 +224,8 @@ function unlinkQuiet(file: string): void {
   }
 }
 
-export const writeState = (dir: string, state: ContainerState) => writeStateDirFile(dir, stateFiles.state, JSON.stringify(state, null, 2) + '\n');
+export const writeState = (dir: string, state: ContainerState) =>
+  writeStateDirFile(dir, stateFiles.state, JSON.stringify(state, null, 2) + '\n');
 
 export function readState(dir: string): ContainerState | undefined {
   try {

@@ -58,7 +58,8 @@ export interface StatsEvent {
 
 export function statsOf(c: Container): StatsEvent {
   const status = c.status();
-  if (status === 'stopped') throw new CtcError('CT_BAD_STATE', `container ${c.id} is not running`, { runtime: `container with id ${c.id} is not running` }); // runc's words
+  if (status === 'stopped')
+    throw new CtcError('CT_BAD_STATE', `container ${c.id} is not running`, { runtime: `container with id ${c.id} is not running` }); // runc's words
   return { type: 'stats', id: c.id, data: detectCgroups().stats(c.state!.cgroupPath) };
 }
 

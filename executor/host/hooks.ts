@@ -78,13 +78,21 @@ export function runHook(hook: HookSpec, state: HookState): string | undefined {
     maxBuffer: 1 << 20,
   });
   const err = r.error as NodeJS.ErrnoException | undefined;
-  const said = String(r.stderr ?? '').trim().split('\n').slice(-5).join('\n  ');
+  const said = String(r.stderr ?? '')
+    .trim()
+    .split('\n')
+    .slice(-5)
+    .join('\n  ');
   const why =
-    err?.code === 'ETIMEDOUT' ? `did not finish within ${hook.timeout} s (killed)`
-    : err ? `could not be started: ${err.code ?? err.message}`
-    : r.signal ? `was killed by ${r.signal}`
-    : r.status !== 0 ? `exited with status ${r.status}`
-    : undefined;
+    err?.code === 'ETIMEDOUT'
+      ? `did not finish within ${hook.timeout} s (killed)`
+      : err
+        ? `could not be started: ${err.code ?? err.message}`
+        : r.signal
+          ? `was killed by ${r.signal}`
+          : r.status !== 0
+            ? `exited with status ${r.status}`
+            : undefined;
   return why && `the ${hook.when} hook ${hook.path} ${why}${said ? `:\n  ${said}` : ''}`;
 }
 
@@ -97,7 +105,11 @@ export function runHookStep(step: Step, state: ContainerState, hint: string): vo
   const failure = runHook(hook, hookStateOf(state, hook.when));
   if (!failure) return;
   if (warnsOnly(hook.when)) return void process.stderr.write(`ctc: warning: ${failure}\n`);
-  throw new CtcError('CT_HOOK_FAILED', failure, { step: { n: step.n, kind: step.kind, subject: subjectOf(step) }, source: step.source, hint });
+  throw new CtcError('CT_HOOK_FAILED', failure, {
+    step: { n: step.n, kind: step.kind, subject: subjectOf(step) },
+    source: step.source,
+    hint,
+  });
 }
 
 /**

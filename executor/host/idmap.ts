@@ -47,9 +47,13 @@ function subordinateStart(kind: Kind, size: number): number {
   const fit = mine.find((r) => r.count >= size);
   if (fit) return fit.start;
   const free = Math.max(100000, ...all.map((r) => r.start + r.count));
-  throw new CtcError('CT_USERNS_SUBID', `${info.username} has no range of ${size} subordinate ${kind}s in ${subFile[kind]}${mine.length ? ` (only ${mine.map((r) => r.count).join(', ')})` : ''}`, {
-    hint: `add the line "${info.username}:${free}:65536" to ${subFile[kind]} (as root; usermod --add-sub${kind}s ${free}-${free + 65535} ${info.username} does it)`,
-  });
+  throw new CtcError(
+    'CT_USERNS_SUBID',
+    `${info.username} has no range of ${size} subordinate ${kind}s in ${subFile[kind]}${mine.length ? ` (only ${mine.map((r) => r.count).join(', ')})` : ''}`,
+    {
+      hint: `add the line "${info.username}:${free}:65536" to ${subFile[kind]} (as root; usermod --add-sub${kind}s ${free}-${free + 65535} ${info.username} does it)`,
+    },
+  );
 }
 
 /** "0 {self} 1" → "0 1000 1"; "1 {subordinate} 65535" → "1 165536 65535". */
@@ -89,7 +93,9 @@ function writeUnprivileged(pid: number, kind: Kind, lines: string[]): void {
   } catch (e) {
     const err = e as { code?: string; stderr?: Buffer };
     if (err.code === 'ENOENT') {
-      throw new CtcError('CT_USERNS_SUBID', `mapping more than yourself needs ${helper[kind]}, which is not installed`, { hint: 'apt-get install uidmap' });
+      throw new CtcError('CT_USERNS_SUBID', `mapping more than yourself needs ${helper[kind]}, which is not installed`, {
+        hint: 'apt-get install uidmap',
+      });
     }
     throw Object.assign(new Error(`${helper[kind]}: ${String(err.stderr ?? '').trim()}`), { code: 'EPERM' });
   }
@@ -101,6 +107,14 @@ const MOUNT_ATTR: Readonly<Record<string, number>> = { ro: 0x1, nosuid: 0x2, nod
 export function idmapMount(step: Step, pid: number): void {
   const flags = list(step, 'flags');
   const attrs = flags.reduce((a, f) => a | (MOUNT_ATTR[f] ?? 0), 0);
-  const args = ['idmap-mount', String(pid), str(step, 'root'), str(step, 'src'), str(step, 'dst'), String(attrs), flags.includes('bind') ? '0' : '1'];
+  const args = [
+    'idmap-mount',
+    String(pid),
+    str(step, 'root'),
+    str(step, 'src'),
+    str(step, 'dst'),
+    String(attrs),
+    flags.includes('bind') ? '0' : '1',
+  ];
   helperMode(args);
 }

@@ -60,15 +60,23 @@ import { CtcError } from '../../common/error.ts';
 import { cachedRootfs, digestHex, imagesDir } from '../../image/cache.ts';
 import { isAlive } from '../container/proc.ts';
 
-export async function unpackImage(archive: string, opts: { cacheRoot: string; digest: string; progress?: NodeJS.WriteStream }): Promise<string> {
+export async function unpackImage(
+  archive: string,
+  opts: { cacheRoot: string; digest: string; progress?: NodeJS.WriteStream },
+): Promise<string> {
   const hex = digestHex(opts.digest);
-  if (!hex) throw new CtcError('CT_IMAGE_DIGEST', `${archive}: the plan names the image ${JSON.stringify(opts.digest)}, not sha256:<64 hex>`);
+  if (!hex)
+    throw new CtcError('CT_IMAGE_DIGEST', `${archive}: the plan names the image ${JSON.stringify(opts.digest)}, not sha256:<64 hex>`);
   const images = imagesDir(resolve(opts.cacheRoot));
   const final = cachedRootfs(resolve(opts.cacheRoot), opts.digest);
   if (isDir(final)) return final;
   const image = await readImage(archive);
   if (image.digest !== opts.digest) {
-    throw new CtcError('CT_IMAGE_DIGEST', `${archive} changed since the plan was built: it holds the image ${image.digest}, the plan names ${opts.digest}`, { hint: 'build the plan again' });
+    throw new CtcError(
+      'CT_IMAGE_DIGEST',
+      `${archive} changed since the plan was built: it holds the image ${image.digest}, the plan names ${opts.digest}`,
+      { hint: 'build the plan again' },
+    );
   }
   const bar = progressBar(opts.progress, `unpacking ${basename(archive)}`, 2 * image.layers.reduce((n, l) => n + l.size, 0));
   let tmp: string | undefined;
@@ -111,7 +119,9 @@ function removeAbandoned(images: string, hex: string): void {
 function warnDevices(archive: string, names: string[]): void {
   if (!names.length) return;
   const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? ', …' : '');
-  process.stderr.write(`ctc: warning: ${archive}: ${names.length} device node${names.length === 1 ? '' : 's'} (${shown}) not made: an image never puts devices on the host; the container gets its devices from its plan\n`);
+  process.stderr.write(
+    `ctc: warning: ${archive}: ${names.length} device node${names.length === 1 ? '' : 's'} (${shown}) not made: an image never puts devices on the host; the container gets its devices from its plan\n`,
+  );
 }
 
 function publish(tmp: string, dir: string, final: string): string {
@@ -129,7 +139,9 @@ function asCtcError(archive: string, e: unknown): CtcError {
   if (e instanceof CtcError) return e;
   const err = e as NodeJS.ErrnoException;
   if (err.code?.startsWith('Z_')) return new CtcError('CT_IMAGE_FORMAT', `${archive}: a layer is not valid gzip (${err.message})`);
-  return new CtcError('CT_WRITE', `${archive}: unpacking failed: ${err.message}`, { errno: /^E[A-Z]+$/.test(err.code ?? '') ? err.code : undefined });
+  return new CtcError('CT_WRITE', `${archive}: unpacking failed: ${err.message}`, {
+    errno: /^E[A-Z]+$/.test(err.code ?? '') ? err.code : undefined,
+  });
 }
 
 const isDir = (path: string) => kindAt(path) === 'dir';
@@ -210,7 +222,8 @@ function entryOf(ctx: Ctx, re: ReadEntry): Entry {
   if (last === OPAQUE) return { ...e, parts: parts.slice(0, -1), whiteout: 'opaque' };
   // .wh..wh.plnk, .wh..wh.aufs: aufs's own bookkeeping, never content
   if (last.startsWith('.wh..wh.')) return { ...e, skip: true };
-  if (last.startsWith('.wh.')) return { ...e, parts: [...parts.slice(0, -1), whiteoutTarget(ctx, e.name, last.slice(4))], whiteout: 'file' };
+  if (last.startsWith('.wh.'))
+    return { ...e, parts: [...parts.slice(0, -1), whiteoutTarget(ctx, e.name, last.slice(4))], whiteout: 'file' };
   if (re.type === 'Link') return { ...e, link: pathParts(ctx, e.name, re.linkpath ?? '') };
   if (/Device$/.test(re.type)) return { ...e, skip: true, device: true };
   // GNU dump dirs, sparse files and other rarities are not in image layers
@@ -233,9 +246,13 @@ function pathParts(ctx: Ctx, name: string, path: string): string[] {
 }
 
 const escape = (ctx: Ctx, name: string, why: string) =>
-  new CtcError('CT_IMAGE_ESCAPE', `${ctx.archive}: layer ${ctx.layer.digest}: entry ${JSON.stringify(name)} ${why}: it would land outside the rootfs`);
+  new CtcError(
+    'CT_IMAGE_ESCAPE',
+    `${ctx.archive}: layer ${ctx.layer.digest}: entry ${JSON.stringify(name)} ${why}: it would land outside the rootfs`,
+  );
 
-const badEntry = (ctx: Ctx, name: string, why: string) => new CtcError('CT_IMAGE_FORMAT', `${ctx.archive}: layer ${ctx.layer.digest}: entry ${JSON.stringify(name)} ${why}`);
+const badEntry = (ctx: Ctx, name: string, why: string) =>
+  new CtcError('CT_IMAGE_FORMAT', `${ctx.archive}: layer ${ctx.layer.digest}: entry ${JSON.stringify(name)} ${why}`);
 
 // ---- the first pass: names checked against the tree as it will be ------------
 
@@ -287,7 +304,12 @@ class View {
   private linkTarget(e: Entry, target: string[]): Kind {
     this.checkParents(e, target);
     const kind = this.kind(target);
-    if (kind === 'none' || kind === 'dir') throw badEntry(this.ctx, e.name, `is a hard link to ${JSON.stringify(key(target))}, which is ${kind === 'dir' ? 'a directory' : 'not there'}`);
+    if (kind === 'none' || kind === 'dir')
+      throw badEntry(
+        this.ctx,
+        e.name,
+        `is a hard link to ${JSON.stringify(key(target))}, which is ${kind === 'dir' ? 'a directory' : 'not there'}`,
+      );
     return kind;
   }
 
@@ -380,7 +402,10 @@ async function writeLayer(ctx: Ctx, entries: Entry[], bar: Progress): Promise<vo
           finishFile(file, e);
         }),
       );
-      re.on('data', guard((chunk: Buffer) => writeAll(file, chunk)));
+      re.on(
+        'data',
+        guard((chunk: Buffer) => writeAll(file, chunk)),
+      );
     });
   } finally {
     if (fd !== undefined) closeSync(fd);
@@ -393,9 +418,11 @@ async function writeLayer(ctx: Ctx, entries: Entry[], bar: Progress): Promise<vo
   }
 }
 
-const sameEntry = (e: Entry, re: ReadEntry) => e.name === re.path && e.type === re.type && e.size === re.size && (e.linkpath ?? '') === (re.linkpath ?? '');
+const sameEntry = (e: Entry, re: ReadEntry) =>
+  e.name === re.path && e.type === re.type && e.size === re.size && (e.linkpath ?? '') === (re.linkpath ?? '');
 
-const changed = (ctx: Ctx) => new CtcError('CT_IMAGE_DIGEST', `${ctx.archive}: layer ${ctx.layer.digest} changed while it was being unpacked`);
+const changed = (ctx: Ctx) =>
+  new CtcError('CT_IMAGE_DIGEST', `${ctx.archive}: layer ${ctx.layer.digest} changed while it was being unpacked`);
 
 /** Makes the entry; for a regular file, returns the open fd its data goes to. */
 function writeEntry(ctx: Ctx, e: Entry): number | undefined {
@@ -487,7 +514,10 @@ function readTar(stream: Readable, onEntry: (re: ReadEntry, guard: Guard) => voi
     const parser = new Parser({
       onReadEntry: (re) => (failed ? re.resume() : guard(() => onEntry(re, guard))()),
       // an empty layer (two zero blocks) is a valid tar the parser calls unrecognized
-      onwarn: (code, message) => (code === 'TAR_BAD_ARCHIVE' && sawEof && /Unrecognized/.test(message) ? undefined : fail(new CtcError('CT_IMAGE_FORMAT', `a layer is not a valid tar: ${message}`))),
+      onwarn: (code, message) =>
+        code === 'TAR_BAD_ARCHIVE' && sawEof && /Unrecognized/.test(message)
+          ? undefined
+          : fail(new CtcError('CT_IMAGE_FORMAT', `a layer is not a valid tar: ${message}`)),
     });
     parser.on('eof', () => (sawEof = true));
     parser.on('error', fail);
@@ -496,7 +526,10 @@ function readTar(stream: Readable, onEntry: (re: ReadEntry, guard: Guard) => voi
       failed = true;
       reject(err);
     });
-    stream.on('end', guard(() => parser.end()));
+    stream.on(
+      'end',
+      guard(() => parser.end()),
+    );
     stream.on(
       'data',
       guard((chunk: Buffer) => {

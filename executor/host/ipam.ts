@@ -39,7 +39,9 @@ export function claimAddress(root: string, bridge: string, bridgeCidr: string, i
     record(file);
     if (create(file, id)) return { family: c.family, address, file };
   }
-  throw Object.assign(new Error(`no free address left in ${inetText({ family: c.family, value: network(c) })}/${c.prefix} on ${bridge}`), { code: 'ENOSPC' });
+  throw Object.assign(new Error(`no free address left in ${inetText({ family: c.family, value: network(c) })}/${c.prefix} on ${bridge}`), {
+    code: 'ENOSPC',
+  });
 }
 
 /** true if the file is ours now; false if another container holds it. */

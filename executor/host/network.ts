@@ -19,7 +19,9 @@ export const currentNetns = () => String(statSync('/proc/self/ns/net').ino);
 export function inNetns(netns: string, undo: () => void): void {
   const here = currentNetns();
   if (netns !== here) {
-    throw new Error(`it was made in network namespace ${netns}, and ctc runs in ${here}: run ctc delete --force from that namespace (nsenter --net=…)`);
+    throw new Error(
+      `it was made in network namespace ${netns}, and ctc runs in ${here}: run ctc delete --force from that namespace (nsenter --net=…)`,
+    );
   }
   undo();
 }
@@ -67,12 +69,27 @@ export function publishScript(table: string, ports: string[], comment: string): 
     if (!m) throw Object.assign(new Error(`not a published port: ${p}`), { code: 'EINVAL' });
     const [, proto, hostIp, hostPort, to, toPort] = m;
     const family = to.startsWith('[') ? 'ip6' : 'ip';
-    const match = hostIp === '*' ? `meta nfproto ${family === 'ip' ? 'ipv4' : 'ipv6'} fib daddr type local` : `${family} daddr ${hostIp.replace(/[[\]]/g, '')}`;
+    const match =
+      hostIp === '*'
+        ? `meta nfproto ${family === 'ip' ? 'ipv4' : 'ipv6'} fib daddr type local`
+        : `${family} daddr ${hostIp.replace(/[[\]]/g, '')}`;
     return `${match} ${proto} dport ${hostPort} dnat ${family} to ${to}:${toPort}`;
   });
-  const chain = (name: string) => [`  chain ${name} {`, `    type nat hook ${name} priority -100; policy accept;`, ...rules.map((r) => `    ${r}`), '  }'];
+  const chain = (name: string) => [
+    `  chain ${name} {`,
+    `    type nat hook ${name} priority -100; policy accept;`,
+    ...rules.map((r) => `    ${r}`),
+    '  }',
+  ];
   // `create` fails on an existing table (EEXIST) rather than adding to it; its block takes no chains
-  return [`create table inet ${table} { comment ${JSON.stringify(comment)}; }`, `table inet ${table} {`, ...chain('prerouting'), ...chain('output'), '}', ''].join('\n');
+  return [
+    `create table inet ${table} { comment ${JSON.stringify(comment)}; }`,
+    `table inet ${table} {`,
+    ...chain('prerouting'),
+    ...chain('output'),
+    '}',
+    '',
+  ].join('\n');
 }
 
 function nft(script: string): void {
@@ -80,7 +97,9 @@ function nft(script: string): void {
     execFileSync('nft', ['-f', '-'], { input: script, stdio: ['pipe', 'ignore', 'pipe'] });
   } catch (e) {
     const err = e as { status?: number; stderr?: Buffer; code?: string };
-    const failure = new Error(err.code === 'ENOENT' ? 'nft is not installed' : String(err.stderr ?? '').trim() || `nft failed (${err.status})`) as NodeJS.ErrnoException;
+    const failure = new Error(
+      err.code === 'ENOENT' ? 'nft is not installed' : String(err.stderr ?? '').trim() || `nft failed (${err.status})`,
+    ) as NodeJS.ErrnoException;
     failure.code = err.code === 'ENOENT' ? 'ENOENT' : 'EINVAL';
     throw failure;
   }

@@ -39,7 +39,8 @@ export function setLimit(step: Step, driver: CgroupDriver): void {
 export const setDevices = (step: Step, driver: CgroupDriver) => driver.devices(str(step, 'path'), list(step, 'rules'));
 
 /** state.file: a generated file (hosts, resolv.conf) in the state dir, to be bound in; it goes with the dir. 0644: the container's users read it. */
-export const writeStateFile = (step: Step, stateDir: string) => writeFileSync(join(stateDir, basename(str(step, 'name'))), str(step, 'data'), { mode: 0o644 });
+export const writeStateFile = (step: Step, stateDir: string) =>
+  writeFileSync(join(stateDir, basename(str(step, 'name'))), str(step, 'data'), { mode: 0o644 });
 
 /** /a/b/c → /a, /a/b */
 const ancestors = (path: string) => {

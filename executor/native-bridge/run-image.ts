@@ -25,7 +25,18 @@ export type ImageSource = { kind: 'plan'; bytes: Buffer } | { kind: 'bundle'; di
 
 export const MAGIC = 0x49435443;
 export const VERSION = 2;
-export const Rec = { META: 200, STATE: 201, CG_CREATE: 202, CG_WRITE: 203, CG_BPF: 204, CLONE: 205, CG_JOIN: 206, OOM: 207, INIT: 208, NOP: 209 } as const;
+export const Rec = {
+  META: 200,
+  STATE: 201,
+  CG_CREATE: 202,
+  CG_WRITE: 203,
+  CG_BPF: 204,
+  CLONE: 205,
+  CG_JOIN: 206,
+  OOM: 207,
+  INIT: 208,
+  NOP: 209,
+} as const;
 const ID = '\x01i';
 const STATE = '\x01s';
 
@@ -85,7 +96,8 @@ export function encodeImage(run: ImageRun): Buffer | undefined {
   // Markers must be the only \x01 in the image.
   if (/\x01|\\u0001/i.test(run.planText)) return undefined;
   // {root} is only in plans with image.unpack, which get no run image (hostRecords)
-  const fill = (id: string, state: string) => run.plan.steps.map((s) => fillStep(s, { id, state, root: dirname(run.stateDir), cgroupParent: cgroupParent() }));
+  const fill = (id: string, state: string) =>
+    run.plan.steps.map((s) => fillStep(s, { id, state, root: dirname(run.stateDir), cgroupParent: cgroupParent() }));
   const marked = fill(ID, STATE);
   const plain = fill('x', '/x'); // arguments that differ from the marked ones hold markers
   const real = (file: string) => file.replaceAll(STATE, run.stateDir).replaceAll(ID, run.id);

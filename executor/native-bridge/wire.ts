@@ -95,7 +95,8 @@ export type Arg = Buffer;
  * this is the last place before the bytes leave (wire.h refuses them too).
  */
 function noNul(s: string): string {
-  if (s.includes('\0')) throw new CtcError('CT_PLAN_INVALID', `${JSON.stringify(s)} holds a NUL byte: ctc-init would read another string than the plan's`);
+  if (s.includes('\0'))
+    throw new CtcError('CT_PLAN_INVALID', `${JSON.stringify(s)} holds a NUL byte: ctc-init would read another string than the plan's`);
   return s;
 }
 const S = (s: string): Arg => Buffer.from(noNul(s) + '\0');
@@ -128,7 +129,10 @@ const S_IFMT: Record<string, number> = { c: 0o020000, b: 0o060000, p: 0o010000 }
 /** glibc's makedev for the dev_t the kernel takes. */
 const makedev = (major: number, minor: number) =>
   Number(
-    ((BigInt(major) & 0xfffff000n) << 32n) | ((BigInt(major) & 0xfffn) << 8n) | ((BigInt(minor) & 0xffffff00n) << 12n) | (BigInt(minor) & 0xffn),
+    ((BigInt(major) & 0xfffff000n) << 32n) |
+      ((BigInt(major) & 0xfffn) << 8n) |
+      ((BigInt(minor) & 0xffffff00n) << 12n) |
+      (BigInt(minor) & 0xffn),
   );
 
 const SAFE = MS.NOSUID | MS.NODEV | MS.NOEXEC;
@@ -163,7 +167,15 @@ function netRoute(s: Step): WireOp {
   const dst = str(s, 'dst');
   const c = dst === 'default' ? undefined : parseCidr(dst)!;
   const family = c?.family ?? 4;
-  return op(Op.NET_ROUTE, U(AF[family]), BLOB(c?.prefix ? inetBytes(c) : Buffer.alloc(0)), U(c?.prefix ?? 0), BLOB(inetArg(str(s, 'gw'))), BLOB(inetArg(str(s, 'src'))), S(str(s, 'dev')));
+  return op(
+    Op.NET_ROUTE,
+    U(AF[family]),
+    BLOB(c?.prefix ? inetBytes(c) : Buffer.alloc(0)),
+    U(c?.prefix ?? 0),
+    BLOB(inetArg(str(s, 'gw'))),
+    BLOB(inetArg(str(s, 'src'))),
+    S(str(s, 'dev')),
+  );
 }
 
 /** The wire ops of each init step kind. Adding a kind without one is a type error. */
@@ -212,7 +224,12 @@ const encoders: Record<InitKind, (s: Step, cgroups: CgroupMount[]) => WireOp[]> 
   'uts.domainname': (s) => [op(Op.DOMAINNAME, S(str(s, 'name')))],
   'proc.tty': (s) => [op(Op.PTY, U(int(s, 'rows') ?? 0), U(int(s, 'cols') ?? 0))],
   'proc.rlimit': (s) => [
-    op(Op.RLIMIT, U(rlimitNumbers[str(s, 'type') as keyof typeof rlimitNumbers]), U(rlimitValue(str(s, 'soft'))), U(rlimitValue(str(s, 'hard')))),
+    op(
+      Op.RLIMIT,
+      U(rlimitNumbers[str(s, 'type') as keyof typeof rlimitNumbers]),
+      U(rlimitValue(str(s, 'soft'))),
+      U(rlimitValue(str(s, 'hard'))),
+    ),
   ],
   'proc.umask': (s) => [op(Op.UMASK, U(int(s, 'mask')))],
   'proc.bounding': (s) => [op(Op.CAPS_BOUNDING, U(capMask(list(s, 'caps'))))],

@@ -207,7 +207,13 @@ class Run {
       step: { n: step.n, kind: step.kind, subject: subjectOf(step) },
       source: step.source,
       errno,
-      hint: injected ? 'unset CTC_FAIL_STEP to run normally' : hintFor(step, errno, this.steps.some((s) => s.kind === 'user.map')),
+      hint: injected
+        ? 'unset CTC_FAIL_STEP to run normally'
+        : hintFor(
+            step,
+            errno,
+            this.steps.some((s) => s.kind === 'user.map'),
+          ),
       runtime: step.kind === 'proc.exec' && !injected ? execWords(list(step, 'args')[0], errno) : undefined,
     });
   }
@@ -254,7 +260,13 @@ class Run {
       case 'net.ipam':
         return this.ipam(step);
       case 'net.veth':
-        this.journal.record({ undo: 'net.link.remove', step: step.n, name: str(step, 'host'), alias: vethAlias(this.opts.id), netns: currentNetns() });
+        this.journal.record({
+          undo: 'net.link.remove',
+          step: step.n,
+          name: str(step, 'host'),
+          alias: vethAlias(this.opts.id),
+          netns: currentNetns(),
+        });
         return makeVeth(step, this.state!.pid, this.opts.id);
       case 'net.publish':
         this.journal.record({ undo: 'net.unpublish', step: step.n, table: str(step, 'table'), id: this.opts.id, netns: currentNetns() });
@@ -292,7 +304,9 @@ class Run {
     } catch (e) {
       if (!['EACCES', 'EPERM', 'EROFS', 'ENOENT'].includes(codeOf(e) ?? '')) throw e;
       this.noCgroup = true;
-      process.stderr.write(`ctc: warning: no cgroup for the container: ${path} cannot be made by uid ${process.getuid!()} (${codeOf(e)}); it runs in ctc's own, and a cgroup mount is left out\n`);
+      process.stderr.write(
+        `ctc: warning: no cgroup for the container: ${path} cannot be made by uid ${process.getuid!()} (${codeOf(e)}); it runs in ctc's own, and a cgroup mount is left out\n`,
+      );
     }
   }
 
@@ -326,7 +340,12 @@ class Run {
       await unpackImage(archive, { cacheRoot: this.opts.root, digest: str(step, 'digest'), progress: process.stderr });
     } catch (e) {
       if (!(e instanceof CtcError)) throw this.fail(step, codeOf(e) ?? 'EIO', (e as Error).message);
-      throw new CtcError(e.code, e.message, { step: { n: step.n, kind: step.kind, subject: archive }, source: step.source, errno: e.errno, hint: e.hint });
+      throw new CtcError(e.code, e.message, {
+        step: { n: step.n, kind: step.kind, subject: archive },
+        source: step.source,
+        errno: e.errno,
+        hint: e.hint,
+      });
     }
   }
 
@@ -372,7 +391,8 @@ class Run {
     this.helper = helper;
     const m = await helper.next();
     // a pid namespace is joined by the monitor before the clone, and fails at its ns.join step
-    if (m?.type === Msg.ERR) throw m.step === step.n ? this.fail(step, errnoName(m.value), 'clone failed') : this.fail(this.stepAt(m.step), errnoName(m.value));
+    if (m?.type === Msg.ERR)
+      throw m.step === step.n ? this.fail(step, errnoName(m.value), 'clone failed') : this.fail(this.stepAt(m.step), errnoName(m.value));
     if (m?.type !== Msg.PID) throw await this.helperGone(step);
     const startTime = procStat(m.pid)?.startTime ?? 0;
     this.journal.record({ undo: 'init.kill', step: step.n, pid: m.pid, startTime });
@@ -396,7 +416,9 @@ class Run {
       annotations: annotationsOf(this.steps),
       cgroupPath: this.steps.find((s) => s.kind === 'cgroup.create')?.args.path as string,
       namespaces: namespacesOf(this.steps),
-      ...(this.opts.mode === 'create' && this.steps.some((s) => s.kind === 'hook.run' && atStart(str(s, 'when'))) ? { startHooks: true } : {}),
+      ...(this.opts.mode === 'create' && this.steps.some((s) => s.kind === 'hook.run' && atStart(str(s, 'when')))
+        ? { startHooks: true }
+        : {}),
     };
     writeState(this.stateDir, this.state);
     if (!this.detaching) this.forwardSignals();
@@ -506,11 +528,12 @@ const rootfsOf = (steps: Step[]) => {
 /** state.create's key=value list: the OCI state's annotations. */
 const annotationsOf = (steps: Step[]): Record<string, string> => {
   const create = steps.find((s) => s.kind === 'state.create');
-  return Object.fromEntries((create ? list(create, 'annotations') : []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    (create ? list(create, 'annotations') : []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
 };
 
-const namespacesOf = (steps: Step[]) =>
-  steps.filter((s) => s.kind === 'ns.clone' || s.kind === 'ns.unshare').flatMap((s) => list(s, 'ns'));
+const namespacesOf = (steps: Step[]) => steps.filter((s) => s.kind === 'ns.clone' || s.kind === 'ns.unshare').flatMap((s) => list(s, 'ns'));
 
 function hintFor(step: Step, errno: string, userns = false): string | undefined {
   if (userns && errno === 'EACCES' && /^(rootfs|mount|fs)\./.test(step.kind)) {
@@ -520,19 +543,28 @@ function hintFor(step: Step, errno: string, userns = false): string | undefined 
   if (step.kind === 'cgroup.limit' && errno === 'ENOENT') return 'this host does not offer that controller';
   if (step.kind === 'rootfs.bind' && errno === 'ENOENT') return `does ${str(step, 'dir')} exist?`;
   if (step.kind === 'mount.bind' && errno === 'ENOENT') return `does ${str(step, 'src')} exist on the host?`;
-  if (step.kind.startsWith('net.') && errno === 'EPERM' && process.geteuid?.() !== 0) return "making interfaces, bridges or nft rules on the host needs root: a rootless container has lo only, or joins a namespace by path (network: { join })";
-  if (step.kind === 'mount.cgroup' && errno === 'ENOENT' && process.geteuid?.() !== 0) return 'without a cgroup of its own (rootless) there is none to mount: leave the cgroup mount out (the rootless preset does)';
-  if (step.kind === 'net.veth' && errno === 'EEXIST') return `a link named ${str(step, 'host')} or ${str(step, 'peer')} exists already (another container's?): give the veth another hostName`;
-  if (step.kind === 'net.veth' && errno === 'ENODEV') return `is there a bridge ${str(step, 'bridge')}? make it, or let ctc (bridge: { name, create: true })`;
+  if (step.kind.startsWith('net.') && errno === 'EPERM' && process.geteuid?.() !== 0)
+    return 'making interfaces, bridges or nft rules on the host needs root: a rootless container has lo only, or joins a namespace by path (network: { join })';
+  if (step.kind === 'mount.cgroup' && errno === 'ENOENT' && process.geteuid?.() !== 0)
+    return 'without a cgroup of its own (rootless) there is none to mount: leave the cgroup mount out (the rootless preset does)';
+  if (step.kind === 'net.veth' && errno === 'EEXIST')
+    return `a link named ${str(step, 'host')} or ${str(step, 'peer')} exists already (another container's?): give the veth another hostName`;
+  if (step.kind === 'net.veth' && errno === 'ENODEV')
+    return `is there a bridge ${str(step, 'bridge')}? make it, or let ctc (bridge: { name, create: true })`;
   if (step.kind === 'net.publish' && errno === 'ENOENT') return 'publishing ports needs nft: apt-get install nftables';
-  if (step.kind === 'net.route' && (errno === 'ENETUNREACH' || errno === 'EHOSTUNREACH')) return 'the gateway is not on any subnet of the container\'s interfaces';
+  if (step.kind === 'net.route' && (errno === 'ENETUNREACH' || errno === 'EHOSTUNREACH'))
+    return "the gateway is not on any subnet of the container's interfaces";
   if (step.kind === 'ns.join') return joinHint(step, errno);
-  if (step.kind === 'proc.rlimit' && errno === 'EPERM') return 'raising a hard limit needs CAP_SYS_RESOURCE, which this host does not give ctc';
+  if (step.kind === 'proc.rlimit' && errno === 'EPERM')
+    return 'raising a hard limit needs CAP_SYS_RESOURCE, which this host does not give ctc';
   if (step.kind === 'proc.oom-score' && errno === 'EACCES') return 'lowering the OOM score needs CAP_SYS_RESOURCE';
   // ctc-init's refusals of the runc CVEs' attacks (native/wire.h)
-  if (step.kind === 'proc.cwd' && errno === 'EXDEV') return 'the working directory is outside the container\'s root (reached through /proc/self/fd or a mount): refused, see CVE-2024-21626';
-  if (step.kind === 'proc.sysctl' && errno === 'EXDEV') return 'the container\'s /proc/sys is not its procfs: something is mounted over it (refused, see CVE-2025-52881)';
-  if (step.kind === 'fs.mask' && errno === 'ENODEV') return 'the root\'s /dev/null is not the 1:3 device, so it cannot mask anything (refused, see CVE-2025-31133)';
+  if (step.kind === 'proc.cwd' && errno === 'EXDEV')
+    return "the working directory is outside the container's root (reached through /proc/self/fd or a mount): refused, see CVE-2024-21626";
+  if (step.kind === 'proc.sysctl' && errno === 'EXDEV')
+    return "the container's /proc/sys is not its procfs: something is mounted over it (refused, see CVE-2025-52881)";
+  if (step.kind === 'fs.mask' && errno === 'ENODEV')
+    return "the root's /dev/null is not the 1:3 device, so it cannot mask anything (refused, see CVE-2025-31133)";
   if (errno === 'EPERM') return 'the kernel refused; ctc must run as root with all capabilities';
   return undefined;
 }
@@ -541,9 +573,12 @@ function hintFor(step: Step, errno: string, userns = false): string | undefined 
 function joinHint(step: Step, errno: string): string | undefined {
   const [ns, path] = [str(step, 'ns'), str(step, 'path')];
   if (errno === 'ENOENT' || errno === 'ESRCH') {
-    return path.startsWith('/proc/') ? `${path} is gone: has the process whose namespace it names exited?` : `does ${path} exist? (ip netns add NAME makes /var/run/netns/NAME)`;
+    return path.startsWith('/proc/')
+      ? `${path} is gone: has the process whose namespace it names exited?`
+      : `does ${path} exist? (ip netns add NAME makes /var/run/netns/NAME)`;
   }
-  if (errno === 'EINVAL') return `${path} is not a namespace of the ${ns} kind (a process's is /proc/PID/ns/${ns === 'network' ? 'net' : ns})`;
-  if (errno === 'EPERM') return "a container with a user namespace of its own cannot enter a namespace its user namespace does not own";
+  if (errno === 'EINVAL')
+    return `${path} is not a namespace of the ${ns} kind (a process's is /proc/PID/ns/${ns === 'network' ? 'net' : ns})`;
+  if (errno === 'EPERM') return 'a container with a user namespace of its own cannot enter a namespace its user namespace does not own';
   return undefined;
 }

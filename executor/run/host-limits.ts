@@ -35,7 +35,11 @@ const ownUserns = (steps: readonly Step[]) => steps.some((s) => s.kind === 'user
  * CAP_SYS_RESOURCE; ctc-init has ctc's limits. Refused here, naming the
  * limit, rather than at the step after the host's were done.
  */
-export function checkRlimits(steps: readonly Step[], hard = hardLimits(), canRaise = hasCapability('CAP_SYS_RESOURCE') && !ownUserns(steps)): void {
+export function checkRlimits(
+  steps: readonly Step[],
+  hard = hardLimits(),
+  canRaise = hasCapability('CAP_SYS_RESOURCE') && !ownUserns(steps),
+): void {
   if (canRaise) return;
   for (const s of steps) {
     if (s.kind !== 'proc.rlimit') continue;
@@ -44,11 +48,15 @@ export function checkRlimits(steps: readonly Step[], hard = hardLimits(), canRai
     if (max === undefined || max === -1) continue;
     const asked = str(s, 'hard');
     if (asked !== 'unlimited' && Number(asked) <= max) continue;
-    throw new CtcError('CT_RLIMIT_HARD', `${type}: the hard limit asked, ${asked}, is above this host's hard limit ${max}, and ctc cannot raise it (no CAP_SYS_RESOURCE${ownUserns(steps) ? ' outside the user namespace' : ''})`, {
-      step: { n: s.n, kind: s.kind },
-      source: s.source,
-      hint: `ask for at most ${max}, or raise the host's hard limit for ctc (ulimit -H, systemd LimitNOFILE=…)`,
-    });
+    throw new CtcError(
+      'CT_RLIMIT_HARD',
+      `${type}: the hard limit asked, ${asked}, is above this host's hard limit ${max}, and ctc cannot raise it (no CAP_SYS_RESOURCE${ownUserns(steps) ? ' outside the user namespace' : ''})`,
+      {
+        step: { n: s.n, kind: s.kind },
+        source: s.source,
+        hint: `ask for at most ${max}, or raise the host's hard limit for ctc (ulimit -H, systemd LimitNOFILE=…)`,
+      },
+    );
   }
 }
 
@@ -60,10 +68,14 @@ export function checkAfterExec(steps: readonly Step[]): void {
   const held = afterExecOf(steps);
   const want = held && formatAfterExec(held);
   if (stated !== want) {
-    throw new CtcError('CT_PLAN_INVALID', `after-exec=${stated} is not what the plan's capability steps leave the process after its exec (${want ?? 'no bounding step'})`, {
-      step: { n: s.n, kind: s.kind },
-      source: s.source,
-      hint: 'plans are built by ctc build, not written: rebuild it from its source',
-    });
+    throw new CtcError(
+      'CT_PLAN_INVALID',
+      `after-exec=${stated} is not what the plan's capability steps leave the process after its exec (${want ?? 'no bounding step'})`,
+      {
+        step: { n: s.n, kind: s.kind },
+        source: s.source,
+        hint: 'plans are built by ctc build, not written: rebuild it from its source',
+      },
+    );
   }
 }

@@ -79,15 +79,23 @@ export const journalHeader = (planText: string) => `{"plan":"sha256:${createHash
 export function readJournal(root: string, id: string): Undo[] {
   let out: string;
   try {
-    out = execFileSync(helperPath(), ['journal-check', root, id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 });
+    out = execFileSync(helperPath(), ['journal-check', root, id], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 1 << 28,
+    });
   } catch (e) {
     const err = e as { status?: number | null; stderr?: string; code?: string };
     if (err.status === undefined || err.status === null) {
       throw new CtcError('CT_HELPER_MISSING', `cannot run ${helperPath()} to check the journal of ${id}`, { errno: err.code });
     }
-    throw new CtcError('CT_JOURNAL_CORRUPT', `the journal of ${id} is not what its plan allows, so nothing was undone:\n  ${String(err.stderr).trim()}`, {
-      hint: `each undo may touch only what the container's plan named, and ctc wrote no such line: find out who wrote into ${join(root, id)}, take the line out, and delete again`,
-    });
+    throw new CtcError(
+      'CT_JOURNAL_CORRUPT',
+      `the journal of ${id} is not what its plan allows, so nothing was undone:\n  ${String(err.stderr).trim()}`,
+      {
+        hint: `each undo may touch only what the container's plan named, and ctc wrote no such line: find out who wrote into ${join(root, id)}, take the line out, and delete again`,
+      },
+    );
   }
   return out
     .split('\n')

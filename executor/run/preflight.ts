@@ -25,13 +25,19 @@ export function preflight(steps: Step[]): void {
   for (const s of steps) {
     if (s.kind !== 'proc.bounding' && s.kind !== 'proc.caps') continue;
     const sets = s.kind === 'proc.bounding' ? ['caps'] : ['effective', 'permitted', 'inheritable', 'ambient'];
-    const unknown = sets.flatMap((set) => list(s, set)).filter((c) => (capabilityNumbers[c as keyof typeof capabilityNumbers] ?? 99) > last);
+    const unknown = sets
+      .flatMap((set) => list(s, set))
+      .filter((c) => (capabilityNumbers[c as keyof typeof capabilityNumbers] ?? 99) > last);
     if (unknown.length) {
-      throw new CtcError('CT_CAP_UNKNOWN', `this kernel does not know ${[...new Set(unknown)].join(', ')} (its last capability is number ${last})`, {
-        step: { n: s.n, kind: s.kind },
-        source: s.source,
-        hint: 'leave those capabilities out, or run on a newer kernel',
-      });
+      throw new CtcError(
+        'CT_CAP_UNKNOWN',
+        `this kernel does not know ${[...new Set(unknown)].join(', ')} (its last capability is number ${last})`,
+        {
+          step: { n: s.n, kind: s.kind },
+          source: s.source,
+          hint: 'leave those capabilities out, or run on a newer kernel',
+        },
+      );
     }
   }
   checkAfterExec(steps);

@@ -62,7 +62,9 @@ async function undoOne(entry: Undo, cgroups: () => CgroupDriver, cgroupPaths: st
 /** A poststop hook fails with a warning only: the container is gone either way. */
 function poststop(dir: string, hook: HookSpec): void {
   const s = readState(dir);
-  const state = s ? hookStateOf(s, 'poststop') : { ociVersion: '1.2.0', id: basename(dir), status: 'stopped', pid: 0, bundle: '', annotations: {} };
+  const state = s
+    ? hookStateOf(s, 'poststop')
+    : { ociVersion: '1.2.0', id: basename(dir), status: 'stopped', pid: 0, bundle: '', annotations: {} };
   const failure = runHook(hook, state);
   if (failure) process.stderr.write(`ctc: warning: ${failure}\n`);
 }

@@ -75,8 +75,10 @@ function applyOption(signer: Signer, option: string, fail: (m: string) => never)
   const [name, value] = option.split(/=(.*)/s, 2);
   const quoted = value !== undefined && /^"[^"]*"$/.test(value) ? value.slice(1, -1) : undefined;
   const lower = name.toLowerCase();
-  if (lower === 'cert-authority') fail('cert-authority (signatures by certificates) is not supported: ctc accepts signatures by the keys listed');
-  if (lower !== 'namespaces' && lower !== 'valid-after' && lower !== 'valid-before') fail(`unknown option '${name}' (ctc reads namespaces, valid-after, valid-before)`);
+  if (lower === 'cert-authority')
+    fail('cert-authority (signatures by certificates) is not supported: ctc accepts signatures by the keys listed');
+  if (lower !== 'namespaces' && lower !== 'valid-after' && lower !== 'valid-before')
+    fail(`unknown option '${name}' (ctc reads namespaces, valid-after, valid-before)`);
   if (quoted === undefined) fail(`${name} needs a quoted value: ${name}="..."`);
   if (lower === 'namespaces') signer.namespaces = quoted;
   else {
@@ -125,6 +127,9 @@ export function matchPatternList(value: string, list: string): boolean {
 }
 
 function matchPattern(value: string, pattern: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 's').test(value);
 }

@@ -21,10 +21,12 @@ export const NAMESPACE = 'ctc-plan';
 
 export const signatureFile = (plan: string) => `${plan}.sig`;
 
-const signHint = (plan: string) => `sign it where it was reviewed: \`ctc sign ${plan} --key KEY\`, or \`ssh-keygen -Y sign -f KEY -n ${NAMESPACE} ${plan}\``;
+const signHint = (plan: string) =>
+  `sign it where it was reviewed: \`ctc sign ${plan} --key KEY\`, or \`ssh-keygen -Y sign -f KEY -n ${NAMESPACE} ${plan}\``;
 
 /** ssh-keygen's name of a key type in messages: ED25519, ECDSA, RSA. */
-const keyKind = (type: string) => (type === 'ssh-ed25519' ? 'ED25519' : type.startsWith('ecdsa-') ? 'ECDSA' : type === 'ssh-rsa' ? 'RSA' : type);
+const keyKind = (type: string) =>
+  type === 'ssh-ed25519' ? 'ED25519' : type.startsWith('ecdsa-') ? 'ECDSA' : type === 'ssh-rsa' ? 'RSA' : type;
 const describeKey = (blob: Buffer) => `${keyKind(publicKey(blob).type)} key ${fingerprint(blob)}`;
 
 /** `ctc sign`: signs a plan (one that reads as a plan) with an OpenSSH private key file; returns the .sig's path and the key. */
@@ -74,10 +76,16 @@ export function checkPlanSignature(plan: string, bytes: Buffer, allowedSigners: 
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const errno = codeOf(e);
-    if (errno === 'ENOENT') throw new CtcError('CT_PLAN_UNSIGNED', `the plan ${plan} is not signed: there is no ${file}, and ${allowedSigners} says who must sign`, { hint: signHint(plan) });
+    if (errno === 'ENOENT')
+      throw new CtcError(
+        'CT_PLAN_UNSIGNED',
+        `the plan ${plan} is not signed: there is no ${file}, and ${allowedSigners} says who must sign`,
+        { hint: signHint(plan) },
+      );
     throw new CtcError('CT_PLAN_SIGNATURE', `cannot read the signature ${file}`, { errno });
   }
-  const bad = (message: string, hint?: string) => new CtcError('CT_PLAN_SIGNATURE', message, { source: file, hint: hint ?? signHint(plan) });
+  const bad = (message: string, hint?: string) =>
+    new CtcError('CT_PLAN_SIGNATURE', message, { source: file, hint: hint ?? signHint(plan) });
   let sig;
   try {
     sig = parseSignature(text);
@@ -86,19 +94,28 @@ export function checkPlanSignature(plan: string, bytes: Buffer, allowedSigners: 
     if (e instanceof SshFormatError) throw bad(`not a signature ctc verifies: ${e.message}`);
     throw e;
   }
-  if (sig.namespace !== NAMESPACE) throw bad(`signed for the namespace '${sig.namespace}', not '${NAMESPACE}': it approves something else, not a plan`);
+  if (sig.namespace !== NAMESPACE)
+    throw bad(`signed for the namespace '${sig.namespace}', not '${NAMESPACE}': it approves something else, not a plan`);
   if (!verifyMessage(sig, NAMESPACE, bytes)) {
-    throw bad(`does not verify over ${plan} (${describeKey(sig.publicKey)}): the plan changed after it was signed, or the signature is another plan's`);
+    throw bad(
+      `does not verify over ${plan} (${describeKey(sig.publicKey)}): the plan changed after it was signed, or the signature is another plan's`,
+    );
   }
   const allowed = signersFor(signers, sig.publicKey, NAMESPACE);
-  if (allowed.length === 0) throw bad(notAllowed(sig.publicKey, signers, allowedSigners), `add the key to ${allowedSigners} (principals namespaces="${NAMESPACE}" keytype key), or have an allowed key sign the plan`);
+  if (allowed.length === 0)
+    throw bad(
+      notAllowed(sig.publicKey, signers, allowedSigners),
+      `add the key to ${allowedSigners} (principals namespaces="${NAMESPACE}" keytype key), or have an allowed key sign the plan`,
+    );
   return { principals: allowed.map((s) => s.principals).join(', '), key: describeKey(sig.publicKey), at: allowed[0].at };
 }
 
 /** Why a valid signature's key is refused: not listed at all, or listed but not for ctc-plan or not now. */
 function notAllowed(key: Buffer, signers: Signer[], file: string): string {
   const listed = signers.filter((s) => s.key.equals(key));
-  const why = listed.length ? `is listed (${listed.map((s) => s.at).join(', ')}) but not for namespace '${NAMESPACE}' at this time` : `is not in ${file}`;
+  const why = listed.length
+    ? `is listed (${listed.map((s) => s.at).join(', ')}) but not for namespace '${NAMESPACE}' at this time`
+    : `is not in ${file}`;
   return `signed by ${describeKey(key)}, which ${why}`;
 }
 
@@ -114,9 +131,13 @@ function readAllowedSigners(file: string): Signer[] {
     const st = fstatSync(fd);
     const uid = process.geteuid!();
     if ((st.uid !== uid && st.uid !== 0) || st.mode & 0o022) {
-      throw new CtcError('CT_ALLOWED_SIGNERS', `${file} is owned by uid ${st.uid} with mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}: not read`, {
-        hint: `whoever can write it chooses which plans run; chown it to you or root and chmod go-w ${file}`,
-      });
+      throw new CtcError(
+        'CT_ALLOWED_SIGNERS',
+        `${file} is owned by uid ${st.uid} with mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}: not read`,
+        {
+          hint: `whoever can write it chooses which plans run; chown it to you or root and chmod go-w ${file}`,
+        },
+      );
     }
     return parseAllowedSigners(readFileSync(fd, 'utf8'), file);
   } finally {

@@ -107,7 +107,9 @@ export function publicKey(blob: Buffer): PublicKey {
     const e = r.mpint();
     jwk = { kty: 'RSA', e: b64url(e), n: b64url(r.mpint()) };
   } else {
-    throw new SshFormatError(`a key of type ${type}, which ctc does not verify (it verifies ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa)`);
+    throw new SshFormatError(
+      `a key of type ${type}, which ctc does not verify (it verifies ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa)`,
+    );
   }
   if (!r.done()) throw new SshFormatError('bytes after the key');
   return { type, blob, key: createPublicKey({ key: jwk, format: 'jwk' }) };

@@ -43,15 +43,15 @@ struct check {
 
 /* validate.ts rules, for the kinds a plan read here may hold */
 static const struct check checks[] = {
-    {"state.create", "dir", STATE_DIR},   {"cgroup.create", "path", CGROUP}, {"cgroup.limit", "path", CGROUP},
-    {"cgroup.devices", "path", CGROUP},   {"cgroup.join", "path", CGROUP},   {"ns.join", "path", ABSOLUTE},
-    {"ns.join", "ns", JOINABLE},          {"rootfs.tmpfs", "dir", STATE_ROOTFS}, {"rootfs.bind", "dir", ABSOLUTE},
+    {"state.create", "dir", STATE_DIR},    {"cgroup.create", "path", CGROUP},       {"cgroup.limit", "path", CGROUP},
+    {"cgroup.devices", "path", CGROUP},    {"cgroup.join", "path", CGROUP},         {"ns.join", "path", ABSOLUTE},
+    {"ns.join", "ns", JOINABLE},           {"rootfs.tmpfs", "dir", STATE_ROOTFS},   {"rootfs.bind", "dir", ABSOLUTE},
     {"rootfs.overlay", "lower", ABSOLUTE}, {"rootfs.overlay", "dir", STATE_ROOTFS}, {"rootfs.mirror", "path", ABSOLUTE},
-    {"fs.mkdir", "path", ABSOLUTE},       {"fs.write", "path", ABSOLUTE},    {"fs.symlink", "path", ABSOLUTE},
-    {"dev.node", "path", ABSOLUTE},       {"mount.fs", "dst", ABSOLUTE},     {"mount.bind", "src", ABSOLUTE},
-    {"mount.bind", "dst", ABSOLUTE},      {"mount.cgroup", "dst", ABSOLUTE}, {"mount.cgroup", "path", CGROUP},
-    {"mount.idmap", "root", ABSOLUTE},    {"mount.idmap", "src", ABSOLUTE},  {"mount.idmap", "dst", ABSOLUTE},
-    {"fs.mask", "path", ABSOLUTE},        {"fs.readonly", "path", ABSOLUTE}, {"proc.cwd", "dir", ABSOLUTE},
+    {"fs.mkdir", "path", ABSOLUTE},        {"fs.write", "path", ABSOLUTE},          {"fs.symlink", "path", ABSOLUTE},
+    {"dev.node", "path", ABSOLUTE},        {"mount.fs", "dst", ABSOLUTE},           {"mount.bind", "src", ABSOLUTE},
+    {"mount.bind", "dst", ABSOLUTE},       {"mount.cgroup", "dst", ABSOLUTE},       {"mount.cgroup", "path", CGROUP},
+    {"mount.idmap", "root", ABSOLUTE},     {"mount.idmap", "src", ABSOLUTE},        {"mount.idmap", "dst", ABSOLUTE},
+    {"fs.mask", "path", ABSOLUTE},         {"fs.readonly", "path", ABSOLUTE},       {"proc.cwd", "dir", ABSOLUTE},
 };
 
 /* plan/namespaces.ts joinableNamespaces */
@@ -63,14 +63,10 @@ static const char *const unchecked[] = {"net.bridge", "net.ipam", "net.veth", "n
 static int rule_holds(enum rule r, const char *v)
 {
   switch (r) {
-  case ABSOLUTE:
-    return absolute(v);
-  case CGROUP:
-    return !climbs(v);
-  case STATE_DIR:
-    return !strcmp(v, "{state}");
-  case STATE_ROOTFS:
-    return !strcmp(v, "{state}/rootfs");
+  case ABSOLUTE: return absolute(v);
+  case CGROUP: return !climbs(v);
+  case STATE_DIR: return !strcmp(v, "{state}");
+  case STATE_ROOTFS: return !strcmp(v, "{state}/rootfs");
   case JOINABLE:
     for (size_t k = 0; k < sizeof joinable / sizeof *joinable; k++)
       if (!strcmp(v, joinable[k]))

@@ -160,8 +160,7 @@ static int parse_value(const struct ctc_arg_spec *spec, const char *raw, struct 
       return parse_json_value(raw, 0, a);
     a->s = strdup(raw);
     return 0;
-  case CTC_ARG_INT:
-    return parse_int(raw, 1, &a->i);
+  case CTC_ARG_INT: return parse_int(raw, 1, &a->i);
   case CTC_ARG_MODE: {
     size_t n = strlen(raw);
     if (raw[0] != '0' || n < 4 || n > 7 || strspn(raw, "01234567") != n)
@@ -186,8 +185,7 @@ static int parse_value(const struct ctc_arg_spec *spec, const char *raw, struct 
     free(parts);
     return r;
   }
-  case CTC_ARG_STRS:
-    return parse_json_value(raw, 1, a);
+  case CTC_ARG_STRS: return parse_json_value(raw, 1, a);
   }
   return -1;
 }

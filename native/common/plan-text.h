@@ -20,10 +20,10 @@
 /* One argument as parsed: which fields hold it follows the spec's type. */
 struct plan_arg {
   int present;
-  char *s;         /* CTC_ARG_STR: the string (UTF-8, no NUL) */
-  long long i;     /* CTC_ARG_INT, CTC_ARG_MODE */
-  char **v;        /* CTC_ARG_NAMES, CTC_ARG_STRS: n strings */
-  long long *iv;   /* CTC_ARG_INTS: n numbers */
+  char *s;       /* CTC_ARG_STR: the string (UTF-8, no NUL) */
+  long long i;   /* CTC_ARG_INT, CTC_ARG_MODE */
+  char **v;      /* CTC_ARG_NAMES, CTC_ARG_STRS: n strings */
+  long long *iv; /* CTC_ARG_INTS: n numbers */
   size_t n;
 };
 

@@ -15,14 +15,14 @@
 
 /* opcodes (linux/bpf_common.h), by enum asm_kind */
 static const uint16_t opcode[] = {
-  [INS_LD] = 0x20,  /* BPF_LD | BPF_W | BPF_ABS */
-  [INS_AND] = 0x54, /* BPF_ALU | BPF_AND | BPF_K */
-  [INS_RET] = 0x06, /* BPF_RET | BPF_K */
-  [INS_JA] = 0x05,  /* BPF_JMP | BPF_JA */
-  [INS_JEQ] = 0x15, /* BPF_JMP | BPF_JEQ | BPF_K */
-  [INS_JGT] = 0x25, /* unsigned */
-  [INS_JGE] = 0x35, /* unsigned */
-  [INS_JSET] = 0x45,
+    [INS_LD] = 0x20,  /* BPF_LD | BPF_W | BPF_ABS */
+    [INS_AND] = 0x54, /* BPF_ALU | BPF_AND | BPF_K */
+    [INS_RET] = 0x06, /* BPF_RET | BPF_K */
+    [INS_JA] = 0x05,  /* BPF_JMP | BPF_JA */
+    [INS_JEQ] = 0x15, /* BPF_JMP | BPF_JEQ | BPF_K */
+    [INS_JGT] = 0x25, /* unsigned */
+    [INS_JGE] = 0x35, /* unsigned */
+    [INS_JSET] = 0x45,
 };
 
 enum { FAR_T = 1, FAR_F = 2 }; /* which targets of a jump need a trampoline */

@@ -164,7 +164,8 @@ static struct range simplify(struct range r)
 }
 
 /* Appends a range, or leaves it to the one before when they are the same. */
-static void add(struct range *ranges, size_t *n, uint32_t from, const struct seccomp_rule *const *entries, size_t count, uint32_t otherwise)
+static void add(struct range *ranges, size_t *n, uint32_t from, const struct seccomp_rule *const *entries, size_t count,
+                uint32_t otherwise)
 {
   struct range r = simplify((struct range){from, entries, count, otherwise});
   if (*n && same_range(&ranges[*n - 1], &r))
@@ -236,7 +237,8 @@ static struct slot *slots_of(const struct policy *p, enum seccomp_arch arch, siz
 }
 
 /* The ranges of one architecture's numbers; their count. */
-static size_t ranges_of(const struct policy *p, enum seccomp_arch arch, const struct slot *slots, size_t nslots, struct range *ranges)
+static size_t ranges_of(const struct policy *p, enum seccomp_arch arch, const struct slot *slots, size_t nslots,
+                        struct range *ranges)
 {
   size_t n = 0, named = 0;
   uint64_t from = 0;
@@ -308,7 +310,8 @@ static int policy_read(const struct seccomp_text *t, struct policy *p, char *err
       return -1;
     for (size_t i = 0; i < r->nsyscalls; i++)
       if (!seccomp_is_syscall(r->syscalls[i])) {
-        snprintf(err, errlen, "seccomp rule '%s': '%s' is not a syscall on x86_64 or aarch64", t->rules[p->nrules], r->syscalls[i]);
+        snprintf(err, errlen, "seccomp rule '%s': '%s' is not a syscall on x86_64 or aarch64", t->rules[p->nrules],
+                 r->syscalls[i]);
         p->nrules++;
         return -1;
       }
@@ -372,7 +375,8 @@ unsigned char *seccomp_compile(const struct seccomp_text *t, size_t *len, char *
     policy_free(&p);
   asm_free(&a);
   if (out && *len / 8 > BPF_MAXINSNS) {
-    snprintf(err, errlen, "the seccomp policy compiles to %zu BPF instructions; the kernel takes at most %d", *len / 8, BPF_MAXINSNS);
+    snprintf(err, errlen, "the seccomp policy compiles to %zu BPF instructions; the kernel takes at most %d", *len / 8,
+             BPF_MAXINSNS);
     free(out);
     out = NULL;
   }
@@ -383,7 +387,8 @@ unsigned char *seccomp_compile(const struct seccomp_text *t, size_t *len, char *
 static const struct {
   const char *name;
   int64_t bit;
-} flag_bits[] = {{"tsync", 1}, {"log", 2}, {"spec_allow", 4}, {"new_listener", 8}, {"tsync_esrch", 16}, {"wait_killable_recv", 32}};
+} flag_bits[] = {{"tsync", 1},        {"log", 2},          {"spec_allow", 4},
+                 {"new_listener", 8}, {"tsync_esrch", 16}, {"wait_killable_recv", 32}};
 
 int64_t seccomp_flag_bits(const struct seccomp_text *t, char *err, size_t errlen)
 {

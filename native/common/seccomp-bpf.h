@@ -36,7 +36,8 @@ unsigned char *seccomp_compile(const struct seccomp_text *t, size_t *len, char *
  * executor/native-bridge/wire.ts's seccompProgram checks; NULL with err otherwise (a plan
  * built by another version of ctc).
  */
-unsigned char *seccomp_step_program(const struct seccomp_text *t, long long size, const char *sha256_hex, size_t *len, char *err, size_t errlen);
+unsigned char *seccomp_step_program(const struct seccomp_text *t, long long size, const char *sha256_hex, size_t *len, char *err,
+                                    size_t errlen);
 
 /* SECCOMP_FILTER_FLAG_* bits of t->flags; -1 with err for an unknown name. */
 int64_t seccomp_flag_bits(const struct seccomp_text *t, char *err, size_t errlen);

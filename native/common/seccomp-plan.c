@@ -23,7 +23,8 @@ static void sha256_hex_of(const unsigned char *p, size_t len, char hex[2 * SHA25
     snprintf(hex + 2 * i, 3, "%02x", digest[i]);
 }
 
-unsigned char *seccomp_step_program(const struct seccomp_text *t, long long size, const char *sha256_hex, size_t *len, char *err, size_t errlen)
+unsigned char *seccomp_step_program(const struct seccomp_text *t, long long size, const char *sha256_hex, size_t *len, char *err,
+                                    size_t errlen)
 {
   unsigned char *program = seccomp_compile(t, len, err, errlen);
   if (!program)
@@ -32,7 +33,9 @@ unsigned char *seccomp_step_program(const struct seccomp_text *t, long long size
   sha256_hex_of(program, *len, hex);
   if ((long long)(*len / 8) == size && !strcmp(hex, sha256_hex))
     return program;
-  snprintf(err, errlen, "the seccomp rules compile to a program other than the one the plan names (%zu instructions, sha256 %s; the plan says %lld, %s)",
+  snprintf(err, errlen,
+           "the seccomp rules compile to a program other than the one the plan names (%zu instructions, sha256 %s; the plan says "
+           "%lld, %s)",
            *len / 8, hex, size, sha256_hex);
   free(program);
   return NULL;

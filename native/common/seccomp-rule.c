@@ -20,8 +20,8 @@ static const struct {
   const char *name;
   uint32_t ret;
 } actions[] = {
-  {"allow", 0x7fff0000u}, {"errno", 0x00050000u}, {"kill_process", 0x80000000u}, {"kill_thread", 0x00000000u},
-  {"trap", 0x00030000u},  {"trace", 0x7ff00000u}, {"log", 0x7ffc0000u},          {"notify", 0x7fc00000u},
+    {"allow", 0x7fff0000u}, {"errno", 0x00050000u}, {"kill_process", 0x80000000u}, {"kill_thread", 0x00000000u},
+    {"trap", 0x00030000u},  {"trace", 0x7ff00000u}, {"log", 0x7ffc0000u},          {"notify", 0x7fc00000u},
 };
 
 #define EPERM_NR 1
@@ -81,7 +81,9 @@ int64_t seccomp_action_value(const char *text, char *err, size_t errlen)
   const char *arg = text[n] == ':' ? text + n + 1 : NULL;
   int i = action_shape(text, n, arg) ? action_index(text, n) : -1;
   if (i < 0) {
-    snprintf(err, errlen, "seccomp rule '%s': '%s' is not a seccomp action (allow, errno, kill_process, kill_thread, trap, trace, log, notify, errno:N, trace:N)",
+    snprintf(err, errlen,
+             "seccomp rule '%s': '%s' is not a seccomp action (allow, errno, kill_process, kill_thread, trap, trace, log, "
+             "notify, errno:N, trace:N)",
              text, text);
     return -1;
   }

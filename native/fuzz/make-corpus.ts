@@ -26,6 +26,9 @@ for (const name of examples) {
   writeFileSync(join(out, `${name}.run`), encodeProgram(header, inits, mounts));
   // create's variant: the monitor detaches and keeps the log, the init waits on the exec fifo
   const before = new Map([[inits[0].n, [op(Op.FIFO_OPEN, strArg('/run/ctc/fuzz/exec.fifo'))]]]);
-  const monitor = [op(Op.M_DETACH, strArg('/run/ctc/fuzz/exit'), u64Arg(1)), op(Op.M_LOG, strArg('/run/ctc/fuzz/ctr.log'), u64Arg(10 << 20))];
+  const monitor = [
+    op(Op.M_DETACH, strArg('/run/ctc/fuzz/exit'), u64Arg(1)),
+    op(Op.M_LOG, strArg('/run/ctc/fuzz/ctr.log'), u64Arg(10 << 20)),
+  ];
   writeFileSync(join(out, `${name}.create`), encodeProgram(header, inits, mounts, { monitor, before }));
 }

@@ -43,7 +43,7 @@ struct ctr_log {
   const char *name; /* the log's name in dir; rotated to <name>.1 */
   int fd;           /* the log, O_APPEND */
   uint64_t size, cap;
-  int in[2];        /* the read ends: I's stdout, stderr */
+  int in[2]; /* the read ends: I's stdout, stderr */
 };
 
 /* What M set up before the clone; I closes its parts of it. */
@@ -63,9 +63,13 @@ struct monitor {
   int log_w[2]; /* the write ends, I's fds 1 and 2 */
 };
 
-#define MONITOR_INIT                                                                      \
-  {.exit_dir = -1, .devnull = -1, .chan = {-1, -1}, .sigfd = -1,                          \
-   .log = {.dir = -1, .fd = -1, .in = {-1, -1}}, .log_w = {-1, -1}}
+#define MONITOR_INIT                                                                                                             \
+  {                                                                                                                              \
+    .exit_dir = -1, .devnull = -1, .chan = {-1, -1}, .sigfd = -1, .log = {.dir = -1, .fd = -1, .in = {-1, -1}}, .log_w = {       \
+      -1,                                                                                                                        \
+      -1                                                                                                                         \
+    }                                                                                                                            \
+  }
 
 /* monitor.c, in M before the clone: the monitor ops. 0 or -errno. */
 int m_detach(const char *exit_file, uint64_t caller_pid, struct monitor *m);

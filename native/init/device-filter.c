@@ -39,7 +39,8 @@ int device_filter_main(const char *cgroup_dir)
 {
   static struct bpf_insn insns[MAX_INSNS];
   size_t len = 0;
-  for (ssize_t n; len < sizeof insns && (n = read(STDIN_FILENO, (char *)insns + len, sizeof insns - len)) != 0; len += (size_t)n) {
+  for (ssize_t n; len < sizeof insns && (n = read(STDIN_FILENO, (char *)insns + len, sizeof insns - len)) != 0;
+       len += (size_t)n) {
     if (n < 0 && errno != EINTR)
       return fail("reading the program");
     if (n < 0)

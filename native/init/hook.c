@@ -26,8 +26,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ctc-init.h"
 #include "../wire.h"
+#include "ctc-init.h"
 
 #define HOOK_FAILED 125
 

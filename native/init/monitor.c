@@ -25,8 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctc-init.h"
 #include "../wire.h"
+#include "ctc-init.h"
 
 /* ---- before the clone ------------------------------------------------------ */
 
@@ -119,9 +119,8 @@ static const struct {
   int flag;
   const char *name;
 } join_order[] = {
-    {CLONE_NEWUSER, "user"}, {CLONE_NEWUTS, "uts"},       {CLONE_NEWIPC, "ipc"},
-    {CLONE_NEWNET, "net"},   {CLONE_NEWPID, "pid"},       {CLONE_NEWCGROUP, "cgroup"},
-    {CLONE_NEWTIME, "time"}, {CLONE_NEWNS, "mnt"},
+    {CLONE_NEWUSER, "user"}, {CLONE_NEWUTS, "uts"},       {CLONE_NEWIPC, "ipc"},   {CLONE_NEWNET, "net"},
+    {CLONE_NEWPID, "pid"},   {CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWTIME, "time"}, {CLONE_NEWNS, "mnt"},
 };
 #define NJOIN (sizeof join_order / sizeof *join_order)
 
@@ -217,7 +216,8 @@ static void write_exit_file(const struct monitor *m, int code)
   char tmp[32], text[16];
   snprintf(tmp, sizeof tmp, ".ctc-exit.%d", (int)getpid());
   int len = snprintf(text, sizeof text, "%d\n", code);
-  int fd = openat(m->exit_dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600); /* a state file: 0600, as state.ts's */
+  int fd = openat(m->exit_dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                  0600); /* a state file: 0600, as state.ts's */
   if (fd < 0)
     return;
   int ok = write(fd, text, len) == len;
@@ -258,8 +258,8 @@ int m_run(struct monitor *m, pid_t pid, uint32_t spawn_step)
       dup2(m->devnull, fd);
   }
   int status = m->log.in[0] >= 0 ? log_run(&m->log, pid, m->sigfd)
-               : m->sigfd >= 0    ? pty_proxy(m->chan[0], m->sigfd, pid)
-                                  : wait_for(pid);
+               : m->sigfd >= 0   ? pty_proxy(m->chan[0], m->sigfd, pid)
+                                 : wait_for(pid);
   int code = status < 0 ? 1 : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
   if (m->detach)
     write_exit_file(m, code);

@@ -163,7 +163,8 @@ static int net_veth(int argc, char **argv)
       return usage("veth: unknown option '%s'", a);
     if (bad)
       return usage("veth: bad %s (names of 1 to 15 bytes, aliases to 255, numbers in decimal, "
-                   "mac=02:42:ac:11:00:02)", a);
+                   "mac=02:42:ac:11:00:02)",
+                   a);
   }
   if (!veth.host || !veth.peer || !pid)
     return usage("veth host=H peer=P pid=N [mtu=N] [txqlen=N] [mac=MAC] [bridge=B] [hairpin=1] [alias=A]");
@@ -243,8 +244,9 @@ static const struct {
   const char *name;
   int (*run)(int argc, char **argv);
 } ops[] = {
-    {"bridge", net_bridge}, {"bridge-release", net_bridge_release}, {"veth", net_veth},
-    {"link-del", net_link_del}, {"addr", net_addr}, {"route", net_route},
+    {"bridge", net_bridge}, {"bridge-release", net_bridge_release},
+    {"veth", net_veth},     {"link-del", net_link_del},
+    {"addr", net_addr},     {"route", net_route},
 };
 
 int net_main(int argc, char **argv)
@@ -252,6 +254,5 @@ int net_main(int argc, char **argv)
   for (size_t i = 0; argc >= 1 && i < sizeof ops / sizeof *ops; i++)
     if (strcmp(argv[0], ops[i].name) == 0)
       return ops[i].run(argc - 1, argv + 1);
-  return usage("%s: unknown op (bridge, bridge-release, veth, link-del, addr, route)",
-               argc >= 1 ? argv[0] : "(none)");
+  return usage("%s: unknown op (bridge, bridge-release, veth, link-del, addr, route)", argc >= 1 ? argv[0] : "(none)");
 }

@@ -112,11 +112,8 @@ static int answer(const struct nlmsghdr *m, reply_fn *on_reply, void *arg)
       return m->nlmsg_type == NLMSG_DONE ? 0 : -EBADMSG;
     memcpy(&err, NLMSG_DATA(m), sizeof err);
     return err > 0 ? -EPROTO : err;
-  case NLMSG_NOOP:
-    return 1;
-  default:
-    err = on_reply ? on_reply(m, arg) : 0;
-    return err < 0 ? err : 1;
+  case NLMSG_NOOP: return 1;
+  default: err = on_reply ? on_reply(m, arg) : 0; return err < 0 ? err : 1;
   }
 }
 
@@ -201,11 +198,11 @@ static int str_is(const struct nlattr *a, const char *s)
 
 /* What we need to know of a link. */
 struct link {
-  int index;  /* 0 until an answer came */
-  int master; /* ifindex of its bridge, or 0 */
-  int bridge; /* its kind is "bridge" */
+  int index;              /* 0 until an answer came */
+  int master;             /* ifindex of its bridge, or 0 */
+  int bridge;             /* its kind is "bridge" */
   char alias[ALIAS_SIZE]; /* "" if it has none */
-  uint8_t mac[6]; /* all 0 if it has none */
+  uint8_t mac[6];         /* all 0 if it has none */
 };
 
 static int on_link(const struct nlmsghdr *m, void *arg)
@@ -215,8 +212,7 @@ static int on_link(const struct nlmsghdr *m, void *arg)
   if (m->nlmsg_type != RTM_NEWLINK || m->nlmsg_len < NLMSG_LENGTH(sizeof *ifi))
     return 0;
   const struct nlattr *tb[IFLA_MAX + 1], *info[IFLA_INFO_MAX + 1];
-  parse(tb, IFLA_MAX + 1, (const char *)ifi + NLMSG_ALIGN(sizeof *ifi),
-        m->nlmsg_len - NLMSG_LENGTH(sizeof *ifi));
+  parse(tb, IFLA_MAX + 1, (const char *)ifi + NLMSG_ALIGN(sizeof *ifi), m->nlmsg_len - NLMSG_LENGTH(sizeof *ifi));
   memset(info, 0, sizeof info);
   if (tb[IFLA_LINKINFO])
     parse(info, IFLA_INFO_MAX + 1, payload(tb[IFLA_LINKINFO]), tb[IFLA_LINKINFO]->nla_len - NLA_HDRLEN);
@@ -550,8 +546,8 @@ static int set_hairpin(int index)
 
 int nl_veth_create(const struct nl_veth *v)
 {
-  if (bad_name(v->host) || bad_name(v->peer) || v->pid <= 0 || (v->bridge && bad_name(v->bridge)) ||
-      (v->hairpin && !v->bridge) || (v->alias && (!*v->alias || strlen(v->alias) >= ALIAS_SIZE)))
+  if (bad_name(v->host) || bad_name(v->peer) || v->pid <= 0 || (v->bridge && bad_name(v->bridge)) || (v->hairpin && !v->bridge) ||
+      (v->alias && (!*v->alias || strlen(v->alias) >= ALIAS_SIZE)))
     return -EINVAL;
   int err = veth_new(v);
   if (err < 0)

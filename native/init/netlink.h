@@ -47,8 +47,8 @@ int nl_bridge_create(const char *name, uint32_t mtu, const struct nl_addr *addrs
 int nl_bridge_release(const char *name);
 
 struct nl_veth {
-  const char *host;   /* the end in the caller's network namespace */
-  const char *peer;   /* the end created in pid's network namespace */
+  const char *host; /* the end in the caller's network namespace */
+  const char *peer; /* the end created in pid's network namespace */
   pid_t pid;
   uint32_t mtu;       /* both ends; 0 = the kernel's default */
   uint32_t txqlen;    /* both ends; 0 = the kernel's default */
@@ -77,12 +77,12 @@ int nl_link_up(const char *name);
 int nl_addr_add(const char *ifname, int family, const void *addr, unsigned prefix);
 
 struct nl_route {
-  int family;           /* AF_INET or AF_INET6 */
-  const void *dst;      /* NULL = the default route (dst_len 0) */
+  int family;      /* AF_INET or AF_INET6 */
+  const void *dst; /* NULL = the default route (dst_len 0) */
   unsigned dst_len;
-  const void *gateway;  /* NULL = none: the destination is on the link */
-  const void *prefsrc;  /* NULL = none */
-  const char *ifname;   /* the output interface; NULL or "" = none */
+  const void *gateway; /* NULL = none: the destination is on the link */
+  const void *prefsrc; /* NULL = none */
+  const char *ifname;  /* the output interface; NULL or "" = none */
 };
 
 /* Add a route to the main table. A route already there is -EEXIST. */

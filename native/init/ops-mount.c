@@ -116,7 +116,8 @@ int op_rootfs_overlay(const char *dir, const char *lower)
   if (snprintf(root, sizeof root, "%s/root", dir) >= (int)sizeof root)
     return -ENAMETOOLONG;
   autoclose int lower_fd = -1;
-  snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower_name(lower, via_fd, sizeof via_fd, &lower_fd), dir, dir);
+  snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work",
+           lower_name(lower, via_fd, sizeof via_fd, &lower_fd), dir, dir);
   if (mount("tmpfs", dir, "tmpfs", 0, "mode=0755") < 0)
     return -errno;
   autoclose int d = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -176,12 +177,10 @@ int op_mirror(const char *host, const char *dst)
 }
 
 /* Per-mount flags that a bind mount ignores and only a bind remount applies. */
-#define BIND_REMOUNT_FLAGS                                                                         \
-  (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME |       \
-   MS_STRICTATIME)
+#define BIND_REMOUNT_FLAGS                                                                                                       \
+  (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)
 
-int op_mount(const char *src, const char *dst, const char *fstype, uint64_t flags,
-                    const char *data, uint64_t prop)
+int op_mount(const char *src, const char *dst, const char *fstype, uint64_t flags, const char *data, uint64_t prop)
 {
   /* An empty STR stands for NULL. */
   src = *src ? src : NULL;
@@ -223,8 +222,7 @@ int op_mknod(const char *path, uint64_t mode, uint64_t dev, uint64_t uid, uint64
   /* chown before chmod: chown clears set-id bits. Neither follows a symlink
    * (should the name be swapped for one meanwhile): a node cannot be opened
    * for fchmod without side effects. */
-  if (mknodat(dir, name, mode, dev) < 0 ||
-      fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+  if (mknodat(dir, name, mode, dev) < 0 || fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
       fchmodat(dir, name, mode & 07777, AT_SYMLINK_NOFOLLOW) < 0)
     return -errno;
   return 0;
@@ -362,6 +360,5 @@ int op_readonly(const char *path)
   if (r < 0)
     return r;
   /* A bind ignores MS_RDONLY; only a remount of the new mount applies it. */
-  return mount_in_root(path, NULL, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(&vfs),
-                       NULL);
+  return mount_in_root(path, NULL, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(&vfs), NULL);
 }

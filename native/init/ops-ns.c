@@ -32,8 +32,8 @@ int op_unshare(uint64_t flags)
 
 int op_setns(const char *path, uint64_t nstype)
 {
-  const uint64_t kinds = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID |
-                         CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWTIME;
+  const uint64_t kinds =
+      CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWTIME;
   /* One kind, named: with 0 setns joins whatever the path turns out to be. */
   if (!nstype || (nstype & (nstype - 1)) || !(nstype & kinds))
     return -EINVAL;
@@ -78,8 +78,7 @@ int op_link_up(const char *ifname)
   return ioctl(s, SIOCSIFFLAGS, &ifr) < 0 ? -errno : 0;
 }
 
-int op_net_addr(const char *ifname, uint64_t family, const char *addr, size_t len,
-                       uint64_t prefix)
+int op_net_addr(const char *ifname, uint64_t family, const char *addr, size_t len, uint64_t prefix)
 {
   if ((family != AF_INET && family != AF_INET6) || len != nl_addr_size((int)family) || prefix > len * 8)
     return -EINVAL;
@@ -93,15 +92,15 @@ static int route_addr(const struct arg *a, size_t size, const void **out)
   return a->len == 0 || a->len == size ? 0 : -EINVAL;
 }
 
-int op_net_route(uint64_t family, const struct arg *dst, uint64_t dst_len,
-                        const struct arg *gateway, const struct arg *prefsrc, const char *ifname)
+int op_net_route(uint64_t family, const struct arg *dst, uint64_t dst_len, const struct arg *gateway, const struct arg *prefsrc,
+                 const char *ifname)
 {
   if (family != AF_INET && family != AF_INET6)
     return -EINVAL;
   size_t size = nl_addr_size((int)family);
   struct nl_route rt = {.family = (int)family, .ifname = ifname};
-  if (dst_len > size * 8 || route_addr(dst, size, &rt.dst) < 0 ||
-      route_addr(gateway, size, &rt.gateway) < 0 || route_addr(prefsrc, size, &rt.prefsrc) < 0)
+  if (dst_len > size * 8 || route_addr(dst, size, &rt.dst) < 0 || route_addr(gateway, size, &rt.gateway) < 0 ||
+      route_addr(prefsrc, size, &rt.prefsrc) < 0)
     return -EINVAL;
   rt.dst_len = (unsigned)dst_len;
   return nl_route_add(&rt);

@@ -219,8 +219,7 @@ static const char *path_of(char **envp)
  * cwd, as for execvp); 0 when it does not fit. */
 static int path_join(char buf[PATH_MAX], const char *dir, const char *end, const char *file)
 {
-  int n = end == dir ? snprintf(buf, PATH_MAX, "%s", file)
-                     : snprintf(buf, PATH_MAX, "%.*s/%s", (int)(end - dir), dir, file);
+  int n = end == dir ? snprintf(buf, PATH_MAX, "%s", file) : snprintf(buf, PATH_MAX, "%.*s/%s", (int)(end - dir), dir, file);
   return n > 0 && n < PATH_MAX;
 }
 
@@ -244,8 +243,7 @@ static int exec_search(char **argv, char **envp)
        * cannot run (EACCES) is the better answer than ENOENT. */
       if (errno == EACCES)
         err = EACCES;
-      else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP && errno != ESTALE &&
-               errno != ENODEV && errno != ETIMEDOUT)
+      else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP && errno != ESTALE && errno != ENODEV && errno != ETIMEDOUT)
         return -errno;
     }
     if (!*end)

@@ -81,17 +81,16 @@ int in_root(const char *path, int flags, mode_t mode)
  * directory (the prefix), as the kernel would resolve it. The length, or
  * -errno; EEXIST when name is not a symlink after all.
  */
-static int relink(int dir, const char *name, const char *path, size_t prefix_len, const char *rest,
-                  size_t rest_len, char *out, size_t size)
+static int relink(int dir, const char *name, const char *path, size_t prefix_len, const char *rest, size_t rest_len, char *out,
+                  size_t size)
 {
   char target[PATH_MAX];
   ssize_t n = readlinkat(dir, name, target, sizeof target - 1);
   if (n < 0)
     return errno == EINVAL ? -EEXIST : -errno;
   target[n] = 0;
-  int m = target[0] == '/'
-              ? snprintf(out, size, "%s%.*s", target, (int)rest_len, rest)
-              : snprintf(out, size, "%.*s%s%.*s", (int)prefix_len, path, target, (int)rest_len, rest);
+  int m = target[0] == '/' ? snprintf(out, size, "%s%.*s", target, (int)rest_len, rest)
+                           : snprintf(out, size, "%.*s%s%.*s", (int)prefix_len, path, target, (int)rest_len, rest);
   return m < 0 || (size_t)m >= size ? -ENAMETOOLONG : m;
 }
 
@@ -133,8 +132,7 @@ static int mkdir_p_links(const char *path, size_t len, int links)
       else if ((fd = in_root(buf, O_PATH | O_DIRECTORY, 0)) == -ENOENT) {
         /* There, but leading nowhere: a dangling symlink. */
         char next[PATH_MAX];
-        int n = links >= MAX_LINKS ? -ELOOP
-                                   : relink(dir, name, path, i, path + j, len - j, next, sizeof next);
+        int n = links >= MAX_LINKS ? -ELOOP : relink(dir, name, path, i, path + j, len - j, next, sizeof next);
         close(dir);
         return n < 0 ? n : mkdir_p_links(next, (size_t)n, links + 1);
       }
@@ -182,8 +180,7 @@ static int mount_target_links(const char *path, int is_dir, int links)
     return fd;
   /* A dangling symlink to the file: make the file it names, in root. */
   char next[PATH_MAX];
-  int n = links >= MAX_LINKS ? -ELOOP
-                             : relink(dir, name, path, (size_t)(name - path), "", 0, next, sizeof next);
+  int n = links >= MAX_LINKS ? -ELOOP : relink(dir, name, path, (size_t)(name - path), "", 0, next, sizeof next);
   return n < 0 ? n : mount_target_links(next, 0, links + 1);
 }
 
@@ -201,8 +198,7 @@ int mount_target(const char *path, int is_dir)
  * copy of the mount namespace; "self" resolves to our pid as the host sees
  * it); after it, the container's /proc, which must be mounted by then.
  */
-int mount_on(int fd, const char *src, const char *fstype, unsigned long flags,
-                    const char *data)
+int mount_on(int fd, const char *src, const char *fstype, unsigned long flags, const char *data)
 {
   char target[32];
   snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
@@ -211,8 +207,7 @@ int mount_on(int fd, const char *src, const char *fstype, unsigned long flags,
 
 /* For remounts and propagation: open dst only now, so the fd is the root of
  * the mount on it (the kernel acts only on a mount's root). */
-int mount_in_root(const char *dst, const char *src, const char *fstype,
-                         unsigned long flags, const char *data)
+int mount_in_root(const char *dst, const char *src, const char *fstype, unsigned long flags, const char *data)
 {
   autoclose int fd = in_root(dst, O_PATH, 0);
   return fd < 0 ? fd : mount_on(fd, src, fstype, flags, data);

@@ -31,20 +31,48 @@ _Static_assert(sizeof(struct ctc_wire_cmd) == 8, "command layout");
  * B = BLOB, L = LIST. This table is the whole of the per-op validation.
  */
 static const char *const op_args[] = {
-    [CTC_OP_UNSHARE] = "U",       [CTC_OP_PROPAGATION] = "SU", [CTC_OP_LINK_UP] = "S",
-    [CTC_OP_ROOTFS] = "SU",       [CTC_OP_MIRROR] = "SS",      [CTC_OP_MOUNT] = "SSSUSU",
-    [CTC_OP_MKNOD] = "SUUUU",     [CTC_OP_SYMLINK] = "SS",     [CTC_OP_WRITE_FILE] = "SUB",
-    [CTC_OP_MKDIR] = "SU",        [CTC_OP_PIVOT] = "",         [CTC_OP_HOSTNAME] = "S",
-    [CTC_OP_USER] = "UUBU",       [CTC_OP_CHDIR] = "S",        [CTC_OP_EXEC] = "LL",
-    [CTC_OP_CAPS_BOUNDING] = "U", [CTC_OP_CAPS] = "UUUU",      [CTC_OP_RLIMIT] = "UUU",
-    [CTC_OP_NO_NEW_PRIVS] = "",   [CTC_OP_UMASK] = "U",        [CTC_OP_MASK] = "S",
-    [CTC_OP_READONLY] = "S",      [CTC_OP_DOMAINNAME] = "S",   [CTC_OP_FIFO_OPEN] = "S",
-    [CTC_OP_WAIT_START] = "",     [CTC_OP_CONSOLE_CONNECT] = "S", [CTC_OP_PTY] = "UU",
-    [CTC_OP_M_JOIN] = "UU",       [CTC_OP_M_DETACH] = "SU",    [CTC_OP_M_CONSOLE_PROXY] = "",
-    [CTC_OP_MOVE_ROOT] = "",      [CTC_OP_PDEATHSIG] = "U",    [CTC_OP_M_CONSOLE_CONNECT] = "S",
-    [CTC_OP_SYSCTL] = "SS",       [CTC_OP_USER_NAME] = "SU",   [CTC_OP_LSM_EXEC] = "SS",
-    [CTC_OP_SECCOMP] = "UB",      [CTC_OP_NET_ADDR] = "SUBU",  [CTC_OP_NET_ROUTE] = "UBUBBS",
-    [CTC_OP_SETNS] = "SU",        [CTC_OP_ROOTFS_OVERLAY] = "SS", [CTC_OP_M_LOG] = "SU",
+    [CTC_OP_UNSHARE] = "U",
+    [CTC_OP_PROPAGATION] = "SU",
+    [CTC_OP_LINK_UP] = "S",
+    [CTC_OP_ROOTFS] = "SU",
+    [CTC_OP_MIRROR] = "SS",
+    [CTC_OP_MOUNT] = "SSSUSU",
+    [CTC_OP_MKNOD] = "SUUUU",
+    [CTC_OP_SYMLINK] = "SS",
+    [CTC_OP_WRITE_FILE] = "SUB",
+    [CTC_OP_MKDIR] = "SU",
+    [CTC_OP_PIVOT] = "",
+    [CTC_OP_HOSTNAME] = "S",
+    [CTC_OP_USER] = "UUBU",
+    [CTC_OP_CHDIR] = "S",
+    [CTC_OP_EXEC] = "LL",
+    [CTC_OP_CAPS_BOUNDING] = "U",
+    [CTC_OP_CAPS] = "UUUU",
+    [CTC_OP_RLIMIT] = "UUU",
+    [CTC_OP_NO_NEW_PRIVS] = "",
+    [CTC_OP_UMASK] = "U",
+    [CTC_OP_MASK] = "S",
+    [CTC_OP_READONLY] = "S",
+    [CTC_OP_DOMAINNAME] = "S",
+    [CTC_OP_FIFO_OPEN] = "S",
+    [CTC_OP_WAIT_START] = "",
+    [CTC_OP_CONSOLE_CONNECT] = "S",
+    [CTC_OP_PTY] = "UU",
+    [CTC_OP_M_JOIN] = "UU",
+    [CTC_OP_M_DETACH] = "SU",
+    [CTC_OP_M_CONSOLE_PROXY] = "",
+    [CTC_OP_MOVE_ROOT] = "",
+    [CTC_OP_PDEATHSIG] = "U",
+    [CTC_OP_M_CONSOLE_CONNECT] = "S",
+    [CTC_OP_SYSCTL] = "SS",
+    [CTC_OP_USER_NAME] = "SU",
+    [CTC_OP_LSM_EXEC] = "SS",
+    [CTC_OP_SECCOMP] = "UB",
+    [CTC_OP_NET_ADDR] = "SUBU",
+    [CTC_OP_NET_ROUTE] = "UBUBBS",
+    [CTC_OP_SETNS] = "SU",
+    [CTC_OP_ROOTFS_OVERLAY] = "SS",
+    [CTC_OP_M_LOG] = "SU",
 };
 
 /* A malformed program is a bug in the executor, not a user error. */
@@ -202,8 +230,7 @@ void read_program(struct program *prog)
     if (i && !IS_MONITOR_OP(prog->ops[i - 1].code))
       bad("op %u: monitor op %u after an init op", i, o->code);
     if (o->step != h->spawn_step)
-      bad("op %u: monitor op %u at step %u, not the spawn step %u", i, o->code, o->step,
-          h->spawn_step);
+      bad("op %u: monitor op %u at step %u, not the spawn step %u", i, o->code, o->step, h->spawn_step);
     const struct op **slot = o->code == CTC_OP_M_JOIN              ? &prog->join
                              : o->code == CTC_OP_M_DETACH          ? &prog->detach
                              : o->code == CTC_OP_M_CONSOLE_CONNECT ? &prog->console

@@ -84,8 +84,7 @@ int mount_target(const char *path, int is_dir);
 /* mount(2) onto what fd refers to (its /proc/self/fd link); 0 or -errno. */
 int mount_on(int fd, const char *src, const char *fstype, unsigned long flags, const char *data);
 /* mount(2) onto dst opened now: the root of the mount on it (remounts, propagation). */
-int mount_in_root(const char *dst, const char *src, const char *fstype, unsigned long flags,
-                  const char *data);
+int mount_in_root(const char *dst, const char *src, const char *fstype, unsigned long flags, const char *data);
 
 /* ---- ops-mount.c ---- */
 
@@ -98,8 +97,7 @@ int op_rootfs(const char *dir, uint64_t kind);
 int op_rootfs_overlay(const char *dir, const char *lower);
 int op_symlink(const char *target, const char *path);
 int op_mirror(const char *host, const char *dst);
-int op_mount(const char *src, const char *dst, const char *fstype, uint64_t flags, const char *data,
-             uint64_t prop);
+int op_mount(const char *src, const char *dst, const char *fstype, uint64_t flags, const char *data, uint64_t prop);
 int op_mknod(const char *path, uint64_t mode, uint64_t dev, uint64_t uid, uint64_t gid);
 int op_write_file(const char *path, uint64_t mode, const char *data, size_t len);
 int op_mkdir(const char *path, uint64_t mode);
@@ -117,8 +115,8 @@ int op_hostname(const char *name);
 int op_domainname(const char *name);
 int op_link_up(const char *ifname);
 int op_net_addr(const char *ifname, uint64_t family, const char *addr, size_t len, uint64_t prefix);
-int op_net_route(uint64_t family, const struct arg *dst, uint64_t dst_len, const struct arg *gateway,
-                 const struct arg *prefsrc, const char *ifname);
+int op_net_route(uint64_t family, const struct arg *dst, uint64_t dst_len, const struct arg *gateway, const struct arg *prefsrc,
+                 const char *ifname);
 
 /* ---- ops-process.c ---- */
 

@@ -60,8 +60,7 @@ static int send_fd(int sock, int fd)
     char buf[CMSG_SPACE(sizeof(int))];
   } u;
   memset(&u, 0, sizeof u);
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                       .msg_controllen = sizeof u.buf};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
@@ -104,8 +103,8 @@ static int bind_console(int master, int peer)
   if (ioctl(master, TIOCGPTN, &n) < 0 || fstat(peer, &st) < 0 || fstatfs(peer, &sfs) < 0)
     return -errno;
   unsigned int maj = major(st.st_rdev), min = minor(st.st_rdev);
-  if (!S_ISCHR(st.st_mode) || sfs.f_type != DEVPTS_SUPER_MAGIC || maj < PTS_MAJOR_FIRST ||
-      maj > PTS_MAJOR_LAST || (maj - PTS_MAJOR_FIRST) * 256 + min != n)
+  if (!S_ISCHR(st.st_mode) || sfs.f_type != DEVPTS_SUPER_MAGIC || maj < PTS_MAJOR_FIRST || maj > PTS_MAJOR_LAST ||
+      (maj - PTS_MAJOR_FIRST) * 256 + min != n)
     return -ENOTTY;
   int made = in_root("/dev/console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0666);
   if (made == -ENOENT || made == -EROFS)
@@ -175,7 +174,7 @@ struct proxy {
   int status; /* I's wait status once reaped, else -1 */
   int chan;   /* until the master arrives, then -1 */
   int sigfd;
-  int master;    /* -1 until it arrives, and after EIO (no peer left) */
+  int master; /* -1 until it arrives, and after EIO (no peer left) */
   int stdin_open;
   int stdout_ok; /* after EPIPE the output is read and dropped */
   char in[4096]; /* stdin bytes not yet taken by the master */
@@ -192,8 +191,7 @@ static int recv_fd(int sock)
     struct cmsghdr h;
     char buf[CMSG_SPACE(sizeof(int))];
   } u;
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                       .msg_controllen = sizeof u.buf};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
   ssize_t n;
   do
     n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
@@ -201,8 +199,7 @@ static int recv_fd(int sock)
   if (n <= 0)
     return n < 0 ? -errno : -ECONNRESET;
   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-      c->cmsg_len != CMSG_LEN(sizeof(int)))
+  if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
     return -EBADMSG;
   int fd;
   memcpy(&fd, CMSG_DATA(c), sizeof fd);
@@ -325,8 +322,7 @@ static void drain(struct proxy *px)
 
 int pty_proxy(int chan, int sigfd, pid_t pid)
 {
-  struct proxy px = {.pid = pid, .status = -1, .chan = chan, .sigfd = sigfd, .master = -1,
-                     .stdin_open = 1, .stdout_ok = 1};
+  struct proxy px = {.pid = pid, .status = -1, .chan = chan, .sigfd = sigfd, .master = -1, .stdin_open = 1, .stdout_ok = 1};
   fcntl(sigfd, F_SETFL, fcntl(sigfd, F_GETFL) | O_NONBLOCK);
   while (px.status < 0) {
     enum { CHAN, SIG, IN, MASTER, N };
@@ -334,10 +330,8 @@ int pty_proxy(int chan, int sigfd, pid_t pid)
         [CHAN] = {.fd = px.chan, .events = POLLIN},
         [SIG] = {.fd = sigfd, .events = POLLIN},
         /* read stdin only when the last chunk has gone to the master */
-        [IN] = {.fd = px.master >= 0 && px.stdin_open && px.in_off == px.in_len ? STDIN_FILENO : -1,
-                .events = POLLIN},
-        [MASTER] = {.fd = px.master,
-                    .events = POLLIN | (px.in_off < px.in_len ? POLLOUT : 0)},
+        [IN] = {.fd = px.master >= 0 && px.stdin_open && px.in_off == px.in_len ? STDIN_FILENO : -1, .events = POLLIN},
+        [MASTER] = {.fd = px.master, .events = POLLIN | (px.in_off < px.in_len ? POLLOUT : 0)},
     };
     if (poll(p, N, -1) < 0) {
       if (errno == EINTR)

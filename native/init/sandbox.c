@@ -557,7 +557,8 @@ int sandbox_main(int argc, char **argv)
   int r = parse(&s, argc, argv);
   if (r || !s.filter_hex) {
     if (r != SANDBOX_FAILED)
-      dprintf(STDERR_FILENO, "usage: ctc-init sandbox [--mirror PATH]... --filter HEX [--seconds N] [--cpu N] [--data-mib N] [--no-namespaces] -- PROGRAM [ARG...]\n");
+      dprintf(STDERR_FILENO, "usage: ctc-init sandbox [--mirror PATH]... --filter HEX [--seconds N] [--cpu N] [--data-mib N] "
+                             "[--no-namespaces] -- PROGRAM [ARG...]\n");
     return SANDBOX_FAILED;
   }
   if ((s.exec_fd = open(s.argv[0], O_RDONLY | O_CLOEXEC)) < 0)

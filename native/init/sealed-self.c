@@ -86,8 +86,7 @@ int seal_self(char **argv)
   int r = copy_all(copy, exe);
   if (r < 0)
     return r;
-  if (fcntl(copy, F_ADD_SEALS, SEALS | F_SEAL_EXEC) < 0 &&
-      (errno != EINVAL || fcntl(copy, F_ADD_SEALS, SEALS) < 0))
+  if (fcntl(copy, F_ADD_SEALS, SEALS | F_SEAL_EXEC) < 0 && (errno != EINVAL || fcntl(copy, F_ADD_SEALS, SEALS) < 0))
     return -errno;
   fexecve(copy, argv, environ);
   return -errno;

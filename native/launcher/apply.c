@@ -40,9 +40,9 @@ struct run {
   const char *phase;
   char created[32];
   struct arg annotations; /* state.create's, "key=value\0" each (image.h IMG_STATE) */
-  struct rec failed_at; /* the step that failed */
-  int err;              /* a step's -errno after the exec (MSG_ERR), or 0 */
-  int pid_file_failed;  /* the error is the pid file's */
+  struct rec failed_at;   /* the step that failed */
+  int err;                /* a step's -errno after the exec (MSG_ERR), or 0 */
+  int pid_file_failed;    /* the error is the pid file's */
 };
 
 static volatile sig_atomic_t interrupted, running_pid;
@@ -210,12 +210,9 @@ static int host_step(struct run *r, const struct rec *s)
   char v[32];
   int e = 0;
   switch (s->op) {
-  case IMG_STATE:
-    return state_create(r, s);
-  case IMG_CG_CREATE:
-    return cgroup_create(r, s);
-  case IMG_NOP:
-    return 0;
+  case IMG_STATE: return state_create(r, s);
+  case IMG_CG_CREATE: return cgroup_create(r, s);
+  case IMG_NOP: return 0;
   case IMG_CG_WRITE:
     a = image_str(r->o, s->a[0]), b = image_str(r->o, s->a[1]);
     e = write_value(a, b);
@@ -233,8 +230,7 @@ static int host_step(struct run *r, const struct rec *s)
     snprintf(v, sizeof v, "/proc/%d/oom_score_adj", (int)r->pid);
     e = write_value(v, a);
     break;
-  default:
-    e = -EINVAL;
+  default: e = -EINVAL;
   }
   free(a), free(b);
   return e;
@@ -311,20 +307,12 @@ static int run_init(struct run *r, uint32_t until)
     if (read_msg(r, &m) < 0)
       return -ECHILD;
     switch (m.type) {
-    case CTC_MSG_ACK:
-      continue;
-    case CTC_MSG_ERR:
-      r->failed_at.step = m.step;
-      return -m.value;
-    case CTC_MSG_PAUSED:
-      return 0;
-    case CTC_MSG_WAITING:
-      return settled(r, "created");
-    case CTC_MSG_EXEC:
-      running_pid = r->pid;
-      return settled(r, "running");
-    default:
-      return -ECHILD;
+    case CTC_MSG_ACK: continue;
+    case CTC_MSG_ERR: r->failed_at.step = m.step; return -m.value;
+    case CTC_MSG_PAUSED: return 0;
+    case CTC_MSG_WAITING: return settled(r, "created");
+    case CTC_MSG_EXEC: running_pid = r->pid; return settled(r, "running");
+    default: return -ECHILD;
     }
   }
 }

@@ -111,10 +111,10 @@ int build_command(char **argv, char **args)
   snprintf(cli, sizeof cli, "%s/ctc.mjs", dist_dir());
   char **flags = NULL;
   long nflags = manifest ? json_strings(manifest, "v8Flags", &flags) : -1;
-  if (!manifest || nflags < 0 || json_field(manifest, "root", value, sizeof value) || strcmp(value, root) ||
-      node_path(node) || json_field(manifest, "nodePath", value, sizeof value) || strcmp(value, node) ||
-      !stamp_matches(manifest, node) || json_field(manifest, "typescriptPath", value, sizeof value) ||
-      !stamp_matches(manifest, value) || json_field(manifest, "cli", cli_sha, sizeof cli_sha) || !sha256_matches(cli, cli_sha))
+  if (!manifest || nflags < 0 || json_field(manifest, "root", value, sizeof value) || strcmp(value, root) || node_path(node) ||
+      json_field(manifest, "nodePath", value, sizeof value) || strcmp(value, node) || !stamp_matches(manifest, node) ||
+      json_field(manifest, "typescriptPath", value, sizeof value) || !stamp_matches(manifest, value) ||
+      json_field(manifest, "cli", cli_sha, sizeof cli_sha) || !sha256_matches(cli, cli_sha))
     hand_over(NULL);
   int argc = 0;
   while (argv[argc])

@@ -123,10 +123,10 @@ static const struct simple v1_simple[] = {
     {"rdma.max", "rdma", "rdma.max", 0},
 };
 static const struct simple v2_simple[] = {
-    {"memory.limit", "memory", "memory.max", 1},     {"memory.reservation", "memory", "memory.low", 1},
-    {"pids.limit", "pids", "pids.max", 1},           {"cpu.max", "cpu", "cpu.max", 1},
-    {"cpu.burst", "cpu", "cpu.max.burst", 1},        {"cpu.idle", "cpu", "cpu.idle", 1},
-    {"cpuset.cpus", "cpuset", "cpuset.cpus", 1},     {"cpuset.mems", "cpuset", "cpuset.mems", 1},
+    {"memory.limit", "memory", "memory.max", 1}, {"memory.reservation", "memory", "memory.low", 1},
+    {"pids.limit", "pids", "pids.max", 1},       {"cpu.max", "cpu", "cpu.max", 1},
+    {"cpu.burst", "cpu", "cpu.max.burst", 1},    {"cpu.idle", "cpu", "cpu.idle", 1},
+    {"cpuset.cpus", "cpuset", "cpuset.cpus", 1}, {"cpuset.mems", "cpuset", "cpuset.mems", 1},
     {"rdma.max", "rdma", "rdma.max", 1},
 };
 
@@ -201,7 +201,10 @@ static int v2_writes(const char *key, const char *value, struct kw *w)
     free(b), b = v;
     r = asprintf(&v, "%s %s", a, b), *w = (struct kw){"io", strdup("io.weight"), v};
   } else if (!strncmp(key, "blkio.", 6) && strstr("blkio.read-bps blkio.write-bps blkio.read-iops blkio.write-iops", key)) {
-    const char *name = !strcmp(key, "blkio.read-bps") ? "rbps" : !strcmp(key, "blkio.write-bps") ? "wbps" : !strcmp(key, "blkio.read-iops") ? "riops" : "wiops";
+    const char *name = !strcmp(key, "blkio.read-bps")    ? "rbps"
+                       : !strcmp(key, "blkio.write-bps") ? "wbps"
+                       : !strcmp(key, "blkio.read-iops") ? "riops"
+                                                         : "wiops";
     pair(value, &a, &b);
     r = asprintf(&v, "%s %s=%s", a, name, b), *w = (struct kw){"io", strdup("io.max"), v};
   } else if (!strcmp(key, "hugetlb.limit")) {

@@ -30,8 +30,8 @@ static char *unified; /* the cgroup2 tree, or NULL */
 static int pure_v2;
 static int load_layout(void);
 
-static const char *const known[] = {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls",
-                                    "net_prio", "blkio", "perf_event", "hugetlb", "pids", "rdma", "misc"};
+static const char *const known[] = {"cpu",      "cpuacct", "cpuset",     "memory",  "devices", "freezer", "net_cls",
+                                    "net_prio", "blkio",   "perf_event", "hugetlb", "pids",    "rdma",    "misc"};
 
 static int is_controller(const char *opt)
 {
@@ -110,7 +110,8 @@ static int load_layout(void)
       *next++ = '\0';
     char *dash = strstr(line, " - ");
     char mount[4096], fstype[64], source[4096], opts[4096];
-    if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mount) != 1 || sscanf(dash + 3, "%63s %4095s %4095s", fstype, source, opts) != 3)
+    if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mount) != 1 ||
+        sscanf(dash + 3, "%63s %4095s %4095s", fstype, source, opts) != 3)
       continue;
     if (!strcmp(fstype, "cgroup2") && !unified)
       unified = strdup(mount);

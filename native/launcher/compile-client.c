@@ -28,7 +28,7 @@ static const char *server_socket(void)
 {
   const char *path = getenv("CTC_COMPILE_SOCKET");
   path = path && *path ? path : COMPILE_SOCKET;
-  char dir[sizeof ((struct sockaddr_un *)0)->sun_path];
+  char dir[sizeof((struct sockaddr_un *)0)->sun_path];
   if (strlen(path) >= sizeof dir)
     return NULL;
   strcpy(dir, path);

@@ -17,14 +17,15 @@ enum { DEV_BLOCK = 1, DEV_CHAR = 2 };
 
 struct rule {
   int allow;
-  char type; /* a, b, c */
+  char type;         /* a, b, c */
   long major, minor; /* ANY for '*' */
   int access;        /* m 1, r 2, w 4 */
 };
 
 static void insn(struct buf *b, int code, int dst, int src, int off, long imm)
 {
-  unsigned char i[8] = {(unsigned char)code, (unsigned char)((src << 4) | dst), (unsigned char)(off & 0xff), (unsigned char)((off >> 8) & 0xff)};
+  unsigned char i[8] = {(unsigned char)code, (unsigned char)((src << 4) | dst), (unsigned char)(off & 0xff),
+                        (unsigned char)((off >> 8) & 0xff)};
   uint32_t v = (uint32_t)(int32_t)imm;
   memcpy(i + 4, &v, 4);
   buf_add(b, i, 8);

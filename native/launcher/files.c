@@ -244,7 +244,8 @@ int proc_stat(pid_t pid, char *state, unsigned long long *start)
     return -1;
   /* the command name may hold spaces and parentheses: after the last ')' */
   char *p = strrchr(text, ')');
-  int ok = p && sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", state, start) == 2;
+  int ok =
+      p && sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", state, start) == 2;
   free(text);
   return ok ? 0 : -1;
 }
@@ -453,18 +454,14 @@ int undo_all(struct journal *j)
     const struct undo *u = &j->e[k];
     int r = 0;
     switch (u->kind) {
-    case UNDO_KILL:
-      r = kill_init(j, u);
-      break;
+    case UNDO_KILL: r = kill_init(j, u); break;
     case UNDO_CGROUP:
       cg_thaw(u->path);
       r = cg_remove(u->path);
       for (size_t p = u->nparents; p-- > 0;)
         cg_remove_if_empty(u->parents[p]);
       break;
-    case UNDO_STATE:
-      r = remove_state_dir(u->path);
-      break;
+    case UNDO_STATE: r = remove_state_dir(u->path); break;
     }
     if (r < 0) {
       dprintf(STDERR_FILENO, "ctc: undo of step %u: %s\n", u->step, strerror(-r));

@@ -87,7 +87,7 @@ static uint32_t le32(const char *p)
  * B = any bytes. An init record's wire record is checked by ctc-init.
  */
 static const char *const rec_args[] = {
-    [IMG_META - IMG_META] = "SSBBSU", [IMG_STATE - IMG_META] = "SB", [IMG_CG_CREATE - IMG_META] = "S",
+    [IMG_META - IMG_META] = "SSBBSU", [IMG_STATE - IMG_META] = "SB",  [IMG_CG_CREATE - IMG_META] = "S",
     [IMG_CG_WRITE - IMG_META] = "SS", [IMG_CG_BPF - IMG_META] = "SB", [IMG_CLONE - IMG_META] = "",
     [IMG_CG_JOIN - IMG_META] = "S",   [IMG_OOM - IMG_META] = "S",     [IMG_INIT - IMG_META] = "UB",
     [IMG_NOP - IMG_META] = "",
@@ -329,13 +329,13 @@ static int add_init(struct buf *b, const struct run_opts *o, const struct rec *r
 static void finish_program(struct buf *out, struct buf *body, uint32_t clone_flags, uint32_t spawn, uint32_t fail, uint32_t nops)
 {
   struct ctc_wire_header h = {
-    .magic = CTC_WIRE_MAGIC,
-    .version = CTC_WIRE_VERSION,
-    .clone_flags = clone_flags,
-    .spawn_step = spawn,
-    .fail_step = fail,
-    .nops = nops,
-    .body_len = (uint32_t)body->len,
+      .magic = CTC_WIRE_MAGIC,
+      .version = CTC_WIRE_VERSION,
+      .clone_flags = clone_flags,
+      .spawn_step = spawn,
+      .fail_step = fail,
+      .nops = nops,
+      .body_len = (uint32_t)body->len,
   };
   buf_add(out, &h, sizeof h);
   buf_add(out, body->p, body->len);
@@ -467,8 +467,7 @@ static int is_process_op(uint16_t op)
   case CTC_OP_NO_NEW_PRIVS:
   case CTC_OP_CHDIR:
   case CTC_OP_SECCOMP:
-  case CTC_OP_EXEC:
-    return 1;
+  case CTC_OP_EXEC: return 1;
   }
   return 0;
 }

@@ -172,12 +172,12 @@ struct run_opts {
   const char *root;
   const char *id;
   enum mode mode;
-  const char *bundle;   /* resolved (runc form), or NULL */
-  const char *plan;     /* the plan file (ctc form), or NULL */
+  const char *bundle; /* resolved (runc form), or NULL */
+  const char *plan;   /* the plan file (ctc form), or NULL */
   const char *pid_file;
-  const char *console;  /* --console-socket */
-  unsigned fail_step;   /* CTC_FAIL_STEP */
-  int id_generated;     /* no --id: run -d prints the id it made, as docker run -d */
+  const char *console; /* --console-socket */
+  unsigned fail_step;  /* CTC_FAIL_STEP */
+  int id_generated;    /* no --id: run -d prints the id it made, as docker run -d */
 };
 /* The image for these options, or NULL (no image: hand over). */
 struct image *image_find(const struct run_opts *o);
@@ -212,9 +212,9 @@ int helper_msg(int sock, struct ctc_wire_msg *m);
 int helper_go(int sock, uint32_t until);
 
 struct exec_opts {
-  pid_t pid;          /* the container's init */
-  uint64_t ns_flags;  /* the kinds of its namespaces to join where they are not ours: CTC_NS_ALL */
-  char **argv;        /* the command */
+  pid_t pid;             /* the container's init */
+  uint64_t ns_flags;     /* the kinds of its namespaces to join where they are not ours: CTC_NS_ALL */
+  char **argv;           /* the command */
   const char *exit_file; /* -d: where the staying monitor records the exit, else NULL */
 };
 /* The program of `exec` (exec.ts execIn): join the init's namespaces, then

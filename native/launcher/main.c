@@ -50,7 +50,8 @@ _Noreturn void hand_over(const char *extra_env)
   for (int k = 1; k < argc; k++)
     argv[k + 1] = saved_argv[k];
   execvp(node, argv);
-  dprintf(STDERR_FILENO, "ctc: error CT_NODE_MISSING: cannot start %s for %s: %m\n  hint: install Node 20, or set CTC_NODE\n", node, script);
+  dprintf(STDERR_FILENO, "ctc: error CT_NODE_MISSING: cannot start %s for %s: %m\n  hint: install Node 20, or set CTC_NODE\n",
+          node, script);
   exit(127);
 }
 
@@ -180,7 +181,8 @@ static int run_or_create(int create, char **argv, int i, const char *root)
     else if (is_flag(a, "--no-new-keyring", NULL) || (!create && is_flag(a, "--no-subreaper", NULL)))
       continue;
     else if (!strncmp(a, "--allowed-signers", 17))
-      hand_over(NULL); /* signatures are checked by the CLI alone (executor/signing/plan-signature.ts), before any image is looked up */
+      hand_over(
+          NULL); /* signatures are checked by the CLI alone (executor/signing/plan-signature.ts), before any image is looked up */
     else if (a[0] == '-' || arg)
       hand_over(NULL); /* -t, --no-pivot, --help, more than one argument: the CLI */
     else

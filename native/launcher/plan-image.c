@@ -81,8 +81,7 @@ static int fill_plan(struct plan *p, const char *id, const char *state)
 
 /* ---- records (wire.ts record, image.ts rec) ---- */
 
-static struct piece S(const char *s)
-{
+static struct piece S(const char *s) {
   return (struct piece){s, (uint32_t)strlen(s) + 1};
 }
 
@@ -126,7 +125,8 @@ static int rlimit_settable(const struct plan_step *s)
   if (now.rlim_max == RLIM_INFINITY)
     return 1;
   const char *asked = plan_str(s, "hard");
-  return *asked && strlen(asked) < 19 && strspn(asked, "0123456789") == strlen(asked) && strtoull(asked, NULL, 10) <= now.rlim_max;
+  return *asked && strlen(asked) < 19 && strspn(asked, "0123456789") == strlen(asked) &&
+         strtoull(asked, NULL, 10) <= now.rlim_max;
 }
 
 static int caps_known(const struct plan_step *s, long last)
@@ -196,8 +196,12 @@ static int meta(struct image_out *o, const struct plan *p, const char *text, siz
       return buf_free(&ns), -1;
     flags |= f;
   }
-  struct piece args[6] = {S(rootfs ? plan_str(rootfs, "dir") : ""), S(cgroup ? plan_str(cgroup, "path") : ""), {ns.p, (uint32_t)ns.len},
-                          {text, (uint32_t)len}, S(bundle), {&flags, 8}};
+  struct piece args[6] = {S(rootfs ? plan_str(rootfs, "dir") : ""),
+                          S(cgroup ? plan_str(cgroup, "path") : ""),
+                          {ns.p, (uint32_t)ns.len},
+                          {text, (uint32_t)len},
+                          S(bundle),
+                          {&flags, 8}};
   rec(o, IMG_META, 0, args, 6);
   buf_free(&ns);
   return 0;
@@ -215,7 +219,8 @@ static int init_records(struct image_out *o, const struct plan_step *marked, con
   for (size_t j = 0; !r && j < a.n; j++) {
     uint64_t mask = 0;
     for (uint16_t k = 0; k < a.v[j].nargs; k++) {
-      int same = !places || (j < b.n && k < b.v[j].nargs && a.v[j].a[k].len == b.v[j].a[k].len && !memcmp(a.v[j].a[k].p, b.v[j].a[k].p, a.v[j].a[k].len));
+      int same = !places || (j < b.n && k < b.v[j].nargs && a.v[j].a[k].len == b.v[j].a[k].len &&
+                             !memcmp(a.v[j].a[k].p, b.v[j].a[k].p, a.v[j].a[k].len));
       mask |= same ? 0 : 1ull << k;
     }
     struct piece args[MAX_ARGS];

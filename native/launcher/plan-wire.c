@@ -107,7 +107,8 @@ static int flag_bits(const struct plan_step *s, uint64_t *flags, uint64_t *prop)
   return 0;
 }
 
-static void mount_op(struct wire_ops *o, const char *src, const char *dst, const char *type, uint64_t flags, const char *data, uint64_t prop)
+static void mount_op(struct wire_ops *o, const char *src, const char *dst, const char *type, uint64_t flags, const char *data,
+                     uint64_t prop)
 {
   struct wire_op *w = wire_op_add(o, CTC_OP_MOUNT);
   arg_str(w, src), arg_str(w, dst), arg_str(w, type), arg_u64(w, flags), arg_str(w, data), arg_u64(w, prop);
@@ -140,7 +141,8 @@ static int cgroup_mounts(const struct plan_step *s, struct wire_ops *o)
   long n = cg_mounts(&m);
   for (long k = 0; k < n; k++) {
     char *at = NULL, *own = NULL;
-    if (asprintf(&at, "%s%s%s", dst, *m[k].sub ? "/" : "", m[k].sub) < 0 || asprintf(&own, "%s%s", m[k].host ? m[k].host : "", path ? path : "") < 0)
+    if (asprintf(&at, "%s%s%s", dst, *m[k].sub ? "/" : "", m[k].sub) < 0 ||
+        asprintf(&own, "%s%s", m[k].host ? m[k].host : "", path ? path : "") < 0)
       abort();
     if (m[k].kind == CGM_TMPFS)
       mount_op(o, "tmpfs", at, "tmpfs", safe, "mode=755", 0);
@@ -228,7 +230,8 @@ static int proc_seccomp(const struct plan_step *s, struct wire_ops *o)
   char err[256];
   size_t len;
   int64_t flags = seccomp_flag_bits(&t, err, sizeof err);
-  unsigned char *prog = flags < 0 ? NULL : seccomp_step_program(&t, int_of(s, "size", -1), plan_str(s, "sha256"), &len, err, sizeof err);
+  unsigned char *prog =
+      flags < 0 ? NULL : seccomp_step_program(&t, int_of(s, "size", -1), plan_str(s, "sha256"), &len, err, sizeof err);
   if (!prog)
     return -1;
   struct wire_op *w = wire_op_add(o, CTC_OP_SECCOMP);
@@ -243,10 +246,14 @@ static const struct {
   uint16_t op;
   const char *arg;
 } one_string[] = {
-    {"net.up", CTC_OP_LINK_UP, "dev"},          {"fs.mask", CTC_OP_MASK, "path"},
-    {"fs.readonly", CTC_OP_READONLY, "path"},   {"uts.hostname", CTC_OP_HOSTNAME, "name"},
-    {"uts.domainname", CTC_OP_DOMAINNAME, "name"}, {"proc.cwd", CTC_OP_CHDIR, "dir"},
-    {"rootfs.pivot", CTC_OP_PIVOT, NULL},       {"proc.no-new-privs", CTC_OP_NO_NEW_PRIVS, NULL},
+    {"net.up", CTC_OP_LINK_UP, "dev"},
+    {"fs.mask", CTC_OP_MASK, "path"},
+    {"fs.readonly", CTC_OP_READONLY, "path"},
+    {"uts.hostname", CTC_OP_HOSTNAME, "name"},
+    {"uts.domainname", CTC_OP_DOMAINNAME, "name"},
+    {"proc.cwd", CTC_OP_CHDIR, "dir"},
+    {"rootfs.pivot", CTC_OP_PIVOT, NULL},
+    {"proc.no-new-privs", CTC_OP_NO_NEW_PRIVS, NULL},
 };
 
 static int simple(const struct plan_step *s, struct wire_ops *o)
@@ -320,7 +327,8 @@ static int named(const struct plan_step *s, struct wire_ops *o)
     return 0;
   }
   if (plan_is(s, "proc.rlimit")) {
-    if (CTC_LOOKUP(ctc_rlimits, plan_str(s, "type"), &a) < 0 || rlimit_value(plan_str(s, "soft"), &b) < 0 || rlimit_value(plan_str(s, "hard"), &c) < 0)
+    if (CTC_LOOKUP(ctc_rlimits, plan_str(s, "type"), &a) < 0 || rlimit_value(plan_str(s, "soft"), &b) < 0 ||
+        rlimit_value(plan_str(s, "hard"), &c) < 0)
       return -1;
     w = wire_op_add(o, CTC_OP_RLIMIT), arg_u64(w, a), arg_u64(w, b), arg_u64(w, c);
     return 0;

@@ -101,9 +101,13 @@ export function compileSeccomp(s: SpecSeccomp): Buffer {
   const program = assemble(a.code);
   const size = program.length / 8;
   if (size > BPF_MAXINSNS) {
-    throw new CtcError('CT_LIMIT_RANGE', `the seccomp policy compiles to ${size} BPF instructions; the kernel takes at most ${BPF_MAXINSNS}`, {
-      hint: 'merge rules with the same action, or use fewer argument conditions',
-    });
+    throw new CtcError(
+      'CT_LIMIT_RANGE',
+      `the seccomp policy compiles to ${size} BPF instructions; the kernel takes at most ${BPF_MAXINSNS}`,
+      {
+        hint: 'merge rules with the same action, or use fewer argument conditions',
+      },
+    );
   }
   return program;
 }
@@ -207,7 +211,8 @@ const low = (n: bigint) => Number(n & 0xffffffffn);
 
 /** Falls through when the condition holds; jumps to fail when it does not. */
 function condition(a: Asm, c: SpecSeccompArg, fail: Label): void {
-  if (!Number.isInteger(c.index) || c.index < 0 || c.index > 5) throw new CtcError('CT_SHAPE', `seccomp: argument index ${c.index} is not 0..5`);
+  if (!Number.isInteger(c.index) || c.index < 0 || c.index > 5)
+    throw new CtcError('CT_SHAPE', `seccomp: argument index ${c.index} is not 0..5`);
   const pass = a.label();
   const v = u64(c.value);
   const [vh, vl] = [high(v), low(v)];

@@ -39,7 +39,11 @@ export function parseSeccompAction(text: string): { action: SeccompAction; ret?:
   const action = m?.[1] as SeccompAction;
   if (!m || !actions.includes(action)) throw syntax(text, `'${text}' is not a seccomp action (${actions.join(', ')}, errno:N, trace:N)`);
   if (m[2] === undefined) return { action };
-  const ret = /^\d+$/.test(m[2]) ? Number(m[2]) : Object.hasOwn(errnoNumbers, m[2]) ? errnoNumbers[m[2] as keyof typeof errnoNumbers] : undefined;
+  const ret = /^\d+$/.test(m[2])
+    ? Number(m[2])
+    : Object.hasOwn(errnoNumbers, m[2])
+      ? errnoNumbers[m[2] as keyof typeof errnoNumbers]
+      : undefined;
   if (ret === undefined) throw syntax(text, `unknown errno name ${m[2]}`);
   return { action, ret };
 }

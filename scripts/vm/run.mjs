@@ -33,7 +33,14 @@ function fail(message) {
 
 /** The unpacked kernel: CTC_VM_KERNEL, or the newest one fetch-kernel.sh left in the cache. */
 function findKernel() {
-  const dir = process.env.CTC_VM_KERNEL || (existsSync(cache) ? readdirSync(cache).sort().map((d) => join(cache, d)).pop() : undefined);
+  const dir =
+    process.env.CTC_VM_KERNEL ||
+    (existsSync(cache)
+      ? readdirSync(cache)
+          .sort()
+          .map((d) => join(cache, d))
+          .pop()
+      : undefined);
   const version = dir && basename(dir);
   const kernel = { version, vmlinuz: `${dir}/boot/vmlinuz-${version}`, modules: `${dir}/lib/modules/${version}` };
   if (!dir || !existsSync(kernel.vmlinuz) || !existsSync(`${kernel.modules}/modules.dep`))
@@ -42,8 +49,13 @@ function findKernel() {
 }
 
 function needTools() {
-  for (const [tool, pkg] of [['qemu-system-x86_64', 'qemu-system-x86'], ['busybox', 'busybox-static'], ['cc', 'gcc']])
-    if (!process.env.PATH.split(':').some((p) => existsSync(join(p, tool)))) fail(`${tool} not found: apt-get install --no-install-recommends ${pkg}`);
+  for (const [tool, pkg] of [
+    ['qemu-system-x86_64', 'qemu-system-x86'],
+    ['busybox', 'busybox-static'],
+    ['cc', 'gcc'],
+  ])
+    if (!process.env.PATH.split(':').some((p) => existsSync(join(p, tool))))
+      fail(`${tool} not found: apt-get install --no-install-recommends ${pkg}`);
 }
 
 /** The module files to load, dependencies first, by modules.dep (paths relative to the modules dir). */
@@ -53,7 +65,14 @@ function loadOrder(modulesDep, wanted) {
     const [mod, rest] = line.split(':');
     if (rest !== undefined) deps.set(mod, rest.trim().split(/\s+/).filter(Boolean));
   }
-  const byName = new Map([...deps.keys()].map((m) => [basename(m).replace(/\.ko(\.\w+)?$/, '').replace(/-/g, '_'), m]));
+  const byName = new Map(
+    [...deps.keys()].map((m) => [
+      basename(m)
+        .replace(/\.ko(\.\w+)?$/, '')
+        .replace(/-/g, '_'),
+      m,
+    ]),
+  );
   const order = [];
   const visit = (mod) => {
     if (order.includes(mod)) return;
@@ -71,12 +90,19 @@ function loadOrder(modulesDep, wanted) {
 function buildInitramfs(kernel, run) {
   const stage = join(run, 'initramfs');
   mkdirSync(join(stage, 'modules'), { recursive: true });
-  execFileSync(process.env.CC || 'cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', join(stage, 'init'), join(here, 'init.c')], { stdio: 'inherit' });
+  execFileSync(process.env.CC || 'cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', join(stage, 'init'), join(here, 'init.c')], {
+    stdio: 'inherit',
+  });
   const order = loadOrder(readFileSync(`${kernel.modules}/modules.dep`, 'utf8'), BOOT_MODULES);
   for (const m of order) copyFileSync(join(kernel.modules, m), join(stage, 'modules', basename(m)));
   writeFileSync(join(stage, 'modules.list'), order.map((m) => `/modules/${basename(m)}\n`).join(''));
   const files = execFileSync('find', ['.', '-mindepth', '1'], { cwd: stage, encoding: 'utf8' });
-  const cpio = execFileSync('busybox', ['cpio', '-o', '-H', 'newc'], { cwd: stage, input: files, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'ignore'] });
+  const cpio = execFileSync('busybox', ['cpio', '-o', '-H', 'newc'], {
+    cwd: stage,
+    input: files,
+    maxBuffer: 1 << 30,
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
   writeFileSync(join(run, 'initramfs.cpio'), cpio);
   rmSync(stage, { recursive: true, force: true });
 }
@@ -87,7 +113,9 @@ const sh = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
 function writeJob(run) {
   // posix (pax): mtimes to the nanosecond, or dist/build.blob.json's stamps would not match and every ctc build would load TypeScript afresh
   execFileSync('tar', ['-C', root, '--format=posix', '--exclude=./.git', '--exclude=./.build', '-cf', join(run, 'project.tar'), '.']);
-  writeFileSync(join(run, 'job.sh'), `set -u
+  writeFileSync(
+    join(run, 'job.sh'),
+    `set -u
 echo "vm: kernel $(uname -r), $(nproc) cpus"
 # No udev: modules behind device nodes load only when asked (criu check opens /dev/net/tun).
 modprobe -a tun loop
@@ -112,16 +140,43 @@ vm: $filter: $(tail -n 1 /tmp/ctc-vm-run.log) in $(( $(date +%s) - start )) s"
 done
 echo "$summary"
 exit $status
-`);
+`,
+  );
 }
 
 function boot(kernel, run) {
   const cmdline = ['console=ttyS0', 'quiet', 'panic=-1', 'cgroup_no_v1=all', `ctc_vm_modules=${kernel.modules}`].join(' ');
-  const share = (path, tag, ro) => ['-virtfs', `local,path=${path},mount_tag=${tag},security_model=passthrough,multidevs=remap${ro ? ',readonly=on' : ''}`];
+  const share = (path, tag, ro) => [
+    '-virtfs',
+    `local,path=${path},mount_tag=${tag},security_model=passthrough,multidevs=remap${ro ? ',readonly=on' : ''}`,
+  ];
   // One vCPU: others share this machine. Not niced: the guest's clock runs on while QEMU waits for the host's CPU, and a starved guest times out.
-  return spawn('qemu-system-x86_64', ['-accel', 'tcg', '-cpu', 'max', '-smp', '1', '-m', '2G', '-nographic', '-no-reboot',
-    '-nic', 'none', '-kernel', kernel.vmlinuz, '-initrd', join(run, 'initramfs.cpio'), '-append', cmdline,
-    ...share('/', 'hostroot', true), ...share(run, 'ctcvm', false)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(
+    'qemu-system-x86_64',
+    [
+      '-accel',
+      'tcg',
+      '-cpu',
+      'max',
+      '-smp',
+      '1',
+      '-m',
+      '2G',
+      '-nographic',
+      '-no-reboot',
+      '-nic',
+      'none',
+      '-kernel',
+      kernel.vmlinuz,
+      '-initrd',
+      join(run, 'initramfs.cpio'),
+      '-append',
+      cmdline,
+      ...share('/', 'hostroot', true),
+      ...share(run, 'ctcvm', false),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
 }
 
 /**
@@ -152,7 +207,9 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (cleanup(), proce
 try {
   buildInitramfs(kernel, run);
   writeJob(run);
-  console.log(`test:vm: booting ${kernel.version} (TCG, one vCPU, pure cgroup v2) for: node test/run.mjs, once for each of: ${filters.join(' ')}`);
+  console.log(
+    `test:vm: booting ${kernel.version} (TCG, one vCPU, pure cgroup v2) for: node test/run.mjs, once for each of: ${filters.join(' ')}`,
+  );
   qemu = boot(kernel, run);
   qemu.stdout.setEncoding('utf8'); // a character split between chunks stays whole
   qemu.stderr.setEncoding('utf8');

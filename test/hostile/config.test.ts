@@ -66,7 +66,7 @@ test('an ancestor /tmp/<dir>/.ctcrc.cjs outside the project: list, build and che
     assert.is(r.status, 0, `build via ${via}: ${r.stderr}`);
     assertNotRun(`build via ${via}`);
   }
-  assert.ok(existsSync(join(dir, 'app.plan')), 'the plan is next to its source, not under the script\'s planDir');
+  assert.ok(existsSync(join(dir, 'app.plan')), "the plan is next to its source, not under the script's planDir");
   for (const [via, r] of both(['check', 'app.ct.ts'], dir)) {
     assert.is(r.status, 0, `check via ${via}: ${r.stderr}`);
     assertNotRun(`check via ${via}`);
@@ -79,8 +79,17 @@ test("a pull request's own .ctcrc.cjs (next to the source, or at its project roo
   write('pr/.ctcrc.cjs', scriptConfig);
   write('pr/app.ct.ts', source);
   write('pr/svc/app.ct.ts', source);
-  for (const [cwd, rel] of [[pr, '.ctcrc.cjs'], [join(pr, 'svc'), join(pr, '.ctcrc.cjs')]]) {
-    for (const cmd of [['build', 'app.ct.ts'], ['check', 'app.ct.ts'], ['lint', 'app.ct.ts'], ['diff', 'app.ct.ts', 'app.ct.ts'], ['config', 'app.ct.ts']]) {
+  for (const [cwd, rel] of [
+    [pr, '.ctcrc.cjs'],
+    [join(pr, 'svc'), join(pr, '.ctcrc.cjs')],
+  ]) {
+    for (const cmd of [
+      ['build', 'app.ct.ts'],
+      ['check', 'app.ct.ts'],
+      ['lint', 'app.ct.ts'],
+      ['diff', 'app.ct.ts', 'app.ct.ts'],
+      ['config', 'app.ct.ts'],
+    ]) {
       for (const [via, r] of both(cmd, cwd)) assertUnsafe(r, `${cmd[0]} in ${cwd} via ${via}`, rel);
     }
     assert.not.ok(existsSync(join(cwd, 'app.plan')), 'no plan is written');
@@ -110,18 +119,21 @@ test('a group-writable or foreign-owned ctc.config.json, and a foreign-owned pac
     for (const cmd of [['build', 'app.ct.ts'], ['check', 'app.ct.ts'], ['config']]) {
       for (const [via, r] of both(cmd, dir)) assertUnsafe(r, `${what}: ${cmd[0]} via ${via}`, name);
     }
-    assert.not.ok(existsSync(join(dir, 'hijacked')) || existsSync(join(dir, 'hijacked.log')) || existsSync(join(dir, 'app.plan')), `${what}: nothing written`);
+    assert.not.ok(
+      existsSync(join(dir, 'hijacked')) || existsSync(join(dir, 'hijacked.log')) || existsSync(join(dir, 'app.plan')),
+      `${what}: nothing written`,
+    );
   }
 });
 
-test("a package.json ctc key above the project root is not read", () => {
+test('a package.json ctc key above the project root is not read', () => {
   write('up/package.json', JSON.stringify({ name: 'above', ctc: { planDir: 'hijacked' } }));
   const dir = join(tmp.dir, 'up', 'proj');
   mkdirSync(join(dir, '.git'), { recursive: true });
   write('up/proj/app.ct.ts', source);
   for (const [via, r] of both(['build', 'app.ct.ts'], dir)) assert.is(r.status, 0, `build via ${via}: ${r.stderr}`);
   assert.ok(existsSync(join(dir, 'app.plan')), 'the plan is next to its source');
-  assert.not.ok(existsSync(join(tmp.dir, 'up', 'hijacked')), 'not under the ancestor\'s planDir');
+  assert.not.ok(existsSync(join(tmp.dir, 'up', 'hijacked')), "not under the ancestor's planDir");
   const shown = JSON.parse(both(['config', '--format', 'json'], dir)[0][1].stdout);
   assert.is(shown.config, null, 'ctc config finds no config');
 });

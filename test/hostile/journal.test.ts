@@ -54,7 +54,10 @@ function created(id: string): { pid: number; journal: string } {
   const out = join(tmp.dir, `${id}.out`);
   const fd = openSync(out, 'w');
   try {
-    const r = spawnSync(process.execPath, [cli, '--root', state, 'create', '--bundle', dir, id], { stdio: ['ignore', fd, fd], timeout: 30_000 });
+    const r = spawnSync(process.execPath, [cli, '--root', state, 'create', '--bundle', dir, id], {
+      stdio: ['ignore', fd, fd],
+      timeout: 30_000,
+    });
     assert.is(r.status, 0, readFileSync(out, 'utf8'));
   } finally {
     closeSync(fd);
@@ -141,7 +144,7 @@ test('init.kill of another process: it survives', () => {
   process.kill(victim.pid, 'SIGKILL');
 });
 
-test('a journal that is not root\'s own (another user wrote it) is not acted on', () => {
+test("a journal that is not root's own (another user wrote it) is not acted on", () => {
   const c = created('jr5');
   chownSync(c.journal, 65534, 65534);
   for (const [what, del] of deletes) {
@@ -216,14 +219,23 @@ test('the check: lines that read two ways are refused; what the plan names passe
     [`{"undo":"state.remove","step":1,"x\\"dir":"/victim","dir":${JSON.stringify(dir)}}`, /a field it does not take: x"dir/],
     [`{"undo":"state.remove","step":1,"dir":"${dir}\\u0000/x"}`, /not a journal entry/], // a C string would end at the NUL
     [`{"undo":"state.remove","step":1e0,"dir":${JSON.stringify(dir)}}`, /not a journal entry/],
-    [`{"undo":"state.remove","step":1,"dir":${JSON.stringify(dir + '/../..')}}`, /state\.remove of .*, which is not the container's state dir/],
-    [JSON.stringify({ undo: 'cgroup.remove', step: 2, path: '/ctc/ctc-x/cx', parents: ['/system.slice'] }), /the parent \/system\.slice, which is not above/],
+    [
+      `{"undo":"state.remove","step":1,"dir":${JSON.stringify(dir + '/../..')}}`,
+      /state\.remove of .*, which is not the container's state dir/,
+    ],
+    [
+      JSON.stringify({ undo: 'cgroup.remove', step: 2, path: '/ctc/ctc-x/cx', parents: ['/system.slice'] }),
+      /the parent \/system\.slice, which is not above/,
+    ],
     [JSON.stringify({ undo: 'cgroup.restore', step: 0, files: [['/etc/passwd', 'x']] }), /cgroup\.restore of \/etc\/passwd/],
     [JSON.stringify({ undo: 'net.link.remove', step: 5, name: 'eth0', alias: 'ctc:cx', netns: '1' }), /net\.link\.remove of eth0/],
     [JSON.stringify({ undo: 'net.link.remove', step: 5, name: `v${idhash}`, alias: 'ctc:other', netns: '1' }), /marked ctc:other/],
     [JSON.stringify({ undo: 'net.unpublish', step: 6, table: 'filter', id: 'cx', netns: '1' }), /net\.unpublish of filter/],
     [JSON.stringify({ undo: 'net.ipam.release', step: 4, file: '/etc/shadow', id: 'cx' }), /net\.ipam\.release of \/etc\/shadow/],
-    [JSON.stringify({ undo: 'hook.poststop', step: 7, dir, hook: { ...hook, args: ['true', 'a', 'b'] } }), /hook\.poststop of \/bin\/true, which is not a poststop hook/],
+    [
+      JSON.stringify({ undo: 'hook.poststop', step: 7, dir, hook: { ...hook, args: ['true', 'a', 'b'] } }),
+      /hook\.poststop of \/bin\/true, which is not a poststop hook/,
+    ],
     [JSON.stringify({ undo: 'hook.poststop', step: 7, dir, hook: { ...hook, shell: true } }), /a field it does not take: shell/],
     [JSON.stringify({ undo: 'rm.rf', step: 1, dir }), /rm\.rf is not an undo ctc writes/],
     ['garbage', /not a journal entry: garbage/],
@@ -238,7 +250,10 @@ test('the check: lines that read two ways are refused; what the plan names passe
   const nul = check(allowed[0] + 'x\0y\n');
   assert.match(nul.stderr, /^line 3: a NUL byte/);
   writeFileSync(join(dir, 'journal'), allowed[0], { mode: 0o600 });
-  assert.match(run(join(pkgRoot, 'dist', 'ctc-init'), ['journal-check', root, 'cx']).stderr, /^line 1: the journal does not begin with the digest of its plan/);
+  assert.match(
+    run(join(pkgRoot, 'dist', 'ctc-init'), ['journal-check', root, 'cx']).stderr,
+    /^line 1: the journal does not begin with the digest of its plan/,
+  );
 });
 
 test.run();

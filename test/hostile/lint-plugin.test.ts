@@ -55,7 +55,10 @@ ${declareRequire}${when === 'load' ? payloads[attack] + ';\n' : ''}export const 
 
 function lintWith(pluginFile: string, text: string) {
   writeFileSync(join(proj, pluginFile), text);
-  writeFileSync(join(proj, 'ctc.config.json'), JSON.stringify({ lint: { defaults: false, plugins: [`./${pluginFile}`], rules: { 'evil/rule': 'error' } } }));
+  writeFileSync(
+    join(proj, 'ctc.config.json'),
+    JSON.stringify({ lint: { defaults: false, plugins: [`./${pluginFile}`], rules: { 'evil/rule': 'error' } } }),
+  );
   return ctc(['lint', 'app.ct.ts'], { cwd: proj });
 }
 

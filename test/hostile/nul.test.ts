@@ -118,7 +118,7 @@ for (const [what, proc] of Object.entries(attacks)) {
   });
 }
 
-test('ctc exec --process: a NUL in the process file\'s args is CT_NUL naming the file, and nothing runs in the container', () => {
+test("ctc exec --process: a NUL in the process file's args is CT_NUL naming the file, and nothing runs in the container", () => {
   const dir = join(tmp.dir, 'bundle-exec');
   busyboxBundle(dir, { id: 'nul-exec', args: ['/bin/sleep', '30'] });
   const file = join(dir, 'config.json');
@@ -128,7 +128,10 @@ test('ctc exec --process: a NUL in the process file\'s args is CT_NUL naming the
   try {
     // detached: the container keeps the caller's stdio, so a file rather than a pipe spawnSync would wait on
     const out = openSync(join(tmp.dir, 'exec.out'), 'w');
-    const run = spawnSync(process.execPath, [cli, '--root', state, 'run', '-d', '--bundle', dir, 'nul-exec'], { stdio: ['ignore', out, out], timeout: 60_000 });
+    const run = spawnSync(process.execPath, [cli, '--root', state, 'run', '-d', '--bundle', dir, 'nul-exec'], {
+      stdio: ['ignore', out, out],
+      timeout: 60_000,
+    });
     closeSync(out);
     assert.is(run.status, 0, readFileSync(join(tmp.dir, 'exec.out'), 'utf8'));
     const r = ctc(['--root', state, 'exec', '--process', proc, 'nul-exec']);
@@ -143,7 +146,10 @@ test('ctc exec --process: a NUL in the process file\'s args is CT_NUL naming the
 
 test('the launcher does not use a run image whose host-step string holds a NUL: it hands the run to Node', () => {
   const src = join(tmp.dir, 'image.ct.ts');
-  writeFileSync(src, `import { container, defaultMounts, dirRootfs } from 'ctc';\nexport default container({ rootfs: dirRootfs(${JSON.stringify(rootfs)}), mounts: defaultMounts, process: { args: ['/bin/touch', '/marker'] } });\n`);
+  writeFileSync(
+    src,
+    `import { container, defaultMounts, dirRootfs } from 'ctc';\nexport default container({ rootfs: dirRootfs(${JSON.stringify(rootfs)}), mounts: defaultMounts, process: { args: ['/bin/touch', '/marker'] } });\n`,
+  );
   const plan = join(tmp.dir, 'image.plan');
   assert.is(ctc(['build', src]).status, 0);
   const cache = join(tmp.dir, 'cache');
@@ -155,7 +161,10 @@ test('the launcher does not use a run image whose host-step string holds a NUL: 
   rmSync(marker);
   // control: the launcher runs it from the image alone (no Node to hand over to)
   const launcher = (e: Record<string, string>) =>
-    spawnSync(join(root, 'dist', 'ctc'), ['--root', state, 'run', '--id', 'nul-img', plan], { encoding: 'utf8', env: { ...process.env, CTC_NODE: '/nonexistent/node', ...e } });
+    spawnSync(join(root, 'dist', 'ctc'), ['--root', state, 'run', '--id', 'nul-img', plan], {
+      encoding: 'utf8',
+      env: { ...process.env, CTC_NODE: '/nonexistent/node', ...e },
+    });
   assert.is(launcher(env).status, 0, 'the image is used');
   assert.ok(existsSync(marker), 'the launcher ran the container');
   rmSync(marker);
@@ -182,6 +191,5 @@ function withNulInState(img: Buffer): Buffer {
   }
   throw new Error('no state.create record in the image');
 }
-
 
 test.run();

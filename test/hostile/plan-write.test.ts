@@ -31,7 +31,10 @@ test('ctc build: a symlink planted at the plan is replaced, never written throug
     ['node', process.execPath, [cli]],
   ] as const) {
     const { dir, victim } = project(`build-${how}`);
-    writeFileSync(join(dir, 'app.ct.ts'), `import { container, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), process: { args: ['/bin/true'] } });\n`);
+    writeFileSync(
+      join(dir, 'app.ct.ts'),
+      `import { container, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), process: { args: ['/bin/true'] } });\n`,
+    );
     symlinkSync(victim, join(dir, 'app.plan'));
     const r = spawnSync(cmd, [...args, 'build', 'app.ct.ts'], { cwd: dir, encoding: 'utf8', input: '' });
     assert.is(r.status, 0, `${how}: ${r.stderr}`);
@@ -43,7 +46,10 @@ test('ctc build: a symlink planted at the plan is replaced, never written throug
 
 test('ctc build: a symlink planted at the temp name is CT_WRITE [EEXIST], and nothing is written through it', () => {
   const { dir, victim } = project('build-tmp');
-  writeFileSync(join(dir, 'app.ct.ts'), `import { container, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), process: { args: ['/bin/true'] } });\n`);
+  writeFileSync(
+    join(dir, 'app.ct.ts'),
+    `import { container, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), process: { args: ['/bin/true'] } });\n`,
+  );
   symlinkSync(victim, join(dir, 'app.plan.tmp'));
   const r = spawnSync(process.execPath, [cli, 'build', 'app.ct.ts'], { cwd: dir, encoding: 'utf8', input: '' });
   assert.is(r.status, 1);

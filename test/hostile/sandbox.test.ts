@@ -62,7 +62,8 @@ function refusedEverywhere(dir: string, code: RegExp): void {
 }
 
 /** Tries to reach the outer realm's `process` and run `touch marker` through it. */
-const escape = (via: string) => `${via}.constructor.constructor('return process')().getBuiltinModule('child_process').execSync('touch ' + marker)`;
+const escape = (via: string) =>
+  `${via}.constructor.constructor('return process')().getBuiltinModule('child_process').execSync('touch ' + marker)`;
 
 test('Error.prepareStackTrace set by a source gets no host call sites: build, check, diff and lint', () => {
   const dir = project(
@@ -156,13 +157,25 @@ s.on('connect', () => { out.socket = 'connected'; fs.writeSync(1, JSON.stringify
 
 test('inside the sandbox: nobody, pid 1 of its own, a root of node and its libraries only, no exec, no socket, no write, no /proc', () => {
   writeFileSync(join(tmp.dir, 'secret'), 'a file the sandbox must not see\n');
-  const args = ['sandbox', ...nodeRuntimeFiles().flatMap((f) => ['--mirror', f]), '--filter', sandboxFilterHex(), '--seconds', '20', '--', process.execPath, '-e', probe];
+  const args = [
+    'sandbox',
+    ...nodeRuntimeFiles().flatMap((f) => ['--mirror', f]),
+    '--filter',
+    sandboxFilterHex(),
+    '--seconds',
+    '20',
+    '--',
+    process.execPath,
+    '-e',
+    probe,
+  ];
   const r = spawnSync(helperPath(), args, { encoding: 'utf8', env: { SECRET: 'x' }, input: '', timeout: 30_000 });
   assert.is(r.status, 0, r.stderr);
   const seen = JSON.parse(r.stdout);
   assert.is(seen.uid, 65534, 'the host root runs it as nobody');
   assert.is(seen.pid, 1);
-  for (const entry of JSON.parse(seen.root.replace(/^ok /, ''))) assert.ok(['etc', 'lib', 'lib64', 'usr'].includes(entry), `the root holds ${entry}`);
+  for (const entry of JSON.parse(seen.root.replace(/^ok /, '')))
+    assert.ok(['etc', 'lib', 'lib64', 'usr'].includes(entry), `the root holds ${entry}`);
   assert.is(seen.exec, 'EPERM');
   assert.is(seen.spawn, 'EPERM');
   assert.ok(['EROFS', 'EPERM', 'EACCES'].includes(seen.write), `write: ${seen.write}`);
@@ -173,9 +186,21 @@ test('inside the sandbox: nobody, pid 1 of its own, a root of node and its libra
   assert.is(seen.socket, 'EPERM');
 });
 
-test('where namespaces are refused, Landlock stands in: nothing but node\'s files can be read, no exec, no write, no signal out', () => {
+test("where namespaces are refused, Landlock stands in: nothing but node's files can be read, no exec, no write, no signal out", () => {
   writeFileSync(join(tmp.dir, 'secret'), 'a file the sandbox must not see\n');
-  const args = ['sandbox', '--no-namespaces', ...nodeRuntimeFiles().flatMap((f) => ['--mirror', f]), '--filter', sandboxFilterHex(), '--seconds', '20', '--', process.execPath, '-e', probe];
+  const args = [
+    'sandbox',
+    '--no-namespaces',
+    ...nodeRuntimeFiles().flatMap((f) => ['--mirror', f]),
+    '--filter',
+    sandboxFilterHex(),
+    '--seconds',
+    '20',
+    '--',
+    process.execPath,
+    '-e',
+    probe,
+  ];
   const r = spawnSync(helperPath(), args, { encoding: 'utf8', env: {}, input: '', timeout: 30_000 });
   if (r.status === 125 && /no Landlock/.test(r.stderr)) {
     console.log(`  skipped: this kernel has no Landlock (${r.stderr.trim()})`);

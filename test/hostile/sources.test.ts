@@ -71,12 +71,20 @@ function assertRefused(r: Ran, how: string, code: string, at?: string, plan?: st
 }
 
 test('a .ct importing base.ct -> a secret file, or -> /proc/self/environ: CT_SOURCE_ESCAPE at the import, nothing echoed', () => {
-  for (const [target, name] of [[secretFile('shadow'), 'file'], ['/proc/self/environ', 'environ']]) {
+  for (const [target, name] of [
+    [secretFile('shadow'), 'file'],
+    ['/proc/self/environ', 'environ'],
+  ]) {
     const dir = project(`ct-${name}`);
     symlinkSync(target, join(dir, 'base.ct'));
     write(`ct-${name}/app.ct`, ctSource('import "./base.ct" as base'));
-    for (const cmd of [['build', 'app.ct'], ['check', 'app.ct'], ['lint', 'app.ct']]) {
-      for (const [via, r] of both(cmd, dir)) assertRefused(r, `${name}: ${cmd[0]} via ${via}`, 'CT_SOURCE_ESCAPE', 'app.ct:1:8', join(dir, 'app.plan'));
+    for (const cmd of [
+      ['build', 'app.ct'],
+      ['check', 'app.ct'],
+      ['lint', 'app.ct'],
+    ]) {
+      for (const [via, r] of both(cmd, dir))
+        assertRefused(r, `${name}: ${cmd[0]} via ${via}`, 'CT_SOURCE_ESCAPE', 'app.ct:1:8', join(dir, 'app.plan'));
     }
   }
 });
@@ -85,13 +93,21 @@ test('a symlinked .ct.ts entry, and a .ct.ts import -> a secret or /proc/self/en
   const outside = secretFile('outside.ct.ts');
   const entry = project('ts-entry');
   symlinkSync(outside, join(entry, 'app.ct.ts'));
-  for (const [via, r] of both(['build', 'app.ct.ts'], entry)) assertRefused(r, `entry via ${via}`, 'CT_SOURCE_ESCAPE', undefined, join(entry, 'app.plan'));
-  for (const [target, name] of [[outside, 'file'], ['/proc/self/environ', 'environ']]) {
+  for (const [via, r] of both(['build', 'app.ct.ts'], entry))
+    assertRefused(r, `entry via ${via}`, 'CT_SOURCE_ESCAPE', undefined, join(entry, 'app.plan'));
+  for (const [target, name] of [
+    [outside, 'file'],
+    ['/proc/self/environ', 'environ'],
+  ]) {
     const dir = project(`ts-${name}`);
     symlinkSync(target, join(dir, 'lib.ct.ts'));
     write(`ts-${name}/app.ct.ts`, tsSource("import './lib.ct.ts';"));
-    for (const cmd of [['build', 'app.ct.ts'], ['check', 'app.ct.ts']]) {
-      for (const [via, r] of both(cmd, dir)) assertRefused(r, `${name}: ${cmd[0]} via ${via}`, 'CT_SOURCE_ESCAPE', 'app.ct.ts:2:8', join(dir, 'app.plan'));
+    for (const cmd of [
+      ['build', 'app.ct.ts'],
+      ['check', 'app.ct.ts'],
+    ]) {
+      for (const [via, r] of both(cmd, dir))
+        assertRefused(r, `${name}: ${cmd[0]} via ${via}`, 'CT_SOURCE_ESCAPE', 'app.ct.ts:2:8', join(dir, 'app.plan'));
     }
   }
 });
@@ -103,20 +119,28 @@ test('../ imports: inside the project root they build; leaving it they are CT_SO
   for (const [via, r] of both(['build', 'app.ct'], join(dir, 'svc'))) assert.is(r.status, 0, `inside builds via ${via}: ${r.stderr}`);
   write('outside.ct', `container {\n  hostname ${secret}\n  ${secret}\n}\n`);
   write('updown/leave.ct', ctSource('import "../outside.ct" as base'));
-  for (const [via, r] of both(['build', 'leave.ct'], dir)) assertRefused(r, `leaving via ${via}`, 'CT_SOURCE_ESCAPE', 'leave.ct:1:8', join(dir, 'leave.plan'));
+  for (const [via, r] of both(['build', 'leave.ct'], dir))
+    assertRefused(r, `leaving via ${via}`, 'CT_SOURCE_ESCAPE', 'leave.ct:1:8', join(dir, 'leave.plan'));
   write('updown/leave.ct.ts', tsSource("import '../outside2.ct.ts';"));
   write('outside2.ct.ts', `${secret};\n`);
-  for (const [via, r] of both(['build', 'leave.ct.ts'], dir)) assertRefused(r, `leaving .ct.ts via ${via}`, 'CT_SOURCE_ESCAPE', 'leave.ct.ts:2:8', join(dir, 'leave.plan'));
+  for (const [via, r] of both(['build', 'leave.ct.ts'], dir))
+    assertRefused(r, `leaving .ct.ts via ${via}`, 'CT_SOURCE_ESCAPE', 'leave.ct.ts:2:8', join(dir, 'leave.plan'));
 });
 
 test('an oversize source (2 MiB) and a source with NUL bytes: CT_SOURCE_LIMIT by size and kind, no bytes echoed', () => {
   const dir = project('limits');
   write('limits/big.ct.ts', tsSource(`// ${secret}\n`) + `/* ${'x'.repeat(2 << 20)} */\n`);
-  for (const [via, r] of both(['build', 'big.ct.ts'], dir)) assertRefused(r, `oversize via ${via}`, 'CT_SOURCE_LIMIT', undefined, join(dir, 'big.plan'));
+  for (const [via, r] of both(['build', 'big.ct.ts'], dir))
+    assertRefused(r, `oversize via ${via}`, 'CT_SOURCE_LIMIT', undefined, join(dir, 'big.plan'));
   write('limits/nul.ct', `container {\n  hostname ${secret}\0\n}\n`);
-  for (const [via, r] of both(['build', 'nul.ct'], dir)) assertRefused(r, `NUL via ${via}`, 'CT_SOURCE_LIMIT', undefined, join(dir, 'nul.plan'));
-  write('limits/utf.ct', Buffer.concat([Buffer.from(`container {\n  hostname ${secret}`), Buffer.from([0xff, 0xfe]), Buffer.from('\n}\n')]));
-  for (const [via, r] of both(['build', 'utf.ct'], dir)) assertRefused(r, `invalid UTF-8 via ${via}`, 'CT_SOURCE_LIMIT', undefined, join(dir, 'utf.plan'));
+  for (const [via, r] of both(['build', 'nul.ct'], dir))
+    assertRefused(r, `NUL via ${via}`, 'CT_SOURCE_LIMIT', undefined, join(dir, 'nul.plan'));
+  write(
+    'limits/utf.ct',
+    Buffer.concat([Buffer.from(`container {\n  hostname ${secret}`), Buffer.from([0xff, 0xfe]), Buffer.from('\n}\n')]),
+  );
+  for (const [via, r] of both(['build', 'utf.ct'], dir))
+    assertRefused(r, `invalid UTF-8 via ${via}`, 'CT_SOURCE_LIMIT', undefined, join(dir, 'utf.plan'));
 });
 
 test('an image archive outside the project (by ../ or a symlink) is CT_SOURCE_ESCAPE at the archive line', () => {
@@ -128,7 +152,8 @@ test('an image archive outside the project (by ../ or a symlink) is CT_SOURCE_ES
   symlinkSync('/proc/self/environ', join(dir, 'environ.tar'));
   write('image/environ.ct', 'container {\n  rootfs {\n    kind image\n    archive environ.tar\n  }\n  process.args /bin/true\n}\n');
   for (const name of ['up', 'linked', 'environ']) {
-    for (const [via, r] of both(['build', `${name}.ct`], dir)) assertRefused(r, `${name} via ${via}`, 'CT_SOURCE_ESCAPE', `${name}.ct:4:5`, join(dir, `${name}.plan`));
+    for (const [via, r] of both(['build', `${name}.ct`], dir))
+      assertRefused(r, `${name} via ${via}`, 'CT_SOURCE_ESCAPE', `${name}.ct:4:5`, join(dir, `${name}.plan`));
   }
 });
 

@@ -13,7 +13,21 @@
 // and that the error is coded. Needs root (and cc, for the setuid program).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -64,12 +78,15 @@ const nobody = (argv: string[], env: Record<string, string | undefined> = {}) =>
 /** A program that writes its argument only if it runs with euid 0: what a setuid-root binary gives. */
 function setuidProgram(): Buffer {
   const src = join(tmp.dir, 'suid.c');
-  writeFileSync(src, '#include <fcntl.h>\n#include <unistd.h>\nint main(int c, char **v) { return c == 2 && geteuid() == 0 && open(v[1], O_CREAT | O_WRONLY, 0644) >= 0 ? 0 : 1; }\n');
+  writeFileSync(
+    src,
+    '#include <fcntl.h>\n#include <unistd.h>\nint main(int c, char **v) { return c == 2 && geteuid() == 0 && open(v[1], O_CREAT | O_WRONLY, 0644) >= 0 ? 0 : 1; }\n',
+  );
   execFileSync('cc', ['-o', join(tmp.dir, 'suid'), src]);
   return readFileSync(join(tmp.dir, 'suid'));
 }
 
-test('an image\'s setuid-root binary is out of reach of other users; its device entry is not made', () => {
+test("an image's setuid-root binary is out of reach of other users; its device entry is not made", () => {
   const dir = join(tmp.dir, 'img');
   mkdirSync(dir);
   const extra = tarFile([
@@ -92,7 +109,7 @@ test('an image\'s setuid-root binary is out of reach of other users; its device 
   const rootfs = join(state, '@images', digest.slice(7), 'rootfs');
   assert.is(lstatSync(join(rootfs, 'opt', 'suid')).mode & 0o7777, 0o4755, 'the setuid bit stays, for the containers');
   assert.not.ok(existsSync(join(rootfs, 'dev', 'blk')), 'no device node in the cache');
-  assert.is(statSync(join(state, '@images')).mode & 0o777, 0o700, 'the cache is root\'s alone');
+  assert.is(statSync(join(state, '@images')).mode & 0o777, 0o700, "the cache is root's alone");
 
   const markers = join(tmp.dir, 'markers');
   mkdirSync(markers, { mode: 0o755 }); // only euid 0 writes here
@@ -102,7 +119,10 @@ test('an image\'s setuid-root binary is out of reach of other users; its device 
   assert.is(tried.status, 126, `nobody cannot exec it: ${tried.stderr}`);
   assert.match(tried.stderr, /Permission denied/);
   assert.not.ok(existsSync(marker), 'the setuid program never ran: no marker');
-  assert.equal(mine().filter((x) => !x.includes('@images')), []);
+  assert.equal(
+    mine().filter((x) => !x.includes('@images')),
+    [],
+  );
 });
 
 /** A bundle whose container sleeps. */
@@ -123,8 +143,14 @@ test('--pid-file: a symlink planted at <file>.tmp is never written through (laun
   const wrapper = join(tmp.dir, 'node-wrapper');
   writeFileSync(wrapper, `#!/bin/sh\necho "$CTC_NATIVE_FAILED" > ${record}\nexec ${process.execPath} "$@"\n`, { mode: 0o755 });
   const ways: [string, () => Ran][] = [
-    ['the native launcher', () => created(launcher, ['--root', state, 'create', '--bundle', seed, '--pid-file', pidFile, 'st-pid'], { CTC_NODE: wrapper })],
-    ['Node (CTC_NATIVE=0)', () => created(launcher, ['--root', state, 'create', '--bundle', seed, '--pid-file', pidFile, 'st-pid'], { CTC_NATIVE: '0' })],
+    [
+      'the native launcher',
+      () => created(launcher, ['--root', state, 'create', '--bundle', seed, '--pid-file', pidFile, 'st-pid'], { CTC_NODE: wrapper }),
+    ],
+    [
+      'Node (CTC_NATIVE=0)',
+      () => created(launcher, ['--root', state, 'create', '--bundle', seed, '--pid-file', pidFile, 'st-pid'], { CTC_NATIVE: '0' }),
+    ],
   ];
   for (const [what, create] of ways) {
     const r = create();
@@ -142,7 +168,10 @@ test('--pid-file: a symlink planted at <file>.tmp is never written through (laun
   assert.is(ctcCreate(['--root', state, 'create', '--bundle', seed, '--pid-file', pidFile, 'st-pid']).status, 0);
   assert.match(readFileSync(pidFile, 'utf8'), /^\d+$/);
   assert.is(ctc(['--root', state, 'delete', '--force', 'st-pid']).status, 0);
-  assert.equal(mine().filter((x) => !x.includes('@images')), []);
+  assert.equal(
+    mine().filter((x) => !x.includes('@images')),
+    [],
+  );
 });
 
 test('--log: a symlink at the log file is not appended through', () => {
@@ -160,7 +189,7 @@ test('--log: a symlink at the log file is not appended through', () => {
   assert.is(statSync(log).mode & 0o777, 0o600);
 });
 
-test('a container\'s plan, state and journal cannot be read by another user', () => {
+test("a container's plan, state and journal cannot be read by another user", () => {
   const dir = busyboxBundle(join(tmp.dir, 'st-plan'), { id: 'st-plan', args: ['/bin/sleep', '60'] });
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   config.process.env.push('DB_PASSWORD=hunter2');
@@ -181,7 +210,7 @@ test('a container\'s plan, state and journal cannot be read by another user', ()
   assert.is(ctc(['--root', state, 'delete', '--force', 'st-plan']).status, 0);
 });
 
-test('an ordinary user\'s state root squatted by another user is refused, and its journal never acts', () => {
+test("an ordinary user's state root squatted by another user is refused, and its journal never acts", () => {
   // the victim may write the marker's dir: only the squatter's hook would
   const markers = join(tmp.dir, 'victim-markers');
   mkdirSync(markers, { mode: 0o700 });
@@ -193,7 +222,23 @@ test('an ordinary user\'s state root squatted by another user is refused, and it
   mkdirSync(evil, { recursive: true, mode: 0o755 });
   const hook = { when: 'poststop', path: '/bin/sh', args: ['sh', '-c', `touch ${marker}`], env: [], timeout: 0 };
   writeFileSync(join(evil, 'journal'), JSON.stringify({ undo: 'hook.poststop', step: 1, dir: evil, hook }) + '\n');
-  writeFileSync(join(evil, 'state.json'), JSON.stringify({ ociVersion: '1.2.0', id: 'evil', phase: 'running', pid: 0, initStartTime: 0, bundle: '', rootfs: '', created: '', owner: '', annotations: {}, cgroupPath: '', namespaces: [] }));
+  writeFileSync(
+    join(evil, 'state.json'),
+    JSON.stringify({
+      ociVersion: '1.2.0',
+      id: 'evil',
+      phase: 'running',
+      pid: 0,
+      initStartTime: 0,
+      bundle: '',
+      rootfs: '',
+      created: '',
+      owner: '',
+      annotations: {},
+      cgroupPath: '',
+      namespaces: [],
+    }),
+  );
   writeFileSync(join(evil, 'plan'), 'ctc-plan 1\n');
   execFileSync('chown', ['-R', `${OTHER}:${OTHER}`, squatted]);
   chmodSync(squatted, 0o755);
@@ -219,7 +264,10 @@ test('an ordinary user\'s state root squatted by another user is refused, and it
   const own = run('setpriv', as(VICTIM, [process.execPath, cli, 'list']), env);
   assert.is(own.status, 0, own.stderr);
   const st = lstatSync(squatted);
-  assert.ok(st.isDirectory() && st.uid === VICTIM && (st.mode & 0o777) === 0o700, `the victim's own root: ${(st.mode & 0o777).toString(8)}`);
+  assert.ok(
+    st.isDirectory() && st.uid === VICTIM && (st.mode & 0o777) === 0o700,
+    `the victim's own root: ${(st.mode & 0o777).toString(8)}`,
+  );
 });
 
 test.run();

@@ -19,7 +19,11 @@ test.after(() => tmp.remove());
 function runc(bundle: string, id: string) {
   const state = join(tmp.dir, `runc-state-${id}`);
   try {
-    const r = spawnSync(RUNC, ['--root', state, 'run', '--bundle', bundle, id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    const r = spawnSync(RUNC, ['--root', state, 'run', '--bundle', bundle, id], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
     const list = spawnSync(RUNC, ['--root', state, 'list', '-q'], { encoding: 'utf8' });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr, left: list.stdout.trim() };
   } finally {
@@ -85,15 +89,26 @@ test('ctc spec + a busybox rootfs: ctc builds it to a plan, and runc runs it', (
   const config = JSON.parse(readFileSync(file, 'utf8'));
   assert.is(config.process.terminal, true, 'as runc spec writes it');
   config.process.terminal = false;
-  config.process.args = ['sh', '-c', 'echo "hostname: $(busybox hostname)"; echo "pid: $$"; busybox touch /x 2>/dev/null || echo read-only'];
+  config.process.args = [
+    'sh',
+    '-c',
+    'echo "hostname: $(busybox hostname)"; echo "pid: $$"; busybox touch /x 2>/dev/null || echo read-only',
+  ];
   writeFileSync(file, JSON.stringify(config, null, '\t'));
 
   const built = ctc(['build', file]);
   assert.is(built.status, 0, built.stderr);
   const plan = parsePlan(readFileSync(join(bundle, 'config.plan'), 'utf8'));
-  assert.equal(plan.steps.find((s) => s.kind === 'rootfs.bind')?.args, { dir: join(bundle, 'rootfs') }, 'root.path is relative to the bundle');
+  assert.equal(
+    plan.steps.find((s) => s.kind === 'rootfs.bind')?.args,
+    { dir: join(bundle, 'rootfs') },
+    'root.path is relative to the bundle',
+  );
   assert.is(plan.steps.find((s) => s.kind === 'uts.hostname')?.args.name, 'ctc');
-  assert.ok(plan.steps.every((s) => /^config\.json:\d+:\d+$/.test(s.source ?? '')), 'every step names its config line');
+  assert.ok(
+    plan.steps.every((s) => /^config\.json:\d+:\d+$/.test(s.source ?? '')),
+    'every step names its config line',
+  );
   rmSync(join(bundle, 'config.plan'));
 
   // runc has no {id}: put its cgroup where the residue check looks.
@@ -123,10 +138,15 @@ test("runc's own default config (`runc spec`) runs under ctc as it is, as under 
   const before = hostResidue();
   const r = ctc(['run', '--bundle', bundle, id]);
   assert.is(r.status, 0, r.stderr);
-  assert.match(r.stderr, /config\.json:\d+:\d+: warning CT_CAP_AMBIENT: .*CAP_KILL/, 'the ambient capabilities the kernel would not raise are named');
+  assert.match(
+    r.stderr,
+    /config\.json:\d+:\d+: warning CT_CAP_AMBIENT: .*CAP_KILL/,
+    'the ambient capabilities the kernel would not raise are named',
+  );
   const [amb, hostDirs] = r.stdout.trim().split('\n');
   assert.match(amb, /^CapAmb:\s+0+$/);
-  if (existsSync('/sys/fs/cgroup/pids')) assert.is(hostDirs, '0', 'no cgroup namespace: the container sees its own cgroup, not the host tree');
+  if (existsSync('/sys/fs/cgroup/pids'))
+    assert.is(hostDirs, '0', 'no cgroup namespace: the container sees its own cgroup, not the host tree');
   assert.equal(hostResidue(), before);
   const theirs = runc(bundle, id);
   assert.is(theirs.status, 0, theirs.stderr);

@@ -22,13 +22,19 @@ const residueOf = (id: string) => hostResidue().filter((e) => e.includes(id));
 const rootfs = busyboxRootfs(join(tmp.dir, 'bb'));
 
 const FIELDS = ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb'];
-const hex = (caps: string[]) => caps.reduce((m, c) => m | (1n << BigInt(capabilityNumbers[c as Capability])), 0n).toString(16).padStart(16, '0');
+const hex = (caps: string[]) =>
+  caps
+    .reduce((m, c) => m | (1n << BigInt(capabilityNumbers[c as Capability])), 0n)
+    .toString(16)
+    .padStart(16, '0');
 
 /** The plan's after-exec= as /proc/self/status would show it. */
 function printed(plan: string): Record<string, string> {
   const line = /after-exec=(\S+)/.exec(plan)?.[1];
   assert.ok(line, `the plan prints the sets after exec:\n${plan.split('\n').find((l) => l.includes('proc.caps'))}`);
-  return Object.fromEntries(line.split('/').map((part) => [part.split(':')[0], hex(part.split(':')[1] === '-' ? [] : part.split(':')[1].split(','))]));
+  return Object.fromEntries(
+    line.split('/').map((part) => [part.split(':')[0], hex(part.split(':')[1] === '-' ? [] : part.split(':')[1].split(','))]),
+  );
 }
 
 const status = (out: string) => Object.fromEntries(FIELDS.map((f) => [f, new RegExp(`^${f}:\\s+(\\S+)$`, 'm').exec(out)?.[1]]));
@@ -48,7 +54,10 @@ function build(name: string, process: string, script: string) {
 const NET = `['CAP_NET_BIND_SERVICE', 'CAP_KILL']`;
 const cases: [string, string][] = [
   ['root-list', `capabilities: ${NET},`],
-  ['root-object', `capabilities: { bounding: ['CAP_NET_BIND_SERVICE', 'CAP_KILL', 'CAP_CHOWN'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] },`],
+  [
+    'root-object',
+    `capabilities: { bounding: ['CAP_NET_BIND_SERVICE', 'CAP_KILL', 'CAP_CHOWN'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] },`,
+  ],
   ['root-default', ''],
   ['nobody-list', `user: 'nobody', capabilities: ${NET},`],
   ['nobody-uid-list', `user: { uid: 65534, gid: 65534 }, capabilities: ${NET},`],
@@ -68,23 +77,41 @@ for (const nnp of [true, false]) {
 }
 
 test('nobody given CAP_NET_BIND_SERVICE as a list binds port 80 on its own loopback', () => {
-  const { plan } = build('bind80', `user: 'nobody', capabilities: ['CAP_NET_BIND_SERVICE'],`, 'id -u; httpd -f -p 127.0.0.1:80 & sleep 0.5; netstat -ltn | grep -c "127.0.0.1:80 "; kill $!');
+  const { plan } = build(
+    'bind80',
+    `user: 'nobody', capabilities: ['CAP_NET_BIND_SERVICE'],`,
+    'id -u; httpd -f -p 127.0.0.1:80 & sleep 0.5; netstat -ltn | grep -c "127.0.0.1:80 "; kill $!',
+  );
   const r = ctc(['run', plan]);
   assert.is(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim().split('\n'), ['65534', '1'], `httpd listens on port 80 as uid 65534\n${r.stderr}`);
 });
 
 test('the object form without ambient for nobody warns at its source position, and its plan shows no such capability', () => {
-  const { build: b, plan } = build('lost', `user: 'nobody', capabilities: { bounding: ['CAP_NET_BIND_SERVICE'], effective: ['CAP_NET_BIND_SERVICE'], permitted: ['CAP_NET_BIND_SERVICE'] },`, 'true');
+  const { build: b, plan } = build(
+    'lost',
+    `user: 'nobody', capabilities: { bounding: ['CAP_NET_BIND_SERVICE'], effective: ['CAP_NET_BIND_SERVICE'], permitted: ['CAP_NET_BIND_SERVICE'] },`,
+    'true',
+  );
   assert.match(
     b.stderr,
     /lost\.ct\.ts:3:\d+: warning CT_CAP_EXEC: process\.capabilities: the user nobody loses CAP_NET_BIND_SERVICE at execve: a process other than root keeps only its ambient capabilities\n  hint: give the capabilities as a list \(capabilities: \['CAP_NET_BIND_SERVICE'\]\)/,
   );
-  assert.equal(printed(readFileSync(plan, 'utf8')), { CapInh: hex([]), CapPrm: hex([]), CapEff: hex([]), CapBnd: hex(['CAP_NET_BIND_SERVICE']), CapAmb: hex([]) });
+  assert.equal(printed(readFileSync(plan, 'utf8')), {
+    CapInh: hex([]),
+    CapPrm: hex([]),
+    CapEff: hex([]),
+    CapBnd: hex(['CAP_NET_BIND_SERVICE']),
+    CapAmb: hex([]),
+  });
 });
 
 test('a plan whose after-exec= was edited to claim more is refused before any step', () => {
-  const { plan } = build('edited', `user: 'nobody', capabilities: { bounding: ['CAP_NET_BIND_SERVICE'], effective: ['CAP_NET_BIND_SERVICE'], permitted: ['CAP_NET_BIND_SERVICE'] },`, 'true');
+  const { plan } = build(
+    'edited',
+    `user: 'nobody', capabilities: { bounding: ['CAP_NET_BIND_SERVICE'], effective: ['CAP_NET_BIND_SERVICE'], permitted: ['CAP_NET_BIND_SERVICE'] },`,
+    'true',
+  );
   // the digest is a checksum anyone recomputes: edit the step and print the plan again
   const edited = parsePlan(readFileSync(plan, 'utf8'));
   const caps = edited.steps.find((s) => s.kind === 'proc.caps')!;
@@ -92,7 +119,10 @@ test('a plan whose after-exec= was edited to claim more is refused before any st
   writeFileSync(plan, printPlan(edited));
   const r = ctc(['run', plan, '--id', 'caps-edited']);
   assert.is(r.status, 1);
-  assert.match(r.stderr, /error CT_PLAN_INVALID: step \d+ proc\.caps: after-exec=CapInh:-\/CapPrm:CAP_NET_BIND_SERVICE\/.* is not what the plan's capability steps leave the process after its exec/);
+  assert.match(
+    r.stderr,
+    /error CT_PLAN_INVALID: step \d+ proc\.caps: after-exec=CapInh:-\/CapPrm:CAP_NET_BIND_SERVICE\/.* is not what the plan's capability steps leave the process after its exec/,
+  );
   assert.equal(residueOf('caps-edited'), []);
 });
 
@@ -110,7 +140,9 @@ test("an rlimit above the host's hard limit, which ctc cannot raise, is refused 
   assert.is(r.status, 1);
   assert.match(
     r.stderr,
-    new RegExp(`error CT_RLIMIT_HARD: step \\d+ proc\\.rlimit: RLIMIT_NOFILE: the hard limit asked, ${hard + 1}, is above this host's hard limit ${hard}, and ctc cannot raise it \\(no CAP_SYS_RESOURCE\\)`),
+    new RegExp(
+      `error CT_RLIMIT_HARD: step \\d+ proc\\.rlimit: RLIMIT_NOFILE: the hard limit asked, ${hard + 1}, is above this host's hard limit ${hard}, and ctc cannot raise it \\(no CAP_SYS_RESOURCE\\)`,
+    ),
   );
   assert.match(r.stderr, /nofile\.ct\.ts:3:\d+/, 'names the source position');
   assert.equal(residueOf('caps-nofile'), [], 'nothing was done on the host');

@@ -92,9 +92,13 @@ test('v2 device filter: an eBPF program that allows the default devices and deni
   const v2 = new CgroupV2(unified);
   const p = path();
   // waits for a line, then tries /dev/zero (allowed) and /dev/full (denied)
-  const child = spawn('sh', ['-c', 'read x; head -c1 /dev/zero >/dev/null && echo zero-ok; head -c1 /dev/full >/dev/null 2>&1 && echo full-ok || echo full-denied'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    'sh',
+    ['-c', 'read x; head -c1 /dev/zero >/dev/null && echo zero-ok; head -c1 /dev/full >/dev/null 2>&1 && echo full-ok || echo full-denied'],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const done = new Promise((r) => child.on('close', r));
@@ -132,12 +136,21 @@ test('device rules read as v1 does: an all-device rule resets, the last matching
  * the kernel's files: v1's controller hierarchies, or v2's one tree with
  * runc's conversions (shares → weight, OCI's memory+swap → swap alone).
  */
-function limitFiles(driver: ReturnType<typeof detectCgroups>, p: string): { read: (file: string) => string; expected: [string, string][]; member: RegExp[] } {
+function limitFiles(
+  driver: ReturnType<typeof detectCgroups>,
+  p: string,
+): { read: (file: string) => string; expected: [string, string][]; member: RegExp[] } {
   if (driver.layout === 'v2') {
     const v2 = driver as unknown as CgroupV2;
     return {
       read: (file) => readFileSync(`${v2.root}${p}/${file}`, 'utf8').trim(),
-      expected: [['memory.max', String(64 * 2 ** 20)], ['memory.swap.max', String(32 * 2 ** 20)], ['pids.max', '17'], ['cpu.max', '25000 50000'], ['cpu.weight', String(sharesToWeight(256))]],
+      expected: [
+        ['memory.max', String(64 * 2 ** 20)],
+        ['memory.swap.max', String(32 * 2 ** 20)],
+        ['pids.max', '17'],
+        ['cpu.max', '25000 50000'],
+        ['cpu.weight', String(sharesToWeight(256))],
+      ],
       member: [new RegExp(`^0::${p}$`, 'm')],
     };
   }
@@ -169,7 +182,11 @@ test("this host's driver (v1 or pure v2): limits land in the controller files, j
     driver.limit(p, 'pids.limit', '17');
     driver.limit(p, 'cpu.max', '25000 50000');
     driver.limit(p, 'cpu.shares', '256');
-    assert.equal(files.expected.map(([file]) => [file, files.read(file)]), files.expected, `${driver.layout} files`);
+    assert.equal(
+      files.expected.map(([file]) => [file, files.read(file)]),
+      files.expected,
+      `${driver.layout} files`,
+    );
     driver.join(p, s.pid);
     for (const line of files.member) assert.match(cgroupOf(s.pid), line);
   } finally {

@@ -41,7 +41,10 @@ function plan(name: string, script: string, extra = ''): string {
 }
 
 const detached = (id: string, planFile: string, env: Record<string, string> = {}) => {
-  const r = spawnSync(process.execPath, [cli, '--root', root, 'run', '-d', '--id', id, planFile], { stdio: 'ignore', env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [cli, '--root', root, 'run', '-d', '--id', id, planFile], {
+    stdio: 'ignore',
+    env: { ...process.env, ...env },
+  });
   assert.is(r.status, 0, `run -d ${id}`);
 };
 const state = (id: string) => JSON.parse(R('state', id).stdout);
@@ -75,12 +78,34 @@ test("every configured limit reads back from the container's own cgroup files (v
           'cpu/cpu.shares cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpuset/cpuset.cpus pids/pids.max blkio/blkio.throttle.read_bps_device; ' +
           'cat unified/hugetlb.2MB.max 2>/dev/null || echo no-hugetlb',
         "memory: { limit: '64Mi', reservation: '32Mi', swap: '128Mi', swappiness: 10 }",
-        [String(64 * 2 ** 20), String(32 * 2 ** 20), String(128 * 2 ** 20), '10', '512', '50000', '100000', '0', '40', `${major}:${minor} 1048576`, String(4 * 2 ** 20)],
+        [
+          String(64 * 2 ** 20),
+          String(32 * 2 ** 20),
+          String(128 * 2 ** 20),
+          '10',
+          '512',
+          '50000',
+          '100000',
+          '0',
+          '40',
+          `${major}:${minor} 1048576`,
+          String(4 * 2 ** 20),
+        ],
       ]
     : [
         'cd /sys/fs/cgroup; cat memory.max memory.low memory.swap.max cpu.weight cpu.max cpuset.cpus pids.max io.max hugetlb.2MB.max',
         "memory: { limit: '64Mi', reservation: '32Mi', swap: '128Mi' }",
-        [String(64 * 2 ** 20), String(32 * 2 ** 20), String(64 * 2 ** 20), String(sharesToWeight(512)), '50000 100000', '0', '40', `${major}:${minor} rbps=1048576 wbps=max riops=max wiops=max`, String(4 * 2 ** 20)],
+        [
+          String(64 * 2 ** 20),
+          String(32 * 2 ** 20),
+          String(64 * 2 ** 20),
+          String(sharesToWeight(512)),
+          '50000 100000',
+          '0',
+          '40',
+          `${major}:${minor} rbps=1048576 wbps=max riops=max wiops=max`,
+          String(4 * 2 ** 20),
+        ],
       ];
   const r = ctc(['run', plan('limits', script, `resources: { ${memory}, ${common} },`)]);
   assert.is(r.status, 0, r.stderr);
@@ -93,9 +118,10 @@ test('the cgroup namespace: the container sees its own cgroup as /', () => {
   for (const line of r.stdout.trim().split('\n')) assert.match(line, /:\/$/, line);
 });
 
-test('no cgroup namespace: the cgroup mount shows the container\'s own cgroup, bound from the host (as runc does)', () => {
+test("no cgroup namespace: the cgroup mount shows the container's own cgroup, bound from the host (as runc does)", () => {
   // the pids files: v1's pids hierarchy, or v2's one tree
-  const script = 'cat /proc/self/cgroup | grep -c ":/ctc/"; d=/sys/fs/cgroup/pids; [ -d $d ] || d=/sys/fs/cgroup; cat $d/pids.max; ls $d | grep -c "^ctc$"; exit 0';
+  const script =
+    'cat /proc/self/cgroup | grep -c ":/ctc/"; d=/sys/fs/cgroup/pids; [ -d $d ] || d=/sys/fs/cgroup; cat $d/pids.max; ls $d | grep -c "^ctc$"; exit 0';
   const p = plan('nocgns', script, "namespaces: ['mount', 'uts', 'ipc', 'pid', 'network'], resources: { pids: { limit: 21 } },");
   assert.match(readFileSync(p, 'utf8'), /mount\.cgroup dst=\/sys\/fs\/cgroup .*path=\/ctc\/\{id\}/, 'the plan says which cgroup is bound');
   const r = ctc(['run', p]);
@@ -110,7 +136,9 @@ test('a memory hog is OOM-killed, and events reports the oom', async () => {
   // The hog raises its own oom_score_adj, so the kernel picks it, never the init (sh): the container must outlive its OOM.
   const hog = 'sleep 1; (echo 1000 > /proc/self/oom_score_adj; head -c 400000000 /dev/zero | tail); echo survived; sleep 60';
   detached('cg1', plan('oom', hog, "resources: { memory: { limit: '24Mi', swap: '24Mi' } },"));
-  const events = spawn(process.execPath, [cli, '--root', root, 'events', '--interval', '200ms', 'cg1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const events = spawn(process.execPath, [cli, '--root', root, 'events', '--interval', '200ms', 'cg1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   events.stdout.on('data', (d) => (out += d));
@@ -119,7 +147,10 @@ test('a memory hog is OOM-killed, and events reports the oom', async () => {
     await until(() => out.includes('"type":"oom"'), 'an oom event', 60_000); // a TCG guest takes 10-30 s to fill 24 MiB
     const oom = out.split('\n').find((l) => l.includes('"oom"'))!;
     assert.equal(JSON.parse(oom), { type: 'oom', id: 'cg1' });
-    assert.ok(out.split('\n').some((l) => l.includes('"type":"stats"')), 'stats events too');
+    assert.ok(
+      out.split('\n').some((l) => l.includes('"type":"stats"')),
+      'stats events too',
+    );
     // the end of the container; one already ended (its init taken by the OOM after all) is 'container not running'
     const kill = R('kill', 'cg1', 'KILL');
     assert.ok(kill.status === 0 || /^container not running: /.test(kill.stderr), `kill: ${kill.status} ${kill.stderr}`);
@@ -136,7 +167,11 @@ test('a fork bomb stops at the pids limit', () => {
   const r = ctc([
     'run',
     // The bomb runs in a shell of its own (a failed fork ends it); the count needs no fork.
-    plan('forks', 'sh -c \'i=0; while [ $i -lt 60 ]; do sleep 3 & i=$((i+1)); done\' 2>/dev/null; set -- /proc/[0-9]*; echo $#', 'resources: { pids: { limit: 20 } },'),
+    plan(
+      'forks',
+      "sh -c 'i=0; while [ $i -lt 60 ]; do sleep 3 & i=$((i+1)); done' 2>/dev/null; set -- /proc/[0-9]*; echo $#",
+      'resources: { pids: { limit: 20 } },',
+    ),
   ]);
   assert.is(r.status, 0, r.stderr);
   const n = Number(r.stdout.trim().split('\n').pop());
@@ -145,7 +180,8 @@ test('a fork bomb stops at the pids limit', () => {
 
 test('a CPU quota bounds a busy loop: the kernel throttles it in most periods, and it gets well under a CPU', () => {
   // CPU time in ns: v1's cpuacct.usage, or v2's cpu.stat usage_usec; cpu.stat's nr_periods and nr_throttled on both
-  const used = 'used() { cat /sys/fs/cgroup/cpuacct/cpuacct.usage 2>/dev/null || echo $(( $(sed -n "s/^usage_usec //p" /sys/fs/cgroup/cpu.stat) * 1000 )); }; ';
+  const used =
+    'used() { cat /sys/fs/cgroup/cpuacct/cpuacct.usage 2>/dev/null || echo $(( $(sed -n "s/^usage_usec //p" /sys/fs/cgroup/cpu.stat) * 1000 )); }; ';
   const stat = 'stat() { f=/sys/fs/cgroup/cpu/cpu.stat; [ -f $f ] || f=/sys/fs/cgroup/cpu.stat; sed -n "s/^$1 //p" $f; }; ';
   const r = ctc([
     'run',
@@ -164,7 +200,7 @@ test('a CPU quota bounds a busy loop: the kernel throttles it in most periods, a
   assert.ok(permille > 100 && permille < 700, `used ${permille / 10}% of a CPU against a 20% quota`);
 });
 
-test('update changes a running container\'s memory and pids limits, and stats shows them', () =>
+test("update changes a running container's memory and pids limits, and stats shows them", () =>
   removing(['cg2'], () => {
     detached('cg2', plan('upd', 'exec sleep 60', "resources: { memory: { limit: '64Mi' }, pids: { limit: 50 } },"));
     const first = JSON.parse(R('stats', 'cg2').stdout);
@@ -186,12 +222,14 @@ test('update changes a running container\'s memory and pids limits, and stats sh
     assert.is(R('delete', '--force', 'cg2').status, 0);
   }));
 
-test("stats prints an unlimited memory limit exactly as the kernel has it (a JS number would round it)", () =>
+test('stats prints an unlimited memory limit exactly as the kernel has it (a JS number would round it)', () =>
   removing(['cg9'], () => {
     detached('cg9', plan('unlimited', 'exec sleep 60'));
     const out = R('stats', 'cg9').stdout;
     // v1: the huge page-aligned number the file holds; v2: "max", which runc reports as the largest u64
-    const file = v1 ? join(cg.mounts().find((m) => m.data === 'memory')?.host ?? '/sys/fs/cgroup/memory', 'ctc', 'cg9', 'memory.limit_in_bytes') : '';
+    const file = v1
+      ? join(cg.mounts().find((m) => m.data === 'memory')?.host ?? '/sys/fs/cgroup/memory', 'ctc', 'cg9', 'memory.limit_in_bytes')
+      : '';
     const exact = v1 ? readFileSync(file, 'utf8').trim() : '18446744073709551615';
     assert.ok(BigInt(exact) > 2n ** 53n, `${exact} is past what a JS number holds exactly`);
     assert.match(out, new RegExp(`"usage":\\{"limit":${exact},`), out);
@@ -204,7 +242,8 @@ test('pause freezes every process (no CPU used) and resume lets them go on', () 
     const usage = () => JSON.parse(R('stats', 'cg3').stdout).data.cpu.usage.total as number;
     assert.is(R('pause', 'cg3').status, 0);
     assert.is(state('cg3').status, 'paused');
-    for (const pid of cg.pids('/ctc/cg3')) assert.ok(frozen(pid), `pid ${pid} frozen (v2: cgroup.events says frozen 1; v1: it sleeps in D)`);
+    for (const pid of cg.pids('/ctc/cg3'))
+      assert.ok(frozen(pid), `pid ${pid} frozen (v2: cgroup.events says frozen 1; v1: it sleeps in D)`);
     const u0 = usage();
     await new Promise((r) => setTimeout(r, 400));
     assert.is(usage(), u0, 'no CPU used while paused');
@@ -227,14 +266,14 @@ test('nested relative cgroup paths go under CTC_CGROUP_PARENT, and the parents c
   assert.not.ok(cg.exists(parent), 'the parents ctc created are removed with the container');
 });
 
-test('a container joins an existing cgroup (another container\'s) and does not remove it', () =>
+test("a container joins an existing cgroup (another container's) and does not remove it", () =>
   removing(['cg5', 'cg6'], () => {
     const shared = "cgroupsPath: '/ctc/shared-cg5',";
     detached('cg5', plan('owner', 'exec sleep 60', shared));
     const r = R('run', '--id', 'cg6', plan('guest', 'cat /proc/self/cgroup', `${shared} ${hostCgroupView}`));
     assert.is(r.status, 0, r.stderr);
     assert.match(r.stdout, inCgroup('/ctc/shared-cg5'), "the guest is in the owner's cgroup (v1's memory line, v2's 0::)");
-    assert.ok(cg.exists('/ctc/shared-cg5'), 'the owner\'s cgroup is still there');
+    assert.ok(cg.exists('/ctc/shared-cg5'), "the owner's cgroup is still there");
     assert.is(R('delete', '--force', 'cg5').status, 0);
     assert.not.ok(cg.exists('/ctc/shared-cg5'));
   }));
@@ -244,7 +283,9 @@ test('nothing is left after kill -9 of the container, or of ctc itself in the fo
   process.kill(state('cg7').pid, 'SIGKILL');
   await until(() => state('cg7').status === 'stopped', 'the container to stop');
   assert.is(R('delete', 'cg7').status, 0);
-  const fg = spawn(process.execPath, [cli, '--root', root, 'run', '--id', 'cg8', plan('fg', 'echo up; exec sleep 60')], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const fg = spawn(process.execPath, [cli, '--root', root, 'run', '--id', 'cg8', plan('fg', 'echo up; exec sleep 60')], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   let out = '';
   fg.stdout.on('data', (d) => (out += d));
   await until(() => out.includes('up'), 'the container to start');

@@ -43,14 +43,21 @@ function criuVerdict(): { installed: boolean; works: boolean; reasons: string[] 
   const r = spawnSync('criu', ['check'], { encoding: 'utf8' });
   if (r.error) return { installed: false, works: false, reasons: [] };
   const output = `${r.stdout}${r.stderr}`;
-  const reasons = output.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('Error') && !/exited, status=/.test(l));
+  const reasons = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('Error') && !/exited, status=/.test(l));
   return { installed: true, works: r.status === 0 && /^Looks good/m.test(output), reasons };
 }
 const criu = criuVerdict();
 
 /** A detached busybox counter; its stdio is /dev/null, so nothing of the test's is held by it. */
 async function counting(id: string, o: { args?: string[]; mounts?: object[]; memory?: number } = {}): Promise<string> {
-  const resources = { devices: [{ allow: false, access: 'rwm' }], pids: { limit: 100 }, ...(o.memory ? { memory: { limit: o.memory } } : {}) };
+  const resources = {
+    devices: [{ allow: false, access: 'rwm' }],
+    pids: { limit: 100 },
+    ...(o.memory ? { memory: { limit: o.memory } } : {}),
+  };
   const dir = busyboxBundle(join(tmp.dir, id), { id, args: o.args ?? COUNTER, linux: { resources } });
   if (o.mounts) {
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
@@ -64,7 +71,12 @@ async function counting(id: string, o: { args?: string[]; mounts?: object[]; mem
 }
 
 /** The process group and the session of a /proc/PID/stat line (fields 5 and 6). */
-const groupAndSession = (stat: string) => stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(2, 4).map(Number);
+const groupAndSession = (stat: string) =>
+  stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .slice(2, 4)
+    .map(Number);
 
 test("the init and an exec'd process lead their own sessions, as runc's (criu dumps no tree whose session leader is outside)", async () => {
   try {
@@ -119,7 +131,10 @@ function restoreDetached(id: string, images: string, dir: string): void {
   const fd = openSync(errFile, 'w');
   let r;
   try {
-    r = spawnSync(process.execPath, [cli, '--root', root, 'restore', '-d', '--image-path', images, '--bundle', dir, id], { stdio: ['ignore', fd, fd], timeout: 120_000 });
+    r = spawnSync(process.execPath, [cli, '--root', root, 'restore', '-d', '--image-path', images, '--bundle', dir, id], {
+      stdio: ['ignore', fd, fd],
+      timeout: 120_000,
+    });
   } finally {
     closeSync(fd);
   }
@@ -133,7 +148,10 @@ const pidInside = (pid: number) => Number(/^NSpid:.*\s(\d+)$/m.exec(readFileSync
 const MEMORY = 64 << 20;
 
 test('where criu works: checkpoint stops the container; restore brings it back as it was: the count, the pids inside, its limits and its bind', async () => {
-  if (!criu.works) return console.log(`  skipped: \`criu check\` fails on this machine${criu.reasons.length ? `: ${criu.reasons[criu.reasons.length - 1]}` : ' (no criu)'}`);
+  if (!criu.works)
+    return console.log(
+      `  skipped: \`criu check\` fails on this machine${criu.reasons.length ? `: ${criu.reasons[criu.reasons.length - 1]}` : ' (no criu)'}`,
+    );
   const data = join(tmp.dir, 'data');
   mkdirSync(data);
   writeFileSync(join(data, 'marker'), 'before\n');
@@ -152,21 +170,32 @@ test('where criu works: checkpoint stops the container; restore brings it back a
   await sleep(500);
   assert.is(count(dir), atCheckpoint, 'nothing counts while it is checkpointed');
   assert.ok(existsSync(join(images, 'ctc-checkpoint.json')), "ctc's description next to criu's images");
-  assert.ok(readdirSync(images).some((f) => f.endsWith('.img')), "criu's images");
+  assert.ok(
+    readdirSync(images).some((f) => f.endsWith('.img')),
+    "criu's images",
+  );
   assert.is(R('delete', 'cp2').status, 0, 'the stopped container is deleted as any other');
 
   restoreDetached('cp2', images, dir);
   const seen: number[] = [];
-  await until(() => {
-    seen.push(count(dir));
-    return seen[seen.length - 1] > atCheckpoint + 2;
-  }, 'the restored counter to count on', 60_000);
+  await until(
+    () => {
+      seen.push(count(dir));
+      return seen[seen.length - 1] > atCheckpoint + 2;
+    },
+    'the restored counter to count on',
+    60_000,
+  );
   assert.ok(Math.min(...seen) >= atCheckpoint, `counted on from ${atCheckpoint}, not from 0: ${seen.slice(0, 5).join(' ')}`);
   const { pid } = state('cp2');
   assert.is(pidInside(pid), 1, 'the init is pid 1 of its namespace again');
   assert.is(R('exec', 'cp2', 'cat', `/proc/${child}/comm`).stdout, 'sleep\n', `the background sleep is pid ${child} inside again`);
   assert.is(cgroupFile(pid, 'pids', 'pids.max'), '100', "the bundle's pids limit");
-  assert.is(cgroupFile(pid, 'memory', existsSync('/sys/fs/cgroup/memory') ? 'memory.limit_in_bytes' : 'memory.max'), String(MEMORY), "the bundle's memory limit");
+  assert.is(
+    cgroupFile(pid, 'memory', existsSync('/sys/fs/cgroup/memory') ? 'memory.limit_in_bytes' : 'memory.max'),
+    String(MEMORY),
+    "the bundle's memory limit",
+  );
   writeFileSync(join(data, 'marker'), 'after\n');
   assert.is(R('exec', 'cp2', 'cat', '/data/marker').stdout, 'after\n', "/data is the host's directory, bound again");
   assert.is(R('exec', 'cp2', 'touch', '/data/x').status, 1, 'and read-only again');
@@ -178,7 +207,10 @@ test('where criu works: checkpoint stops the container; restore brings it back a
 const LOGGING = ['/bin/sh', '-c', COUNTER[2].replace('sleep 0.1;', 'echo $i >> /tmp/log; sleep 0.1;')];
 const logged = (dir: string) => {
   try {
-    return readFileSync(join(dir, 'rootfs', 'tmp', 'log'), 'utf8').split('\n').filter(Boolean).map(Number);
+    return readFileSync(join(dir, 'rootfs', 'tmp', 'log'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -206,7 +238,10 @@ test('where criu works: --leave-running leaves the container counting; its check
   await until(() => logged(dir).length > atDelete, 'the restored counter to count', 60_000);
   // its first value follows the one it had when dumped: the log tells, however slow this machine is to look
   const first = logged(dir)[atDelete];
-  assert.ok(first >= beforeCheckpoint && first <= atCheckpoint + 1, `the restored counter went on from the checkpoint (${beforeCheckpoint}..${atCheckpoint}): ${first}`);
+  assert.ok(
+    first >= beforeCheckpoint && first <= atCheckpoint + 1,
+    `the restored counter went on from the checkpoint (${beforeCheckpoint}..${atCheckpoint}): ${first}`,
+  );
   assert.not.ok(existsSync(join(root, 'cp3')), "the old id's state is gone");
   assert.is(R('delete', '--force', 'cp3r').status, 0);
   assert.equal(hostResidue([root]), before);

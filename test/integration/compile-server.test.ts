@@ -29,22 +29,34 @@ test.after(() => {
 let bundles = 0;
 /** A bundle no one has run: its own dir, its own config bytes. */
 function newBundle(id: string, extra: Record<string, unknown> = {}): string {
-  const dir = busyboxBundle(join(tmp.dir, `b${bundles++}`), { id, args: ['/bin/sh', '-c', `echo ran ${id}; cat /proc/self/status | grep CapEff`] });
+  const dir = busyboxBundle(join(tmp.dir, `b${bundles++}`), {
+    id,
+    args: ['/bin/sh', '-c', `echo ran ${id}; cat /proc/self/status | grep CapEff`],
+  });
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, annotations: { 'io.kubernetes.cri.container-type': 'container', note: `"${id}"` }, ...extra }));
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({ ...config, annotations: { 'io.kubernetes.cri.container-type': 'container', note: `"${id}"` }, ...extra }),
+  );
   return dir;
 }
 
 /** `ctc run --bundle DIR ID` under strace; its execs. */
 function tracedRun(dir: string, id: string, env: Record<string, string> = {}, globals: string[] = []) {
   const log = join(tmp.dir, `${id}.strace`);
-  const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=execve', '-o', log, launcher, '--root', state, ...globals, 'run', '--bundle', dir, id], {
-    encoding: 'utf8',
-    input: '',
-    env: { ...process.env, CTC_COMPILE_SOCKET: socket, CTC_CACHE_DIR: join(tmp.dir, 'cache'), ...env },
-    timeout: 60_000,
-  });
-  const execs = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('execve('));
+  const r = spawnSync(
+    'strace',
+    ['-f', '-qq', '-e', 'trace=execve', '-o', log, launcher, '--root', state, ...globals, 'run', '--bundle', dir, id],
+    {
+      encoding: 'utf8',
+      input: '',
+      env: { ...process.env, CTC_COMPILE_SOCKET: socket, CTC_CACHE_DIR: join(tmp.dir, 'cache'), ...env },
+      timeout: 60_000,
+    },
+  );
+  const execs = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('execve('));
   return { ...r, node: execs.some((l) => /execve\("[^"]*node"|ctc\.mjs/.test(l)) };
 }
 
@@ -72,7 +84,9 @@ test('a new bundle runs without Node: the plan is what ctc build makes of its co
   assert.is(again.status, 0, again.stderr);
   assert.not.ok(again.node);
   // what the launcher ran is what the compiler makes of those bytes
-  const d = newBundle('cs-3', { process: { ...JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).process, args: ['/bin/sleep', '30'] } });
+  const d = newBundle('cs-3', {
+    process: { ...JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).process, args: ['/bin/sleep', '30'] },
+  });
   const create = spawnSync(launcher, ['--root', state, 'create', '--bundle', d, 'cs-3'], {
     stdio: 'ignore',
     env: { ...process.env, CTC_COMPILE_SOCKET: socket, CTC_NODE: '/nonexistent' },
@@ -113,7 +127,10 @@ test('a socket others could reach is not used; nor a server that is gone', async
   assert.is(gone.status, 0, gone.stderr);
   assert.ok(gone.node, 'the CLI compiled it');
   assert.not.ok(existsSync(join(state, 'cs-2')));
-  assert.equal(hostResidue([state]).filter((x) => x.includes('cs-')), []);
+  assert.equal(
+    hostResidue([state]).filter((x) => x.includes('cs-')),
+    [],
+  );
 });
 
 test.run();

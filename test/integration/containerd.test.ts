@@ -65,7 +65,9 @@ function rmdirQuiet(dir: string): void {
 
 const leftovers = (id: string) => [
   ...(existsSync(join(shimRoot, id)) ? [`state ${join(shimRoot, id)}`] : []),
-  ...readdirSync('/sys/fs/cgroup').filter((h) => existsSync(join('/sys/fs/cgroup', h, 'default', id))).map((h) => `cgroup ${h}/default/${id}`),
+  ...readdirSync('/sys/fs/cgroup')
+    .filter((h) => existsSync(join('/sys/fs/cgroup', h, 'default', id)))
+    .map((h) => `cgroup ${h}/default/${id}`),
 ];
 
 test('ctr run --rm with ctc as the runtime prints the output and returns the exit code', () => {
@@ -136,28 +138,47 @@ test('a kill that finds the init already dead is "process already finished" to t
 const taskPid = (id: string) => Number(new RegExp(`^${id}\\s+(\\d+)\\s`, 'm').exec(ctr('task', 'ls').stdout)?.[1]);
 const ns = (pid: number, kind: string) => readlinkSync(`/proc/${pid}/ns/${kind}`);
 
-test('a pod as the CRI makes it: app tasks join the sandbox task\'s ipc, uts, network (and pid) by path; exec lands there too', async () => {
+test("a pod as the CRI makes it: app tasks join the sandbox task's ipc, uts, network (and pid) by path; exec lands there too", async () => {
   const sandbox = ctr('run', '-d', '--runc-binary', launcher, '--rootfs', rootfs, 'cd-sandbox', '/bin/sleep', '300');
   assert.is(sandbox.status, 0, sandbox.stderr);
   const sb = taskPid('cd-sandbox');
   assert.ok(sb > 0, 'the sandbox task has a pid');
   const withNs = (kinds: string[]) => kinds.flatMap((k) => ['--with-ns', `${k === 'net' ? 'network' : k}:/proc/${sb}/ns/${k}`]);
-  for (const [id, kinds] of [['cd-app', ['ipc', 'uts', 'net']], ['cd-app-pid', ['ipc', 'uts', 'net', 'pid']]] as const) {
+  for (const [id, kinds] of [
+    ['cd-app', ['ipc', 'uts', 'net']],
+    ['cd-app-pid', ['ipc', 'uts', 'net', 'pid']],
+  ] as const) {
     const app = ctr('run', '-d', '--runc-binary', launcher, ...withNs([...kinds]), '--rootfs', rootfs, id, '/bin/sleep', '300');
     assert.is(app.status, 0, `${id}: ${app.stderr}`);
     const pid = taskPid(id);
     for (const k of kinds) assert.is(ns(pid, k), ns(sb, k), `${id}'s init is in the sandbox's ${k} namespace`);
     assert.is.not(ns(pid, 'mnt'), ns(sb, 'mnt'), `${id} keeps a mount namespace of its own`);
-    const exec = ctr('task', 'exec', '--exec-id', 'look', id, '/bin/sh', '-c', `for k in ${kinds.join(' ')}; do readlink /proc/self/ns/$k; done`);
+    const exec = ctr(
+      'task',
+      'exec',
+      '--exec-id',
+      'look',
+      id,
+      '/bin/sh',
+      '-c',
+      `for k in ${kinds.join(' ')}; do readlink /proc/self/ns/$k; done`,
+    );
     assert.is(exec.status, 0, exec.stderr);
-    assert.equal(exec.stdout.trim().split('\n'), kinds.map((k) => ns(sb, k)), `what ${id} execs is in the sandbox's namespaces`);
+    assert.equal(
+      exec.stdout.trim().split('\n'),
+      kinds.map((k) => ns(sb, k)),
+      `what ${id} execs is in the sandbox's namespaces`,
+    );
   }
   // the pod stops: the sandbox first, then its containers; every task and container goes. The
   // sandbox's init was pid 1 of the namespace cd-app-pid shares: its end took cd-app-pid's init
   // with it, so that kill is 'process already finished', which the CRI takes as done.
   for (const id of ['cd-sandbox', 'cd-app', 'cd-app-pid']) {
     const kill = ctr('task', 'kill', '-s', 'SIGKILL', id);
-    assert.ok(kill.status === 0 || (id === 'cd-app-pid' && /process already finished: not found/.test(kill.stderr)), `${id}: ${kill.stderr}`);
+    assert.ok(
+      kill.status === 0 || (id === 'cd-app-pid' && /process already finished: not found/.test(kill.stderr)),
+      `${id}: ${kill.stderr}`,
+    );
     await until(() => new RegExp(`${id}\\s+\\d+\\s+STOPPED`).test(ctr('task', 'ls').stdout), `${id} to stop`);
     const del = ctr('task', 'delete', id);
     assert.is(del.status, 0, `${id}: ${del.stderr}`);

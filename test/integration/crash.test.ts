@@ -30,7 +30,10 @@ const snapshot = (ns?: string) => ({
   mounts: mountTable(),
   ...(ns
     ? {
-        links: execFileSync('ip', ['-n', ns, '-o', 'link'], { encoding: 'utf8' }).split('\n').map((l) => l.split(': ')[1]).filter(Boolean),
+        links: execFileSync('ip', ['-n', ns, '-o', 'link'], { encoding: 'utf8' })
+          .split('\n')
+          .map((l) => l.split(': ')[1])
+          .filter(Boolean),
         nft: execFileSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'tables'], { encoding: 'utf8' }),
       }
     : {}),
@@ -42,7 +45,11 @@ async function sweep(name: string, wrap: string[] = [], ns?: string, plan = join
   const before = snapshot(ns);
   const id = `crash-${name}`;
   const ctcHere = (args: string[]) => {
-    const r = spawnSync(wrap[0] ?? process.execPath, [...wrap.slice(1), ...(wrap.length ? [process.execPath] : []), cli, '--root', state, ...args], { encoding: 'utf8' });
+    const r = spawnSync(
+      wrap[0] ?? process.execPath,
+      [...wrap.slice(1), ...(wrap.length ? [process.execPath] : []), cli, '--root', state, ...args],
+      { encoding: 'utf8' },
+    );
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   for (const step of steps) {
@@ -52,7 +59,9 @@ async function sweep(name: string, wrap: string[] = [], ns?: string, plan = join
     assert.is(d.status, 0, `step ${step.n} ${step.kind}: ${d.stderr}`);
     if (byGc) assert.is(d.stdout.trim(), id, `gc finds the container a crash before step ${step.n} left`);
     // ctc-init notices its executor is gone on its own (EOF): give it a moment.
-    await until(() => JSON.stringify(snapshot(ns)) === JSON.stringify(before), `the host to be clean after step ${step.n}`, 5000).catch(() => undefined);
+    await until(() => JSON.stringify(snapshot(ns)) === JSON.stringify(before), `the host to be clean after step ${step.n}`, 5000).catch(
+      () => undefined,
+    );
     assert.equal(snapshot(ns), before, `nothing is left after a crash before step ${step.n} ${step.kind}`);
   }
   console.log(`    crash sweep: ${steps.length} steps of ${name}.plan`);
@@ -83,21 +92,29 @@ test('image (an overlay root from the busybox archive): ctc killed before each s
 test('gc leaves alone what something will finish: a running container, and a stopped one whose exit is recorded', () => {
   const plan = join(tmp.dir, 'gc.plan');
   const src = join(tmp.dir, 'gc.ct.ts');
-  writeFileSync(src, "import { container, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), process: { args: ['/bin/sh', '-c', 'exec sleep 30'] } });\n");
+  writeFileSync(
+    src,
+    "import { container, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), process: { args: ['/bin/sh', '-c', 'exec sleep 30'] } });\n",
+  );
   assert.is(ctc(['build', src, '-o', plan]).status, 0);
   const out = join(tmp.dir, 'gc.out');
   const fd = openSync(out, 'w');
   try {
-    assert.is(spawnSync(process.execPath, [cli, '--root', state, 'run', '-d', '--id', 'gc-live', plan], { stdio: ['ignore', fd, fd] }).status, 0);
+    assert.is(
+      spawnSync(process.execPath, [cli, '--root', state, 'run', '-d', '--id', 'gc-live', plan], { stdio: ['ignore', fd, fd] }).status,
+      0,
+    );
   } finally {
     closeSync(fd);
   }
   assert.is(ctc(['--root', state, 'gc', '--min-age', '0']).stdout, '', 'a running container is not garbage');
   assert.is(ctc(['--root', state, 'kill', 'gc-live', 'KILL']).status, 0);
-  return until(() => JSON.parse(ctc(['--root', state, 'state', 'gc-live']).stdout).status === 'stopped', 'the container to stop').then(() => {
-    assert.is(ctc(['--root', state, 'gc', '--min-age', '0']).stdout, '', 'stopped with its exit recorded: it waits for delete');
-    assert.is(ctc(['--root', state, 'delete', 'gc-live']).status, 0);
-  });
+  return until(() => JSON.parse(ctc(['--root', state, 'state', 'gc-live']).stdout).status === 'stopped', 'the container to stop').then(
+    () => {
+      assert.is(ctc(['--root', state, 'gc', '--min-age', '0']).stdout, '', 'stopped with its exit recorded: it waits for delete');
+      assert.is(ctc(['--root', state, 'delete', 'gc-live']).status, 0);
+    },
+  );
 });
 
 test.run();

@@ -107,7 +107,11 @@ test.before(async () => {
   writeConfig();
   writeCni();
   mkdirSync(join(volume, 'late'), { recursive: true });
-  for (const args of [['--bind', volume, volume], ['--make-rshared', volume]]) assert.is(spawnSync('mount', args).status, 0, `mount ${args}`);
+  for (const args of [
+    ['--bind', volume, volume],
+    ['--make-rshared', volume],
+  ])
+    assert.is(spawnSync('mount', args).status, 0, `mount ${args}`);
   daemon = spawn('containerd', ['--config', join(tmp.dir, 'config.toml')], { stdio: 'ignore' });
   await until(() => existsSync(sock) && spawnSync('ctr', ['--address', sock, 'version']).status === 0, 'containerd to answer', 20_000);
   importImage(PAUSE, ['/bin/sleep', '3600']);
@@ -164,18 +168,47 @@ const [HOST_TO_CONTAINER, BIDIRECTIONAL] = [1, 2];
 const DEADLINE = 20;
 const GRACE = 2;
 
-const namespaceOptions = (pid: number): Message => [[1, POD], [2, pid], [3, POD]];
+const namespaceOptions = (pid: number): Message => [
+  [1, POD],
+  [2, pid],
+  [3, POD],
+];
 const sandboxConfig = (name: string): Message => [
-  [1, [[1, name], [2, `${name}-uid`], [3, 'default']]],
+  [
+    1,
+    [
+      [1, name],
+      [2, `${name}-uid`],
+      [3, 'default'],
+    ],
+  ],
   [2, name],
   [3, join(tmp.dir, 'logs', name)],
   // linux: the pod's cgroup parent; its security context: namespaces (pid shared, as shareProcessNamespace: true
   // has it), seccomp RuntimeDefault (an empty SecurityProfile: containerd's default profile)
-  [8, [[1, cgroupParent], [2, [[1, namespaceOptions(POD)], [9, []]]]]],
+  [
+    8,
+    [
+      [1, cgroupParent],
+      [
+        2,
+        [
+          [1, namespaceOptions(POD)],
+          [9, []],
+        ],
+      ],
+    ],
+  ],
 ];
 // a burstable container's resources as kubelet sends them: cpu period, quota, shares, memory limit, oom_score_adj
 const MEMORY = 64 << 20;
-const resources: Message = [[1, 100_000], [2, 50_000], [3, 512], [4, MEMORY], [5, 999]];
+const resources: Message = [
+  [1, 100_000],
+  [2, 50_000],
+  [3, 512],
+  [4, MEMORY],
+  [5, 999],
+];
 // A volume as kubelet mounts one with mountPropagation (HostToContainer: rslave, Bidirectional: rshared). The
 // CRI wants its source on a shared mount, which / here is not: before() makes it one (a bind onto itself).
 const volume = join(tmp.dir, 'volume');
@@ -188,15 +221,35 @@ const appConfig = (name: string, pidMode: number, propagation: number): Message 
   [1, [[1, name]]],
   [2, [[1, APP]]],
   ...repeated(3, ['/bin/sh', '-c', 'echo "$0 ready"; exec sleep 3600', name]),
-  [7, [[1, '/vol'], [2, volume], [5, propagation]]],
+  [
+    7,
+    [
+      [1, '/vol'],
+      [2, volume],
+      [5, propagation],
+    ],
+  ],
   [11, `${name}.log`],
-  [15, [[1, resources], [2, [[3, namespaceOptions(pidMode)], [15, []]]]]],
+  [
+    15,
+    [
+      [1, resources],
+      [
+        2,
+        [
+          [3, namespaceOptions(pidMode)],
+          [15, []],
+        ],
+      ],
+    ],
+  ],
 ];
 
 /** The pid containerd's verbose status reports (its info's "pid"). */
 const infoPid = (status: Decoded) => Number(JSON.parse(status.map(2).info ?? '{}').pid);
 const ns = (pid: number, kind: string) => readlinkSync(`/proc/${pid}/ns/${kind}`);
-const pidGone = (pid: number) => !existsSync(`/proc/${pid}`) || / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\)/s, ')'));
+const pidGone = (pid: number) =>
+  !existsSync(`/proc/${pid}`) || / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\)/s, ')'));
 
 /** What runs under ctc: ctc's state dir under the shim's --root (its plan and journal: runc writes neither) names the pid. */
 function assertUnderCtc(id: string, pid: number): void {
@@ -231,12 +284,22 @@ interface Pod {
 
 /** RunPodSandbox as kubelet sends it for a pod whose RuntimeClass has handler ctc. */
 async function runPod(name: string): Promise<Pod> {
-  const [run, secs] = await timed('RunPodSandbox', [[1, sandboxConfig(name)], [2, 'ctc']]);
+  const [run, secs] = await timed('RunPodSandbox', [
+    [1, sandboxConfig(name)],
+    [2, 'ctc'],
+  ]);
   const id = run.str(1);
   assert.ok(id, 'RunPodSandbox names the sandbox');
   pods.push(id);
   assert.ok(secs < 10, `RunPodSandbox took ${secs} s`);
-  const status = await cri.call('PodSandboxStatus', [[1, id], [2, true]], DEADLINE);
+  const status = await cri.call(
+    'PodSandboxStatus',
+    [
+      [1, id],
+      [2, true],
+    ],
+    DEADLINE,
+  );
   assert.is(status.msg(1).int(3), READY);
   assert.is(status.msg(1).str(9), 'ctc', 'its runtime handler');
   const spec = JSON.parse(status.map(2).info).runtimeSpec;
@@ -246,10 +309,27 @@ async function runPod(name: string): Promise<Pod> {
 
 /** CreateContainer and StartContainer of an app in the pod. */
 async function startApp(pod: Pod, name: string, pidMode: number, propagation: number): Promise<App> {
-  const id = (await cri.call('CreateContainer', [[1, pod.id], [2, appConfig(name, pidMode, propagation)], [3, sandboxConfig(pod.name)]], DEADLINE)).str(1);
+  const id = (
+    await cri.call(
+      'CreateContainer',
+      [
+        [1, pod.id],
+        [2, appConfig(name, pidMode, propagation)],
+        [3, sandboxConfig(pod.name)],
+      ],
+      DEADLINE,
+    )
+  ).str(1);
   assert.ok(id, `CreateContainer ${name}`);
   await cri.call('StartContainer', [[1, id]], DEADLINE);
-  const status = await cri.call('ContainerStatus', [[1, id], [2, true]], DEADLINE);
+  const status = await cri.call(
+    'ContainerStatus',
+    [
+      [1, id],
+      [2, true],
+    ],
+    DEADLINE,
+  );
   assert.is(status.msg(1).int(3), RUNNING, `${name} is RUNNING`);
   const app = { name, id, pid: infoPid(status), pidMode };
   pod.apps.push(app);
@@ -266,16 +346,28 @@ async function removePod(pod: Pod): Promise<void> {
   for (const p of [pod.pid, ...pod.apps.map((a) => a.pid)]) assert.ok(pidGone(p), `process ${p} is gone`);
   assert.equal(readdirSync(shimRoot), [], "no ctc state dir is left under the shim's root");
   assert.equal(cgroupsUnder(cgroupParent), [], 'no cgroup is left under the pod parent');
-  assert.equal(mountsUnder(tmp.dir).filter((m) => m !== volume), [], "no mount (snapshots, the pod's shm) is left");
+  assert.equal(
+    mountsUnder(tmp.dir).filter((m) => m !== volume),
+    [],
+    "no mount (snapshots, the pod's shm) is left",
+  );
   assert.not.ok(existsSync(pod.netns), "the pod's network namespace is gone");
   const cniResults = existsSync(join(cniCache, 'results')) ? readdirSync(join(cniCache, 'results')) : [];
-  assert.equal(cniResults.filter((f) => f.includes(pod.id)), [], "CNI's DEL ran for the pod's networks");
+  assert.equal(
+    cniResults.filter((f) => f.includes(pod.id)),
+    [],
+    "CNI's DEL ran for the pod's networks",
+  );
 }
 
 const cgroupsUnder = (parent: string) =>
   readdirSync('/sys/fs/cgroup').flatMap((h) => {
     const dir = join('/sys/fs/cgroup', h, parent);
-    return existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${h}${parent}/${e.name}`) : [];
+    return existsSync(dir)
+      ? readdirSync(dir, { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => `${h}${parent}/${e.name}`)
+      : [];
   });
 
 test("docs/orchestrators.md's runtime handler is the one this test configures", () => {
@@ -297,14 +389,22 @@ test('RunPodSandbox with runtime_handler ctc: the sandbox runs under ctc in the 
 });
 
 test("CreateContainer, StartContainer: the apps' inits are in the sandbox's ipc, uts, net (and pid) namespaces, with their resources", async () => {
-  for (const [name, pidMode, propagation] of [['app', CONTAINER, HOST_TO_CONTAINER], ['app-pid', POD, BIDIRECTIONAL]] as const) {
+  for (const [name, pidMode, propagation] of [
+    ['app', CONTAINER, HOST_TO_CONTAINER],
+    ['app-pid', POD, BIDIRECTIONAL],
+  ] as const) {
     const { id, pid } = await startApp(pod, name, pidMode, propagation);
     assertUnderCtc(id, pid);
-    for (const k of pidMode === POD ? ['ipc', 'uts', 'net', 'pid'] : ['ipc', 'uts', 'net']) assert.is(ns(pid, k), ns(pod.pid, k), `${name}'s init is in the sandbox's ${k} namespace`);
+    for (const k of pidMode === POD ? ['ipc', 'uts', 'net', 'pid'] : ['ipc', 'uts', 'net'])
+      assert.is(ns(pid, k), ns(pod.pid, k), `${name}'s init is in the sandbox's ${k} namespace`);
     if (pidMode === CONTAINER) assert.is.not(ns(pid, 'pid'), ns(pod.pid, 'pid'), `${name} has a pid namespace of its own`);
     assert.is.not(ns(pid, 'mnt'), ns(pod.pid, 'mnt'), `${name} has a mount namespace of its own`);
     const cgroup = join('/sys/fs/cgroup/memory', cgroupParent, id);
-    assert.is(Number(readFileSync(join(cgroup, 'memory.limit_in_bytes'), 'utf8')), MEMORY, `${name}'s memory limit, in the cgroup the CRI named`);
+    assert.is(
+      Number(readFileSync(join(cgroup, 'memory.limit_in_bytes'), 'utf8')),
+      MEMORY,
+      `${name}'s memory limit, in the cgroup the CRI named`,
+    );
     assert.ok(readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').split('\n').includes(String(pid)), `${name}'s init is in it`);
     assert.is(readFileSync(join('/sys/fs/cgroup/cpu', cgroupParent, id, 'cpu.cfs_quota_us'), 'utf8').trim(), '50000');
     assert.is(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim(), '999');
@@ -316,12 +416,19 @@ test("CreateContainer, StartContainer: the apps' inits are in the sandbox's ipc,
 
 test("ExecSync: what kubelet's exec probes run is in the pod's namespaces; exit code and stderr come back", async () => {
   for (const app of pod.apps) {
-    const [exec, secs] = await execSync(app, 'for k in ipc uts net pid; do readlink /proc/self/ns/$k; done; hostname; echo oops >&2; exit 3');
+    const [exec, secs] = await execSync(
+      app,
+      'for k in ipc uts net pid; do readlink /proc/self/ns/$k; done; hostname; echo oops >&2; exit 3',
+    );
     assert.ok(secs < 5, `ExecSync took ${secs} s`);
     assert.is(exec.int(3), 3, `ExecSync in ${app.name}: ${exec.str(2)}`);
     assert.is(exec.str(2), 'oops\n');
     const pidNs = ns(app.pidMode === POD ? pod.pid : app.pid, 'pid');
-    assert.equal(exec.str(1).trim().split('\n'), [...['ipc', 'uts', 'net'].map((k) => ns(pod.pid, k)), pidNs, 'ctc-pod'], `what ${app.name} execs is in the pod's namespaces`);
+    assert.equal(
+      exec.str(1).trim().split('\n'),
+      [...['ipc', 'uts', 'net'].map((k) => ns(pod.pid, k)), pidNs, 'ctc-pod'],
+      `what ${app.name} execs is in the pod's namespaces`,
+    );
   }
 });
 
@@ -343,8 +450,14 @@ test('volumes with mountPropagation HostToContainer (rslave) and Bidirectional (
 test('StopContainer with a grace period, StopPodSandbox, RemoveContainer, RemovePodSandbox: nothing is left', async () => {
   // app's sleep is pid 1 of its own pid namespace, which ignores SIGTERM: the SIGKILL after the grace ends it
   // (137); app-pid's sleep is not, and the SIGTERM ends it (143)
-  for (const [app, code] of [[pod.apps[0], 137], [pod.apps[1], 143]] as const) {
-    const [, secs] = await timed('StopContainer', [[1, app.id], [2, GRACE]]);
+  for (const [app, code] of [
+    [pod.apps[0], 137],
+    [pod.apps[1], 143],
+  ] as const) {
+    const [, secs] = await timed('StopContainer', [
+      [1, app.id],
+      [2, GRACE],
+    ]);
     assert.ok(secs < GRACE + 3, `StopContainer ${app.name} took ${secs} s`);
     const status = (await cri.call('ContainerStatus', [[1, app.id]], DEADLINE)).msg(1);
     assert.is(status.int(3), EXITED);
@@ -366,7 +479,8 @@ test('the sandbox dies: StopPodSandbox stops what is left in time, every contain
   const [, secs] = await timed('StopPodSandbox', [[1, dying.id]]);
   assert.ok(secs < 5, `StopPodSandbox took ${secs} s`);
   assert.is((await cri.call('PodSandboxStatus', [[1, dying.id]], DEADLINE)).msg(1).int(3), NOTREADY);
-  for (const app of apps) assert.is((await cri.call('ContainerStatus', [[1, app.id]], DEADLINE)).msg(1).int(3), EXITED, `${app.name} EXITED`);
+  for (const app of apps)
+    assert.is((await cri.call('ContainerStatus', [[1, app.id]], DEADLINE)).msg(1).int(3), EXITED, `${app.name} EXITED`);
   await removePod(dying);
 });
 

@@ -9,7 +9,20 @@
 // was done once for each, and the failure it gave is quoted.
 
 import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  rmdirSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -50,7 +63,10 @@ function runDetached(id: string, plan: string): () => string {
   const out = join(tmp.dir, `${id}.out`);
   const fd = openSync(out, 'w');
   try {
-    const r = spawnSync(process.execPath, [cli, '--root', state, 'run', '-d', '--id', id, plan], { stdio: ['ignore', fd, fd], timeout: 60_000 });
+    const r = spawnSync(process.execPath, [cli, '--root', state, 'run', '-d', '--id', id, plan], {
+      stdio: ['ignore', fd, fd],
+      timeout: 60_000,
+    });
     assert.is(r.status, 0, read(out));
   } finally {
     closeSync(fd);
@@ -104,21 +120,34 @@ test('CVE-2019-5736: /proc/<pid>/exe of any ctc-init is a sealed memfd, never th
     evil.child.stdin.end();
     await evil.done;
     assert.is(R('exec', 'cve-exe', 'touch', '/tmp/done').status, 0);
-    await until(() => output().includes('report '), 'the watcher\'s report', 30_000);
+    await until(() => output().includes('report '), "the watcher's report", 30_000);
 
     const { grabs } = JSON.parse(/^report (.*)$/m.exec(output())![1]) as {
       grabs: { pid: string; cmdline: string; execd: boolean; link: string; host: boolean; reopen: string; write: string }[];
     };
-    assert.ok(grabs.some((g) => g.cmdline.includes('device-filter /tmp/evil')), 'the watcher held the #!/proc/self/exe process');
-    assert.ok(grabs.some((g) => g.execd && !g.cmdline.includes('evil')), 'the watcher held an exec\'s init before its execve');
+    assert.ok(
+      grabs.some((g) => g.cmdline.includes('device-filter /tmp/evil')),
+      'the watcher held the #!/proc/self/exe process',
+    );
+    assert.ok(
+      grabs.some((g) => g.execd && !g.cmdline.includes('evil')),
+      "the watcher held an exec's init before its execve",
+    );
     for (const g of grabs) {
-      assert.equal({ host: g.host, link: g.link }, { host: false, link: '/memfd:ctc-init (deleted)' }, 'every grab is a sealed memfd, never the host\'s binary');
+      assert.equal(
+        { host: g.host, link: g.link },
+        { host: false, link: '/memfd:ctc-init (deleted)' },
+        "every grab is a sealed memfd, never the host's binary",
+      );
       if (g.reopen === 'ok') assert.is(g.write, 'EPERM', 'the memfd is sealed against writes');
       else assert.is(g.reopen, 'ETXTBSY', 'a memfd still running is not even opened for writing');
     }
-    assert.ok(grabs.some((g) => g.write === 'EPERM'), 'a write was tried, and refused');
+    assert.ok(
+      grabs.some((g) => g.write === 'EPERM'),
+      'a write was tried, and refused',
+    );
 
-    assert.is(monitorExe, '/memfd:ctc-init (deleted)', 'the monitor\'s exe');
+    assert.is(monitorExe, '/memfd:ctc-init (deleted)', "the monitor's exe");
   } finally {
     assert.is(R('delete', '--force', 'cve-exe').status, 0);
   }
@@ -152,7 +181,10 @@ test('CVE-2024-21626: fds the caller leaks to ctc run and ctc exec do not reach 
   const hostDir = join(tmp.dir, 'host-dir');
   mkdirSync(hostDir);
   writeFileSync(join(hostDir, 'host-marker'), '');
-  const plan = build('fds', `container({ rootfs: hostRootfs(), mounts: defaultMounts, process: { args: ['/bin/sh', '-c', 'ls /proc/self/fd; cd /proc/self/fd/99 && ls; exit 0'] } })`);
+  const plan = build(
+    'fds',
+    `container({ rootfs: hostRootfs(), mounts: defaultMounts, process: { args: ['/bin/sh', '-c', 'ls /proc/self/fd; cd /proc/self/fd/99 && ls; exit 0'] } })`,
+  );
   const r = withFds(hostDir, ['run', '--id', 'cve-fds', plan]);
   assert.is(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim().split('\n'), ['0', '1', '2', '3'], 'stdio, and the fd ls reads /proc/self/fd through');
@@ -183,7 +215,10 @@ test('CVE-2024-21626: a cwd through a leaked fd is refused at proc.cwd, for run 
   const hostDir = join(tmp.dir, 'host-cwd');
   mkdirSync(hostDir);
   writeFileSync(join(hostDir, 'host-marker'), '');
-  const plan = build('cwd', `container({ rootfs: hostRootfs(), mounts: defaultMounts, process: { cwd: '/proc/self/fd/99', args: ['/bin/sh', '-c', 'ls; exit 0'] } })`);
+  const plan = build(
+    'cwd',
+    `container({ rootfs: hostRootfs(), mounts: defaultMounts, process: { cwd: '/proc/self/fd/99', args: ['/bin/sh', '-c', 'ls; exit 0'] } })`,
+  );
   const r = withFds(hostDir, ['run', '--id', 'cve-cwd', plan]);
   assert.is(r.status, 1, r.stdout + r.stderr);
   assert.match(r.stderr, /error CT_STEP_FAILED: step \d+ proc\.cwd \(\/proc\/self\/fd\/99\): .*\[(ENOENT|EXDEV)\]/);
@@ -218,7 +253,11 @@ test('CVE-2024-21626: a cwd through a leaked fd is refused at proc.cwd, for run 
 // targets itself; the host directory that exists is what shows the hole.)
 
 /** Inside: the filesystem type at each path (the image is on the host's disk, so a tmpfs there is the mount), and /dev/null. */
-const probeMounts = (paths: string[]) => ['/bin/sh', '-c', `stat -f -c '%n %T' ${paths.join(' ')}; stat -c '%F %t:%T' /dev/null 2>&1; exit 0`];
+const probeMounts = (paths: string[]) => [
+  '/bin/sh',
+  '-c',
+  `stat -f -c '%n %T' ${paths.join(' ')}; stat -c '%F %t:%T' /dev/null 2>&1; exit 0`,
+];
 
 test('CVE-2021-30465 (a): an absolute symlink in the image; the mkdir and the mount land inside the root', () => {
   const rootfs = image('sym-a');
@@ -252,7 +291,10 @@ test('CVE-2021-30465 (b): /dev a symlink to a host directory; the /dev tmpfs and
   mkdirSync(hostDev);
   rmdirSync(join(rootfs, 'dev'));
   symlinkSync(hostDev, join(rootfs, 'dev'));
-  const plan = build('sym-b', `container({ rootfs: dirRootfs(${JSON.stringify(rootfs)}), mounts: defaultMounts, process: { args: ${JSON.stringify(probeMounts(['/dev', '/dev/pts']))} } })`);
+  const plan = build(
+    'sym-b',
+    `container({ rootfs: dirRootfs(${JSON.stringify(rootfs)}), mounts: defaultMounts, process: { args: ${JSON.stringify(probeMounts(['/dev', '/dev/pts']))} } })`,
+  );
   const r = R('run', '--id', 'cve-sym-b', plan);
   assert.equal(readdirSync(hostDev), [], 'no device node (or anything) was made on the host');
   assert.is(r.status, 0, r.stderr);
@@ -320,12 +362,24 @@ test('CVE-2025-31133: a /dev/null that is a symlink into /proc is refused at fs.
 // '/dev/console': No such file or directory".
 test('CVE-2025-52565: with a terminal, /dev/console is the pty, and writing to it reaches the console socket', async () => {
   const rootfs = image('console');
-  const plan = build('console', `container({ rootfs: dirRootfs(${JSON.stringify(rootfs)}), mounts: defaultMounts, process: { terminal: true, args: ['/bin/sh'] } })`);
+  const plan = build(
+    'console',
+    `container({ rootfs: dirRootfs(${JSON.stringify(rootfs)}), mounts: defaultMounts, process: { terminal: true, args: ['/bin/sh'] } })`,
+  );
   const sock = join(tmp.dir, 'console.sock');
   const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-  const rx = spawn(python, [join(pkg, 'test', 'tools', 'tty.py'), 'receive', sock, 'tty; stat -c %t:%T $(tty) /dev/console; echo via-$((6*7))-console > /dev/console; exit 0\n'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const rx = spawn(
+    python,
+    [
+      join(pkg, 'test', 'tools', 'tty.py'),
+      'receive',
+      sock,
+      'tty; stat -c %t:%T $(tty) /dev/console; echo via-$((6*7))-console > /dev/console; exit 0\n',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let got = '';
   rx.stdout.on('data', (d) => (got += d));
   const done = new Promise<void>((r) => rx.on('close', () => r()));
@@ -363,7 +417,7 @@ test('CVE-2025-52565: with a terminal, /dev/console is the pty, and writing to i
 // `char full[PATH_MAX + 8]; snprintf(full, sizeof full, "/proc/%s", path);
 // autoclose int fd = in_root(full, O_WRONLY, 0);`. Tried: fails at "the
 // fake file was not written": it holds "1".
-test('CVE-2025-52881: a sysctl whose /proc/sys is a bind of the image\'s own files is refused', () => {
+test("CVE-2025-52881: a sysctl whose /proc/sys is a bind of the image's own files is refused", () => {
   const rootfs = image('sysctl');
   const fake = join(rootfs, 'fake');
   mkdirSync(join(fake, 'net', 'ipv4'), { recursive: true });

@@ -54,7 +54,10 @@ test('stop: a process that handles TERM ends on its own, long before the timeout
   const r = R('stop', '-t', '20', '-s', 'USR1', id);
   assert.is(r.status, 0, r.stderr);
   assert.ok(Date.now() - t0 < 5000, 'USR1 ended it, not the 20 s timeout');
-  const line = R('list').stdout.split('\n').find((l) => l.startsWith(`${id} `)) ?? '';
+  const line =
+    R('list')
+      .stdout.split('\n')
+      .find((l) => l.startsWith(`${id} `)) ?? '';
   assert.match(line, /\sstopped \(7\)\s/, `list shows the exit code: ${line}`);
   assert.match(line, /\sroot$/, 'and the owner of its state, by name');
   assert.is(R('delete', id).status, 0);
@@ -66,7 +69,10 @@ test("exec of a missing command exits 127, of one that cannot run 126, naming th
   detached(id, ['sleep', '300']);
   const missing = R('exec', id, 'nosuchcmd');
   assert.is(missing.status, 127, missing.stderr);
-  assert.match(missing.stderr, /^exec failed: exec: "nosuchcmd": executable file not found in \$PATH: ctc: error CT_EXEC_COMMAND: cannot run nosuchcmd in container \S+: no entry of its PATH holds it/);
+  assert.match(
+    missing.stderr,
+    /^exec failed: exec: "nosuchcmd": executable file not found in \$PATH: ctc: error CT_EXEC_COMMAND: cannot run nosuchcmd in container \S+: no entry of its PATH holds it/,
+  );
   assert.not.match(missing.stderr, /\.ct\.ts:|config\.json:/, "not the container's source line");
   const file = R('exec', id, '/etc/passwd');
   assert.is(file.status, 126, file.stderr);
@@ -77,10 +83,17 @@ test("exec of a missing command exits 127, of one that cannot run 126, naming th
 
 test('run -d of a plan without --id prints the id it made, through the CLI and (the second time) the launcher', () => {
   const src = join(tmp.dir, 'svc.ct.ts');
-  writeFileSync(src, "import { container, defaultMounts, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), mounts: defaultMounts, process: { args: ['sleep', '300'] } });\n");
+  writeFileSync(
+    src,
+    "import { container, defaultMounts, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), mounts: defaultMounts, process: { args: ['sleep', '300'] } });\n",
+  );
   assert.is(ctc(['build', src]).status, 0);
   for (const via of ['the CLI', 'the launcher']) {
-    const r = spawnSync(join(repoRoot, 'dist', 'ctc'), ['--root', root, 'run', '-d', join(tmp.dir, 'svc.plan')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    const r = spawnSync(join(repoRoot, 'dist', 'ctc'), ['--root', root, 'run', '-d', join(tmp.dir, 'svc.plan')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 30_000,
+    });
     assert.is(r.status, 0, r.stderr);
     const id = r.stdout.trim();
     assert.match(id, /^svc-[0-9a-f]{8}$/, `${via} printed the id`);
@@ -91,7 +104,7 @@ test('run -d of a plan without --id prints the id it made, through the CLI and (
   assert.equal(mine(), before);
 });
 
-test('stop of a missing container: runc\'s words, exit 1', () => {
+test("stop of a missing container: runc's words, exit 1", () => {
   const r = R('stop', 'no-such-container');
   assert.is(r.status, 1);
   assert.match(r.stderr, /container does not exist/);

@@ -35,7 +35,13 @@ const WAYS: [string, Record<string, string>][] = [
 ];
 
 const exec = (env: Record<string, string>, args: string[], id = ID): Ran => {
-  const r = spawnSync(launcher, ['--root', stateRoot, 'exec', id, ...args], { encoding: 'utf8', cwd: root, env: { ...process.env, ...env }, input: '', timeout: 60_000 });
+  const r = spawnSync(launcher, ['--root', stateRoot, 'exec', id, ...args], {
+    encoding: 'utf8',
+    cwd: root,
+    env: { ...process.env, ...env },
+    input: '',
+    timeout: 60_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 const hostHasLink = (name: string) => spawnSync('ip', ['link', 'show', name], { stdio: 'ignore' }).status === 0;
@@ -48,7 +54,11 @@ function runDetached(dir: string, id: string): void {
   const log = join(tmp.dir, `${id}.log`);
   const fd = openSync(log, 'w');
   try {
-    const r = spawnSync(process.execPath, [cli, '--root', stateRoot, 'run', '-d', '--bundle', dir, id], { cwd: root, stdio: ['ignore', fd, fd], timeout: 60_000 });
+    const r = spawnSync(process.execPath, [cli, '--root', stateRoot, 'run', '-d', '--bundle', dir, id], {
+      cwd: root,
+      stdio: ['ignore', fd, fd],
+      timeout: 60_000,
+    });
     assert.is(r.status, 0, readFileSync(log, 'utf8'));
   } finally {
     closeSync(fd);
@@ -63,7 +73,18 @@ const cgroupMounts = () =>
     .filter(([, r]) => /^cgroup2? /.test(r ?? ''))
     .map(([l, r]) => {
       const [type, , opts] = r.split(' ');
-      const controllers = type === 'cgroup2' ? '' : opts.split(',').filter((o) => !/^(rw|ro|relatime|noexec|nosuid|nodev|clone_children|xattr|nsdelegate|memory_recursiveprot|noprefix)$/.test(o) && !o.startsWith('release_agent=')).sort().join(',');
+      const controllers =
+        type === 'cgroup2'
+          ? ''
+          : opts
+              .split(',')
+              .filter(
+                (o) =>
+                  !/^(rw|ro|relatime|noexec|nosuid|nodev|clone_children|xattr|nsdelegate|memory_recursiveprot|noprefix)$/.test(o) &&
+                  !o.startsWith('release_agent='),
+              )
+              .sort()
+              .join(',');
       return { controllers, mount: l.split(' ')[4] };
     });
 
@@ -76,7 +97,8 @@ function moveInit(sub: string): () => void {
     if (!m) continue;
     const dir = join(m.mount, path);
     mkdirSync(join(dir, sub));
-    if (existsSync(join(dir, 'cpuset.cpus'))) for (const f of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(join(dir, sub, f), readFileSync(join(dir, f)));
+    if (existsSync(join(dir, 'cpuset.cpus')))
+      for (const f of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(join(dir, sub, f), readFileSync(join(dir, f)));
     writeFileSync(join(dir, sub, 'cgroup.procs'), String(initPid));
     dirs.push([dir, join(dir, sub)]);
   }
@@ -121,7 +143,10 @@ for (const [k, [way, env]] of WAYS.entries()) {
     const r = exec(env, ['/bin/sh', '-c', script]);
     assert.is(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
-    assert.equal(lines.slice(0, KINDS.length), KINDS.map((k) => readlinkSync(`/proc/${initPid}/ns/${k}`)));
+    assert.equal(
+      lines.slice(0, KINDS.length),
+      KINDS.map((k) => readlinkSync(`/proc/${initPid}/ns/${k}`)),
+    );
     assert.is(lines[KINDS.indexOf('net')], `net:[${statSync(NS_PATH).ino}]`);
     assert.not.equal(lines[KINDS.indexOf('net')], readlinkSync('/proc/self/ns/net'), 'not the host network');
     assert.equal(lines.slice(KINDS.length).sort(), readFileSync(`/proc/${initPid}/cgroup`, 'utf8').trim().split('\n').sort());
@@ -130,7 +155,8 @@ for (const [k, [way, env]] of WAYS.entries()) {
   test(`exec through ${way}: the init's capabilities, no_new_privs and seccomp mode, from the plan the init applied`, () => {
     const r = exec(env, ['/bin/cat', '/proc/self/status']);
     assert.is(r.status, 0, r.stderr);
-    const confinement = (status: string) => status.split('\n').filter((l) => /^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp|Seccomp_filters|Uid|Gid):/.test(l));
+    const confinement = (status: string) =>
+      status.split('\n').filter((l) => /^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp|Seccomp_filters|Uid|Gid):/.test(l));
     const init = confinement(readFileSync(`/proc/${initPid}/status`, 'utf8'));
     assert.ok(init.includes('Seccomp:\t2') && init.includes('NoNewPrivs:\t1'), init.join('\n'));
     assert.equal(confinement(r.stdout), init);
@@ -167,14 +193,22 @@ test("exec into a container that joined another's pid, ipc, uts and network name
   const joined = { pid: 'pid', ipc: 'ipc', uts: 'uts', network: 'net' };
   const namespaces = [{ type: 'mount' }, ...Object.entries(joined).map(([type, file]) => ({ type, path: `/proc/${initPid}/ns/${file}` }))];
   // no hostname: setting one in a joined uts namespace would rename the other container's
-  runDetached(busyboxBundle(join(tmp.dir, 'app'), { id: APP, args: ['/bin/sleep', '120'], linux: { namespaces }, extra: { hostname: undefined } }), APP);
+  runDetached(
+    busyboxBundle(join(tmp.dir, 'app'), { id: APP, args: ['/bin/sleep', '120'], linux: { namespaces }, extra: { hostname: undefined } }),
+    APP,
+  );
   const appPid = JSON.parse(ctc(['--root', stateRoot, 'state', APP]).stdout).pid;
   for (const [, env] of WAYS) {
     const r = exec(env, ['/bin/sh', '-c', KINDS.map((k) => `readlink /proc/self/ns/${k}`).join('; ')], APP);
     assert.is(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
-    assert.equal(lines, KINDS.map((k) => readlinkSync(`/proc/${appPid}/ns/${k}`)), "the app's init's");
-    for (const file of Object.values(joined)) assert.is(lines[KINDS.indexOf(file)], readlinkSync(`/proc/${initPid}/ns/${file}`), `the other container's ${file}`);
+    assert.equal(
+      lines,
+      KINDS.map((k) => readlinkSync(`/proc/${appPid}/ns/${k}`)),
+      "the app's init's",
+    );
+    for (const file of Object.values(joined))
+      assert.is(lines[KINDS.indexOf(file)], readlinkSync(`/proc/${initPid}/ns/${file}`), `the other container's ${file}`);
     assert.not.equal(lines[KINDS.indexOf('mnt')], readlinkSync(`/proc/${initPid}/ns/mnt`), 'its own mount namespace');
   }
 });

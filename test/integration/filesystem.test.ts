@@ -16,7 +16,10 @@ const before = hostResidue();
 
 function run(name: string, def: string): { status: number | null; stdout: string; stderr: string } {
   const src = join(tmp.dir, `${name}.ct.ts`);
-  writeFileSync(src, `import { container, defaultMounts, hostRootfs, dirRootfs, maskedPaths } from 'ctc';\nexport default container(${def});\n`);
+  writeFileSync(
+    src,
+    `import { container, defaultMounts, hostRootfs, dirRootfs, maskedPaths } from 'ctc';\nexport default container(${def});\n`,
+  );
   const b = ctc(['build', src]);
   assert.is(b.status, 0, b.stderr);
   return ctc(['run', join(tmp.dir, `${name}.plan`)]);
@@ -129,12 +132,23 @@ test('device nodes exist with their numbers and modes; a device outside the allo
 test('an rshared bind in an rshared root is a slave of the host mount it binds: later host mounts reach it', () => {
   const vol = join(tmp.dir, 'vol');
   mkdirSync(vol);
-  for (const args of [['--bind', vol, vol], ['--make-rshared', vol]]) assert.is(spawnSync('mount', args).status, 0);
+  for (const args of [
+    ['--bind', vol, vol],
+    ['--make-rshared', vol],
+  ])
+    assert.is(spawnSync('mount', args).status, 0);
   try {
-    const group = /shared:(\d+)/.exec(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === vol) ?? '')?.[1];
+    const group = /shared:(\d+)/.exec(
+      readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .find((l) => l.split(' ')[4] === vol) ?? '',
+    )?.[1];
     assert.ok(group, 'the host mount is shared');
     const bind = `{ destination: '/vol', type: 'bind', source: ${JSON.stringify(vol)}, options: ['rbind', 'rshared'] }`;
-    const r = run('shared-bind', `{ rootfs: hostRootfs(), mounts: [...defaultMounts, ${bind}], rootfsPropagation: 'rshared', ${sh('cat /proc/self/mountinfo')} }`);
+    const r = run(
+      'shared-bind',
+      `{ rootfs: hostRootfs(), mounts: [...defaultMounts, ${bind}], rootfsPropagation: 'rshared', ${sh('cat /proc/self/mountinfo')} }`,
+    );
     assert.is(r.status, 0, r.stderr);
     assert.match(mountinfo(r.stdout).get('/vol')?.tags ?? '', new RegExp(`\\bmaster:${group}\\b`), r.stdout);
   } finally {
@@ -143,7 +157,8 @@ test('an rshared bind in an rshared root is a slave of the host mount it binds: 
 });
 
 test("hostRootfs({ readonly: true }): the root's own tmpfs refuses writes inside; a tmpfs mounted on it does not", () => {
-  const script = 'touch /newfile 2>&1; touch /root/x 2>&1; touch /dev/shm/ok && echo shm-ok; awk \'$5 == "/" { print $6 }\' /proc/self/mountinfo';
+  const script =
+    'touch /newfile 2>&1; touch /root/x 2>&1; touch /dev/shm/ok && echo shm-ok; awk \'$5 == "/" { print $6 }\' /proc/self/mountinfo';
   const r = run('ro-host', `{ rootfs: hostRootfs({ readonly: true }), mounts: defaultMounts, ${sh(script)} }`);
   assert.is(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
@@ -155,7 +170,10 @@ test("hostRootfs({ readonly: true }): the root's own tmpfs refuses writes inside
 });
 
 test('a shared root propagation is applied once the root stands alone', () => {
-  const r = run('shared-root', `{ rootfs: hostRootfs(), mounts: defaultMounts, rootfsPropagation: 'rshared', ${sh('awk \'$5 == "/"\' /proc/self/mountinfo')} }`);
+  const r = run(
+    'shared-root',
+    `{ rootfs: hostRootfs(), mounts: defaultMounts, rootfsPropagation: 'rshared', ${sh('awk \'$5 == "/"\' /proc/self/mountinfo')} }`,
+  );
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /shared:\d+/);
   assert.equal(hostResidue(), before);

@@ -90,8 +90,14 @@ for (const name of ['hello', 'limits', 'dir']) {
     const trace = readFileSync(log, 'utf8');
     const execs = trace.split('\n').filter((l) => /execve(at)?\(/.test(l));
     assert.ok(execs.length >= 2, 'strace saw the execs');
-    assert.not.ok(execs.some((l) => /node|ctc\.mjs/.test(l)), `no exec of node:\n${execs.join('\n')}`);
-    assert.ok(execs.some((l) => l.includes('dist/ctc-init')), 'ctc-init ran the init steps');
+    assert.not.ok(
+      execs.some((l) => /node|ctc\.mjs/.test(l)),
+      `no exec of node:\n${execs.join('\n')}`,
+    );
+    assert.ok(
+      execs.some((l) => l.includes('dist/ctc-init')),
+      'ctc-init ran the init steps',
+    );
     assert.ok(new RegExp(`mkdir\\("/sys/fs/cgroup/[^"]*ctc/${id}", 0777\\) = 0`).test(trace), 'its cgroup was made');
     assert.ok(trace.includes(`mkdir("/run/ctc/${id}", 0711) = 0`), 'its state dir was made');
     assert.not.ok(existsSync(join('/run/ctc', id)), 'its state dir is gone');
@@ -113,7 +119,11 @@ test('run -d, exec and delete of a plan never run before: all in the launcher, t
   closeSync(fd);
   try {
     assert.is(started.status, 0, readFileSync(out, 'utf8'));
-    const ex = spawnSync(launcher, ['exec', 'first-sleeper', '/bin/sh', '-c', 'echo "in $(hostname)"'], { env, encoding: 'utf8', timeout: 60_000 });
+    const ex = spawnSync(launcher, ['exec', 'first-sleeper', '/bin/sh', '-c', 'echo "in $(hostname)"'], {
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.is(ex.status, 0, ex.stderr);
     assert.is(ex.stdout, 'in hello\n');
   } finally {
@@ -138,7 +148,11 @@ test('a failure at each step of the first run is undone by the launcher alone (n
       assert.is(r.status, 1, `${where}: ${r.stderr}`);
       assert.ok(r.stderr.includes(`native failure: ${step.n}:5`), `${where} failed in the launcher (EIO): ${r.stderr}`);
       assert.equal(ours(), [], `nothing is left after a failure at ${where}`);
-      assert.equal(mountTable().filter((m) => m.includes('first-') || m.includes(tmp.dir)), [], `no mount of ours is left after ${where}`);
+      assert.equal(
+        mountTable().filter((m) => m.includes('first-') || m.includes(tmp.dir)),
+        [],
+        `no mount of ours is left after ${where}`,
+      );
       assert.equal(readdirSync(cache), [], `${where}: no image written`);
     }
   }

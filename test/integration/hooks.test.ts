@@ -50,7 +50,21 @@ const hook = (when: string, status = 0, more: Record<string, unknown> = {}) => (
 });
 const records = (id: string) =>
   existsSync(join(logs, id))
-    ? readFileSync(join(logs, id), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { when: string; state: Record<string, unknown>; uts: string; exe: string; initAlive: boolean; env: string | null; path: string | null })
+    ? readFileSync(join(logs, id), 'utf8')
+        .trim()
+        .split('\n')
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              when: string;
+              state: Record<string, unknown>;
+              uts: string;
+              exe: string;
+              initAlive: boolean;
+              env: string | null;
+              path: string | null;
+            },
+        )
     : [];
 
 /** A busybox bundle whose /log is the test's log dir, so a hook in the container's root can write there. */
@@ -61,7 +75,10 @@ const bundle = (id: string, args: string[], hooks: Record<string, unknown[]>, an
     extra: {
       hooks,
       ...(annotations ? { annotations } : {}),
-      mounts: [...defaultMounts.filter((m) => m.type !== 'cgroup'), { destination: '/log', type: 'bind', source: logs, options: ['rbind', 'rw'] }],
+      mounts: [
+        ...defaultMounts.filter((m) => m.type !== 'cgroup'),
+        { destination: '/log', type: 'bind', source: logs, options: ['rbind', 'rw'] },
+      ],
     },
   });
 
@@ -70,7 +87,10 @@ function create(id: string, dir: string) {
   const out = join(tmp.dir, `${id}.create`);
   const fd = openSync(out, 'w');
   try {
-    const r = spawnSync(process.execPath, [join(pkgRoot, 'dist', 'ctc.mjs'), '--root', state, 'create', '--bundle', dir, id], { stdio: ['ignore', fd, fd], timeout: 30_000 });
+    const r = spawnSync(process.execPath, [join(pkgRoot, 'dist', 'ctc.mjs'), '--root', state, 'create', '--bundle', dir, id], {
+      stdio: ['ignore', fd, fd],
+      timeout: 30_000,
+    });
     return { status: r.status, stderr: readFileSync(out, 'utf8') };
   } finally {
     closeSync(fd);
@@ -86,14 +106,19 @@ const startHook = (id: string, status = 0) => ({
 test('a hook of each kind runs at its moment, in its namespace, with the state on stdin', async () => {
   const id = 'hk1';
   const annotations = { 'org.example.role': 'web', 'org.example.query': 'a=b' };
-  const dir = bundle(id, ['/bin/sleep', '30'], {
-    prestart: [hook('prestart')],
-    createRuntime: [hook('createRuntime')],
-    createContainer: [hook('createContainer')],
-    startContainer: [startHook(id)],
-    poststart: [hook('poststart')],
-    poststop: [hook('poststop')],
-  }, annotations);
+  const dir = bundle(
+    id,
+    ['/bin/sleep', '30'],
+    {
+      prestart: [hook('prestart')],
+      createRuntime: [hook('createRuntime')],
+      createContainer: [hook('createContainer')],
+      startContainer: [startHook(id)],
+      poststart: [hook('poststart')],
+      poststop: [hook('poststop')],
+    },
+    annotations,
+  );
   const created = create(id, dir);
   assert.is(created.status, 0, created.stderr);
   const pid = JSON.parse(R('state', id).stdout).pid as number;
@@ -102,22 +127,32 @@ test('a hook of each kind runs at its moment, in its namespace, with the state o
   assert.is.not(initUts, ownUts);
 
   const atCreate = records(id);
-  assert.equal(atCreate.map((r) => r.when), ['prestart', 'createRuntime', 'createContainer'], 'create runs the create hooks only');
+  assert.equal(
+    atCreate.map((r) => r.when),
+    ['prestart', 'createRuntime', 'createContainer'],
+    'create runs the create hooks only',
+  );
   for (const r of atCreate) {
     assert.equal(r.state, { ociVersion: '1.2.0', id, status: 'creating', pid, bundle: dir, annotations }, r.when);
     assert.is(r.env, 'yes', 'the hook gets its env');
-    assert.is(r.path, null, 'and nothing else of ctc\'s');
+    assert.is(r.path, null, "and nothing else of ctc's");
   }
-  assert.equal(atCreate.map((r) => r.uts), [ownUts, ownUts, initUts], 'createContainer runs in the container\'s namespaces, the others on the host');
+  assert.equal(
+    atCreate.map((r) => r.uts),
+    [ownUts, ownUts, initUts],
+    "createContainer runs in the container's namespaces, the others on the host",
+  );
   assert.not.ok(existsSync(join(logs, `${id}.start`)));
 
   // the native launcher hands a start with hooks to the CLI
   const started = spawnSync(native, ['--root', state, 'start', id], { encoding: 'utf8', timeout: 30_000 });
   assert.is(started.status, 0, started.stderr);
-  const [startState, startUts] = readFileSync(join(logs, `${id}.start`), 'utf8').trim().split('\n');
+  const [startState, startUts] = readFileSync(join(logs, `${id}.start`), 'utf8')
+    .trim()
+    .split('\n');
   assert.equal(JSON.parse(startState), { ociVersion: '1.2.0', id, status: 'created', pid, bundle: dir, annotations });
   assert.equal(JSON.parse(R('state', id).stdout).annotations, annotations, '`ctc state` shows them too');
-  assert.is(startUts, initUts, 'startContainer runs in the container (its root\'s sh, its namespaces)');
+  assert.is(startUts, initUts, "startContainer runs in the container (its root's sh, its namespaces)");
   const poststart = records(id)[3];
   assert.is(poststart.when, 'poststart');
   assert.is(poststart.state.status, 'running');
@@ -138,13 +173,19 @@ test('a hook of each kind runs at its moment, in its namespace, with the state o
 
 test('a failing createRuntime hook: CT_HOOK_FAILED, the process never runs, poststop runs, nothing is left', () => {
   const id = 'hk2';
-  const dir = bundle(id, ['/bin/sh', '-c', 'echo ran > /log/hk2.ran'], { createRuntime: [hook('createRuntime', 3)], poststop: [hook('poststop')] });
+  const dir = bundle(id, ['/bin/sh', '-c', 'echo ran > /log/hk2.ran'], {
+    createRuntime: [hook('createRuntime', 3)],
+    poststop: [hook('poststop')],
+  });
   const r = R('run', '--bundle', dir, id);
   assert.is(r.status, 1);
   assert.match(r.stderr, /error CT_HOOK_FAILED: step \d+ hook\.run .*the createRuntime hook .* exited with status 3/);
   assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
   assert.not.ok(existsSync(join(logs, 'hk2.ran')), 'the process never ran');
-  assert.equal(records(id).map((x) => x.when), ['createRuntime', 'poststop']);
+  assert.equal(
+    records(id).map((x) => x.when),
+    ['createRuntime', 'poststop'],
+  );
   assert.not.ok(existsSync(join(state, id)));
   assert.equal(hostResidue([state]), before);
 });
@@ -179,16 +220,27 @@ test('poststart and poststop failures are warnings: the container runs and is re
 
 test('a failing startContainer hook at `ctc start`: the container is stopped; delete removes it', async () => {
   const id = 'hk5';
-  const dir = bundle(id, ['/bin/sleep', '30'], { startContainer: [startHook(id, 4)], poststart: [hook('poststart')], poststop: [hook('poststop')] });
+  const dir = bundle(id, ['/bin/sleep', '30'], {
+    startContainer: [startHook(id, 4)],
+    poststart: [hook('poststart')],
+    poststop: [hook('poststop')],
+  });
   const created = create(id, dir);
   assert.is(created.status, 0, created.stderr);
   const started = R('start', id);
   assert.is(started.status, 1);
   assert.match(started.stderr, /CT_HOOK_FAILED.*the startContainer hook \/bin\/sh exited with status 4/);
   await until(() => JSON.parse(R('state', id).stdout).status === 'stopped', 'the container to stop');
-  assert.equal(records(id).map((x) => x.when), [], 'no poststart after a failed start');
+  assert.equal(
+    records(id).map((x) => x.when),
+    [],
+    'no poststart after a failed start',
+  );
   assert.is(R('delete', id).status, 0);
-  assert.equal(records(id).map((x) => x.when), ['poststop']);
+  assert.equal(
+    records(id).map((x) => x.when),
+    ['poststop'],
+  );
   assert.equal(hostResidue([state]), before);
 });
 

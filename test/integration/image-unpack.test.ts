@@ -36,7 +36,8 @@ function image(layers: TarEntry[][], opts: Omit<ImageOptions, 'layers'> & { dir?
   return { file, digest, cacheRoot: join(at, 'cache') };
 }
 
-const unpack = (img: { file: string; digest: string; cacheRoot: string }) => unpackImage(img.file, { cacheRoot: img.cacheRoot, digest: img.digest });
+const unpack = (img: { file: string; digest: string; cacheRoot: string }) =>
+  unpackImage(img.file, { cacheRoot: img.cacheRoot, digest: img.digest });
 
 /** What unpacking left under the cache: [] after a failure. */
 const leftInCache = (cacheRoot: string) => (existsSync(join(cacheRoot, '@images')) ? readdirSync(join(cacheRoot, '@images')) : []);
@@ -94,7 +95,10 @@ test('a docker save tar: the image id (the config digest) is the digest', async 
 test('gzip layers', async () => {
   const img = image([hello, [{ name: 'etc/two', data: '2' }]], { gzip: true });
   const info = await readImage(img.file);
-  assert.equal(info.layers.map((l) => l.compression), ['gzip', 'gzip']);
+  assert.equal(
+    info.layers.map((l) => l.compression),
+    ['gzip', 'gzip'],
+  );
   const root = await unpack(img);
   assert.is(read(root, 'etc/hello') + read(root, 'etc/two'), 'hello\n2');
 });
@@ -196,8 +200,24 @@ async function escapes(layers: TarEntry[][], message: RegExp) {
 }
 
 test("refused, leaving nothing: '../' names, absolute names, hard links out", async () => {
-  await escapes([[{ name: 'ok', data: 'x' }, { name: '../evil', data: 'x' }]], /"\.\.\/evil" is a path with a '\.\.' component/);
-  await escapes([[{ name: 'a/', type: 'dir' }, { name: 'a/../../evil', data: 'x' }]], /'\.\.'/);
+  await escapes(
+    [
+      [
+        { name: 'ok', data: 'x' },
+        { name: '../evil', data: 'x' },
+      ],
+    ],
+    /"\.\.\/evil" is a path with a '\.\.' component/,
+  );
+  await escapes(
+    [
+      [
+        { name: 'a/', type: 'dir' },
+        { name: 'a/../../evil', data: 'x' },
+      ],
+    ],
+    /'\.\.'/,
+  );
   await escapes([[{ name: '/etc/evil', data: 'x' }]], /"\/etc\/evil" is an absolute path/);
   await escapes([[{ name: 'h', type: 'link', linkname: '../outside' }]], /"h" links to "\.\.\/outside"/);
   await escapes([[{ name: 'h', type: 'link', linkname: '/etc/passwd' }]], /absolute/);
@@ -206,18 +226,35 @@ test("refused, leaving nothing: '../' names, absolute names, hard links out", as
 test('refused, leaving nothing: anything written through a symlink, in its own layer or a later one', async () => {
   const outside = fresh('outside');
   writeFileSync(join(outside, 'victim'), 'untouched');
-  await escapes([[{ name: 'a', type: 'symlink', linkname: outside }, { name: 'a/passwd', data: 'x' }]], /"a\/passwd" would be written through the symlink "a"/);
+  await escapes(
+    [
+      [
+        { name: 'a', type: 'symlink', linkname: outside },
+        { name: 'a/passwd', data: 'x' },
+      ],
+    ],
+    /"a\/passwd" would be written through the symlink "a"/,
+  );
   await escapes([[{ name: 'a', type: 'symlink', linkname: '../..' }], [{ name: 'a/x/y', data: 'x' }]], /through the symlink "a"/);
   await escapes([[{ name: 'a', type: 'symlink', linkname: outside }], [{ name: 'a/.wh.victim' }]], /through the symlink/);
   await escapes([[{ name: 'a', type: 'symlink', linkname: outside }], [{ name: 'a/.wh..wh..opq' }]], /through the symlink/);
-  await escapes([[{ name: 'a', type: 'symlink', linkname: outside }], [{ name: 'h', type: 'link', linkname: 'a/victim' }]], /through the symlink/);
+  await escapes(
+    [[{ name: 'a', type: 'symlink', linkname: outside }], [{ name: 'h', type: 'link', linkname: 'a/victim' }]],
+    /through the symlink/,
+  );
   assert.equal(readdirSync(outside), ['victim']);
   assert.is(readFileSync(join(outside, 'victim'), 'utf8'), 'untouched');
 });
 
 test('a layer replacing a symlink by a directory is not a write through it', async () => {
   const outside = fresh('outside');
-  const img = image([[{ name: 'a', type: 'symlink', linkname: outside }], [{ name: 'a/', type: 'dir' }, { name: 'a/file', data: 'inside' }]]);
+  const img = image([
+    [{ name: 'a', type: 'symlink', linkname: outside }],
+    [
+      { name: 'a/', type: 'dir' },
+      { name: 'a/file', data: 'inside' },
+    ],
+  ]);
   const root = await unpack(img);
   assert.ok(lstatSync(join(root, 'a')).isDirectory());
   assert.is(read(root, 'a/file'), 'inside');
@@ -248,7 +285,13 @@ test('not an image, or a zstd layer: CT_IMAGE_FORMAT', async () => {
   const bytes = Buffer.from(JSON.stringify(manifest));
   const hex = createHash('sha256').update(bytes).digest('hex');
   writeFileSync(join(dir.file, 'blobs/sha256', hex), bytes);
-  writeFileSync(join(dir.file, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${hex}`, size: bytes.length }] }));
+  writeFileSync(
+    join(dir.file, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${hex}`, size: bytes.length }],
+    }),
+  );
   await rejects(readImage(dir.file), 'CT_IMAGE_FORMAT', /zstd/);
 });
 
@@ -286,7 +329,10 @@ test('progress: a bar on a terminal, cleared at the end; nothing otherwise', asy
   const tty = out(true);
   const img = image([hello]);
   await unpackImage(img.file, { cacheRoot: img.cacheRoot, digest: img.digest, progress: tty.stream });
-  assert.ok(tty.written.some((s) => s.startsWith('\runpacking image.tar [') && s.includes('100%')), tty.written.join('|'));
+  assert.ok(
+    tty.written.some((s) => s.startsWith('\runpacking image.tar [') && s.includes('100%')),
+    tty.written.join('|'),
+  );
   assert.is(tty.written.at(-1), '\r\x1b[K');
   const pipe = out(false);
   const img2 = image([hello]);

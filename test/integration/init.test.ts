@@ -59,7 +59,10 @@ test("a project config's state root and planDir, for a real run", () => {
   try {
     assert.equal(readdirSync(state), ['ctc-init-test']);
     const list = ctc(['--config', config, 'list', '--format', 'json'], { cwd: dir });
-    assert.equal(JSON.parse(list.stdout).map((c: { id: string }) => c.id), ['ctc-init-test']);
+    assert.equal(
+      JSON.parse(list.stdout).map((c: { id: string }) => c.id),
+      ['ctc-init-test'],
+    );
     const unconfigured = ctc(['list', '--format', 'json'], { cwd: dir });
     assert.not.ok(unconfigured.stdout.includes('ctc-init-test'), 'without --config, the default root');
   } finally {

@@ -52,16 +52,29 @@ function sh(command: string, args: string[], cwd: string, extraEnv: Record<strin
 let tarball = '';
 
 test('npm pack: the bundles, the man page, the native sources and the stdlib; no tests', () => {
-  for (const f of ['ctc.mjs', 'build-snapshot.cjs', 'ctc.1']) assert.ok(existsSync(join(root, 'dist', f)), `dist/${f}: run node scripts/build.mjs first`);
+  for (const f of ['ctc.mjs', 'build-snapshot.cjs', 'ctc.1'])
+    assert.ok(existsSync(join(root, 'dist', f)), `dist/${f}: run node scripts/build.mjs first`);
   const r = sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp.dir], root);
   assert.is(r.status, 0, r.said);
   const [packed] = JSON.parse(r.stdout) as { filename: string; files: { path: string }[] }[];
   tarball = join(tmp.dir, packed.filename);
   const files = packed.files.map((f) => f.path);
-  for (const f of ['dist/ctc.mjs', 'dist/build-snapshot.cjs', 'dist/ctc.1', 'scripts/build.mjs', 'native/launcher/main.c', 'native/init/main.c', 'stdlib/index.ts', 'stdlib/lint.ts']) {
+  for (const f of [
+    'dist/ctc.mjs',
+    'dist/build-snapshot.cjs',
+    'dist/ctc.1',
+    'scripts/build.mjs',
+    'native/launcher/main.c',
+    'native/init/main.c',
+    'stdlib/index.ts',
+    'stdlib/lint.ts',
+  ]) {
     assert.ok(files.includes(f), `the package holds ${f}`);
   }
-  assert.not.ok(files.some((f) => /^(test|cli|bench)\//.test(f) || f.endsWith('.map')), `no tests, CLI sources or source maps: ${files.join(' ')}`);
+  assert.not.ok(
+    files.some((f) => /^(test|cli|bench)\//.test(f) || f.endsWith('.map')),
+    `no tests, CLI sources or source maps: ${files.join(' ')}`,
+  );
 });
 
 test('npm install -g of the tarball: ctc on the PATH, its install script built the native parts, the man page linked', () => {
@@ -94,7 +107,10 @@ test('a fresh folder outside the clone: ctc init, npm install, ctc build, ctc ru
   const pkg = readFileSync(join(web, 'package.json'), 'utf8');
   const tsconfig = readFileSync(join(web, 'tsconfig.json'), 'utf8');
   assert.equal(Object.keys(JSON.parse(pkg).devDependencies).sort(), [PACKAGE_NAME, 'typescript']);
-  for (const [name, text] of [['package.json', pkg], ['tsconfig.json', tsconfig]]) {
+  for (const [name, text] of [
+    ['package.json', pkg],
+    ['tsconfig.json', tsconfig],
+  ]) {
     assert.not.match(text, /"\//, `${name} names no absolute path`);
     assert.not.ok(text.includes(tmp.dir) || text.includes(root), `${name} names neither the clone nor the prefix`);
   }
@@ -122,7 +138,9 @@ test('a fresh folder outside the clone: ctc init, npm install, ctc build, ctc ru
   const sub = sh('npx', ['--no-install', 'ctc', 'init', 'sub'], web);
   assert.is(sub.status, 0, sub.said);
   assert.not.ok(existsSync(join(web, 'sub', 'package.json')));
-  assert.equal(JSON.parse(readFileSync(join(web, 'sub', 'tsconfig.json'), 'utf8')).compilerOptions.paths.ctc, [`../node_modules/${PACKAGE_NAME}/stdlib/index.ts`]);
+  assert.equal(JSON.parse(readFileSync(join(web, 'sub', 'tsconfig.json'), 'utf8')).compilerOptions.paths.ctc, [
+    `../node_modules/${PACKAGE_NAME}/stdlib/index.ts`,
+  ]);
   assert.match(sub.stdout, /^\s+npx ctc build app\.ct\.ts\b/m);
   assert.not.match(sub.stdout, /npm install/);
 
@@ -131,7 +149,10 @@ test('a fresh folder outside the clone: ctc init, npm install, ctc build, ctc ru
   writeFileSync(join(web, 'policy', 'rules.ts'), "import type { LintRule } from 'ctc/lint';\nexport const rules: LintRule[] = [];\n");
   const tsc = sh('npx', ['--no-install', 'tsc', '--noEmit'], web);
   assert.is(tsc.status, 0, tsc.said);
-  writeFileSync(join(web, 'typo.ts'), "import { container, hostRootfs } from 'ctc';\nexport default container({ hostnme: 'x', rootfs: hostRootfs(), process: { args: ['/bin/true'] } });\n");
+  writeFileSync(
+    join(web, 'typo.ts'),
+    "import { container, hostRootfs } from 'ctc';\nexport default container({ hostnme: 'x', rootfs: hostRootfs(), process: { args: ['/bin/true'] } });\n",
+  );
   const typo = sh('npx', ['--no-install', 'tsc', '--noEmit'], web);
   assert.is.not(typo.status, 0, 'a misspelled option is a type error');
   assert.match(typo.stdout, /typo\.ts.*hostnme/);

@@ -31,7 +31,10 @@ function createDetached(id: string, dir: string, extra: string[] = []) {
   const out = join(tmp.dir, `${id}.out`);
   const fd = openSync(out, 'w');
   try {
-    const r = spawnSync(process.execPath, [cli, '--root', root, 'create', '--bundle', dir, ...extra, id], { stdio: ['ignore', fd, fd], timeout: 30_000 });
+    const r = spawnSync(process.execPath, [cli, '--root', root, 'create', '--bundle', dir, ...extra, id], {
+      stdio: ['ignore', fd, fd],
+      timeout: 30_000,
+    });
     return { status: r.status, out: () => readFileSync(out, 'utf8') };
   } finally {
     closeSync(fd);
@@ -83,8 +86,11 @@ test('after create and run -d no node process is left: ctc-init monitors the con
   const s = state('lc2');
   assert.is(s.status, 'running');
   const up = ancestors(s.pid);
-  assert.is(comm(up[0]), 'ctc-init', 'the init is the monitor\'s child');
-  assert.not.ok(up.some((p) => comm(p) === 'node' && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('ctc.mjs')), 'no ctc node process above it');
+  assert.is(comm(up[0]), 'ctc-init', "the init is the monitor's child");
+  assert.not.ok(
+    up.some((p) => comm(p) === 'node' && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('ctc.mjs')),
+    'no ctc node process above it',
+  );
   assert.equal(JSON.parse(R('ps', '--format', 'json', 'lc2').stdout), [s.pid]);
   const list = JSON.parse(R('list', '--format', 'json').stdout);
   assert.ok(list.some((c: { id: string; status: string }) => c.id === 'lc2' && c.status === 'running'));
@@ -98,27 +104,29 @@ test('after create and run -d no node process is left: ctc-init monitors the con
   assert.equal(hostResidue([root]), before);
 });
 
-test('exec runs in the container\'s namespaces and cgroup; pause and resume freeze it', async () => {
+test("exec runs in the container's namespaces and cgroup; pause and resume freeze it", async () => {
   try {
     const dir = bundle('lc3', ['/bin/sh', '-c', 'echo hi > /tmp/mark; exec sleep 30']);
     spawnSync(process.execPath, [cli, '--root', root, 'run', '-d', '--bundle', dir, 'lc3'], { stdio: 'ignore' });
     const s = state('lc3');
-    await until(() => R('exec', 'lc3', 'cat', '/tmp/mark').stdout === 'hi\n', 'exec to see the container\'s files');
+    await until(() => R('exec', 'lc3', 'cat', '/tmp/mark').stdout === 'hi\n', "exec to see the container's files");
     const e = R('exec', 'lc3', '/bin/sh', '-c', 'hostname; echo $$; id -u; cat /proc/self/cgroup');
     assert.is(e.status, 0, e.stderr);
     const [hostname, pid, uid] = e.stdout.trim().split('\n');
     assert.match(e.stdout, inCgroup('/ctc/lc3'), "the exec'd process is in the container's cgroup (v1's memory line, v2's 0::)");
     assert.is(hostname, 'bb');
-    assert.ok(Number(pid) > 1, 'a new process in the container\'s pid namespace');
+    assert.ok(Number(pid) > 1, "a new process in the container's pid namespace");
     assert.is(uid, '0');
     assert.is(R('exec', '--user', '65534:65534', 'lc3', 'id', '-u').stdout, '65534\n');
-    assert.is(R('exec', 'lc3', '/bin/sh', '-c', 'exit 5').status, 5, 'exec returns the process\'s exit code');
+    assert.is(R('exec', 'lc3', '/bin/sh', '-c', 'exit 5').status, 5, "exec returns the process's exit code");
     const pidFile = join(tmp.dir, 'exec.pid');
     // detached, the process keeps the stdio it was given: not a pipe this test would wait on
-    const detached = spawnSync(process.execPath, [cli, '--root', root, 'exec', '--detach', '--pid-file', pidFile, 'lc3', 'sleep', '20'], { stdio: 'ignore' });
+    const detached = spawnSync(process.execPath, [cli, '--root', root, 'exec', '--detach', '--pid-file', pidFile, 'lc3', 'sleep', '20'], {
+      stdio: 'ignore',
+    });
     assert.is(detached.status, 0);
     const execPid = Number(readFileSync(pidFile, 'utf8'));
-    assert.ok(detectCgroups().pids('/ctc/lc3').includes(execPid), 'the detached exec process is in the container\'s cgroup');
+    assert.ok(detectCgroups().pids('/ctc/lc3').includes(execPid), "the detached exec process is in the container's cgroup");
     assert.is(R('pause', 'lc3').status, 0);
     assert.is(state('lc3').status, 'paused');
     assert.ok(frozen(s.pid), 'the init is frozen (v2: cgroup.events says frozen 1; v1: it sleeps in D)');
@@ -157,7 +165,9 @@ test('a parent death signal reaches the container when its monitor dies', async 
     `import { container, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), process: { args: ['/bin/sleep', '60'], parentDeathSignal: 'SIGKILL' } });\n`,
   );
   assert.is(ctc(['build', src]).status, 0);
-  const r = spawnSync(process.execPath, [cli, '--root', root, 'run', '-d', '--id', 'lc7', join(tmp.dir, 'orphan.plan')], { stdio: 'ignore' });
+  const r = spawnSync(process.execPath, [cli, '--root', root, 'run', '-d', '--id', 'lc7', join(tmp.dir, 'orphan.plan')], {
+    stdio: 'ignore',
+  });
   assert.is(r.status, 0);
   const raw = JSON.parse(readFileSync(join(root, 'lc7', 'state.json'), 'utf8'));
   assert.ok(raw.monitorPid > 0, 'ctc-init stayed as the monitor');
@@ -178,7 +188,10 @@ test('an unimplemented config field is a coded error naming it; errors go to --l
   assert.is(r.status, 1);
   assert.match(r.stderr, /config\.json:\d+:\d+: error CT_OCI_UNSUPPORTED: linux\.netDevices: /);
   assert.match(r.stderr, /hint: .*veth/);
-  const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.is(lines[0].level, 'error');
   assert.match(lines[0].msg, /netDevices/);
   assert.ok(typeof lines[0].time === 'string');
@@ -189,7 +202,10 @@ test('ids are checked, and an id in use is refused', () => {
   const r = R('state', 'bad/id');
   assert.is(r.status, 1);
   assert.match(r.stderr, /CT_ID/);
-  assert.ok(R('state', 'nosuch').stderr.startsWith(`container does not exist: ctc: error CT_NOT_FOUND: no container nosuch in ${root}\n`), 'runc\'s words first');
+  assert.ok(
+    R('state', 'nosuch').stderr.startsWith(`container does not exist: ctc: error CT_NOT_FOUND: no container nosuch in ${root}\n`),
+    "runc's words first",
+  );
 });
 
 // A damaged line stops the whole delete (issue 18): a journal with one line ctc did not write says
@@ -210,7 +226,10 @@ test('delete --force after a crash: a torn last journal line is the unfinished e
   writeFileSync(journal('lc9'), [lines[0], 'garbage', ...lines.slice(1)].join('\n'));
   const damaged = R('delete', '--force', 'lc9');
   assert.is(damaged.status, 1);
-  assert.match(damaged.stderr, /error CT_JOURNAL_CORRUPT: the journal of lc9 is not what its plan allows, so nothing was undone:\n {2}line 2: not a journal entry: garbage/);
+  assert.match(
+    damaged.stderr,
+    /error CT_JOURNAL_CORRUPT: the journal of lc9 is not what its plan allows, so nothing was undone:\n {2}line 2: not a journal entry: garbage/,
+  );
   assert.ok(procStat(pid) && procStat(pid)!.state !== 'Z', 'the init is not killed');
   assert.ok(existsSync(join(root, 'lc9', 'state.json')), 'the state dir is kept');
   writeFileSync(journal('lc9'), lines.join('\n'));

@@ -50,7 +50,10 @@ const stopped = (id: string) => JSON.parse(R('state', id).stdout).status === 'st
 test('run -d writes nothing to its caller; ctc logs prints stdout on stdout and stderr on stderr; delete takes the log (CLI, then the launcher)', async () => {
   const id = `logs-both-${process.pid}`;
   const dir = bundle(id, 'echo out1; echo err1 >&2; echo out2; printf "no newline" >&2');
-  for (const [via, env] of [['the TypeScript CLI', { CTC_NATIVE: '0' }], ['the native launcher', NO_NODE]] as const) {
+  for (const [via, env] of [
+    ['the TypeScript CLI', { CTC_NATIVE: '0' }],
+    ['the native launcher', NO_NODE],
+  ] as const) {
     const r = runD(dir, id, env);
     assert.is(r.status, 0, `${via}: ${r.stderr}`);
     assert.is(r.stdout, '', `${via}: nothing on the caller's stdout`);
@@ -60,7 +63,9 @@ test('run -d writes nothing to its caller; ctc logs prints stdout on stdout and 
     assert.is(logs.status, 0, logs.stderr);
     assert.is(logs.stdout, 'out1\nout2\n', via);
     assert.is(logs.stderr, 'err1\nno newline', via);
-    const raw = readFileSync(join(root, id, 'ctr.log'), 'utf8').split('\n').filter(Boolean);
+    const raw = readFileSync(join(root, id, 'ctr.log'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
     assert.is(raw.length, 4);
     for (const line of raw) assert.match(line, RECORD);
     assert.match(raw.join('\n'), /stderr P no newline$/, 'a last line without a newline is a part');
@@ -68,7 +73,10 @@ test('run -d writes nothing to its caller; ctc logs prints stdout on stdout and 
     const stamped = R('logs', '-t', id).stdout.split('\n')[0];
     assert.match(stamped, /^\d{4}-\d\d-\d\dT[\d:.]+Z out1$/, '-t: the time first');
     // deleted the same way: the launcher's delete (native/launcher/files.c) or the CLI's
-    const d = spawnSync(join(repoRoot, 'dist', 'ctc'), ['--root', root, 'delete', id], { encoding: 'utf8', env: { ...process.env, CTC_NODE: process.execPath, ...env } });
+    const d = spawnSync(join(repoRoot, 'dist', 'ctc'), ['--root', root, 'delete', id], {
+      encoding: 'utf8',
+      env: { ...process.env, CTC_NODE: process.execPath, ...env },
+    });
     assert.is(d.status, 0, d.stderr);
     assert.not.ok(existsSync(join(root, id)), `${via}: the state dir, log and all, is gone`);
   }
@@ -80,7 +88,10 @@ test('--tail N: the last N lines; -f sees a line written after it started and en
   // the late lines come 3 s after the early ones: time for two ctc logs and a third to start, on a busy machine
   const dir = bundle(id, 'for i in 1 2 3 4 5; do echo early$i; done; sleep 3; echo late; echo late-err >&2; sleep 0.5');
   assert.is(runD(dir, id).status, 0);
-  await until(() => existsSync(join(root, id, 'ctr.log')) && readFileSync(join(root, id, 'ctr.log'), 'utf8').includes('early5'), 'the first lines');
+  await until(
+    () => existsSync(join(root, id, 'ctr.log')) && readFileSync(join(root, id, 'ctr.log'), 'utf8').includes('early5'),
+    'the first lines',
+  );
   assert.is(R('logs', '--tail', '2', id).stdout, 'early4\nearly5\n');
   assert.is(R('logs', '-n', '0', id).stdout, '');
   const f = ctcAsync(['--root', root, 'logs', '-f', '--tail', '1', id]);
@@ -100,8 +111,14 @@ test('rotation: a container writing past CTC_LOG_MAX_SIZE keeps two files under 
   const id = `logs-rotate-${process.pid}`;
   const cap = 65536;
   // ~330 KB: five caps
-  const dir = bundle(id, `i=0; while [ $i -lt 4000 ]; do echo "line $i ................................................................"; i=$((i+1)); done`);
-  for (const [via, env] of [['the TypeScript CLI', { CTC_NATIVE: '0' }], ['the native launcher', NO_NODE]] as const) {
+  const dir = bundle(
+    id,
+    `i=0; while [ $i -lt 4000 ]; do echo "line $i ................................................................"; i=$((i+1)); done`,
+  );
+  for (const [via, env] of [
+    ['the TypeScript CLI', { CTC_NATIVE: '0' }],
+    ['the native launcher', NO_NODE],
+  ] as const) {
     assert.is(runD(dir, id, { ...env, CTC_LOG_MAX_SIZE: String(cap) }).status, 0, via);
     await until(() => stopped(id), `${id} to stop`);
     for (const f of ['ctr.log', 'ctr.log.1']) {
@@ -112,18 +129,29 @@ test('rotation: a container writing past CTC_LOG_MAX_SIZE keeps two files under 
     const n = lines.map((l) => Number(/^line (\d+) /.exec(l)?.[1]));
     assert.is(n[n.length - 1], 3999, `${via}: the last line is there`);
     assert.ok(n[0] > 0, `${via}: the oldest went with the rotation`);
-    assert.equal(n, n.map((_, k) => n[0] + k), `${via}: what is kept is contiguous`);
+    assert.equal(
+      n,
+      n.map((_, k) => n[0] + k),
+      `${via}: what is kept is contiguous`,
+    );
     assert.is(R('logs', '--tail', '3', id).stdout.split('\n').filter(Boolean).length, 3);
     assert.is(R('delete', id).status, 0);
   }
   assert.equal(mine(), before);
 });
 
-test("create: a caller whose stdout and stderr are /dev/null gets a log; one with its own stdio keeps it (as runc); logs of these and of a missing container", async () => {
+test('create: a caller whose stdout and stderr are /dev/null gets a log; one with its own stdio keeps it (as runc); logs of these and of a missing container', async () => {
   const id = `logs-create-${process.pid}`;
   const dir = bundle(id, 'echo created-out; echo created-err >&2');
-  for (const [via, env] of [['the TypeScript CLI', { CTC_NATIVE: '0' }], ['the native launcher', {}]] as const) {
-    const c = spawnSync(join(repoRoot, 'dist', 'ctc'), ['--root', root, 'create', '--bundle', dir, id], { stdio: 'ignore', env: { ...process.env, CTC_NODE: process.execPath, ...env }, timeout: 30_000 });
+  for (const [via, env] of [
+    ['the TypeScript CLI', { CTC_NATIVE: '0' }],
+    ['the native launcher', {}],
+  ] as const) {
+    const c = spawnSync(join(repoRoot, 'dist', 'ctc'), ['--root', root, 'create', '--bundle', dir, id], {
+      stdio: 'ignore',
+      env: { ...process.env, CTC_NODE: process.execPath, ...env },
+      timeout: 30_000,
+    });
     assert.is(c.status, 0, via);
     assert.is(R('start', id).status, 0);
     await until(() => stopped(id), `${id} to stop`);
@@ -134,7 +162,11 @@ test("create: a caller whose stdout and stderr are /dev/null gets a log; one wit
   }
   // a file, not a pipe: the container holds it (spawnSync would wait for it)
   const out = openSync(join(tmp.dir, 'create.out'), 'w');
-  const own = spawnSync(join(repoRoot, 'dist', 'ctc'), ['--root', root, 'create', '--bundle', dir, id], { stdio: ['ignore', out, out], env: { ...process.env, CTC_NODE: process.execPath }, timeout: 30_000 });
+  const own = spawnSync(join(repoRoot, 'dist', 'ctc'), ['--root', root, 'create', '--bundle', dir, id], {
+    stdio: ['ignore', out, out],
+    env: { ...process.env, CTC_NODE: process.execPath },
+    timeout: 30_000,
+  });
   closeSync(out);
   assert.is(own.status, 0, readFileSync(join(tmp.dir, 'create.out'), 'utf8'));
   assert.is(R('start', id).status, 0);
@@ -174,7 +206,10 @@ test('under a subreaper caller (a shim) the init is handed over and a writer of 
   const id = `logs-shim-${process.pid}`;
   const dir = bundle(id, 'echo one; sleep 0.5; echo two >&2');
   const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-  for (const [via, env] of [['the TypeScript CLI', { CTC_NATIVE: '0' }], ['the native launcher', NO_NODE]] as const) {
+  for (const [via, env] of [
+    ['the TypeScript CLI', { CTC_NATIVE: '0' }],
+    ['the native launcher', NO_NODE],
+  ] as const) {
     const r = spawnSync(python, ['-c', SHIM, join(repoRoot, 'dist', 'ctc'), '--root', root, 'run', '-d', '--bundle', dir, id], {
       encoding: 'utf8',
       env: { ...process.env, CTC_NODE: process.execPath, ...env },

@@ -72,7 +72,10 @@ function cycle(side: Side, id: string, k: number): void {
   const c = run(side, ['create', '--bundle', bundle, id]);
   assert.is(c.status, 0, `${side} create ${id}: ${c.out}`);
   const st = JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8'));
-  processes.push({ pid: st.pid, startTime: st.initStartTime }, ...(st.monitorPid ? [{ pid: st.monitorPid, startTime: st.monitorStartTime }] : []));
+  processes.push(
+    { pid: st.pid, startTime: st.initStartTime },
+    ...(st.monitorPid ? [{ pid: st.monitorPid, startTime: st.monitorStartTime }] : []),
+  );
   const s = run(side, ['start', id]);
   assert.is(s.status, 0, `${side} start ${id}: ${s.out}`);
   // kill then delete at once, or delete --force on the running container: either races M's write
@@ -101,11 +104,19 @@ test(`${ITERATIONS} create/start/kill/delete cycles and failing creates leave th
     if (k % 2) failedCreate(side, id, steps[(k >> 1) % steps.length]);
     else cycle(side, id, k >> 1);
     const left = existsSync(root) ? readdirSync(root).filter((n) => n !== '@images') : [];
-    assert.equal(left, [], `after ${side} ${k % 2 ? 'failing create' : 'cycle'} ${id}: ${left.map((n) => `${n}: [${readdirSync(join(root, n)).join(', ')}]`).join('; ')}`);
+    assert.equal(
+      left,
+      [],
+      `after ${side} ${k % 2 ? 'failing create' : 'cycle'} ${id}: ${left.map((n) => `${n}: [${readdirSync(join(root, n)).join(', ')}]`).join('; ')}`,
+    );
   }
   console.log(`    ${ITERATIONS} iterations in ${Date.now() - t0} ms`);
   assert.equal(ours(), before, 'no cgroup or state dir is left');
-  assert.equal(processes.filter((p) => isAlive(p.pid, p.startTime)), [], 'no init or monitor is left');
+  assert.equal(
+    processes.filter((p) => isAlive(p.pid, p.startTime)),
+    [],
+    'no init or monitor is left',
+  );
 });
 
 test.run();

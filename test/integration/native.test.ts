@@ -54,7 +54,10 @@ test('build through the launcher (from the snapshot, no Node in between): the sa
   assert.is(r.status, 0, r.stderr);
   assert.is(readFileSync(viaLauncher, 'utf8'), readFileSync(viaCli, 'utf8'));
   const bad = join(tmp.dir, 'bad.ct.ts');
-  writeFileSync(bad, "import { container } from 'ctc';\nexport default container({ namespaces: ['mount', 'pidd'], process: { args: ['/bin/true'] } });\n");
+  writeFileSync(
+    bad,
+    "import { container } from 'ctc';\nexport default container({ namespaces: ['mount', 'pidd'], process: { args: ['/bin/true'] } });\n",
+  );
   const e1 = ctc(['build', bad]);
   const e2 = native(['build', bad]);
   assert.is(e2.status, e1.status);
@@ -73,7 +76,7 @@ test('a plan this host has not run: the launcher builds its image from the text 
   assert.is(c.stdout, ts.stdout);
   assert.ok(c.stdout.includes('hostname: hello'));
   const again = native(['run', '--id', 'nat-hello', file], { ...NO_NODE, CTC_CACHE_DIR: cache });
-  assert.is(again.stdout, ts.stdout, "and from the image Node wrote meanwhile");
+  assert.is(again.stdout, ts.stdout, 'and from the image Node wrote meanwhile');
 });
 
 test('a changed plan is never run from the image of the old one', () => {
@@ -92,9 +95,16 @@ test('container commands read no project config: the launcher runs a plan with o
   assert.is(ctc(['run', '--id', 'nat-cfg', file]).status, 0);
   writeFileSync(join(dir, '.ctcrc.json'), '{}\n');
   assert.is(native(['run', '--id', 'nat-cfg', file], NO_NODE).status, 0, 'a config above the plan: the launcher runs it');
-  const r = spawnSync(launcher, ['run', '--id', 'nat-cfg', 'hello.plan'], { cwd: join(dir, 'sub'), encoding: 'utf8', env: { ...process.env, ...NO_NODE } });
+  const r = spawnSync(launcher, ['run', '--id', 'nat-cfg', 'hello.plan'], {
+    cwd: join(dir, 'sub'),
+    encoding: 'utf8',
+    env: { ...process.env, ...NO_NODE },
+  });
   assert.is(r.status, 0, `a config above the current directory: the launcher runs it: ${r.stderr}`);
-  assert.ok(handedOver(native(['--config', join(dir, '.ctcrc.json'), 'run', '--id', 'nat-cfg', file], NO_NODE)), '--config: the CLI reads it');
+  assert.ok(
+    handedOver(native(['--config', join(dir, '.ctcrc.json'), 'run', '--id', 'nat-cfg', file], NO_NODE)),
+    '--config: the CLI reads it',
+  );
 });
 
 test('an image anybody but root could have written is not used', () => {
@@ -104,10 +114,13 @@ test('an image anybody but root could have written is not used', () => {
   assert.is(ctc(['run', '--id', 'nat-trust', file], { env: { CTC_CACHE_DIR: cache } }).status, 0);
   assert.is(native(['run', '--id', 'nat-trust', file], { ...NO_NODE, CTC_CACHE_DIR: cache }).status, 0, 'its own image: used');
   chmodSync(cache, 0o777);
-  assert.ok(handedOver(native(['run', '--id', 'nat-trust', file], { ...NO_NODE, CTC_CACHE_DIR: cache })), 'a world-writable cache: not trusted');
+  assert.ok(
+    handedOver(native(['run', '--id', 'nat-trust', file], { ...NO_NODE, CTC_CACHE_DIR: cache })),
+    'a world-writable cache: not trusted',
+  );
 });
 
-test('the exit code of the container is the launcher\'s', () => {
+test("the exit code of the container is the launcher's", () => {
   const dir = busyboxBundle(join(tmp.dir, 'nat-exit'), { id: 'nat-exit', args: ['/bin/sh', '-c', 'echo out; exit 3'] });
   assert.is(ctc(['run', '--bundle', dir, 'nat-exit']).status, 3);
   const c = native(['run', '--bundle', dir, 'nat-exit'], NO_NODE);
@@ -135,7 +148,10 @@ test('create, start, delete: the same journal, state and cgroups as the TypeScri
     const c = create(['--root', stateRoot, 'create', '--bundle', dir, id]);
     assert.is(c.status, 0, c.stderr);
     const made = record(stateRoot, id);
-    assert.ok(!existsSync('/sys/fs/cgroup/pids') || readFileSync(join(cgroup, 'pids.max'), 'utf8').trim() === '100', 'the pids limit is set');
+    assert.ok(
+      !existsSync('/sys/fs/cgroup/pids') || readFileSync(join(cgroup, 'pids.max'), 'utf8').trim() === '100',
+      'the pids limit is set',
+    );
     assert.is(JSON.parse(ctc(['--root', stateRoot, 'state', id]).stdout).status, 'created');
     assert.is(start(['--root', stateRoot, 'start', id]).status, 0);
     assert.is(JSON.parse(ctc(['--root', stateRoot, 'state', id]).stdout).status, 'running');
@@ -184,7 +200,10 @@ test('two creates of one id at once: exactly one wins, the other says so and lea
   const dir = busyboxBundle(join(tmp.dir, id), { id, args: ['/bin/sleep', '60'] });
   const before = hostResidue([stateRoot]);
   // each side once through Node, once through the launcher (whose image the first round leaves)
-  for (const [a, b] of [['ts', 'ts'], ['native', 'native']] as const) {
+  for (const [a, b] of [
+    ['ts', 'ts'],
+    ['native', 'native'],
+  ] as const) {
     const start = (which: 'ts' | 'native', n: number) => {
       const out = openSync(join(tmp.dir, `race-${n}.out`), 'w');
       const [cmd, argv] = which === 'ts' ? [process.execPath, [cli]] : [launcher, []];
@@ -208,7 +227,11 @@ test('exec: the same process as the TypeScript CLI makes, and a failed exec repo
   const dir = busyboxBundle(join(tmp.dir, id), { id, args: ['/bin/sleep', '60'] });
   assert.is(detached('ts', ['--root', stateRoot, 'run', '-d', '--bundle', dir, id]).status, 0);
   try {
-    const probe = ['/bin/sh', '-c', 'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; cat /proc/self/cgroup | grep pids; hostname; exit 4'];
+    const probe = [
+      '/bin/sh',
+      '-c',
+      'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; cat /proc/self/cgroup | grep pids; hostname; exit 4',
+    ];
     const ts = ctc(['--root', stateRoot, 'exec', id, ...probe]);
     const c = native(['--root', stateRoot, 'exec', id, ...probe], NO_NODE);
     assert.is(ts.status, 4, ts.stderr);

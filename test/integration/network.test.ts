@@ -19,7 +19,11 @@ const ids = ['srv', 'cli', 'fail', 'crash', 'taken', 'join', 'ipam1', 'ipam2'];
 
 /** Runs a command in the test's network namespace (and nothing else changed). */
 const inNs = (cmd: string, args: string[], env: Record<string, string> = {}) => {
-  const r = spawnSync('nsenter', [`--net=/run/netns/${NS}`, '--', cmd, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+  const r = spawnSync('nsenter', [`--net=/run/netns/${NS}`, '--', cmd, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 };
 const ctcIn = (args: string[], env: Record<string, string> = {}) => inNs(process.execPath, [cli, '--root', root, ...args], env);
@@ -29,7 +33,10 @@ function runDetached(id: string, plan: string): { status: number | null; log: ()
   const log = join(tmp.dir, `${id}.log`);
   const fd = openSync(log, 'w');
   try {
-    const r = spawnSync('nsenter', [`--net=/run/netns/${NS}`, '--', process.execPath, cli, '--root', root, 'run', '-d', '--id', id, plan], { stdio: ['ignore', fd, fd], timeout: 60_000 });
+    const r = spawnSync('nsenter', [`--net=/run/netns/${NS}`, '--', process.execPath, cli, '--root', root, 'run', '-d', '--id', id, plan], {
+      stdio: ['ignore', fd, fd],
+      timeout: 60_000,
+    });
     return { status: r.status, log: () => readFileSync(log, 'utf8') };
   } finally {
     closeSync(fd);
@@ -137,7 +144,13 @@ async function talk() {
   // the host side: the bridge is ctc's, the veth is attached to it in hairpin mode
   const bridge = ipJson('-d', 'link', 'show', 'ctcbr0')[0];
   assert.is(bridge.ifalias, 'ctc');
-  const port = (ipJson('-d', 'link', 'show', 'master', 'ctcbr0') as { ifname: string; ifalias?: string; linkinfo: { info_slave_data: { hairpin: boolean } } }[])[0];
+  const port = (
+    ipJson('-d', 'link', 'show', 'master', 'ctcbr0') as {
+      ifname: string;
+      ifalias?: string;
+      linkinfo: { info_slave_data: { hairpin: boolean } };
+    }[]
+  )[0];
   assert.match(port.ifname, /^ctc[0-9a-f]{8}0$/, 'the host end is named from the container id');
   assert.is(port.ifalias, 'ctc:srv');
   assert.is(port.linkinfo.info_slave_data.hairpin, true);
@@ -186,7 +199,11 @@ test('a failure at each network step leaves no interface, bridge, route, nft tab
     assert.match(r.stderr, new RegExp(`CT_STEP_FAILED[^]*step ${n}`), `step ${n} ${kind}: ${r.stderr}`);
     assert.equal(links(), ['lo'], `after a failure at step ${n} ${kind}`);
     assert.is(nftTables(), '', `after a failure at step ${n} ${kind}`);
-    assert.equal(readdirSync(root).filter((e) => e === 'fail'), [], `after a failure at step ${n} ${kind}`);
+    assert.equal(
+      readdirSync(root).filter((e) => e === 'fail'),
+      [],
+      `after a failure at step ${n} ${kind}`,
+    );
     tried++;
   }
   assert.ok(tried >= 8, `${tried} steps tried`);
@@ -195,7 +212,11 @@ test('a failure at each network step leaves no interface, bridge, route, nft tab
 test('ctc killed in the middle of the network steps: delete --force removes what the journal says', async () => {
   const plan = server();
   const n = parseSteps(plan).find((s) => s.kind === 'net.publish')!.n;
-  await killedBefore(['nsenter', `--net=/run/netns/${NS}`, '--', process.execPath, cli, '--root', root, 'run', '--id', 'crash', plan], {}, n);
+  await killedBefore(
+    ['nsenter', `--net=/run/netns/${NS}`, '--', process.execPath, cli, '--root', root, 'run', '--id', 'crash', plan],
+    {},
+    n,
+  );
   assert.ok(links().includes('ctcbr0'), 'the bridge was made before the kill');
   const r = ctcIn(['delete', '--force', 'crash']);
   assert.is(r.status, 0, r.stderr);
@@ -204,7 +225,7 @@ test('ctc killed in the middle of the network steps: delete --force removes what
   assert.not.ok(existsSync(join(root, 'crash')));
 });
 
-test("a veth whose host name is taken fails with EEXIST, and the link that was there stays", () => {
+test('a veth whose host name is taken fails with EEXIST, and the link that was there stays', () => {
   execFileSync('ip', ['-n', NS, 'link', 'add', 'ctctaken0', 'type', 'veth', 'peer', 'name', 'ctctaken1']);
   try {
     const plan = build(source('taken', "hostName: 'ctctaken0', addresses: ['10.88.0.4/24', 'fd00:88::4/64']", '["/bin/true"]'));
@@ -242,7 +263,7 @@ export default container({
 
 test("addresses: 'auto' gives each container the next free address of the bridge's subnets, and takes it back", async () => {
   const auto = (name: string, args: string) =>
-    build(source(name, "name: 'eth0', addresses: 'auto'", args, name === 'ipam1' ? "\n    ports: [{ host: 8081, container: 80 }]," : ''));
+    build(source(name, "name: 'eth0', addresses: 'auto'", args, name === 'ipam1' ? '\n    ports: [{ host: 8081, container: 80 }],' : ''));
   const first = runDetached('ipam1', auto('ipam1', JSON.stringify(['python3', '/echo-server.py'])));
   assert.is(first.status, 0, first.log());
   try {
@@ -253,7 +274,11 @@ test("addresses: 'auto' gives each container the next free address of the bridge
     assert.ok(addrs.includes('10.88.0.3/24') && addrs.includes('fd00:88::3/64'), addrs.join(' '));
     assert.equal(readdirSync(join(root, '@ipam', 'ctcbr0')).sort(), ['10.88.0.2', 'fd00:88::2'], 'the second one gave its addresses back');
     // the published port goes to the address the first one was given
-    await until(() => inNs('python3', ['-c', ECHO_CLIENT, '10.88.0.1', '8081', 'a']).status === 0, 'the port published to an auto address', 15_000);
+    await until(
+      () => inNs('python3', ['-c', ECHO_CLIENT, '10.88.0.1', '8081', 'a']).status === 0,
+      'the port published to an auto address',
+      15_000,
+    );
   } finally {
     ctcIn(['delete', '--force', 'ipam1']);
   }

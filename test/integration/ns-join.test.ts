@@ -52,7 +52,8 @@ test.before(() => {
   const r = runDetached(dir, SANDBOX);
   assert.is(r.status, 0, r.stderr);
   sandboxPid = stateOf(SANDBOX).pid;
-  for (const kind of ['ipc', 'uts', 'net', 'pid', 'cgroup']) assert.not.equal(nsOf(sandboxPid, kind), nsOf(process.pid, kind), `the sandbox has its own ${kind} namespace`);
+  for (const kind of ['ipc', 'uts', 'net', 'pid', 'cgroup'])
+    assert.not.equal(nsOf(sandboxPid, kind), nsOf(process.pid, kind), `the sandbox has its own ${kind} namespace`);
 });
 
 test.after(() => {
@@ -67,8 +68,10 @@ for (const [way, env] of WAYS) {
       const r = runDetached(appBundle(id, ['ipc', 'uts', 'network']), id, env);
       assert.is(r.status, 0, r.stderr);
       const app = stateOf(id).pid;
-      for (const kind of ['ipc', 'uts', 'net']) assert.is(nsOf(app, kind), nsOf(sandboxPid, kind), `the app's ${kind} namespace is the sandbox's`);
-      for (const kind of ['mnt', 'pid']) assert.not.equal(nsOf(app, kind), nsOf(sandboxPid, kind), `the app's ${kind} namespace is its own`);
+      for (const kind of ['ipc', 'uts', 'net'])
+        assert.is(nsOf(app, kind), nsOf(sandboxPid, kind), `the app's ${kind} namespace is the sandbox's`);
+      for (const kind of ['mnt', 'pid'])
+        assert.not.equal(nsOf(app, kind), nsOf(sandboxPid, kind), `the app's ${kind} namespace is its own`);
     } finally {
       remove(id);
     }
@@ -80,11 +83,15 @@ for (const [way, env] of WAYS) {
       const r = runDetached(appBundle(id, ['pid', 'ipc', 'uts', 'network']), id, env);
       assert.is(r.status, 0, r.stderr);
       const app = stateOf(id).pid;
-      for (const kind of ['pid', 'ipc', 'uts', 'net']) assert.is(nsOf(app, kind), nsOf(sandboxPid, kind), `the app's ${kind} namespace is the sandbox's`);
+      for (const kind of ['pid', 'ipc', 'uts', 'net'])
+        assert.is(nsOf(app, kind), nsOf(sandboxPid, kind), `the app's ${kind} namespace is the sandbox's`);
       const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${app}/status`, 'utf8'))![1].split(/\s+/);
-      assert.is(nspid.length, 2, 'one pid namespace below the host, the sandbox\'s');
-      assert.not.equal(nspid[1], '1', 'the sandbox\'s init is its pid 1, not the app\'s');
-      const ps = spawnSync(launcher, ['--root', stateRoot, 'exec', id, '/bin/cat', '/proc/1/cmdline'], { encoding: 'utf8', env: { ...process.env, ...env, CTC_NODE: process.execPath } });
+      assert.is(nspid.length, 2, "one pid namespace below the host, the sandbox's");
+      assert.not.equal(nspid[1], '1', "the sandbox's init is its pid 1, not the app's");
+      const ps = spawnSync(launcher, ['--root', stateRoot, 'exec', id, '/bin/cat', '/proc/1/cmdline'], {
+        encoding: 'utf8',
+        env: { ...process.env, ...env, CTC_NODE: process.execPath },
+      });
       assert.is(ps.stdout.replaceAll('\0', ' ').trim(), '/bin/sleep 300', "pid 1 in the app's /proc is the sandbox's init");
     } finally {
       remove(id);
@@ -99,8 +106,15 @@ test("an app container joining the sandbox's cgroup namespace is in it: its cgro
     assert.is(r.status, 0, r.stderr);
     const app = stateOf(id).pid;
     assert.is(nsOf(app, 'cgroup'), nsOf(sandboxPid, 'cgroup'));
-    const ps = spawnSync(launcher, ['--root', stateRoot, 'exec', id, '/bin/cat', '/proc/self/cgroup'], { encoding: 'utf8', env: { ...process.env, CTC_NODE: process.execPath } });
-    assert.match(ps.stdout, new RegExp(`^0::/\\.\\./${id}$`, 'm'), "seen from the sandbox's cgroup namespace, the app's cgroup is a sibling of its root");
+    const ps = spawnSync(launcher, ['--root', stateRoot, 'exec', id, '/bin/cat', '/proc/self/cgroup'], {
+      encoding: 'utf8',
+      env: { ...process.env, CTC_NODE: process.execPath },
+    });
+    assert.match(
+      ps.stdout,
+      new RegExp(`^0::/\\.\\./${id}$`, 'm'),
+      "seen from the sandbox's cgroup namespace, the app's cgroup is a sibling of its root",
+    );
   } finally {
     remove(id);
   }
@@ -120,7 +134,10 @@ test("an app container joining another process's time namespace sees its clocks"
     const app = stateOf(id).pid;
     assert.is(nsOf(app, 'time'), nsOf(inTime, 'time'));
     assert.not.equal(nsOf(app, 'time'), nsOf(process.pid, 'time'));
-    const up = spawnSync(launcher, ['--root', stateRoot, 'exec', id, '/bin/cat', '/proc/uptime'], { encoding: 'utf8', env: { ...process.env, CTC_NODE: process.execPath } });
+    const up = spawnSync(launcher, ['--root', stateRoot, 'exec', id, '/bin/cat', '/proc/uptime'], {
+      encoding: 'utf8',
+      env: { ...process.env, CTC_NODE: process.execPath },
+    });
     assert.ok(Number(up.stdout.split(' ')[0]) > 1_000_000, `the boot clock is the namespace's: ${up.stdout}${up.stderr}`);
   } finally {
     remove(id);
@@ -130,14 +147,19 @@ test("an app container joining another process's time namespace sees its clocks"
   }
 });
 
-test('create then start, as containerd does: the created init is already in the sandbox\'s pid namespace, waiting', () => {
+test("create then start, as containerd does: the created init is already in the sandbox's pid namespace, waiting", () => {
   const id = `nsj-cs-${process.pid}-${n++}`;
   const dir = appBundle(id, ['pid', 'ipc', 'uts', 'network']);
   // the container keeps the stdio it is given: a file, not a pipe spawnSync would wait on
   const R = (...args: string[]) => {
     const fd = openSync(join(tmp.dir, `${id}.log`), 'w');
     try {
-      const r = spawnSync(launcher, ['--root', stateRoot, ...args], { cwd: dir, env: { ...process.env, CTC_NODE: process.execPath }, stdio: ['ignore', fd, fd], timeout: 60_000 });
+      const r = spawnSync(launcher, ['--root', stateRoot, ...args], {
+        cwd: dir,
+        env: { ...process.env, CTC_NODE: process.execPath },
+        stdio: ['ignore', fd, fd],
+        timeout: 60_000,
+      });
       return { status: r.status, stderr: readFileSync(join(tmp.dir, `${id}.log`), 'utf8') };
     } finally {
       closeSync(fd);
@@ -152,7 +174,11 @@ test('create then start, as containerd does: the created init is already in the 
     const started = R('start', id);
     assert.is(started.status, 0, started.stderr);
     assert.is(stateOf(id).status, 'running');
-    assert.equal(readFileSync(`/proc/${st.pid}/cmdline`, 'utf8').split('\0'), ['/bin/sleep', '120', ''], 'the container process runs, in the init');
+    assert.equal(
+      readFileSync(`/proc/${st.pid}/cmdline`, 'utf8').split('\0'),
+      ['/bin/sleep', '120', ''],
+      'the container process runs, in the init',
+    );
   } finally {
     remove(id);
   }
@@ -164,7 +190,11 @@ function failsToJoin(kind: string, path: string, errno: string, hint: RegExp, en
   const r = runDetached(appBundle(id, ['ipc', 'uts', 'network', kind], { [kind]: path }), id, env);
   try {
     assert.is.not(r.status, 0);
-    assert.match(r.stderr, new RegExp(`CT_STEP_FAILED: step \\d+ ns\\.join \\(${path.replaceAll('/', '\\/').replaceAll('.', '\\.')}\\)`), r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(`CT_STEP_FAILED: step \\d+ ns\\.join \\(${path.replaceAll('/', '\\/').replaceAll('.', '\\.')}\\)`),
+      r.stderr,
+    );
     assert.match(r.stderr, new RegExp(errno), r.stderr);
     assert.match(r.stderr, hint, r.stderr);
     assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
@@ -195,7 +225,10 @@ function criBundle(name: string, id: string): string {
   const dir = join(tmp.dir, id);
   mkdirSync(dir);
   busyboxRootfs(dir);
-  const text = readFileSync(join(root, 'test', 'fixtures', 'cri', `${name}.config.json`), 'utf8').replaceAll('/proc/4242/', `/proc/${sandboxPid}/`);
+  const text = readFileSync(join(root, 'test', 'fixtures', 'cri', `${name}.config.json`), 'utf8').replaceAll(
+    '/proc/4242/',
+    `/proc/${sandboxPid}/`,
+  );
   const config = JSON.parse(text);
   mkdirSync(join(dir, 'binds'));
   for (const m of config.mounts as { type: string; source: string; destination: string }[]) {
@@ -222,7 +255,11 @@ test("containerd's app container configs (test/fixtures/cri) run in the live san
       const app = stateOf(id).pid;
       for (const kind of ['ipc', 'uts', 'net', 'pid']) {
         const same = nsOf(app, kind) === nsOf(sandboxPid, kind);
-        assert.is(same, (shared as readonly string[]).includes(kind), `${name}: the ${kind} namespace is ${same ? '' : 'not '}the sandbox's`);
+        assert.is(
+          same,
+          (shared as readonly string[]).includes(kind),
+          `${name}: the ${kind} namespace is ${same ? '' : 'not '}the sandbox's`,
+        );
       }
     } finally {
       remove(id);

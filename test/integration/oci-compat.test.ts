@@ -28,7 +28,9 @@ function left(): string[] {
       return '';
     }
   };
-  return hostResidue([state]).filter((l) => ids.some((id) => l.includes(id) || (l.startsWith('process ') && inCgroup(l.split(' ')[1]).includes(id))));
+  return hostResidue([state]).filter((l) =>
+    ids.some((id) => l.includes(id) || (l.startsWith('process ') && inCgroup(l.split(' ')[1]).includes(id))),
+  );
 }
 
 const run = (dir: string, id: string) => ctc(['--root', state, 'run', '--bundle', dir, id]);
@@ -62,8 +64,17 @@ test("podman's default run config runs; its three unknown syscall names are skip
   assert.equal(r.stdout.trim().split('\n'), ['Seccomp:\t2', '6c29ede2044b', 'engine="podman-4.3.1"', '0']);
   const w = warnings(r.stderr);
   assert.is(w.length, 3, r.stderr);
-  for (const [i, name] of [[0, 'swapcontext'], [1, 'syscall'], [2, 'timerfd']] as const) {
-    assert.match(w[i], new RegExp(`^ctc: config\\.json:\\d+:\\d+: warning CT_SYSCALL_UNKNOWN: linux\\.seccomp\\.syscalls\\[\\d\\]\\.names\\[\\d+\\]: '${name}' is not a syscall on any architecture; skipped`));
+  for (const [i, name] of [
+    [0, 'swapcontext'],
+    [1, 'syscall'],
+    [2, 'timerfd'],
+  ] as const) {
+    assert.match(
+      w[i],
+      new RegExp(
+        `^ctc: config\\.json:\\d+:\\d+: warning CT_SYSCALL_UNKNOWN: linux\\.seccomp\\.syscalls\\[\\d\\]\\.names\\[\\d+\\]: '${name}' is not a syscall on any architecture; skipped`,
+      ),
+    );
   }
   assert.equal(left(), []);
 });
@@ -74,7 +85,10 @@ test('ociVersion 1.3.0 (a runtime-spec newer than ctc knows) runs, with a warnin
   const r = run(dir, id);
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, 'bb\n');
-  assert.equal(warnings(r.stderr).map((l) => l.replace(/:\d+:\d+:/, ':L:C:')), ['ctc: config.json:L:C: warning CT_OCI_VERSION: ociVersion "1.3.0" is newer than 1.2.x, the runtime-spec ctc knows; read as 1.2']);
+  assert.equal(
+    warnings(r.stderr).map((l) => l.replace(/:\d+:\d+:/, ':L:C:')),
+    ['ctc: config.json:L:C: warning CT_OCI_VERSION: ociVersion "1.3.0" is newer than 1.2.x, the runtime-spec ctc knows; read as 1.2'],
+  );
   assert.equal(left(), []);
 });
 
@@ -86,8 +100,14 @@ test('with --log (json) the warnings are log lines of level warning, and stderr 
   const r = ctc(['--root', state, '--log', logFile, '--log-format', 'json', 'run', '--bundle', dir, id]);
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stderr, '');
-  const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  assert.equal(lines.map((l) => [l.level, /warning CT_OCI_VERSION: ociVersion "1.3.0"/.test(l.msg)]), [['warning', true]]);
+  const lines = readFileSync(logFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.equal(
+    lines.map((l) => [l.level, /warning CT_OCI_VERSION: ociVersion "1.3.0"/.test(l.msg)]),
+    [['warning', true]],
+  );
   assert.equal(left(), []);
 });
 
@@ -96,7 +116,9 @@ test('kernel memory limits run with one warning, and are not set', () => {
   const dir = busyboxBundle(join(tmp.dir, id), {
     id,
     args: ['/bin/true'],
-    linux: { resources: { devices: [{ allow: false, access: 'rwm' }], memory: { limit: 67108864, kernel: 33554432, kernelTCP: 16777216 } } },
+    linux: {
+      resources: { devices: [{ allow: false, access: 'rwm' }], memory: { limit: 67108864, kernel: 33554432, kernelTCP: 16777216 } },
+    },
   });
   const r = run(dir, id);
   assert.is(r.status, 0, r.stderr);
@@ -109,9 +131,16 @@ test('kernel memory limits run with one warning, and are not set', () => {
 test("no ipc namespace and an mqueue mount: the container shares the host's ipc namespace and mounts its mqueue", () => {
   const id = ids[3];
   const namespaces = ['pid', 'uts', 'mount', 'network'].map((type) => ({ type }));
-  const dir = busyboxBundle(join(tmp.dir, id), { id, args: ['/bin/sh', '-c', 'readlink /proc/self/ns/ipc; grep " /dev/mqueue " /proc/self/mounts'], linux: { namespaces } });
+  const dir = busyboxBundle(join(tmp.dir, id), {
+    id,
+    args: ['/bin/sh', '-c', 'readlink /proc/self/ns/ipc; grep " /dev/mqueue " /proc/self/mounts'],
+    linux: { namespaces },
+  });
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  assert.ok(config.mounts.some((m: { type: string }) => m.type === 'mqueue'), 'the bundle mounts mqueue');
+  assert.ok(
+    config.mounts.some((m: { type: string }) => m.type === 'mqueue'),
+    'the bundle mounts mqueue',
+  );
   const r = run(dir, id);
   assert.is(r.status, 0, r.stderr);
   const [ipc, mount] = r.stdout.trim().split('\n');

@@ -57,7 +57,11 @@ test(`${COUNT} containers in parallel (${AT_ONCE} at a time) each exit with thei
   await Promise.all(Array.from({ length: AT_ONCE }, worker));
   const wrong = results.filter((r) => r.code !== r.i);
   assert.equal(wrong, [], 'every container exits with its own code');
-  assert.equal(results.filter((r) => r.stderr.trim()).map((r) => `${r.i}: ${r.stderr}`), [], 'and says nothing on stderr');
+  assert.equal(
+    results.filter((r) => r.stderr.trim()).map((r) => `${r.i}: ${r.stderr}`),
+    [],
+    'and says nothing on stderr',
+  );
   assert.equal(hostResidue([state]), before);
   console.log(`    ${COUNT} containers, ${AT_ONCE} at a time: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });

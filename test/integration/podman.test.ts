@@ -28,12 +28,26 @@ const at = (...p: string[]) => join(tmp.dir, ...p);
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 // podman's global options that keep its files in the temp dir (the README's command has none of them)
-const isolated = ['--root', at('root'), '--runroot', at('runroot'), '--tmpdir', at('tmp'), '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
+const isolated = [
+  '--root',
+  at('root'),
+  '--runroot',
+  at('runroot'),
+  '--tmpdir',
+  at('tmp'),
+  '--storage-driver',
+  'vfs',
+  '--cgroup-manager',
+  'cgroupfs',
+  '--events-backend',
+  'file',
+];
 
 /** Bit 24 of CapEff: without CAP_SYS_RESOURCE no runtime can raise a hard rlimit (runc fails the same way). */
 const canRaiseLimits = (BigInt(`0x${/CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`) >> 24n) & 1n;
 /** This process's hard limit, at most what podman asks for. */
-const hardLimit = (name: string, podmans: number) => Math.min(Number(new RegExp(`^${name}\\s+\\S+\\s+(\\d+)`, 'm').exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? podmans), podmans);
+const hardLimit = (name: string, podmans: number) =>
+  Math.min(Number(new RegExp(`^${name}\\s+\\S+\\s+(\\d+)`, 'm').exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? podmans), podmans);
 
 const [nofile, nproc] = [hardLimit('Max open files', 1048576), hardLimit('Max processes', 32768)];
 
@@ -75,7 +89,10 @@ const ok = (r: Ran, what: string): string => {
 
 // What the host holds of podman's, runc's and c/image's defaults (compared before and after)
 const watched = ['/var/lib/containers', '/run/containers', '/run/libpod', '/var/run/libpod', '/run/runc', '/etc/cni/net.d'];
-const cgroupHierarchies = () => readdirSync('/sys/fs/cgroup', { withFileTypes: true }).filter((h) => h.isDirectory()).map((h) => join('/sys/fs/cgroup', h.name));
+const cgroupHierarchies = () =>
+  readdirSync('/sys/fs/cgroup', { withFileTypes: true })
+    .filter((h) => h.isDirectory())
+    .map((h) => join('/sys/fs/cgroup', h.name));
 const hadLibpodParent = new Set(cgroupHierarchies().filter((h) => existsSync(join(h, 'libpod_parent'))));
 let image = '';
 
@@ -84,12 +101,21 @@ function podmanResidue(): string[] {
   for (const d of watched) if (existsSync(d)) found.push(`${d}: ${readdirSync(d).sort().join(' ')}`);
   for (const f of readdirSync('/dev/shm')) if (/libpod|podman/.test(f)) found.push(`/dev/shm/${f}`);
   for (const f of readdirSync('/var/tmp')) if (/^(container_images|storage|podman)/.test(f)) found.push(`/var/tmp/${f}`);
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (line.includes(tmp.dir)) found.push(`mount ${line.split(' ')[4]}`);
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n'))
+    if (line.includes(tmp.dir)) found.push(`mount ${line.split(' ')[4]}`);
   return found;
 }
 
 /** Container ids podman made, from its event log. */
-const madeIds = () => [...new Set([...(existsSync(at('tmp', 'events', 'events.log')) ? readFileSync(at('tmp', 'events', 'events.log'), 'utf8') : '').matchAll(/"ID":"([0-9a-f]{64})"/g)].map((m) => m[1]))];
+const madeIds = () => [
+  ...new Set(
+    [
+      ...(existsSync(at('tmp', 'events', 'events.log')) ? readFileSync(at('tmp', 'events', 'events.log'), 'utf8') : '').matchAll(
+        /"ID":"([0-9a-f]{64})"/g,
+      ),
+    ].map((m) => m[1]),
+  ),
+];
 
 const procs = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p));
 const read = (file: string) => {
@@ -104,8 +130,12 @@ const read = (file: string) => {
 function leftovers(id: string): string[] {
   return [
     ...(existsSync(join('/run/ctc', id)) ? [`state /run/ctc/${id}`] : []),
-    ...cgroupHierarchies().filter((h) => existsSync(join(h, 'libpod_parent', `libpod-${id}`))).map((h) => `cgroup ${h}/libpod_parent/libpod-${id}`),
-    ...procs().filter((p) => read(`/proc/${p}/cgroup`).includes(id) || read(`/proc/${p}/cmdline`).includes(id)).map((p) => `process ${p} ${read(`/proc/${p}/comm`).trim()}`),
+    ...cgroupHierarchies()
+      .filter((h) => existsSync(join(h, 'libpod_parent', `libpod-${id}`)))
+      .map((h) => `cgroup ${h}/libpod_parent/libpod-${id}`),
+    ...procs()
+      .filter((p) => read(`/proc/${p}/cgroup`).includes(id) || read(`/proc/${p}/cmdline`).includes(id))
+      .map((p) => `process ${p} ${read(`/proc/${p}/comm`).trim()}`),
   ];
 }
 
@@ -145,10 +175,11 @@ function removePodmanDefaults(): void {
       }
     }
   }
-  for (const d of ['/var/lib/containers', '/run/runc']) if (!before.podman.some((x) => x.startsWith(`${d}:`))) rmSync(d, { recursive: true, force: true });
+  for (const d of ['/var/lib/containers', '/run/runc'])
+    if (!before.podman.some((x) => x.startsWith(`${d}:`))) rmSync(d, { recursive: true, force: true });
 }
 
-test('podman run --rm: the output, the exit code; podman\'s default config runs on ctc', () => {
+test("podman run --rm: the output, the exit code; podman's default config runs on ctc", () => {
   const r = podman(launcher, 'run', '--rm', '--network', 'none', image, 'sh', '-c', 'echo hi; exit 3');
   assert.is(r.stdout, 'hi\n', r.stderr);
   assert.is(r.status, 3, r.stderr);
@@ -158,22 +189,36 @@ test('podman run --rm: the output, the exit code; podman\'s default config runs 
 const ns = (pid: number | string, kind: string) => readlinkSync(`/proc/${pid}/ns/${kind}`);
 const kinds = ['pid', 'ipc', 'uts', 'mnt', 'net', 'cgroup', 'user'];
 
-test('podman run -d, exec (in the init\'s namespaces, seen from the host), logs, ps, stop -t 1 (SIGTERM, then SIGKILL), rm', async () => {
+test("podman run -d, exec (in the init's namespaces, seen from the host), logs, ps, stop -t 1 (SIGTERM, then SIGKILL), rm", async () => {
   const id = ok(podman(launcher, 'run', '-d', '--network', 'none', image, 'sleep', '300'), 'run -d');
   const init = Number(ok(podman(launcher, 'inspect', '--format', '{{.State.Pid}}', id), 'inspect'));
-  for (const k of ['pid', 'ipc', 'uts', 'mnt', 'net']) assert.is.not(ns(init, k), ns('self', k), `the init has a ${k} namespace of its own`);
+  for (const k of ['pid', 'ipc', 'uts', 'mnt', 'net'])
+    assert.is.not(ns(init, k), ns('self', k), `the init has a ${k} namespace of its own`);
 
   const inside = podman(launcher, 'exec', id, 'sh', '-c', `for k in ${kinds.join(' ')}; do readlink /proc/self/ns/$k; done; exit 5`);
   assert.is(inside.status, 5, inside.stderr);
-  assert.equal(inside.stdout.trim().split('\n'), kinds.map((k) => ns(init, k)), 'what podman exec runs is in the init\'s namespaces');
+  assert.equal(
+    inside.stdout.trim().split('\n'),
+    kinds.map((k) => ns(init, k)),
+    "what podman exec runs is in the init's namespaces",
+  );
   ok(podman(launcher, 'exec', '-d', id, 'sleep', '301'), 'exec -d');
   let execd = '';
-  await until(() => (execd = procs().find((p) => read(`/proc/${p}/cmdline`) === 'sleep\0' + '301\0' && read(`/proc/${p}/cgroup`).includes(id)) ?? '') !== '', 'the exec\'d sleep');
+  await until(
+    () =>
+      (execd = procs().find((p) => read(`/proc/${p}/cmdline`) === 'sleep\0' + '301\0' && read(`/proc/${p}/cgroup`).includes(id)) ?? '') !==
+      '',
+    "the exec'd sleep",
+  );
   for (const k of kinds) assert.is(ns(execd, k), ns(init, k), `the exec'd process (host pid ${execd}) is in the init's ${k} namespace`);
 
   // conmon gives the runtime's create the container's stdout and stderr: ctc's warnings for podman's
   // seccomp names no kernel has (swapcontext, syscall, timerfd) would be the container's first lines
-  assert.is(podman(launcher, 'logs', id).stdout + podman(launcher, 'logs', id).stderr, '', 'podman logs holds only what the container wrote');
+  assert.is(
+    podman(launcher, 'logs', id).stdout + podman(launcher, 'logs', id).stderr,
+    '',
+    'podman logs holds only what the container wrote',
+  );
 
   assert.match(ok(podman(launcher, 'ps'), 'ps'), new RegExp(`^${id.slice(0, 12)}\\s.*\\sUp `, 'm'));
   const t0 = Date.now();
@@ -187,7 +232,10 @@ test('podman run -d, exec (in the init\'s namespaces, seen from the host), logs,
 });
 
 test('podman stop: a process that handles SIGTERM ends with its own code, before the timeout', async () => {
-  const id = ok(podman(launcher, 'run', '-d', '--network', 'none', image, 'sh', '-c', 'trap "exit 9" TERM; while :; do sleep 0.1; done'), 'run -d');
+  const id = ok(
+    podman(launcher, 'run', '-d', '--network', 'none', image, 'sh', '-c', 'trap "exit 9" TERM; while :; do sleep 0.1; done'),
+    'run -d',
+  );
   const t0 = Date.now();
   ok(podman(launcher, 'stop', '-t', '20', id), 'stop');
   assert.ok(Date.now() - t0 < 10_000, 'SIGTERM ended it, not the 20 s timeout');
@@ -196,7 +244,7 @@ test('podman stop: a process that handles SIGTERM ends with its own code, before
   await nothingLeft(id);
 });
 
-test('podman kill: SIGKILL by default (wait says 137), a named signal reaches the process; a second kill is podman\'s refusal', async () => {
+test("podman kill: SIGKILL by default (wait says 137), a named signal reaches the process; a second kill is podman's refusal", async () => {
   const id = ok(podman(launcher, 'run', '-d', '--network', 'none', image, 'sleep', '300'), 'run -d');
   ok(podman(launcher, 'kill', id), 'kill');
   assert.is(ok(podman(launcher, 'wait', id), 'wait'), '137');
@@ -206,7 +254,10 @@ test('podman kill: SIGKILL by default (wait says 137), a named signal reaches th
   ok(podman(launcher, 'rm', id), 'rm');
   await nothingLeft(id);
 
-  const usr1 = ok(podman(launcher, 'run', '-d', '--network', 'none', image, 'sh', '-c', 'trap "echo got USR1; exit 7" USR1; while :; do sleep 0.1; done'), 'run -d');
+  const usr1 = ok(
+    podman(launcher, 'run', '-d', '--network', 'none', image, 'sh', '-c', 'trap "echo got USR1; exit 7" USR1; while :; do sleep 0.1; done'),
+    'run -d',
+  );
   ok(podman(launcher, 'kill', '--signal', 'USR1', usr1), 'kill -s USR1');
   assert.is(ok(podman(launcher, 'wait', usr1), 'wait'), '7');
   assert.is(podman(launcher, 'logs', usr1).stdout, 'got USR1\n');
@@ -218,7 +269,11 @@ test('podman kill: SIGKILL by default (wait says 137), a named signal reaches th
 // --log-format json): "executable file not found in" or "no such file or directory" is exit 127,
 // "permission denied" 126, anything else 126 too. runc checks the command at create, as ctc must.
 const classOf = (stderr: string) =>
-  /permission denied|operation not permitted/i.test(stderr) ? 'permission denied' : /executable file not found in|no such file or directory/i.test(stderr) ? 'not found' : 'other';
+  /permission denied|operation not permitted/i.test(stderr)
+    ? 'permission denied'
+    : /executable file not found in|no such file or directory/i.test(stderr)
+      ? 'not found'
+      : 'other';
 
 for (const [command, why] of [
   ['/nonexistent', 'a missing path'],
@@ -237,7 +292,7 @@ for (const [command, why] of [
   });
 }
 
-test('podman run --rm -it: the process has a terminal of the caller\'s size (python3 holds the pty)', () => {
+test("podman run --rm -it: the process has a terminal of the caller's size (python3 holds the pty)", () => {
   const script = `
 import json, os, pty, struct, sys, fcntl, termios
 pid, fd = pty.fork()
@@ -257,21 +312,39 @@ print(json.dumps({'out': out.decode(), 'status': os.waitstatus_to_exitcode(os.wa
 `;
   // podman sends the size through conmon once attached, which can be after the process starts (runc alike)
   const sized = 'n=0; while [ "$(stty size 2>/dev/null)" != "33 101" ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done';
-  const argv = ['podman', ...isolated, '--runtime', 'ctc', 'run', '--rm', '-it', '--network', 'none', image, 'sh', '-c', `tty; ${sized}; stty size; exit 4`];
+  const argv = [
+    'podman',
+    ...isolated,
+    '--runtime',
+    'ctc',
+    'run',
+    '--rm',
+    '-it',
+    '--network',
+    'none',
+    image,
+    'sh',
+    '-c',
+    `tty; ${sized}; stty size; exit 4`,
+  ];
   const r = spawnSync(python, ['-c', script, JSON.stringify(argv)], { encoding: 'utf8', env, timeout: 60_000 });
   const got = JSON.parse(r.stdout || '{}') as { out?: string; status?: number };
   assert.is(got.out, '/dev/pts/0\r\n33 101\r\n', r.stderr);
   assert.is(got.status, 4);
 });
 
-test('nothing is left: no ctc state dir, cgroup, process or mount of any container podman made, nothing of podman\'s outside the temp dir', () => {
+test("nothing is left: no ctc state dir, cgroup, process or mount of any container podman made, nothing of podman's outside the temp dir", () => {
   const ids = madeIds();
   assert.ok(ids.length >= 8, `podman's event log names the containers: ${ids.length}`);
   assert.is(ok(podman(launcher, 'ps', '-a', '--format', '{{.ID}}'), 'ps -a'), '', 'every test removed its containers');
   assert.equal(ids.flatMap(leftovers), []);
   const mine = (x: string) => x.includes(tmp.dir) || ids.some((id) => x.includes(id));
   assert.equal(hostResidue().filter(mine), before.ctc.filter(mine));
-  assert.equal(procs().filter((p) => read(`/proc/${p}/comm`).trim() === 'conmon' && read(`/proc/${p}/cmdline`).includes(tmp.dir)), [], 'no conmon is left');
+  assert.equal(
+    procs().filter((p) => read(`/proc/${p}/comm`).trim() === 'conmon' && read(`/proc/${p}/cmdline`).includes(tmp.dir)),
+    [],
+    'no conmon is left',
+  );
   removePodmanDefaults();
   assert.equal(podmanResidue(), before.podman);
 });

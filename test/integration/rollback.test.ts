@@ -34,7 +34,10 @@ const snapshot = (ns?: string, roots?: string[]) => ({
   fds: fds(),
   ...(ns
     ? {
-        links: execFileSync('ip', ['-n', ns, '-o', 'link'], { encoding: 'utf8' }).split('\n').map((l) => l.split(': ')[1]).filter(Boolean),
+        links: execFileSync('ip', ['-n', ns, '-o', 'link'], { encoding: 'utf8' })
+          .split('\n')
+          .map((l) => l.split(': ')[1])
+          .filter(Boolean),
         nft: execFileSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'tables'], { encoding: 'utf8' }),
       }
     : {}),
@@ -67,7 +70,10 @@ test('bridge (in a network namespace of its own): a failure at each step is roll
   sweep(
     'bridge',
     (args, env) => {
-      const r = spawnSync('nsenter', [`--net=/run/netns/${NS}`, '--', process.execPath, cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+      const r = spawnSync('nsenter', [`--net=/run/netns/${NS}`, '--', process.execPath, cli, ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+      });
       return { status: r.status, stderr: r.stderr };
     },
     NS,

@@ -82,11 +82,7 @@ const layered: TarEntry[][] = [
     { name: 'data/sub/', type: 'dir' },
     { name: 'data/sub/deep', data: 'deep\n' },
   ],
-  [
-    { name: 'etc/.wh.group' },
-    { name: 'data/.wh..wh..opq' },
-    { name: 'data/new', data: 'new\n', mode: 0o4755, uid: 1234, gid: 5678 },
-  ],
+  [{ name: 'etc/.wh.group' }, { name: 'data/.wh..wh..opq' }, { name: 'data/new', data: 'new\n', mode: 0o4755, uid: 1234, gid: 5678 }],
 ];
 const source = (dir: string, opts = '') =>
   writeFileSync(
@@ -108,7 +104,7 @@ test('whiteouts and an opaque directory, seen from inside; the cache serves a se
   const r = run(app.plan);
   assert.is(r.status, 0, r.stderr);
   const [data, modeLine, ...rest] = r.stdout.trim().split('\n');
-  assert.is(data, 'new', 'the opaque /data shows only its own layer\'s file');
+  assert.is(data, 'new', "the opaque /data shows only its own layer's file");
   assert.match(modeLine, /^-rwsr-xr-x\s+1 1234\s+5678 /, 'mode and owner kept');
   assert.not.ok(rest.includes('group'), '/etc/group is whited out');
   assert.ok(rest.includes('passwd'));
@@ -142,7 +138,12 @@ test('an archive changed since the build: CT_IMAGE_DIGEST at the step, nothing l
 });
 
 test("an entry escaping the root ('../'): CT_IMAGE_ESCAPE naming it; nothing written outside, nothing cached, nothing left", () => {
-  const app = imageApp('escape', [[{ name: 'data/', type: 'dir' }, { name: '../escaped', data: 'out\n' }]]);
+  const app = imageApp('escape', [
+    [
+      { name: 'data/', type: 'dir' },
+      { name: '../escaped', data: 'out\n' },
+    ],
+  ]);
   const cachedBefore = images();
   const r = run(app.plan);
   assert.is(r.status, 1);
@@ -150,7 +151,10 @@ test("an entry escaping the root ('../'): CT_IMAGE_ESCAPE naming it; nothing wri
   assert.equal(images(), cachedBefore, 'no image, and no temp dir, in the cache');
   assert.not.ok(existsSync(join(state, 'escaped')) || existsSync(join(state, '@images', 'escaped')));
   assert.equal(noContainers(), []);
-  assert.equal(hostResidue([state]).filter((x) => !x.includes('@images')), before);
+  assert.equal(
+    hostResidue([state]).filter((x) => !x.includes('@images')),
+    before,
+  );
 });
 
 test('gc --images removes the cached images no container uses, and keeps the one a running container does', async () => {
@@ -161,7 +165,10 @@ test('gc --images removes the cached images no container uses, and keeps the one
   const out = join(tmp.dir, 'gc.out');
   const fd = openSync(out, 'w');
   try {
-    const r = spawnSync(process.execPath, [cli, '--root', state, 'run', '-d', '--id', 'gc1', app.plan], { stdio: ['ignore', fd, fd], timeout: 30_000 });
+    const r = spawnSync(process.execPath, [cli, '--root', state, 'run', '-d', '--id', 'gc1', app.plan], {
+      stdio: ['ignore', fd, fd],
+      timeout: 30_000,
+    });
     assert.is(r.status, 0, readFileSync(out, 'utf8'));
   } finally {
     closeSync(fd);

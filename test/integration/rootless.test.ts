@@ -7,7 +7,19 @@
 // process, no user, and /etc as it was.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, constants, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  constants,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -29,7 +41,10 @@ test.before(() => {
   execFileSync('useradd', ['-M', '-s', '/usr/sbin/nologin', NAME]);
   uid = Number(execFileSync('id', ['-u', NAME], { encoding: 'utf8' }));
   gid = Number(execFileSync('id', ['-g', NAME], { encoding: 'utf8' }));
-  for (const [dir, mode] of [[work, 0o755], [run, 0o700]] as const) {
+  for (const [dir, mode] of [
+    [work, 0o755],
+    [run, 0o700],
+  ] as const) {
     mkdirSync(dir, { mode });
     chownSync(dir, uid, gid);
   }
@@ -66,16 +81,32 @@ const cliPath = (() => {
   };
   if (reachable(packageRoot)) return join(packageRoot, 'dist', 'ctc');
   const copy = join(tmp.dir, 'ctc');
-  for (const part of ['package.json', 'dist', 'stdlib', 'node_modules']) cpSync(join(packageRoot, part), join(copy, part), { recursive: true });
+  for (const part of ['package.json', 'dist', 'stdlib', 'node_modules'])
+    cpSync(join(packageRoot, part), join(copy, part), { recursive: true });
   return join(copy, 'dist', 'ctc');
 })();
 
 const asUser = (args: string[], env: Record<string, string> = {}) => {
-  const r = spawnSync('runuser', ['-u', NAME, '--', 'env', `HOME=${work}`, `XDG_RUNTIME_DIR=${run}`, 'PATH=/usr/bin:/bin', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), cliPath, ...args], {
-    cwd: work,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    'runuser',
+    [
+      '-u',
+      NAME,
+      '--',
+      'env',
+      `HOME=${work}`,
+      `XDG_RUNTIME_DIR=${run}`,
+      'PATH=/usr/bin:/bin',
+      ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      cliPath,
+      ...args,
+    ],
+    {
+      cwd: work,
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 };
 
@@ -86,7 +117,8 @@ const removeSubids = () => {
   }
 };
 const addSubids = (start: number) => {
-  for (const f of ['/etc/subuid', '/etc/subgid']) writeFileSync(f, (existsSync(f) ? readFileSync(f, 'utf8') : '') + `${NAME}:${start}:65536\n`);
+  for (const f of ['/etc/subuid', '/etc/subgid'])
+    writeFileSync(f, (existsSync(f) ? readFileSync(f, 'utf8') : '') + `${NAME}:${start}:65536\n`);
 };
 
 test('without subordinate ids, the error says what to add to /etc/subuid, and nothing is left', () => {
@@ -105,7 +137,10 @@ test('with them: root inside is the user outside, the rest its subordinate ids, 
   addSubids(300000);
   const r = asUser(['run', '--id', 'rl', 'rootless.plan']);
   assert.is(r.status, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).join(' '));
   assert.equal(lines, ['uid_map:', `0 ${uid} 1`, '1 300000 65535', 'id: 0:0', 'made: 0:0']);
   assert.match(r.stderr, /warning: no cgroup for the container/);
   assert.equal(readdirSync(join(run, 'ctc')), []);
@@ -113,7 +148,10 @@ test('with them: root inside is the user outside, the rest its subordinate ids, 
 });
 
 test('the fault sweep as the user: a failure at each step of the rootless example is rolled back completely', () => {
-  const steps = [...readFileSync(join(work, 'rootless.plan'), 'utf8').matchAll(/^(\d+) (?:host|init) (\S+)/gm)].map((m) => ({ n: Number(m[1]), kind: m[2] }));
+  const steps = [...readFileSync(join(work, 'rootless.plan'), 'utf8').matchAll(/^(\d+) (?:host|init) (\S+)/gm)].map((m) => ({
+    n: Number(m[1]),
+    kind: m[2],
+  }));
   for (const { n, kind } of steps) {
     const r = asUser(['run', '--id', 'rl-fail', 'rootless.plan'], { CTC_FAIL_STEP: String(n) });
     assert.is(r.status, 1, `step ${n}: ${r.stderr}`);
@@ -125,16 +163,38 @@ test('the fault sweep as the user: a failure at each step of the rootless exampl
 });
 
 test('the crash sweep as the user: ctc killed before each step, delete --force or gc restores the host', async () => {
-  const steps = [...readFileSync(join(work, 'rootless.plan'), 'utf8').matchAll(/^(\d+) (?:host|init) (\S+)/gm)].map((m) => ({ n: Number(m[1]), kind: m[2] }));
+  const steps = [...readFileSync(join(work, 'rootless.plan'), 'utf8').matchAll(/^(\d+) (?:host|init) (\S+)/gm)].map((m) => ({
+    n: Number(m[1]),
+    kind: m[2],
+  }));
   // setpriv execs ctc (the launcher execs node): the kill reaches ctc itself, as in crash.test.ts
   const env = { HOME: work, XDG_RUNTIME_DIR: run, PATH: '/usr/bin:/bin' };
   for (const { n, kind } of steps) {
-    await killedBefore(['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', cliPath, 'run', '--id', 'rl-crash', join(work, 'rootless.plan')], env, n);
+    await killedBefore(
+      [
+        'setpriv',
+        `--reuid=${uid}`,
+        `--regid=${gid}`,
+        '--clear-groups',
+        '--',
+        cliPath,
+        'run',
+        '--id',
+        'rl-crash',
+        join(work, 'rootless.plan'),
+      ],
+      env,
+      n,
+    );
     const byGc = n % 2 === 0;
     const d = asUser(byGc ? ['gc', '--min-age', '0'] : ['delete', '--force', 'rl-crash']);
     assert.is(d.status, 0, `step ${n} ${kind}: ${d.stderr}`);
     if (byGc) assert.is(d.stdout.trim(), 'rl-crash', `gc finds the container a crash before step ${n} left`);
-    await until(() => readdirSync(join(run, 'ctc')).length === 0 && JSON.stringify(hostResidue()) === JSON.stringify(before), `the host to be clean after step ${n}`, 5000).catch(() => undefined);
+    await until(
+      () => readdirSync(join(run, 'ctc')).length === 0 && JSON.stringify(hostResidue()) === JSON.stringify(before),
+      `the host to be clean after step ${n}`,
+      5000,
+    ).catch(() => undefined);
     assert.equal(readdirSync(join(run, 'ctc')), [], `no state after a crash before step ${n} ${kind}`);
     assert.equal(hostResidue(), before, `nothing is left after a crash before step ${n} ${kind}`);
   }
@@ -142,13 +202,20 @@ test('the crash sweep as the user: ctc killed before each step, delete --force o
 });
 
 test('rootless without a cgroup: a limit is an error unless CTC_ROOTLESS_CGROUPS=skip', () => {
-  const src = readFileSync(join(work, 'rootless.ct.ts'), 'utf8').replace('  hostname:', "  resources: { pids: { limit: 64 } },\n  hostname:");
+  const src = readFileSync(join(work, 'rootless.ct.ts'), 'utf8').replace(
+    '  hostname:',
+    '  resources: { pids: { limit: 64 } },\n  hostname:',
+  );
   writeFileSync(join(work, 'limited.ct.ts'), src);
   chownSync(join(work, 'limited.ct.ts'), uid, gid);
   assert.is(asUser(['build', 'limited.ct.ts']).status, 0);
   const refused = asUser(['run', 'limited.plan']);
   assert.is(refused.status, 1);
-  assert.match(refused.stderr, /CT_ROOTLESS_CGROUP: step \d+ cgroup\.limit \(pids\.limit\): the plan sets pids\.limit, but this user has no cgroup to set it in/, refused.stderr);
+  assert.match(
+    refused.stderr,
+    /CT_ROOTLESS_CGROUP: step \d+ cgroup\.limit \(pids\.limit\): the plan sets pids\.limit, but this user has no cgroup to set it in/,
+    refused.stderr,
+  );
   const skipped = asUser(['run', 'limited.plan'], { CTC_ROOTLESS_CGROUPS: 'skip' });
   assert.is(skipped.status, 0, skipped.stderr);
   assert.equal(readdirSync(join(run, 'ctc')), []);
@@ -169,7 +236,13 @@ test('`ctc spec --rootless` writes a config the user runs as it is (a busybox ro
   writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
   const r = asUser(['run', '--bundle', bundle, 'rlspec']);
   assert.is(r.status, 0, r.stderr);
-  assert.equal(r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' ')), [`0 ${uid} 1`, '0']);
+  assert.equal(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).join(' ')),
+    [`0 ${uid} 1`, '0'],
+  );
   assert.equal(readdirSync(join(run, 'ctc')), []);
   assert.equal(hostResidue(), before);
 });

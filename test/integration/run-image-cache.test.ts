@@ -5,7 +5,18 @@
 // own, so it judges no other test's containers.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+  chmodSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -23,7 +34,6 @@ function native(args: string[], env: Record<string, string>): Ran {
   const r = spawnSync(launcher, args, { encoding: 'utf8', cwd: root, env: { ...process.env, ...env }, input: '', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-
 
 /** A cache dir of its own, as the executor makes it. */
 function newCache(): string {
@@ -44,7 +54,10 @@ function plan(name: string): string {
   return file;
 }
 
-const images = (cache: string) => readdirSync(cache).filter((f) => f.endsWith('.img')).sort();
+const images = (cache: string) =>
+  readdirSync(cache)
+    .filter((f) => f.endsWith('.img'))
+    .sort();
 
 /** Runs the plan through Node (it writes the image) and returns the image's name. */
 function compile(cache: string, name: string, env: Record<string, string> = {}): string {
@@ -68,7 +81,10 @@ function hit(cache: string, name: string): boolean {
   assert.is(r.status, 0, r.stderr);
   assert.ok(r.stdout.includes(`hostname: ${name}`));
   const after = images(cache);
-  assert.ok(after.every((f) => before.has(f)), 'the launcher writes no image');
+  assert.ok(
+    after.every((f) => before.has(f)),
+    'the launcher writes no image',
+  );
   return after.some((f) => statSync(join(cache, f)).mtimeMs > before.get(f)!);
 }
 
@@ -156,15 +172,21 @@ test('runs while the cache is emptied under them: each runs from its image or co
       await new Promise((r) => setTimeout(r, 10));
     }
   })();
-  const runs = Array.from({ length: 12 }, (_, k) =>
-    new Promise<Ran>((resolve) => {
-      const child = spawn(launcher, ['run', '--id', `ric-race-${k}`, plan('race')], { cwd: root, env: { ...process.env, CTC_CACHE_DIR: cache }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-    }),
+  const runs = Array.from(
+    { length: 12 },
+    (_, k) =>
+      new Promise<Ran>((resolve) => {
+        const child = spawn(launcher, ['run', '--id', `ric-race-${k}`, plan('race')], {
+          cwd: root,
+          env: { ...process.env, CTC_CACHE_DIR: cache },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('close', (status) => resolve({ status, stdout, stderr }));
+      }),
   );
   const results = await Promise.all(runs);
   stop = true;

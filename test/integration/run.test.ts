@@ -59,7 +59,10 @@ test('inside: the mounts the plan made, with their options, and nothing of the h
   assert.is(mounts.get('/dev/mqueue')?.fstype, 'mqueue');
   assert.match(mounts.get('/usr')!.options, /^ro,/, '/usr is mirrored read-only');
   assert.match(mounts.get('/proc')!.options, /nosuid,nodev,noexec/);
-  assert.not.ok([...mounts.keys()].some((m) => m.startsWith('/run/ctc') || m.startsWith('/work')), 'no host mount is visible');
+  assert.not.ok(
+    [...mounts.keys()].some((m) => m.startsWith('/run/ctc') || m.startsWith('/work')),
+    'no host mount is visible',
+  );
 });
 
 test('inside: own namespaces, devices, loopback up, a read-only /usr', () => {
@@ -81,7 +84,10 @@ test('inside: the process runs as the uid and gid it was given', () => {
   const n = ctc(['run', p]);
   assert.is(n.status, 0, n.stderr);
   assert.match(n.stdout, /^uid=65534\(nobody\) gid=65534\(nogroup\)/);
-  const q = plan('numeric', `{ rootfs: hostRootfs(), mounts: defaultMounts, process: { user: { uid: 1234, gid: 4321, additionalGids: [7] }, args: ['/usr/bin/id'] } }`);
+  const q = plan(
+    'numeric',
+    `{ rootfs: hostRootfs(), mounts: defaultMounts, process: { user: { uid: 1234, gid: 4321, additionalGids: [7] }, args: ['/usr/bin/id'] } }`,
+  );
   assert.match(ctc(['run', q]).stdout, /^uid=1234 gid=4321 groups=4321,7/);
 });
 
@@ -89,7 +95,10 @@ test('limits are visible inside and set on the host cgroup while it runs; the cg
   const id = `limits-${process.pid}`;
   const p = plan(
     'limits',
-    sh('cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes 2>/dev/null || cat memory.max; cat pids/pids.max 2>/dev/null || cat pids.max; read line; echo "got $line"', "resources: { memory: { limit: '48Mi' }, pids: { limit: 20 } },"),
+    sh(
+      'cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes 2>/dev/null || cat memory.max; cat pids/pids.max 2>/dev/null || cat pids.max; read line; echo "got $line"',
+      "resources: { memory: { limit: '48Mi' }, pids: { limit: 20 } },",
+    ),
   );
   const cg = detectCgroups();
   const run = ctcAsync(['run', '--id', id, p]);
@@ -112,7 +121,7 @@ test('limits are visible inside and set on the host cgroup while it runs; the cg
   assert.not.ok(existsSync(`/run/ctc/${id}`), 'the state dir is removed after');
 });
 
-test('exit codes: the container\'s own, and 128+signal when it is killed', async () => {
+test("exit codes: the container's own, and 128+signal when it is killed", async () => {
   assert.is(ctc(['run', plan('exit7', sh('exit 7'))]).status, 7);
   const id = `killed-${process.pid}`;
   const run = ctcAsync(['run', '--id', id, plan('sleeper', sh('echo up; exec sleep 30'))]);
@@ -155,7 +164,10 @@ test('ctc run with no plan runs the only one here, and refuses to guess between 
   const dir = tempDir();
   try {
     const src = join(dir.dir, 'app.ct.ts');
-    writeFileSync(src, `import { container, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), process: { args: ['/bin/echo', 'only'] } });\n`);
+    writeFileSync(
+      src,
+      `import { container, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), process: { args: ['/bin/echo', 'only'] } });\n`,
+    );
     assert.is(ctc(['build'], { cwd: dir.dir }).status, 0, 'build defaults to app.ct.ts → app.plan');
     assert.ok(existsSync(join(dir.dir, 'app.plan')));
     assert.is(ctc(['run'], { cwd: dir.dir }).stdout, 'only\n');
@@ -169,7 +181,10 @@ test('ctc run with no plan runs the only one here, and refuses to guess between 
 
 test('a misspelled option: build fails with file:line:col and writes no plan', () => {
   const src = join(tmp.dir, 'typo.ct.ts');
-  writeFileSync(src, `import { container, hostRootfs } from 'ctc';\nexport default container({\n  rootfs: hostRootfs(),\n  procss: { args: ['/bin/true'] },\n});\n`);
+  writeFileSync(
+    src,
+    `import { container, hostRootfs } from 'ctc';\nexport default container({\n  rootfs: hostRootfs(),\n  procss: { args: ['/bin/true'] },\n});\n`,
+  );
   const r = ctc(['build', src]);
   assert.is(r.status, 1);
   assert.match(r.stderr, /typo\.ct\.ts:4:3: error CT_TYPE: TS\d+ .*procss/);
@@ -180,7 +195,10 @@ test('ctc run never loads the TypeScript compiler (and ctc build does: the probe
   const trace = join(tmp.dir, 'trace');
   const hooks = join(tmp.dir, 'hooks.mjs');
   const register = join(tmp.dir, 'register.mjs');
-  writeFileSync(hooks, `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(trace)}, r.url + '\\n'); return r; }\n`);
+  writeFileSync(
+    hooks,
+    `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(trace)}, r.url + '\\n'); return r; }\n`,
+  );
   writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify('file://' + hooks)});\n`);
   const traced = (args: string[], env: Record<string, string> = {}) => {
     writeFileSync(trace, '');

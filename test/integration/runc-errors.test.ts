@@ -31,7 +31,12 @@ const launcher = join(projectRoot, 'dist', 'ctc');
 const sides = { launcher: {}, node: { CTC_NATIVE: '0' } } as const;
 
 function run(side: keyof typeof sides, args: string[]): Ran {
-  const r = spawnSync(launcher, ['--root', root, ...args], { encoding: 'utf8', env: { ...process.env, ...sides[side] }, input: '', timeout: 60_000 });
+  const r = spawnSync(launcher, ['--root', root, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...sides[side] },
+    input: '',
+    timeout: 60_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -58,10 +63,12 @@ function detached(args: string[]): void {
 
 let bundles = 0;
 /** A fresh bundle dir each time (busyboxRootfs makes its links once). */
-const bundle = (id: string, args: string[], linux?: Record<string, unknown>) => busyboxBundle(join(tmp.dir, `b${++bundles}`), { id, args, linux });
+const bundle = (id: string, args: string[], linux?: Record<string, unknown>) =>
+  busyboxBundle(join(tmp.dir, `b${++bundles}`), { id, args, linux });
 const status = (id: string) => JSON.parse(ctc(['--root', root, 'state', id]).stdout).status as string;
 const signalHint = '  hint: signal needs a container that is created or running or paused\n';
-const notRunning = (id: string) => `container not running: ctc: error CT_BAD_STATE: cannot signal container ${id}: it is stopped\n${signalHint}`;
+const notRunning = (id: string) =>
+  `container not running: ctc: error CT_BAD_STATE: cannot signal container ${id}: it is stopped\n${signalHint}`;
 const notExist = (id: string) => `container does not exist: ctc: error CT_NOT_FOUND: no container ${id} in ${root}\n`;
 
 test('kill of a stopped container: "container not running", exit 1; delete of it succeeds', async () => {
@@ -70,12 +77,32 @@ test('kill of a stopped container: "container not running", exit 1; delete of it
   await until(() => status('re1') === 'stopped', 're1 to stop');
   both(['kill', 're1', 'KILL'], 1, notRunning('re1'));
   both(['kill', 're1'], 1, notRunning('re1'));
-  both(['start', 're1'], 1, 'cannot start a container that has stopped: ctc: error CT_BAD_STATE: cannot start container re1: it is stopped\n  hint: start needs a container that is created\n');
-  both(['pause', 're1'], 1, 'container not running: ctc: error CT_BAD_STATE: cannot pause container re1: it is stopped\n  hint: pause needs a container that is running or created\n');
-  both(['resume', 're1'], 1, 'container not paused: ctc: error CT_BAD_STATE: cannot resume container re1: it is stopped\n  hint: resume needs a container that is paused\n');
-  both(['update', '--pids-limit', '10', 're1'], 1, 'container not running: ctc: error CT_BAD_STATE: cannot update container re1: it is stopped\n');
+  both(
+    ['start', 're1'],
+    1,
+    'cannot start a container that has stopped: ctc: error CT_BAD_STATE: cannot start container re1: it is stopped\n  hint: start needs a container that is created\n',
+  );
+  both(
+    ['pause', 're1'],
+    1,
+    'container not running: ctc: error CT_BAD_STATE: cannot pause container re1: it is stopped\n  hint: pause needs a container that is running or created\n',
+  );
+  both(
+    ['resume', 're1'],
+    1,
+    'container not paused: ctc: error CT_BAD_STATE: cannot resume container re1: it is stopped\n  hint: resume needs a container that is paused\n',
+  );
+  both(
+    ['update', '--pids-limit', '10', 're1'],
+    1,
+    'container not running: ctc: error CT_BAD_STATE: cannot update container re1: it is stopped\n',
+  );
   both(['events', '--stats', 're1'], 1, 'container with id re1 is not running: ctc: error CT_BAD_STATE: container re1 is not running\n');
-  both(['exec', 're1', '/bin/true'], 1, 'exec failed: cannot exec in a stopped container: ctc: error CT_BAD_STATE: cannot exec in container re1: it is stopped\n');
+  both(
+    ['exec', 're1', '/bin/true'],
+    1,
+    'exec failed: cannot exec in a stopped container: ctc: error CT_BAD_STATE: cannot exec in container re1: it is stopped\n',
+  );
   assert.is(run('node', ['delete', 're1']).status, 0);
   assert.not.ok(existsSync(join(root, 're1')));
   assert.equal(ours(), before);
@@ -86,7 +113,7 @@ test('kill of a created container whose init died: "container not running"; dele
     const dir = bundle('re2', ['/bin/sleep', '30']);
     detached(['create', '--bundle', dir, 're2']);
     process.kill(JSON.parse(ctc(['--root', root, 'state', 're2']).stdout).pid, 'SIGKILL');
-    await until(() => status('re2') === 'stopped', 're2\'s init to die');
+    await until(() => status('re2') === 'stopped', "re2's init to die");
     both(['kill', 're2', 'KILL'], 1, notRunning('re2'));
     const del = run(side, ['delete', 're2']);
     assert.is(del.status, 0, `${side}: ${del.stderr}`);
@@ -118,7 +145,7 @@ test('create of an id in use: "container with given ID already exists", exit 1, 
   assert.is(run('node', ['delete', '--force', 're5']).status, 0);
 });
 
-test('--log: the line\'s msg starts with runc\'s words, ctc\'s code and hint kept (json and text)', async () => {
+test("--log: the line's msg starts with runc's words, ctc's code and hint kept (json and text)", async () => {
   const dir = bundle('re1', ['/bin/true']);
   detached(['run', '-d', '--bundle', dir, 're1']);
   await until(() => status('re1') === 'stopped', 're1 to stop');
@@ -136,26 +163,33 @@ test('--log: the line\'s msg starts with runc\'s words, ctc\'s code and hint kep
     assert.is(k.hint, 'signal needs a container that is created or running or paused');
     assert.match(k.time, /^\d{4}-\d\d-\d\dT/);
     assert.is(JSON.parse(state).msg, `container does not exist: error CT_NOT_FOUND: no container nosuch in ${root}`, side);
-    assert.match(text, /^time="[^"]+" level=error msg="container not running: error CT_BAD_STATE: cannot signal container re1: it is stopped"$/, side);
+    assert.match(
+      text,
+      /^time="[^"]+" level=error msg="container not running: error CT_BAD_STATE: cannot signal container re1: it is stopped"$/,
+      side,
+    );
   }
   assert.is(run('node', ['delete', 're1']).status, 0);
 });
 
 // containerd's shim runs `kill --all ID KILL` after the init of a container without a pid
 // namespace of its own exits (ShouldKillAllOnExit): runc 1.1 kills what is left in its cgroup, exit 0.
-test('kill --all of a stopped container kills what is left in its cgroup and succeeds, as runc\'s does', async () => {
+test("kill --all of a stopped container kills what is left in its cgroup and succeeds, as runc's does", async () => {
   for (const side of Object.keys(sides) as (keyof typeof sides)[]) {
     const dir = bundle('re4', ['/bin/sh', '-c', 'sleep 30 & echo $! > /left; exit 0'], {
       namespaces: ['ipc', 'uts', 'mount', 'network'].map((type) => ({ type })),
     });
     detached(['run', '-d', '--bundle', dir, 're4']);
-    await until(() => status('re4') === 'stopped', 're4\'s init to exit');
+    await until(() => status('re4') === 'stopped', "re4's init to exit");
     const left = Number(readFileSync(join(dir, 'rootfs', 'left'), 'utf8'));
     assert.ok(existsSync(`/proc/${left}`), 'the sleep outlived the init');
     const r = run(side, ['kill', '--all', 're4', 'KILL']);
     assert.is(r.status, 0, `${side}: ${r.stderr}`);
     assert.is(r.stderr, '');
-    await until(() => !existsSync(`/proc/${left}`) || readFileSync(`/proc/${left}/stat`, 'utf8').split(') ')[1][0] === 'Z', 'the sleep to die');
+    await until(
+      () => !existsSync(`/proc/${left}`) || readFileSync(`/proc/${left}/stat`, 'utf8').split(') ')[1][0] === 'Z',
+      'the sleep to die',
+    );
     assert.is(run(side, ['delete', 're4']).status, 0);
     assert.is(run(side, ['kill', '--all', 're4', 'KILL']).status, 1, 'and a deleted one is gone');
     assert.equal(ours(), before, side);

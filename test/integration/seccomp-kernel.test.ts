@@ -48,7 +48,12 @@ function probeCalls(program: Buffer | '-', calls: Call[]): Outcome[] {
     file = join(tmp.dir, `p${programs++}.bpf`);
     writeFileSync(file, program);
   }
-  const spec = JSON.stringify(calls.map(([name, args = []]) => [typeof name === 'number' ? name : sys(name), args.map((a) => BigInt.asUintN(64, BigInt(a)).toString())]));
+  const spec = JSON.stringify(
+    calls.map(([name, args = []]) => [
+      typeof name === 'number' ? name : sys(name),
+      args.map((a) => BigInt.asUintN(64, BigInt(a)).toString()),
+    ]),
+  );
   const r = spawnSync(python, [probe, 'calls', file, spec], { encoding: 'utf8', timeout: 60_000 });
   assert.is(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as Outcome[];
@@ -143,11 +148,23 @@ test('every comparison, on 64-bit arguments as the kernel passes them', () => {
 });
 
 test('actions in the kernel: errno, trace without a tracer, log, trap and kill', () => {
-  const program = compile(['errno:13 getuid', 'trace:5 getgid', 'log getppid', 'trap getpgrp', 'kill_process gettid', 'kill_thread getsid', 'allow getpid'], {
-    defaultAction: 'errno',
-    defaultRet: 95,
-  });
-  const outs = probeCalls(program, [['getuid'], ['getgid'], ['getppid'], ['getpgrp'], ['gettid'], ['getsid', [0]], ['getpid'], ['geteuid']]);
+  const program = compile(
+    ['errno:13 getuid', 'trace:5 getgid', 'log getppid', 'trap getpgrp', 'kill_process gettid', 'kill_thread getsid', 'allow getpid'],
+    {
+      defaultAction: 'errno',
+      defaultRet: 95,
+    },
+  );
+  const outs = probeCalls(program, [
+    ['getuid'],
+    ['getgid'],
+    ['getppid'],
+    ['getpgrp'],
+    ['gettid'],
+    ['getsid', [0]],
+    ['getpid'],
+    ['geteuid'],
+  ]);
   assert.is(errnoOf(outs[0]), EACCES);
   assert.is(errnoOf(outs[1]), ENOSYS, 'SECCOMP_RET_TRACE with no tracer fails with ENOSYS');
   assert.ok('ret' in outs[2] && outs[2].ret > 0, 'log allows');
@@ -167,11 +184,18 @@ test('the architecture check in the kernel: a policy for the other architecture 
 });
 
 test('a program with trampolines loads, and answers as it should', () => {
-  const names = Object.keys(syscallNumbers[arch]).filter((n) => n !== 'getpid' && n !== 'exit_group').slice(0, 250);
+  const names = Object.keys(syscallNumbers[arch])
+    .filter((n) => n !== 'getpid' && n !== 'exit_group')
+    .slice(0, 250);
   const rules = names.map((n, i) => `errno:${1 + i} ${n} if arg0!=${i}`);
   const program = compile([...rules, 'errno:77 getpid if arg1==7'], { defaultAction: 'errno', defaultRet: 1 });
   assert.ok(program.length / 8 > 1000, `${program.length / 8} instructions`);
-  const outs = probeCalls(program, [['getpid', [0, 7]], ['getpid', [0, 8]], [names[3], [5]], [names[200], [5]]]);
+  const outs = probeCalls(program, [
+    ['getpid', [0, 7]],
+    ['getpid', [0, 8]],
+    [names[3], [5]],
+    [names[200], [5]],
+  ]);
   assert.equal(outs.map(errnoOf), [77, 1, 4, 201]);
 });
 
@@ -186,7 +210,11 @@ test('busybox sh, coreutils and Node run under defaultSeccomp; unshare and mount
   const sh = runUnder(program, [BUSYBOX, 'sh', '-c', 'echo hi; ls / | wc -l >/dev/null; sleep 0 & wait; grep ^Seccomp: /proc/self/status']);
   assert.is(sh.status, 0, sh.stderr);
   assert.match(sh.stdout, /^hi\nSeccomp:\s+2\n$/);
-  const core = runUnder(program, ['/bin/sh', '-c', 'ls -la / >/dev/null && id -u && sort </etc/passwd >/dev/null && f=$(mktemp) && cp /etc/hostname $f && rm $f && echo ok']);
+  const core = runUnder(program, [
+    '/bin/sh',
+    '-c',
+    'ls -la / >/dev/null && id -u && sort </etc/passwd >/dev/null && f=$(mktemp) && cp /etc/hostname $f && rm $f && echo ok',
+  ]);
   assert.is(core.status, 0, core.stderr);
   assert.is(core.stdout, '0\nok\n');
   const node = runUnder(program, [
@@ -202,7 +230,11 @@ test('busybox sh, coreutils and Node run under defaultSeccomp; unshare and mount
   ]);
   assert.is(node.status, 0, node.stderr);
   assert.is(node.stdout, '42 child 8\n');
-  const refused = runUnder(program, ['/bin/sh', '-c', 'unshare -U true 2>/dev/null; echo $?; mount -t tmpfs none /mnt 2>/dev/null; echo $?']);
+  const refused = runUnder(program, [
+    '/bin/sh',
+    '-c',
+    'unshare -U true 2>/dev/null; echo $?; mount -t tmpfs none /mnt 2>/dev/null; echo $?',
+  ]);
   assert.is(refused.stdout, '1\n32\n', refused.stderr);
 });
 

@@ -57,7 +57,11 @@ test('seccomp: a denied syscall returns the configured errno, a kill rule kills,
 });
 
 test('the default seccomp profile refuses what reaches the host: unshare, mount', () => {
-  const r = run('seccomp-default', '', 'unshare -U true 2>&1; echo unshare=$?; mkdir -p /tmp/m && mount -t tmpfs none /tmp/m 2>&1; echo mount=$?; echo still-alive');
+  const r = run(
+    'seccomp-default',
+    '',
+    'unshare -U true 2>&1; echo unshare=$?; mkdir -p /tmp/m && mount -t tmpfs none /tmp/m 2>&1; echo mount=$?; echo still-alive',
+  );
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /^unshare=1$/m);
   assert.match(r.stdout, /^mount=(1|32)$/m);
@@ -84,7 +88,11 @@ test('ambient capabilities raised for a non-root user', () => {
 });
 
 test('capabilities.drop and add build lists from the preset', () => {
-  const r = run('caps-helpers', `capabilities: capabilities.add(capabilities.drop(defaultCapabilities, 'CAP_NET_RAW', 'CAP_MKNOD'), 'CAP_SYS_NICE'),`, 'cat /proc/self/status');
+  const r = run(
+    'caps-helpers',
+    `capabilities: capabilities.add(capabilities.drop(defaultCapabilities, 'CAP_NET_RAW', 'CAP_MKNOD'), 'CAP_SYS_NICE'),`,
+    'cat /proc/self/status',
+  );
   const want = mask([...defaultCapabilities.filter((c) => c !== 'CAP_NET_RAW' && c !== 'CAP_MKNOD'), 'CAP_SYS_NICE']);
   assert.is(caps(r.stdout).CapEff, hex(want));
 });
@@ -100,7 +108,12 @@ test('rlimits, umask, groups and oom_score_adj read back as configured', () => {
 });
 
 test('namespaced sysctls are set in the container only', () => {
-  const r = run('sysctl', '', 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni', `sysctl: { 'net.ipv4.ip_forward': '1', 'kernel.shmmni': '1234' },`);
+  const r = run(
+    'sysctl',
+    '',
+    'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni',
+    `sysctl: { 'net.ipv4.ip_forward': '1', 'kernel.shmmni': '1234' },`,
+  );
   assert.is(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim().split('\n'), ['1', '1234']);
 });
@@ -114,13 +127,16 @@ test('a misspelled capability or a host-wide sysctl is a compile error at its li
   const r = ctc(['build', src]);
   assert.is(r.status, 1);
   assert.match(r.stderr, /typos\.ct\.ts:5:50: error CT_TYPE: TS\d+ .*CAP_NET_BIND_SERVIC.*Did you mean/);
-  writeFileSync(src, `import { container, hostRootfs } from 'ctc';\nexport default container({\n  rootfs: hostRootfs(),\n  sysctl: { 'kernel.panic': '1' },\n  process: { args: ['/bin/true'] },\n});\n`);
+  writeFileSync(
+    src,
+    `import { container, hostRootfs } from 'ctc';\nexport default container({\n  rootfs: hostRootfs(),\n  sysctl: { 'kernel.panic': '1' },\n  process: { args: ['/bin/true'] },\n});\n`,
+  );
   const s = ctc(['build', src]);
   assert.is(s.status, 1);
   assert.match(s.stderr, /typos\.ct\.ts:4:13: error CT_SYSCTL: sysctl kernel\.panic is not namespaced/);
 });
 
-test('a user by name is looked up in the image\'s own /etc/passwd when the container runs', () => {
+test("a user by name is looked up in the image's own /etc/passwd when the container runs", () => {
   const rootfs = busyboxRootfs(join(tmp.dir, 'bb'));
   const src = join(tmp.dir, 'byname.ct.ts');
   writeFileSync(
@@ -131,7 +147,10 @@ test('a user by name is looked up in the image\'s own /etc/passwd when the conta
   const r = ctc(['run', join(tmp.dir, 'byname.plan')]);
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /^uid=65534\(nobody\) gid=65534/);
-  writeFileSync(src, `import { container, defaultMounts, dirRootfs } from 'ctc';\nexport default container({ rootfs: dirRootfs(${JSON.stringify(rootfs)}), mounts: defaultMounts, process: { user: 'www', args: ['/bin/id'] } });\n`);
+  writeFileSync(
+    src,
+    `import { container, defaultMounts, dirRootfs } from 'ctc';\nexport default container({ rootfs: dirRootfs(${JSON.stringify(rootfs)}), mounts: defaultMounts, process: { user: 'www', args: ['/bin/id'] } });\n`,
+  );
   assert.is(ctc(['build', src]).status, 0);
   const missing = ctc(['run', join(tmp.dir, 'byname.plan')]);
   assert.is(missing.status, 1);
@@ -141,13 +160,19 @@ test('a user by name is looked up in the image\'s own /etc/passwd when the conta
 
 test('an AppArmor profile on a host without AppArmor: a build warning, then a coded refusal that creates nothing', () => {
   const src = join(tmp.dir, 'aa.ct.ts');
-  writeFileSync(src, `import { container, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), process: { args: ['/bin/true'], apparmorProfile: 'ctc-default' } });\n`);
+  writeFileSync(
+    src,
+    `import { container, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), process: { args: ['/bin/true'], apparmorProfile: 'ctc-default' } });\n`,
+  );
   const b = ctc(['build', src]);
   assert.is(b.status, 0);
   assert.match(b.stderr, /warning: the plan asks for AppArmor, which is not active on this host/);
   const r = ctc(['run', join(tmp.dir, 'aa.plan')]);
   assert.is(r.status, 1);
-  assert.match(r.stderr, /error CT_LSM_ABSENT: step \d+ proc\.apparmor: the plan asks for an AppArmor label, but AppArmor is not active on this host/);
+  assert.match(
+    r.stderr,
+    /error CT_LSM_ABSENT: step \d+ proc\.apparmor: the plan asks for an AppArmor label, but AppArmor is not active on this host/,
+  );
   assert.equal(hostResidue(), before);
 });
 

@@ -9,7 +9,18 @@
 // state root empty, and no cgroup, mount or ctc-init of ours is left. Needs root.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -57,7 +68,8 @@ function buildPlan(name: string): string {
   return at(`${name}.plan`);
 }
 
-const sshSign = (key: string, file: string, namespace = 'ctc-plan') => execFileSync('ssh-keygen', ['-Y', 'sign', '-q', '-f', key, '-n', namespace, file]);
+const sshSign = (key: string, file: string, namespace = 'ctc-plan') =>
+  execFileSync('ssh-keygen', ['-Y', 'sign', '-q', '-f', key, '-n', namespace, file]);
 
 type Way = 'launcher' | 'node';
 const ways: Way[] = ['launcher', 'node'];
@@ -82,7 +94,6 @@ function assertNothingDone(what: string) {
   assert.equal(ourMounts(), mountsBefore, `${what}: nothing is mounted in the test's folders`);
 }
 
-
 test('ctc sign: ssh-keygen -Y verify accepts its signature (ed25519, ecdsa p-256, rsa), and names the principal', () => {
   const plan = buildPlan('interop');
   for (const [name, type] of [
@@ -97,10 +108,15 @@ test('ctc sign: ssh-keygen -Y verify accepts its signature (ed25519, ecdsa p-256
     assert.match(readFileSync(`${plan}.sig`, 'utf8'), /^-----BEGIN SSH SIGNATURE-----\n[\s\S]+\n-----END SSH SIGNATURE-----\n$/);
     const signers = at(`interop-${name}.allowed`);
     writeFileSync(signers, `ci@example ${publicPart(key)}\n`);
-    const v = spawnSync('ssh-keygen', ['-Y', 'verify', '-f', signers, '-I', 'ci@example', '-n', 'ctc-plan', '-s', `${plan}.sig`], { input: readFileSync(plan), encoding: 'utf8' });
+    const v = spawnSync('ssh-keygen', ['-Y', 'verify', '-f', signers, '-I', 'ci@example', '-n', 'ctc-plan', '-s', `${plan}.sig`], {
+      input: readFileSync(plan),
+      encoding: 'utf8',
+    });
     assert.is(v.status, 0, `${name}: ${v.stdout}${v.stderr}`);
     assert.match(v.stdout, /^Good "ctc-plan" signature for ci@example with (ED25519|ECDSA|RSA) key SHA256:/);
-    const wrongNs = spawnSync('ssh-keygen', ['-Y', 'verify', '-f', signers, '-I', 'ci@example', '-n', 'file', '-s', `${plan}.sig`], { input: readFileSync(plan) });
+    const wrongNs = spawnSync('ssh-keygen', ['-Y', 'verify', '-f', signers, '-I', 'ci@example', '-n', 'file', '-s', `${plan}.sig`], {
+      input: readFileSync(plan),
+    });
     assert.is.not(wrongNs.status, 0, `${name}: ssh-keygen refuses it for another namespace`);
   }
 });
@@ -138,7 +154,12 @@ for (const way of ways) {
     writeFileSync(plan, edited);
     const r = run(way, ['run', '--id', `sig-edited-${way}`, '--allowed-signers', allowed, plan]);
     assert.is(r.status, 1, r.stderr);
-    assert.match(r.stderr, new RegExp(`^ctc: ${plan}\\.sig: error CT_PLAN_SIGNATURE: does not verify over ${plan} \\(ED25519 key SHA256:\\S+\\): the plan changed after it was signed`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^ctc: ${plan}\\.sig: error CT_PLAN_SIGNATURE: does not verify over ${plan} \\(ED25519 key SHA256:\\S+\\): the plan changed after it was signed`,
+      ),
+    );
     assertNothingDone('edited');
     assert.not.ok(existsSync(join(rootfs, 'markes')), 'nor the edited process');
   });
@@ -213,10 +234,16 @@ test('allowed signers: a key listed only for other namespaces, a line past valid
   const plan = buildPlan('options');
   sshSign(ci, plan);
   const cases: [string, RegExp][] = [
-    [`ci@example namespaces="git,file" ${publicPart(ci)}\n`, /CT_PLAN_SIGNATURE: signed by ED25519 key \S+, which is listed \(\S+:1\) but not for namespace 'ctc-plan'/],
+    [
+      `ci@example namespaces="git,file" ${publicPart(ci)}\n`,
+      /CT_PLAN_SIGNATURE: signed by ED25519 key \S+, which is listed \(\S+:1\) but not for namespace 'ctc-plan'/,
+    ],
     [`ci@example namespaces="*,!ctc-plan" ${publicPart(ci)}\n`, /CT_PLAN_SIGNATURE: .* but not for namespace 'ctc-plan'/],
     [`ci@example valid-before="20200101Z" ${publicPart(ci)}\n`, /CT_PLAN_SIGNATURE: .* but not for namespace 'ctc-plan' at this time/],
-    [`ci@example cert-authority ${publicPart(ci)}\n`, /:1: error CT_ALLOWED_SIGNERS: cert-authority \(signatures by certificates\) is not supported/],
+    [
+      `ci@example cert-authority ${publicPart(ci)}\n`,
+      /:1: error CT_ALLOWED_SIGNERS: cert-authority \(signatures by certificates\) is not supported/,
+    ],
     [`ci@example namespace="ctc-plan" ${publicPart(ci)}\n`, /:1: error CT_ALLOWED_SIGNERS: unknown option 'namespace'/],
     [`ci@example ssh-ed25519 AAAA!!\n`, /:1: error CT_ALLOWED_SIGNERS: not a public key ctc reads/],
   ];
@@ -244,7 +271,10 @@ test('ctc sign: an encrypted key is CT_SIGN_KEY with a hint; a symlink at PLAN.s
   const locked = keygen('locked', ['-t', 'ed25519'], ['-N', 'secret passphrase']);
   const r = ctc(['sign', plan, '--key', locked]);
   assert.is(r.status, 1);
-  assert.match(r.stderr, /^ctc: error CT_SIGN_KEY: \S+locked: the key is encrypted \(aes256-ctr\) with a passphrase\n {2}hint: ctc signs with an unencrypted key/);
+  assert.match(
+    r.stderr,
+    /^ctc: error CT_SIGN_KEY: \S+locked: the key is encrypted \(aes256-ctr\) with a passphrase\n {2}hint: ctc signs with an unencrypted key/,
+  );
   assert.not.ok(existsSync(`${plan}.sig`), 'no signature is written');
   const notKey = ctc(['sign', plan, '--key', `${ci}.pub`]);
   assert.match(notKey.stderr, /error CT_SIGN_KEY: .*ci\.pub: not an OpenSSH private key/);

@@ -39,11 +39,13 @@ async function receiver(sock: string, input: string) {
   return done;
 }
 
-test('create --console-socket: the container\'s process runs on the pty whose master went to the socket', async () => {
+test("create --console-socket: the container's process runs on the pty whose master went to the socket", async () => {
   const dir = busyboxBundle(join(tmp.dir, 'tty1'), { id: 'tty1', args: ['/bin/sh'], terminal: true });
   const sock = join(tmp.dir, 'console1.sock');
   const got = receiver(sock, 'echo ok-$((6*7)); tty; exit 0\n');
-  const created = spawnSync(process.execPath, [cli, '--root', state, 'create', '--bundle', dir, '--console-socket', sock, 'tty1'], { stdio: 'ignore' });
+  const created = spawnSync(process.execPath, [cli, '--root', state, 'create', '--bundle', dir, '--console-socket', sock, 'tty1'], {
+    stdio: 'ignore',
+  });
   assert.is(created.status, 0);
   assert.is(R('start', 'tty1').status, 0);
   const out = await got;
@@ -67,7 +69,9 @@ test('exec --tty --console-socket into a running container', async () => {
   assert.is(spawnSync(process.execPath, [cli, '--root', state, 'run', '-d', '--bundle', dir, 'tty2'], { stdio: 'ignore' }).status, 0);
   const sock = join(tmp.dir, 'console2.sock');
   const got = receiver(sock, 'echo in-exec; test -t 0 && echo is-a-tty; exit 0\n');
-  const e = spawnSync(process.execPath, [cli, '--root', state, 'exec', '--tty', '--detach', '--console-socket', sock, 'tty2', '/bin/sh'], { stdio: 'ignore' });
+  const e = spawnSync(process.execPath, [cli, '--root', state, 'exec', '--tty', '--detach', '--console-socket', sock, 'tty2', '/bin/sh'], {
+    stdio: 'ignore',
+  });
   assert.is(e.status, 0);
   const out = await got;
   assert.match(out, /in-exec/);
@@ -83,10 +87,14 @@ test('ctc run -t in a terminal is interactive and follows the window size', () =
     `import { container, defaultMounts, hostRootfs } from 'ctc';\nexport default container({ rootfs: hostRootfs(), mounts: defaultMounts, process: { args: ['/bin/sh', '-c', 'read a; echo "size: $(stty size) $a"; read b; echo "size: $(stty size) $b"'] } });\n`,
   );
   assert.is(ctc(['build', src]).status, 0);
-  const r = spawnSync(python, [tool, 'pty', '30x100', 'hello\n', '40x120', '--', process.execPath, cli, '--root', state, 'run', '-t', join(tmp.dir, 'tty.plan')], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    python,
+    [tool, 'pty', '30x100', 'hello\n', '40x120', '--', process.execPath, cli, '--root', state, 'run', '-t', join(tmp.dir, 'tty.plan')],
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   assert.is(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /size: 30 100 hello/);
   assert.match(r.stdout, /size: 40 120 hello/);

@@ -25,10 +25,19 @@ test.after(() => {
 const limit = () => JSON.parse(R('stats', id).stdout).data.memory.usage.limit as number;
 
 test('update --memory takes 96m, 96Mi and 96MB alike; no limit named is CT_USAGE; a size no one writes lists the forms', () => {
-  const dir = busyboxBundle(join(tmp.dir, 'bundle'), { id, args: ['sleep', '60'], linux: { resources: { memory: { limit: 64 * 2 ** 20 } } } });
+  const dir = busyboxBundle(join(tmp.dir, 'bundle'), {
+    id,
+    args: ['sleep', '60'],
+    linux: { resources: { memory: { limit: 64 * 2 ** 20 } } },
+  });
   const run = spawnSync(process.execPath, [cli, '--root', root, 'run', '-d', '--bundle', dir, id], { stdio: 'ignore', timeout: 30_000 });
   assert.is(run.status, 0);
-  for (const [size, mib] of [['96m', 96], ['97Mi', 97], ['98MB', 98], ['99M', 99]] as const) {
+  for (const [size, mib] of [
+    ['96m', 96],
+    ['97Mi', 97],
+    ['98MB', 98],
+    ['99M', 99],
+  ] as const) {
     const u = R('update', '--memory', size, id);
     assert.is(u.status, 0, u.stderr);
     assert.is(limit(), mib * 2 ** 20, size);

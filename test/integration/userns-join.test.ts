@@ -73,12 +73,22 @@ for (const [way, env] of WAYS) {
       const r = runDetached(bundle(id, ['mount', 'network'], joins(['user', 'pid', 'ipc', 'uts']), way.includes('launcher')), id, env);
       assert.is(r.status, 0, r.stderr);
       const app = stateOf(id).pid;
-      for (const kind of ['user', 'pid', 'ipc', 'uts']) assert.is(nsOf(app, kind), nsOf(sandboxPid, kind), `the app's ${kind} namespace is the sandbox's`);
-      for (const kind of ['mnt', 'net']) assert.not.equal(nsOf(app, kind), nsOf(sandboxPid, kind), `the app's ${kind} namespace is its own`);
-      assert.is(readFileSync(`/proc/${app}/uid_map`, 'utf8'), readFileSync(`/proc/${sandboxPid}/uid_map`, 'utf8'), 'the maps are the joined namespace\'s');
+      for (const kind of ['user', 'pid', 'ipc', 'uts'])
+        assert.is(nsOf(app, kind), nsOf(sandboxPid, kind), `the app's ${kind} namespace is the sandbox's`);
+      for (const kind of ['mnt', 'net'])
+        assert.not.equal(nsOf(app, kind), nsOf(sandboxPid, kind), `the app's ${kind} namespace is its own`);
+      assert.is(
+        readFileSync(`/proc/${app}/uid_map`, 'utf8'),
+        readFileSync(`/proc/${sandboxPid}/uid_map`, 'utf8'),
+        "the maps are the joined namespace's",
+      );
       assert.is(hostUid(app), '100000', "the init runs as the joined namespace's root, host uid 100000");
       // a network namespace owned by the joined user namespace: its root may configure it (CAP_NET_ADMIN counts only in the owner)
-      const ex = (args: string[]) => spawnSync(launcher, ['--root', stateRoot, 'exec', id, ...args], { encoding: 'utf8', env: { ...process.env, ...env, CTC_NODE: process.execPath } });
+      const ex = (args: string[]) =>
+        spawnSync(launcher, ['--root', stateRoot, 'exec', id, ...args], {
+          encoding: 'utf8',
+          env: { ...process.env, ...env, CTC_NODE: process.execPath },
+        });
       const up = ex(['/bin/ip', 'link', 'set', 'lo', 'mtu', '1400']);
       assert.is(up.status, 0, up.stderr);
       const ids = ex(['/bin/sh', '-c', 'id -u; readlink /proc/self/ns/user']);

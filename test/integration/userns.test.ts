@@ -71,7 +71,10 @@ test('root inside is uid 100000 outside: its maps, the owner of what it makes, a
   ].join('; ');
   const r = ctc(['--root', root, 'run', '--id', 'uns', plan(['/bin/sh', '-c', script])]);
   assert.is(r.status, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).join(' '));
   assert.equal(lines.slice(0, 4), ['0 100000 65536', '0 100000 65536', '0', '0']);
   const made = statSync(join(mine, 'made'));
   assert.equal([made.uid, made.gid], [100000, 100000], 'what root inside makes belongs to 100000 on the host');
@@ -84,7 +87,14 @@ test('root inside is uid 100000 outside: its maps, the owner of what it makes, a
 });
 
 test("an 'idmap' bind keeps host ownership: root's files are root's inside, and what root inside makes is the host root's", () => {
-  const r = ctc(['--root', root, 'run', '--id', 'uns', plan(['/bin/sh', '-c', 'stat -c "%u:%g" /shared/owned-by-root; echo made > /shared/made && stat -c "%u:%g" /shared/made'])]);
+  const r = ctc([
+    '--root',
+    root,
+    'run',
+    '--id',
+    'uns',
+    plan(['/bin/sh', '-c', 'stat -c "%u:%g" /shared/owned-by-root; echo made > /shared/made && stat -c "%u:%g" /shared/made']),
+  ]);
   assert.is(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim().split('\n'), ['0:0', '0:0']);
   const made = statSync(join(shared, 'made'));
@@ -102,7 +112,7 @@ test('a state root the mapped root cannot pass through is refused with a hint, a
   assert.equal(hostResidue([root, join(closed, 'state')]), before);
 });
 
-test('an image root under the mapping, writable and read-only: the cache stays 0700, root\'s alone', () => {
+test("an image root under the mapping, writable and read-only: the cache stays 0700, root's alone", () => {
   const dir = join(tmp.dir, 'image');
   mkdirSync(dir);
   busyboxImage(join(dir, 'busybox.tar'));

@@ -68,7 +68,8 @@ int main(int argc, char **argv)
   }
   clock_gettime(CLOCK_MONOTONIC, &t1);
   if (repeat && atol(repeat) > 0)
-    fprintf(stderr, "%.1f us a build\n", ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / 1e3 / (double)atol(repeat));
+    fprintf(stderr, "%.1f us a build\n",
+            ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / 1e3 / (double)atol(repeat));
   struct buf out = {0};
   int r = plan_image(text, len, "", &out) < 0 ? 3 : fwrite(out.p, 1, out.len, stdout) == out.len ? 0 : 1;
   if (r == 3)

@@ -51,17 +51,12 @@ struct policy {
 
 static void run(const struct policy *p)
 {
-  struct seccomp_text t = {p->def,
-                           (const char *const *)p->arches.v,
-                           p->arches.n,
-                           (const char *const *)p->flags.v,
-                           p->flags.n,
-                           (const char *const *)p->rules.v,
-                           p->rules.n};
+  struct seccomp_text t = {p->def,     (const char *const *)p->arches.v, p->arches.n, (const char *const *)p->flags.v,
+                           p->flags.n, (const char *const *)p->rules.v,  p->rules.n};
   char err[1024] = "";
   size_t len = 0;
   int64_t bits = seccomp_flag_bits(&t, err, sizeof err);
-  unsigned char *prog = bits < 0 ? NULL
+  unsigned char *prog = bits < 0    ? NULL
                         : p->sha256 ? seccomp_step_program(&t, p->size, p->sha256, &len, err, sizeof err)
                                     : seccomp_compile(&t, &len, err, sizeof err);
   if (!prog) {

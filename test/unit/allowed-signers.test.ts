@@ -36,7 +36,10 @@ test('ssh pattern lists: * and ?, and a negated match excludes', () => {
 });
 
 test('a line: quoted principals with a space, options with commas in a quoted value, a comment after the key', () => {
-  const [s] = parseAllowedSigners(`# comment\n\n"ci bot@example,ops@*" namespaces="file,ctc-plan",valid-after="20200101" ${pub}\n`, 'signers');
+  const [s] = parseAllowedSigners(
+    `# comment\n\n"ci bot@example,ops@*" namespaces="file,ctc-plan",valid-after="20200101" ${pub}\n`,
+    'signers',
+  );
   assert.is(s.at, 'signers:3');
   assert.is(s.principals, 'ci bot@example,ops@*');
   assert.is(s.namespaces, 'file,ctc-plan');
@@ -53,7 +56,7 @@ test('times: UTC with Z, to the second; local without; a date that does not exis
   assert.match(refused(`a valid-after="20261341" ${pub}`).message, /valid-after="20261341" is not a time/);
 });
 
-test('refused at their line: a key type that is not the key\'s, a missing key, an unquoted option value', () => {
+test("refused at their line: a key type that is not the key's, a missing key, an unquoted option value", () => {
   const wrong = refused(`ok ${pub}\na ecdsa-sha2-nistp256 ${pub.split(' ')[1]}`);
   assert.is(wrong.code, 'CT_ALLOWED_SIGNERS');
   assert.is(wrong.source, 'signers:2');

@@ -26,24 +26,35 @@ test('v1 files per key', () => {
   assert.equal(v1Writes('pids.limit', '-1'), [['pids', 'pids.max', 'max']]);
   assert.equal(v1Writes('blkio.read-bps', '8:0 1048576'), [['blkio', 'blkio.throttle.read_bps_device', '8:0 1048576']]);
   assert.equal(v1Writes('hugetlb.limit', '2MB 4194304'), [['hugetlb', 'hugetlb.2MB.limit_in_bytes', '4194304']]);
-  assert.throws(() => v1Writes('unified', 'memory.high 1'), (e: unknown) => e instanceof CtcError && e.code === 'CT_CGROUP_LAYOUT');
+  assert.throws(
+    () => v1Writes('unified', 'memory.high 1'),
+    (e: unknown) => e instanceof CtcError && e.code === 'CT_CGROUP_LAYOUT',
+  );
 });
 
 test('v2 files per key, with the conversions', () => {
   const none = () => undefined;
   assert.equal(v2Writes('cpu.shares', '1024', none), [['cpu', 'cpu.weight', '39']]);
   assert.equal(v2Writes('memory.limit', '-1', none), [['memory', 'memory.max', 'max']]);
-  assert.equal(v2Writes('memory.swap', '300', (f) => (f === 'memory.max' ? '100' : undefined)), [['memory', 'memory.swap.max', '200']], 'OCI swap is memory+swap');
+  assert.equal(
+    v2Writes('memory.swap', '300', (f) => (f === 'memory.max' ? '100' : undefined)),
+    [['memory', 'memory.swap.max', '200']],
+    'OCI swap is memory+swap',
+  );
   assert.equal(v2Writes('blkio.weight', '500', none), [['io', 'io.weight', 'default 4950']]);
   assert.equal(v2Writes('blkio.write-iops', '8:16 300', none), [['io', 'io.max', '8:16 wiops=300']]);
   assert.equal(v2Writes('hugetlb.limit', '1GB 0', none), [['hugetlb', 'hugetlb.1GB.max', '0']]);
   assert.equal(v2Writes('unified', 'memory.high 5000000', none), [['memory', 'memory.high', '5000000']]);
   for (const key of ['memory.swappiness', 'memory.oom-kill-disable', 'cpu.rt-runtime', 'net.classid'] as const) {
-    assert.throws(() => v2Writes(key, '1', none), (e: unknown) => e instanceof CtcError && e.code === 'CT_CGROUP_LAYOUT', key);
+    assert.throws(
+      () => v2Writes(key, '1', none),
+      (e: unknown) => e instanceof CtcError && e.code === 'CT_CGROUP_LAYOUT',
+      key,
+    );
   }
 });
 
-test('the v2 driver enables the tree\'s controllers down to the cgroup and writes its files (a directory standing in for a v2 tree)', () => {
+test("the v2 driver enables the tree's controllers down to the cgroup and writes its files (a directory standing in for a v2 tree)", () => {
   const t = tempDir();
   try {
     const root = t.dir;
@@ -54,7 +65,17 @@ test('the v2 driver enables the tree\'s controllers down to the cgroup and write
     assert.is(readFileSync(join(root, 'cgroup.subtree_control'), 'utf8'), '+cpuset +cpu +io +memory +hugetlb +pids');
     assert.is(readFileSync(join(root, 'ctc', 'cgroup.subtree_control'), 'utf8'), '+cpuset +cpu +io +memory +hugetlb +pids');
     const leaf = join(root, 'ctc', 'c1');
-    for (const f of ['memory.max', 'memory.swap.max', 'cpu.weight', 'cpu.max', 'pids.max', 'io.max', 'io.weight', 'hugetlb.2MB.max', 'cpuset.cpus']) {
+    for (const f of [
+      'memory.max',
+      'memory.swap.max',
+      'cpu.weight',
+      'cpu.max',
+      'pids.max',
+      'io.max',
+      'io.weight',
+      'hugetlb.2MB.max',
+      'cpuset.cpus',
+    ]) {
       writeFileSync(join(leaf, f), 'max\n');
     }
     const previous = v2.limit('/ctc/c1', 'memory.limit', String(64 * 2 ** 20));
@@ -72,7 +93,10 @@ test('the v2 driver enables the tree\'s controllers down to the cgroup and write
       [String(64 * 2 ** 20), String(32 * 2 ** 20), '20', '50000 100000', 'max', '8:0 rbps=1048576', '4194304', '0-1'],
     );
     mkdirSync(join(root, 'other'));
-    assert.throws(() => v2.limit('/other', 'memory.limit', '1'), (e: unknown) => e instanceof CtcError && /memory controller is not enabled/.test(e.message));
+    assert.throws(
+      () => v2.limit('/other', 'memory.limit', '1'),
+      (e: unknown) => e instanceof CtcError && /memory controller is not enabled/.test(e.message),
+    );
   } finally {
     t.remove();
   }

@@ -21,7 +21,10 @@ test('each hierarchy is matched by its controllers, whatever their order', () =>
 test("this process's own cgroups as the kernel lists them", () => {
   const mine = cgroupsOf(process.pid);
   assert.ok(mine.length > 0);
-  assert.ok(mine.every((m) => m.path.startsWith('/')), JSON.stringify(mine));
+  assert.ok(
+    mine.every((m) => m.path.startsWith('/')),
+    JSON.stringify(mine),
+  );
 });
 
 test.run();

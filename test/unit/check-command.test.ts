@@ -45,7 +45,16 @@ test('ctc build --json prints the plan as JSON that follows plan.v1.schema.json,
   const plan = parsePlan(readFileSync(join(tmp.dir, 'app.plan'), 'utf8'));
   assert.is(built.steps.length, plan.steps.length);
   assert.equal(built.sources, plan.sources);
-  assert.equal(built.steps.find((s) => s.kind === 'uts.hostname'), { n: plan.steps.find((s) => s.kind === 'uts.hostname')!.n, actor: 'init', kind: 'uts.hostname', args: { name: 'app' }, source: 'app.ct.ts:4:3' });
+  assert.equal(
+    built.steps.find((s) => s.kind === 'uts.hostname'),
+    {
+      n: plan.steps.find((s) => s.kind === 'uts.hostname')!.n,
+      actor: 'init',
+      kind: 'uts.hostname',
+      args: { name: 'app' },
+      source: 'app.ct.ts:4:3',
+    },
+  );
   const wrong = structuredClone(built);
   (wrong.steps[0].args as Record<string, unknown>).dir = 7;
   assert.not.ok(validatePlan(wrong), 'a step argument of the wrong type is refused');
@@ -81,7 +90,10 @@ test('ctc check names every stale or missing plan; --format json follows check.v
       ['other.plan', 'missing'],
     ],
   );
-  assert.equal(json.results[0].diff!.changes.map((c) => c.key), ['uts.hostname']);
+  assert.equal(
+    json.results[0].diff!.changes.map((c) => c.key),
+    ['uts.hostname'],
+  );
   assert.match(r.stderr, 'CT_PLAN_STALE: 2 of 2 plans are stale, missing or do not build: app.plan, other.plan');
 });
 

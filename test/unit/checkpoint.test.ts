@@ -11,7 +11,14 @@ import * as assert from 'uvu/assert';
 import { build } from '../../compiler/build.ts';
 import { CtcError } from '../../common/error.ts';
 import type { Step } from '../../plan/steps.ts';
-import { type CheckpointDescription, criuCheck, dumpArgs, externalMounts, lastErrors, restoreArgs } from '../../executor/container/checkpoint.ts';
+import {
+  type CheckpointDescription,
+  criuCheck,
+  dumpArgs,
+  externalMounts,
+  lastErrors,
+  restoreArgs,
+} from '../../executor/container/checkpoint.ts';
 import type { CgroupMount } from '../../executor/host/cgroups/index.ts';
 import { fillStep } from '../../plan/placeholders.ts';
 import { tempDir } from '../helpers.ts';
@@ -114,7 +121,10 @@ const valuesOf = (argv: string[], flag: string) => argv.flatMap((a, i) => (a ===
 
 test('dumpArgs: binds, the cgroup binds and a masked file as external mounts keyed by destination; cgroup root, freezer, options, stdio', async () => {
   const steps = await plan('cp1', '/srv/data');
-  assert.ok(steps.some((s) => s.kind === 'mount.cgroup' && s.args.path === '/ctc/cp1'), 'no cgroup namespace: the cgroup is bound from the host');
+  assert.ok(
+    steps.some((s) => s.kind === 'mount.cgroup' && s.args.path === '/ctc/cp1'),
+    'no cgroup namespace: the cgroup is bound from the host',
+  );
   const facts = { pid: 4242, cgroupPath: '/ctc/cp1', cgroups: v2, maskedFiles: ['/proc/kcore'], stdio };
   const argv = dumpArgs(steps, facts, { imagePath: '/img', workPath: '/work', leaveRunning: true, tcpEstablished: true, fileLocks: true });
   assert.equal(argv.slice(0, 3), ['dump', '--tree', '4242']);
@@ -126,7 +136,10 @@ test('dumpArgs: binds, the cgroup binds and a masked file as external mounts key
     'file[1f:2a]',
     'tty[8800:18]',
   ]);
-  assert.not.ok(argv.some((a) => a.includes('pipe:[')), 'a pipe is dumped as a pipe; restore inherits it');
+  assert.not.ok(
+    argv.some((a) => a.includes('pipe:[')),
+    'a pipe is dumped as a pipe; restore inherits it',
+  );
   assert.equal(valuesOf(argv, '--root'), ['/proc/4242/root']);
   assert.equal(valuesOf(argv, '--cgroup-root'), ['/ctc/cp1']);
   assert.equal(valuesOf(argv, '--freeze-cgroup'), ['/sys/fs/cgroup/ctc/cp1']);
@@ -140,13 +153,19 @@ test('dumpArgs: binds, the cgroup binds and a masked file as external mounts key
   assert.not.ok(stop.includes('--leave-running'), 'without --leave-running criu kills the tree after the dump');
   assert.not.ok(stop.includes('--work-dir'));
   assert.equal(valuesOf(stop, '--freeze-cgroup'), ['/sys/fs/cgroup/freezer/ctc/cp1'], "v1: the freezer hierarchy's cgroup");
-  assert.equal(valuesOf(stop, '--external').slice(0, 2), ['mnt[/sys/fs/cgroup/cpu,cpuacct]:/sys/fs/cgroup/cpu,cpuacct', 'mnt[/sys/fs/cgroup/freezer]:/sys/fs/cgroup/freezer']);
+  assert.equal(valuesOf(stop, '--external').slice(0, 2), [
+    'mnt[/sys/fs/cgroup/cpu,cpuacct]:/sys/fs/cgroup/cpu,cpuacct',
+    'mnt[/sys/fs/cgroup/freezer]:/sys/fs/cgroup/freezer',
+  ]);
 });
 
-test('restoreArgs: each saved key mapped to the restoring plan\'s source, masks to /dev/null, stdio inherited; a bind the plan lost is refused', async () => {
+test("restoreArgs: each saved key mapped to the restoring plan's source, masks to /dev/null, stdio inherited; a bind the plan lost is refused", async () => {
   const dumped = await plan('cp1', '/srv/data');
   const saved: Pick<CheckpointDescription, 'mounts' | 'stdio'> = { mounts: externalMounts(dumped, v2, ['/proc/kcore']), stdio };
-  assert.equal(saved.mounts.find((m) => m.dst === '/data'), { key: '/data', dst: '/data', src: '/srv/data', kind: 'bind' });
+  assert.equal(
+    saved.mounts.find((m) => m.dst === '/data'),
+    { key: '/data', dst: '/data', src: '/srv/data', kind: 'bind' },
+  );
   const steps = await plan('cp2', '/srv/moved');
   const facts = { root: '/run/ctc/cp2/rootfs', pidFile: '/run/ctc/cp2/criu.pid', cgroupPath: '/ctc/cp2', cgroups: v2, saved };
   const argv = restoreArgs(steps, facts, { imagePath: '/img', tcpEstablished: true, shellJob: true });

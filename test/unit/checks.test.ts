@@ -90,7 +90,10 @@ test('a user name is resolved in the /etc/passwd the source writes, or refused',
   s.process.user = { uid: -1, gid: -1, additionalGids: [], name: 'nobody' };
   assert.equal(check(s, origins).process.user, { uid: 65534, gid: 65534, additionalGids: [], name: 'nobody' });
   s.process.user = { uid: -1, gid: -1, additionalGids: [], name: 'www' };
-  assert.equal(codes(s).map(([c]) => c), ['CT_USER_UNKNOWN']);
+  assert.equal(
+    codes(s).map(([c]) => c),
+    ['CT_USER_UNKNOWN'],
+  );
   // a prepared directory's own files are read when the container runs, not now
   const d = base();
   d.process.user = { uid: -1, gid: -1, additionalGids: [], name: 'nobody' };
@@ -113,16 +116,28 @@ test('namespaces: duplicates, not-yet ones, and ones a setting needs', () => {
 test('an empty command is refused', () => {
   const s = base();
   s.process.args = [];
-  assert.equal(codes(s).map(([c]) => c), ['CT_PROCESS_ARGS']);
+  assert.equal(
+    codes(s).map(([c]) => c),
+    ['CT_PROCESS_ARGS'],
+  );
 });
 
 test('ambient capabilities the kernel would not raise are left out of the plan, with a warning (runc accepts them)', () => {
   const s = base();
   const caps = ['CAP_KILL', 'CAP_CHOWN'];
-  s.process.capabilities = { bounding: caps, effective: caps, permitted: caps, inheritable: ['CAP_CHOWN'], ambient: ['CAP_KILL', 'CAP_CHOWN'] };
+  s.process.capabilities = {
+    bounding: caps,
+    effective: caps,
+    permitted: caps,
+    inheritable: ['CAP_CHOWN'],
+    ambient: ['CAP_KILL', 'CAP_CHOWN'],
+  };
   const { spec, warnings } = relax(s, new Map([['process.capabilities.ambient', 'config.json:30:7']]));
   assert.equal(spec.process.capabilities?.ambient, ['CAP_CHOWN']);
-  assert.equal(warnings.map((w) => [w.code, w.source]), [['CT_CAP_AMBIENT', 'config.json:30:7']]);
+  assert.equal(
+    warnings.map((w) => [w.code, w.source]),
+    [['CT_CAP_AMBIENT', 'config.json:30:7']],
+  );
   assert.match(warnings[0].message, /CAP_KILL left out/);
   assert.equal(codes(spec), []);
   assert.equal(relax(spec, origins).warnings, [], 'nothing to say about a consistent set');
@@ -150,11 +165,21 @@ test('a NUL in any string of the spec, keys too, is CT_NUL at its field', () => 
     }
     return [];
   })();
-  assert.equal(
-    errors.map((e) => e.message.split(':')[0]).sort(),
-    ['annotations.k\\u0000', 'annotations.ok', 'hooks.prestart[0].args[1]', 'hostname', 'mounts[0].destination', 'process.args[1]', 'process.cwd', 'sysctl.net.ipv4.ip_forward'],
+  assert.equal(errors.map((e) => e.message.split(':')[0]).sort(), [
+    'annotations.k\\u0000',
+    'annotations.ok',
+    'hooks.prestart[0].args[1]',
+    'hostname',
+    'mounts[0].destination',
+    'process.args[1]',
+    'process.cwd',
+    'sysctl.net.ipv4.ip_forward',
+  ]);
+  assert.is(
+    errors.find((e) => e.message.startsWith('mounts'))!.source,
+    'app.ct.ts:6:5',
+    "a field without an origin of its own has its mount's",
   );
-  assert.is(errors.find((e) => e.message.startsWith('mounts'))!.source, 'app.ct.ts:6:5', 'a field without an origin of its own has its mount\'s');
   assert.match(errors[0].message, /"A\\u0000B" holds a NUL byte/);
 });
 

@@ -53,10 +53,21 @@ test('the workflow runs on every pull request, keeps no list of sources, and may
 test("the problem matcher reads ctc lint's lines", () => {
   const json = /cat > "\$RUNNER_TEMP\/ctc-lint\.json" <<'EOF'\n([\s\S]*?)\nEOF/.exec(running(/ctc lint/)!.run!)![1];
   const pattern = JSON.parse(json).problemMatcher[0].pattern[0];
-  const line = formatFinding({ rule: 'seccomp-required', severity: 'error', message: 'no filter', plan: 'app.plan', step: 9, kind: 'proc.exec', source: 'app.ct.ts:8:5' });
+  const line = formatFinding({
+    rule: 'seccomp-required',
+    severity: 'error',
+    message: 'no filter',
+    plan: 'app.plan',
+    step: 9,
+    kind: 'proc.exec',
+    source: 'app.ct.ts:8:5',
+  });
   const m = new RegExp(pattern.regexp).exec(line);
   assert.ok(m, line);
-  assert.equal([m![pattern.file], m![pattern.line], m![pattern.column], m![pattern.severity], m![pattern.code]], ['app.ct.ts', '8', '5', 'error', 'seccomp-required']);
+  assert.equal(
+    [m![pattern.file], m![pattern.line], m![pattern.column], m![pattern.severity], m![pattern.code]],
+    ['app.ct.ts', '8', '5', 'error', 'seccomp-required'],
+  );
 });
 
 /** GitHub's expressions in a step's env, for a pull request into main; any other is a failure. */
@@ -77,7 +88,14 @@ function runStep(step: Step, cwd: string, bin: string, runnerTemp: string) {
 
 /** The github-script step, run against a recorder of GitHub's API: what it creates and updates. */
 async function runPost(cwd: string, comments: { id: number; body: string }[]) {
-  const api = { issues: { listComments: 'list', createComment: async ({ body }: { body: string }) => comments.push({ id: comments.length + 1, body }), updateComment: async ({ comment_id, body }: { comment_id: number; body: string }) => (comments.find((c) => c.id === comment_id)!.body = body) } };
+  const api = {
+    issues: {
+      listComments: 'list',
+      createComment: async ({ body }: { body: string }) => comments.push({ id: comments.length + 1, body }),
+      updateComment: async ({ comment_id, body }: { comment_id: number; body: string }) =>
+        (comments.find((c) => c.id === comment_id)!.body = body),
+    },
+  };
   const github = { rest: api, paginate: async () => comments.map((c) => ({ ...c })) };
   const context = { repo: { owner: 'o', repo: 'r' }, issue: { number: 7 } };
   const require = createRequire(join(cwd, 'x.js'));

@@ -18,7 +18,18 @@ const ctc = (...args: string[]) => spawnSync(join(root, 'dist', 'ctc'), args, { 
 function listed(): string[] {
   const text = ctc('--help').stdout;
   const sections = text.split(/\n(?=\S)/).filter((s) => /^(compiler|containers):/.test(s));
-  const names = sections.flatMap((s) => s.split('\n').slice(1).flatMap((line) => line.trim().split(/\s{2,}/)[0].split(', ').map((entry) => entry.split(' ')[0])));
+  const names = sections.flatMap((s) =>
+    s
+      .split('\n')
+      .slice(1)
+      .flatMap((line) =>
+        line
+          .trim()
+          .split(/\s{2,}/)[0]
+          .split(', ')
+          .map((entry) => entry.split(' ')[0]),
+      ),
+  );
   return [...new Set(names.filter((n) => /^[a-z]+$/.test(n)))];
 }
 
@@ -26,7 +37,10 @@ test('every command ctc --help lists answers --help and ctc help CMD with a usag
   const names = listed();
   assert.ok(names.length >= 27, `ctc --help lists the commands: ${names.join(' ')}`);
   for (const name of names) {
-    for (const args of [[name, '--help'], ['help', name]]) {
+    for (const args of [
+      [name, '--help'],
+      ['help', name],
+    ]) {
       const r = ctc(...args);
       assert.is(r.status, 0, `ctc ${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, new RegExp(`^usage: ctc ${name}\\b`), `ctc ${args.join(' ')}`);
@@ -80,7 +94,10 @@ test("ctc completion bash, sourced in bash, completes commands after global opti
 test('on a terminal (python3 holds a pty) an error shows the source line with a caret under its column; through a pipe it does not', () => {
   const tmp = tempDir('ctc-snippet-');
   try {
-    writeFileSync(join(tmp.dir, 'a.ct.ts'), "import { container, hostRootfs } from 'ctc';\nexport default container({\n  rootfs: hostRootfs(),\n  hostnme: 'x',\n  process: { args: ['/bin/true'] },\n});\n");
+    writeFileSync(
+      join(tmp.dir, 'a.ct.ts'),
+      "import { container, hostRootfs } from 'ctc';\nexport default container({\n  rootfs: hostRootfs(),\n  hostnme: 'x',\n  process: { args: ['/bin/true'] },\n});\n",
+    );
     const script = `import os, pty, sys\npid, fd = pty.fork()\nif pid == 0:\n    os.execv(sys.argv[1], ['ctc', 'build', 'a.ct.ts'])\nout = b''\nwhile True:\n    try:\n        d = os.read(fd, 4096)\n    except OSError:\n        break\n    if not d:\n        break\n    out += d\nsys.stdout.write(out.decode())`;
     const tty = spawnSync('python3', ['-c', script, join(root, 'dist', 'ctc')], { cwd: tmp.dir, encoding: 'utf8', timeout: 60_000 });
     assert.match(tty.stdout.replace(/\r/g, ''), /a\.ct\.ts:4:3: error CT_TYPE: .*hostnme.*\n {2}\| {3}hostnme: 'x',\n {2}\| {3}\^\n/);
@@ -103,7 +120,8 @@ test('the snippet reads only a regular file below the current folder, and escape
     symlinkSync(join(tmp.dir, 'outside.ct'), join(tmp.dir, 'work', 'link.ct'));
     process.chdir(join(tmp.dir, 'work'));
     assert.is(snippet('app.ct:1:10'), '  | hostname \\x1b[2Jweb\n  |          ^\n');
-    for (const place of [`${tmp.dir}/outside.ct:1:1`, '../outside.ct:1:1', 'link.ct:1:1', '/proc/kmsg:1:1', '/etc/passwd:1:1']) assert.is(snippet(place), '', place);
+    for (const place of [`${tmp.dir}/outside.ct:1:1`, '../outside.ct:1:1', 'link.ct:1:1', '/proc/kmsg:1:1', '/etc/passwd:1:1'])
+      assert.is(snippet(place), '', place);
   } finally {
     process.chdir(cwd);
     tmp.remove();

@@ -20,7 +20,6 @@ test.after(() => tmp.remove());
 
 const source = (name: string, text: string) => writeSource(tmp.dir, name, text);
 
-
 const steps = async (file: string) => (await build(file)).plan.steps.map((s) => ({ kind: s.kind, args: s.args }));
 
 // image.ct's build reads ./busybox.tar (its digest goes into the plan): the image twins are
@@ -50,7 +49,18 @@ test('every step of a .ct build names its line in the .ct file', async () => {
 test('three separate mistakes are three errors, in one run, each at its position with a hint', async () => {
   const file = source(
     'three.ct',
-    ['container {', '  hostnme web', '  rootfs use preset.hostRootfs', '  namespaces mount pdi uts', '  process {', '    args /bin/true', '    capabilities { use preset.defaultCapabilities; drop CAP_NET_RWA }', '  }', '}', ''].join('\n'),
+    [
+      'container {',
+      '  hostnme web',
+      '  rootfs use preset.hostRootfs',
+      '  namespaces mount pdi uts',
+      '  process {',
+      '    args /bin/true',
+      '    capabilities { use preset.defaultCapabilities; drop CAP_NET_RWA }',
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
   );
   const errors = await errorsOf(file);
   assert.equal(
@@ -64,7 +74,21 @@ test('three separate mistakes are three errors, in one run, each at its position
 });
 
 test('syntax errors are recovered from: a lexing, a parsing and a checking error in one run', async () => {
-  const file = source('syntax.ct', ['contianer {', '}', 'container {', '  hostname "web', '  rootfs use preset.hostRootfs', '  process { args /bin/true', '  }', '  mounts { use preset.defaultMonts }', '}', ''].join('\n'));
+  const file = source(
+    'syntax.ct',
+    [
+      'contianer {',
+      '}',
+      'container {',
+      '  hostname "web',
+      '  rootfs use preset.hostRootfs',
+      '  process { args /bin/true',
+      '  }',
+      '  mounts { use preset.defaultMonts }',
+      '}',
+      '',
+    ].join('\n'),
+  );
   const errors = await errorsOf(file);
   assert.equal(
     errors.map((e) => [e.code, e.source]),
@@ -81,7 +105,18 @@ test('syntax errors are recovered from: a lexing, a parsing and a checking error
 test('values are checked against the shape: numbers, sizes, missing keys, blocks', async () => {
   const file = source(
     'values.ct',
-    ['container {', '  rootfs use preset.hostRootfs', '  process {', '    args /bin/true', '    user { uid 1000 }', '    umask 0o77x', '  }', '  resources { memory.limit 64Mb }', '}', ''].join('\n'),
+    [
+      'container {',
+      '  rootfs use preset.hostRootfs',
+      '  process {',
+      '    args /bin/true',
+      '    user { uid 1000 }',
+      '    umask 0o77x',
+      '  }',
+      '  resources { memory.limit 64Mb }',
+      '}',
+      '',
+    ].join('\n'),
   );
   const errors = await errorsOf(file);
   assert.equal(
@@ -89,7 +124,11 @@ test('values are checked against the shape: numbers, sizes, missing keys, blocks
     [
       ['CT_SHAPE', 'values.ct:5:10', "process.user: 'gid' is missing"],
       ['CT_SHAPE', 'values.ct:6:11', "process.umask: expected a whole number, found '0o77x'"],
-      ['CT_SHAPE', 'values.ct:8:28', `resources.memory.limit: expected a whole number or a size with a unit: ${sizeUnitForms}, found '64Mb'`],
+      [
+        'CT_SHAPE',
+        'values.ct:8:28',
+        `resources.memory.limit: expected a whole number or a size with a unit: ${sizeUnitForms}, found '64Mb'`,
+      ],
     ],
   );
 });
@@ -125,7 +164,10 @@ test('presets are used, extended and trimmed; object lists take labels', async (
   const { spec } = await build(file);
   assert.is(spec.rootfs.kind === 'host' && spec.rootfs.files['/etc/motd'], 'hi\n');
   assert.ok(spec.rootfs.kind === 'host' && spec.rootfs.files['/etc/passwd'], "the preset's files are kept");
-  assert.equal(spec.mounts.map((m) => m.destination), ['/proc', '/dev', '/dev/pts', '/dev/shm', '/sys', '/sys/fs/cgroup', '/data']);
+  assert.equal(
+    spec.mounts.map((m) => m.destination),
+    ['/proc', '/dev', '/dev/pts', '/dev/shm', '/sys', '/sys/fs/cgroup', '/data'],
+  );
   assert.equal(spec.mounts[6], { destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind', 'ro'] });
   assert.is(spec.maskedPaths.at(-1), '/proc/extra');
   assert.is(spec.process.user.name, 'nobody');
@@ -139,8 +181,22 @@ test('presets are used, extended and trimmed; object lists take labels', async (
 });
 
 test('an imported .ct file is a base to extend; its values keep their own positions', async () => {
-  source('lib/base.ct', ['container {', '  rootfs use preset.hostRootfs', '  hostname base', '  process { args /bin/true; env A=1 }', '}', ''].join('\n'));
-  const file = source('app.ct', ['import "./lib/base.ct" as base', 'container {', '  use base', '  hostname app', '  process { env { use base.process.env; B=2 } }', '}', ''].join('\n'));
+  source(
+    'lib/base.ct',
+    ['container {', '  rootfs use preset.hostRootfs', '  hostname base', '  process { args /bin/true; env A=1 }', '}', ''].join('\n'),
+  );
+  const file = source(
+    'app.ct',
+    [
+      'import "./lib/base.ct" as base',
+      'container {',
+      '  use base',
+      '  hostname app',
+      '  process { env { use base.process.env; B=2 } }',
+      '}',
+      '',
+    ].join('\n'),
+  );
   const { spec, plan } = await build(file);
   assert.is(spec.hostname, 'app');
   assert.equal(spec.process.args, ['/bin/true']);
@@ -148,7 +204,10 @@ test('an imported .ct file is a base to extend; its values keep their own positi
   const exec = plan.steps.find((s) => s.kind === 'proc.exec');
   assert.match(exec!.source ?? '', /^(lib\/base|app)\.ct:\d+:\d+$/);
   assert.is(plan.steps.find((s) => s.kind === 'uts.hostname')?.source, 'app.ct:4:3');
-  assert.equal(plan.sources.map((s) => s.path), ['app.ct', 'lib/base.ct']);
+  assert.equal(
+    plan.sources.map((s) => s.path),
+    ['app.ct', 'lib/base.ct'],
+  );
 });
 
 test('import mistakes: a cycle and an unknown name', async () => {
@@ -156,7 +215,10 @@ test('import mistakes: a cycle and an unknown name', async () => {
   source('b.ct', ['import "./a.ct"', 'container { hostname b }', ''].join('\n'));
   const errors = await errorsOf(join(tmp.dir, 'a.ct'));
   assert.ok(errors.some((e) => e.code === 'CT_IMPORT' && e.source === 'b.ct:1:8' && /a\.ct → b\.ct → a\.ct/.test(e.message)));
-  const other = source('c.ct', ['import "./b.ct"', 'container { use bb; rootfs use preset.hostRootfs; process.args /bin/true }', ''].join('\n'));
+  const other = source(
+    'c.ct',
+    ['import "./b.ct"', 'container { use bb; rootfs use preset.hostRootfs; process.args /bin/true }', ''].join('\n'),
+  );
   const [e] = await errorsOf(other);
   assert.is(e.code, 'CT_UNKNOWN_NAME');
   assert.is(e.hint, "did you mean 'b'?");
@@ -169,7 +231,10 @@ test('the .ct schema is what stdlib/types.ts declares (scripts/gen-ct-schema.mjs
 
 test('ctc build of a .ct file never loads TypeScript', () => {
   const trace = join(tmp.dir, 'trace');
-  const hooks = source('hooks.mjs', `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(trace)}, r.url + '\\n'); return r; }\n`);
+  const hooks = source(
+    'hooks.mjs',
+    `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(trace)}, r.url + '\\n'); return r; }\n`,
+  );
   const register = source('register.mjs', `import { register } from 'node:module';\nregister(${JSON.stringify('file://' + hooks)});\n`);
   writeFileSync(trace, '');
   const r = ctc(['build', example('hello.ct'), '-o', join(tmp.dir, 'hello.plan')], { env: { NODE_OPTIONS: `--import ${register}` } });

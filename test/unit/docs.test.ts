@@ -26,7 +26,12 @@ test("docs/plan-format.md's step table is the step table", () => {
 // A clone has only the repository: a link that leaves it, or names a file it
 // does not hold, is broken for every reader. (Anchors are not checked.)
 test('the README and docs/ link only to files in the repository', () => {
-  const pages = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+  const pages = [
+    'README.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => join('docs', f)),
+  ];
   const broken = pages.flatMap((page) =>
     localLinks(readFileSync(join(root, page), 'utf8')).flatMap((href) => {
       const target = resolve(root, dirname(page), decodeURI(href.split('#')[0]));

@@ -47,7 +47,10 @@ test('a masked path: the effect names it, the syscalls, the default it came from
   assert.is(e.syscalls, 'openat2, mount (by ctc-init, inside the new namespaces)');
   assert.is(e.source, 'hello.ct.ts:5:26');
   assert.is(e.text, 'export default container({');
-  assert.match(e.preset, /^maskedPaths\.default: \/proc\/kcore is one of its entries; the plan has exactly its 11 entries; the source line does not name it: the default/);
+  assert.match(
+    e.preset,
+    /^maskedPaths\.default: \/proc\/kcore is one of its entries; the plan has exactly its 11 entries; the source line does not name it: the default/,
+  );
 });
 
 test('a mount from defaultMounts: the source line that names it', () => {
@@ -61,7 +64,10 @@ test('a mount from defaultMounts: the source line that names it', () => {
 
 test('seccomp and capabilities: the stdlib defaults, by value', () => {
   const seccomp = explain('hello.plan', stepWith('proc.seccomp'));
-  assert.match(seccomp.effect, /^loads a seccomp filter \(346 BPF instructions, for x86_64 and aarch64\) from 12 rules: .* a call no rule names gets errno:1$/);
+  assert.match(
+    seccomp.effect,
+    /^loads a seccomp filter \(346 BPF instructions, for x86_64 and aarch64\) from 12 rules: .* a call no rule names gets errno:1$/,
+  );
   assert.match(seccomp.syscalls, /^seccomp /);
   assert.match(seccomp.preset, /^defaultSeccomp: the filter's digest is defaultSeccomp's/);
   const bounding = explain('hello.plan', stepWith('proc.bounding'));
@@ -70,10 +76,13 @@ test('seccomp and capabilities: the stdlib defaults, by value', () => {
   assert.match(bounding.preset, /^defaultCapabilities: the bounding set is exactly defaultCapabilities/);
 });
 
-test("a host step, one the source wrote itself, and one lowering adds", () => {
+test('a host step, one the source wrote itself, and one lowering adds', () => {
   const limits = readFileSync(join(tmp.dir, 'limits.plan'), 'utf8');
   const memory = explain('limits.plan', stepWith('key=memory.limit', limits));
-  assert.is(memory.effect, "sets memory.limit to 67108864 in the container's cgroup: the kernel enforces it on every process of the container");
+  assert.is(
+    memory.effect,
+    "sets memory.limit to 67108864 in the container's cgroup: the kernel enforces it on every process of the container",
+  );
   assert.is(memory.syscalls, 'openat, write (by ctc on the host)');
   assert.is(memory.source, 'limits.ct.ts:10:15');
   assert.match(memory.text, /memory: \{ limit: '64Mi' \}/);

@@ -12,7 +12,9 @@ const LIMIT = 800;
 const generated = (text: string) => /generated|do not edit/i.test(text.split('\n').slice(0, 6).join('\n'));
 
 test(`no hand-written .ts, .mjs, .c or .h file of the repository is over ${LIMIT} lines`, () => {
-  const files = execFileSync('git', ['ls-files', '*.ts', '*.mjs', '*.c', '*.h'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean);
+  const files = execFileSync('git', ['ls-files', '*.ts', '*.mjs', '*.c', '*.h'], { cwd: root, encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
   assert.ok(files.length > 100, `git ls-files found the sources: ${files.length}`);
   const over = files.flatMap((f) => {
     const text = readFileSync(join(root, f), 'utf8');

@@ -19,7 +19,11 @@ const tmp = tempDir();
 test.after(() => tmp.remove());
 
 const src = (name: string, rootfs: string) =>
-  writeSource(tmp.dir, name, `import { container, defaultMounts, hostRootfs, imageRootfs } from 'ctc';\nexport default container({\n  rootfs: ${rootfs},\n  mounts: defaultMounts,\n  process: { args: ['/bin/true'] },\n});\n`);
+  writeSource(
+    tmp.dir,
+    name,
+    `import { container, defaultMounts, hostRootfs, imageRootfs } from 'ctc';\nexport default container({\n  rootfs: ${rootfs},\n  mounts: defaultMounts,\n  process: { args: ['/bin/true'] },\n});\n`,
+  );
 
 test('the digest read at build, an overlay root over the cache, the archive as written', async () => {
   mkdirSync(join(tmp.dir, 'images'));

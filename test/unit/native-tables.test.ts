@@ -16,8 +16,14 @@ const launcherH = readFileSync(join(root, 'native', 'launcher', 'launcher.h'), '
 test("the signals a foreground run forwards: the launcher's forwarded_signals are apply.ts's FORWARDED, in order", () => {
   const body = /forwarded_signals\[\]\s*=\s*\{([^}]*)\}/.exec(launcherH)?.[1];
   assert.ok(body, 'launcher.h declares forwarded_signals');
-  const numbers = body.replace(/\/\*.*?\*\//g, '').split(',').map((n) => Number(n.trim()));
-  assert.equal(numbers, FORWARDED.map((name) => constants.signals[name]));
+  const numbers = body
+    .replace(/\/\*.*?\*\//g, '')
+    .split(',')
+    .map((n) => Number(n.trim()));
+  assert.equal(
+    numbers,
+    FORWARDED.map((name) => constants.signals[name]),
+  );
 });
 
 test("the run image's format: image.h's CTC_IMAGE_MAGIC, CTC_IMAGE_VERSION and IMG_* records are executor/native-bridge/run-image.ts's", () => {

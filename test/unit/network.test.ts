@@ -122,10 +122,20 @@ test('MACs, MTUs, routes, ports and DNS are checked too', async () => {
 });
 
 test("addresses: 'auto' lowers to net.ipam and placeholders, and needs a bridge with addresses", async () => {
-  const file = ts('auto.ct.ts', "{ interfaces: [{ type: 'veth', bridge: { name: 'ctcbr0', create: true, addresses: ['10.88.0.1/24', 'fd00:88::1/64'] }, addresses: 'auto', gateway: '10.88.0.1' }], ports: [{ host: 80, container: 8080 }] }");
+  const file = ts(
+    'auto.ct.ts',
+    "{ interfaces: [{ type: 'veth', bridge: { name: 'ctcbr0', create: true, addresses: ['10.88.0.1/24', 'fd00:88::1/64'] }, addresses: 'auto', gateway: '10.88.0.1' }], ports: [{ host: 80, container: 8080 }] }",
+  );
   const steps = (await build(file)).plan.steps;
-  assert.equal(steps.find((s) => s.kind === 'net.ipam')!.args, { bridge: 'ctcbr0', dev: 'eth0', subnets: ['10.88.0.1/24', 'fd00:88::1/64'] });
-  assert.equal(steps.filter((s) => s.kind === 'net.addr').map((s) => s.args.addr), ['{ipv4:eth0}/24', '{ipv6:eth0}/64']);
+  assert.equal(steps.find((s) => s.kind === 'net.ipam')!.args, {
+    bridge: 'ctcbr0',
+    dev: 'eth0',
+    subnets: ['10.88.0.1/24', 'fd00:88::1/64'],
+  });
+  assert.equal(
+    steps.filter((s) => s.kind === 'net.addr').map((s) => s.args.addr),
+    ['{ipv4:eth0}/24', '{ipv6:eth0}/64'],
+  );
   assert.equal(steps.find((s) => s.kind === 'net.publish')!.args.ports, ['tcp *:80 -> {ipv4:eth0}:8080', 'tcp *:80 -> [{ipv6:eth0}]:8080']);
   assert.ok(steps.findIndex((s) => s.kind === 'net.ipam') < steps.findIndex((s) => s.kind === 'ns.clone'));
   const [e] = await errorsOf(ts('auto-bad.ct.ts', "{ interfaces: [{ type: 'veth', bridge: 'br0', addresses: 'auto' }] }"));
@@ -151,20 +161,32 @@ test('the .ct language takes the same network, positions included', async () => 
   const [e] = await errorsOf(file);
   assert.is(e.code, 'CT_NET_OVERLAP');
   assert.match(e.message, /10\.88\.0\.1\/24 is both the bridge's address and eth0's/);
-  assert.is(e.source, 'net.ct:6:99', 'the veth\'s second address');
+  assert.is(e.source, 'net.ct:6:99', "the veth's second address");
 });
 
-test('OCI: a network namespace with a path is joined by the init; a mount namespace\'s path is refused', async () => {
+test("OCI: a network namespace with a path is joined by the init; a mount namespace's path is refused", async () => {
   const dir = join(tmp.dir, 'oci');
   mkdirSync(dir);
   const config = (namespaces: object[]) =>
-    JSON.stringify({ ociVersion: '1.2.0', root: { path: '/' }, process: { args: ['/bin/true'], cwd: '/', user: { uid: 0, gid: 0 } }, linux: { namespaces } }, null, 2);
+    JSON.stringify(
+      {
+        ociVersion: '1.2.0',
+        root: { path: '/' },
+        process: { args: ['/bin/true'], cwd: '/', user: { uid: 0, gid: 0 } },
+        linux: { namespaces },
+      },
+      null,
+      2,
+    );
   const file = join(dir, 'config.json');
   writeFileSync(file, config([{ type: 'mount' }, { type: 'network', path: '/var/run/netns/web' }]));
   const steps = (await build(file)).plan.steps;
   assert.equal(steps.find((s) => s.kind === 'ns.clone')!.args.ns, ['mount'], 'no new network namespace');
   assert.equal(steps.find((s) => s.kind === 'ns.join')!.args, { ns: 'network', path: '/var/run/netns/web' });
-  assert.not.ok(steps.some((s) => s.kind === 'net.up'), "a joined namespace's links are left alone");
+  assert.not.ok(
+    steps.some((s) => s.kind === 'net.up'),
+    "a joined namespace's links are left alone",
+  );
   writeFileSync(file, config([{ type: 'mount', path: '/proc/1/ns/mnt' }]));
   const [e] = await errorsOf(file);
   assert.is(e.code, 'CT_OCI_UNSUPPORTED');
@@ -174,7 +196,10 @@ test('OCI: a network namespace with a path is joined by the init; a mount namesp
 test('published ports: one inet table, prerouting and output chains, DNAT per family', () => {
   const script = publishScript('ctc-1a2b3c4d', ['tcp *:8080 -> 10.88.0.2:80', 'udp [fd00::1]:53 -> [fd00:88::2]:53'], 'ctc container web');
   assert.match(script, /^create table inet ctc-1a2b3c4d \{ comment "ctc container web"; \}\ntable inet ctc-1a2b3c4d \{\n/);
-  assert.match(script, /chain prerouting \{\n    type nat hook prerouting priority -100; policy accept;\n    meta nfproto ipv4 fib daddr type local tcp dport 8080 dnat ip to 10\.88\.0\.2:80\n    ip6 daddr fd00::1 udp dport 53 dnat ip6 to \[fd00:88::2\]:53\n  \}/);
+  assert.match(
+    script,
+    /chain prerouting \{\n    type nat hook prerouting priority -100; policy accept;\n    meta nfproto ipv4 fib daddr type local tcp dport 8080 dnat ip to 10\.88\.0\.2:80\n    ip6 daddr fd00::1 udp dport 53 dnat ip6 to \[fd00:88::2\]:53\n  \}/,
+  );
   assert.match(script, /chain output \{\n    type nat hook output priority -100;/);
   assert.throws(() => publishScript('t', ['tcp 8080 -> x'], ''), /not a published port/);
 });

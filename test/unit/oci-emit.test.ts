@@ -64,7 +64,7 @@ test('an emitted config, read back by the OCI frontend, makes the same plan as i
   const config = JSON.parse(text);
   assert.is(config.root.path, '/srv/rich');
   assert.is(config.linux.cgroupsPath, '/ctc/bundle', '{id} is the bundle folder: runc does not substitute it');
-  assert.is(config.linux.rootfsPropagation, 'rprivate', 'what ctc does, not runc\'s rslave');
+  assert.is(config.linux.rootfsPropagation, 'rprivate', "what ctc does, not runc's rslave");
   const back = await build(bundle.config);
   const subst = effect(source.plan).map(([k, a]) => [k, JSON.parse(JSON.stringify(a).replaceAll('/ctc/{id}', '/ctc/bundle'))]);
   assert.equal(effect(back.plan), subst);
@@ -77,14 +77,18 @@ test('a host root becomes DIR/rootfs: symlinks as symlinks, the rest empty with 
   mkdirSync(join(host, 'usr'), { recursive: true });
   writeFileSync(join(host, 'cache'), 'x');
   symlinkSync('usr', join(host, 'lib'));
-  const spec = hostSpec({ mirror: [join(host, 'usr'), join(host, 'lib'), join(host, 'cache'), join(host, 'absent')], dirs: { '/tmp': 0o1777 }, files: { '/etc/passwd': 'root:x:0:0::/:/bin/sh\n' } });
+  const spec = hostSpec({
+    mirror: [join(host, 'usr'), join(host, 'lib'), join(host, 'cache'), join(host, 'absent')],
+    dirs: { '/tmp': 0o1777 },
+    files: { '/etc/passwd': 'root:x:0:0::/:/bin/sh\n' },
+  });
   const bundle = writeBundle(join(dir, 'b1'), spec);
   const rootfs = bundle.rootfs!;
   const inRoot = (p: string) => join(rootfs, p);
   assert.ok(statSync(inRoot(join(host, 'usr'))).isDirectory());
   assert.is(readlinkSync(inRoot(join(host, 'lib'))), 'usr');
   assert.is(readFileSync(inRoot(join(host, 'cache')), 'utf8'), '', 'a mirrored file is an empty mount point');
-  assert.not.ok(existsSync(inRoot(join(host, 'absent'))), "a path the host lacks is skipped, as rootfs.mirror does");
+  assert.not.ok(existsSync(inRoot(join(host, 'absent'))), 'a path the host lacks is skipped, as rootfs.mirror does');
   assert.is(statSync(inRoot('/tmp')).mode & 0o7777, 0o1777);
   assert.is(readFileSync(inRoot('/etc/passwd'), 'utf8'), 'root:x:0:0::/:/bin/sh\n');
   assert.is(statSync(inRoot('/etc/passwd')).mode & 0o777, 0o644);
@@ -101,13 +105,19 @@ test('a bundle is never overwritten, and nothing is written through a symlink in
   const dir = fresh();
   const spec = hostSpec({ mirror: [], dirs: {}, files: {} });
   writeBundle(join(dir, 'b'), spec);
-  assert.throws(() => writeBundle(join(dir, 'b'), spec), (e: CtcError) => e.code === 'CT_EXISTS' && /config\.json exists/.test(e.message));
+  assert.throws(
+    () => writeBundle(join(dir, 'b'), spec),
+    (e: CtcError) => e.code === 'CT_EXISTS' && /config\.json exists/.test(e.message),
+  );
 
   const victim = join(dir, 'victim');
   mkdirSync(victim);
   symlinkSync(victim, join(dir, 'link')); // an absolute target: followed, it leaves the bundle
   const evil = hostSpec({ mirror: [join(dir, 'link')], dirs: {}, files: { [join(dir, 'link', 'x')]: 'owned' } });
-  assert.throws(() => writeBundle(join(dir, 'b2'), evil), (e: CtcError) => e.code === 'CT_WRITE');
+  assert.throws(
+    () => writeBundle(join(dir, 'b2'), evil),
+    (e: CtcError) => e.code === 'CT_WRITE',
+  );
   assert.not.ok(existsSync(join(victim, 'x')), 'nothing was written on the host');
   assert.not.ok(existsSync(join(dir, 'b2', 'rootfs')), 'the half-made rootfs is removed');
   assert.not.ok(existsSync(join(dir, 'b2', 'config.json')));
@@ -116,12 +126,19 @@ test('a bundle is never overwritten, and nothing is written through a symlink in
 test("ctc spec's config is runc's example with ctc's presets, and builds", async () => {
   const c = exampleConfig();
   assert.is(c.ociVersion, '1.2.0');
-  assert.equal([c.process.terminal, c.process.args, c.process.cwd, c.root, c.hostname], [true, ['sh'], '/', { path: 'rootfs', readonly: true }, 'ctc']);
+  assert.equal(
+    [c.process.terminal, c.process.args, c.process.cwd, c.root, c.hostname],
+    [true, ['sh'], '/', { path: 'rootfs', readonly: true }, 'ctc'],
+  );
   assert.equal(c.process.env, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm']);
-  for (const set of ['bounding', 'effective', 'permitted'] as const) assert.equal(c.process.capabilities?.[set], ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']);
+  for (const set of ['bounding', 'effective', 'permitted'] as const)
+    assert.equal(c.process.capabilities?.[set], ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']);
   assert.equal(c.process.rlimits, [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }]);
   assert.is(c.process.noNewPrivileges, true);
-  assert.equal(c.mounts.map((m) => m.destination), defaultMounts.map((m) => m.destination));
+  assert.equal(
+    c.mounts.map((m) => m.destination),
+    defaultMounts.map((m) => m.destination),
+  );
   assert.equal(c.linux.maskedPaths, maskedPaths.default);
   assert.equal(c.linux.readonlyPaths, readonlyPaths.default);
   assert.equal(c.linux.resources, { devices: [{ allow: false, access: 'rwm' }] });
@@ -140,7 +157,10 @@ test('ctc spec --rootless makes the changes runc spec --rootless makes', () => {
   assert.equal(c.linux.namespaces.map((x) => x.type).sort(), ['cgroup', 'ipc', 'mount', 'pid', 'user', 'uts']);
   assert.equal(c.linux.uidMappings, [{ containerID: 0, hostID: 1000, size: 1 }]);
   assert.equal(c.linux.gidMappings, [{ containerID: 0, hostID: 100, size: 1 }]);
-  assert.equal(c.mounts.find((m) => m.destination === '/sys'), { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] });
+  assert.equal(
+    c.mounts.find((m) => m.destination === '/sys'),
+    { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] },
+  );
   assert.not.ok(c.mounts.some((m) => m.options?.some((o) => /^(uid|gid)=/.test(o))));
   assert.is(c.linux.resources, undefined);
 });
@@ -156,7 +176,15 @@ test('the emitted config of a host root is what runc needs, no more', async () =
 function hostSpec(rootfs: { mirror: string[]; dirs: Record<string, number>; files: Record<string, string> }): Spec {
   return {
     rootfs: { kind: 'host', readonly: false, ...rootfs },
-    process: { args: ['/bin/true'], env: [], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, terminal: false, rlimits: [], noNewPrivileges: true },
+    process: {
+      args: ['/bin/true'],
+      env: [],
+      cwd: '/',
+      user: { uid: 0, gid: 0, additionalGids: [] },
+      terminal: false,
+      rlimits: [],
+      noNewPrivileges: true,
+    },
     namespaces: ['mount'],
     network: { interfaces: [], routes: [], ports: [] },
     uidMappings: [],

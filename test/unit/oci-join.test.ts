@@ -40,10 +40,14 @@ function posOf(text: string, needle: string): string {
 }
 
 /** What `ctc explain` says a step does. */
-const explained = (step: { kind: string; args: unknown }) => (effects[step.kind as keyof typeof effects] as (args: unknown) => string)(step.args);
+const explained = (step: { kind: string; args: unknown }) =>
+  (effects[step.kind as keyof typeof effects] as (args: unknown) => string)(step.args);
 
 /** The plan's steps as `kind args` lines, the way `ctc plan` prints them. */
-const lines = (plan: Parameters<typeof printPlan>[0]) => printPlan(plan).split('\n').filter((l) => /^\d+ /.test(l));
+const lines = (plan: Parameters<typeof printPlan>[0]) =>
+  printPlan(plan)
+    .split('\n')
+    .filter((l) => /^\d+ /.test(l));
 const kinds = (plan: { steps: { kind: string }[] }) => plan.steps.map((s) => s.kind);
 
 test("CRI's app container: ipc, uts and network joined by path, mount and pid made; the joins come before any mount", async () => {
@@ -58,8 +62,14 @@ test("CRI's app container: ipc, uts and network joined by path, mount and pid ma
     { ns: 'network', path: '/proc/4242/ns/net' },
   ]);
   const firstMount = kinds(plan).findIndex((k) => k.startsWith('mount.') && k !== 'mount.propagation');
-  assert.ok(kinds(plan).lastIndexOf('ns.join') < firstMount, 'joined before the mqueue (the ipc namespace its mount shows) and the rest are mounted');
-  assert.ok(lines(plan).some((l) => /^\d+ init ns\.join ns=ipc path=\/proc\/4242\/ns\/ipc  # config\.json:/.test(l)), 'a visible, reviewable step');
+  assert.ok(
+    kinds(plan).lastIndexOf('ns.join') < firstMount,
+    'joined before the mqueue (the ipc namespace its mount shows) and the rest are mounted',
+  );
+  assert.ok(
+    lines(plan).some((l) => /^\d+ init ns\.join ns=ipc path=\/proc\/4242\/ns\/ipc  # config\.json:/.test(l)),
+    'a visible, reviewable step',
+  );
   assert.is(printPlan(parsePlan(printPlan(plan))), printPlan(plan));
 });
 
@@ -67,9 +77,20 @@ test("CRI's app container sharing the pod's processes: the pid namespace is join
   const { plan } = await build(config(cri('container-shared-pid')).file);
   const clone = plan.steps.findIndex((s) => s.kind === 'ns.clone');
   assert.equal(plan.steps[clone].args.ns, ['mount'], 'only the mount namespace is new');
-  assert.equal([plan.steps[clone + 1].kind, plan.steps[clone + 1].args], ['ns.join', { ns: 'pid', path: '/proc/4242/ns/pid' }], "the monitor's join, before the init is cloned");
-  assert.equal(plan.steps.filter((s) => s.kind === 'ns.join').map((s) => s.args.ns), ['pid', 'uts', 'ipc', 'network']);
-  assert.match(explained(plan.steps[clone + 1]), /^has ctc-init enter the existing pid namespace \/proc\/4242\/ns\/pid before it clones the init, so the init is born there/, 'ctc explain says when it happens');
+  assert.equal(
+    [plan.steps[clone + 1].kind, plan.steps[clone + 1].args],
+    ['ns.join', { ns: 'pid', path: '/proc/4242/ns/pid' }],
+    "the monitor's join, before the init is cloned",
+  );
+  assert.equal(
+    plan.steps.filter((s) => s.kind === 'ns.join').map((s) => s.args.ns),
+    ['pid', 'uts', 'ipc', 'network'],
+  );
+  assert.match(
+    explained(plan.steps[clone + 1]),
+    /^has ctc-init enter the existing pid namespace \/proc\/4242\/ns\/pid before it clones the init, so the init is born there/,
+    'ctc explain says when it happens',
+  );
 });
 
 test('a cgroup namespace joined by path is entered after the init is in its cgroup, instead of unshared', async () => {
@@ -92,8 +113,18 @@ test('a mount namespace cannot be joined: refused at the path, by name', async (
   c.linux.namespaces = c.linux.namespaces.map((x) => (x.type === 'mount' ? { type: 'mount', path: '/proc/4242/ns/mnt' } : x));
   const { file, text } = config(c);
   const errors = await errorsOf(file);
-  const why = "ctc builds the container's root in a mount namespace of its own: pivot_root in a shared one would move the root of every process in it";
-  assert.equal(errors.map((e) => [e.code, e.source, e.message]), [['CT_OCI_UNSUPPORTED', posOf(text, '"path": "/proc/4242/ns/mnt"'), `linux.namespaces[3].path: cannot join an existing mount namespace: ${why}`]]);
+  const why =
+    "ctc builds the container's root in a mount namespace of its own: pivot_root in a shared one would move the root of every process in it";
+  assert.equal(
+    errors.map((e) => [e.code, e.source, e.message]),
+    [
+      [
+        'CT_OCI_UNSUPPORTED',
+        posOf(text, '"path": "/proc/4242/ns/mnt"'),
+        `linux.namespaces[3].path: cannot join an existing mount namespace: ${why}`,
+      ],
+    ],
+  );
 });
 
 test("a user namespace joined by path: the monitor's join right after the clone, before the pid namespace's; no maps written, the init still becomes its root", async () => {
@@ -117,24 +148,36 @@ test("a user namespace joined by path: the monitor's join right after the clone,
   assert.match(explained(plan.steps[clone + 1]), /user namespace/);
   // a process user the given maps do not map is refused at build, as for a namespace of its own
   (c.process as { user: { uid: number } }).user.uid = 70000;
-  assert.equal((await errorsOf(config(c).file)).map((e) => e.code), ['CT_USERNS_UNMAPPED']);
+  assert.equal(
+    (await errorsOf(config(c).file)).map((e) => e.code),
+    ['CT_USERNS_UNMAPPED'],
+  );
 });
 
 test('a time namespace can be joined (ctc-init enters it before the root is built), not made', async () => {
   const c = cri('container');
   c.linux.namespaces.push({ type: 'time', path: '/proc/4242/ns/time_for_children' });
   const { plan } = await build(config(c).file);
-  assert.equal(plan.steps.filter((s) => s.kind === 'ns.join').map((s) => s.args.ns), ['uts', 'ipc', 'time', 'network']);
+  assert.equal(
+    plan.steps.filter((s) => s.kind === 'ns.join').map((s) => s.args.ns),
+    ['uts', 'ipc', 'time', 'network'],
+  );
   c.linux.namespaces.pop();
   c.linux.namespaces.push({ type: 'time' });
-  assert.equal((await errorsOf(config(c).file)).map((e) => [e.code, e.message]), [['CT_NS_UNSUPPORTED', 'time namespaces are not supported yet']]);
+  assert.equal(
+    (await errorsOf(config(c).file)).map((e) => [e.code, e.message]),
+    [['CT_NS_UNSUPPORTED', 'time namespaces are not supported yet']],
+  );
 });
 
 test('a namespace both made and joined is CT_NS_DUPLICATE; a path to another kind of namespace or a relative one is refused at its line', async () => {
   const twice = cri('container-shared-pid');
   twice.linux.namespaces.push({ type: 'pid' });
   const dup = await errorsOf(config(twice).file);
-  assert.equal(dup.map((e) => [e.code, e.message]), [['CT_NS_DUPLICATE', "namespace 'pid' is listed twice"]]);
+  assert.equal(
+    dup.map((e) => [e.code, e.message]),
+    [['CT_NS_DUPLICATE', "namespace 'pid' is listed twice"]],
+  );
 
   const wrong = cri('container');
   wrong.linux.namespaces[1] = { type: 'ipc', path: '/proc/4242/ns/net' };
@@ -143,13 +186,23 @@ test('a namespace both made and joined is CT_NS_DUPLICATE; a path to another kin
   assert.equal(
     (await errorsOf(file)).map((e) => [e.code, e.source, e.message, e.hint]),
     [
-      ['CT_NS_JOIN', posOf(text, '"path": "/proc/4242/ns/net"'), "/proc/4242/ns/net is a process's net namespace, not its ipc namespace", 'join /proc/PID/ns/ipc'],
-      ['CT_PATH_RELATIVE', posOf(text, '"path": "proc/4242/ns/uts"'), "the uts namespace to join, 'proc/4242/ns/uts', must be an absolute path", undefined],
+      [
+        'CT_NS_JOIN',
+        posOf(text, '"path": "/proc/4242/ns/net"'),
+        "/proc/4242/ns/net is a process's net namespace, not its ipc namespace",
+        'join /proc/PID/ns/ipc',
+      ],
+      [
+        'CT_PATH_RELATIVE',
+        posOf(text, '"path": "proc/4242/ns/uts"'),
+        "the uts namespace to join, 'proc/4242/ns/uts', must be an absolute path",
+        undefined,
+      ],
     ],
   );
 });
 
-test('ctc diff: joining the pod sandbox\'s pid namespace is a risk note naming what is shared, at the path in the config', async () => {
+test("ctc diff: joining the pod sandbox's pid namespace is a risk note naming what is shared, at the path in the config", async () => {
   const before = await build(config(cri('container')).file);
   const c = cri('container-shared-pid');
   const { file, text } = config(c);
@@ -185,12 +238,29 @@ test('.ct.ts and .ct: joins enters namespaces by path, each step at the line of 
     ['ipc', '/proc/4242/ns/ipc', 'app.ct.ts:6:38'],
   ]);
   assert.ok(!(ts.plan.steps.find((s) => s.kind === 'ns.clone')!.args.ns as string[]).includes('pid'), 'no pid namespace is made');
-  const ct = await build(writeSource(dir, 'app.ct', 'container {\n  rootfs use preset.hostRootfs\n  joins {\n    uts /proc/4242/ns/uts\n  }\n  process {\n    args /bin/true\n  }\n}\n'));
-  assert.equal(ct.plan.steps.filter((s) => s.kind === 'ns.join').map((s) => [s.args.ns, s.args.path]), [['uts', '/proc/4242/ns/uts']]);
+  const ct = await build(
+    writeSource(
+      dir,
+      'app.ct',
+      'container {\n  rootfs use preset.hostRootfs\n  joins {\n    uts /proc/4242/ns/uts\n  }\n  process {\n    args /bin/true\n  }\n}\n',
+    ),
+  );
+  assert.equal(
+    ct.plan.steps.filter((s) => s.kind === 'ns.join').map((s) => [s.args.ns, s.args.path]),
+    [['uts', '/proc/4242/ns/uts']],
+  );
   const wrong = await errorsOf(writeSource(dir, 'wrong.ct.ts', ctTs("{ ipc: '/proc/4242/ns/uts' }")));
-  assert.equal(wrong.map((e) => [e.code, e.message]), [['CT_NS_JOIN', "/proc/4242/ns/uts is a process's uts namespace, not its ipc namespace"]]);
-  const user = await errorsOf(writeSource(dir, 'user.ct.ts', ctTs("{ user: '/proc/4242/ns/net' }").replace('joins:', "namespaces: ['mount', 'user'],\n  joins:")));
-  assert.equal(user.map((e) => [e.code, e.message]), [['CT_NS_JOIN', "/proc/4242/ns/net is a process's net namespace, not its user namespace"]]);
+  assert.equal(
+    wrong.map((e) => [e.code, e.message]),
+    [['CT_NS_JOIN', "/proc/4242/ns/uts is a process's uts namespace, not its ipc namespace"]],
+  );
+  const user = await errorsOf(
+    writeSource(dir, 'user.ct.ts', ctTs("{ user: '/proc/4242/ns/net' }").replace('joins:', "namespaces: ['mount', 'user'],\n  joins:")),
+  );
+  assert.equal(
+    user.map((e) => [e.code, e.message]),
+    [['CT_NS_JOIN', "/proc/4242/ns/net is a process's net namespace, not its user namespace"]],
+  );
 });
 
 test.run();

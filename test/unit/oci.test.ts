@@ -46,7 +46,6 @@ function posAt(text: string, offset: number): string {
   return `config.json:${before.length}:${before[before.length - 1].length + 1}`;
 }
 
-
 test("containerd's config for `ctr run` builds, with what it asks for", async () => {
   const { spec, plan } = await build(fixture('containerd'));
   assert.equal(spec.rootfs, { kind: 'dir', path: '/tmp/cd/rootfs', readonly: false });
@@ -69,14 +68,18 @@ test("containerd's config for `ctr run` builds, with what it asks for", async ()
   assert.equal(plan.steps.find((s) => s.kind === 'ns.clone')?.args.ns, ['mount', 'uts', 'ipc', 'pid', 'network']);
   assert.equal(plan.steps.find((s) => s.kind === 'proc.exec')?.args, { args: ['sh', '-c', 'echo hi; exit 4'], env: [] });
   for (const s of plan.steps) assert.match(s.source ?? '', /^config\.json:1:\d+$/, `step ${s.n} ${s.kind} names its config position`);
-  assert.equal(plan.sources.map((s) => s.path), ['config.json']);
+  assert.equal(
+    plan.sources.map((s) => s.path),
+    ['config.json'],
+  );
   assert.is(printPlan(parsePlan(printPlan(plan))), printPlan(plan));
 });
 
 test('the steps point at the lines of config.json that caused them', async () => {
   const { file, text } = config(JSON.parse(readFileSync(fixture('busybox'), 'utf8')));
   const { plan } = await build(file);
-  const step = (kind: string, pred: (s: (typeof plan.steps)[number]) => boolean = () => true) => plan.steps.find((s) => s.kind === kind && pred(s))?.source;
+  const step = (kind: string, pred: (s: (typeof plan.steps)[number]) => boolean = () => true) =>
+    plan.steps.find((s) => s.kind === kind && pred(s))?.source;
   assert.is(step('state.create'), 'config.json:1:1', 'the container itself: the top-level object');
   assert.is(step('cgroup.create'), 'config.json:1:1', 'no cgroupsPath: the default, at the top-level object');
   assert.is(step('rootfs.bind'), posOf(text, '"root"'));
@@ -86,8 +89,14 @@ test('the steps point at the lines of config.json that caused them', async () =>
   assert.is(step('proc.exec'), posOf(text, '"args"'));
   assert.is(step('proc.rlimit'), objectOf(text, '"type": "RLIMIT_NOFILE"'));
   // a mount's steps point at its object
-  assert.is(step('mount.fs', (s) => s.args.dst === '/proc'), objectOf(text, '"destination": "/proc"'));
-  assert.is(step('fs.mask', (s) => s.args.path === '/proc/kcore'), posOf(text, '"/proc/kcore"'));
+  assert.is(
+    step('mount.fs', (s) => s.args.dst === '/proc'),
+    objectOf(text, '"destination": "/proc"'),
+  );
+  assert.is(
+    step('fs.mask', (s) => s.args.path === '/proc/kcore'),
+    posOf(text, '"/proc/kcore"'),
+  );
   assert.is(step('cgroup.devices'), posOf(text, '"devices"'));
 });
 
@@ -152,7 +161,10 @@ test('properties the OCI spec does not define are ignored, as the spec requires'
   const a = await build(config(c).file);
   const b = await build(config(plain).file);
   assert.equal(a.spec, b.spec);
-  assert.equal(a.plan.steps.map((s) => [s.kind, s.args]), b.plan.steps.map((s) => [s.kind, s.args]));
+  assert.equal(
+    a.plan.steps.map((s) => [s.kind, s.args]),
+    b.plan.steps.map((s) => [s.kind, s.args]),
+  );
 });
 
 test('an unsupported field and a shape error are reported together', async () => {
@@ -160,7 +172,10 @@ test('an unsupported field and a shape error are reported together', async () =>
   c.linux.netDevices = { eth1: { name: 'ceth1' } };
   c.process.terminal = 'no';
   const errors = await errorsOf(config(c).file);
-  assert.equal(errors.map((e) => e.code), ['CT_OCI_UNSUPPORTED', 'CT_SHAPE']);
+  assert.equal(
+    errors.map((e) => e.code),
+    ['CT_OCI_UNSUPPORTED', 'CT_SHAPE'],
+  );
 });
 
 test('a value of the wrong type names its JSON path at its line', async () => {
@@ -174,13 +189,20 @@ test('a value of the wrong type names its JSON path at its line', async () => {
   d.linux.resources.devices[3].major = '1';
   const bad = config(d);
   const [f] = await errorsOf(bad.file);
-  assert.equal([f.code, f.message, f.source], ['CT_SHAPE', 'linux.resources.devices[3].major: expected a whole number', posOf(bad.text, '"major": "1"')]);
+  assert.equal(
+    [f.code, f.message, f.source],
+    ['CT_SHAPE', 'linux.resources.devices[3].major: expected a whole number', posOf(bad.text, '"major": "1"')],
+  );
 
   const g = containerd();
   delete g.process.cwd;
   const noCwd = config(g);
   const [h] = await errorsOf(noCwd.file);
-  assert.equal([h.code, h.message, h.source], ['CT_SHAPE', 'process.cwd: expected a string', posOf(noCwd.text, '"process"')], 'a missing field: at its parent');
+  assert.equal(
+    [h.code, h.message, h.source],
+    ['CT_SHAPE', 'process.cwd: expected a string', posOf(noCwd.text, '"process"')],
+    'a missing field: at its parent',
+  );
 });
 
 test('a relative mount destination is refused at its line', async () => {
@@ -215,7 +237,10 @@ test('a mount option ctc does not know is refused at the option', async () => {
 test('invalid JSON is CT_JSON at the first syntax error', async () => {
   const trailing = config(null, '{\n  "ociVersion": "1.0.2",\n  "process": {"args": ["sh",]}\n}\n');
   const [e] = await errorsOf(trailing.file);
-  assert.equal([e.code, e.source, e.message], ['CT_JSON', 'config.json:3:28', 'config.json is not valid JSON: a trailing comma (not allowed in JSON)']);
+  assert.equal(
+    [e.code, e.source, e.message],
+    ['CT_JSON', 'config.json:3:28', 'config.json is not valid JSON: a trailing comma (not allowed in JSON)'],
+  );
   const trailingMember = config(null, '{\n  "ociVersion": "1.0.2",\n  "root": {"path": "r"  ,\n}}\n');
   const [t] = await errorsOf(trailingMember.file);
   assert.equal([t.code, t.source], ['CT_JSON', 'config.json:3:25']);
@@ -242,7 +267,11 @@ test('ociVersion: every 1.x is read (silently up to 1.2.x, with a warning above)
     c.ociVersion = v;
     const { file, text } = config(c);
     const { warnings } = await build(file);
-    assert.equal(warnings.map((w) => [w.code, w.source]), [['CT_OCI_VERSION', posOf(text, '"ociVersion"')]], v);
+    assert.equal(
+      warnings.map((w) => [w.code, w.source]),
+      [['CT_OCI_VERSION', posOf(text, '"ociVersion"')]],
+      v,
+    );
     assert.match(warnings[0].message, new RegExp(`ociVersion "${v.replace(/\./g, '\\.')}" is newer than 1\\.2`));
   }
   for (const v of ['2.0.0', '0.6.0', '1', '1.3', 'latest', 1]) {
@@ -263,13 +292,19 @@ test('kernel memory limits (gone from current kernels) are accepted with one war
   c.linux.resources.memory = { limit: 67108864, kernel: 1048576, kernelTCP: 2097152 };
   const { file, text } = config(c);
   const { plan, warnings } = await build(file);
-  assert.equal(warnings.map((w) => [w.code, w.source]), [['CT_OCI_DEPRECATED', posOf(text, '"kernel"')]]);
+  assert.equal(
+    warnings.map((w) => [w.code, w.source]),
+    [['CT_OCI_DEPRECATED', posOf(text, '"kernel"')]],
+  );
   assert.match(warnings[0].message, /^linux\.resources\.memory\.kernel, linux\.resources\.memory\.kernelTCP: /);
   const limits = plan.steps.filter((s) => s.kind === 'cgroup.limit').map((s) => String(s.args.key));
   assert.ok(limits.includes('memory.limit') && !limits.some((k) => /kmem|kernel/.test(k)), limits.join(' '));
   const plain = containerd();
   plain.linux.resources.memory = { limit: 67108864 };
-  assert.equal(plan.steps.map((s) => [s.kind, s.args]), (await build(config(plain).file)).plan.steps.map((s) => [s.kind, s.args]));
+  assert.equal(
+    plan.steps.map((s) => [s.kind, s.args]),
+    (await build(config(plain).file)).plan.steps.map((s) => [s.kind, s.args]),
+  );
 });
 
 test("OCI's defaults, not the stdlib's: what a config leaves out is not done", () => {
@@ -305,7 +340,10 @@ test("no mount namespace: refused by name (runc would mount into the host's moun
   c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'mount');
   const { file, text } = config(c);
   const errors = await errorsOf(file);
-  assert.equal(errors.map((e) => [e.code, e.source, e.message]), [['CT_NS_REQUIRED', posOf(text, '"root"'), "a container root needs the 'mount' namespace"]]);
+  assert.equal(
+    errors.map((e) => [e.code, e.source, e.message]),
+    [['CT_NS_REQUIRED', posOf(text, '"root"'), "a container root needs the 'mount' namespace"]],
+  );
   assert.match(errors[0].hint ?? '', /does not mount a container's root and mounts in the host's mount namespace/);
 });
 
@@ -316,7 +354,10 @@ test("no ipc namespace and an mqueue mount builds: the container's mqueue is the
   const { plan, warnings } = await build(config(c).file);
   assert.equal(warnings, []);
   assert.ok(!(plan.steps.find((s) => s.kind === 'ns.clone')!.args.ns as string[]).includes('ipc'), 'no ipc namespace is made');
-  assert.ok(plan.steps.some((s) => s.kind === 'mount.fs' && s.args.dst === '/dev/mqueue'), 'mqueue is mounted');
+  assert.ok(
+    plan.steps.some((s) => s.kind === 'mount.fs' && s.args.dst === '/dev/mqueue'),
+    'mqueue is mounted',
+  );
 });
 
 test('seccomp: names no architecture has are skipped with a warning each (runc and crun skip them); the rest is filtered as written', async () => {
@@ -334,17 +375,37 @@ test('seccomp: names no architecture has are skipped with a warning each (runc a
   assert.equal(
     warnings.map((w) => [w.code, w.source, w.message]),
     [
-      ['CT_SYSCALL_UNKNOWN', posOf(text, '"swapcontext"'), "linux.seccomp.syscalls[0].names[0]: 'swapcontext' is not a syscall on any architecture; skipped, as runc and crun skip names libseccomp cannot resolve"],
-      ['CT_SYSCALL_UNKNOWN', posOf(text, '"syscall"'), "linux.seccomp.syscalls[1].names[1]: 'syscall' is not a syscall on any architecture; skipped, as runc and crun skip names libseccomp cannot resolve"],
-      ['CT_SYSCALL_UNKNOWN', posOf(text, '"timerfd"'), "linux.seccomp.syscalls[1].names[3]: 'timerfd' is not a syscall on any architecture; skipped, as runc and crun skip names libseccomp cannot resolve"],
+      [
+        'CT_SYSCALL_UNKNOWN',
+        posOf(text, '"swapcontext"'),
+        "linux.seccomp.syscalls[0].names[0]: 'swapcontext' is not a syscall on any architecture; skipped, as runc and crun skip names libseccomp cannot resolve",
+      ],
+      [
+        'CT_SYSCALL_UNKNOWN',
+        posOf(text, '"syscall"'),
+        "linux.seccomp.syscalls[1].names[1]: 'syscall' is not a syscall on any architecture; skipped, as runc and crun skip names libseccomp cannot resolve",
+      ],
+      [
+        'CT_SYSCALL_UNKNOWN',
+        posOf(text, '"timerfd"'),
+        "linux.seccomp.syscalls[1].names[3]: 'timerfd' is not a syscall on any architecture; skipped, as runc and crun skip names libseccomp cannot resolve",
+      ],
     ],
   );
-  assert.equal(spec.process.seccomp?.rules, [{ syscalls: ['read', 'write', 'exit_group'], action: 'allow', args: [] }], 'a rule of unknown names only is dropped');
+  assert.equal(
+    spec.process.seccomp?.rules,
+    [{ syscalls: ['read', 'write', 'exit_group'], action: 'allow', args: [] }],
+    'a rule of unknown names only is dropped',
+  );
   assert.ok(plan.steps.some((s) => s.kind === 'proc.seccomp'));
   const typo = containerd();
   typo.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['opne'], action: 'SCMP_ACT_ERRNO' }] };
   const second = config(typo);
-  assert.equal((await build(second.file)).warnings.map((w) => w.code), ['CT_SYSCALL_UNKNOWN'], 'OCI input: a warning, not an error');
+  assert.equal(
+    (await build(second.file)).warnings.map((w) => w.code),
+    ['CT_SYSCALL_UNKNOWN'],
+    'OCI input: a warning, not an error',
+  );
 });
 
 test('a user namespace without mappings is left to the checks; the mappings are read at their lines', async () => {
@@ -352,7 +413,10 @@ test('a user namespace without mappings is left to the checks; the mappings are 
   c.linux.namespaces.push({ type: 'user' });
   const { file } = config(c);
   const errors = await errorsOf(file);
-  assert.equal(errors.map((e) => e.code), ['CT_USERNS_MAP', 'CT_USERNS_MAP']);
+  assert.equal(
+    errors.map((e) => e.code),
+    ['CT_USERNS_MAP', 'CT_USERNS_MAP'],
+  );
   c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
   c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 10 }];
   c.process.user = { uid: 0, gid: 20 };
@@ -394,7 +458,10 @@ test('mounts, limits and paths as runc reads them', async () => {
   ]);
   assert.equal(find('proc.rlimit')[1], { type: 'RLIMIT_CORE', soft: '0', hard: 'unlimited' });
   assert.equal(find('proc.tty'), [{ rows: 24, cols: 80 }]);
-  assert.equal(find('mount.bind').map((a) => a.dst), ['/data', '/etc/hosts']);
+  assert.equal(
+    find('mount.bind').map((a) => a.dst),
+    ['/data', '/etc/hosts'],
+  );
 });
 
 test.run();

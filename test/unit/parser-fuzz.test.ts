@@ -72,7 +72,7 @@ let watchdog: Worker | undefined;
 // armed when this file's tests start: `npm test` loads every test file into one process first
 test.before(() => {
   watchdog = new Worker(
-  `const { workerData: beat } = require('node:worker_threads');
+    `const { workerData: beat } = require('node:worker_threads');
    const { writeSync } = require('node:fs');
    let last = -1, still = 0;
    setInterval(() => {
@@ -83,7 +83,7 @@ test.before(() => {
      writeSync(2, '\\nparser-fuzz: property ' + beat[1] + ' case ' + beat[2] + ' hung for 20 s (seed ${SEED})\\n');
      process.kill(process.pid, 'SIGKILL');
    }, 1000);`,
-  { eval: true, workerData: beat },
+    { eval: true, workerData: beat },
   );
   watchdog.unref();
 });
@@ -115,7 +115,8 @@ function refusal(e: unknown): boolean {
   return e instanceof CtcErrors && e.errors.length > 0 && e.errors.every((x) => x instanceof CtcError);
 }
 
-const show = (text: string) => (text.length > 400 ? `${JSON.stringify(text.slice(0, 300))} … (${text.length} chars)` : JSON.stringify(text));
+const show = (text: string) =>
+  text.length > 400 ? `${JSON.stringify(text.slice(0, 300))} … (${text.length} chars)` : JSON.stringify(text);
 
 /** Runs the property's cases; returns how many parsed and how many were refused. */
 async function fuzz(p: Property): Promise<{ parsed: number; refused: number; ms: number }> {
@@ -150,7 +151,9 @@ async function fuzz(p: Property): Promise<{ parsed: number; refused: number; ms:
 }
 
 const report = (name: string, r: { parsed: number; refused: number; ms: number }) =>
-  console.log(`    ${name}: ${r.parsed + r.refused} cases (${r.parsed} parsed, ${r.refused} refused with a CtcError) in ${(r.ms / 1000).toFixed(1)} s`);
+  console.log(
+    `    ${name}: ${r.parsed + r.refused} cases (${r.parsed} parsed, ${r.refused} refused with a CtcError) in ${(r.ms / 1000).toFixed(1)} s`,
+  );
 
 // --- mutations shared by the three ----------------------------------------
 
@@ -418,7 +421,12 @@ function randomJson(rng: Rng, depth = 0): Json {
     case 4:
       return Array.from({ length: rng.int(4) }, () => randomJson(rng, depth + 1));
     default:
-      return Object.fromEntries(Array.from({ length: rng.int(4) }, () => [rng.pick(['type', 'path', 'x', 'limit', 'names', 'action', '']), randomJson(rng, depth + 1)]));
+      return Object.fromEntries(
+        Array.from({ length: rng.int(4) }, () => [
+          rng.pick(['type', 'path', 'x', 'limit', 'names', 'action', '']),
+          randomJson(rng, depth + 1),
+        ]),
+      );
   }
 }
 
@@ -587,7 +595,10 @@ test('fuzz: OCI configs build or are refused with a CtcError', async () => {
         what.push('the document replaced');
       }
       for (let k = 1 + rng.int(4); k > 0; k--) doc = mutateJson(rng, doc, raws, what);
-      let text = JSON.stringify(doc, null, rng.chance(0.5) ? 2 : undefined).replace(new RegExp(`"${RAW}(\\d+)"`, 'g'), (_, i) => raws[Number(i)]);
+      let text = JSON.stringify(doc, null, rng.chance(0.5) ? 2 : undefined).replace(
+        new RegExp(`"${RAW}(\\d+)"`, 'g'),
+        (_, i) => raws[Number(i)],
+      );
       if (rng.chance(0.15)) text = mutateBytes(rng, text, what);
       return { what, text, latin1: rng.chance(0.05) };
     },

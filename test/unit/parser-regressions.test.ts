@@ -78,16 +78,27 @@ test('.ct: blocks nested past 64 are a syntax error at the first one too deep, n
   ]) {
     const errors = await errorsOf(ctFile(name, text));
     // the container's block is the first level: the 64th of process's is the 65th
-    assert.equal(errors.map((e) => [e.code, e.source, e.message]), [['CT_SYNTAX', `${name}:2:${11 + 2 * 63}`, 'blocks nested more than 64 deep']]);
+    assert.equal(
+      errors.map((e) => [e.code, e.source, e.message]),
+      [['CT_SYNTAX', `${name}:2:${11 + 2 * 63}`, 'blocks nested more than 64 deep']],
+    );
   }
   const deepest = await errorsOf(ctFile('deepest.ct', open(63).replace('\n}', `${'} '.repeat(63)}\n}`)));
-  assert.not.ok(deepest.some((e) => /nested/.test(e.message)), '64 levels are read');
+  assert.not.ok(
+    deepest.some((e) => /nested/.test(e.message)),
+    '64 levels are read',
+  );
 });
 
 test('.ct: a 100 kB word is an unknown key, reported at once', async () => {
   // Found by the .ct property: its did-you-mean measured the word against every key, cell by cell (6 s).
-  const { errors, ms } = await timedErrors(ctFile('long.ct', `container {\n  ${'a'.repeat(100_000)} x\n  rootfs use preset.hostRootfs\n  process { args /bin/true }\n}\n`));
-  assert.equal(errors.map((e) => [e.code, e.source, e.hint?.slice(0, 14)]), [['CT_UNKNOWN_KEY', 'long.ct:2:3', 'the keys here:']]);
+  const { errors, ms } = await timedErrors(
+    ctFile('long.ct', `container {\n  ${'a'.repeat(100_000)} x\n  rootfs use preset.hostRootfs\n  process { args /bin/true }\n}\n`),
+  );
+  assert.equal(
+    errors.map((e) => [e.code, e.source, e.hint?.slice(0, 14)]),
+    [['CT_UNKNOWN_KEY', 'long.ct:2:3', 'the keys here:']],
+  );
   assert.ok(ms < 2000, `${ms.toFixed(0)} ms`);
 });
 
@@ -98,16 +109,41 @@ test('.ct: the parser stops after 100 syntax errors, and says where', async () =
   assert.ok(errors.every((e) => e.code === 'CT_SYNTAX'));
   assert.equal([errors[0].source, errors[0].message], ['many.ct:2:6', 'expected a word, found the end of the line']);
   // where the parser stopped: the line of the 100th
-  assert.equal([errors[100].source, errors[100].message], ['many.ct:101:6', 'more than 100 syntax errors: the rest of the file is not read']);
+  assert.equal(
+    [errors[100].source, errors[100].message],
+    ['many.ct:101:6', 'more than 100 syntax errors: the rest of the file is not read'],
+  );
 });
 
 test('.ct: __proto__ and constructor are names like any other', async () => {
   // Found while writing the .ct property: `__proto__` set a record's prototype (the entry vanished), and `in` found Object.prototype as a preset.
-  const [sysctl] = await errorsOf(ctFile('sysctl.ct', ['container {', '  rootfs use preset.hostRootfs', '  sysctl { __proto__ 1 }', '  process { args /bin/true }', '}', ''].join('\n')));
+  const [sysctl] = await errorsOf(
+    ctFile(
+      'sysctl.ct',
+      ['container {', '  rootfs use preset.hostRootfs', '  sysctl { __proto__ 1 }', '  process { args /bin/true }', '}', ''].join('\n'),
+    ),
+  );
   assert.equal([sysctl.code, sysctl.source], ['CT_SYSCTL', 'sysctl.ct:3:12'], 'a kernel parameter the checks refuse, not none');
-  const [preset] = await errorsOf(ctFile('preset.ct', ['container {', '  rootfs use preset.hostRootfs', '  process { args /bin/true; use preset.__proto__ }', '}', ''].join('\n')));
+  const [preset] = await errorsOf(
+    ctFile(
+      'preset.ct',
+      ['container {', '  rootfs use preset.hostRootfs', '  process { args /bin/true; use preset.__proto__ }', '}', ''].join('\n'),
+    ),
+  );
   assert.equal([preset.code, preset.source, preset.message], ['CT_UNKNOWN_NAME', 'preset.ct:3:33', "unknown preset 'preset.__proto__'"]);
-  const { spec } = await build(ctFile('annotations.ct', ['container {', '  rootfs use preset.hostRootfs', '  annotations { __proto__ a; constructor b }', '  process { args /bin/true }', '}', ''].join('\n')));
+  const { spec } = await build(
+    ctFile(
+      'annotations.ct',
+      [
+        'container {',
+        '  rootfs use preset.hostRootfs',
+        '  annotations { __proto__ a; constructor b }',
+        '  process { args /bin/true }',
+        '}',
+        '',
+      ].join('\n'),
+    ),
+  );
   assert.equal(Object.entries(spec.annotations), [
     ['__proto__', 'a'],
     ['constructor', 'b'],
@@ -126,13 +162,31 @@ function containerd(name: string, change: (c: any) => void, text?: (json: string
 test('OCI: a config nested past 256 levels is refused as JSON at the first one too deep, not a stack overflow', async () => {
   // Found by the OCI property: 5000 nested arrays overflowed the JSON parser's stack (RangeError).
   const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
-  const errors = await errorsOf(containerd('deep', (c) => (c['x-deep'] = 'here'), (json) => json.replace('"here"', deep(5000))));
-  assert.equal(errors.map((e) => [e.code, e.message]), [['CT_JSON', 'config.json nests objects and arrays more than 256 deep']]);
-  const line = readFileSync(join(tmp.dir, 'regression', 'deep', 'config.json'), 'utf8').split('\n').findIndex((l) => l.includes('x-deep')) + 1;
+  const errors = await errorsOf(
+    containerd(
+      'deep',
+      (c) => (c['x-deep'] = 'here'),
+      (json) => json.replace('"here"', deep(5000)),
+    ),
+  );
+  assert.equal(
+    errors.map((e) => [e.code, e.message]),
+    [['CT_JSON', 'config.json nests objects and arrays more than 256 deep']],
+  );
+  const line =
+    readFileSync(join(tmp.dir, 'regression', 'deep', 'config.json'), 'utf8')
+      .split('\n')
+      .findIndex((l) => l.includes('x-deep')) + 1;
   // `  "x-deep": [[[…`: the document is the first level, so the 256th [ is the 257th
   assert.is(errors[0].source, `config.json:${line}:${13 + 255}`);
   // an unknown property may hold anything, as deep as 256 levels in all
-  await build(containerd('deepest', (c) => (c['x-deep'] = 'here'), (json) => json.replace('"here"', deep(255))));
+  await build(
+    containerd(
+      'deepest',
+      (c) => (c['x-deep'] = 'here'),
+      (json) => json.replace('"here"', deep(255)),
+    ),
+  );
 });
 
 test('OCI: id mappings past what the kernel takes are one error, at once', async () => {
@@ -145,7 +199,10 @@ test('OCI: id mappings past what the kernel takes are one error, at once', async
     c.linux.gidMappings = [range];
   };
   const { errors, ms } = await timedErrors(containerd('maps-1000', (c) => withUserns(c, 1000)));
-  assert.equal(errors.map((e) => [e.code, e.message]), [['CT_USERNS_MAP', 'uidMappings has 1000 ranges; the kernel takes at most 340']]);
+  assert.equal(
+    errors.map((e) => [e.code, e.message]),
+    [['CT_USERNS_MAP', 'uidMappings has 1000 ranges; the kernel takes at most 340']],
+  );
   assert.ok(ms < 2000, `${ms.toFixed(0)} ms`);
   // within the limit, each range's first clash only
   const clashes = await errorsOf(containerd('maps-340', (c) => withUserns(c, 340)));

@@ -109,7 +109,13 @@ test('adding CAP_SYS_ADMIN, unmasking a path, dropping seccomp and mounting / re
 test('the steps are matched by what they act on, and the counts say so', () => {
   const [d] = riskyDiff.diffs;
   const keys = d.changes.map((c) => `${c.type} ${c.key}`).sort();
-  assert.equal(keys, ['added mount.bind /host', 'changed proc.bounding', 'changed proc.caps', 'removed fs.mask /proc/kcore', 'removed proc.seccomp']);
+  assert.equal(keys, [
+    'added mount.bind /host',
+    'changed proc.bounding',
+    'changed proc.caps',
+    'removed fs.mask /proc/kcore',
+    'removed proc.seccomp',
+  ]);
   assert.equal(d.counts, { added: 1, removed: 2, changed: 2, risks: 4 });
   // every other step was renumbered by the new mount: none of them is reported
   const caps = d.changes.find((c) => c.key === 'proc.caps')!;
@@ -135,9 +141,9 @@ test('the diff JSON follows diff.v1.schema.json, and the schema knows every step
   const bad = structuredClone(riskyDiff) as unknown as { diffs: { risks: { code: string }[] }[] };
   bad.diffs[0].risks[0].code = 'RISK_MADE_UP';
   assert.not.ok(validateDiff(bad), 'an unknown risk code is refused');
-  const kinds = (schema('plan.v1.schema.json').$defs.step.oneOf as { properties: { kind: { const: string }; args: { properties: object } } }[]).map(
-    (b) => [b.properties.kind.const, Object.keys(b.properties.args.properties)],
-  );
+  const kinds = (
+    schema('plan.v1.schema.json').$defs.step.oneOf as { properties: { kind: { const: string }; args: { properties: object } } }[]
+  ).map((b) => [b.properties.kind.const, Object.keys(b.properties.args.properties)]);
   assert.equal(
     kinds,
     Object.entries(stepKinds).map(([kind, spec]) => [kind, spec.args.map((a) => a.name)]),

@@ -31,11 +31,24 @@ const dump = join(tmp.dir, 'plan-image-dump');
 const sanitized = join(tmp.dir, 'plan-image-dump-asan');
 
 function compileDriver(): void {
-  const cFiles = (...dir: string[]) => readdirSync(join(root, ...dir)).filter((f) => f.endsWith('.c')).map((f) => join(root, ...dir, f));
+  const cFiles = (...dir: string[]) =>
+    readdirSync(join(root, ...dir))
+      .filter((f) => f.endsWith('.c'))
+      .map((f) => join(root, ...dir, f));
   const launcher = cFiles('native', 'launcher').filter((f) => !f.endsWith('/main.c'));
-  const sources = [join(root, 'test', 'native', 'plan-image-dump.c'), ...launcher, join(root, 'native', 'init', 'device-filter.c'), ...cFiles('native'), ...cFiles('native', 'common')];
+  const sources = [
+    join(root, 'test', 'native', 'plan-image-dump.c'),
+    ...launcher,
+    join(root, 'native', 'init', 'device-filter.c'),
+    ...cFiles('native'),
+    ...cFiles('native', 'common'),
+  ];
   const cc = (out: string, ...flags: string[]) =>
-    execFileSync(process.env.CC || 'cc', ['-O1', '-Wall', '-Wextra', '-Werror', '-std=gnu11', ...flags, '-I', join(root, 'dist', 'gen'), '-o', out, ...sources, '-lnettle'], { stdio: 'inherit' });
+    execFileSync(
+      process.env.CC || 'cc',
+      ['-O1', '-Wall', '-Wextra', '-Werror', '-std=gnu11', ...flags, '-I', join(root, 'dist', 'gen'), '-o', out, ...sources, '-lnettle'],
+      { stdio: 'inherit' },
+    );
   cc(dump);
   cc(sanitized, '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=undefined');
 }
@@ -71,7 +84,14 @@ const driver = detectCgroups();
 /** a pure v2 host's driver: its writes and mounts need no v2 tree here (memory.swap, which reads one, is not compared) */
 const v2Driver = new CgroupV2('/sys/fs/cgroup');
 const tsImage = (text: string, v2 = false) =>
-  encodeImage({ plan: parsePlan(text), planText: text, source: { kind: 'plan', bytes: Buffer.from(text) }, id: 'c1', stateDir: '/run/ctc/c1', driver: v2 ? v2Driver : driver });
+  encodeImage({
+    plan: parsePlan(text),
+    planText: text,
+    source: { kind: 'plan', bytes: Buffer.from(text) },
+    id: 'c1',
+    stateDir: '/run/ctc/c1',
+    driver: v2 ? v2Driver : driver,
+  });
 
 /** Both images of a plan; C's must exist and be TS's, byte for byte. */
 function same(text: string, what: string, v2 = false): void {
@@ -90,7 +110,10 @@ const withSteps = (plan: Plan, steps: Step[]): string => printPlan({ ...plan, st
 /** A plan without its seccomp step: the rest compared on its own. */
 const withoutSeccomp = (text: string) => {
   const plan = parsePlan(text);
-  return withSteps(plan, plan.steps.filter((s) => s.kind !== 'proc.seccomp'));
+  return withSteps(
+    plan,
+    plan.steps.filter((s) => s.kind !== 'proc.seccomp'),
+  );
 };
 
 const goldens = readdirSync(join(root, 'test', 'golden')).filter((f) => f.endsWith('.plan'));
@@ -126,7 +149,11 @@ for (const fixture of ['busybox', 'containerd']) {
   test(`OCI fixture ${fixture}: C's image is encodeImage's, or neither has one`, async () => {
     const { text } = await build(join(root, 'test', 'fixtures', 'oci', fixture, 'config.json'));
     const plan = parsePlan(text);
-    const nodeOnly = plan.steps.some((s) => ['net.bridge', 'net.veth', 'user.map', 'hook.run', 'image.unpack', 'state.file', 'mount.idmap', 'net.publish', 'net.ipam'].includes(s.kind));
+    const nodeOnly = plan.steps.some((s) =>
+      ['net.bridge', 'net.veth', 'user.map', 'hook.run', 'image.unpack', 'state.file', 'mount.idmap', 'net.publish', 'net.ipam'].includes(
+        s.kind,
+      ),
+    );
     if (nodeOnly) return assert.ok(cImage(text).why, 'a plan with host steps only Node runs has no C image');
     same(withoutSeccomp(text), fixture);
     same(text, fixture);
@@ -154,7 +181,14 @@ function moreKinds(v1: boolean): string {
     ['cpuset.cpus', '0'],
     ...(v1
       ? [['memory.swappiness', '10']]
-      : [['blkio.weight', '500'], ['blkio.weight-device', '8:0 300'], ['blkio.read-bps', '8:0 1048576'], ['hugetlb.limit', '2MB 4194304'], ['cpu.idle', '1'], ['unified', 'memory.high 1000000']]),
+      : [
+          ['blkio.weight', '500'],
+          ['blkio.weight-device', '8:0 300'],
+          ['blkio.read-bps', '8:0 1048576'],
+          ['hugetlb.limit', '2MB 4194304'],
+          ['cpu.idle', '1'],
+          ['unified', 'memory.high 1000000'],
+        ]),
   ];
   const text = variant((steps) => {
     let out = before(steps, 'ns.clone', [
@@ -192,7 +226,11 @@ test('a user by name and groups, a bound root, a joined namespace', () => {
   });
   // proc.caps' after-exec= was root's: the user is another one now
   assert.ok(cCheck(text), 'C refuses an after-exec= the steps no longer give');
-  const fixed = variant((steps) => steps.filter((s) => s.kind !== 'proc.caps').map((s) => (s.kind === 'proc.user' ? step('proc.user', { uid: 1000, gid: 1000, groups: [5, 100] }) : s)));
+  const fixed = variant((steps) =>
+    steps
+      .filter((s) => s.kind !== 'proc.caps')
+      .map((s) => (s.kind === 'proc.user' ? step('proc.user', { uid: 1000, gid: 1000, groups: [5, 100] }) : s)),
+  );
   same(fixed, 'user');
 });
 
@@ -202,12 +240,25 @@ const refusals: [string, string][] = [
   ['an edited plan (its digest no longer matches)', hello.replace('uts.hostname name=hello', 'uts.hostname name=other')],
   ['CRLF line ends', hello.replaceAll('\n', '\r\n')],
   ['a climbing mount', variant((s) => before(s, 'rootfs.pivot', [step('mount.bind', { src: '/etc/../root', dst: '/x' })]))],
-  ['a cgroup path out of its parent', variant((s) => s.map((x) => (x.kind === 'cgroup.join' ? step('cgroup.join', { path: '../../x' }) : x)))],
-  ['a state dir other than {state}', variant((s) => s.map((x) => (x.kind === 'state.create' ? step('state.create', { dir: '/tmp/x' }) : x)))],
-  ['a pid namespace joined after other init steps', variant((s) => before(s, 'fs.mask', [step('ns.join', { ns: 'pid', path: '/proc/1/ns/pid' })]))],
+  [
+    'a cgroup path out of its parent',
+    variant((s) => s.map((x) => (x.kind === 'cgroup.join' ? step('cgroup.join', { path: '../../x' }) : x))),
+  ],
+  [
+    'a state dir other than {state}',
+    variant((s) => s.map((x) => (x.kind === 'state.create' ? step('state.create', { dir: '/tmp/x' }) : x))),
+  ],
+  [
+    'a pid namespace joined after other init steps',
+    variant((s) => before(s, 'fs.mask', [step('ns.join', { ns: 'pid', path: '/proc/1/ns/pid' })])),
+  ],
   [
     'an after-exec= its steps do not give',
-    variant((s) => s.map((x) => (x.kind === 'proc.caps' ? { ...x, args: { ...x.args, 'after-exec': 'CapInh:-/CapPrm:-/CapEff:-/CapBnd:-/CapAmb:-' } } : x))),
+    variant((s) =>
+      s.map((x) =>
+        x.kind === 'proc.caps' ? { ...x, args: { ...x.args, 'after-exec': 'CapInh:-/CapPrm:-/CapEff:-/CapBnd:-/CapAmb:-' } } : x,
+      ),
+    ),
   ],
 ];
 for (const [what, text] of refusals) {
@@ -236,7 +287,6 @@ test('C refuses what it does not build: hooks, a terminal, an LSM label, an unkn
   for (const text of cases) assert.ok(cImage(text).why);
 });
 
-
 /** What the executor makes of a plan text: its image, or undefined where it refuses the plan or makes none. */
 function tsOutcome(text: string): Buffer | undefined {
   try {
@@ -254,9 +304,30 @@ function tsOutcome(text: string): Buffer | undefined {
 test('mangled step lines: what C reads, TypeScript reads the same way', () => {
   const base = readFileSync(join(root, 'test', 'golden', 'limits.plan'), 'utf8');
   const body = base.indexOf('\n\n') + 2;
-  const pieces = ['"', '[', ']', '=', ' ', '#', '\\', ',', '-', '0', '9', '{id}', '\u2028', 'é', '\\u0041', '"a b"', ' x=y', '\t', '.', '/..'];
+  const pieces = [
+    '"',
+    '[',
+    ']',
+    '=',
+    ' ',
+    '#',
+    '\\',
+    ',',
+    '-',
+    '0',
+    '9',
+    '{id}',
+    '\u2028',
+    'é',
+    '\\u0041',
+    '"a b"',
+    ' x=y',
+    '\t',
+    '.',
+    '/..',
+  ];
   let seed = 21;
-  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
   let bothRead = 0;
   for (let k = 0; k < 300; k++) {
     let text = base;

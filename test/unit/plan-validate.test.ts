@@ -37,8 +37,11 @@ const refusal = (plan: Plan): string => {
   throw new Error('the forged plan was accepted');
 };
 
-test('a forged plan that reaches outside what is ctc\'s is refused, naming the step', async () => {
-  assert.match(refusal(await forged('mount.bind', { dst: '/etc/../../host' })), /^step \d+ mount\.bind: dst must be an absolute path without \.\./);
+test("a forged plan that reaches outside what is ctc's is refused, naming the step", async () => {
+  assert.match(
+    refusal(await forged('mount.bind', { dst: '/etc/../../host' })),
+    /^step \d+ mount\.bind: dst must be an absolute path without \.\./,
+  );
   assert.match(refusal(await forged('state.create', { dir: '/etc' })), /state\.create: dir must be \{state\}/);
   assert.match(refusal(await forged('rootfs.tmpfs', { dir: '/var' })), /rootfs\.tmpfs: dir must be \{state\}\/rootfs/);
   assert.match(refusal(await forged('cgroup.create', { path: '../../system.slice' })), /cgroup\.create: path must not climb out/);
@@ -55,8 +58,16 @@ test('a joined pid namespace is entered before the clone: a plan that puts its n
   const later = [...plan.steps];
   later.splice(at + 3, 0, later.splice(at, 1)[0]);
   const moved = parsePlan(printPlan({ ...plan, steps: later.map((s, i) => ({ ...s, n: i + 1 })) }));
-  assert.match(refusal(moved), /^step \d+ ns\.join: a pid namespace is joined before the clone: it must be the first init step \(a user namespace.s before a pid namespace.s\)$/);
-  const mount = parsePlan(printPlan({ ...plan, steps: plan.steps.map((s, i) => (i === at ? ({ ...s, args: { ns: 'mount', path: '/proc/1/ns/mnt' } } as Step) : s)) }));
+  assert.match(
+    refusal(moved),
+    /^step \d+ ns\.join: a pid namespace is joined before the clone: it must be the first init step \(a user namespace.s before a pid namespace.s\)$/,
+  );
+  const mount = parsePlan(
+    printPlan({
+      ...plan,
+      steps: plan.steps.map((s, i) => (i === at ? ({ ...s, args: { ns: 'mount', path: '/proc/1/ns/mnt' } } as Step) : s)),
+    }),
+  );
   assert.match(refusal(mount), /^step \d+ ns\.join: ns must be one of user, pid, uts, ipc, time, network, cgroup$/);
 });
 

@@ -61,7 +61,10 @@ test('a config in a parent folder sets the state root and the log; the container
   // Named, it is: list reads the configured root, state's error goes to the configured log.
   const list = ctc(['--config', config, 'list', '--format', 'json'], { cwd });
   assert.is(list.status, 0, list.stderr);
-  assert.equal(JSON.parse(list.stdout).map((c: { id: string }) => c.id), ['probe']);
+  assert.equal(
+    JSON.parse(list.stdout).map((c: { id: string }) => c.id),
+    ['probe'],
+  );
   const missing = ctc(['--config', config, 'state', 'nosuch'], { cwd });
   assert.is(missing.status, 1);
   const logged = JSON.parse(readFileSync(join(tmp.dir, 'proj/ctc.log'), 'utf8').trim());
@@ -74,13 +77,19 @@ test('a config in a parent folder sets the state root and the log; the container
   assert.equal(JSON.parse(flaggedList.stdout), []);
 
   const text = ctc(['config'], { cwd });
-  assert.match(text.stdout, new RegExp(`^root +${config.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2:3 \\(root\\) +${join(tmp.dir, 'proj/state')}$`, 'm'));
+  assert.match(
+    text.stdout,
+    new RegExp(`^root +${config.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2:3 \\(root\\) +${join(tmp.dir, 'proj/state')}$`, 'm'),
+  );
   assert.match(text.stdout, /^rootfs +default +host$/m);
 });
 
 test('a config in a parent folder changes the lint rules; ctc config shows each rule and where it is set', () => {
   project('linted');
-  const config = write('linted/ctc.config.json', JSON.stringify({ lint: { rules: { 'limits-required': ['error', { pids: 100 }] } } }, null, 2));
+  const config = write(
+    'linted/ctc.config.json',
+    JSON.stringify({ lint: { rules: { 'limits-required': ['error', { pids: 100 }] } } }, null, 2),
+  );
   const src = write('linted/app/app.ct.ts', source);
   const r = ctc(['lint', src]);
   assert.is(r.status, 1, r.stderr);
@@ -88,13 +97,21 @@ test('a config in a parent folder changes the lint rules; ctc config shows each 
 
   const shown = settings(ctc(['config', '--format', 'json', src]).stdout);
   assert.equal(shown['lint.rules.limits-required'].value, { severity: 'error', options: { memory: true, pids: 100, cpu: false } });
-  assert.equal(shown['lint.rules.limits-required'].from, { kind: 'config', file: config, key: 'lint.rules.limits-required', source: `${config}:4:7` });
+  assert.equal(shown['lint.rules.limits-required'].from, {
+    kind: 'config',
+    file: config,
+    key: 'lint.rules.limits-required',
+    source: `${config}:4:7`,
+  });
   assert.equal(shown['lint.rules.seccomp-required'].from, { kind: 'default' });
 });
 
 test('a wrong key or value is CT_CONFIG naming the file, the key and its position, for any command', () => {
   const cases: [object, RegExp][] = [
-    [{ roots: '/x' }, /ctc\.config\.json:1:2: error CT_CONFIG: roots: unknown key 'roots'\n {2}hint: the ctc config has the keys root, log, logFormat, planDir, rootfs, presets, lint/],
+    [
+      { roots: '/x' },
+      /ctc\.config\.json:1:2: error CT_CONFIG: roots: unknown key 'roots'\n {2}hint: the ctc config has the keys root, log, logFormat, planDir, rootfs, presets, lint/,
+    ],
     [{ logFormat: 'xml' }, /ctc\.config\.json:1:2: error CT_CONFIG: logFormat: expected "text" or "json"/],
     [{ presets: { seccomp: 'none' } }, /ctc\.config\.json:1:13: error CT_CONFIG: presets\.seccomp: expected "default" or "unconfined"/],
     [{ presets: { devices: 'default' } }, /error CT_CONFIG: presets\.devices: unknown preset 'devices'/],
@@ -131,7 +148,7 @@ test('a YAML config is read as data; a config above the project root is not foun
   assert.is(JSON.parse(none.stdout).config, null, none.stderr);
 });
 
-test('planDir: build writes plans under it, in the source\'s folder relative to the config; check and lint find them there', () => {
+test("planDir: build writes plans under it, in the source's folder relative to the config; check and lint find them there", () => {
   project('planned');
   write('planned/ctc.config.json', JSON.stringify({ planDir: 'plans', lint: { rules: { 'limits-required': ['warn', { pids: 100 }] } } }));
   const src = write('planned/services/web/app.ct.ts', source);
@@ -148,7 +165,10 @@ test('planDir: build writes plans under it, in the source\'s folder relative to 
   const linted = ctc(['lint', '--format', 'json'], { cwd });
   assert.is(linted.status, 0, linted.stderr);
   const out = JSON.parse(linted.stdout);
-  assert.equal(out.plans.map((p: { plan: string }) => p.plan), ['../../plans/services/web/app.plan']);
+  assert.equal(
+    out.plans.map((p: { plan: string }) => p.plan),
+    ['../../plans/services/web/app.plan'],
+  );
   assert.is(out.findings.length, 1, linted.stdout);
   assert.match(out.findings[0].source, /^app\.ct\.ts:6:\d+$/);
 });
@@ -166,7 +186,10 @@ test('ctc init writes a container that builds, lints clean and type-checks with 
     'ctc/lint': ['./node_modules/ctc-compiler/stdlib/lint.ts'],
   });
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  assert.equal(pkg.devDependencies, { 'ctc-compiler': `^${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}`, typescript: JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies.typescript });
+  assert.equal(pkg.devDependencies, {
+    'ctc-compiler': `^${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}`,
+    typescript: JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies.typescript,
+  });
   assert.match(r.stdout, /^next:\n  cd .*x\n  npm install .*\n  ctc build app\.ct\.ts .*\n  (sudo )?ctc run /);
   // What `npm install -D <this checkout>` makes (test/integration/install.test.ts installs the packed package)
   mkdirSync(join(dir, 'node_modules'));
@@ -216,10 +239,13 @@ test('ctc init refuses to write over any file, and writes none then', () => {
   assert.is(readFileSync(join(dir, 'tsconfig.json'), 'utf8'), '{}\n');
 });
 
-test('ctc init spells out the project\'s rootfs and presets, and writes no config that would hide a parent\'s', () => {
+test("ctc init spells out the project's rootfs and presets, and writes no config that would hide a parent's", () => {
   const rootfs = join(tmp.dir, 'images/debian');
   project('team');
-  write('team/ctc.config.json', JSON.stringify({ rootfs: { dir: '../images/debian', readonly: true }, presets: { seccomp: 'unconfined', capabilities: 'none' } }));
+  write(
+    'team/ctc.config.json',
+    JSON.stringify({ rootfs: { dir: '../images/debian', readonly: true }, presets: { seccomp: 'unconfined', capabilities: 'none' } }),
+  );
   const dir = join(tmp.dir, 'team/new');
   const r = ctc(['init', dir]);
   assert.is(r.status, 0, r.stderr);

@@ -35,7 +35,10 @@ test('a stale nested plan fails check at the root and in another folder, named b
   repo.write('services/web/app.ct.ts', webSource("[...defaultCapabilities, 'CAP_SYS_MODULE']"));
   const r = run(['check']);
   assert.is(r.status, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /^stale\s+services\/web\/app\.plan \(from services\/web\/app\.ct\.ts\): 0 added, 0 removed, \d+ changed; 1 risk note$/m);
+  assert.match(
+    r.stdout,
+    /^stale\s+services\/web\/app\.plan \(from services\/web\/app\.ct\.ts\): 0 added, 0 removed, \d+ changed; 1 risk note$/m,
+  );
   // Source positions are the plan's: relative to the source's folder, under the source's line.
   assert.match(r.stdout, /^ {2}risk RISK_CAP_ADDED app\.ct\.ts:11:\d+: capability CAP_SYS_MODULE added/m);
   assert.is(lastLine(r.stdout), '2 sources, 2 plans: 1 stale, 0 new, 0 orphaned');
@@ -60,7 +63,10 @@ test('a new source without a plan fails check (untracked files count; ignored on
   repo.write('scratch/app.ct.ts', webSource());
   const r = run(['check']);
   assert.is(r.status, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /^new\s+services\/new\/app\.plan \(from services\/new\/app\.ct\.ts\): no plan; run `ctc build services\/new\/app\.ct\.ts`$/m);
+  assert.match(
+    r.stdout,
+    /^new\s+services\/new\/app\.plan \(from services\/new\/app\.ct\.ts\): no plan; run `ctc build services\/new\/app\.ct\.ts`$/m,
+  );
   assert.not.match(r.stdout, /scratch/);
   assert.is(lastLine(r.stdout), '3 sources, 2 plans: 0 stale, 1 new, 0 orphaned');
 });
@@ -74,7 +80,10 @@ test('a plan without a source is orphaned and fails check; --format json says so
   const json = run(['check', '--format', 'json']);
   const doc = JSON.parse(json.stdout) as CheckJson;
   assert.is(doc.ok, false);
-  assert.equal(doc.results.find((x) => x.status === 'orphaned'), { source: 'services/old/app.ct.ts', plan: 'services/old/app.plan', status: 'orphaned' });
+  assert.equal(
+    doc.results.find((x) => x.status === 'orphaned'),
+    { source: 'services/old/app.ct.ts', plan: 'services/old/app.plan', status: 'orphaned' },
+  );
   assert.is(lastLine(json.stderr.split('\nctc:')[0]), '2 sources, 3 plans: 0 stale, 0 new, 1 orphaned');
 });
 
@@ -124,11 +133,17 @@ test('lint at the root builds each source in memory: a capability added in a nes
   repo.write('services/web/app.ct.ts', webSource("[...defaultCapabilities, 'CAP_SYS_MODULE']"));
   const r = run(['lint', '--format', 'json']);
   assert.is(r.status, 1, r.stdout + r.stderr);
-  const out = JSON.parse(r.stdout) as { plans: { plan: string; source?: string }[]; findings: { rule: string; severity: string; message: string; plan: string; source?: string }[] };
-  assert.equal(out.plans.map((p) => [p.plan, p.source]), [
-    ['services/db/app.plan', 'services/db/app.ct'],
-    ['services/web/app.plan', 'services/web/app.ct.ts'],
-  ]);
+  const out = JSON.parse(r.stdout) as {
+    plans: { plan: string; source?: string }[];
+    findings: { rule: string; severity: string; message: string; plan: string; source?: string }[];
+  };
+  assert.equal(
+    out.plans.map((p) => [p.plan, p.source]),
+    [
+      ['services/db/app.plan', 'services/db/app.ct'],
+      ['services/web/app.plan', 'services/web/app.ct.ts'],
+    ],
+  );
   const cap = out.findings.find((f) => f.rule === 'no-privileged-capabilities');
   assert.ok(cap, r.stdout);
   assert.is(cap!.severity, 'error');
@@ -159,7 +174,12 @@ test('ctc diff HEAD -- a new source: every step added, with its risk notes, exit
   assert.match(cap!.source!, /^app\.ct\.ts:11:\d+$/);
   const text = run(['diff', 'HEAD', '--', 'services/new/app.ct.ts']);
   assert.is(text.status, 0, text.stderr);
-  assert.match(text.stdout, new RegExp(`^services/new/app\\.ct\\.ts \\(none at HEAD\\) → services/new/app\\.ct\\.ts: ${plan.steps.length} added, 0 removed, 0 changed`));
+  assert.match(
+    text.stdout,
+    new RegExp(
+      `^services/new/app\\.ct\\.ts \\(none at HEAD\\) → services/new/app\\.ct\\.ts: ${plan.steps.length} added, 0 removed, 0 changed`,
+    ),
+  );
 });
 
 test('ctc diff REV with no source: every container whose plan changes, new and deleted ones, in one markdown document', () => {
@@ -169,13 +189,19 @@ test('ctc diff REV with no source: every container whose plan changes, new and d
   const json = run(['diff', '--format', 'json', 'HEAD']);
   assert.is(json.status, 0, json.stderr);
   const diffs = (JSON.parse(json.stdout) as DiffJson).diffs;
-  assert.equal(diffs.map((d) => [d.old.kind, d.new.kind, d.new.path]), [
-    ['revision', 'none', 'services/db/app.ct'],
-    ['none', 'source', 'services/new/app.ct.ts'],
-    ['revision', 'source', 'services/web/app.ct.ts'],
-  ]);
+  assert.equal(
+    diffs.map((d) => [d.old.kind, d.new.kind, d.new.path]),
+    [
+      ['revision', 'none', 'services/db/app.ct'],
+      ['none', 'source', 'services/new/app.ct.ts'],
+      ['revision', 'source', 'services/web/app.ct.ts'],
+    ],
+  );
   assert.ok(diffs[0].changes.every((c) => c.type === 'removed') && diffs[0].counts.removed > 0);
-  assert.equal(diffs[2].changes.map((c) => [c.key, c.old?.args.name, c.new?.args.name]), [['uts.hostname', 'web', 'web2']]);
+  assert.equal(
+    diffs[2].changes.map((c) => [c.key, c.old?.args.name, c.new?.args.name]),
+    [['uts.hostname', 'web', 'web2']],
+  );
   const md = run(['diff', '--format', 'markdown', 'HEAD'], 'services');
   assert.is(md.status, 0, md.stderr);
   assert.is(md.stdout.match(/^### /gm)?.length, 1, 'one document');

@@ -17,7 +17,7 @@ const image = (k: number, age: number, size = 1000, names = 1): CacheFile[] =>
   Array.from({ length: names }, (_, j) => ({ name: `${k}-${j}`, ino: BigInt(k), size, mtimeMs: now - age * HOUR }));
 const bound = (maxEntries: number, maxBytes = 1 << 30, maxAgeMs = 1000 * HOUR) => ({ maxEntries, maxBytes, maxAgeMs });
 
-test('the cache dir is the launcher\'s', () => {
+test("the cache dir is the launcher's", () => {
   const h = readFileSync(join(root, 'native', 'launcher', 'launcher.h'), 'utf8');
   const saved = process.env.CTC_CACHE_DIR;
   delete process.env.CTC_CACHE_DIR;
@@ -53,8 +53,16 @@ test('unused for longer than the age bound: gone, even within the other bounds',
 
 test('the bound from the environment; a bad value is CT_USAGE naming the variable', () => {
   assert.equal(cacheBound({}), DEFAULT_BOUND);
-  assert.equal(cacheBound({ CTC_CACHE_MAX_ENTRIES: '10', CTC_CACHE_MAX_BYTES: '4096', CTC_CACHE_MAX_AGE: '60' }), { maxEntries: 10, maxBytes: 4096, maxAgeMs: 60_000 });
-  for (const [name, v] of [['CTC_CACHE_MAX_AGE', '1d'], ['CTC_CACHE_MAX_ENTRIES', '-1'], ['CTC_CACHE_MAX_BYTES', '1.5']]) {
+  assert.equal(cacheBound({ CTC_CACHE_MAX_ENTRIES: '10', CTC_CACHE_MAX_BYTES: '4096', CTC_CACHE_MAX_AGE: '60' }), {
+    maxEntries: 10,
+    maxBytes: 4096,
+    maxAgeMs: 60_000,
+  });
+  for (const [name, v] of [
+    ['CTC_CACHE_MAX_AGE', '1d'],
+    ['CTC_CACHE_MAX_ENTRIES', '-1'],
+    ['CTC_CACHE_MAX_BYTES', '1.5'],
+  ]) {
     try {
       cacheBound({ [name]: v });
       assert.unreachable(`${name}=${v}`);

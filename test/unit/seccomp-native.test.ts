@@ -50,9 +50,13 @@ const driverSource = join(root, 'test', 'native', 'seccomp-driver.c');
 
 function compileDriver(name: string, extra: string[]): string {
   const out = join(work.dir, name);
-  execFileSync(process.env.CC || 'cc', ['-Wall', '-Wextra', '-Werror', '-std=gnu11', ...extra, '-o', out, driverSource, ...common, '-lnettle'], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.env.CC || 'cc',
+    ['-Wall', '-Wextra', '-Werror', '-std=gnu11', ...extra, '-o', out, driverSource, ...common, '-lnettle'],
+    {
+      stdio: 'inherit',
+    },
+  );
   return out;
 }
 
@@ -73,7 +77,11 @@ const input = (cases: Case[]) =>
     .join('');
 
 /** The driver's answer for each case: "ok FLAGS SIZE SHA256 HEX" or "error REASON". */
-function runDriver(driver: string, cases: Case[], env: NodeJS.ProcessEnv = process.env): { lines: string[]; stderr: string; status: number | null } {
+function runDriver(
+  driver: string,
+  cases: Case[],
+  env: NodeJS.ProcessEnv = process.env,
+): { lines: string[]; stderr: string; status: number | null } {
   const r = spawnSync(driver, [], { input: input(cases), encoding: 'utf8', maxBuffer: 1 << 28, env });
   return { lines: r.stdout.split('\n').slice(0, -1), stderr: r.stderr, status: r.status };
 }
@@ -87,7 +95,13 @@ function tsAnswer(args: Args): string {
     if (unknown) return `error unknown syscall ${unknown}`;
     const flag = args.flags.find((f) => !Object.hasOwn(seccompFlagBits, f));
     if (flag) return `error unknown flag ${flag}`;
-    const policy: SpecSeccomp = { defaultAction: action, ...(ret === undefined ? {} : { defaultRet: ret }), architectures: args.arches, flags: args.flags, rules };
+    const policy: SpecSeccomp = {
+      defaultAction: action,
+      ...(ret === undefined ? {} : { defaultRet: ret }),
+      architectures: args.arches,
+      flags: args.flags,
+      rules,
+    };
     const program = compileSeccomp(policy);
     const bits = args.flags.reduce((b, f) => b | seccompFlagBits[f], 0);
     return `ok ${bits} ${program.length / 8} ${seccompDigest(program)} ${program.toString('hex')}`;
@@ -130,7 +144,9 @@ async function planCases(): Promise<Case[]> {
   const examples = readdirSync(join(root, 'examples'))
     .filter((f) => (f.endsWith('.ct.ts') || f.endsWith('.ct')) && !f.startsWith('image.'))
     .map((f) => join(root, 'examples', f));
-  const fixtures = ['oci/busybox/config.json', 'oci/containerd/config.json', 'podman/run.config.json'].map((f) => join(root, 'test', 'fixtures', f));
+  const fixtures = ['oci/busybox/config.json', 'oci/containerd/config.json', 'podman/run.config.json'].map((f) =>
+    join(root, 'test', 'fixtures', f),
+  );
   for (const src of [...examples, ...fixtures]) cases.push(...stepsOf((await build(src)).text, src.slice(root.length + 1)));
   return cases;
 }
@@ -227,7 +243,11 @@ function mangledCases(count: number): Case[] {
     const kind = kinds.find((k) => k.includes(t[at] ?? ''));
     const c = r.pick([...(kind && r.chance(0.7) ? kind : alphabet)]);
     const how = r.int(3);
-    return how === 0 ? t.slice(0, at) + c + t.slice(at) : how === 1 ? t.slice(0, at) + t.slice(at + 1) : t.slice(0, at) + c + t.slice(at + 1);
+    return how === 0
+      ? t.slice(0, at) + c + t.slice(at)
+      : how === 1
+        ? t.slice(0, at) + t.slice(at + 1)
+        : t.slice(0, at) + c + t.slice(at + 1);
   };
   const mangle = (text: string) => {
     let t = text;
@@ -259,7 +279,10 @@ const refused: [string, Partial<Args>][] = [
   ['a leading zero', { rules: ['allow read if arg0==01'] }],
   ['no condition after if', { rules: ['allow read if '] }],
   ['an empty condition', { rules: ['allow read if arg0==1 && '] }],
-  ...['=>', '=<', '<>', '=', '!', '<<', '&'].map((op): [string, Partial<Args>] => [`the operator ${op}`, { rules: [`allow read if arg0${op}1`] }]),
+  ...['=>', '=<', '<>', '=', '!', '<<', '&'].map((op): [string, Partial<Args>] => [
+    `the operator ${op}`,
+    { rules: [`allow read if arg0${op}1`] },
+  ]),
   ['an errno name in lower case', { default: 'errno:eperm' }],
   ['an action in upper case', { default: 'ALLOW' }],
   ['a masked compare without ==', { rules: ['allow read if arg0&0xff!=0'] }],
@@ -272,14 +295,23 @@ const refused: [string, Partial<Args>][] = [
 /** Policies aimed at the corners: ranges that differ in one detail only, every default, values at the edges. */
 const crafted: [string, Partial<Args>][] = [
   // read and write are neighbours on both architectures (0 and 1; 63 and 64): their ranges merge only when their rules are the same
-  ...['arg0&0xff==1', 'arg0&0xfe==2', 'arg1&0xff==2', 'arg0==2', 'arg0!=2', 'arg0<=2', 'arg0&0x100000000==2'].map((other): [string, Partial<Args>] => [
-    `neighbours: arg0&0xff==2 and ${other}`,
-    { rules: ['allow read if arg0&0xff==2', `allow write if ${other}`] },
-  ]),
+  ...['arg0&0xff==1', 'arg0&0xfe==2', 'arg1&0xff==2', 'arg0==2', 'arg0!=2', 'arg0<=2', 'arg0&0x100000000==2'].map(
+    (other): [string, Partial<Args>] => [
+      `neighbours: arg0&0xff==2 and ${other}`,
+      { rules: ['allow read if arg0&0xff==2', `allow write if ${other}`] },
+    ],
+  ),
   ['neighbours with the same rules', { rules: ['allow read if arg0&0xff==2', 'allow write if arg0&0xff==2'] }],
   ['neighbours, other actions', { rules: ['allow read if arg0==2', 'errno:2 write if arg0==2'] }],
   ['a masked compare whose mask has no high word but whose value has', { rules: ['allow read if arg0&0xff==0x100000000'] }],
-  ['the edges of 64 bits', { rules: ['<', '<=', '>', '>=', '==', '!='].flatMap((op) => ['0', '0xffffffff', '0x100000000', '0xffffffffffffffff'].map((v) => `allow read if arg5${op}${v}`)) }],
+  [
+    'the edges of 64 bits',
+    {
+      rules: ['<', '<=', '>', '>=', '==', '!='].flatMap((op) =>
+        ['0', '0xffffffff', '0x100000000', '0xffffffffffffffff'].map((v) => `allow read if arg5${op}${v}`),
+      ),
+    },
+  ],
   ['no rules, a refusing default', { rules: [] }],
   ['no rules, allow', { default: 'allow', rules: [] }],
   ['allow by default: above the names is allowed too', { default: 'allow', rules: ['errno:1 mount umount2'] }],
@@ -289,7 +321,10 @@ const crafted: [string, Partial<Args>][] = [
   ['trap by default', { default: 'trap', rules: ['allow read'] }],
   ['kill_process by default', { default: 'kill_process', rules: ['allow read'] }],
   ['an errno by name', { default: 'errno:ENOSYS', rules: ['errno:EACCES read', 'trace:EPERM write'] }],
-  ['an errno past 16 bits, and past 2^53', { default: 'errno:65537', rules: ['errno:99999999999999999999 read', 'errno:9007199254740994 write'] }],
+  [
+    'an errno past 16 bits, and past 2^53',
+    { default: 'errno:65537', rules: ['errno:99999999999999999999 read', 'errno:9007199254740994 write'] },
+  ],
   ['values on actions that carry none', { rules: ['allow:5 read', 'kill_process:7 write', 'log:EPERM close'] }],
   ['rules that name no syscall', { rules: ['allow', 'allow if arg0==1', 'allow read'] }],
   ['x86_64 names only, on aarch64', { arches: ['aarch64'], rules: ['allow open fork vfork', 'errno:1 socketcall'] }],
@@ -311,7 +346,10 @@ const mangled = mangledCases(1000);
 
 test('every proc.seccomp step of the golden plans, the examples and the OCI fixtures compiles in C to the program the plan names', () => {
   assert.ok(plans.length >= 8, `steps found: ${plans.length}`);
-  assert.ok(plans.some((c) => c.what.includes('podman') && c.args.rules.some((r) => r.includes(' if '))), "podman's profile, with its argument conditions");
+  assert.ok(
+    plans.some((c) => c.what.includes('podman') && c.args.rules.some((r) => r.includes(' if '))),
+    "podman's profile, with its argument conditions",
+  );
   const { lines, status, stderr } = runDriver(driver, plans);
   assert.is(status, 0, stderr);
   compare(plans, lines);
@@ -361,7 +399,10 @@ test('policies aimed at the corners (neighbouring ranges, every default, edge va
   const { lines, status, stderr } = runDriver(driver, craftedCases);
   assert.is(status, 0, stderr);
   compare(craftedCases, lines);
-  assert.ok(lines.every((l) => l.startsWith('ok ')), lines.filter((l) => !l.startsWith('ok ')).join('\n'));
+  assert.ok(
+    lines.every((l) => l.startsWith('ok ')),
+    lines.filter((l) => !l.startsWith('ok ')).join('\n'),
+  );
 });
 
 test('unknown names, architectures, flags, bad rule text and a program over BPF_MAXINSNS are errors with a reason', () => {
@@ -374,7 +415,13 @@ test('unknown names, architectures, flags, bad rule text and a program over BPF_
 });
 
 test('under AddressSanitizer and UBSan, every case above runs clean and answers the same', () => {
-  const sanitized = compileDriver('seccomp-driver-asan', ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer']);
+  const sanitized = compileDriver('seccomp-driver-asan', [
+    '-O1',
+    '-g',
+    '-fsanitize=address,undefined',
+    '-fno-sanitize-recover=all',
+    '-fno-omit-frame-pointer',
+  ]);
   const all = [...plans, ...randoms, ...mangled, ...craftedCases, ...refusedCases];
   const env = { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0', UBSAN_OPTIONS: 'print_stacktrace=1' };
   const clean = runDriver(sanitized, all, env);

@@ -87,7 +87,7 @@ test('a misspelled syscall or errno name is a TypeScript error', () => {
   assert.ok(ok && typo && badErrno && misplaced && noValueTwo);
 });
 
-test('64-bit values: numbers, bigints, decimal and hex strings; negatives as two\'s complement', () => {
+test("64-bit values: numbers, bigints, decimal and hex strings; negatives as two's complement", () => {
   assert.is(u64Of(5), 5n);
   assert.is(u64Of(-1), 2n ** 64n - 1n);
   assert.is(u64Of(-100), 2n ** 64n - 100n);
@@ -171,7 +171,9 @@ test('masked_eq masks both halves', () => {
   const masks = [0xffn, 0x7e020000n, M32 - 1n, M32, 0xff00000000n, 0xffff0000ffff0000n, 2n ** 64n - 1n];
   for (const mask of masks) {
     for (const want of [0n, mask & 0x0f0f0f0f0f0f0f0fn, mask]) {
-      const p = compileSeccomp(policy([rule('allow', ['ioctl'], [{ index: 1, op: 'masked_eq', value: mask.toString(), valueTwo: want.toString() }])]));
+      const p = compileSeccomp(
+        policy([rule('allow', ['ioctl'], [{ index: 1, op: 'masked_eq', value: mask.toString(), valueTwo: want.toString() }])]),
+      );
       for (const arg of [...interesting, mask, want, mask | 1n, want | M32]) {
         const expected = (arg & mask) === want ? ALLOW : errno(1);
         assert.is(verdict(p, 'x86_64', 'ioctl', [0, arg]), expected, `(${arg} & ${mask}) == ${want}`);
@@ -187,7 +189,14 @@ test('the first matching rule decides; conditions in a rule must all hold', () =
   const p = compileSeccomp(
     policy([
       rule('errno', ['kill'], [{ index: 1, op: 'eq', value: '9' }], 5),
-      rule('allow', ['kill'], [{ index: 0, op: 'gt', value: '1' }, { index: 0, op: 'lt', value: '100' }]),
+      rule(
+        'allow',
+        ['kill'],
+        [
+          { index: 0, op: 'gt', value: '1' },
+          { index: 0, op: 'lt', value: '100' },
+        ],
+      ),
       rule('errno', ['kill', 'tkill'], [], 7),
       rule('allow', ['kill']), // dead: the rule before always matches
     ]),
@@ -261,7 +270,10 @@ test('jumps further than 255 instructions go through trampolines, and stay right
   const p = compileSeccomp(policy(rules));
   const size = verify(p).length;
   assert.ok(size > 2 * 255 * 2, `the program has ${size} instructions`);
-  assert.ok(disassemble(p).some((l) => / ja /.test(l)), 'some trampoline');
+  assert.ok(
+    disassemble(p).some((l) => / ja /.test(l)),
+    'some trampoline',
+  );
   names.forEach((n) => {
     for (const arch of ['x86_64', 'aarch64'] as const) {
       if (nr(arch, n) === undefined) continue;
@@ -275,7 +287,12 @@ test('jumps further than 255 instructions go through trampolines, and stay right
 
 test('the assembler reaches far targets on either branch, or both', () => {
   // ld nr; jeq 1 ? T : F with T and F each beyond 255 instructions, in both orders and distances
-  for (const [tFirst, pad] of [[true, 300], [false, 300], [true, 10], [false, 260]] as const) {
+  for (const [tFirst, pad] of [
+    [true, 300],
+    [false, 300],
+    [true, 10],
+    [false, 260],
+  ] as const) {
     const a = new Asm();
     const [t, f] = [a.label(), a.label()];
     a.ld(0);
@@ -327,7 +344,8 @@ function reference(s: SpecSeccomp, arch: number, n: number, args: bigint[]): num
   const table = syscallNumbers[name] as Record<string, number>;
   const numbered = (r: SpecSeccompRule) => r.syscalls.some((x) => table[x] === u);
   for (const r of s.rules) {
-    if (numbered(r) && r.args.every((c) => holds(c.op, args[c.index], BigInt(c.value), BigInt(c.valueTwo ?? 0)))) return actionValue(r.action, r.ret);
+    if (numbered(r) && r.args.every((c) => holds(c.op, args[c.index], BigInt(c.value), BigInt(c.valueTwo ?? 0))))
+      return actionValue(r.action, r.ret);
   }
   const named = s.rules.flatMap((r) => r.syscalls.map((x) => table[x]).filter((x) => x !== undefined));
   const refusing = ['errno', 'kill_process', 'kill_thread', 'trap'].includes(s.defaultAction);
@@ -342,17 +360,28 @@ test('random policies give what the reference meaning gives, for random syscalls
   const pool = ['read', 'write', 'open', 'openat', 'close', 'ioctl', 'clone', 'mmap', 'kill', 'getpid', 'fcntl', 'io_setup', 'io_submit', 'arch_prctl', 'clone3'];
   const ops: SpecSeccompArg['op'][] = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'masked_eq'];
   const actions: SpecSeccompRule['action'][] = ['allow', 'errno', 'kill_process', 'trap', 'log', 'trace'];
-  const value = () => (rand() < 0.8 ? pick(interesting) : BigInt(Math.floor(rand() * 2 ** 32)) * M32 + BigInt(Math.floor(rand() * 2 ** 32)));
+  const value = () =>
+    rand() < 0.8 ? pick(interesting) : BigInt(Math.floor(rand() * 2 ** 32)) * M32 + BigInt(Math.floor(rand() * 2 ** 32));
   let checked = 0;
   for (let round = 0; round < 150; round++) {
     const rules = Array.from({ length: 1 + Math.floor(rand() * 8) }, () => {
       const action = pick(actions);
       const args = Array.from({ length: Math.floor(rand() * 3) }, (): SpecSeccompArg => {
         const op = pick(ops);
-        return { index: Math.floor(rand() * 6), op, value: value().toString(), ...(op === 'masked_eq' ? { valueTwo: (value() & value()).toString() } : {}) };
+        return {
+          index: Math.floor(rand() * 6),
+          op,
+          value: value().toString(),
+          ...(op === 'masked_eq' ? { valueTwo: (value() & value()).toString() } : {}),
+        };
       });
       const syscalls = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => pick(pool));
-      return rule(action, syscalls, args, action === 'errno' ? 1 + Math.floor(rand() * 4095) : action === 'trace' ? Math.floor(rand() * 65536) : undefined);
+      return rule(
+        action,
+        syscalls,
+        args,
+        action === 'errno' ? 1 + Math.floor(rand() * 4095) : action === 'trace' ? Math.floor(rand() * 65536) : undefined,
+      );
     });
     const s = policy(rules, {
       defaultAction: pick(['errno', 'allow', 'kill_process', 'log'] as const),
@@ -364,11 +393,17 @@ test('random policies give what the reference meaning gives, for random syscalls
       const arch = pick([X86_64, X86_64, AARCH64, AARCH64, AUDIT_ARCH_I386]);
       const table = syscallNumbers[arch === AARCH64 ? 'aarch64' : 'x86_64'] as Record<string, number>;
       const n = rand() < 0.8 ? (table[pick(pool)] ?? 3) : pick([0, 1, 300, 500, 0x40000000 | 1, -1]);
-      const args = Array.from({ length: 6 }, () => (rand() < 0.5 ? value() : pick(rules.flatMap((r) => r.args.map((c) => BigInt(c.value)))) ?? 0n));
+      const args = Array.from({ length: 6 }, () =>
+        rand() < 0.5 ? value() : (pick(rules.flatMap((r) => r.args.map((c) => BigInt(c.value)))) ?? 0n),
+      );
       const want = reference(s, arch, n, args);
       const got = run(p, { nr: n, arch, args });
       if (got !== want) {
-        assert.fixture(`${got.toString(16)}`, `${want.toString(16)}`, `nr ${n} arch ${arch.toString(16)} args ${args}\n${rules.map(formatSeccompRule).join('\n')}`);
+        assert.fixture(
+          `${got.toString(16)}`,
+          `${want.toString(16)}`,
+          `nr ${n} arch ${arch.toString(16)} args ${args}\n${rules.map(formatSeccompRule).join('\n')}`,
+        );
       }
       checked++;
     }
@@ -399,7 +434,8 @@ test('defaultSeccomp: a normal program runs; what reaches the host is refused', 
     assert.is(verdict(p, arch, 'clone', [0x00020000 | 17]), errno(1), `${arch} clone with CLONE_NEWNS`);
     assert.is(verdict(p, arch, 'clone', [0x40000000n | (1n << 40n)]), errno(1), `${arch} clone with CLONE_NEWNET`);
     assert.is(verdict(p, arch, 'clone3'), errno(38), `${arch} clone3 → ENOSYS`);
-    for (const persona of [0, 8, 0x20000, 0x20008, 0xffffffff]) assert.is(verdict(p, arch, 'personality', [persona]), ALLOW, `personality ${persona}`);
+    for (const persona of [0, 8, 0x20000, 0x20008, 0xffffffff])
+      assert.is(verdict(p, arch, 'personality', [persona]), ALLOW, `personality ${persona}`);
     assert.is(verdict(p, arch, 'personality', [0x0040000]), errno(1), 'personality ADDR_NO_RANDOMIZE');
     assert.is(verdict(p, arch, 'personality', [2n ** 32n + 8n]), errno(1), 'high bits do not pass');
   }
@@ -441,7 +477,11 @@ test('rule text: every operator, 64-bit values, actions with values', () => {
     'log',
   ];
   for (const text of cases) assert.is(formatSeccompRule(parseSeccompRule(text)), text);
-  assert.equal(parseSeccompRule('allow kill if arg1&0xff==9'), { syscalls: ['kill'], action: 'allow', args: [{ index: 1, op: 'masked_eq', value: '255', valueTwo: '9' }] });
+  assert.equal(parseSeccompRule('allow kill if arg1&0xff==9'), {
+    syscalls: ['kill'],
+    action: 'allow',
+    args: [{ index: 1, op: 'masked_eq', value: '255', valueTwo: '9' }],
+  });
   assert.equal(parseSeccompRule('errno:EACCES read'), { syscalls: ['read'], action: 'errno', ret: 13, args: [] });
   assert.equal(parseSeccompAction('kill_thread'), { action: 'kill_thread' });
   assert.equal(parseSeccompAction('trace:7'), { action: 'trace', ret: 7 });
@@ -453,12 +493,19 @@ test('rule text: every operator, 64-bit values, actions with values', () => {
 
 // ---- from sources ---------------------------------------------------------
 
-test('seccompSpecOf: errno names to numbers, default architectures, values as decimal strings, the author\'s order', () => {
+test("seccompSpecOf: errno names to numbers, default architectures, values as decimal strings, the author's order", () => {
   const s = seccompSpecOf({
     defaultAction: 'errno',
     rules: [
       { action: 'errno', errno: 'ENOSYS', syscalls: ['clone3'] },
-      { action: 'allow', syscalls: ['ioctl'], args: [{ index: 1, op: 'eq', value: '0x5401' }, { index: 2, op: 'ne', value: -1 }] },
+      {
+        action: 'allow',
+        syscalls: ['ioctl'],
+        args: [
+          { index: 1, op: 'eq', value: '0x5401' },
+          { index: 2, op: 'ne', value: -1 },
+        ],
+      },
       { action: 'allow', syscalls: ['mmap'], args: [{ index: 3, op: 'masked_eq', value: 2n ** 63n, valueTwo: 0 }] },
       { action: 'errno', syscalls: ['read'] },
       { action: 'trace', ret: 9, syscalls: ['write'] },
@@ -471,7 +518,14 @@ test('seccompSpecOf: errno names to numbers, default architectures, values as de
     flags: [],
     rules: [
       { syscalls: ['clone3'], action: 'errno', ret: 38, args: [] },
-      { syscalls: ['ioctl'], action: 'allow', args: [{ index: 1, op: 'eq', value: '21505' }, { index: 2, op: 'ne', value: '18446744073709551615' }] },
+      {
+        syscalls: ['ioctl'],
+        action: 'allow',
+        args: [
+          { index: 1, op: 'eq', value: '21505' },
+          { index: 2, op: 'ne', value: '18446744073709551615' },
+        ],
+      },
       { syscalls: ['mmap'], action: 'allow', args: [{ index: 3, op: 'masked_eq', value: '9223372036854775808', valueTwo: '0' }] },
       { syscalls: ['read'], action: 'errno', ret: 1, args: [] },
       { syscalls: ['write'], action: 'trace', ret: 9, args: [] },
@@ -493,9 +547,21 @@ test('seccompSpecOf: shapes that got past the type checker are refused at their 
       return [(e as CtcError).code, (e as CtcError).source, (e as CtcError).message];
     }
   };
-  assert.equal(refused({ defaultAction: 'allow', rules: [{ action: 'allow', errno: 1, syscalls: ['read'] }] }).slice(0, 2), ['CT_SHAPE', 'app.ct.ts:6:40']);
-  assert.equal(refused({ defaultAction: 'allow', rules: [{ action: 'errno', errno: 'EWHAT', syscalls: ['read'] }] }).slice(0, 2), ['CT_SHAPE', 'app.ct.ts:6:40']);
-  assert.equal(refused({ defaultAction: 'allow', rules: [{ action: 'allow', syscalls: ['read'], args: [{ index: 0, op: 'eq', value: 1.5 }] }] }).slice(0, 2), ['CT_SHAPE', 'app.ct.ts:6:5']);
+  assert.equal(refused({ defaultAction: 'allow', rules: [{ action: 'allow', errno: 1, syscalls: ['read'] }] }).slice(0, 2), [
+    'CT_SHAPE',
+    'app.ct.ts:6:40',
+  ]);
+  assert.equal(refused({ defaultAction: 'allow', rules: [{ action: 'errno', errno: 'EWHAT', syscalls: ['read'] }] }).slice(0, 2), [
+    'CT_SHAPE',
+    'app.ct.ts:6:40',
+  ]);
+  assert.equal(
+    refused({ defaultAction: 'allow', rules: [{ action: 'allow', syscalls: ['read'], args: [{ index: 0, op: 'eq', value: 1.5 }] }] }).slice(
+      0,
+      2,
+    ),
+    ['CT_SHAPE', 'app.ct.ts:6:5'],
+  );
   assert.equal(refused({ defaultAction: 'allow' }).slice(0, 2), ['CT_SHAPE', 'app.ct.ts:5:14']);
 });
 
@@ -507,7 +573,14 @@ const dockerish = {
   syscalls: [
     { names: ['read', 'write', '_llseek', 'socketcall'], action: 'SCMP_ACT_ALLOW' },
     { names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 2114060288, op: 'SCMP_CMP_MASKED_EQ' }] },
-    { names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0, op: 'SCMP_CMP_EQ' }, { index: 0, value: 8, valueTwo: 0, op: 'SCMP_CMP_EQ' }] },
+    {
+      names: ['personality'],
+      action: 'SCMP_ACT_ALLOW',
+      args: [
+        { index: 0, value: 0, op: 'SCMP_CMP_EQ' },
+        { index: 0, value: 8, valueTwo: 0, op: 'SCMP_CMP_EQ' },
+      ],
+    },
     { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
     { name: 'ptrace', action: 'SCMP_ACT_KILL' },
     { names: ['getppid'], action: 'SCMP_ACT_TRACE' },
@@ -532,7 +605,7 @@ test('seccompSpecOfOci: libseccomp names, runc defaults, ORed conditions on one 
   });
   assert.equal(seccompSpecOfOci({ defaultAction: 'SCMP_ACT_ALLOW' }).architectures, ['x86_64', 'aarch64']);
   const s = seccompSpecOfOci(dockerish);
-  assert.equal(checkSeccomp(withSeccomp(s), new Map()), [], 'other ABIs\' names are accepted');
+  assert.equal(checkSeccomp(withSeccomp(s), new Map()), [], "other ABIs' names are accepted");
   const p = compileSeccomp(s);
   assert.is(verdict(p, 'x86_64', 'personality', [8]), ALLOW);
   assert.is(verdict(p, 'x86_64', 'personality', [9]), errno(1));
@@ -569,7 +642,16 @@ test('seccompOriginsOfOci: spec paths point at the config lines, split rules inc
 function withSeccomp(seccomp: SpecSeccomp): Spec {
   return {
     rootfs: { kind: 'dir', path: '/srv/root', readonly: false },
-    process: { args: ['/bin/true'], env: [...defaultEnv], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, terminal: false, rlimits: [], noNewPrivileges: true, seccomp },
+    process: {
+      args: ['/bin/true'],
+      env: [...defaultEnv],
+      cwd: '/',
+      user: { uid: 0, gid: 0, additionalGids: [] },
+      terminal: false,
+      rlimits: [],
+      noNewPrivileges: true,
+      seccomp,
+    },
     namespaces: ['mount'],
     network: { interfaces: [], routes: [], ports: [] },
     uidMappings: [],
@@ -638,7 +720,10 @@ test('checks: a name that only one listed architecture has is fine; an oversized
   assert.equal(checkSeccomp(withSeccomp(seccompSpecOf(defaultSeccomp)), new Map()), []);
   const many = Array.from({ length: 500 }, (_, i) => rule('errno', ['ioctl'], [{ index: 1, op: 'eq', value: String(i) }], 1 + i));
   const errors = checkSeccomp(withSeccomp(policy(many)), new Map([['process.seccomp', 'app.ct.ts:4:3']]));
-  assert.equal(errors.map((e) => [e.code, e.source]), [['CT_LIMIT_RANGE', 'app.ct.ts:4:3']]);
+  assert.equal(
+    errors.map((e) => [e.code, e.source]),
+    [['CT_LIMIT_RANGE', 'app.ct.ts:4:3']],
+  );
 });
 
 test.run();

@@ -29,9 +29,16 @@ test('a user namespace: maps after the clone, root inside first, devices bound f
   const at = (kind: string) => steps.findIndex((s) => s.kind === kind);
   assert.ok(at('ns.clone') < at('user.map') && at('user.map') < at('user.root'));
   assert.equal(steps.find((s) => s.kind === 'user.map')!.args, { uid: ['0 100000 65536'], gid: ['0 100000 65536'] });
-  assert.is(steps.find((s) => s.kind.includes('.') && s.n > steps[at('user.map')].n && s.kind !== 'net.veth' && s.kind !== 'proc.oom-score')!.kind, 'user.root', 'the first init step');
+  assert.is(
+    steps.find((s) => s.kind.includes('.') && s.n > steps[at('user.map')].n && s.kind !== 'net.veth' && s.kind !== 'proc.oom-score')!.kind,
+    'user.root',
+    'the first init step',
+  );
   assert.ok((steps.find((s) => s.kind === 'ns.clone')!.args.ns as string[]).includes('user'));
-  assert.not.ok(steps.some((s) => s.kind === 'dev.node'), 'no mknod in a user namespace');
+  assert.not.ok(
+    steps.some((s) => s.kind === 'dev.node'),
+    'no mknod in a user namespace',
+  );
   assert.ok(steps.some((s) => s.kind === 'mount.bind' && s.args.src === '/dev/null' && s.args.dst === '/dev/null'));
   assert.is(steps.find((s) => s.kind === 'mount.cgroup')!.args.path, '/ctc/{id}');
 });
@@ -53,27 +60,58 @@ test('an unmapped process user, group or device owner is an error at its positio
 });
 
 test('mappings: overlaps, root not mapped, none at all, or without the user namespace', async () => {
-  const codes = async (body: string) => (await errorsOf(ts(`m${Math.random().toString(36).slice(2)}.ct.ts`, body))).map((e) => `${e.code} ${e.message}`);
-  assert.equal(await codes(`${USERNS}\n  uidMappings: [{ containerID: 0, hostID: 100000, size: 10 }, { containerID: 5, hostID: 200000, size: 10 }],\n  gidMappings: ${MAP},\n  process: { args: ['/bin/true'] },`), [
-    'CT_USERNS_MAP uidMappings[1] maps container ids that uidMappings[0] maps too',
+  const codes = async (body: string) =>
+    (await errorsOf(ts(`m${Math.random().toString(36).slice(2)}.ct.ts`, body))).map((e) => `${e.code} ${e.message}`);
+  assert.equal(
+    await codes(
+      `${USERNS}\n  uidMappings: [{ containerID: 0, hostID: 100000, size: 10 }, { containerID: 5, hostID: 200000, size: 10 }],\n  gidMappings: ${MAP},\n  process: { args: ['/bin/true'] },`,
+    ),
+    ['CT_USERNS_MAP uidMappings[1] maps container ids that uidMappings[0] maps too'],
+  );
+  assert.equal(
+    await codes(
+      `${USERNS}\n  uidMappings: [{ containerID: 1, hostID: 100000, size: 10 }],\n  gidMappings: ${MAP},\n  process: { args: ['/bin/true'], user: { uid: 1, gid: 0 } },`,
+    ),
+    ['CT_USERNS_UNMAPPED root inside the container (the init sets the container up as it): uid 0 is not mapped by uidMappings'],
+  );
+  assert.equal(await codes(`${USERNS}\n  process: { args: ['/bin/true'] },`), [
+    'CT_USERNS_MAP a user namespace needs uidMappings',
+    'CT_USERNS_MAP a user namespace needs gidMappings',
   ]);
-  assert.equal(await codes(`${USERNS}\n  uidMappings: [{ containerID: 1, hostID: 100000, size: 10 }],\n  gidMappings: ${MAP},\n  process: { args: ['/bin/true'], user: { uid: 1, gid: 0 } },`), [
-    'CT_USERNS_UNMAPPED root inside the container (the init sets the container up as it): uid 0 is not mapped by uidMappings',
+  assert.equal(await codes(`  uidMappings: ${MAP},\n  process: { args: ['/bin/true'] },`), [
+    "CT_NS_REQUIRED uidMappings needs the 'user' namespace",
   ]);
-  assert.equal(await codes(`${USERNS}\n  process: { args: ['/bin/true'] },`), ['CT_USERNS_MAP a user namespace needs uidMappings', 'CT_USERNS_MAP a user namespace needs gidMappings']);
-  assert.equal(await codes(`  uidMappings: ${MAP},\n  process: { args: ['/bin/true'] },`), ["CT_NS_REQUIRED uidMappings needs the 'user' namespace"]);
-  assert.equal(await codes(`  namespaces: ['user', 'mount', 'pid', 'ipc'],\n  uidMappings: ${MAP},\n  gidMappings: ${MAP},\n  process: { args: ['/bin/true'] },`), [
-    'CT_USERNS_MOUNT sysfs at /sys: in a user namespace the kernel mounts sysfs only with a network namespace of its own',
-  ]);
+  assert.equal(
+    await codes(
+      `  namespaces: ['user', 'mount', 'pid', 'ipc'],\n  uidMappings: ${MAP},\n  gidMappings: ${MAP},\n  process: { args: ['/bin/true'] },`,
+    ),
+    ['CT_USERNS_MOUNT sysfs at /sys: in a user namespace the kernel mounts sysfs only with a network namespace of its own'],
+  );
 });
 
 test("the rootless preset: 'self' and 'subordinate' become {self} and {subordinate}, looked up when it runs", async () => {
-  const file = writeSource(tmp.dir, 'rl.ct.ts', "import { container, hostRootfs, rootless } from 'ctc';\nexport default container({ ...rootless, rootfs: hostRootfs(), process: { args: ['/bin/true'] } });\n");
+  const file = writeSource(
+    tmp.dir,
+    'rl.ct.ts',
+    "import { container, hostRootfs, rootless } from 'ctc';\nexport default container({ ...rootless, rootfs: hostRootfs(), process: { args: ['/bin/true'] } });\n",
+  );
   const steps = (await build(file)).plan.steps;
-  assert.equal(steps.find((s) => s.kind === 'user.map')!.args, { uid: ['0 {self} 1', '1 {subordinate} 65535'], gid: ['0 {self} 1', '1 {subordinate} 65535'] });
-  assert.not.ok(steps.some((s) => s.kind === 'mount.cgroup'), 'no cgroup mount: an ordinary user seldom has a cgroup');
-  const bad = ts('self2.ct.ts', `${USERNS}\n  uidMappings: [{ containerID: 0, hostID: 'self', size: 2 }],\n  gidMappings: ${MAP},\n  process: { args: ['/bin/true'] },`);
-  assert.equal((await errorsOf(bad)).map((e) => e.message), ["uidMappings[0]: hostID 'self' is one id: size must be 1"]);
+  assert.equal(steps.find((s) => s.kind === 'user.map')!.args, {
+    uid: ['0 {self} 1', '1 {subordinate} 65535'],
+    gid: ['0 {self} 1', '1 {subordinate} 65535'],
+  });
+  assert.not.ok(
+    steps.some((s) => s.kind === 'mount.cgroup'),
+    'no cgroup mount: an ordinary user seldom has a cgroup',
+  );
+  const bad = ts(
+    'self2.ct.ts',
+    `${USERNS}\n  uidMappings: [{ containerID: 0, hostID: 'self', size: 2 }],\n  gidMappings: ${MAP},\n  process: { args: ['/bin/true'] },`,
+  );
+  assert.equal(
+    (await errorsOf(bad)).map((e) => e.message),
+    ["uidMappings[0]: hostID 'self' is one id: size must be 1"],
+  );
 });
 
 test("'idmap' binds: a host step between the init's mounts; refused without a user namespace or on a non-bind", async () => {
@@ -92,17 +130,22 @@ test("'idmap' binds: a host step between the init's mounts; refused without a us
     'idmap-bad.ct.ts',
     "import { container, hostRootfs } from 'ctc';\nexport default container({\n  rootfs: hostRootfs(),\n  mounts: [{ destination: '/data', type: 'bind', source: '/srv/data', options: ['idmap'] }, { destination: '/t', type: 'tmpfs', options: ['idmap'] }],\n  process: { args: ['/bin/true'] },\n});\n",
   );
-  assert.equal((await errorsOf(plain)).map((e) => e.message), [
-    "mounts[0]: 'idmap' needs the user namespace, whose mapping it applies",
-    "mounts[1]: 'idmap' applies only to bind mounts",
-  ]);
+  assert.equal(
+    (await errorsOf(plain)).map((e) => e.message),
+    ["mounts[0]: 'idmap' needs the user namespace, whose mapping it applies", "mounts[1]: 'idmap' applies only to bind mounts"],
+  );
 });
 
 test('OCI: linux.uidMappings and gidMappings are read', async () => {
   const dir = join(tmp.dir, 'oci');
   mkdirSync(dir);
   const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
-  const config = { ociVersion: '1.2.0', root: { path: '/' }, process: { args: ['/bin/true'], cwd: '/', user: { uid: 0, gid: 0 } }, linux: { namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: map, gidMappings: map } };
+  const config = {
+    ociVersion: '1.2.0',
+    root: { path: '/' },
+    process: { args: ['/bin/true'], cwd: '/', user: { uid: 0, gid: 0 } },
+    linux: { namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: map, gidMappings: map },
+  };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   const steps = (await build(join(dir, 'config.json'))).plan.steps;
   assert.equal(steps.find((s) => s.kind === 'user.map')!.args, { uid: ['0 100000 65536'], gid: ['0 100000 65536'] });

@@ -6,7 +6,20 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CtcError } from '../../common/error.ts';
 import { stepKinds, type Step } from '../../plan/steps.ts';
-import { encodeProgram, goCommand, Msg, Op, op, record, strArg, u64Arg, WIRE_MAGIC, WIRE_VERSION, cloneFlags, NS_ALL } from '../../executor/native-bridge/wire.ts';
+import {
+  encodeProgram,
+  goCommand,
+  Msg,
+  Op,
+  op,
+  record,
+  strArg,
+  u64Arg,
+  WIRE_MAGIC,
+  WIRE_VERSION,
+  cloneFlags,
+  NS_ALL,
+} from '../../executor/native-bridge/wire.ts';
 import { root, tempDir } from '../helpers.ts';
 
 const header = readFileSync(join(root, 'native', 'wire.h'), 'utf8');
@@ -69,7 +82,11 @@ test('a NUL inside a string is refused before it is encoded, at its step (CT_PLA
 });
 
 test('a LIST is its count, then the strings', () => {
-  const program = encodeProgram({ cloneNs: [], spawnStep: 1, failStep: 0 }, [{ n: 2, kind: 'proc.exec', args: { args: ['a', 'bc'], env: [] } }], []);
+  const program = encodeProgram(
+    { cloneNs: [], spawnStep: 1, failStep: 0 },
+    [{ n: 2, kind: 'proc.exec', args: { args: ['a', 'bc'], env: [] } }],
+    [],
+  );
   const args = program.subarray(32 + 12);
   assert.is(args.readUInt32LE(0), 4 + 5, 'the argument is 9 bytes');
   assert.is(args.readUInt32LE(4), 2, 'two strings');
@@ -162,7 +179,10 @@ test('ctc-init refuses a STR with a NUL inside, a LIST cut short, and a count wi
 
 /** Monitor ops at the spawn step (1), then one exec at step 2; no namespaces. */
 function monitored(monitor: ReturnType<typeof op>[], argv: string[]): Buffer {
-  const body = Buffer.concat([...monitor.map((o) => record(o, 1)), record(op(Op.EXEC, list(argv.length, argv.map((a) => a + '\0').join('')), list(0, '')), 2)]);
+  const body = Buffer.concat([
+    ...monitor.map((o) => record(o, 1)),
+    record(op(Op.EXEC, list(argv.length, argv.map((a) => a + '\0').join('')), list(0, '')), 2),
+  ]);
   const head = Buffer.alloc(32);
   [WIRE_MAGIC, WIRE_VERSION, 0, 1, 0, monitor.length + 1, body.length, 0].forEach((v, i) => head.writeUInt32LE(v, 4 * i));
   return Buffer.concat([head, body]);
@@ -177,11 +197,17 @@ test('CTC_OP_M_LOG: the staying monitor writes both streams as CRI records, then
     assert.match(alone.stderr, /bad program: CTC_OP_M_LOG without CTC_OP_M_DETACH/);
     // caller 0: no subreaper probe, the monitor stays
     const detach = op(Op.M_DETACH, strArg(exit), u64Arg(0));
-    const r = await runHelper(monitored([detach, op(Op.M_LOG, strArg(log), u64Arg(65536))], ['/bin/sh', '-c', 'echo out; echo err >&2; printf tail; exit 3']), Msg.DETACHED);
-    assert.is(r.stderr, '', 'nothing on the caller\'s stderr');
+    const r = await runHelper(
+      monitored([detach, op(Op.M_LOG, strArg(log), u64Arg(65536))], ['/bin/sh', '-c', 'echo out; echo err >&2; printf tail; exit 3']),
+      Msg.DETACHED,
+    );
+    assert.is(r.stderr, '', "nothing on the caller's stderr");
     assert.equal(r.msgs, [Msg.PID, Msg.DETACHED, Msg.EXEC, Msg.EXIT]);
     assert.is(readFileSync(exit, 'utf8'), '3\n');
-    const records = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => l.replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z /, 'T '));
+    const records = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z /, 'T '));
     assert.equal(records, ['T stdout F out', 'T stderr F err', 'T stdout P tail']);
   } finally {
     tmp.remove();
@@ -193,8 +219,12 @@ test('CTC_OP_M_LOG: a log that cannot be rotated (here ctr.log.1 is a directory)
   try {
     const [log, exit] = [join(tmp.dir, 'ctr.log'), join(tmp.dir, 'exit')];
     mkdirSync(join(tmp.dir, 'ctr.log.1', 'x'), { recursive: true });
-    const script = 'i=0; while [ $i -lt 2000 ]; do echo "line $i ................................................................"; i=$((i+1)); done';
-    const r = await runHelper(monitored([op(Op.M_DETACH, strArg(exit), u64Arg(0)), op(Op.M_LOG, strArg(log), u64Arg(65536))], ['/bin/sh', '-c', script]), Msg.DETACHED);
+    const script =
+      'i=0; while [ $i -lt 2000 ]; do echo "line $i ................................................................"; i=$((i+1)); done';
+    const r = await runHelper(
+      monitored([op(Op.M_DETACH, strArg(exit), u64Arg(0)), op(Op.M_LOG, strArg(log), u64Arg(65536))], ['/bin/sh', '-c', script]),
+      Msg.DETACHED,
+    );
     assert.is(r.stderr, '');
     assert.ok(statSync(log).size <= 65536, `${statSync(log).size} bytes`);
     assert.match(readFileSync(log, 'utf8'), /stdout F line 1999 \.+\n$/, 'the newest line is there');

@@ -29,7 +29,10 @@ const members = (s: Shape): Shape[] => (s.t === 'union' ? s.of : [s]);
 const objectOf = (s: Shape) => members(s).find((m): m is ObjShape => m.t === 'object' || m.t === 'record');
 const listOf = (s: Shape) => members(s).find((m): m is Extract<Shape, { t: 'list' }> => m.t === 'list');
 const scalarOrder = ['number', 'boolean', 'enum', 'names', 'string'];
-const scalarsOf = (s: Shape) => members(s).filter((m) => scalarOrder.includes(m.t)).sort((a, b) => scalarOrder.indexOf(a.t) - scalarOrder.indexOf(b.t));
+const scalarsOf = (s: Shape) =>
+  members(s)
+    .filter((m) => scalarOrder.includes(m.t))
+    .sort((a, b) => scalarOrder.indexOf(a.t) - scalarOrder.indexOf(b.t));
 const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
 
 /** What a shape takes, for messages. */
@@ -43,10 +46,20 @@ export function describe(s: Shape): string {
       return 'true or false';
     case 'enum': {
       // template literal types, as the forms they allow: `${number}Mi` → NMi
-      const forms = s.patterns.map((p) => p.slice(1, -1).replaceAll('-?[0-9]+(?:\\.[0-9]+)?', 'N').replaceAll('-?[0-9]+', 'N').replaceAll('[\\s\\S]*', '…').replace(/\\(.)/g, '$1'));
-      if (!s.values.length && forms.includes('NMi') && forms.every((f) => /^N[A-Za-z]+$/.test(f))) return `a size with a unit: ${sizeUnitForms}`;
+      const forms = s.patterns.map((p) =>
+        p
+          .slice(1, -1)
+          .replaceAll('-?[0-9]+(?:\\.[0-9]+)?', 'N')
+          .replaceAll('-?[0-9]+', 'N')
+          .replaceAll('[\\s\\S]*', '…')
+          .replace(/\\(.)/g, '$1'),
+      );
+      if (!s.values.length && forms.includes('NMi') && forms.every((f) => /^N[A-Za-z]+$/.test(f)))
+        return `a size with a unit: ${sizeUnitForms}`;
       const all = [...s.values, ...forms];
-      return all.length <= 10 ? `one of ${all.join(', ')}` : `a name${commonPrefix(s.values).length >= 3 ? ` ${commonPrefix(s.values)}…` : ''}`;
+      return all.length <= 10
+        ? `one of ${all.join(', ')}`
+        : `a name${commonPrefix(s.values).length >= 3 ? ` ${commonPrefix(s.values)}…` : ''}`;
     }
     case 'names':
       return `a ${s.of === 'ErrnoName' ? 'errno' : s.of === 'RlimitType' ? 'rlimit' : s.of.toLowerCase()} name`;
@@ -152,12 +165,17 @@ export class Evaluator {
       return node ?? fail(`'${ref}' is not a value`, 'name a preset: use preset.defaultMounts');
     }
     if (!this.scope.imports.has(head)) {
-      return fail(`unknown name '${head}'`, hintFor(head, ['preset', ...this.scope.imports.keys()], '') ?? "presets are 'preset.NAME'; an import is named by `import \"./base.ct\" as NAME`");
+      return fail(
+        `unknown name '${head}'`,
+        hintFor(head, ['preset', ...this.scope.imports.keys()], '') ??
+          'presets are \'preset.NAME\'; an import is named by `import "./base.ct" as NAME`',
+      );
     }
     let node = this.scope.imports.get(head);
     if (!node) return undefined; // the import failed, and said so
     for (const k of rest) {
-      const next: Node | undefined = node.k === 'map' ? node.props.get(k)?.node : node.k === 'list' && /^\d+$/.test(k) ? node.items[Number(k)] : undefined;
+      const next: Node | undefined =
+        node.k === 'map' ? node.props.get(k)?.node : node.k === 'list' && /^\d+$/.test(k) ? node.items[Number(k)] : undefined;
       if (!next) return fail(`'${head}' has no '${k}'`, node.k === 'map' ? hintFor(k, node.props.keys(), '') : undefined);
       node = next;
     }
@@ -166,7 +184,8 @@ export class Evaluator {
 
   /** A block (or `use`) for an object or a record, merged into `base`. */
   mapBlock(shape: ObjShape, b: Block, base: Node | undefined, what: string): Node {
-    const map: Node & { k: 'map' } = base?.k === 'map' ? (clone(base) as Node & { k: 'map' }) : { k: 'map', props: new Map(), at: this.src(b.at) };
+    const map: Node & { k: 'map' } =
+      base?.k === 'map' ? (clone(base) as Node & { k: 'map' }) : { k: 'map', props: new Map(), at: this.src(b.at) };
     for (const st of b.stmts) {
       if (this.badLines.has(st.at.line)) continue;
       if (st.k === 'use') {
@@ -174,14 +193,23 @@ export class Evaluator {
         if (node?.k !== 'map') (map.failed ??= new Set()).add('*');
         if (!node) continue;
         if (node.k !== 'map') {
-          this.error('CT_SHAPE', `${what || 'container'}: '${st.ref}' is ${node.k === 'list' ? 'a list' : 'a single value'}, not ${describe(shape)}`, st.refAt);
+          this.error(
+            'CT_SHAPE',
+            `${what || 'container'}: '${st.ref}' is ${node.k === 'list' ? 'a list' : 'a single value'}, not ${describe(shape)}`,
+            st.refAt,
+          );
           continue;
         }
         for (const [k, e] of node.props) map.props.set(k, e);
       } else if (st.k === 'drop') {
         for (const v of st.values) {
           if (v.k === 'block' || !map.props.delete(v.text)) {
-            this.error('CT_UNKNOWN_KEY', `${what || 'container'}: nothing to drop: '${v.k === 'block' ? '{ … }' : v.text}' is not set here`, v.at, v.k === 'block' ? undefined : hintFor(v.text, map.props.keys(), ''));
+            this.error(
+              'CT_UNKNOWN_KEY',
+              `${what || 'container'}: nothing to drop: '${v.k === 'block' ? '{ … }' : v.text}' is not set here`,
+              v.at,
+              v.k === 'block' ? undefined : hintFor(v.text, map.props.keys(), ''),
+            );
           }
         }
       } else {
@@ -209,7 +237,12 @@ export class Evaluator {
         // `procss { … }` is one mistake: 'process' is not missing as well
         const meant = closest(key, keys);
         if (meant) (map.failed ??= new Set()).add(meant);
-        return void this.error('CT_UNKNOWN_KEY', `${what || 'container'}: unknown key '${key}'`, first.at, hintFor(key, keys, '') ?? `the keys here: ${keys.join(', ')}`);
+        return void this.error(
+          'CT_UNKNOWN_KEY',
+          `${what || 'container'}: unknown key '${key}'`,
+          first.at,
+          hintFor(key, keys, '') ?? `the keys here: ${keys.join(', ')}`,
+        );
       }
       const node = this.valueOf(prop.shape, rest, map.props.get(key)?.node, first.at, join(what, key));
       if (node) map.props.set(key, { node, keyAt: this.src(first.at) });
@@ -236,12 +269,18 @@ export class Evaluator {
       return this.error('CT_SHAPE', `${what}: expected ${describe(shape)} after the key`, at);
     }
     // `memory limit 64Mi`: the rest is a statement of the object the key holds
-    if (obj && first.k === 'word' && (obj.t === 'record' ? values.length >= 2 && !list && !scalars.length : Object.hasOwn(obj.props, first.text.split('.')[0]))) {
-      const map: Node & { k: 'map' } = existing?.k === 'map' ? (clone(existing) as Node & { k: 'map' }) : { k: 'map', props: new Map(), at: this.src(first.at) };
+    if (
+      obj &&
+      first.k === 'word' &&
+      (obj.t === 'record' ? values.length >= 2 && !list && !scalars.length : Object.hasOwn(obj.props, first.text.split('.')[0]))
+    ) {
+      const map: Node & { k: 'map' } =
+        existing?.k === 'map' ? (clone(existing) as Node & { k: 'map' }) : { k: 'map', props: new Map(), at: this.src(first.at) };
       this.statement(obj, map, values, what);
       return map;
     }
-    if (list && (values.length > 1 || !scalars.length)) return { k: 'list', items: this.items(list.of, values, what, 0), at: this.src(first.at) };
+    if (list && (values.length > 1 || !scalars.length))
+      return { k: 'list', items: this.items(list.of, values, what, 0), at: this.src(first.at) };
     if (values.length > 1) return this.error('CT_SHAPE', `${what}: expected one value, found ${values.length}`, values[1].at);
     if (first.k === 'block') return undefined;
     if (!scalars.length) return this.error('CT_SHAPE', `${what}: expected ${describe(shape)}, found '${first.text}'`, first.at);
@@ -292,7 +331,12 @@ export class Evaluator {
     const kept = items.filter((n) => text(n) !== v.text);
     if (kept.length === before) {
       const present = items.map(text).filter((x): x is string => x !== undefined);
-      return void this.error('CT_UNKNOWN_NAME', `${what}: nothing to drop: '${v.text}' is not in the list`, v.at, hintFor(v.text, present, ''));
+      return void this.error(
+        'CT_UNKNOWN_NAME',
+        `${what}: nothing to drop: '${v.text}' is not in the list`,
+        v.at,
+        hintFor(v.text, present, ''),
+      );
     }
     items.splice(0, items.length, ...kept);
   }
@@ -316,10 +360,20 @@ export class Evaluator {
           continue;
         }
         const labelled = this.scalar(obj.props[label].shape, v, join(path, label));
-        const base: Node = { k: 'map', props: new Map(labelled ? [[label, { node: labelled, keyAt: this.src(v.at) }]] : []), at: this.src(v.at), ...(labelled ? {} : { failed: new Set([label]) }) };
+        const base: Node = {
+          k: 'map',
+          props: new Map(labelled ? [[label, { node: labelled, keyAt: this.src(v.at) }]] : []),
+          at: this.src(v.at),
+          ...(labelled ? {} : { failed: new Set([label]) }),
+        };
         out.push(this.mapBlock(obj, next, base, path));
       } else if (!scalarsOf(item).length) {
-        this.error('CT_SHAPE', `${path}: expected ${describe(item)}, found '${v.text}'`, v.at, obj && labelKey(obj) ? `an item is a block, or a label and a block: '${v.text}' { … } sets ${labelKey(obj)}` : undefined);
+        this.error(
+          'CT_SHAPE',
+          `${path}: expected ${describe(item)}, found '${v.text}'`,
+          v.at,
+          obj && labelKey(obj) ? `an item is a block, or a label and a block: '${v.text}' { … } sets ${labelKey(obj)}` : undefined,
+        );
       } else {
         const node = this.scalar(item, v, path);
         if (node) out.push(node);
@@ -336,18 +390,26 @@ export class Evaluator {
         const n = parseNumber(v.text);
         if (n !== undefined) return { k: 'scalar', value: n, at };
       }
-      if (s.t === 'boolean' && v.k === 'word' && (v.text === 'true' || v.text === 'false')) return { k: 'scalar', value: v.text === 'true', at };
-      if (s.t === 'enum' && (s.values.includes(v.text) || s.patterns.some((p) => new RegExp(p).test(v.text)))) return { k: 'scalar', value: v.text, at };
+      if (s.t === 'boolean' && v.k === 'word' && (v.text === 'true' || v.text === 'false'))
+        return { k: 'scalar', value: v.text === 'true', at };
+      if (s.t === 'enum' && (s.values.includes(v.text) || s.patterns.some((p) => new RegExp(p).test(v.text))))
+        return { k: 'scalar', value: v.text, at };
       if (s.t === 'names' && namesOf(s.of).has(v.text)) return { k: 'scalar', value: v.text, at };
       if (s.t === 'string') return { k: 'scalar', value: v.text, at };
     }
     const names = scalars.flatMap((s) => (s.t === 'enum' ? s.values : s.t === 'names' ? [...namesOf(s.of)] : []));
     if (names.length) {
       const known = scalars.filter((s) => s.t === 'enum' || s.t === 'names');
-      const hint = hintFor(v.text, names, '') ?? (names.length <= 12 && known.every((s) => s.t === 'enum' && !s.patterns.length) ? `one of: ${names.join(', ')}` : undefined);
+      const hint =
+        hintFor(v.text, names, '') ??
+        (names.length <= 12 && known.every((s) => s.t === 'enum' && !s.patterns.length) ? `one of: ${names.join(', ')}` : undefined);
       return this.error('CT_UNKNOWN_NAME', `${what}: unknown name '${v.text}' (expected ${describe(shape)})`, v.at, hint);
     }
-    return this.error('CT_SHAPE', `${what}: expected ${describe(shape)}, found ${v.k === 'string' ? JSON.stringify(v.text) : `'${v.text}'`}`, v.at);
+    return this.error(
+      'CT_SHAPE',
+      `${what}: expected ${describe(shape)}, found ${v.k === 'string' ? JSON.stringify(v.text) : `'${v.text}'`}`,
+      v.at,
+    );
   }
 
   /** Keys a complete container must have, everywhere in it. */
@@ -366,7 +428,8 @@ export class Evaluator {
     for (const [k, p] of Object.entries(obj.props)) {
       const e = node.props.get(k);
       if (e) this.required(p.shape, e.node, join(what, k));
-      else if (!p.optional && !node.failed?.has(k)) this.errors.push(new CtcError('CT_SHAPE', `${what || 'container'}: '${k}' is missing`, { source: node.at, hint: p.doc }));
+      else if (!p.optional && !node.failed?.has(k))
+        this.errors.push(new CtcError('CT_SHAPE', `${what || 'container'}: '${k}' is missing`, { source: node.at, hint: p.doc }));
     }
   }
 }

@@ -17,7 +17,15 @@ const INDENT = '  ';
 
 export function formatCt(text: string, file: string): string {
   const parsed = parseCt(text);
-  throwAll(parsed.errors.map((e) => new CtcError('CT_SYNTAX', e.message, { source: `${file}:${e.at.line}:${e.at.col}`, hint: 'ctc fmt formats only a file that parses' })));
+  throwAll(
+    parsed.errors.map(
+      (e) =>
+        new CtcError('CT_SYNTAX', e.message, {
+          source: `${file}:${e.at.line}:${e.at.col}`,
+          hint: 'ctc fmt formats only a file that parses',
+        }),
+    ),
+  );
   const toks = [...parsed.tokens, ...parsed.comments].sort((a, b) => a.startOffset - b.startOffset);
 
   // the matching '}' of each '{'

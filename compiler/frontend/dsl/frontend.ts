@@ -69,18 +69,39 @@ export function compileCt(entryPath: string): FrontendResult {
     }
     for (const s of parsed.ast.strays) {
       const hint = didYouMean(s.text, ['container', 'import']);
-      errors.push(new CtcError('CT_SYNTAX', `unexpected '${s.text}' outside the container { … } block`, { source: src(s.at), hint: hint ?? 'a file holds imports, then one container { … }; is a brace missing or one too many?' }));
+      errors.push(
+        new CtcError('CT_SYNTAX', `unexpected '${s.text}' outside the container { … } block`, {
+          source: src(s.at),
+          hint: hint ?? 'a file holds imports, then one container { … }; is a brace missing or one too many?',
+        }),
+      );
     }
     const imports = new Map<string, Node | undefined>();
     for (const imp of parsed.ast.imports) {
       const target = resolve(dirname(file), imp.path);
       const alias = imp.alias ?? basename(target).replace(/\.ct$/, '');
       if (!imp.path.endsWith('.ct') || !/^\.\.?\//.test(imp.path)) {
-        errors.push(new CtcError('CT_IMPORT', `cannot import '${imp.path}' in a .ct file`, { source: src(imp.at), hint: 'import another .ct file by a relative path: import "./base.ct" as base' }));
+        errors.push(
+          new CtcError('CT_IMPORT', `cannot import '${imp.path}' in a .ct file`, {
+            source: src(imp.at),
+            hint: 'import another .ct file by a relative path: import "./base.ct" as base',
+          }),
+        );
       } else if (loading.includes(target)) {
-        errors.push(new CtcError('CT_IMPORT', `'${imp.path}' imports this file again (${[...loading.slice(loading.indexOf(target)), target].map(name).join(' → ')})`, { source: src(imp.at) }));
+        errors.push(
+          new CtcError(
+            'CT_IMPORT',
+            `'${imp.path}' imports this file again (${[...loading.slice(loading.indexOf(target)), target].map(name).join(' → ')})`,
+            { source: src(imp.at) },
+          ),
+        );
       } else if (imports.has(alias)) {
-        errors.push(new CtcError('CT_IMPORT', `a second import named '${alias}'`, { source: src(imp.aliasAt ?? imp.at), hint: 'name it: import "./x.ct" as other' }));
+        errors.push(
+          new CtcError('CT_IMPORT', `a second import named '${alias}'`, {
+            source: src(imp.aliasAt ?? imp.at),
+            hint: 'name it: import "./x.ct" as other',
+          }),
+        );
       } else {
         imports.set(alias, load(target, { file, at: imp.at })?.root);
       }
@@ -89,7 +110,8 @@ export function compileCt(entryPath: string): FrontendResult {
     for (const c of more) errors.push(new CtcError('CT_SYNTAX', 'a second container: a file holds one', { source: src(c.at) }));
     let result: Loaded | undefined;
     if (!container) {
-      if (!parsed.errors.length) errors.push(new CtcError('CT_EXPORT', `${name(file)} holds no container { … }`, { source: src({ line: 1, col: 1 }) }));
+      if (!parsed.errors.length)
+        errors.push(new CtcError('CT_EXPORT', `${name(file)} holds no container { … }`, { source: src({ line: 1, col: 1 }) }));
     } else {
       const badLines = new Set(parsed.errors.map((e) => e.at.line));
       const ev = new Evaluator(name(file), { presets: presets(), imports }, errors, badLines);
@@ -104,11 +126,21 @@ export function compileCt(entryPath: string): FrontendResult {
 
   const main = load(entry);
   // After a syntax error, a missing key is more likely the parser's loss than the author's.
-  if (main?.root && !main.syntaxErrors) new Evaluator(name(entry), { presets: {}, imports: new Map() }, errors, new Set()).required(containerShape, main.root, '');
-  throwAll(sortErrors(errors, sources.map((s) => s.path)));
+  if (main?.root && !main.syntaxErrors)
+    new Evaluator(name(entry), { presets: {}, imports: new Map() }, errors, new Set()).required(containerShape, main.root, '');
+  throwAll(
+    sortErrors(
+      errors,
+      sources.map((s) => s.path),
+    ),
+  );
   const origins: Origins = new Map();
   const def = toPlain(main!.root!, '', origins);
-  return { spec: specFromDef(def, origins), origins, sources: [sources[0], ...sources.slice(1).sort((a, b) => (a.path < b.path ? -1 : 1))] };
+  return {
+    spec: specFromDef(def, origins),
+    origins,
+    sources: [sources[0], ...sources.slice(1).sort((a, b) => (a.path < b.path ? -1 : 1))],
+  };
 }
 
 /** By file (the entry, then imports as they were read), then line and column. */

@@ -16,7 +16,8 @@ export const RCurly = createToken({ name: 'RCurly', pattern: /\}/, label: "'}'" 
 export const Str = createToken({ name: 'String', pattern: /"(?:[^"\\\n]|\\.)*"/, label: 'a string' });
 /** Anything else up to a space, brace, quote, `;` or `#`: keys, numbers, names, paths, `64Mi`, `PATH=/bin`. */
 export const Word = createToken({ name: 'Word', pattern: /[^\s{}";#]+/, label: 'a word' });
-const keyword = (name: string) => createToken({ name: name[0].toUpperCase() + name.slice(1), pattern: name, longer_alt: Word, label: `'${name}'` });
+const keyword = (name: string) =>
+  createToken({ name: name[0].toUpperCase() + name.slice(1), pattern: name, longer_alt: Word, label: `'${name}'` });
 export const Container = keyword('container');
 export const Import = keyword('import');
 export const As = keyword('as');
@@ -44,7 +45,8 @@ const counted =
   };
 const more = () => reported < MAX_ERRORS;
 
-const describe = (t: IToken) => (t.tokenType === EOF ? 'the end of the file' : t.tokenType === Sep ? (t.image === ';' ? "';'" : 'the end of the line') : `'${t.image}'`);
+const describe = (t: IToken) =>
+  t.tokenType === EOF ? 'the end of the file' : t.tokenType === Sep ? (t.image === ';' ? "';'" : 'the end of the line') : `'${t.image}'`;
 const labelOf = (t: TokenType) => t.LABEL ?? t.name;
 
 class CtParser extends CstParser {
@@ -56,9 +58,15 @@ class CtParser extends CstParser {
         buildMismatchTokenMessage: counted(({ expected, actual }) =>
           expected === EOF ? `unexpected ${describe(actual)}` : `expected ${labelOf(expected)}, found ${describe(actual)}`,
         ),
-        buildNotAllInputParsedMessage: counted(({ firstRedundant }) => `unexpected ${describe(firstRedundant)}: a file holds imports and one container { … }`),
-        buildNoViableAltMessage: counted(({ actual, ruleName }) => `unexpected ${describe(actual[0])} in ${ruleName === 'file' ? 'the file' : `a ${ruleName}`}`),
-        buildEarlyExitMessage: counted(({ actual, ruleName }) => `expected a value in ${ruleName === 'drop' ? "'drop'" : `a ${ruleName}`}, found ${describe(actual[0])}`),
+        buildNotAllInputParsedMessage: counted(
+          ({ firstRedundant }) => `unexpected ${describe(firstRedundant)}: a file holds imports and one container { … }`,
+        ),
+        buildNoViableAltMessage: counted(
+          ({ actual, ruleName }) => `unexpected ${describe(actual[0])} in ${ruleName === 'file' ? 'the file' : `a ${ruleName}`}`,
+        ),
+        buildEarlyExitMessage: counted(
+          ({ actual, ruleName }) => `expected a value in ${ruleName === 'drop' ? "'drop'" : `a ${ruleName}`}, found ${describe(actual[0])}`,
+        ),
       },
     });
     this.performSelfAnalysis();
@@ -169,10 +177,7 @@ export interface Pos {
   line: number;
   col: number;
 }
-export type Value =
-  | { k: 'word'; text: string; at: Pos }
-  | { k: 'string'; text: string; at: Pos }
-  | { k: 'block'; stmts: Stmt[]; at: Pos };
+export type Value = { k: 'word'; text: string; at: Pos } | { k: 'string'; text: string; at: Pos } | { k: 'block'; stmts: Stmt[]; at: Pos };
 export type Stmt =
   | { k: 'use'; ref: string; at: Pos; refAt: Pos }
   | { k: 'drop'; values: Value[]; at: Pos }
@@ -220,7 +225,10 @@ function tooDeep(tokens: IToken[]): IToken | undefined {
 export function parseCt(text: string): Parsed {
   const lexed = lexer.tokenize(text);
   const errors: SyntaxError[] = lexed.errors.map((e) => ({
-    message: text[e.offset] === '"' ? 'a string that does not end on its line (a \\n in a string is a new line)' : `unexpected character '${text[e.offset]}'`,
+    message:
+      text[e.offset] === '"'
+        ? 'a string that does not end on its line (a \\n in a string is a new line)'
+        : `unexpected character '${text[e.offset]}'`,
     at: { line: e.line ?? 1, col: e.column ?? 1 },
   }));
   const deep = tooDeep(lexed.tokens);
@@ -264,7 +272,10 @@ function astOf(file: CstNode): Ast {
   let lastLine = -2;
   for (const st of nodes(file, 'stray')) {
     const toks = ['Word', 'String', 'RCurly', 'Use', 'Drop', 'As'].flatMap((k) => kids(st)[k] ?? []) as IToken[];
-    const found = [...toks.filter(ok).map((t) => ({ text: t.image, at: posOf(t) })), ...nodes(st, 'block').map((b) => ({ text: '{', at: blockOf(b).at }))];
+    const found = [
+      ...toks.filter(ok).map((t) => ({ text: t.image, at: posOf(t) })),
+      ...nodes(st, 'block').map((b) => ({ text: '{', at: blockOf(b).at })),
+    ];
     found.sort((a, b) => a.at.line - b.at.line || a.at.col - b.at.col);
     if (!found.length) continue;
     if (found[0].at.line > lastLine + 1) strays.push(found[0]);
@@ -284,7 +295,11 @@ function blockOf(b: CstNode): Value & { k: 'block' } {
     const st = stmtOf(s);
     return st ? [st] : [];
   });
-  return { k: 'block', stmts: stmts.sort((x, y) => x.at.line - y.at.line || x.at.col - y.at.col), at: ok(open) ? posOf(open) : { line: 1, col: 1 } };
+  return {
+    k: 'block',
+    stmts: stmts.sort((x, y) => x.at.line - y.at.line || x.at.col - y.at.col),
+    at: ok(open) ? posOf(open) : { line: 1, col: 1 },
+  };
 }
 
 function useOf(u: CstNode): (Stmt & { k: 'use' }) | undefined {
@@ -330,5 +345,7 @@ export function unquote(image: string): string {
 /** docs/ct-grammar.html: the grammar's railroad diagrams, drawn from the parser itself. */
 export async function grammarHtml(): Promise<string> {
   const { createSyntaxDiagramsCode } = await import('chevrotain');
-  return createSyntaxDiagramsCode(parser().getSerializedGastProductions(), { resourceBase: 'https://unpkg.com/chevrotain@11.2.0/diagrams/' });
+  return createSyntaxDiagramsCode(parser().getSerializedGastProductions(), {
+    resourceBase: 'https://unpkg.com/chevrotain@11.2.0/diagrams/',
+  });
 }

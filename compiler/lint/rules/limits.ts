@@ -1,7 +1,8 @@
 import type { Plan } from '../../../plan/steps.ts';
 import { defineRule, firstOf, stepsOf } from '../rule.ts';
 
-const limitDoc = (what: string, unit: string) => `true: a ${what} limit is required; a number: required, and at most this many ${unit}; false: not required`;
+const limitDoc = (what: string, unit: string) =>
+  `true: a ${what} limit is required; a number: required, and at most this many ${unit}; false: not required`;
 
 /** The cgroup limit a plan sets for a key, if any; -1 and "max" mean none. */
 function limitOf(plan: Plan, key: string) {

@@ -15,7 +15,10 @@ export const noRwHostMounts = defineRule({
     }
     const root = firstOf(plan, 'rootfs.bind');
     if (root && !firstOf(plan, 'rootfs.readonly') && !allow.includes(root.args.dir)) {
-      yield { message: `the host's ${root.args.dir} is the container's root, read-write: the container can change it on the host`, step: root };
+      yield {
+        message: `the host's ${root.args.dir} is the container's root, read-write: the container can change it on the host`,
+        step: root,
+      };
     }
   },
 });

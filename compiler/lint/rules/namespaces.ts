@@ -7,7 +7,10 @@ export const userNamespaceRequired = defineRule({
   *check(plan) {
     const created = [...stepsOf(plan, 'ns.clone'), ...stepsOf(plan, 'ns.unshare')].some((s) => s.args.ns.includes('user'));
     if (!created) {
-      yield { message: "the container shares the host's user namespace: uid 0 inside is uid 0 on the host", step: firstOf(plan, 'ns.clone') };
+      yield {
+        message: "the container shares the host's user namespace: uid 0 inside is uid 0 on the host",
+        step: firstOf(plan, 'ns.clone'),
+      };
     }
   },
 });

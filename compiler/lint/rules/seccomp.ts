@@ -4,7 +4,11 @@ export const seccompRequired = defineRule({
   id: 'seccomp-required',
   description: 'the process runs under a seccomp filter',
   options: {
-    denyByDefault: { type: 'boolean', default: false, doc: "also require the filter's default action to refuse (not allow or log) what no rule names" },
+    denyByDefault: {
+      type: 'boolean',
+      default: false,
+      doc: "also require the filter's default action to refuse (not allow or log) what no rule names",
+    },
   },
   *check(plan, { denyByDefault }) {
     const filter = firstOf(plan, 'proc.seccomp');

@@ -83,7 +83,10 @@ function ruleBlock(r: Rule): Insn[] {
   ];
   const flat = tests.flat();
   // A failed test jumps past the rest of the block (offsets count from the next instruction).
-  return [...flat.map((insn, i): Insn => (insn[0] === JNE_K ? [insn[0], insn[1], insn[2], flat.length - 1 - i + verdict.length, insn[4]] : insn)), ...verdict];
+  return [
+    ...flat.map((insn, i): Insn => (insn[0] === JNE_K ? [insn[0], insn[1], insn[2], flat.length - 1 - i + verdict.length, insn[4]] : insn)),
+    ...verdict,
+  ];
 }
 
 /** The program for a rule list ('allow c 1:3 rwm', ...). */

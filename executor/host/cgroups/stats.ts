@@ -96,4 +96,3 @@ export function blkioV2(file: string): Stats['blkio'] {
   }
   return { ioServiceBytesRecursive: bytes, ioServicedRecursive: ios };
 }
-

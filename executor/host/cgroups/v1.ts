@@ -19,8 +19,20 @@ export interface Hierarchy {
 }
 
 const knownControllers = new Set([
-  'cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'net_cls', 'net_prio',
-  'blkio', 'perf_event', 'hugetlb', 'pids', 'rdma', 'misc',
+  'cpu',
+  'cpuacct',
+  'cpuset',
+  'memory',
+  'devices',
+  'freezer',
+  'net_cls',
+  'net_prio',
+  'blkio',
+  'perf_event',
+  'hugetlb',
+  'pids',
+  'rdma',
+  'misc',
 ]);
 
 /** The v1 hierarchies and the cgroup2 mount (if any) in a mountinfo text. */
@@ -189,7 +201,12 @@ export class CgroupV1 implements CgroupDriver {
     const unified = this.unified?.exists(path) ? this.unified.stats(path) : undefined;
     return {
       cpu: {
-        usage: { total: num(f('cpuacct', 'cpuacct.usage')), percpu, kernel: scale(ticks.system ?? 0, tick), user: scale(ticks.user ?? 0, tick) },
+        usage: {
+          total: num(f('cpuacct', 'cpuacct.usage')),
+          percpu,
+          kernel: scale(ticks.system ?? 0, tick),
+          user: scale(ticks.user ?? 0, tick),
+        },
         throttling: { periods: throttle.nr_periods, throttledPeriods: throttle.nr_throttled, throttledTime: throttle.throttled_time },
       },
       memory: { usage: entry('memory'), swap: entry('memory.memsw'), raw: keyed(f('memory', 'memory.stat')) },

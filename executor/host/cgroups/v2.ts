@@ -135,17 +135,38 @@ export class CgroupV2 implements CgroupDriver {
     const events = keyed(d('memory.events'));
     const hugetlb: Stats['hugetlb'] = {};
     for (const size of hugepageSizes(this.dir(path))) {
-      hugetlb[size] = { usage: num(d(`hugetlb.${size}.current`)), max: num(d(`hugetlb.${size}.max`)), failcnt: keyed(d(`hugetlb.${size}.events`)).max ?? 0 };
+      hugetlb[size] = {
+        usage: num(d(`hugetlb.${size}.current`)),
+        max: num(d(`hugetlb.${size}.max`)),
+        failcnt: keyed(d(`hugetlb.${size}.events`)).max ?? 0,
+      };
     }
     return {
       // v2 reports microseconds; runc's shape has nanoseconds
       cpu: {
-        usage: { total: scale(cpu.usage_usec ?? 0, 1000), kernel: scale(cpu.system_usec ?? 0, 1000), user: scale(cpu.user_usec ?? 0, 1000) },
-        throttling: { periods: cpu.nr_periods, throttledPeriods: cpu.nr_throttled, throttledTime: cpu.throttled_usec && scale(cpu.throttled_usec, 1000) },
+        usage: {
+          total: scale(cpu.usage_usec ?? 0, 1000),
+          kernel: scale(cpu.system_usec ?? 0, 1000),
+          user: scale(cpu.user_usec ?? 0, 1000),
+        },
+        throttling: {
+          periods: cpu.nr_periods,
+          throttledPeriods: cpu.nr_throttled,
+          throttledTime: cpu.throttled_usec && scale(cpu.throttled_usec, 1000),
+        },
       },
       memory: {
-        usage: { limit: num(d('memory.max')) ?? MAX_U64, usage: num(d('memory.current')), max: num(d('memory.peak')), failcnt: events.max ?? 0 },
-        swap: { limit: num(d('memory.swap.max')) ?? MAX_U64, usage: num(d('memory.swap.current')), failcnt: keyed(d('memory.swap.events')).max ?? 0 },
+        usage: {
+          limit: num(d('memory.max')) ?? MAX_U64,
+          usage: num(d('memory.current')),
+          max: num(d('memory.peak')),
+          failcnt: events.max ?? 0,
+        },
+        swap: {
+          limit: num(d('memory.swap.max')) ?? MAX_U64,
+          usage: num(d('memory.swap.current')),
+          failcnt: keyed(d('memory.swap.events')).max ?? 0,
+        },
         raw: mem,
       },
       pids: { current: num(d('pids.current')), limit: num(d('pids.max')) },
