@@ -3,10 +3,13 @@
 // CRI's records, `TIME STREAM F|P TEXT`, rotating it to ctr.log.1 at a cap.
 // Here: when a run asks for one, and reading it back (`ctc logs`).
 
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CtcError } from '../../common/error.ts';
 import { codeOf } from '../../common/errno.ts';
+
+/** The log is the monitor's file in the state dir (written O_NOFOLLOW): a symlink there is not followed. */
+const READ_NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
 
 export const logName = 'ctr.log';
 /** The bytes a log file may hold before it is rotated (two files at most are kept). */
@@ -90,7 +93,7 @@ function readAll(fd: number, from = 0): Buffer {
 function readFile(path: string): Buffer {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, READ_NOFOLLOW);
   } catch (e) {
     if (codeOf(e) === 'ENOENT') return Buffer.alloc(0);
     throw e;
@@ -115,7 +118,7 @@ export function openLog(dir: string, id: string): { records: LogRecord[]; cursor
   const path = join(dir, logName);
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, READ_NOFOLLOW);
   } catch (e) {
     if (codeOf(e) !== 'ENOENT') throw e;
     throw new CtcError('CT_NO_LOG', `container ${id} has no log`, {
@@ -139,7 +142,7 @@ export function readMore(dir: string, c: LogCursor): { records: LogRecord[]; rot
   // Looked at first: once ctr.log is another file, the cursor's takes no more writes.
   let ino = c.ino;
   try {
-    ino = statSync(join(dir, logName)).ino;
+    ino = lstatSync(join(dir, logName)).ino;
   } catch (e) {
     if (codeOf(e) !== 'ENOENT') throw e; // the container was deleted, or the file is between rename and create
   }
@@ -150,7 +153,7 @@ export function readMore(dir: string, c: LogCursor): { records: LogRecord[]; rot
   const { records, rest } = splitRecords(Buffer.concat([c.rest, more]));
   c.rest = rest;
   if (ino === c.ino) return { records, rotated: false };
-  const fd = openSync(join(dir, logName), 'r');
+  const fd = openSync(join(dir, logName), READ_NOFOLLOW);
   closeSync(c.fd);
   Object.assign(c, { fd, ino: fstatSync(fd).ino, pos: 0, rest: Buffer.alloc(0) });
   return { records, rotated: true };

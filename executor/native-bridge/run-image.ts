@@ -146,7 +146,8 @@ function hostRecords(s: Step, driver: CgroupDriver, read: (file: string) => stri
     case 'state.create': {
       // An index-like key ("0", "42") goes first in a JS object (state.json's order), whatever its place: such plans run through Node.
       const annotations = list(s, 'annotations');
-      if (annotations.some((kv) => /^(0|[1-9]\d*)$/.test(kv.slice(0, kv.indexOf('='))))) return undefined;
+      // An annotation without '=' is not the compiler's: no image (the launcher's state writer splits at it).
+      if (annotations.some((kv) => !kv.includes('=') || /^(0|[1-9]\d*)$/.test(kv.slice(0, kv.indexOf('='))))) return undefined;
       return [rec(Rec.STATE, s.n, S(str(s, 'dir')), Buffer.from(annotations.map((kv) => `${kv}\0`).join('')))];
     }
     case 'cgroup.create':

@@ -94,7 +94,7 @@ static int names_config(const char *plan, const char *config, size_t len)
   strcat(line, "\n");
   const char *first = strchr(plan, '\n');
   /* the header's one source line, right after `ctc-plan 1` */
-  return first && !strncmp(first, line, strlen(line)) && !strncmp(plan, "ctc-plan 1", first - plan);
+  return first && first - plan == 10 && !strncmp(plan, "ctc-plan 1", 10) && !strncmp(first, line, strlen(line));
 }
 
 /* The answer: "ok\n" PLAN, or "warn\n" WARNINGS "\0" PLAN (cli/compile-server.ts): where each

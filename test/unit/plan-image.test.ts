@@ -275,6 +275,10 @@ test("annotations: C's state record is encodeImage's (the plan's order, a repeat
   const indexLike = annotated(['a=1', '42=x']);
   assert.is(tsImage(indexLike), undefined, 'JS would put "42" first in state.json');
   assert.ok(cImage(indexLike).why);
+  // a stranger's plan (digest made again) with an annotation that is no key=value: neither builds an image
+  const bare = annotated(['a=1', 'no-equals-sign']);
+  assert.is(tsImage(bare), undefined);
+  assert.ok(cImage(bare).why);
 });
 
 test('C refuses what it does not build: hooks, a terminal, an LSM label, an unknown capability', () => {
